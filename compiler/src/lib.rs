@@ -1,0 +1,11 @@
+//! `lpc`: the compiler for Launchpad-for-Rust `.lp` programs.
+//!
+//! The pipeline, one module per stage: [`syntax`] (pest → AST with owned spans) →
+//! [`rust`] (syn → model of the user's crate) → [`check`] (resolve names, check topology and
+//! types against the Rust model) → [`codegen`] (quote → formatted Rust) — driven by [`driver`].
+//! Every stage reports all of its problems as [`diag::Diagnostic`]s; the driver stops between
+//! stages when there are errors.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod diag;
+pub mod syntax;
