@@ -1,1 +1,253 @@
-fn main() {}
+//! The `lpc` command: check, build, run and expand `.lp` programs.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use lpc::diag::render;
+use lpc::driver::{self, Checked};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The compiler for Launchpad-for-Rust `.lp` programs.
+#[derive(Parser)]
+#[command(name = "lpc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Parse and check `.lp` files against the Rust node types of their package.
+    Check {
+        /// The `.lp` files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Check a `.lp` file, then `cargo build` its package.
+    Build {
+        /// The `.lp` file.
+        file: PathBuf,
+        /// Build with optimizations.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Check, build and run a program.
+    Run {
+        /// The `.lp` file.
+        file: PathBuf,
+        /// How to launch: `local_mt` (threads), `local_mp` (one process per node).
+        #[arg(long = "launch-type", alias = "lp_launch_type", default_value = "local_mt")]
+        launch_type: String,
+        /// The program to run when the file holds several (default: the only one).
+        #[arg(long)]
+        program: Option<String>,
+        /// Build with optimizations.
+        #[arg(long)]
+        release: bool,
+        /// Flags for the program (its params), after `--`.
+        #[arg(last = true)]
+        flags: Vec<String>,
+    },
+    /// Print the Rust code generated for a `.lp` file's package.
+    Expand {
+        /// The `.lp` file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// rustc-style text on stderr
+    Human,
+    /// one JSON object per diagnostic per line on stdout
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Check { files, format } => check(&files, format),
+        Cmd::Build { file, release } => build(&file, release).map(|_| ExitCode::SUCCESS),
+        Cmd::Run {
+            file,
+            launch_type,
+            program,
+            release,
+            flags,
+        } => run(&file, &launch_type, program.as_deref(), release, &flags),
+        Cmd::Expand { file } => expand(&file),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Checks the files of one package and prints their diagnostics; `Ok(None)` when any error.
+fn check_files(files: &[PathBuf], format: Format) -> Result<Option<Checked>, String> {
+    let Some(first) = files.first() else {
+        return Err("no `.lp` file given".into());
+    };
+    for file in files {
+        if !file.is_file() {
+            return Err(format!("`{}` is not a file", file.display()));
+        }
+    }
+    let package = driver::find_package(first).map_err(|e| e.to_string())?;
+    let checked = driver::check_package(&package, files).map_err(|e| e.to_string())?;
+    let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
+    match format {
+        Format::Json => print!("{}", render::json_lines(&checked.sources, &diagnostics)),
+        Format::Human => {
+            let choice = if std::io::stderr().is_terminal() {
+                codespan_reporting::term::termcolor::ColorChoice::Auto
+            } else {
+                codespan_reporting::term::termcolor::ColorChoice::Never
+            };
+            let mut stderr = codespan_reporting::term::termcolor::StandardStream::stderr(choice);
+            render::human(&checked.sources, &diagnostics, &mut stderr).map_err(|e| e.to_string())?;
+        }
+    }
+    let (errors, warnings) = (checked.diagnostics.error_count(), checked.diagnostics.warning_count());
+    let names = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    if format == Format::Human {
+        match (&checked.package, errors) {
+            (Some(package), _) => {
+                let nodes: usize = package.programs.iter().map(|p| p.nodes.len()).sum();
+                eprintln!(
+                    "checked {names}: {} program{}, {nodes} node declaration{}, {}",
+                    package.programs.len(),
+                    plural(package.programs.len()),
+                    plural(nodes),
+                    if warnings == 0 {
+                        "no problems".to_string()
+                    } else {
+                        format!("{warnings} warning{}", plural(warnings))
+                    }
+                );
+            }
+            (None, _) => eprintln!(
+                "error: could not check {names}: {errors} error{}{}",
+                plural(errors),
+                if warnings > 0 {
+                    format!(", {warnings} warning{}", plural(warnings))
+                } else {
+                    String::new()
+                }
+            ),
+        }
+    }
+    Ok(checked.package.is_some().then_some(checked))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn check(files: &[PathBuf], format: Format) -> Result<ExitCode, String> {
+    Ok(match check_files(files, format)? {
+        Some(_) => ExitCode::SUCCESS,
+        None => ExitCode::FAILURE,
+    })
+}
+
+/// Checks, then builds the package with cargo; returns the package directory and the checked
+/// programs, or an error message.
+fn build(file: &Path, release: bool) -> Result<(PathBuf, Vec<String>), String> {
+    let checked = check_files(&[file.to_path_buf()], Format::Human)?
+        .ok_or_else(|| "fix the errors above, then build again".to_string())?;
+    let programs = checked
+        .package
+        .as_ref()
+        .map(|p| p.programs.iter().map(|p| p.name.clone()).collect())
+        .unwrap_or_default();
+    let package = driver::find_package(file).map_err(|e| e.to_string())?;
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo.arg("build").arg("--manifest-path").arg(package.join("Cargo.toml"));
+    if release {
+        cargo.arg("--release");
+    }
+    let status = cargo.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("cargo build failed (its output is above)".into());
+    }
+    Ok((package, programs))
+}
+
+fn run(
+    file: &Path,
+    launch_type: &str,
+    program: Option<&str>,
+    release: bool,
+    flags: &[String],
+) -> Result<ExitCode, String> {
+    let (package, programs) = build(file, release)?;
+    let program = match (program, programs.as_slice()) {
+        (Some(p), _) if programs.iter().any(|q| q == p) => p.to_string(),
+        (Some(p), _) => {
+            return Err(format!(
+                "no program `{p}` in `{}`; it has: {}",
+                file.display(),
+                programs.join(", ")
+            ))
+        }
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(format!(
+                "`{}` holds several programs ({}): choose one with `--program NAME`",
+                file.display(),
+                programs.join(", ")
+            ))
+        }
+    };
+    let binary = find_binary(&package, &program, release)?;
+    let mut command = Command::new(&binary);
+    command.arg("--lp_launch_type").arg(launch_type).args(flags);
+    // Become the program, so signals (Ctrl-C, SIGTERM) reach its launcher directly.
+    let error = std::os::unix::process::CommandExt::exec(&mut command);
+    Err(format!("cannot run `{}`: {error}", binary.display()))
+}
+
+/// The program's binary: the package's bin target named like the program.
+fn find_binary(package: &Path, program: &str, release: bool) -> Result<PathBuf, String> {
+    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+        .arg(package.join("Cargo.toml"))
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("cannot read cargo metadata: {e}"))?;
+    let target_dir = metadata["target_directory"]
+        .as_str()
+        .ok_or("cargo metadata has no target directory")?;
+    let path = Path::new(target_dir)
+        .join(if release { "release" } else { "debug" })
+        .join(program);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "no binary `{program}` was built: add a `[[bin]]` named `{program}` (or `src/bin/{program}.rs`) whose `main` calls `{program}::main()`"
+        ))
+    }
+}
+
+fn expand(file: &Path) -> Result<ExitCode, String> {
+    let Some(checked) = check_files(&[file.to_path_buf()], Format::Human)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    match checked.generate(&[file.to_path_buf()]) {
+        Some(code) => {
+            print!("{code}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::FAILURE),
+    }
+}

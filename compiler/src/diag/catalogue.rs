@@ -25,6 +25,12 @@ macro_rules! codes {
                 match self { $(Code::$variant => Severity::$severity,)* }
             }
 
+            /// Whether the code says the user's crate could not be read (so checking against it
+            /// would only report cascades).
+            pub fn is_rust_loading(self) -> bool {
+                matches!(self, Code::RustSyntax | Code::MissingModule)
+            }
+
             /// One line saying what the code is about.
             pub fn title(self) -> &'static str {
                 match self { $(Code::$variant => $title,)* }
@@ -42,6 +48,7 @@ codes! {
     DuplicateProgram = "E0103", Error, "program defined twice";
     ShadowedName = "E0104", Error, "name shadows another";
     UnresolvedImport = "E0105", Error, "unresolved `use`";
+    NoProgram = "E0106", Error, "file has no program";
     NotPublic = "E0200", Error, "type or item is not `pub`";
     MissingConstructor = "E0201", Error, "constructor not found";
     MissingArgument = "E0202", Error, "argument missing";

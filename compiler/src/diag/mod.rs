@@ -54,6 +54,13 @@ impl SourceMap {
         &self.files[id.0]
     }
 
+    /// Renames every file from index `from` on.
+    pub fn rename_from(&mut self, from: usize, rename: impl Fn(&str) -> String) {
+        for file in self.files.iter_mut().skip(from) {
+            file.name = rename(&file.name);
+        }
+    }
+
     /// All files, in id order.
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i), f))

@@ -1,0 +1,113 @@
+//! The build-script API, like `tonic-build`: check the package's `.lp` programs and generate
+//! `$OUT_DIR/lp_generated.rs`, which `lp::include_generated!()` includes.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), lpc::BuildError> {
+//!     lpc::Build::new().compile()
+//! }
+//! ```
+
+use crate::diag::render;
+use crate::driver;
+use std::path::{Path, PathBuf};
+
+/// Configures code generation for a package's build script.
+#[derive(Debug, Default)]
+pub struct Build {
+    programs: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    package_dir: Option<PathBuf>,
+}
+
+/// Why a build script failed; its `Debug` is its message, so `main() -> Result<(), BuildError>`
+/// prints something readable.
+pub struct BuildError(String);
+
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Build {
+    /// A build of every `.lp` file in the package (default), into `$OUT_DIR`.
+    pub fn new() -> Self {
+        Build::default()
+    }
+
+    /// Compiles this `.lp` file (relative to the package directory) instead of all of them;
+    /// call once per file.
+    pub fn program(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.programs.push(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Where to write `lp_generated.rs`. Default: `$OUT_DIR`.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The package's directory. Default: `$CARGO_MANIFEST_DIR`.
+    pub fn package_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.package_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Checks and generates. Diagnostics are printed to stderr (cargo shows them when the build
+    /// fails; warnings also become `cargo:warning` lines).
+    pub fn compile(&self) -> Result<(), BuildError> {
+        let env_dir = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .ok_or_else(|| BuildError(format!("`{name}` is not set: run this from a build script, or set it with `Build::{}`", name.to_lowercase())))
+        };
+        let package_dir = match &self.package_dir {
+            Some(dir) => dir.clone(),
+            None => env_dir("CARGO_MANIFEST_DIR")?,
+        };
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => env_dir("OUT_DIR")?,
+        };
+        let lp_files = if self.programs.is_empty() {
+            driver::lp_files(&package_dir)
+        } else {
+            self.programs.iter().map(|p| package_dir.join(p)).collect()
+        };
+        if lp_files.is_empty() {
+            return Err(BuildError(format!(
+                "no `.lp` file found in `{}`: add one, or name it with `Build::program`",
+                package_dir.display()
+            )));
+        }
+        let checked = driver::build(&package_dir, &lp_files, &out_dir).map_err(|e| BuildError(e.to_string()))?;
+        for path in lp_files.iter().chain(&checked.rust_files) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+        println!("cargo:rerun-if-changed={}", package_dir.join("src").display());
+        let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
+        if !diagnostics.is_empty() {
+            eprint!("{}", render::human_string(&checked.sources, &diagnostics));
+            for warning in diagnostics.iter().filter(|d| !d.is_error()) {
+                println!("cargo:warning=[{}] {}", warning.code.as_str(), warning.message);
+            }
+        }
+        if checked.package.is_none() {
+            return Err(BuildError(format!(
+                "lpc found {} error(s) in the package's `.lp` programs (shown above); `lpc check FILE` shows them too",
+                checked.diagnostics.error_count()
+            )));
+        }
+        Ok(())
+    }
+}

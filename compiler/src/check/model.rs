@@ -1,0 +1,202 @@
+//! The checked model: what [`super::check`] hands to code generation. Everything here has been
+//! validated; codegen never reports errors.
+
+use crate::rust::{IntType, RustType};
+use proc_macro2::TokenStream;
+use std::time::Duration;
+
+/// A checked package: its programs and every courier type they use (each once).
+#[derive(Debug, Default)]
+pub struct Package {
+    pub couriers: Vec<Courier>,
+    pub programs: Vec<Program>,
+}
+
+/// A type served as a courier: its remotely callable methods.
+#[derive(Debug)]
+pub struct Courier {
+    /// Path from the crate root: `crate::nodes::Producer`.
+    pub path: String,
+    /// The type's name: `Producer`.
+    pub name: String,
+    pub methods: Vec<CourierMethod>,
+}
+
+/// A `pub fn`/`pub async fn` with a `&self` receiver.
+#[derive(Debug)]
+pub struct CourierMethod {
+    pub name: String,
+    pub is_async: bool,
+    /// Parameter names and their types (resolved from the crate root).
+    pub params: Vec<(String, TokenStream)>,
+    /// What the method returns to a caller.
+    pub output: Output,
+}
+
+/// A courier method's return type.
+#[derive(Debug)]
+pub enum Output {
+    /// Returned as it is.
+    Plain(TokenStream),
+    /// `Result<T, E>`: `Ok(T)` is returned, `Err(e)` becomes `CallError::Remote`.
+    Result(TokenStream),
+}
+
+/// One checked program.
+#[derive(Debug)]
+pub struct Program {
+    pub name: String,
+    pub doc: Option<String>,
+    pub params: Vec<Param>,
+    /// Nodes and groups, in declaration order (which is their id order).
+    pub nodes: Vec<Node>,
+}
+
+/// The type of a program param.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum ParamType {
+    Int(IntType),
+    Float(&'static str),
+    Bool,
+    String,
+    Duration,
+}
+
+impl ParamType {
+    /// Parses a param type name as written in `.lp`.
+    pub fn from_name(name: &str) -> Option<ParamType> {
+        if let Some(int) = IntType::from_name(name) {
+            return Some(ParamType::Int(int));
+        }
+        Some(match name {
+            "f32" => ParamType::Float("f32"),
+            "f64" => ParamType::Float("f64"),
+            "bool" => ParamType::Bool,
+            "String" => ParamType::String,
+            "Duration" => ParamType::Duration,
+            _ => return None,
+        })
+    }
+
+    /// The Rust type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::Int(i) => i.name(),
+            ParamType::Float(f) => f,
+            ParamType::Bool => "bool",
+            ParamType::String => "String",
+            ParamType::Duration => "Duration",
+        }
+    }
+
+    /// The Rust type a param of this type matches exactly.
+    pub fn rust_type(self) -> RustType {
+        match self {
+            ParamType::Int(i) => RustType::Int(i),
+            ParamType::Float(f) => RustType::Float(f),
+            ParamType::Bool => RustType::Bool,
+            ParamType::String => RustType::String,
+            ParamType::Duration => RustType::Duration,
+        }
+    }
+}
+
+/// A program param: a flag of the program binary.
+#[derive(Debug)]
+pub struct Param {
+    pub name: String,
+    pub doc: Option<String>,
+    pub ty: ParamType,
+    /// The default, already of the param's type.
+    pub default: Option<Literal>,
+}
+
+/// A literal value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    Duration(Duration),
+}
+
+/// Whether a node serves methods or only runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Courier,
+    Worker,
+}
+
+/// How a node's `run` is called at program entry.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// It has no `run`.
+    None,
+    /// It implements `lp::Run` (async).
+    Async,
+    /// It implements `lp::BlockingRun`.
+    Blocking,
+}
+
+/// A node or a group of replicas.
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    pub doc: Option<String>,
+    /// `Some(count)` for a group.
+    pub count: Option<IntExpr>,
+    pub kind: Kind,
+    pub runner: Runner,
+    /// The node type's path from the crate root.
+    pub type_path: String,
+    pub constructor: String,
+    /// Constructor arguments in the Rust parameter order.
+    pub args: Vec<Arg>,
+}
+
+/// One constructor argument, with the type of the Rust parameter it goes to.
+#[derive(Debug)]
+pub struct Arg {
+    pub name: String,
+    pub value: Value,
+    pub target: RustType,
+}
+
+/// A checked argument value.
+#[derive(Debug)]
+pub enum Value {
+    Literal(Literal),
+    /// A param used as it is (its type equals the target's).
+    Param(String),
+    /// Integer arithmetic over literals, params, `replica` and `replicas`.
+    Int(IntExpr),
+    List(Vec<Value>),
+    /// A handle to a node.
+    Node(String),
+    /// Handles to every replica of a group.
+    Group(String),
+    /// A handle to one replica of a group.
+    GroupAt(String, IntExpr),
+}
+
+/// Integer arithmetic, evaluated in `i128` by the generated code.
+#[derive(Clone, Debug)]
+pub enum IntExpr {
+    Literal(i128),
+    Param(String),
+    Replica,
+    Replicas,
+    Neg(Box<IntExpr>),
+    Binary(BinOp, Box<IntExpr>, Box<IntExpr>),
+}
+
+/// An arithmetic operator.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}

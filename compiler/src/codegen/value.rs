@@ -1,0 +1,135 @@
+//! Constructor argument values: literals, params, integer arithmetic and handles.
+
+use super::courier::ident;
+use crate::check::model::{BinOp, IntExpr, Literal, Value};
+use crate::rust::RustType;
+use proc_macro2::{Literal as Lit, TokenStream};
+use quote::{format_ident, quote};
+
+/// The expression passing `value` to a parameter of type `target`; `what` names it in the
+/// runtime error of an integer conversion that overflows.
+pub(super) fn expand_value(value: &Value, target: &RustType, what: &str) -> TokenStream {
+    match value {
+        Value::Literal(literal) => expand_literal(literal, target),
+        Value::Param(name) => {
+            let name = ident(name);
+            match target {
+                RustType::String | RustType::Duration => quote!(params.#name.clone()),
+                _ => quote!(params.#name),
+            }
+        }
+        Value::Int(expr) => {
+            let expr = expand_int(expr);
+            match target {
+                RustType::Int(int) => {
+                    let ty = format_ident!("{}", int.name());
+                    quote!(lp::codegen::int::<#ty>(#expr, #what))
+                }
+                RustType::Float(float) => {
+                    let ty = format_ident!("{}", float);
+                    quote!((#expr) as #ty)
+                }
+                // The checker only produces integer expressions for numeric targets.
+                _ => expr,
+            }
+        }
+        Value::List(items) => {
+            let inner = match target {
+                RustType::Vec(inner) => &**inner,
+                other => other,
+            };
+            let items = items.iter().map(|item| expand_value(item, inner, what));
+            quote!(::std::vec![#(#items),*])
+        }
+        Value::Node(name) => {
+            let r = ref_ident(name);
+            quote!(env.handle(&#r))
+        }
+        Value::Group(name) => {
+            let r = ref_ident(name);
+            quote!(env.group(&#r))
+        }
+        Value::GroupAt(name, index) => {
+            let r = ref_ident(name);
+            let index = expand_int(index);
+            quote!(env.group_at(&#r, #index))
+        }
+    }
+}
+
+fn expand_literal(literal: &Literal, target: &RustType) -> TokenStream {
+    match literal {
+        Literal::Int(v) => match target {
+            RustType::Float(_) => {
+                let lit = Lit::f64_unsuffixed(*v as f64);
+                quote!(#lit)
+            }
+            _ => signed(*v),
+        },
+        Literal::Float(f) => {
+            let lit = Lit::f64_unsuffixed(f.abs());
+            if f.is_sign_negative() {
+                quote!(-#lit)
+            } else {
+                quote!(#lit)
+            }
+        }
+        Literal::Bool(b) => quote!(#b),
+        Literal::Str(s) => quote!(::std::string::String::from(#s)),
+        Literal::Duration(d) => {
+            let nanos = Lit::u128_unsuffixed(d.as_nanos());
+            quote!(::std::time::Duration::from_nanos(#nanos))
+        }
+    }
+}
+
+fn signed(v: i128) -> TokenStream {
+    let lit = Lit::u128_unsuffixed(v.unsigned_abs());
+    if v < 0 {
+        quote!(-#lit)
+    } else {
+        quote!(#lit)
+    }
+}
+
+/// Integer arithmetic in `i128`.
+pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
+    match expr {
+        IntExpr::Literal(v) => {
+            let lit = Lit::u128_suffixed(v.unsigned_abs());
+            let lit = quote!(#lit as i128);
+            if *v < 0 {
+                quote!((-(#lit)))
+            } else {
+                quote!((#lit))
+            }
+        }
+        IntExpr::Param(name) => {
+            let name = ident(name);
+            quote!((params.#name as i128))
+        }
+        IntExpr::Replica => quote!((env.replica() as i128)),
+        IntExpr::Replicas => quote!((env.replicas() as i128)),
+        IntExpr::Neg(inner) => {
+            let inner = expand_int(inner);
+            quote!((-#inner))
+        }
+        IntExpr::Binary(op, lhs, rhs) => {
+            let lhs = expand_int(lhs);
+            let rhs = expand_int(rhs);
+            let op = match op {
+                BinOp::Add => quote!(+),
+                BinOp::Sub => quote!(-),
+                BinOp::Mul => quote!(*),
+                BinOp::Div => quote!(/),
+                BinOp::Rem => quote!(%),
+            };
+            quote!((#lhs #op #rhs))
+        }
+    }
+}
+
+/// The local holding a node's or group's reference in `make_program`.
+pub(super) fn ref_ident(name: &str) -> proc_macro2::Ident {
+    format_ident!("{}_ref", name)
+}

@@ -1,0 +1,175 @@
+//! The pipeline, one straight function: read → parse → load the Rust crate → check →
+//! generate. Each stage reports all of its problems; generation runs only on a clean check.
+
+use crate::check::{self, model};
+use crate::codegen;
+use crate::diag::{Diagnostics, SourceMap};
+use crate::rust::{self, CrateModel};
+use crate::syntax;
+use std::path::{Path, PathBuf};
+
+/// A problem that is not about the program's text: a file that cannot be read, no package.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read `{path}`: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("`{path}` is not valid UTF-8 (invalid byte at offset {offset}); `.lp` files are UTF-8 text")]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("`{path}` is not inside a Cargo package (no `Cargo.toml` with a `[package]` above it); run `lpc new NAME` to make one")]
+    NoPackage { path: PathBuf },
+    #[error("package `{dir}` has no crate root: create `src/lib.rs` (the node types and `lp::include_generated!();` go there)")]
+    NoCrateRoot { dir: PathBuf },
+    #[error("cannot write `{path}`: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// What checking a package produced: the files read, every diagnostic, and, when there was no
+/// error, the checked package.
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+    pub package: Option<model::Package>,
+    /// The Rust files the check read (for `cargo:rerun-if-changed`).
+    pub rust_files: Vec<PathBuf>,
+}
+
+impl Checked {
+    /// The generated Rust for the checked package, if the check passed.
+    pub fn generate(&self, lp_files: &[PathBuf]) -> Option<String> {
+        let names: Vec<String> = lp_files
+            .iter()
+            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+            .collect();
+        self.package.as_ref().map(|package| codegen::generate(package, &names))
+    }
+}
+
+/// The Cargo package that contains `file`: the nearest directory above it with a `Cargo.toml`
+/// that has a `[package]` section.
+pub fn find_package(file: &Path) -> Result<PathBuf, Error> {
+    let absolute = std::path::absolute(file).map_err(|source| Error::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let mut dir = absolute.parent();
+    while let Some(d) = dir {
+        let manifest = d.join("Cargo.toml");
+        if let Ok(text) = std::fs::read_to_string(&manifest) {
+            if text.lines().any(|l| l.trim() == "[package]") {
+                return Ok(d.to_path_buf());
+            }
+        }
+        dir = d.parent();
+    }
+    Err(Error::NoPackage {
+        path: file.to_path_buf(),
+    })
+}
+
+/// Every `.lp` file of a package (outside `target/` and hidden directories), sorted.
+pub fn lp_files(package_dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    walk(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "lp") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(package_dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Reads a `.lp` file as UTF-8.
+fn read_lp(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// A path as shown in diagnostics: relative to the current directory when it is below it.
+fn display_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(absolute)
+        .display()
+        .to_string()
+}
+
+/// Checks `lp_files` against the crate of the package in `package_dir`.
+pub fn check_package(package_dir: &Path, lp_files: &[PathBuf]) -> Result<Checked, Error> {
+    let mut sources = SourceMap::default();
+    let mut diagnostics = Diagnostics::default();
+
+    let mut files = Vec::new();
+    for path in lp_files {
+        let text = read_lp(path)?;
+        let id = sources.add(display_path(path), text);
+        let file = syntax::parse(id, &sources.get(id).text, &mut diagnostics);
+        files.push((id, file));
+    }
+
+    let root = rust::crate_root(package_dir).ok_or_else(|| Error::NoCrateRoot {
+        dir: package_dir.to_path_buf(),
+    })?;
+    let mut rust_files = Vec::new();
+    let model: CrateModel = rust::load_crate(&root, &mut sources, &mut diagnostics, &mut |path| {
+        rust_files.push(path.to_path_buf());
+        std::fs::read_to_string(path)
+    });
+    rename_rust_files(&mut sources, lp_files.len());
+
+    // A crate that could not be read completely would make every type look missing: report
+    // why it could not be read, and check against it only once it reads.
+    let package = if diagnostics.iter().any(|d| d.code.is_rust_loading()) {
+        None
+    } else {
+        let refs: Vec<_> = files.iter().map(|(id, file)| (*id, file)).collect();
+        Some(check::check(&refs, &model, &mut diagnostics))
+    };
+    diagnostics.sort();
+    let package = package.filter(|_| !diagnostics.has_errors());
+    Ok(Checked {
+        sources,
+        diagnostics,
+        package,
+        rust_files,
+    })
+}
+
+/// Shows the Rust files (added after the `.lp` files) by their paths relative to the current
+/// directory, like the `.lp` files.
+fn rename_rust_files(sources: &mut SourceMap, skip: usize) {
+    sources.rename_from(skip, |name| display_path(Path::new(name)));
+}
+
+/// Checks and generates for a build script: writes `out_dir/lp_generated.rs` (only when its
+/// contents changed) and returns the check's outcome.
+pub fn build(package_dir: &Path, lp_files: &[PathBuf], out_dir: &Path) -> Result<Checked, Error> {
+    let checked = check_package(package_dir, lp_files)?;
+    if let Some(code) = checked.generate(lp_files) {
+        let path = out_dir.join("lp_generated.rs");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
+            std::fs::write(&path, code).map_err(|source| Error::Write { path, source })?;
+        }
+    }
+    Ok(checked)
+}

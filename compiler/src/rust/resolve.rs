@@ -1,0 +1,196 @@
+//! Resolving the names a module's items use into paths from the crate root, as rustc would for
+//! the common cases: `use` declarations (with renames and globs), items of the module itself,
+//! `self::`/`super::`/`crate::` prefixes. Names that are none of these (the prelude, primitives,
+//! external crates) are left as written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use syn::visit_mut::VisitMut;
+
+/// The names visible in one module.
+#[derive(Debug, Default)]
+pub(super) struct Scope {
+    module: Vec<String>,
+    /// `use a::b::C as D;` → `D` ↦ `[a, b, C]` (already made absolute)
+    uses: BTreeMap<String, Vec<String>>,
+    /// `use a::b::*;` → `[a, b]`
+    globs: Vec<Vec<String>>,
+    /// Names of the items defined in the module.
+    locals: BTreeSet<String>,
+}
+
+impl Scope {
+    /// The scope of the module at `module` whose items are `items`.
+    pub fn of(module: &[String], items: &[syn::Item]) -> Scope {
+        let mut scope = Scope {
+            module: module.to_vec(),
+            ..Scope::default()
+        };
+        for item in items {
+            match item {
+                syn::Item::Use(u) => scope.add_use(&mut Vec::new(), &u.tree),
+                other => {
+                    if let Some(name) = item_name(other) {
+                        scope.locals.insert(name);
+                    }
+                }
+            }
+        }
+        scope
+    }
+
+    fn add_use(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.add_use(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                let name = n.ident.to_string();
+                if name == "self" {
+                    if let Some(last) = prefix.last().cloned() {
+                        let path = self.absolute(prefix);
+                        self.uses.insert(last, path);
+                    }
+                } else {
+                    prefix.push(name.clone());
+                    let path = self.absolute(prefix);
+                    prefix.pop();
+                    self.uses.insert(name, path);
+                }
+            }
+            syn::UseTree::Rename(r) => {
+                prefix.push(r.ident.to_string());
+                let path = self.absolute(prefix);
+                prefix.pop();
+                self.uses.insert(r.rename.to_string(), path);
+            }
+            syn::UseTree::Glob(_) => {
+                let path = self.absolute(prefix);
+                self.globs.push(path);
+            }
+            syn::UseTree::Group(g) => {
+                for tree in &g.items {
+                    self.add_use(prefix, tree);
+                }
+            }
+        }
+    }
+
+    /// Makes a `use` path absolute: `crate::…` stays, `self::`/`super::` are resolved against
+    /// this module; anything else is an external crate path (edition 2018+ rules).
+    fn absolute(&self, path: &[String]) -> Vec<String> {
+        match path.first().map(String::as_str) {
+            Some("self") | Some("super") => self.relative(path),
+            _ => path.to_vec(),
+        }
+    }
+
+    fn relative(&self, path: &[String]) -> Vec<String> {
+        let mut base = self.module.clone();
+        let mut rest = path;
+        while let Some(first) = rest.first() {
+            match first.as_str() {
+                "self" => {}
+                "super" => {
+                    base.pop();
+                }
+                _ => break,
+            }
+            rest = &rest[1..];
+        }
+        let mut out = vec!["crate".to_string()];
+        out.extend(base);
+        out.extend(rest.iter().cloned());
+        out
+    }
+
+    /// Resolves a path used in this module; `None` when it is not the crate's (prelude,
+    /// primitive, external crate) and should be kept as written. `is_item` says whether a
+    /// module path holds an item of that name (for glob imports).
+    pub fn resolve(
+        &self,
+        path: &[String],
+        is_item: &dyn Fn(&[String], &str) -> bool,
+    ) -> Option<Vec<String>> {
+        let first = path.first()?;
+        match first.as_str() {
+            "crate" => Some(path.to_vec()),
+            "self" | "super" => Some(self.relative(path)),
+            _ => {
+                if let Some(target) = self.uses.get(first) {
+                    let mut out = target.clone();
+                    out.extend(path[1..].iter().cloned());
+                    Some(out)
+                } else if self.locals.contains(first) {
+                    let mut out = vec!["crate".to_string()];
+                    out.extend(self.module.iter().cloned());
+                    out.extend(path.iter().cloned());
+                    Some(out)
+                } else {
+                    self.globs.iter().find_map(|glob| {
+                        let module = glob.strip_prefix(&["crate".to_string()])?;
+                        is_item(module, first).then(|| {
+                            let mut out = glob.clone();
+                            out.extend(path.iter().cloned());
+                            out
+                        })
+                    })
+                }
+            }
+        }
+    }
+
+    /// Rewrites every path in `ty` to its absolute form, so the type can be named from the
+    /// crate root (where generated code lives).
+    pub fn qualify_type(&self, ty: &mut syn::Type, is_item: &dyn Fn(&[String], &str) -> bool) {
+        Qualify { scope: self, is_item }.visit_type_mut(ty);
+    }
+}
+
+struct Qualify<'a> {
+    scope: &'a Scope,
+    is_item: &'a dyn Fn(&[String], &str) -> bool,
+}
+
+impl VisitMut for Qualify<'_> {
+    fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
+        syn::visit_mut::visit_type_path_mut(self, ty);
+        if ty.qself.is_some() || ty.path.leading_colon.is_some() {
+            return;
+        }
+        let names: Vec<String> = ty.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let Some(absolute) = self.scope.resolve(&names, self.is_item) else {
+            return;
+        };
+        let last = ty.path.segments.last().cloned();
+        let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
+            absolute[..absolute.len().saturating_sub(1)]
+                .iter()
+                .map(|s| syn::PathSegment::from(syn::Ident::new(s, proc_macro2::Span::call_site())))
+                .collect();
+        if let Some(mut last) = last {
+            if let Some(name) = absolute.last() {
+                last.ident = syn::Ident::new(name, last.ident.span());
+            }
+            segments.push(last);
+        }
+        ty.path.segments = segments;
+    }
+}
+
+/// The name an item defines in its module's namespace, if any.
+pub(super) fn item_name(item: &syn::Item) -> Option<String> {
+    Some(match item {
+        syn::Item::Struct(i) => i.ident.to_string(),
+        syn::Item::Enum(i) => i.ident.to_string(),
+        syn::Item::Type(i) => i.ident.to_string(),
+        syn::Item::Trait(i) => i.ident.to_string(),
+        syn::Item::Mod(i) => i.ident.to_string(),
+        syn::Item::Fn(i) => i.sig.ident.to_string(),
+        syn::Item::Union(i) => i.ident.to_string(),
+        syn::Item::Const(i) => i.ident.to_string(),
+        syn::Item::Static(i) => i.ident.to_string(),
+        _ => return None,
+    })
+}
