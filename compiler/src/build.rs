@@ -67,9 +67,12 @@ impl Build {
     /// fails; warnings also become `cargo:warning` lines).
     pub fn compile(&self) -> Result<(), BuildError> {
         let env_dir = |name: &str| {
-            std::env::var_os(name)
-                .map(PathBuf::from)
-                .ok_or_else(|| BuildError(format!("`{name}` is not set: run this from a build script, or set it with `Build::{}`", name.to_lowercase())))
+            std::env::var_os(name).map(PathBuf::from).ok_or_else(|| {
+                BuildError(format!(
+                    "`{name}` is not set: run this from a build script, or set it with `Build::{}`",
+                    name.to_lowercase()
+                ))
+            })
         };
         let package_dir = match &self.package_dir {
             Some(dir) => dir.clone(),
@@ -90,16 +93,24 @@ impl Build {
                 package_dir.display()
             )));
         }
-        let checked = driver::build(&package_dir, &lp_files, &out_dir).map_err(|e| BuildError(e.to_string()))?;
+        let checked = driver::build(&package_dir, &lp_files, &out_dir)
+            .map_err(|e| BuildError(e.to_string()))?;
         for path in lp_files.iter().chain(&checked.rust_files) {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-        println!("cargo:rerun-if-changed={}", package_dir.join("src").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            package_dir.join("src").display()
+        );
         let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
         if !diagnostics.is_empty() {
             eprint!("{}", render::human_string(&checked.sources, &diagnostics));
             for warning in diagnostics.iter().filter(|d| !d.is_error()) {
-                println!("cargo:warning=[{}] {}", warning.code.as_str(), warning.message);
+                println!(
+                    "cargo:warning=[{}] {}",
+                    warning.code.as_str(),
+                    warning.message
+                );
             }
         }
         if checked.package.is_none() {

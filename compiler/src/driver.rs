@@ -12,15 +12,23 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read `{path}`: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("`{path}` is not valid UTF-8 (invalid byte at offset {offset}); `.lp` files are UTF-8 text")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "`{path}` is not valid UTF-8 (invalid byte at offset {offset}); `.lp` files are UTF-8 text"
+    )]
     NotUtf8 { path: PathBuf, offset: usize },
     #[error("`{path}` is not inside a Cargo package (no `Cargo.toml` with a `[package]` above it); run `lpc new NAME` to make one")]
     NoPackage { path: PathBuf },
     #[error("package `{dir}` has no crate root: create `src/lib.rs` (the node types and `lp::include_generated!();` go there)")]
     NoCrateRoot { dir: PathBuf },
     #[error("cannot write `{path}`: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What checking a package produced: the files read, every diagnostic, and, when there was no
@@ -38,9 +46,16 @@ impl Checked {
     pub fn generate(&self, lp_files: &[PathBuf]) -> Option<String> {
         let names: Vec<String> = lp_files
             .iter()
-            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+            .map(|p| {
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
             .collect();
-        self.package.as_ref().map(|package| codegen::generate(package, &names))
+        self.package
+            .as_ref()
+            .map(|package| codegen::generate(package, &names))
     }
 }
 

@@ -39,7 +39,11 @@ enum Cmd {
         /// The `.lp` file.
         file: PathBuf,
         /// How to launch: `local_mt` (threads), `local_mp` (one process per node).
-        #[arg(long = "launch-type", alias = "lp_launch_type", default_value = "local_mt")]
+        #[arg(
+            long = "launch-type",
+            alias = "lp_launch_type",
+            default_value = "local_mt"
+        )]
         launch_type: String,
         /// The program to run when the file holds several (default: the only one).
         #[arg(long)]
@@ -108,11 +112,19 @@ fn check_files(files: &[PathBuf], format: Format) -> Result<Option<Checked>, Str
                 codespan_reporting::term::termcolor::ColorChoice::Never
             };
             let mut stderr = codespan_reporting::term::termcolor::StandardStream::stderr(choice);
-            render::human(&checked.sources, &diagnostics, &mut stderr).map_err(|e| e.to_string())?;
+            render::human(&checked.sources, &diagnostics, &mut stderr)
+                .map_err(|e| e.to_string())?;
         }
     }
-    let (errors, warnings) = (checked.diagnostics.error_count(), checked.diagnostics.warning_count());
-    let names = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    let (errors, warnings) = (
+        checked.diagnostics.error_count(),
+        checked.diagnostics.warning_count(),
+    );
+    let names = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     if format == Format::Human {
         match (&checked.package, errors) {
             (Some(package), _) => {
@@ -170,11 +182,16 @@ fn build(file: &Path, release: bool) -> Result<(PathBuf, Vec<String>), String> {
         .unwrap_or_default();
     let package = driver::find_package(file).map_err(|e| e.to_string())?;
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo.arg("build").arg("--manifest-path").arg(package.join("Cargo.toml"));
+    cargo
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(package.join("Cargo.toml"));
     if release {
         cargo.arg("--release");
     }
-    let status = cargo.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status = cargo
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err("cargo build failed (its output is above)".into());
     }
@@ -218,12 +235,18 @@ fn run(
 /// The program's binary: the package's bin target named like the program.
 fn find_binary(package: &Path, program: &str, release: bool) -> Result<PathBuf, String> {
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--manifest-path",
+        ])
         .arg(package.join("Cargo.toml"))
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("cannot read cargo metadata: {e}"))?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cannot read cargo metadata: {e}"))?;
     let target_dir = metadata["target_directory"]
         .as_str()
         .ok_or("cargo metadata has no target directory")?;

@@ -25,7 +25,10 @@ fn diagnostics() {
         let json = render::json_lines(&checked.sources, &diagnostics);
         for line in json.lines() {
             let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON");
-            assert!(value["code"].is_string(), "json diagnostic without code: {line}");
+            assert!(
+                value["code"].is_string(),
+                "json diagnostic without code: {line}"
+            );
         }
         insta::assert_snapshot!(format!("{source}\n----- diagnostics -----\n{rendered}"));
     });

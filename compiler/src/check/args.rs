@@ -54,13 +54,19 @@ impl Exprs<'_, '_> {
                 }
                 _ => self.simple(expr, target, site),
             },
-            RustType::Bool | RustType::String | RustType::Duration => self.simple(expr, target, site),
+            RustType::Bool | RustType::String | RustType::Duration => {
+                self.simple(expr, target, site)
+            }
             RustType::Handle(node_type) => self.handle(expr, node_type, target, site),
             RustType::Vec(inner) => self.vec(expr, inner, target, site),
             _ => {
                 let mut diagnostic = Diagnostic::new(
                     Code::ArgumentType,
-                    format!("{} has type `{}`, which a `.lp` program cannot give", site.what, target.display()),
+                    format!(
+                        "{} has type `{}`, which a `.lp` program cannot give",
+                        site.what,
+                        target.display()
+                    ),
                 )
                 .primary(expr.span.clone(), "cannot be converted");
                 if let Some(span) = site.rust_span {
@@ -96,19 +102,35 @@ impl Exprs<'_, '_> {
         None
     }
 
-    fn handle(&mut self, expr: &ast::Expr, node_type: &str, target: &RustType, site: &Site) -> Option<Value> {
+    fn handle(
+        &mut self,
+        expr: &ast::Expr,
+        node_type: &str,
+        target: &RustType,
+        site: &Site,
+    ) -> Option<Value> {
         match &expr.kind {
             ExprKind::Name(name) => match self.scope.get(&name.name) {
-                Some(Entity::Node { type_name, is_group: false, .. }) => {
+                Some(Entity::Node {
+                    type_name,
+                    is_group: false,
+                    ..
+                }) => {
                     self.node_type_matches(expr, &name.name, type_name, node_type, site)?;
                     Some(Value::Node(name.name.clone()))
                 }
                 Some(Entity::Node { is_group: true, .. }) => {
                     let mut diagnostic = Diagnostic::new(
                         Code::HandleShape,
-                        format!("{} expects one handle, but `{}` is a group", site.what, name.name),
+                        format!(
+                            "{} expects one handle, but `{}` is a group",
+                            site.what, name.name
+                        ),
                     )
-                    .primary(expr.span.clone(), format!("`{}` is a group of replicas", name.name));
+                    .primary(
+                        expr.span.clone(),
+                        format!("`{}` is a group of replicas", name.name),
+                    );
                     if let Some(span) = site.rust_span {
                         diagnostic = diagnostic.secondary(span.clone(), "one handle expected here");
                     }
@@ -125,20 +147,32 @@ impl Exprs<'_, '_> {
                 }
             },
             ExprKind::Index { base, index } => {
-                let Some(Entity::Node { type_name, is_group, count, .. }) = self.scope.get(&base.name) else {
+                let Some(Entity::Node {
+                    type_name,
+                    is_group,
+                    count,
+                    ..
+                }) = self.scope.get(&base.name)
+                else {
                     self.known_name(base)?;
                     self.diags.push(
-                        Diagnostic::new(Code::BadIndex, format!("cannot index `{}`: it is not a group", base.name))
-                            .primary(base.span.clone(), "not a group")
-                            .help("only groups (`group name[count] = …`) can be indexed"),
+                        Diagnostic::new(
+                            Code::BadIndex,
+                            format!("cannot index `{}`: it is not a group", base.name),
+                        )
+                        .primary(base.span.clone(), "not a group")
+                        .help("only groups (`group name[count] = …`) can be indexed"),
                     );
                     return None;
                 };
                 if !is_group {
                     self.diags.push(
-                        Diagnostic::new(Code::BadIndex, format!("cannot index `{}`: it is a single node", base.name))
-                            .primary(base.span.clone(), "a node, not a group")
-                            .help(format!("use `{}` without an index", base.name)),
+                        Diagnostic::new(
+                            Code::BadIndex,
+                            format!("cannot index `{}`: it is a single node", base.name),
+                        )
+                        .primary(base.span.clone(), "a node, not a group")
+                        .help(format!("use `{}` without an index", base.name)),
                     );
                     return None;
                 }
@@ -149,13 +183,21 @@ impl Exprs<'_, '_> {
                     what: format!("the index into `{}`", base.name),
                     rust_span: None,
                 };
-                let index_expr = self.int(index, &index_site, Code::BadIndex, &RustType::Int(IntType::Usize))?;
+                let index_expr = self.int(
+                    index,
+                    &index_site,
+                    Code::BadIndex,
+                    &RustType::Int(IntType::Usize),
+                )?;
                 if let (IntExpr::Literal(i), Some(count)) = (&index_expr, count) {
                     if *i < 0 || *i >= count {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::BadIndex,
-                                format!("index {i} is out of range for group `{}` of {count} replicas", base.name),
+                                format!(
+                                    "index {i} is out of range for group `{}` of {count} replicas",
+                                    base.name
+                                ),
                             )
                             .primary(index.span.clone(), "out of range")
                             .help(format!("use an index from 0 to {}", count - 1)),
@@ -172,30 +214,50 @@ impl Exprs<'_, '_> {
         }
     }
 
-    fn vec(&mut self, expr: &ast::Expr, inner: &RustType, target: &RustType, site: &Site) -> Option<Value> {
+    fn vec(
+        &mut self,
+        expr: &ast::Expr,
+        inner: &RustType,
+        target: &RustType,
+        site: &Site,
+    ) -> Option<Value> {
         match (&expr.kind, inner) {
             (ExprKind::List(items), _) => {
                 let mut values = Vec::new();
                 for item in items {
                     values.push(self.value(item, inner, site));
                 }
-                values.into_iter().collect::<Option<Vec<_>>>().map(Value::List)
+                values
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(Value::List)
             }
-            (ExprKind::Name(name), RustType::Handle(node_type)) => match self.scope.get(&name.name) {
-                Some(Entity::Node { type_name, is_group: true, .. }) => {
+            (ExprKind::Name(name), RustType::Handle(node_type)) => match self.scope.get(&name.name)
+            {
+                Some(Entity::Node {
+                    type_name,
+                    is_group: true,
+                    ..
+                }) => {
                     self.node_type_matches(expr, &name.name, type_name, node_type, site)?;
                     Some(Value::Group(name.name.clone()))
                 }
-                Some(Entity::Node { is_group: false, .. }) => {
+                Some(Entity::Node {
+                    is_group: false, ..
+                }) => {
                     let mut diagnostic = Diagnostic::new(
                         Code::HandleShape,
-                        format!("{} expects a list of handles, but `{}` is a single node", site.what, name.name),
+                        format!(
+                            "{} expects a list of handles, but `{}` is a single node",
+                            site.what, name.name
+                        ),
                     )
                     .primary(expr.span.clone(), "one node");
                     if let Some(span) = site.rust_span {
                         diagnostic = diagnostic.secondary(span.clone(), "a `Vec` expected here");
                     }
-                    self.diags.push(diagnostic.help(format!("write a list: `[{}]`", name.name)));
+                    self.diags
+                        .push(diagnostic.help(format!("write a list: `[{}]`", name.name)));
                     None
                 }
                 _ => {
@@ -224,7 +286,10 @@ impl Exprs<'_, '_> {
         }
         let mut diagnostic = Diagnostic::new(
             Code::HandleType,
-            format!("{} expects a handle to `{expected}`, but `{node}` is a `{actual}`", site.what),
+            format!(
+                "{} expects a handle to `{expected}`, but `{node}` is a `{actual}`",
+                site.what
+            ),
         )
         .primary(expr.span.clone(), format!("a `{actual}` node"));
         if let Some(span) = site.rust_span {
@@ -240,7 +305,13 @@ impl Exprs<'_, '_> {
     }
 
     /// Checks integer arithmetic; `code` is reported when the expression is not an integer.
-    pub fn int(&mut self, expr: &ast::Expr, site: &Site, code: Code, target: &RustType) -> Option<IntExpr> {
+    pub fn int(
+        &mut self,
+        expr: &ast::Expr,
+        site: &Site,
+        code: Code,
+        target: &RustType,
+    ) -> Option<IntExpr> {
         match &expr.kind {
             ExprKind::Int(v) => match i128::try_from(*v) {
                 Ok(v) => Some(IntExpr::Literal(v)),
@@ -270,19 +341,33 @@ impl Exprs<'_, '_> {
                 Some(IntExpr::Binary(op, Box::new(lhs?), Box::new(rhs?)))
             }
             ExprKind::Replica | ExprKind::Replicas => {
-                let word = if matches!(expr.kind, ExprKind::Replica) { "replica" } else { "replicas" };
+                let word = if matches!(expr.kind, ExprKind::Replica) {
+                    "replica"
+                } else {
+                    "replicas"
+                };
                 if !site.in_group {
                     self.diags.push(
-                        Diagnostic::new(Code::ReplicaOutsideGroup, format!("`{word}` used outside a group"))
-                            .primary(expr.span.clone(), "only a group's replicas have an index")
-                            .help("use `replica` in the arguments of a `group` declaration"),
+                        Diagnostic::new(
+                            Code::ReplicaOutsideGroup,
+                            format!("`{word}` used outside a group"),
+                        )
+                        .primary(expr.span.clone(), "only a group's replicas have an index")
+                        .help("use `replica` in the arguments of a `group` declaration"),
                     );
                     return None;
                 }
-                Some(if word == "replica" { IntExpr::Replica } else { IntExpr::Replicas })
+                Some(if word == "replica" {
+                    IntExpr::Replica
+                } else {
+                    IntExpr::Replicas
+                })
             }
             ExprKind::Name(name) => match self.scope.get(&name.name) {
-                Some(Entity::Param { ty: ParamType::Int(_), .. }) => Some(IntExpr::Param(name.name.clone())),
+                Some(Entity::Param {
+                    ty: ParamType::Int(_),
+                    ..
+                }) => Some(IntExpr::Param(name.name.clone())),
                 Some(_) => {
                     self.not_integer(expr, site, code, target);
                     None
@@ -306,9 +391,16 @@ impl Exprs<'_, '_> {
             return;
         }
         self.diags.push(
-            Diagnostic::new(code, format!("{} must be an integer, found {}", site.what, self.describe(expr)))
-                .primary(expr.span.clone(), "not an integer")
-                .help("use an integer literal, an integer param, or arithmetic over them"),
+            Diagnostic::new(
+                code,
+                format!(
+                    "{} must be an integer, found {}",
+                    site.what,
+                    self.describe(expr)
+                ),
+            )
+            .primary(expr.span.clone(), "not an integer")
+            .help("use an integer literal, an integer param, or arithmetic over them"),
         );
     }
 
@@ -321,11 +413,16 @@ impl Exprs<'_, '_> {
             Code::OutOfRange,
             format!("literal `{v}` out of range for `{}`", int.name()),
         )
-        .primary(span.clone(), format!("`{}` holds {min} to {max}", int.name()));
+        .primary(
+            span.clone(),
+            format!("`{}` holds {min} to {max}", int.name()),
+        );
         if let Some(rust) = site.rust_span {
             diagnostic = diagnostic.secondary(rust.clone(), "parameter type declared here");
         }
-        self.diags.push(diagnostic.help(format!("use a value from {min} to {max}, or a wider type in Rust")));
+        self.diags.push(diagnostic.help(format!(
+            "use a value from {min} to {max}, or a wider type in Rust"
+        )));
         None
     }
 
@@ -334,8 +431,14 @@ impl Exprs<'_, '_> {
         if self.scope.get(&name.name).is_some() {
             return Some(());
         }
-        let mut diagnostic = Diagnostic::new(Code::UnknownName, format!("cannot find `{}` in this program", name.name))
-            .primary(name.span.clone(), "not found");
+        if self.scope.is_broken(&name.name) {
+            return None; // its declaration failed to parse, which is reported already
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownName,
+            format!("cannot find `{}` in this program", name.name),
+        )
+        .primary(name.span.clone(), "not found");
         diagnostic = match did_you_mean(&name.name, self.scope.names()) {
             Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
             None => diagnostic.help("declare it with `param`, `node` or `group` in this program"),
@@ -360,9 +463,16 @@ impl Exprs<'_, '_> {
         let found = self.describe(expr);
         let mut diagnostic = Diagnostic::new(
             Code::ArgumentType,
-            format!("mismatched types: {} expects `{}`, found {found}", site.what, target.display()),
+            format!(
+                "mismatched types: {} expects `{}`, found {found}",
+                site.what,
+                target.display()
+            ),
         )
-        .primary(expr.span.clone(), format!("expected `{}`", target.display()));
+        .primary(
+            expr.span.clone(),
+            format!("expected `{}`", target.display()),
+        );
         if let Some(span) = site.rust_span {
             diagnostic = diagnostic.secondary(span.clone(), "parameter type declared here");
         }
@@ -382,11 +492,19 @@ impl Exprs<'_, '_> {
             ExprKind::Call { name, .. } => format!("a call to `{}`", name.name),
             ExprKind::Error => "an invalid expression".into(),
             ExprKind::Name(name) => match self.scope.get(&name.name) {
-                Some(Entity::Param { ty, .. }) => format!("param `{}` of type `{}`", name.name, ty.name()),
-                Some(Entity::Node { type_name, is_group: true, .. }) => {
+                Some(Entity::Param { ty, .. }) => {
+                    format!("param `{}` of type `{}`", name.name, ty.name())
+                }
+                Some(Entity::Node {
+                    type_name,
+                    is_group: true,
+                    ..
+                }) => {
                     format!("group `{}` of `{type_name}`", name.name)
                 }
-                Some(Entity::Node { type_name, .. }) => format!("a handle to `{}` (a `{type_name}`)", name.name),
+                Some(Entity::Node { type_name, .. }) => {
+                    format!("a handle to `{}` (a `{type_name}`)", name.name)
+                }
                 None => format!("`{}`", name.name),
             },
         }

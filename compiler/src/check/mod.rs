@@ -18,12 +18,20 @@ use std::collections::BTreeMap;
 pub(crate) type Imports = BTreeMap<String, (Vec<String>, Span)>;
 
 /// Checks every program of every file of a package.
-pub fn check(files: &[(FileId, &ast::File)], model: &CrateModel, diags: &mut Diagnostics) -> model::Package {
+pub fn check(
+    files: &[(FileId, &ast::File)],
+    model: &CrateModel,
+    diags: &mut Diagnostics,
+) -> model::Package {
     let mut package = model::Package::default();
     let mut program_names: BTreeMap<String, Span> = BTreeMap::new();
     for &(id, file) in files {
         let imports = imports(file, model, diags);
-        if !file.items.iter().any(|i| matches!(i, ast::Item::Program(_))) {
+        if !file
+            .items
+            .iter()
+            .any(|i| matches!(i, ast::Item::Program(_)))
+        {
             no_program(id, diags);
         }
         for item in &file.items {
@@ -34,7 +42,10 @@ pub fn check(files: &[(FileId, &ast::File)], model: &CrateModel, diags: &mut Dia
                 diags.push(
                     Diagnostic::new(
                         Code::DuplicateProgram,
-                        format!("program `{}` is defined twice in this package", program.name.name),
+                        format!(
+                            "program `{}` is defined twice in this package",
+                            program.name.name
+                        ),
                     )
                     .primary(program.name.span.clone(), "defined again here")
                     .secondary(first.clone(), "first defined here")
@@ -43,7 +54,8 @@ pub fn check(files: &[(FileId, &ast::File)], model: &CrateModel, diags: &mut Dia
                 continue;
             }
             program_names.insert(program.name.name.clone(), program.name.span.clone());
-            let checked = program::check_program(program, &imports, model, &mut package.couriers, diags);
+            let checked =
+                program::check_program(program, &imports, model, &mut package.couriers, diags);
             package.programs.push(checked);
         }
     }
@@ -74,7 +86,12 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
             continue;
         };
         for import in &use_item.imports {
-            let segments: Vec<String> = import.path.segments.iter().map(|s| s.name.clone()).collect();
+            let segments: Vec<String> = import
+                .path
+                .segments
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
             let Some(("crate", rest)) = segments.split_first().map(|(f, r)| (f.as_str(), r)) else {
                 diags.push(
                     Diagnostic::new(
@@ -94,8 +111,15 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
                     Code::UnresolvedImport,
                     format!("unresolved import `{}`", segments.join("::")),
                 )
-                .primary(import.path.span.clone(), format!("no type `{name}` in `{}`", module_name(module)));
-                let in_module = model.types.iter().filter(|t| t.module == module).map(|t| t.name.as_str());
+                .primary(
+                    import.path.span.clone(),
+                    format!("no type `{name}` in `{}`", module_name(module)),
+                );
+                let in_module = model
+                    .types
+                    .iter()
+                    .filter(|t| t.module == module)
+                    .map(|t| t.name.as_str());
                 if let Some(near) = did_you_mean(name, in_module) {
                     diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
                 } else if let Some(t) = model.types_named(name).next() {
@@ -113,14 +137,20 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
             }
             if let Some((_, first)) = imports.get(&import.name.name) {
                 diags.push(
-                    Diagnostic::new(Code::DuplicateName, format!("`{}` is imported twice", import.name.name))
-                        .primary(import.name.span.clone(), "imported again here")
-                        .secondary(first.clone(), "first imported here")
-                        .help("remove one import, or rename one with `as`"),
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!("`{}` is imported twice", import.name.name),
+                    )
+                    .primary(import.name.span.clone(), "imported again here")
+                    .secondary(first.clone(), "first imported here")
+                    .help("remove one import, or rename one with `as`"),
                 );
                 continue;
             }
-            imports.insert(import.name.name.clone(), (rest.to_vec(), import.name.span.clone()));
+            imports.insert(
+                import.name.name.clone(),
+                (rest.to_vec(), import.name.span.clone()),
+            );
         }
     }
     imports

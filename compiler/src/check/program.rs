@@ -18,6 +18,9 @@ pub(super) fn check_program(
     diags: &mut Diagnostics,
 ) -> model::Program {
     let mut scope = ProgramScope::default();
+    for name in &program.broken_names {
+        scope.declare_broken(&name.name);
+    }
     let params = declare_params(program, &mut scope, diags);
     let decls = declare_nodes(program, &mut scope, diags);
 
@@ -40,7 +43,11 @@ pub(super) fn check_program(
     }
 }
 
-fn declare_params(program: &ast::Program, scope: &mut ProgramScope, diags: &mut Diagnostics) -> Vec<model::Param> {
+fn declare_params(
+    program: &ast::Program,
+    scope: &mut ProgramScope,
+    diags: &mut Diagnostics,
+) -> Vec<model::Param> {
     let mut params = Vec::new();
     for item in &program.items {
         let ast::ProgramItem::Param(param) = item else {
@@ -53,17 +60,23 @@ fn declare_params(program: &ast::Program, scope: &mut ProgramScope, diags: &mut 
             )
             .primary(param.ty.span.clone(), "unsupported type");
             let known = [
-                "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "f32", "f64", "String",
-                "Duration",
+                "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "f32",
+                "f64", "String", "Duration",
             ];
             diagnostic = match did_you_mean(&param.ty.name, known) {
                 Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-                None => diagnostic.help(format!("use one of {}", known.map(|k| format!("`{k}`")).join(", "))),
+                None => diagnostic.help(format!(
+                    "use one of {}",
+                    known.map(|k| format!("`{k}`")).join(", ")
+                )),
             };
             diags.push(diagnostic);
             continue;
         };
-        let default = param.default.as_ref().and_then(|d| default_value(param, ty, d, diags));
+        let default = param
+            .default
+            .as_ref()
+            .and_then(|d| default_value(param, ty, d, diags));
         let entity = Entity::Param {
             ty,
             span: param.name.span.clone(),
@@ -81,7 +94,12 @@ fn declare_params(program: &ast::Program, scope: &mut ProgramScope, diags: &mut 
 }
 
 /// Declares a name, reporting a clash; true when declared.
-fn declare(scope: &mut ProgramScope, name: &ast::Ident, entity: Entity, diags: &mut Diagnostics) -> bool {
+fn declare(
+    scope: &mut ProgramScope,
+    name: &ast::Ident,
+    entity: Entity,
+    diags: &mut Diagnostics,
+) -> bool {
     let is_param = matches!(entity, Entity::Param { .. });
     match scope.declare(&name.name, entity) {
         Ok(()) => true,
@@ -91,7 +109,10 @@ fn declare(scope: &mut ProgramScope, name: &ast::Ident, entity: Entity, diags: &
                     Code::ShadowedName,
                     format!("`{}` is already a param of this program", name.name),
                 ),
-                _ => (Code::DuplicateName, format!("`{}` is defined twice", name.name)),
+                _ => (
+                    Code::DuplicateName,
+                    format!("`{}` is defined twice", name.name),
+                ),
             };
             diags.push(
                 Diagnostic::new(code, message)
@@ -104,7 +125,12 @@ fn declare(scope: &mut ProgramScope, name: &ast::Ident, entity: Entity, diags: &
     }
 }
 
-fn default_value(param: &ast::Param, ty: ParamType, expr: &ast::Expr, diags: &mut Diagnostics) -> Option<Literal> {
+fn default_value(
+    param: &ast::Param,
+    ty: ParamType,
+    expr: &ast::Expr,
+    diags: &mut Diagnostics,
+) -> Option<Literal> {
     let literal = match (&expr.kind, ty) {
         (ExprKind::Int(v), ParamType::Int(_)) => i128::try_from(*v).ok().map(Literal::Int),
         (ExprKind::Neg(inner), ParamType::Int(_)) => match inner.kind {
@@ -122,9 +148,15 @@ fn default_value(param: &ast::Param, ty: ParamType, expr: &ast::Expr, diags: &mu
         let (min, max) = int.range();
         if !(min..=max).contains(v) {
             diags.push(
-                Diagnostic::new(Code::OutOfRange, format!("default `{v}` out of range for `{}`", int.name()))
-                    .primary(expr.span.clone(), format!("`{}` holds {min} to {max}", int.name()))
-                    .help(format!("use a value from {min} to {max}, or a wider type")),
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    format!("default `{v}` out of range for `{}`", int.name()),
+                )
+                .primary(
+                    expr.span.clone(),
+                    format!("`{}` holds {min} to {max}", int.name()),
+                )
+                .help(format!("use a value from {min} to {max}, or a wider type")),
             );
             return None;
         }
@@ -133,9 +165,16 @@ fn default_value(param: &ast::Param, ty: ParamType, expr: &ast::Expr, diags: &mu
         diags.push(
             Diagnostic::new(
                 Code::ParamDefaultType,
-                format!("the default of param `{}` is not a `{}`", param.name.name, ty.name()),
+                format!(
+                    "the default of param `{}` is not a `{}`",
+                    param.name.name,
+                    ty.name()
+                ),
             )
-            .primary(expr.span.clone(), format!("expected a `{}` literal", ty.name()))
+            .primary(
+                expr.span.clone(),
+                format!("expected a `{}` literal", ty.name()),
+            )
             .secondary(param.ty.span.clone(), "type declared here")
             .help(match ty {
                 ParamType::Int(_) => "write an integer literal, e.g. `4`".to_string(),
@@ -206,19 +245,27 @@ fn check_node(
             diags.push(
                 Diagnostic::new(Code::Unsupported, "`fn` nodes are not supported yet")
                     .primary(decl.kind_span.clone(), "function node")
-                    .help("wrap the function in a type implementing `lp::Run` and declare a `worker`"),
+                    .help(
+                        "wrap the function in a type implementing `lp::Run` and declare a `worker`",
+                    ),
             );
             return None;
         }
     };
     if let Some(block) = &decl.block {
         diags.push(
-            Diagnostic::new(Code::Unsupported, "node blocks (`resources`, `env`, `restart`, `batch`) are not supported yet")
-                .primary(block.span.clone(), "launcher settings")
-                .help("remove the block and end the declaration with `;`"),
+            Diagnostic::new(
+                Code::Unsupported,
+                "node blocks (`resources`, `env`, `restart`, `batch`) are not supported yet",
+            )
+            .primary(block.span.clone(), "launcher settings")
+            .help("remove the block and end the declaration with `;`"),
         );
     }
-    let count = decl.count.as_ref().and_then(|count| check_count(count, scope, diags));
+    let count = decl
+        .count
+        .as_ref()
+        .and_then(|count| check_count(count, scope, diags));
     let ty = types::resolve_type(&decl.target, imports, crate_model, diags)?;
     let type_span = {
         let segments = &decl.target.segments;
@@ -244,27 +291,42 @@ fn check_node(
     for arg in &decl.args {
         if let Some((first, _)) = given.iter().find(|(g, _)| g.name.name == arg.name.name) {
             exprs.diags.push(
-                Diagnostic::new(Code::DuplicateArgument, format!("argument `{}` given twice", arg.name.name))
-                    .primary(arg.name.span.clone(), "given again here")
-                    .secondary(first.name.span.clone(), "first given here")
-                    .help("remove one of them"),
+                Diagnostic::new(
+                    Code::DuplicateArgument,
+                    format!("argument `{}` given twice", arg.name.name),
+                )
+                .primary(arg.name.span.clone(), "given again here")
+                .secondary(first.name.span.clone(), "first given here")
+                .help("remove one of them"),
             );
             continue;
         }
         let Some(param) = ctor.params.iter().find(|p| p.name == arg.name.name) else {
             let mut diagnostic = Diagnostic::new(
                 Code::UnknownArgument,
-                format!("`{}::{}` has no parameter `{}`", ty.name, ctor.name, arg.name.name),
+                format!(
+                    "`{}::{}` has no parameter `{}`",
+                    ty.name, ctor.name, arg.name.name
+                ),
             )
             .primary(arg.name.span.clone(), "unknown argument")
-            .secondary(ctor.span.clone(), format!("`{}::{}` defined here", ty.name, ctor.name));
+            .secondary(
+                ctor.span.clone(),
+                format!("`{}::{}` defined here", ty.name, ctor.name),
+            );
             let names = ctor.params.iter().map(|p| p.name.as_str());
             diagnostic = match did_you_mean(&arg.name.name, names) {
                 Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-                None if ctor.params.is_empty() => diagnostic.help(format!("`{}::{}` takes no arguments", ty.name, ctor.name)),
+                None if ctor.params.is_empty() => {
+                    diagnostic.help(format!("`{}::{}` takes no arguments", ty.name, ctor.name))
+                }
                 None => diagnostic.help(format!(
                     "its parameters are {}",
-                    ctor.params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+                    ctor.params
+                        .iter()
+                        .map(|p| format!("`{}`", p.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             };
             exprs.diags.push(diagnostic);
@@ -296,10 +358,16 @@ fn check_node(
                 exprs.diags.push(
                     Diagnostic::new(
                         Code::MissingArgument,
-                        format!("argument `{}` of `{}::{}` is missing", param.name, ty.name, ctor.name),
+                        format!(
+                            "argument `{}` of `{}::{}` is missing",
+                            param.name, ty.name, ctor.name
+                        ),
                     )
                     .primary(decl.args_span.clone(), format!("missing `{}`", param.name))
-                    .secondary(param.span.clone(), format!("parameter `{}` declared here", param.name))
+                    .secondary(
+                        param.span.clone(),
+                        format!("parameter `{}` declared here", param.name),
+                    )
                     .help(format!("add `{}: …` to the arguments", param.name)),
                 );
             }
@@ -320,7 +388,11 @@ fn check_node(
     })
 }
 
-fn check_count(count: &ast::Expr, scope: &ProgramScope, diags: &mut Diagnostics) -> Option<model::IntExpr> {
+fn check_count(
+    count: &ast::Expr,
+    scope: &ProgramScope,
+    diags: &mut Diagnostics,
+) -> Option<model::IntExpr> {
     let site = Site {
         in_group: false,
         what: "a replica count".into(),
@@ -362,24 +434,37 @@ fn lint(
     }
     for item in &program.items {
         if let ast::ProgramItem::Param(param) = item {
-            if params.iter().any(|p| p.name == param.name.name) && !used.contains(param.name.name.as_str()) {
+            if params.iter().any(|p| p.name == param.name.name)
+                && !used.contains(param.name.name.as_str())
+            {
                 diags.push(
-                    Diagnostic::new(Code::UnusedParam, format!("param `{}` is never used", param.name.name))
-                        .primary(param.name.span.clone(), "unused")
-                        .help("pass it to a constructor or a replica count, or remove it"),
+                    Diagnostic::new(
+                        Code::UnusedParam,
+                        format!("param `{}` is never used", param.name.name),
+                    )
+                    .primary(param.name.span.clone(), "unused")
+                    .help("pass it to a constructor or a replica count, or remove it"),
                 );
             }
         }
     }
-    for (decl, node) in decls.iter().filter_map(|d| nodes.iter().find(|n| n.name == d.name.name).map(|n| (d, n))) {
-        let serves = couriers
-            .iter()
-            .any(|c| c.path == node.type_path && !c.methods.is_empty() && node.kind == Kind::Courier);
+    for (decl, node) in decls
+        .iter()
+        .filter_map(|d| nodes.iter().find(|n| n.name == d.name.name).map(|n| (d, n)))
+    {
+        let serves = couriers.iter().any(|c| {
+            c.path == node.type_path && !c.methods.is_empty() && node.kind == Kind::Courier
+        });
         if node.runner == model::Runner::None && !serves && !used.contains(node.name.as_str()) {
             diags.push(
                 Diagnostic::new(Code::IdleNode, format!("node `{}` does nothing", node.name))
-                    .primary(decl.name.span.clone(), "no `run`, no methods, and no node holds its handle")
-                    .help("implement `lp::Run` for its type, give it `pub fn` methods, or remove it"),
+                    .primary(
+                        decl.name.span.clone(),
+                        "no `run`, no methods, and no node holds its handle",
+                    )
+                    .help(
+                        "implement `lp::Run` for its type, give it `pub fn` methods, or remove it",
+                    ),
             );
         }
     }

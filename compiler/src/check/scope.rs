@@ -33,6 +33,8 @@ impl Entity {
 #[derive(Debug, Default)]
 pub(super) struct ProgramScope {
     entries: Vec<(String, Entity)>,
+    /// Names of items that failed to parse: uses of them are not reported again.
+    broken: Vec<String>,
 }
 
 impl ProgramScope {
@@ -50,9 +52,22 @@ impl ProgramScope {
         Ok(())
     }
 
-    /// Every declared name.
+    /// Records the name of an item that failed to parse.
+    pub fn declare_broken(&mut self, name: &str) {
+        self.broken.push(name.to_string());
+    }
+
+    /// Whether the name belongs to an item that failed to parse.
+    pub fn is_broken(&self, name: &str) -> bool {
+        self.broken.iter().any(|b| b == name)
+    }
+
+    /// Every declared name, including those of items that failed to parse.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(n, _)| n.as_str())
+        self.entries
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.broken.iter().map(String::as_str))
     }
 
     /// Names of the nodes and groups of a type.

@@ -40,7 +40,10 @@ pub(super) fn resolve_type<'m>(
     }
     let span = Span::new(
         type_name.span.file,
-        type_path.first().map_or(type_name.span.range.start, |s| s.span.range.start)..type_name.span.range.end,
+        type_path
+            .first()
+            .map_or(type_name.span.range.start, |s| s.span.range.start)
+            ..type_name.span.range.end,
     );
     let mut diagnostic = Diagnostic::new(
         Code::UnknownType,
@@ -81,10 +84,15 @@ pub(super) fn check_usable(ty: &TypeDef, at: &Span, diags: &mut Diagnostics) -> 
     }
     if let Some(generics) = &ty.generics {
         diags.push(
-            Diagnostic::new(Code::GenericNodeType, format!("node type `{}` is generic", ty.name))
-                .primary(at.clone(), "used as a node type here")
-                .secondary(generics.clone(), "generic parameter declared here")
-                .help("node types must be concrete: wrap the generic type in a non-generic `pub struct`"),
+            Diagnostic::new(
+                Code::GenericNodeType,
+                format!("node type `{}` is generic", ty.name),
+            )
+            .primary(at.clone(), "used as a node type here")
+            .secondary(generics.clone(), "generic parameter declared here")
+            .help(
+                "node types must be concrete: wrap the generic type in a non-generic `pub struct`",
+            ),
         );
         return false;
     }
@@ -114,10 +122,13 @@ pub(super) fn constructor<'m>(
         Some(method) => {
             if let Some(generics) = &method.generics {
                 diags.push(
-                    Diagnostic::new(Code::UnsendableParameter, format!("constructor `{}::{}` is generic", ty.name, ctor.name))
-                        .primary(ctor.span.clone(), "called here")
-                        .secondary(generics.clone(), "generic parameter")
-                        .help("give the constructor concrete parameter types"),
+                    Diagnostic::new(
+                        Code::UnsendableParameter,
+                        format!("constructor `{}::{}` is generic", ty.name, ctor.name),
+                    )
+                    .primary(ctor.span.clone(), "called here")
+                    .secondary(generics.clone(), "generic parameter")
+                    .help("give the constructor concrete parameter types"),
                 );
                 return None;
             }
@@ -126,7 +137,10 @@ pub(super) fn constructor<'m>(
         None => {
             let mut diagnostic = Diagnostic::new(
                 Code::MissingConstructor,
-                format!("no associated function `{}` on type `{}`", ctor.name, ty.name),
+                format!(
+                    "no associated function `{}` on type `{}`",
+                    ctor.name, ty.name
+                ),
             )
             .primary(ctor.span.clone(), "not found")
             .secondary(ty.span.clone(), format!("`{}` defined here", ty.name));
@@ -183,10 +197,16 @@ pub(super) fn courier(ty: &TypeDef, at: &Span, diags: &mut Diagnostics) -> Couri
                 diags.push(
                     Diagnostic::new(
                         Code::MutCourierMethod,
-                        format!("courier method `{}::{}` takes `&mut self`", ty.name, method.name),
+                        format!(
+                            "courier method `{}::{}` takes `&mut self`",
+                            ty.name, method.name
+                        ),
                     )
                     .primary(method.receiver_span.clone(), "`&mut self` here")
-                    .secondary(at.clone(), format!("`{}` is served as a courier here", ty.name))
+                    .secondary(
+                        at.clone(),
+                        format!("`{}` is served as a courier here", ty.name),
+                    )
                     .note("courier methods may run concurrently, so they only get `&self`")
                     .help("take `&self` and keep mutable state in a `Mutex`, `RwLock` or atomics"),
                 );
@@ -199,7 +219,10 @@ pub(super) fn courier(ty: &TypeDef, at: &Span, diags: &mut Diagnostics) -> Couri
             diags.push(
                 Diagnostic::new(
                     Code::DuplicateMethod,
-                    format!("courier method `{}::{}` is defined twice", ty.name, method.name),
+                    format!(
+                        "courier method `{}::{}` is defined twice",
+                        ty.name, method.name
+                    ),
                 )
                 .primary(method.span.clone(), "defined again here")
                 .help("give each courier method a distinct name"),
@@ -217,7 +240,12 @@ pub(super) fn courier(ty: &TypeDef, at: &Span, diags: &mut Diagnostics) -> Couri
     }
 }
 
-fn servable(ty: &TypeDef, method: &Method, at: &Span, diags: &mut Diagnostics) -> Option<CourierMethod> {
+fn servable(
+    ty: &TypeDef,
+    method: &Method,
+    at: &Span,
+    diags: &mut Diagnostics,
+) -> Option<CourierMethod> {
     if let Some(generics) = &method.generics {
         diags.push(
             Diagnostic::new(
@@ -225,7 +253,10 @@ fn servable(ty: &TypeDef, method: &Method, at: &Span, diags: &mut Diagnostics) -
                 format!("courier method `{}::{}` is generic", ty.name, method.name),
             )
             .primary(generics.clone(), "generic parameter")
-            .secondary(at.clone(), format!("`{}` is served as a courier here", ty.name))
+            .secondary(
+                at.clone(),
+                format!("`{}` is served as a courier here", ty.name),
+            )
             .note("a remote caller must know the concrete types to send")
             .help("use concrete parameter types, or make the method private"),
         );
@@ -248,7 +279,10 @@ fn servable(ty: &TypeDef, method: &Method, at: &Span, diags: &mut Diagnostics) -
                 ),
             )
             .primary(param.ty_span.clone(), why)
-            .secondary(at.clone(), format!("`{}` is served as a courier here", ty.name))
+            .secondary(
+                at.clone(),
+                format!("`{}` is served as a courier here", ty.name),
+            )
             .help("take an owned, serializable type (e.g. `String` instead of `&str`)"),
         );
     }
@@ -257,7 +291,10 @@ fn servable(ty: &TypeDef, method: &Method, at: &Span, diags: &mut Diagnostics) -
         diags.push(
             Diagnostic::new(
                 Code::UnsendableParameter,
-                format!("courier method `{}::{}` returns a type that cannot cross the wire", ty.name, method.name),
+                format!(
+                    "courier method `{}::{}` returns a type that cannot cross the wire",
+                    ty.name, method.name
+                ),
             )
             .primary(method.span.clone(), "returns a reference or `impl Trait`")
             .help("return an owned, serializable type"),

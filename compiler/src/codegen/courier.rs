@@ -10,7 +10,10 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
     let request = format_ident!("{}Request", courier.name);
     let response = format_ident!("{}Response", courier.name);
     let client = format_ident!("{}Client", courier.name);
-    let client_doc = format!(" Client of `{}`: what `lp::Handle<{}>` dereferences to.", courier.name, courier.name);
+    let client_doc = format!(
+        " Client of `{}`: what `lp::Handle<{}>` dereferences to.",
+        courier.name, courier.name
+    );
 
     let request_variants = courier.methods.iter().map(|m| {
         let variant = variant(m);
@@ -25,8 +28,14 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
         let ty = output_type(m);
         quote!(#variant(#ty))
     });
-    let client_methods = courier.methods.iter().map(|m| expand_client_method(m, &request, &response, &type_path));
-    let dispatch_arms = courier.methods.iter().map(|m| expand_dispatch_arm(m, &request, &response));
+    let client_methods = courier
+        .methods
+        .iter()
+        .map(|m| expand_client_method(m, &request, &response, &type_path));
+    let dispatch_arms = courier
+        .methods
+        .iter()
+        .map(|m| expand_dispatch_arm(m, &request, &response));
     let dispatch = if courier.methods.is_empty() {
         quote!(match request {})
     } else {
@@ -71,7 +80,12 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
     }
 }
 
-fn expand_client_method(m: &CourierMethod, request: &Ident, response: &Ident, type_path: &TokenStream) -> TokenStream {
+fn expand_client_method(
+    m: &CourierMethod,
+    request: &Ident,
+    response: &Ident,
+    type_path: &TokenStream,
+) -> TokenStream {
     let name = ident(&m.name);
     let blocking = format_ident!("{}_blocking", m.name);
     let variant = variant(m);
@@ -87,8 +101,14 @@ fn expand_client_method(m: &CourierMethod, request: &Ident, response: &Ident, ty
     let names: Vec<Ident> = m.params.iter().map(|(n, _)| ident(n)).collect();
     let ty = output_type(m);
     let unexpected = format!("unexpected response to `{}`", m.name);
-    let doc = format!(" Calls `{}` on the node; waits for the node to be up.", m.name);
-    let blocking_doc = format!(" Calls `{}` and blocks the thread until it returns (for sync `run` bodies).", m.name);
+    let doc = format!(
+        " Calls `{}` on the node; waits for the node to be up.",
+        m.name
+    );
+    let blocking_doc = format!(
+        " Calls `{}` and blocks the thread until it returns (for sync `run` bodies).",
+        m.name
+    );
     quote! {
         #[doc = #doc]
         pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, lp::CallError> {
@@ -117,7 +137,9 @@ fn expand_dispatch_arm(m: &CourierMethod, request: &Ident, response: &Ident) -> 
     };
     let result = match m.output {
         Output::Plain(_) => quote!(Ok(#response::#variant(#call))),
-        Output::Result(_) => quote!(#call.map(#response::#variant).map_err(lp::codegen::remote_error)),
+        Output::Result(_) => {
+            quote!(#call.map(#response::#variant).map_err(lp::codegen::remote_error))
+        }
     };
     let reply = if m.is_async {
         quote!(lp::codegen::Reply::spawn(async move { #result }))
@@ -141,7 +163,9 @@ fn variant(m: &CourierMethod) -> Ident {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
         })
         .collect();
     ident(if camel.is_empty() { "Call" } else { &camel })
@@ -151,7 +175,8 @@ fn variant(m: &CourierMethod) -> Ident {
 pub(super) fn ident(name: &str) -> Ident {
     match name {
         "crate" | "self" | "super" | "Self" => Ident::new(name, Span::call_site()),
-        _ => syn::parse_str::<Ident>(name).unwrap_or_else(|_| Ident::new_raw(name, Span::call_site())),
+        _ => syn::parse_str::<Ident>(name)
+            .unwrap_or_else(|_| Ident::new_raw(name, Span::call_site())),
     }
 }
 

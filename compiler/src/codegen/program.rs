@@ -15,7 +15,11 @@ pub(super) fn expand_program(program: &Program) -> TokenStream {
     let program_struct = expand_program_struct(program);
     let make_program = expand_make_program(program);
     let name = &program.name;
-    let about = program.doc.as_deref().unwrap_or_default().replace('\n', " ");
+    let about = program
+        .doc
+        .as_deref()
+        .unwrap_or_default()
+        .replace('\n', " ");
     quote! {
         #doc
         #[allow(clippy::all, unused_qualifications)]
@@ -41,7 +45,11 @@ fn expand_params(params: &[Param]) -> TokenStream {
     });
     let default_impl = params
         .iter()
-        .map(|p| p.default.as_ref().map(|d| (ident(&p.name), default_tokens(d, p.ty))))
+        .map(|p| {
+            p.default
+                .as_ref()
+                .map(|d| (ident(&p.name), default_tokens(d, p.ty)))
+        })
         .collect::<Option<Vec<_>>>()
         .map(|defaults| {
             let (names, values): (Vec<_>, Vec<_>) = defaults.into_iter().unzip();
@@ -142,6 +150,7 @@ fn flag_default(literal: &Literal) -> String {
         Literal::Float(f) => f.to_string(),
         Literal::Bool(b) => b.to_string(),
         Literal::Str(s) => s.clone(),
+        Literal::Duration(d) if d.subsec_nanos() % 1_000_000 == 0 => format!("{}ms", d.as_millis()),
         Literal::Duration(d) => format!("{}ns", d.as_nanos()),
     }
 }
@@ -196,7 +205,10 @@ fn expand_make_program(program: &Program) -> TokenStream {
     });
     let constructs = program.nodes.iter().map(expand_node);
     let names = program.nodes.iter().map(|n| ident(&n.name));
-    let uses_params = program.nodes.iter().any(|n| n.count.as_ref().is_some_and(int_uses_params));
+    let uses_params = program
+        .nodes
+        .iter()
+        .any(|n| n.count.as_ref().is_some_and(int_uses_params));
     let params_binding = if uses_params || program.nodes.iter().any(node_uses_params) {
         quote!()
     } else {

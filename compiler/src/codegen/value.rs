@@ -95,15 +95,18 @@ fn signed(v: i128) -> TokenStream {
 /// Integer arithmetic in `i128`.
 pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
     match expr {
-        IntExpr::Literal(v) => {
-            let lit = Lit::u128_suffixed(v.unsigned_abs());
-            let lit = quote!(#lit as i128);
-            if *v < 0 {
-                quote!((-(#lit)))
-            } else {
-                quote!((#lit))
+        IntExpr::Literal(v) => match i128::try_from(v.unsigned_abs()) {
+            Ok(abs) => {
+                let lit = Lit::i128_suffixed(abs);
+                if *v < 0 {
+                    quote!((-#lit))
+                } else {
+                    quote!(#lit)
+                }
             }
-        }
+            // Only `i128::MIN` has no positive counterpart.
+            Err(_) => quote!(i128::MIN),
+        },
         IntExpr::Param(name) => {
             let name = ident(name);
             quote!((params.#name as i128))

@@ -201,7 +201,10 @@ impl Diagnostics {
 }
 
 /// "did you mean `x`?" for the candidate closest to `name`, if any is close enough.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .filter(|c| *c != name)

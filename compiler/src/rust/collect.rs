@@ -13,9 +13,14 @@ use std::collections::BTreeSet;
 pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
     let items: BTreeSet<(Vec<String>, String)> = modules
         .iter()
-        .flat_map(|m| m.items.iter().filter_map(|i| item_name(i).map(|n| (m.path.clone(), n))))
+        .flat_map(|m| {
+            m.items
+                .iter()
+                .filter_map(|i| item_name(i).map(|n| (m.path.clone(), n)))
+        })
         .collect();
-    let is_item = |module: &[String], name: &str| items.contains(&(module.to_vec(), name.to_string()));
+    let is_item =
+        |module: &[String], name: &str| items.contains(&(module.to_vec(), name.to_string()));
 
     let mut model = CrateModel::default();
     for module in modules {
@@ -30,8 +35,12 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
                 name: ident.to_string(),
                 module: module.path.clone(),
                 visibility: visibility(vis),
-                generics: (!generics.params.is_empty())
-                    .then(|| index.span(module.file, generics.params.first().map_or(ident.span(), spanned))),
+                generics: (!generics.params.is_empty()).then(|| {
+                    index.span(
+                        module.file,
+                        generics.params.first().map_or(ident.span(), spanned),
+                    )
+                }),
                 span: index.span(module.file, ident.span()),
                 methods: Vec::new(),
                 traits: Vec::new(),
@@ -48,12 +57,19 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
             let syn::Type::Path(self_ty) = &*block.self_ty else {
                 continue;
             };
-            let names: Vec<String> = self_ty.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let names: Vec<String> = self_ty
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
             let absolute = module.scope.resolve(&names, &is_item).unwrap_or(names);
             let Some((name, prefix)) = absolute.split_last() else {
                 continue;
             };
-            let module_path = prefix.strip_prefix(&["crate".to_string()]).unwrap_or(prefix);
+            let module_path = prefix
+                .strip_prefix(&["crate".to_string()])
+                .unwrap_or(prefix);
             let Some(type_index) = model
                 .types
                 .iter()
@@ -69,7 +85,9 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
             if let Some((_, trait_path, _)) = &block.trait_ {
                 if let Some(last) = trait_path.segments.last() {
                     let span = index.span(module.file, last.ident.span());
-                    model.types[type_index].traits.push((last.ident.to_string(), span));
+                    model.types[type_index]
+                        .traits
+                        .push((last.ident.to_string(), span));
                 }
                 continue;
             }

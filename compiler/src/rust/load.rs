@@ -77,9 +77,12 @@ impl Loader<'_> {
             Err(error) => {
                 let span = LineIndex::new(text).span(file, error.span());
                 self.diags.push(
-                    Diagnostic::new(Code::RustSyntax, format!("this Rust file does not parse: {error}"))
-                        .primary(span, error.to_string())
-                        .help("fix the Rust syntax error first (`cargo check` shows it too)"),
+                    Diagnostic::new(
+                        Code::RustSyntax,
+                        format!("this Rust file does not parse: {error}"),
+                    )
+                    .primary(span, error.to_string())
+                    .help("fix the Rust syntax error first (`cargo check` shows it too)"),
                 );
                 None
             }
@@ -88,7 +91,10 @@ impl Loader<'_> {
 
     /// A path relative to the package directory, for messages.
     fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(&self.package_dir).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.package_dir)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     /// Records a module and, depth first, the modules it declares. `dir` is where its child
@@ -112,13 +118,16 @@ impl Loader<'_> {
                     let candidates = [dir.join(format!("{name}.rs")), child_dir.join("mod.rs")];
                     let Some(found) = candidates.iter().find(|p| p.is_file()).cloned() else {
                         self.diags.push(
-                            Diagnostic::new(Code::MissingModule, format!("module file for `{name}` not found"))
-                                .primary(span, "declared here")
-                                .help(format!(
-                                    "create `{}` or `{}`",
-                                    self.relative(&candidates[0]),
-                                    self.relative(&candidates[1])
-                                )),
+                            Diagnostic::new(
+                                Code::MissingModule,
+                                format!("module file for `{name}` not found"),
+                            )
+                            .primary(span, "declared here")
+                            .help(format!(
+                                "create `{}` or `{}`",
+                                self.relative(&candidates[0]),
+                                self.relative(&candidates[1])
+                            )),
                         );
                         continue;
                     };

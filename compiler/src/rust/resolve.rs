@@ -144,7 +144,11 @@ impl Scope {
     /// Rewrites every path in `ty` to its absolute form, so the type can be named from the
     /// crate root (where generated code lives).
     pub fn qualify_type(&self, ty: &mut syn::Type, is_item: &dyn Fn(&[String], &str) -> bool) {
-        Qualify { scope: self, is_item }.visit_type_mut(ty);
+        Qualify {
+            scope: self,
+            is_item,
+        }
+        .visit_type_mut(ty);
     }
 }
 
@@ -159,16 +163,21 @@ impl VisitMut for Qualify<'_> {
         if ty.qself.is_some() || ty.path.leading_colon.is_some() {
             return;
         }
-        let names: Vec<String> = ty.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let names: Vec<String> = ty
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let Some(absolute) = self.scope.resolve(&names, self.is_item) else {
             return;
         };
         let last = ty.path.segments.last().cloned();
-        let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
-            absolute[..absolute.len().saturating_sub(1)]
-                .iter()
-                .map(|s| syn::PathSegment::from(syn::Ident::new(s, proc_macro2::Span::call_site())))
-                .collect();
+        let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> = absolute
+            [..absolute.len().saturating_sub(1)]
+            .iter()
+            .map(|s| syn::PathSegment::from(syn::Ident::new(s, proc_macro2::Span::call_site())))
+            .collect();
         if let Some(mut last) = last {
             if let Some(name) = absolute.last() {
                 last.ident = syn::Ident::new(name, last.ident.span());
