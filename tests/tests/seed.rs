@@ -27,7 +27,15 @@ fn check_prints_one_summary_line() {
 /// Runs the seed program with four producers and checks what the consumer logged.
 fn run_seed(launch_type: &str) -> String {
     let mut command = lpc();
-    command.args(["run", SEED, "--launch-type", launch_type, "--", "--num_producers", "4"]);
+    command.args([
+        "run",
+        SEED,
+        "--launch-type",
+        launch_type,
+        "--",
+        "--num_producers",
+        "4",
+    ]);
     let out = run(command, Duration::from_secs(240));
     assert_eq!(out.status, Some(0), "{out:#?}");
     let all = out.all();
@@ -51,8 +59,17 @@ fn seed_runs_in_local_mp_as_separate_processes() {
         .filter_map(|l| l.strip_prefix('['))
         .filter_map(|l| l.split_once(']').map(|(label, _)| label))
         .collect();
-    for label in ["consumer", "producer/0", "producer/1", "producer/2", "producer/3"] {
-        assert!(labels.contains(label), "no output line from `{label}`:\n{all}");
+    for label in [
+        "consumer",
+        "producer/0",
+        "producer/1",
+        "producer/2",
+        "producer/3",
+    ] {
+        assert!(
+            labels.contains(label),
+            "no output line from `{label}`:\n{all}"
+        );
     }
     // The consumer logs each producer's pid: five processes, four distinct producer pids.
     let pids_line = all
@@ -62,18 +79,32 @@ fn seed_runs_in_local_mp_as_separate_processes() {
     let inside = pids_line.split_once('[').map(|x| x.1).unwrap_or_default();
     let inside = inside.split_once('[').map(|x| x.1).unwrap_or_default();
     let pids: BTreeSet<&str> = inside.trim_end_matches(']').split(", ").collect();
-    assert_eq!(pids.len(), 4, "producers should be four distinct processes: {pids_line}");
+    assert_eq!(
+        pids.len(),
+        4,
+        "producers should be four distinct processes: {pids_line}"
+    );
 }
 
 /// With 8 producers that each take 200 ms per call, 10 steps take about 2 s when the calls of a
 /// step run in parallel, and 16 s when they do not.
 fn parallel(launch_type: &str) {
     let mut command = Command::new(binary("slow_consumer_producers"));
-    command.args(["--lp_launch_type", launch_type, "--num_producers", "8", "--delay", "200ms"]);
+    command.args([
+        "--lp_launch_type",
+        launch_type,
+        "--num_producers",
+        "8",
+        "--delay",
+        "200ms",
+    ]);
     let out = run(command, Duration::from_secs(120));
     assert_eq!(out.status, Some(0), "{out:#?}");
     let all = out.all();
-    assert!(all.contains("[consumer] step 9: [9, 9, 9, 9, 9, 9, 9, 9]"), "{all}");
+    assert!(
+        all.contains("[consumer] step 9: [9, 9, 9, 9, 9, 9, 9, 9]"),
+        "{all}"
+    );
     // The run includes launching nine processes; sequential calls alone would take 16 s.
     assert!(
         out.elapsed < Duration::from_secs(10),
