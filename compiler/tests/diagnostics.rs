@@ -3,7 +3,6 @@
 //! shows the source, then the rendered diagnostics, colour-free. See `tests/README.md`.
 
 use lpc::diag::render;
-use std::path::Path;
 
 #[test]
 fn diagnostics() {
@@ -12,7 +11,7 @@ fn diagnostics() {
         let package = if case.join("src/lib.rs").is_file() {
             case.to_path_buf()
         } else {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed")
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed")
         };
         let source = std::fs::read_to_string(path).expect("readable case");
         let relative = path

@@ -12,9 +12,10 @@ const VALID: &[&str] = &[
 /// Mutates a valid program: deletes, duplicates or replaces a byte range with a token soup.
 fn mutated() -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(vec![
-        "", ";", "{", "}", "(", ")", "[", "]", ":", "::", ",", "=", "+", "-", "*", "/", "%", "node", "group",
-        "param", "courier", "worker", "fn", "process", "replica", "replicas", "producer", "Producer",
-        "\"s\"", "1", "0", "-1", "250ms", "1.5", "true", "u32", "String", "Duration", "//", "/*", "*/", "\n",
+        "", ";", "{", "}", "(", ")", "[", "]", ":", "::", ",", "=", "+", "-", "*", "/", "%",
+        "node", "group", "param", "courier", "worker", "fn", "process", "replica", "replicas",
+        "producer", "Producer", "\"s\"", "1", "0", "-1", "250ms", "1.5", "true", "u32", "String",
+        "Duration", "//", "/*", "*/", "\n",
     ]);
     (
         prop::sample::select(VALID.to_vec()),

@@ -1,0 +1,45 @@
+//! The runtime of Launchpad-for-Rust programs.
+//!
+//! A program is a graph of nodes described in a `.lp` file; the `lpc` compiler turns it into Rust
+//! code (handles, dispatch, `make_program`, `main`) that links against this crate. User code sees
+//! [`Handle`], [`CallError`], [`Context`], the run traits [`Run`] / [`BlockingRun`] and the
+//! launcher entry points [`launch`] / [`launch_with`]. Generated code also uses the hidden
+//! [`codegen`] module; the contract between the two is `docs/generated-code.md`.
+//!
+//! Launch types (see [`LaunchType`]): `local_mt` and `test_mt` run every node in the calling
+//! process and call through an in-process transport; `local_mp` and `test_mp` spawn the program
+//! binary once per node and call over authenticated Unix sockets.
+
+#![warn(missing_docs)]
+
+pub mod codegen;
+mod context;
+mod courier;
+mod error;
+mod flags;
+mod handle;
+mod launch;
+mod log;
+mod program;
+mod supervise;
+mod transport;
+
+pub use anyhow::{Error, Result};
+pub use context::{BlockingRun, Context, Run};
+pub use error::{CallError, LaunchError};
+pub use futures::future::join_all;
+pub use handle::Handle;
+pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running};
+pub use program::{Group, GroupRef, Node, NodeRef, Program};
+pub use tracing;
+
+/// Includes the code `lpc` generated for this package (`$OUT_DIR/lp_generated.rs`).
+///
+/// Write it once at the crate root (`src/lib.rs`) of a package whose `build.rs` runs
+/// `lpc::Build`.
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/lp_generated.rs"));
+    };
+}

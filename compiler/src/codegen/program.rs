@@ -3,7 +3,7 @@
 use super::courier::{ident, path_tokens};
 use super::doc_attrs;
 use super::value::{expand_int, expand_value, ref_ident};
-use crate::check::model::{Kind, Literal, Node, Param, ParamType, Program, Runner, Value};
+use crate::check::model::{IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Value};
 use proc_macro2::{Literal as Lit, TokenStream};
 use quote::{format_ident, quote};
 
@@ -205,21 +205,11 @@ fn expand_make_program(program: &Program) -> TokenStream {
     });
     let constructs = program.nodes.iter().map(expand_node);
     let names = program.nodes.iter().map(|n| ident(&n.name));
-    let uses_params = program
-        .nodes
-        .iter()
-        .any(|n| n.count.as_ref().is_some_and(int_uses_params));
-    let params_binding = if uses_params || program.nodes.iter().any(node_uses_params) {
-        quote!()
-    } else {
-        quote!(let _ = &params;)
-    };
     quote! {
         /// Builds the program graph: every node's address is allocated before any node is
         /// constructed, so handles may point anywhere.
         pub fn make_program(params: Params) -> Program {
-            #params_binding
-            let mut ids = lp::codegen::IdAlloc::new(#name);
+            let mut ids = lp::codegen::IdAlloc::new(#name, &params);
             #(#allocs)*
             #(#constructs)*
             Program { #(#names,)* __layout: ids.finish() }
@@ -271,12 +261,14 @@ fn expand_node(node: &Node) -> TokenStream {
     } else {
         quote!(#r)
     };
+    let factory = quote!(move |#env: &lp::codegen::Env| #ty::#ctor(#(#args),*));
+    let factory = if params.is_empty() && refs.is_empty() {
+        factory
+    } else {
+        quote!({ #params #(#refs)* #factory })
+    };
     quote! {
-        let #name = #builder(#self_ref, #runner, {
-            #params
-            #(#refs)*
-            move |#env: &lp::codegen::Env| #ty::#ctor(#(#args),*)
-        });
+        let #name = #builder(#self_ref, #runner, #factory);
     }
 }
 
@@ -293,8 +285,7 @@ fn value_uses_params(value: &Value) -> bool {
     }
 }
 
-fn int_uses_params(expr: &crate::check::model::IntExpr) -> bool {
-    use crate::check::model::IntExpr;
+fn int_uses_params(expr: &IntExpr) -> bool {
     match expr {
         IntExpr::Param(_) => true,
         IntExpr::Neg(e) => int_uses_params(e),
@@ -304,7 +295,6 @@ fn int_uses_params(expr: &crate::check::model::IntExpr) -> bool {
 }
 
 fn value_uses_env(value: &Value) -> bool {
-    use crate::check::model::IntExpr;
     fn int(e: &IntExpr) -> bool {
         match e {
             IntExpr::Replica | IntExpr::Replicas => true,

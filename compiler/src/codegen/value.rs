@@ -18,21 +18,20 @@ pub(super) fn expand_value(value: &Value, target: &RustType, what: &str) -> Toke
                 _ => quote!(params.#name),
             }
         }
-        Value::Int(expr) => {
-            let expr = expand_int(expr);
-            match target {
-                RustType::Int(int) => {
-                    let ty = format_ident!("{}", int.name());
-                    quote!(lp::codegen::int::<#ty>(#expr, #what))
-                }
-                RustType::Float(float) => {
-                    let ty = format_ident!("{}", float);
-                    quote!((#expr) as #ty)
-                }
-                // The checker only produces integer expressions for numeric targets.
-                _ => expr,
+        Value::Int(expr) => match target {
+            RustType::Int(int) => {
+                let ty = format_ident!("{}", int.name());
+                let expr = expand_int(expr);
+                quote!(lp::codegen::int::<#ty>(#expr, #what))
             }
-        }
+            RustType::Float(float) => {
+                let ty = format_ident!("{}", float);
+                let expr = operand(expr);
+                quote!(#expr as #ty)
+            }
+            // The checker only produces integer expressions for numeric targets.
+            _ => expand_int(expr),
+        },
         Value::List(items) => {
             let inner = match target {
                 RustType::Vec(inner) => &**inner,
@@ -92,14 +91,15 @@ fn signed(v: i128) -> TokenStream {
     }
 }
 
-/// Integer arithmetic in `i128`.
+/// Integer arithmetic in `i128`, as a complete expression (no outer parentheses, which
+/// rustc would warn about).
 pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
     match expr {
         IntExpr::Literal(v) => match i128::try_from(v.unsigned_abs()) {
             Ok(abs) => {
                 let lit = Lit::i128_suffixed(abs);
                 if *v < 0 {
-                    quote!((-#lit))
+                    quote!(-#lit)
                 } else {
                     quote!(#lit)
                 }
@@ -109,17 +109,17 @@ pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
         },
         IntExpr::Param(name) => {
             let name = ident(name);
-            quote!((params.#name as i128))
+            quote!(params.#name as i128)
         }
-        IntExpr::Replica => quote!((env.replica() as i128)),
-        IntExpr::Replicas => quote!((env.replicas() as i128)),
+        IntExpr::Replica => quote!(env.replica() as i128),
+        IntExpr::Replicas => quote!(env.replicas() as i128),
         IntExpr::Neg(inner) => {
             let inner = expand_int(inner);
-            quote!((-#inner))
+            quote!(-(#inner))
         }
         IntExpr::Binary(op, lhs, rhs) => {
-            let lhs = expand_int(lhs);
-            let rhs = expand_int(rhs);
+            let lhs = operand(lhs);
+            let rhs = operand(rhs);
             let op = match op {
                 BinOp::Add => quote!(+),
                 BinOp::Sub => quote!(-),
@@ -127,8 +127,19 @@ pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
                 BinOp::Div => quote!(/),
                 BinOp::Rem => quote!(%),
             };
-            quote!((#lhs #op #rhs))
+            quote!(#lhs #op #rhs)
         }
+    }
+}
+
+/// An integer expression as an operand: parenthesised when it is itself arithmetic or a cast.
+fn operand(expr: &IntExpr) -> TokenStream {
+    let tokens = expand_int(expr);
+    match expr {
+        IntExpr::Binary(..) | IntExpr::Param(_) | IntExpr::Replica | IntExpr::Replicas => {
+            quote!((#tokens))
+        }
+        IntExpr::Literal(_) | IntExpr::Neg(_) => tokens,
     }
 }
 

@@ -404,14 +404,12 @@ impl<'a> Parser<'a> {
                         let (doc, name) = self.lower(offset).head(head);
                         let (nodes, close, after) = self.body(Level::Process, next, &name);
                         let span = Span::new(self.src.file, start..close.max(start));
-                        let mut process_nodes = Vec::new();
-                        for node in nodes {
-                            match node.into_node() {
-                                Ok(node) => process_nodes.push(node),
-                                Err(BodyItem::Broken(name)) => items.push(BodyItem::Broken(name)),
-                                Err(_) => {}
-                            }
-                        }
+                        let mut broken = Vec::new();
+                        let process_nodes = nodes
+                            .into_iter()
+                            .filter_map(|node| node.into_node(&mut broken))
+                            .collect();
+                        items.extend(broken.into_iter().map(BodyItem::Broken));
                         items.push(BodyItem::Process(ast::Process {
                             doc,
                             name,
@@ -522,11 +520,16 @@ impl BodyItem {
         }
     }
 
-    fn into_node(self) -> Result<ast::NodeDecl, BodyItem> {
+    /// The node, or `None` after moving a broken item's name to `broken`.
+    fn into_node(self, broken: &mut Vec<ast::Ident>) -> Option<ast::NodeDecl> {
         match self {
-            BodyItem::Node(node) => Ok(node),
-            BodyItem::Program(ast::ProgramItem::Node(node)) => Ok(node),
-            other => Err(other),
+            BodyItem::Node(node) => Some(node),
+            BodyItem::Program(ast::ProgramItem::Node(node)) => Some(node),
+            BodyItem::Broken(name) => {
+                broken.push(name);
+                None
+            }
+            _ => None,
         }
     }
 }

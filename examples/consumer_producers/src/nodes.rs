@@ -1,0 +1,71 @@
+//! The node types of the seed program.
+
+use std::time::Duration;
+
+/// Does a unit of work for the consumer.
+#[derive(Debug, Default)]
+pub struct Producer {
+    /// How long each call takes (zero for the seed program).
+    delay: Duration,
+}
+
+impl Producer {
+    /// A producer that answers at once.
+    pub fn new() -> Self {
+        Producer::with_delay(Duration::ZERO)
+    }
+
+    /// A producer that takes `delay` per call (a stand-in for real work).
+    pub fn with_delay(delay: Duration) -> Self {
+        lp::tracing::info!("producer up in process {}", std::process::id());
+        Producer { delay }
+    }
+
+    /// Works on `context` and returns it.
+    pub fn work(&self, context: u64) -> u64 {
+        std::thread::sleep(self.delay);
+        context
+    }
+
+    /// The id of the process this producer runs in.
+    pub fn pid(&self) -> u32 {
+        std::process::id()
+    }
+}
+
+/// Sends work to every producer and summarizes the results.
+pub struct Consumer {
+    producers: Vec<lp::Handle<Producer>>,
+}
+
+impl Consumer {
+    /// A consumer of `producers`.
+    pub fn new(producers: Vec<lp::Handle<Producer>>) -> Self {
+        Consumer { producers }
+    }
+
+    /// Calls `work(context)` on every producer in parallel and collects the results.
+    pub async fn step(&self, context: u64) -> Result<Vec<u64>, lp::CallError> {
+        let calls = self.producers.iter().map(|p| p.work(context));
+        lp::join_all(calls).await.into_iter().collect()
+    }
+
+    /// How many producers this consumer talks to.
+    pub fn num_producers(&self) -> u64 {
+        self.producers.len() as u64
+    }
+}
+
+impl lp::Run for Consumer {
+    async fn run(&self, ctx: lp::Context) -> lp::Result<()> {
+        let pids = lp::join_all(self.producers.iter().map(|p| p.pid())).await;
+        let pids = pids.into_iter().collect::<Result<Vec<u32>, _>>()?;
+        lp::tracing::info!("producer pids: {pids:?}");
+        for i in 0..10 {
+            let results = self.step(i).await?;
+            lp::tracing::info!("step {i}: {results:?}");
+        }
+        ctx.stop();
+        Ok(())
+    }
+}

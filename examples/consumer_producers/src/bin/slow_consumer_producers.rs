@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    consumer_producers::slow_consumer_producers::main()
+}

@@ -1,0 +1,119 @@
+//! What a node's `run` sees: its identity and the program's stop signal.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+/// A node's view of the running program, passed to [`Run::run`] / [`BlockingRun::run`].
+///
+/// Cloning is cheap; every clone refers to the same node.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<ContextInner>,
+}
+
+struct ContextInner {
+    /// The node's label (`consumer`, `producer/3`), for logs and errors.
+    label: String,
+    /// The node's index in its group, `None` for a single node.
+    replica: Option<usize>,
+    /// Cancelled when the program stops (whoever asked); what `wait_for_stop` waits on.
+    stop: CancellationToken,
+    /// How `stop()` reaches every other node: in-process it is the same token, in a child
+    /// process it is a message to the launcher.
+    stopper: Stopper,
+}
+
+/// How a node asks the whole program to stop.
+#[derive(Clone)]
+pub(crate) enum Stopper {
+    /// Every node is in this process: cancelling the program token reaches all of them.
+    Local,
+    /// A child of the `local_mp` launcher: tell the launcher, which signals every child.
+    Launcher(Arc<dyn Fn() + Send + Sync>),
+}
+
+impl Context {
+    pub(crate) fn new(
+        label: String,
+        replica: Option<usize>,
+        stop: CancellationToken,
+        stopper: Stopper,
+    ) -> Self {
+        Context {
+            inner: Arc::new(ContextInner {
+                label,
+                replica,
+                stop,
+                stopper,
+            }),
+        }
+    }
+
+    /// Stops the whole program (every node of it), like Launchpad's `lp.stop()`.
+    ///
+    /// Returns at once; nodes see [`is_stopping`](Self::is_stopping) and have the grace period
+    /// (`--lp_termination_notice_secs`) to return from `run` before they are killed.
+    pub fn stop(&self) {
+        if let Stopper::Launcher(tell) = &self.inner.stopper {
+            if !self.inner.stop.is_cancelled() {
+                tell();
+            }
+        }
+        self.inner.stop.cancel();
+    }
+
+    /// Waits until the program is stopping.
+    pub async fn wait_for_stop(&self) {
+        self.inner.stop.cancelled().await
+    }
+
+    /// Whether the program is stopping; a `run` loop should return soon once it is.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stop.is_cancelled()
+    }
+
+    /// The program's stop signal as a token, e.g. for `tokio::select!` or child tasks.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.inner.stop.clone()
+    }
+
+    /// This node's label, e.g. `consumer` or `producer/3`.
+    pub fn label(&self) -> &str {
+        &self.inner.label
+    }
+
+    /// This node's index in its group, or `None` for a node that is not in a group.
+    pub fn replica(&self) -> Option<usize> {
+        self.inner.replica
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("label", &self.inner.label)
+            .field("replica", &self.inner.replica)
+            .field("stopping", &self.is_stopping())
+            .finish()
+    }
+}
+
+/// An asynchronous `run`, called once at program entry (concurrently with serving, for a
+/// courier). Users write `async fn run(&self, ctx: lp::Context) -> lp::Result<()>`.
+///
+/// Returning `Err` or panicking stops the program with a failure naming this node.
+pub trait Run: Send + Sync + 'static {
+    /// The node's main loop.
+    fn run(&self, ctx: Context) -> impl Future<Output = crate::Result<()>> + Send;
+}
+
+/// A synchronous `run`, called once at program entry on a blocking thread, where the
+/// `*_blocking` client methods may be used.
+///
+/// Returning `Err` or panicking stops the program with a failure naming this node.
+pub trait BlockingRun: Send + Sync + 'static {
+    /// The node's main loop.
+    fn run(&self, ctx: Context) -> crate::Result<()>;
+}

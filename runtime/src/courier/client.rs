@@ -1,0 +1,451 @@
+//! The client side of a call: [`ClientCore`] (what generated clients wrap) and [`Net`], which
+//! hands out one link per peer node — in-process slots, or one multiplexed Unix connection.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::{execute, Courier};
+use crate::error::CallError;
+use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
+use crate::transport::inproc::{InProcNet, Slot, SlotState};
+use crate::transport::unix::{self, FrameReader, FrameWriter};
+
+/// How long a call waits for a node that is not up yet, unless configured otherwise
+/// (`LaunchOptions::ready_timeout`, or the `LP_READY_TIMEOUT_SECS` environment variable).
+pub(crate) const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a call retries a peer it was connected to before and lost: a dead peer fails fast.
+const RECONNECT_WINDOW: Duration = Duration::from_secs(1);
+
+/// Calls in flight per connection beyond which writers wait (backpressure).
+const OUTBOX: usize = 1024;
+
+/// The transport-level client of one node: what a generated client wraps.
+#[derive(Clone)]
+pub struct ClientCore {
+    /// The way to the node.
+    link: Link,
+    /// The node's label, for error messages.
+    node: Arc<str>,
+    /// The per-call deadline, if any (see `Handle::with_deadline`).
+    deadline: Option<Duration>,
+}
+
+#[derive(Clone)]
+enum Link {
+    /// The node is in this process.
+    InProc {
+        /// The node's slot.
+        slot: Arc<Slot>,
+        /// How long to wait for the node to be constructed.
+        ready_timeout: Duration,
+    },
+    /// The node is another process; this is the one connection to it.
+    Unix(Arc<UnixPeer>),
+}
+
+impl ClientCore {
+    /// Calls `method` on the node, with `request` holding its arguments.
+    pub async fn call<T: Courier>(
+        &self,
+        method: &'static str,
+        request: T::Request,
+    ) -> Result<T::Response, CallError> {
+        let call = self.call_now::<T>(method, request);
+        match self.deadline {
+            None => call.await,
+            Some(deadline) => match tokio::time::timeout(deadline, call).await {
+                Ok(result) => result,
+                Err(_) => Err(CallError::DeadlineExceeded {
+                    node: self.node.to_string(),
+                    method: method.to_string(),
+                }),
+            },
+        }
+    }
+
+    async fn call_now<T: Courier>(
+        &self,
+        method: &'static str,
+        request: T::Request,
+    ) -> Result<T::Response, CallError> {
+        match &self.link {
+            Link::InProc {
+                slot,
+                ready_timeout,
+            } => {
+                let state = match tokio::time::timeout(*ready_timeout, slot.ready()).await {
+                    Ok(state) => state,
+                    Err(_) => {
+                        return Err(self.unavailable(format!("not up after {ready_timeout:?}")))
+                    }
+                };
+                match state {
+                    SlotState::Up(object, span) => {
+                        let object = object.downcast::<T>().map_err(|_| {
+                            CallError::Protocol(format!(
+                                "node `{}` is not a `{}`",
+                                self.node,
+                                std::any::type_name::<T>()
+                            ))
+                        })?;
+                        execute(T::handle(object, request), span, &self.node, method).await
+                    }
+                    SlotState::Pending | SlotState::Down => {
+                        Err(self.unavailable("the node has stopped".into()))
+                    }
+                }
+            }
+            Link::Unix(peer) => {
+                let body = frame::encode(&request).map_err(CallError::Protocol)?;
+                let reply = peer.call(method, body).await?;
+                frame::decode(&reply).map_err(|e| {
+                    CallError::Protocol(format!("reply to `{method}` from `{}`: {e}", self.node))
+                })
+            }
+        }
+    }
+
+    /// The same client with a per-call deadline.
+    pub(crate) fn with_deadline(&self, deadline: Option<Duration>) -> Self {
+        ClientCore {
+            deadline,
+            ..self.clone()
+        }
+    }
+
+    /// The node's label.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    fn unavailable(&self, reason: String) -> CallError {
+        CallError::Unavailable {
+            node: self.node.to_string(),
+            reason,
+        }
+    }
+}
+
+/// Where the nodes of a launched program are, from this process's point of view.
+#[derive(Clone)]
+pub(crate) struct Net {
+    /// Shared by every `Env` and `Running` of the launch.
+    inner: Arc<NetInner>,
+}
+
+struct NetInner {
+    /// Node labels by id.
+    labels: Vec<String>,
+    /// How calls travel.
+    kind: NetKind,
+    /// How long a call waits for a node that is not up yet.
+    ready_timeout: Duration,
+}
+
+enum NetKind {
+    InProc(InProcNet),
+    Unix {
+        /// The launch's private directory, holding `<id>.sock` per courier.
+        dir: PathBuf,
+        /// The launch secret, presented in every hello.
+        secret: Secret,
+        /// Cancelled when this process stops: waiting for a peer ends then.
+        stop: CancellationToken,
+        /// One peer per node id, created on first use, so all handles share one connection.
+        peers: Mutex<HashMap<usize, Arc<UnixPeer>>>,
+    },
+}
+
+impl Net {
+    pub(crate) fn in_proc(labels: Vec<String>, ready_timeout: Duration) -> Self {
+        let slots = InProcNet::new(labels.len());
+        Net {
+            inner: Arc::new(NetInner {
+                labels,
+                kind: NetKind::InProc(slots),
+                ready_timeout,
+            }),
+        }
+    }
+
+    pub(crate) fn unix(
+        labels: Vec<String>,
+        dir: PathBuf,
+        secret: Secret,
+        stop: CancellationToken,
+        ready_timeout: Duration,
+    ) -> Self {
+        Net {
+            inner: Arc::new(NetInner {
+                labels,
+                kind: NetKind::Unix {
+                    dir,
+                    secret,
+                    stop,
+                    peers: Mutex::new(HashMap::new()),
+                },
+                ready_timeout,
+            }),
+        }
+    }
+
+    /// The in-process slots, when calls are in process.
+    pub(crate) fn slots(&self) -> Option<&InProcNet> {
+        match &self.inner.kind {
+            NetKind::InProc(net) => Some(net),
+            NetKind::Unix { .. } => None,
+        }
+    }
+
+    /// The label of node `id`.
+    pub(crate) fn label(&self, id: usize) -> &str {
+        self.inner.labels.get(id).map_or("?", String::as_str)
+    }
+
+    /// A client of node `id`.
+    pub(crate) fn core(&self, id: usize) -> ClientCore {
+        let node: Arc<str> = Arc::from(self.label(id));
+        let link = match &self.inner.kind {
+            NetKind::InProc(net) => Link::InProc {
+                slot: net
+                    .slots
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(Slot::new())),
+                ready_timeout: self.inner.ready_timeout,
+            },
+            NetKind::Unix {
+                dir,
+                secret,
+                stop,
+                peers,
+            } => {
+                let mut peers = peers.lock().unwrap_or_else(PoisonError::into_inner);
+                let peer = peers.entry(id).or_insert_with(|| {
+                    Arc::new(UnixPeer {
+                        node: node.clone(),
+                        path: unix::node_socket(dir, id),
+                        secret: secret.clone(),
+                        ready_timeout: self.inner.ready_timeout,
+                        stop: stop.clone(),
+                        conn: tokio::sync::Mutex::new(None),
+                        ever_connected: AtomicBool::new(false),
+                    })
+                });
+                Link::Unix(peer.clone())
+            }
+        };
+        ClientCore {
+            link,
+            node,
+            deadline: None,
+        }
+    }
+}
+
+/// One remote node, reached over one Unix connection that every call multiplexes.
+pub(crate) struct UnixPeer {
+    /// The node's label, for errors.
+    node: Arc<str>,
+    /// The node's socket.
+    path: PathBuf,
+    /// Presented in the hello.
+    secret: Secret,
+    /// How long the first connection may wait for the node to come up.
+    ready_timeout: Duration,
+    /// Ends waiting when this process stops.
+    stop: CancellationToken,
+    /// The live connection; an async mutex so concurrent first calls open only one.
+    conn: tokio::sync::Mutex<Option<Conn>>,
+    /// Whether a connection ever succeeded: after that a lost peer is dead, not late, and
+    /// reconnecting is tried only briefly.
+    ever_connected: AtomicBool,
+}
+
+/// A live connection: the writer task's inbox and the table of calls awaiting replies.
+#[derive(Clone)]
+struct Conn {
+    /// Encoded frames for the writer task; dropping every sender ends the connection.
+    outbox: mpsc::Sender<Bytes>,
+    /// Shared with the reader and writer tasks.
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Calls awaiting replies, and whether the connection is gone.
+    pending: Mutex<Pending>,
+    /// The next request id.
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// Set once the connection is gone; no waiter may be added after.
+    closed: bool,
+    /// Where each reply goes, by request id.
+    waiters: HashMap<u64, oneshot::Sender<Result<Bytes, CallError>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Fails every waiting call and refuses new ones.
+    fn close(&self, node: &str, reason: &str) {
+        let waiters = {
+            let mut pending = self.lock();
+            pending.closed = true;
+            std::mem::take(&mut pending.waiters)
+        };
+        for (_, waiter) in waiters {
+            let _ = waiter.send(Err(CallError::Unavailable {
+                node: node.to_string(),
+                reason: reason.to_string(),
+            }));
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
+/// Removes a call's waiter when the call is dropped (e.g. its deadline passed).
+struct WaiterGuard<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().waiters.remove(&self.id);
+    }
+}
+
+impl UnixPeer {
+    fn unavailable(&self, reason: impl Into<String>) -> CallError {
+        CallError::Unavailable {
+            node: self.node.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    async fn call(&self, method: &'static str, body: Bytes) -> Result<Bytes, CallError> {
+        let conn = self.connection().await?;
+        let id = conn.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = frame::encode(&ToServer::Call {
+            id,
+            method: method.to_string(),
+            body,
+        })
+        .map_err(CallError::Protocol)?;
+        if frame.len() > MAX_FRAME {
+            return Err(CallError::Protocol(format!(
+                "the arguments of `{method}` are {} bytes, over the {MAX_FRAME}-byte frame limit",
+                frame.len()
+            )));
+        }
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = conn.shared.lock();
+            if pending.closed {
+                return Err(self.unavailable("the connection closed"));
+            }
+            pending.waiters.insert(id, tx);
+        }
+        let _guard = WaiterGuard {
+            shared: &conn.shared,
+            id,
+        };
+        if conn.outbox.send(frame).await.is_err() {
+            return Err(self.unavailable("the connection closed"));
+        }
+        match rx.await {
+            Ok(result) => result,
+            Err(_) => Err(self.unavailable("the connection closed")),
+        }
+    }
+
+    /// The live connection, connecting (and waiting for the node) if there is none.
+    async fn connection(&self) -> Result<Conn, CallError> {
+        let mut slot = self.conn.lock().await;
+        if let Some(conn) = slot.as_ref() {
+            if !conn.shared.is_closed() {
+                return Ok(conn.clone());
+            }
+        }
+        let wait = if self.ever_connected.load(Ordering::Relaxed) {
+            RECONNECT_WINDOW
+        } else {
+            self.ready_timeout
+        };
+        let (reader, writer) = unix::connect(&self.path, &self.secret, wait, &self.stop)
+            .await
+            .map_err(|reason| self.unavailable(reason))?;
+        self.ever_connected.store(true, Ordering::Relaxed);
+        let conn = self.start(reader, writer);
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    fn start(&self, mut reader: FrameReader, mut writer: FrameWriter) -> Conn {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            next_id: AtomicU64::new(0),
+        });
+        let (outbox, mut inbox) = mpsc::channel::<Bytes>(OUTBOX);
+        let node = self.node.clone();
+        let writer_shared = shared.clone();
+        tokio::spawn(async move {
+            while let Some(frame) = inbox.recv().await {
+                if writer.feed(frame).await.is_err() {
+                    break;
+                }
+                // Batch whatever else is queued into one flush.
+                let mut failed = false;
+                while let Ok(frame) = inbox.try_recv() {
+                    if writer.feed(frame).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed || SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
+                    break;
+                }
+            }
+            writer_shared.close(&node, "the connection closed");
+        });
+        let node = self.node.clone();
+        let reader_shared = shared.clone();
+        tokio::spawn(async move {
+            let reason = loop {
+                match reader.next().await {
+                    Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
+                        Ok(ToClient::Reply { id, result }) => {
+                            let waiter = reader_shared.lock().waiters.remove(&id);
+                            if let Some(waiter) = waiter {
+                                let _ = waiter.send(result);
+                            }
+                        }
+                        Ok(ToClient::Welcome) => break "the peer sent a second welcome",
+                        Err(_) => break "the peer sent a malformed frame",
+                    },
+                    Some(Err(_)) => break "the connection failed",
+                    None => break "the connection closed (the node stopped or died)",
+                }
+            };
+            reader_shared.close(&node, reason);
+        });
+        Conn { outbox, shared }
+    }
+}

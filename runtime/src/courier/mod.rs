@@ -1,0 +1,94 @@
+//! Couriers: nodes whose methods are called through handles.
+//!
+//! The generated code implements [`Courier`] for each courier type: a request enum, a response
+//! enum, a client type, and `handle`, which turns one request into a [`Reply`] — the work to
+//! do. The runtime decides where that work runs (a blocking thread or a task), catches its
+//! panics, and carries the result back, in process ([`client`]) or over a socket ([`server`]).
+
+pub(crate) mod client;
+pub(crate) mod server;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::error::{panic_message, CallError, RemoteError};
+pub use client::ClientCore;
+
+/// A node type whose `pub fn`s can be called through a [`Handle`](crate::Handle); implemented
+/// by generated code.
+pub trait Courier: Send + Sync + Sized + 'static {
+    /// One variant per method, holding its arguments.
+    type Request: Serialize + DeserializeOwned + Send + 'static;
+    /// One variant per method, holding its return value.
+    type Response: Serialize + DeserializeOwned + Send + 'static;
+    /// The typed client a `Handle<Self>` dereferences to.
+    type Client: Clone + Send + Sync + 'static;
+    /// Wraps a transport-level client into the typed client.
+    fn client(core: ClientCore) -> Self::Client;
+    /// Dispatches one request to the method it names.
+    fn handle(self: Arc<Self>, request: Self::Request) -> Reply<Self::Response>;
+}
+
+/// The work that answers one call, as returned by [`Courier::handle`].
+pub struct Reply<R>(ReplyKind<R>);
+
+enum ReplyKind<R> {
+    /// A synchronous method: run on a blocking thread so it never stalls other nodes.
+    Blocking(Box<dyn FnOnce() -> Result<R, RemoteError> + Send>),
+    /// An `async` method: run as its own task.
+    Spawn(BoxFuture<'static, Result<R, RemoteError>>),
+}
+
+impl<R: Send + 'static> Reply<R> {
+    /// A synchronous method's work, run on a blocking thread.
+    pub fn blocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
+        Reply(ReplyKind::Blocking(Box::new(work)))
+    }
+
+    /// An `async` method's work, run as a task.
+    pub fn spawn(work: impl Future<Output = Result<R, RemoteError>> + Send + 'static) -> Self {
+        Reply(ReplyKind::Spawn(Box::pin(work)))
+    }
+}
+
+/// Runs a reply where it belongs, inside the serving node's span, turning its error or panic
+/// into the caller's [`CallError`].
+pub(crate) async fn execute<R: Send + 'static>(
+    reply: Reply<R>,
+    span: tracing::Span,
+    node: &str,
+    method: &str,
+) -> Result<R, CallError> {
+    let joined = match reply.0 {
+        ReplyKind::Blocking(work) => {
+            tokio::task::spawn_blocking(move || {
+                let _entered = span.enter();
+                work()
+            })
+            .await
+        }
+        ReplyKind::Spawn(work) => tokio::spawn(work.instrument(span)).await,
+    };
+    match joined {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(CallError::Remote {
+            node: node.to_string(),
+            method: method.to_string(),
+            message: e.message,
+        }),
+        Err(e) if e.is_panic() => Err(CallError::Panicked {
+            node: node.to_string(),
+            method: method.to_string(),
+            message: panic_message(&*e.into_panic()),
+        }),
+        Err(_) => Err(CallError::Cancelled),
+    }
+}
+
+#[cfg(test)]
+mod tests;

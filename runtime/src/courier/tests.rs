@@ -1,0 +1,395 @@
+//! Calls end to end over both transports, with a hand-written courier shaped like generated
+//! code: remote errors, panics, authentication, malformed and oversized frames, dead peers.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use super::client::{ClientCore, Net};
+use super::server::{serve, Service, TypedService};
+use super::{Courier, Reply};
+use crate::error::{remote_error, CallError};
+use crate::transport::frame::{self, Secret, ToClient, ToServer};
+use crate::transport::unix;
+
+/// A courier with one method per behaviour under test.
+#[derive(Default)]
+struct Calc {
+    /// How many calls ran, to prove that unauthenticated frames executed nothing.
+    calls: AtomicUsize,
+}
+
+#[derive(Serialize, Deserialize)]
+enum CalcRequest {
+    Add { a: u64, b: u64 },
+    Fail {},
+    Boom {},
+    Slow { ms: u64 },
+}
+
+#[derive(Serialize, Deserialize)]
+enum CalcResponse {
+    Add(u64),
+    Fail(()),
+    Boom(()),
+    Slow(()),
+}
+
+#[derive(Clone)]
+struct CalcClient {
+    core: ClientCore,
+}
+
+impl CalcClient {
+    async fn add(&self, a: u64, b: u64) -> Result<u64, CallError> {
+        match self
+            .core
+            .call::<Calc>("add", CalcRequest::Add { a, b })
+            .await?
+        {
+            CalcResponse::Add(v) => Ok(v),
+            _ => Err(CallError::Protocol("unexpected response to `add`".into())),
+        }
+    }
+    async fn fail(&self) -> Result<(), CallError> {
+        self.core
+            .call::<Calc>("fail", CalcRequest::Fail {})
+            .await
+            .map(drop)
+    }
+    async fn boom(&self) -> Result<(), CallError> {
+        self.core
+            .call::<Calc>("boom", CalcRequest::Boom {})
+            .await
+            .map(drop)
+    }
+    async fn slow(&self, ms: u64) -> Result<(), CallError> {
+        self.core
+            .call::<Calc>("slow", CalcRequest::Slow { ms })
+            .await
+            .map(drop)
+    }
+}
+
+impl Courier for Calc {
+    type Request = CalcRequest;
+    type Response = CalcResponse;
+    type Client = CalcClient;
+    fn client(core: ClientCore) -> CalcClient {
+        CalcClient { core }
+    }
+    fn handle(self: Arc<Self>, request: CalcRequest) -> Reply<CalcResponse> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match request {
+            CalcRequest::Add { a, b } => Reply::blocking(move || Ok(CalcResponse::Add(a + b))),
+            CalcRequest::Fail {} => Reply::blocking(move || {
+                Err::<(), _>(anyhow::anyhow!("disk full").context("cannot save"))
+                    .map(CalcResponse::Fail)
+                    .map_err(remote_error)
+            }),
+            CalcRequest::Boom {} => Reply::blocking(move || panic!("kaboom")),
+            CalcRequest::Slow { ms } => Reply::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(CalcResponse::Slow(()))
+            }),
+        }
+    }
+}
+
+/// A `Calc` served on a Unix socket in a fresh private directory.
+struct Served {
+    _dir: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    secret: Secret,
+    calc: Arc<Calc>,
+    stop: CancellationToken,
+}
+
+impl Served {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let secret = Secret::random().unwrap();
+        let calc = Arc::new(Calc::default());
+        let stop = CancellationToken::new();
+        let listener = UnixListener::bind(unix::node_socket(&path, 0)).unwrap();
+        let service: Arc<dyn Service> = Arc::new(TypedService {
+            object: calc.clone(),
+            node: Arc::from("calc"),
+            span: tracing::Span::none(),
+        });
+        tokio::spawn(serve(listener, service, secret.clone(), stop.clone()));
+        Served {
+            _dir: dir,
+            dir: path,
+            secret,
+            calc,
+            stop,
+        }
+    }
+
+    fn client(&self) -> CalcClient {
+        let net = Net::unix(
+            vec!["calc".into()],
+            self.dir.clone(),
+            self.secret.clone(),
+            CancellationToken::new(),
+            Duration::from_secs(5),
+        );
+        Calc::client(net.core(0))
+    }
+
+    async fn raw(&self) -> (unix::FrameReader, unix::FrameWriter) {
+        unix::framed(
+            UnixStream::connect(unix::node_socket(&self.dir, 0))
+                .await
+                .unwrap(),
+        )
+    }
+}
+
+async fn send(writer: &mut unix::FrameWriter, message: &ToServer) {
+    writer.send(frame::encode(message).unwrap()).await.unwrap();
+}
+
+fn call(id: u64) -> ToServer {
+    ToServer::Call {
+        id,
+        method: "add".into(),
+        body: frame::encode(&CalcRequest::Add { a: 1, b: 2 }).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn calls_errors_and_panics_over_a_socket() {
+    let served = Served::start().await;
+    let client = served.client();
+    assert_eq!(client.add(2, 3).await.unwrap(), 5);
+    let err = client.fail().await.unwrap_err();
+    assert_eq!(
+        err,
+        CallError::Remote {
+            node: "calc".into(),
+            method: "fail".into(),
+            message: "cannot save: disk full".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "`fail` on `calc` returned an error: cannot save: disk full"
+    );
+    match client.boom().await.unwrap_err() {
+        CallError::Panicked {
+            node,
+            method,
+            message,
+        } => {
+            assert_eq!((&*node, &*method, &*message), ("calc", "boom", "kaboom"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // The server survived the panic, and calls are concurrent on one connection.
+    let many = futures::future::join_all((0..100).map(|i| client.add(i, 1))).await;
+    for (i, r) in many.into_iter().enumerate() {
+        assert_eq!(r.unwrap(), i as u64 + 1);
+    }
+    served.stop.cancel();
+}
+
+#[tokio::test]
+async fn a_bad_secret_executes_nothing() {
+    let served = Served::start().await;
+    let (mut reader, mut writer) = served.raw().await;
+    send(
+        &mut writer,
+        &ToServer::Hello {
+            secret: Bytes::from_static(&[0; 32]),
+        },
+    )
+    .await;
+    let _ = writer.send(frame::encode(&call(1)).unwrap()).await;
+    assert!(reader.next().await.is_none(), "the connection is closed");
+    // No hello at all: a call as the first frame.
+    let (mut reader, mut writer) = served.raw().await;
+    send(&mut writer, &call(1)).await;
+    assert!(reader.next().await.is_none());
+    assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_malformed_frame_closes_only_its_connection() {
+    let served = Served::start().await;
+    let good = served.client();
+    assert_eq!(good.add(1, 1).await.unwrap(), 2);
+    let (mut reader, mut writer) = served.raw().await;
+    send(
+        &mut writer,
+        &ToServer::Hello {
+            secret: served.secret.bytes(),
+        },
+    )
+    .await;
+    assert!(matches!(
+        frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()),
+        Ok(ToClient::Welcome)
+    ));
+    writer
+        .send(Bytes::from_static(b"\xff\xfe garbage"))
+        .await
+        .unwrap();
+    assert!(
+        reader.next().await.is_none(),
+        "the bad connection is closed"
+    );
+    assert_eq!(
+        good.add(2, 2).await.unwrap(),
+        4,
+        "the other connection still works"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_frame_is_rejected_from_its_header() {
+    let served = Served::start().await;
+    let (mut reader, mut writer) = served.raw().await;
+    send(
+        &mut writer,
+        &ToServer::Hello {
+            secret: served.secret.bytes(),
+        },
+    )
+    .await;
+    let _welcome = reader.next().await;
+    // Announce 1 GiB and send nothing more: the server must close without waiting for (or
+    // allocating) the body.
+    let mut raw = writer.into_inner();
+    raw.write_all(&(1u32 << 30).to_be_bytes()).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), reader.next()).await;
+    assert!(matches!(closed, Ok(None)), "closed at once");
+    assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0);
+    // The codec refuses to even send one.
+    let big = Bytes::from(vec![0u8; frame::MAX_FRAME + 1]);
+    let mut codec = frame::codec();
+    let mut out = bytes::BytesMut::new();
+    assert!(tokio_util::codec::Encoder::encode(&mut codec, big, &mut out).is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net::unix(
+        vec!["ghost".into()],
+        dir.path().to_path_buf(),
+        Secret::random().unwrap(),
+        CancellationToken::new(),
+        Duration::from_secs(30),
+    );
+    let started = tokio::time::Instant::now();
+    let err = Calc::client(net.core(0)).add(1, 2).await.unwrap_err();
+    assert!(
+        matches!(err, CallError::Unavailable { ref node, .. } if node == "ghost"),
+        "{err}"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_that_dies_mid_call_fails_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = Secret::random().unwrap();
+    let listener = UnixListener::bind(unix::node_socket(dir.path(), 0)).unwrap();
+    let server_secret = secret.clone();
+    // A server that accepts the call and dies without answering.
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (mut reader, mut writer) = unix::framed(stream);
+        assert!(unix::accept_hello(&mut reader, &mut writer, &server_secret).await);
+        let _call = reader.next().await;
+        drop((reader, writer, listener));
+    });
+    let net = Net::unix(
+        vec!["mortal".into()],
+        dir.path().to_path_buf(),
+        secret,
+        CancellationToken::new(),
+        Duration::from_secs(30),
+    );
+    let client = Calc::client(net.core(0));
+    let err = tokio::time::timeout(Duration::from_secs(10), client.add(1, 2))
+        .await
+        .expect("bounded")
+        .unwrap_err();
+    assert!(matches!(err, CallError::Unavailable { .. }), "{err}");
+    // A later call does not wait for the ready deadline: the peer is known dead.
+    let err = tokio::time::timeout(Duration::from_secs(10), client.add(1, 2))
+        .await
+        .expect("bounded")
+        .unwrap_err();
+    assert!(matches!(err, CallError::Unavailable { .. }), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_call_deadlines() {
+    let served = Served::start().await;
+    let net = Net::unix(
+        vec!["calc".into()],
+        served.dir.clone(),
+        served.secret.clone(),
+        CancellationToken::new(),
+        Duration::from_secs(5),
+    );
+    let client = Calc::client(net.core(0).with_deadline(Some(Duration::from_millis(50))));
+    assert_eq!(
+        client.slow(1_000).await.unwrap_err(),
+        CallError::DeadlineExceeded {
+            node: "calc".into(),
+            method: "slow".into()
+        }
+    );
+    client.slow(10).await.unwrap();
+}
+
+#[tokio::test]
+async fn in_process_calls_errors_panics_and_slow_sync_methods() {
+    let net = Net::in_proc(vec!["calc".into()], Duration::from_secs(5));
+    let client = Calc::client(net.core(0));
+    let calc = Arc::new(Calc::default());
+    let slot = net.slots().unwrap().slots[0].clone();
+    // A call made before the node is up waits for it.
+    let early = tokio::spawn({
+        let client = client.clone();
+        async move { client.add(20, 22).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    slot.publish(calc.clone(), tracing::Span::none());
+    assert_eq!(early.await.unwrap().unwrap(), 42);
+    assert!(matches!(client.fail().await, Err(CallError::Remote { .. })));
+    assert!(matches!(
+        client.boom().await,
+        Err(CallError::Panicked { .. })
+    ));
+    assert_eq!(client.add(1, 1).await.unwrap(), 2);
+    slot.take_down();
+    assert!(matches!(
+        client.add(1, 1).await,
+        Err(CallError::Unavailable { .. })
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_process_node_that_never_comes_up_is_unavailable() {
+    let net = Net::in_proc(vec!["late".into()], Duration::from_secs(30));
+    let err = Calc::client(net.core(0)).add(1, 1).await.unwrap_err();
+    assert!(matches!(err, CallError::Unavailable { .. }), "{err}");
+}

@@ -1,0 +1,109 @@
+//! The errors a call or a launch can end with.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a call through a [`Handle`](crate::Handle) did not return the method's value.
+///
+/// Every message names the node and the method involved, so that an error that travels up
+/// through several nodes still says where it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CallError {
+    /// The method ran and returned `Err(e)`; `message` is `e`'s message (`{:#}`, so an
+    /// `anyhow` chain is kept).
+    #[error("`{method}` on `{node}` returned an error: {message}")]
+    Remote {
+        /// The node that served the call.
+        node: String,
+        /// The method that was called.
+        method: String,
+        /// The error's message.
+        message: String,
+    },
+    /// The method panicked; the server keeps serving other calls.
+    #[error("`{method}` on `{node}` panicked: {message}")]
+    Panicked {
+        /// The node that served the call.
+        node: String,
+        /// The method that was called.
+        method: String,
+        /// The panic's message.
+        message: String,
+    },
+    /// The node could not be reached: it never came up within the ready deadline, it died, or
+    /// the program is stopping.
+    #[error("node `{node}` is unavailable: {reason}")]
+    Unavailable {
+        /// The node that was called.
+        node: String,
+        /// What went wrong, in words.
+        reason: String,
+    },
+    /// The call's deadline (see [`Handle::with_deadline`](crate::Handle::with_deadline)) passed
+    /// before the reply arrived.
+    #[error("deadline exceeded calling `{method}` on `{node}`")]
+    DeadlineExceeded {
+        /// The node that was called.
+        node: String,
+        /// The method that was called.
+        method: String,
+    },
+    /// The peer sent something this side cannot understand (e.g. a mismatched binary).
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The call was abandoned before it finished (e.g. its task was cancelled).
+    #[error("call cancelled")]
+    Cancelled,
+}
+
+/// Why a launch, or a launched program, failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LaunchError {
+    /// The program's layout is invalid, e.g. a group with a negative replica count.
+    #[error("invalid program: {0}")]
+    Layout(String),
+    /// A node's constructor or `run` failed (returned `Err`, panicked, or its process exited
+    /// with a failure status). The first failing node is reported.
+    #[error("node `{node}` failed: {error}")]
+    NodeFailed {
+        /// The label of the node, e.g. `producer/1`.
+        node: String,
+        /// What the node reported.
+        error: String,
+    },
+    /// The launcher itself could not do its job (spawn a process, bind a socket, ...).
+    #[error("launcher error: {0}")]
+    Launcher(String),
+}
+
+impl LaunchError {
+    pub(crate) fn launcher(what: &str, e: impl std::fmt::Display) -> Self {
+        LaunchError::Launcher(format!("{what}: {e}"))
+    }
+}
+
+/// What a courier method's `Err(e)` becomes on the wire: `e`'s message.
+///
+/// Generated dispatch code makes one with [`remote_error`](crate::codegen::remote_error).
+#[derive(Debug, Clone)]
+pub struct RemoteError {
+    /// The error's message.
+    pub(crate) message: String,
+}
+
+/// Turns a courier method's error into the [`RemoteError`] sent back to the caller.
+pub fn remote_error<E: std::fmt::Display>(e: E) -> RemoteError {
+    RemoteError {
+        message: format!("{e:#}"),
+    }
+}
+
+/// The message of a panic payload, for [`CallError::Panicked`] and node failures.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}

@@ -1,0 +1,289 @@
+//! Program flags: the params of a program, declared by generated code as [`Flag`]s, parsed by
+//! a clap `Command` built at runtime, and read back typed through [`FlagValues`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One param of a program, as a command-line flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// The param's name (`num_producers`); accepted as `--num_producers` and `--num-producers`.
+    pub name: &'static str,
+    /// The param's type as written in `.lp` (`u32`, `Duration`, ...), checked at parse time.
+    pub ty: &'static str,
+    /// The param's doc comment: the flag's help text.
+    pub help: &'static str,
+    /// The default value as it would be typed on the command line; `None` makes the flag
+    /// required.
+    pub default: Option<&'static str>,
+}
+
+/// A flag value that does not parse, or a required flag that is missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FlagError(pub String);
+
+/// The parsed flag values, by param name.
+#[derive(Debug, Clone, Default)]
+pub struct FlagValues {
+    /// The raw value of each param, after defaults.
+    values: BTreeMap<String, String>,
+}
+
+impl FlagValues {
+    /// Values from `(name, raw value)` pairs (for tests and other front ends).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        FlagValues {
+            values: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The value of param `name`, parsed as `T`.
+    pub fn get<T: ParseFlag>(&self, name: &str) -> Result<T, FlagError> {
+        let raw = self
+            .values
+            .get(name)
+            .ok_or_else(|| FlagError(format!("missing value for `--{name}`")))?;
+        T::parse_flag(raw)
+            .map_err(|e| FlagError(format!("invalid value `{raw}` for `--{name}`: {e}")))
+    }
+}
+
+/// A type a param can have: parsed from its command-line text.
+pub trait ParseFlag: Sized {
+    /// Parses the flag's text; the error says what was expected.
+    fn parse_flag(raw: &str) -> Result<Self, String>;
+}
+
+macro_rules! parse_with_from_str {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl ParseFlag for $t {
+            fn parse_flag(raw: &str) -> Result<Self, String> {
+                raw.trim().replace('_', "").parse::<$t>().map_err(|_| format!("expected {}", $what))
+            }
+        }
+    )*};
+}
+
+parse_with_from_str! {
+    u8 => "an integer from 0 to 255",
+    u16 => "an integer from 0 to 65535",
+    u32 => "an integer from 0 to 4294967295",
+    u64 => "an integer from 0 to 18446744073709551615",
+    usize => "a non-negative integer",
+    i8 => "an integer from -128 to 127",
+    i16 => "an integer from -32768 to 32767",
+    i32 => "a 32-bit integer",
+    i64 => "a 64-bit integer",
+    isize => "an integer",
+    f32 => "a number",
+    f64 => "a number",
+}
+
+impl ParseFlag for bool {
+    fn parse_flag(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err("expected `true` or `false`".into()),
+        }
+    }
+}
+
+impl ParseFlag for String {
+    fn parse_flag(raw: &str) -> Result<Self, String> {
+        Ok(raw.to_string())
+    }
+}
+
+impl ParseFlag for Duration {
+    fn parse_flag(raw: &str) -> Result<Self, String> {
+        parse_duration(raw)
+    }
+}
+
+/// Parses `250ms`, `2s`, `5m`, `1h` (an integer with a unit; `_` separators allowed).
+pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let expected = || format!("expected a duration like `250ms`, `2s`, `5m` or `1h`, got `{raw}`");
+    let raw = raw.trim();
+    let split = raw
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .ok_or_else(expected)?;
+    let (number, unit) = raw.split_at(split);
+    let n: u64 = number.replace('_', "").parse().map_err(|_| expected())?;
+    let per_unit_ms: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(expected()),
+    };
+    n.checked_mul(per_unit_ms)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("duration `{raw}` is too long"))
+}
+
+/// Checks a raw value against a param type name, for clap's error at parse time.
+fn check(ty: &str, raw: &str) -> Result<(), String> {
+    match ty {
+        "bool" => bool::parse_flag(raw).map(drop),
+        "u8" => u8::parse_flag(raw).map(drop),
+        "u16" => u16::parse_flag(raw).map(drop),
+        "u32" => u32::parse_flag(raw).map(drop),
+        "u64" => u64::parse_flag(raw).map(drop),
+        "usize" => usize::parse_flag(raw).map(drop),
+        "i8" => i8::parse_flag(raw).map(drop),
+        "i16" => i16::parse_flag(raw).map(drop),
+        "i32" => i32::parse_flag(raw).map(drop),
+        "i64" => i64::parse_flag(raw).map(drop),
+        "isize" => isize::parse_flag(raw).map(drop),
+        "f32" => f32::parse_flag(raw).map(drop),
+        "f64" => f64::parse_flag(raw).map(drop),
+        "Duration" => parse_duration(raw).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// The launcher's own flags.
+pub(crate) mod launcher {
+    /// `--lp_launch_type`.
+    pub(crate) const LAUNCH_TYPE: &str = "lp_launch_type";
+    /// `--lp_termination_notice_secs`.
+    pub(crate) const TERMINATION_NOTICE: &str = "lp_termination_notice_secs";
+}
+
+/// The binary's command: the launcher flags, then one flag per param.
+pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    let mut cmd = clap::Command::new(program)
+        .about(about)
+        .arg(
+            Arg::new(launcher::LAUNCH_TYPE)
+                .long(launcher::LAUNCH_TYPE)
+                .aliases(["launch-type", "launch_type", "lp-launch-type"])
+                .value_name("TYPE")
+                .value_parser(["local_mt", "local_mp", "test_mt", "test_mp"])
+                .default_value("local_mt")
+                .action(ArgAction::Set)
+                .help("How to launch the program: every node as threads of one process (local_mt) or as its own process (local_mp)"),
+        )
+        .arg(
+            Arg::new(launcher::TERMINATION_NOTICE)
+                .long(launcher::TERMINATION_NOTICE)
+                .alias("lp-termination-notice-secs")
+                .value_name("SECS")
+                .value_parser(|raw: &str| {
+                    raw.parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .ok_or_else(|| "expected a non-negative number of seconds".to_string())
+                })
+                .default_value("10")
+                .action(ArgAction::Set)
+                .help("Seconds nodes get to stop after a stop request before they are killed"),
+        );
+    for flag in flags {
+        let ty = flag.ty;
+        let mut arg = Arg::new(flag.name)
+            .long(flag.name)
+            .value_name(flag.ty.to_uppercase())
+            .help(flag.help)
+            .action(ArgAction::Set)
+            .value_parser(move |raw: &str| check(ty, raw).map(|()| raw.to_string()));
+        let kebab = flag.name.replace('_', "-");
+        if kebab != flag.name {
+            arg = arg.alias(kebab);
+        }
+        arg = match flag.default {
+            Some(default) => arg.default_value(default),
+            None => arg.required(true),
+        };
+        cmd = cmd.arg(arg);
+    }
+    cmd
+}
+
+/// The param values from parsed matches.
+pub(crate) fn values(matches: &clap::ArgMatches, flags: &[Flag]) -> FlagValues {
+    FlagValues {
+        values: flags
+            .iter()
+            .filter_map(|f| {
+                matches
+                    .get_one::<String>(f.name)
+                    .map(|v| (f.name.to_string(), v.clone()))
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLAGS: &[Flag] = &[
+        Flag {
+            name: "num_producers",
+            ty: "u32",
+            help: "The number of concurrent producers.",
+            default: Some("2"),
+        },
+        Flag {
+            name: "timeout",
+            ty: "Duration",
+            help: "How long.",
+            default: None,
+        },
+    ];
+
+    fn parse(args: &[&str]) -> Result<FlagValues, clap::Error> {
+        let m = command("p", "about", FLAGS).try_get_matches_from(args)?;
+        Ok(values(&m, FLAGS))
+    }
+
+    #[test]
+    fn accepts_every_spelling() {
+        for args in [
+            &["p", "--num_producers=4", "--timeout=2s"][..],
+            &["p", "--num_producers", "4", "--timeout", "2s"],
+            &["p", "--num-producers", "4", "--timeout", "2s"],
+        ] {
+            let v = parse(args).unwrap();
+            assert_eq!(v.get::<u32>("num_producers").unwrap(), 4);
+            assert_eq!(
+                v.get::<Duration>("timeout").unwrap(),
+                Duration::from_secs(2)
+            );
+        }
+    }
+
+    #[test]
+    fn defaults_and_required() {
+        let v = parse(&["p", "--timeout", "250ms"]).unwrap();
+        assert_eq!(v.get::<u32>("num_producers").unwrap(), 2);
+        let e = parse(&["p"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn bad_values_are_clap_errors() {
+        let e = parse(&["p", "--timeout", "2s", "--num_producers=-1"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+        assert_eq!(e.exit_code(), 2);
+        let e = parse(&["p", "--timeout", "2 parsecs"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1_000ms").unwrap(), Duration::from_secs(1));
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
+}

@@ -1,0 +1,319 @@
+//! Launching a program: the launch types, their options, the running program, and the `main`
+//! every program binary runs.
+
+pub(crate) mod child;
+mod local_mp;
+mod local_mt;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::courier::client::{Net, DEFAULT_READY_TIMEOUT};
+use crate::courier::Courier;
+use crate::error::LaunchError;
+use crate::flags::{self, FlagValues};
+use crate::handle::Handle;
+use crate::program::{GroupRef, NodeRef, Program};
+use crate::supervise::Supervisor;
+
+/// How a program is launched (`--lp_launch_type`, also `--launch-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaunchType {
+    /// Every node in this process, as tasks and threads; calls skip the network.
+    LocalMt,
+    /// Every node its own OS process, spawned from the program binary; calls over Unix sockets.
+    LocalMp,
+    /// As `LocalMt`, for tests: [`launch`] returns with handles.
+    TestMt,
+    /// As `LocalMp`, for tests: [`launch`] returns with handles (set
+    /// [`LaunchOptions::binary`] to the program binary).
+    TestMp,
+}
+
+impl FromStr for LaunchType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "local_mt" => Ok(LaunchType::LocalMt),
+            "local_mp" => Ok(LaunchType::LocalMp),
+            "test_mt" => Ok(LaunchType::TestMt),
+            "test_mp" => Ok(LaunchType::TestMp),
+            _ => Err(format!(
+                "unknown launch type `{s}`; expected `local_mt`, `local_mp`, `test_mt` or `test_mp`"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LaunchType::LocalMt => "local_mt",
+            LaunchType::LocalMp => "local_mp",
+            LaunchType::TestMt => "test_mt",
+            LaunchType::TestMp => "test_mp",
+        })
+    }
+}
+
+/// Settings of a launch; every setter documents its default.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    /// The program binary the multi-process launchers spawn per node.
+    binary: Option<PathBuf>,
+    /// How long nodes get between the stop request and SIGKILL.
+    termination_notice: Duration,
+    /// How long a call waits for a node that is not up yet.
+    ready_timeout: Duration,
+}
+
+impl Default for LaunchOptions {
+    fn default() -> Self {
+        LaunchOptions::new()
+    }
+}
+
+impl LaunchOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        let ready_timeout = std::env::var("LP_READY_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .unwrap_or(DEFAULT_READY_TIMEOUT);
+        LaunchOptions {
+            binary: None,
+            termination_notice: Duration::from_secs(10),
+            ready_timeout,
+        }
+    }
+
+    /// The program binary spawned once per node by `local_mp`/`test_mp` (default: the current
+    /// executable, which is right for `local_mp`; a test sets
+    /// `env!("CARGO_BIN_EXE_<name>")`).
+    pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.binary = Some(path.into());
+        self
+    }
+
+    /// How long nodes get to stop after a stop request before they are killed (default 10 s,
+    /// the `--lp_termination_notice_secs` flag).
+    pub fn termination_notice(mut self, notice: Duration) -> Self {
+        self.termination_notice = notice;
+        self
+    }
+
+    /// How long a call to a node that is not up yet waits for it (default 30 s, or the
+    /// `LP_READY_TIMEOUT_SECS` environment variable).
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+}
+
+/// The runtime `block_on` falls back to on threads outside any runtime.
+static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+pub(crate) fn fallback_runtime() -> Option<&'static tokio::runtime::Handle> {
+    RUNTIME.get()
+}
+
+/// Launches `program` with default options. See [`launch_with`].
+pub async fn launch<P: Program>(
+    program: P,
+    launch_type: LaunchType,
+) -> Result<Running, LaunchError> {
+    launch_with(program, launch_type, LaunchOptions::new()).await
+}
+
+/// Launches `program`: returns once every node is started (built, for in-process nodes;
+/// spawned, for processes), with a [`Running`] to get handles from and to stop it.
+///
+/// Must be called inside a tokio runtime. Installs the `[label] ` log formatter unless a
+/// tracing subscriber is already installed.
+pub async fn launch_with<P: Program>(
+    program: P,
+    launch_type: LaunchType,
+    options: LaunchOptions,
+) -> Result<Running, LaunchError> {
+    crate::log::init(true);
+    let _ = RUNTIME.set(tokio::runtime::Handle::current());
+    let (layout, nodes) = program.into_parts();
+    if !layout.errors.is_empty() {
+        return Err(LaunchError::Layout(layout.errors.join("; ")));
+    }
+    let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
+    let (net, backend) = match launch_type {
+        LaunchType::LocalMt | LaunchType::TestMt => {
+            let (net, state) = local_mt::start(&layout, nodes, &options, &supervisor)?;
+            (net, Backend::Mt(state))
+        }
+        LaunchType::LocalMp | LaunchType::TestMp => {
+            let (net, state) = local_mp::start(&layout, nodes, &options, &supervisor).await?;
+            (net, Backend::Mp(state))
+        }
+    };
+    Ok(Running {
+        net,
+        supervisor,
+        backend,
+        outcome: tokio::sync::OnceCell::new(),
+    })
+}
+
+/// A launched program.
+pub struct Running {
+    /// How this process reaches the nodes, for handles.
+    net: Net,
+    /// The program's stop signal and first failure.
+    supervisor: Arc<Supervisor>,
+    /// What runs the nodes.
+    backend: Backend,
+    /// The result of stopping, computed once however many callers stop.
+    outcome: tokio::sync::OnceCell<Result<(), LaunchError>>,
+}
+
+enum Backend {
+    Mt(local_mt::MtState),
+    Mp(local_mp::MpState),
+}
+
+impl Running {
+    /// A typed handle to a node.
+    pub fn handle<T: Courier>(&self, node: NodeRef<T>) -> Handle<T> {
+        Handle::new(self.net.core(node.id))
+    }
+
+    /// Typed handles to every replica of a group.
+    pub fn handles<T: Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<T>> {
+        group
+            .ids()
+            .map(|id| Handle::new(self.net.core(id)))
+            .collect()
+    }
+
+    /// Whether the program is stopping (a node called `stop()`, a node failed, or
+    /// [`stop`](Self::stop) was called).
+    pub fn is_stopping(&self) -> bool {
+        self.supervisor.stop.is_cancelled()
+    }
+
+    /// Stops every node (grace period, then kill) and waits for them. Returns the first node
+    /// failure, if any node failed. Calling it again returns the same result.
+    pub async fn stop(&self) -> Result<(), LaunchError> {
+        self.outcome
+            .get_or_init(|| async {
+                self.supervisor.stop.cancel();
+                match &self.backend {
+                    Backend::Mt(state) => state.shutdown(&self.net, &self.supervisor).await,
+                    Backend::Mp(state) => state.shutdown(&self.supervisor).await,
+                }
+                self.supervisor.outcome()
+            })
+            .await
+            .clone()
+    }
+
+    /// Waits until the program stops by itself — a node calls `stop()`, a node fails, or
+    /// every node has finished — then stops what is left, like [`stop`](Self::stop).
+    pub async fn wait(&self) -> Result<(), LaunchError> {
+        let stop = self.supervisor.stop.clone();
+        match &self.backend {
+            Backend::Mt(state) => state.finished(&stop).await,
+            Backend::Mp(state) => state.finished(&stop).await,
+        }
+        self.stop().await
+    }
+}
+
+/// The `main` of a program binary (called by the generated `main`).
+///
+/// In a process spawned by the `local_mp`/`test_mp` launcher (`LP_NODE_ID` is set) it runs
+/// just that node. Otherwise it parses the flags, launches the program, and waits until it
+/// stops by itself or the process gets Ctrl-C/SIGTERM. Exit status: 0 when every node stopped
+/// cleanly, 1 when a node failed (its label and error are printed), 2 on a flag error.
+pub fn main<P: crate::codegen::Params, G: Program>(
+    program_name: &'static str,
+    about: &'static str,
+    make_program: fn(P) -> G,
+) -> ExitCode {
+    if child::is_child() {
+        return child::main(program_name, make_program);
+    }
+    let param_flags = P::flags();
+    let cmd = flags::command(program_name, about, &param_flags);
+    let matches = cmd.clone().get_matches();
+    let values: FlagValues = flags::values(&matches, &param_flags);
+    let params = match P::from_flags(&values) {
+        Ok(params) => params,
+        Err(e) => cmd
+            .clone()
+            .error(clap::error::ErrorKind::ValueValidation, e.0)
+            .exit(),
+    };
+    let launch_type = matches
+        .get_one::<String>(flags::launcher::LAUNCH_TYPE)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(LaunchType::LocalMt);
+    let notice = matches
+        .get_one::<f64>(flags::launcher::TERMINATION_NOTICE)
+        .copied()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs(10));
+    crate::log::init(true);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async move {
+        let options = LaunchOptions::new().termination_notice(notice);
+        let running = match launch_with(make_program(params), launch_type, options).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = running.wait() => outcome,
+            signal = shutdown_signal() => {
+                eprintln!("lp: {signal}: stopping every node");
+                running.stop().await
+            }
+        };
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+/// Resolves on Ctrl-C or SIGTERM, saying which.
+pub(crate) async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
+    }
+}

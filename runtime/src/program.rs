@@ -1,0 +1,552 @@
+//! The program graph before launch: node and group descriptions (with their factories and run
+//! entries), the ids that identify nodes, and what a factory sees when it builds a node.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+use crate::context::{BlockingRun, Context, Run};
+use crate::courier::client::Net;
+use crate::courier::server::{Service, TypedService};
+use crate::courier::Courier;
+use crate::handle::Handle;
+
+/// The largest replica count a group may have.
+const MAX_REPLICAS: i128 = 1 << 20;
+
+/// A program produced by a generated `make_program`, ready to be launched.
+pub trait Program: Send + 'static {
+    /// Splits the program into its layout and its nodes (generated; used by the launchers).
+    #[doc(hidden)]
+    fn into_parts(self) -> (Layout, Vec<ErasedNode>);
+}
+
+/// Identifies one node of a program; turn it into a [`Handle`] with
+/// [`Running::handle`](crate::Running::handle).
+pub struct NodeRef<T> {
+    /// The node's index in the program.
+    pub(crate) id: usize,
+    /// The node's label.
+    pub(crate) label: &'static str,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> NodeRef<T> {
+    /// The node's label (for a replica taken from a [`GroupRef`], the group's name).
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+}
+
+impl<T> Clone for NodeRef<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for NodeRef<T> {}
+
+impl<T> std::fmt::Debug for NodeRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NodeRef({})", self.label)
+    }
+}
+
+/// Identifies a replicated group of a program: the ids of its replicas.
+pub struct GroupRef<T> {
+    /// The group's name (replica labels are `name/i`).
+    pub(crate) name: &'static str,
+    /// The id of replica 0; replicas have consecutive ids.
+    pub(crate) first: usize,
+    /// The number of replicas.
+    pub(crate) len: usize,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> GroupRef<T> {
+    /// The number of replicas.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the group has no replicas.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Replica `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<NodeRef<T>> {
+        (i < self.len).then(|| NodeRef {
+            id: self.first + i,
+            label: self.name,
+            _type: PhantomData,
+        })
+    }
+
+    pub(crate) fn ids(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.len
+    }
+}
+
+impl<T> Clone for GroupRef<T> {
+    fn clone(&self) -> Self {
+        GroupRef {
+            name: self.name,
+            first: self.first,
+            len: self.len,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for GroupRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GroupRef({}[{}])", self.name, self.len)
+    }
+}
+
+/// Allocates node ids for a program before any node is built (so handles may form cycles).
+pub struct IdAlloc {
+    /// What the program is called, checked by child processes.
+    program: &'static str,
+    /// The params as JSON, handed to child processes so they rebuild the same program.
+    params_json: String,
+    /// Labels by id.
+    labels: Vec<String>,
+    /// Problems found while allocating (bad replica counts), reported at launch.
+    errors: Vec<String>,
+}
+
+impl IdAlloc {
+    /// Starts allocating ids for `program`, built from `params`.
+    pub fn new<P: Serialize>(program: &'static str, params: &P) -> Self {
+        let (params_json, errors) = match serde_json::to_string(params) {
+            Ok(json) => (json, Vec::new()),
+            Err(e) => (
+                String::new(),
+                vec![format!("cannot encode the params: {e}")],
+            ),
+        };
+        IdAlloc {
+            program,
+            params_json,
+            labels: Vec::new(),
+            errors,
+        }
+    }
+
+    /// Allocates one node labelled `label`.
+    pub fn node<T>(&mut self, label: &'static str) -> NodeRef<T> {
+        self.labels.push(label.to_string());
+        NodeRef {
+            id: self.labels.len() - 1,
+            label,
+            _type: PhantomData,
+        }
+    }
+
+    /// Allocates a group of `count` replicas labelled `name/0`… A negative or too large count
+    /// is recorded as an error (reported at launch) and gives an empty group.
+    pub fn group<T>(&mut self, name: &'static str, count: i128) -> GroupRef<T> {
+        let len = if !(0..=MAX_REPLICAS).contains(&count) {
+            self.errors.push(format!(
+                "group `{name}` has {count} replicas; it must have 0 to {MAX_REPLICAS}"
+            ));
+            0
+        } else {
+            count as usize
+        };
+        let first = self.labels.len();
+        self.labels.extend((0..len).map(|i| format!("{name}/{i}")));
+        GroupRef {
+            name,
+            first,
+            len,
+            _type: PhantomData,
+        }
+    }
+
+    /// The finished layout.
+    pub fn finish(self) -> Layout {
+        Layout {
+            program: self.program,
+            params_json: self.params_json,
+            labels: self.labels,
+            errors: self.errors,
+        }
+    }
+}
+
+/// The shape of a program: its name, its params, the labels of its nodes in id order, and any
+/// error found while allocating.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub(crate) program: &'static str,
+    pub(crate) params_json: String,
+    pub(crate) labels: Vec<String>,
+    pub(crate) errors: Vec<String>,
+}
+
+/// What a node factory sees while it builds its node.
+pub struct Env {
+    /// The node's index in its group (0 for a single node).
+    pub(crate) replica: usize,
+    /// The group's size (1 for a single node).
+    pub(crate) replicas: usize,
+    /// Where the other nodes are.
+    pub(crate) net: Net,
+    /// The node's span, so its constructor and handlers log with its label.
+    pub(crate) span: tracing::Span,
+}
+
+impl Env {
+    /// The node's index in its group (0 for a single node).
+    pub fn replica(&self) -> usize {
+        self.replica
+    }
+
+    /// The group's size (1 for a single node).
+    pub fn replicas(&self) -> usize {
+        self.replicas
+    }
+
+    /// A handle to a node.
+    pub fn handle<T: Courier>(&self, node: &NodeRef<T>) -> Handle<T> {
+        Handle::new(self.net.core(node.id))
+    }
+
+    /// Handles to every replica of a group.
+    pub fn group<T: Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<T>> {
+        group
+            .ids()
+            .map(|id| Handle::new(self.net.core(id)))
+            .collect()
+    }
+
+    /// A handle to replica `i` of a group.
+    ///
+    /// # Panics
+    ///
+    /// When `i` is not a replica index of the group (the node then fails to build, and the
+    /// launch fails naming it).
+    pub fn group_at<T: Courier>(&self, group: &GroupRef<T>, i: i128) -> Handle<T> {
+        match usize::try_from(i).ok().and_then(|i| group.get(i)) {
+            Some(node) => self.handle(&node),
+            None => panic!(
+                "index {i} is out of range for group `{}` of {} replicas",
+                group.name, group.len
+            ),
+        }
+    }
+}
+
+/// How a node's `run` is called, chosen by generated code.
+pub enum Runner<T> {
+    /// The node has no `run`.
+    None,
+    /// `run` is async ([`Run`]).
+    Async(fn(Arc<T>, Context) -> BoxFuture<'static, crate::Result<()>>),
+    /// `run` is synchronous ([`BlockingRun`]), called on a blocking thread.
+    Blocking(fn(Arc<T>, Context) -> crate::Result<()>),
+}
+
+impl<T> Clone for Runner<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Runner<T> {}
+
+impl<T> Runner<T> {
+    /// No `run`.
+    pub fn none() -> Self {
+        Runner::None
+    }
+}
+
+impl<T: Run> Runner<T> {
+    /// An async `run`.
+    pub fn run() -> Self {
+        Runner::Async(run_async::<T>)
+    }
+}
+
+impl<T: BlockingRun> Runner<T> {
+    /// A synchronous `run`.
+    pub fn blocking() -> Self {
+        Runner::Blocking(run_blocking::<T>)
+    }
+}
+
+fn run_async<T: Run>(node: Arc<T>, ctx: Context) -> BoxFuture<'static, crate::Result<()>> {
+    Box::pin(async move { node.run(ctx).await })
+}
+
+fn run_blocking<T: BlockingRun>(node: Arc<T>, ctx: Context) -> crate::Result<()> {
+    node.run(ctx)
+}
+
+type Factory<T> = Arc<dyn Fn(&Env) -> T + Send + Sync>;
+type MakeService<T> = fn(Arc<T>, Arc<str>, tracing::Span) -> Arc<dyn Service>;
+
+fn make_service<T: Courier>(
+    object: Arc<T>,
+    node: Arc<str>,
+    span: tracing::Span,
+) -> Arc<dyn Service> {
+    Arc::new(TypedService { object, node, span })
+}
+
+/// What a node is made of, shared by the replicas of a group.
+struct Spec<T> {
+    /// How `run` is called.
+    runner: Runner<T>,
+    /// Builds the node's object.
+    factory: Factory<T>,
+    /// Serves the object over a socket; `None` for a worker.
+    service: Option<MakeService<T>>,
+}
+
+impl<T: Send + Sync + 'static> Spec<T> {
+    fn erase(
+        &self,
+        id: usize,
+        label: String,
+        replica: Option<usize>,
+        replicas: usize,
+        run_enabled: bool,
+    ) -> ErasedNode {
+        let factory = self.factory.clone();
+        let service = self.service;
+        let runner = if run_enabled {
+            self.runner
+        } else {
+            Runner::None
+        };
+        let node_label: Arc<str> = Arc::from(label.as_str());
+        ErasedNode {
+            id,
+            label,
+            replica,
+            replicas,
+            has_run: !matches!(runner, Runner::None),
+            build: Box::new(move |env: &Env| {
+                let object = Arc::new(factory(env));
+                let service =
+                    service.map(|make| make(object.clone(), node_label, env.span.clone()));
+                let run: Option<RunFn> = match runner {
+                    Runner::None => None,
+                    Runner::Async(f) => {
+                        let object = object.clone();
+                        Some(Box::new(move |ctx| RunTask::Async(f(object, ctx))))
+                    }
+                    Runner::Blocking(f) => {
+                        let object = object.clone();
+                        Some(Box::new(move |ctx| {
+                            RunTask::Blocking(Box::new(move || f(object, ctx)))
+                        }))
+                    }
+                };
+                Built {
+                    object,
+                    service,
+                    run,
+                }
+            }),
+        }
+    }
+}
+
+/// One node of a program, before launch.
+pub struct Node<T> {
+    /// Its id and label.
+    r: NodeRef<T>,
+    /// Whether `run` will be called (see [`disable_run`](Self::disable_run)).
+    run_enabled: bool,
+    /// How to build and run it.
+    spec: Spec<T>,
+}
+
+impl<T: Send + Sync + 'static> Node<T> {
+    /// Identifies this node in the launched program.
+    pub fn id(&self) -> NodeRef<T> {
+        self.r
+    }
+
+    /// The node's label.
+    pub fn label(&self) -> &str {
+        self.r.label
+    }
+
+    /// Launch the node without calling its `run` (for tests that drive it through its handle).
+    pub fn disable_run(&mut self) {
+        self.run_enabled = false;
+    }
+
+    /// The node for the launcher (generated `into_parts` uses it).
+    #[doc(hidden)]
+    pub fn erase(self) -> Vec<ErasedNode> {
+        vec![self.spec.erase(
+            self.r.id,
+            self.r.label.to_string(),
+            None,
+            1,
+            self.run_enabled,
+        )]
+    }
+}
+
+/// A replicated group of nodes, before launch.
+pub struct Group<T> {
+    /// Its replicas' ids.
+    r: GroupRef<T>,
+    /// Whether `run` will be called on the replicas.
+    run_enabled: bool,
+    /// How to build and run each replica.
+    spec: Spec<T>,
+}
+
+impl<T: Send + Sync + 'static> Group<T> {
+    /// Identifies the group's replicas in the launched program.
+    pub fn refs(&self) -> GroupRef<T> {
+        self.r.clone()
+    }
+
+    /// The number of replicas.
+    pub fn len(&self) -> usize {
+        self.r.len
+    }
+
+    /// Whether the group has no replicas.
+    pub fn is_empty(&self) -> bool {
+        self.r.len == 0
+    }
+
+    /// Launch every replica without calling its `run`.
+    pub fn disable_run(&mut self) {
+        self.run_enabled = false;
+    }
+
+    /// The replicas for the launcher (generated `into_parts` uses it).
+    #[doc(hidden)]
+    pub fn erase(self) -> Vec<ErasedNode> {
+        (0..self.r.len)
+            .map(|i| {
+                self.spec.erase(
+                    self.r.first + i,
+                    format!("{}/{i}", self.r.name),
+                    Some(i),
+                    self.r.len,
+                    self.run_enabled,
+                )
+            })
+            .collect()
+    }
+}
+
+/// A courier node: served, and run if `runner` says so.
+pub fn node_courier<T: Courier>(
+    r: NodeRef<T>,
+    runner: Runner<T>,
+    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+) -> Node<T> {
+    Node {
+        r,
+        run_enabled: true,
+        spec: Spec {
+            runner,
+            factory: Arc::new(factory),
+            service: Some(make_service::<T>),
+        },
+    }
+}
+
+/// A worker node: run, not served.
+pub fn node_worker<T: Send + Sync + 'static>(
+    r: NodeRef<T>,
+    runner: Runner<T>,
+    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+) -> Node<T> {
+    Node {
+        r,
+        run_enabled: true,
+        spec: Spec {
+            runner,
+            factory: Arc::new(factory),
+            service: None,
+        },
+    }
+}
+
+/// A group of courier nodes.
+pub fn group_courier<T: Courier>(
+    r: GroupRef<T>,
+    runner: Runner<T>,
+    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+) -> Group<T> {
+    Group {
+        r,
+        run_enabled: true,
+        spec: Spec {
+            runner,
+            factory: Arc::new(factory),
+            service: Some(make_service::<T>),
+        },
+    }
+}
+
+/// A group of worker nodes.
+pub fn group_worker<T: Send + Sync + 'static>(
+    r: GroupRef<T>,
+    runner: Runner<T>,
+    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+) -> Group<T> {
+    Group {
+        r,
+        run_enabled: true,
+        spec: Spec {
+            runner,
+            factory: Arc::new(factory),
+            service: None,
+        },
+    }
+}
+
+/// A node with its type erased, as the launchers see it.
+pub struct ErasedNode {
+    /// The node's id (index in the layout).
+    pub(crate) id: usize,
+    /// The node's label.
+    pub(crate) label: String,
+    /// Its index in its group, if any.
+    pub(crate) replica: Option<usize>,
+    /// The size of its group (1 for a single node).
+    pub(crate) replicas: usize,
+    /// Whether `run` will be called.
+    pub(crate) has_run: bool,
+    /// Builds the node (calls its factory) in a process that has its [`Env`].
+    pub(crate) build: Box<dyn FnOnce(&Env) -> Built + Send>,
+}
+
+/// A built node.
+pub(crate) struct Built {
+    /// The node's object, for the in-process transport.
+    pub(crate) object: Arc<dyn Any + Send + Sync>,
+    /// The node as a socket service, for a courier.
+    pub(crate) service: Option<Arc<dyn Service>>,
+    /// Its `run`, when it has one and it is enabled.
+    pub(crate) run: Option<RunFn>,
+}
+
+/// Starts a node's `run` with its context.
+pub(crate) type RunFn = Box<dyn FnOnce(Context) -> RunTask + Send>;
+
+/// A started `run`, to be driven where it belongs.
+pub(crate) enum RunTask {
+    /// An async `run`: spawn it as a task.
+    Async(BoxFuture<'static, crate::Result<()>>),
+    /// A synchronous `run`: call it on a blocking thread.
+    Blocking(Box<dyn FnOnce() -> crate::Result<()> + Send>),
+}

@@ -1,0 +1,89 @@
+//! Watching nodes: building them, driving their `run`, and turning the first failure into the
+//! program's failure.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Mutex, PoisonError};
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::{panic_message, LaunchError};
+use crate::program::{Built, Env, RunTask};
+
+/// The program-wide state every launcher shares with its nodes.
+pub(crate) struct Supervisor {
+    /// Cancelled when the program stops: `stop()` from a node or the caller, a signal, or a
+    /// failure. Every node's context and every server watches it.
+    pub(crate) stop: CancellationToken,
+    /// The first node that failed and its error; later failures are consequences.
+    failure: Mutex<Option<(String, String)>>,
+}
+
+impl Supervisor {
+    pub(crate) fn new(stop: CancellationToken) -> Self {
+        Supervisor {
+            stop,
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Records that `label` failed (if it is the first) and stops the program.
+    pub(crate) fn fail(&self, label: &str, error: String) {
+        {
+            let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+            if failure.is_none() {
+                eprintln!("lp: node `{label}` failed: {error}");
+                *failure = Some((label.to_string(), error));
+            }
+        }
+        self.stop.cancel();
+    }
+
+    /// The program's outcome: the first failure, if any.
+    pub(crate) fn outcome(&self) -> Result<(), LaunchError> {
+        match &*self.failure.lock().unwrap_or_else(PoisonError::into_inner) {
+            None => Ok(()),
+            Some((node, error)) => Err(LaunchError::NodeFailed {
+                node: node.clone(),
+                error: error.clone(),
+            }),
+        }
+    }
+}
+
+/// The span every log line of a node is emitted in; the formatter prints its label.
+pub(crate) fn node_span(label: &str) -> tracing::Span {
+    tracing::error_span!(crate::log::NODE_SPAN, label = %label)
+}
+
+/// Calls a node's factory inside its span; a panic becomes an error message.
+pub(crate) fn build_node(
+    build: Box<dyn FnOnce(&Env) -> Built + Send>,
+    env: &Env,
+) -> Result<Built, String> {
+    let _entered = env.span.clone().entered();
+    std::panic::catch_unwind(AssertUnwindSafe(|| build(env)))
+        .map_err(|panic| format!("its constructor panicked: {}", panic_message(&*panic)))
+}
+
+/// Drives a started `run` to its end inside the node's span; an `Err` or a panic becomes an
+/// error message.
+pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), String> {
+    let outcome = match task {
+        RunTask::Async(run) => tokio::spawn(AssertUnwindSafe(run).catch_unwind().instrument(span))
+            .await
+            .unwrap_or_else(|e| Err(Box::new(e.to_string()))),
+        RunTask::Blocking(run) => tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            std::panic::catch_unwind(AssertUnwindSafe(run))
+        })
+        .await
+        .unwrap_or_else(|e| Err(Box::new(e.to_string()))),
+    };
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(panic) => Err(format!("run panicked: {}", panic_message(&*panic))),
+    }
+}

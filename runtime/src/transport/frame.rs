@@ -1,0 +1,234 @@
+//! The wire: length-delimited frames of bincode-encoded messages.
+//!
+//! A frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
+//! `LengthDelimitedCodec`). The length is checked against [`MAX_FRAME`] before anything is
+//! allocated, so a peer cannot make us reserve memory by announcing a huge frame. A frame that
+//! does not decode as the expected message closes its connection (and only that one).
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio_util::codec::LengthDelimitedCodec;
+
+use crate::error::CallError;
+
+/// The largest frame accepted or sent: 16 MiB.
+pub(crate) const MAX_FRAME: usize = 16 << 20;
+
+/// The codec every connection uses (node servers, clients, the launcher's control socket).
+pub(crate) fn codec() -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
+        .max_frame_length(MAX_FRAME)
+        .new_codec()
+}
+
+fn options() -> impl bincode::Options {
+    use bincode::Options;
+    bincode::DefaultOptions::new().with_limit(MAX_FRAME as u64)
+}
+
+/// Encodes a message or a call's argument/result.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, String> {
+    use bincode::Options;
+    options()
+        .serialize(value)
+        .map(Bytes::from)
+        .map_err(|e| format!("cannot encode message: {e}"))
+}
+
+/// Decodes a message; any malformed input is an error, never a panic.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    use bincode::Options;
+    options()
+        .deserialize(bytes)
+        .map_err(|e| format!("malformed message: {e}"))
+}
+
+/// What a client (a node, the test process, a child talking to its launcher) sends.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToServer {
+    /// The first frame of every connection: the per-launch secret. A connection whose first
+    /// frame is anything else, or carries another secret, is closed without executing anything.
+    Hello {
+        /// The launch's secret, as raw bytes.
+        secret: Bytes,
+    },
+    /// One call of a courier method.
+    Call {
+        /// Chosen by the client, unique among its calls in flight on this connection.
+        id: u64,
+        /// The method's name, for error messages.
+        method: String,
+        /// The bincode-encoded request enum of the courier.
+        body: Bytes,
+    },
+    /// A message from a child to the launcher's control socket.
+    Control(Control),
+}
+
+/// A child's report to its launcher.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Control {
+    /// The node is constructed and (for a courier) serving.
+    Ready {
+        /// The node's id.
+        node: usize,
+    },
+    /// The node called `Context::stop()`: stop the whole program.
+    Stop {
+        /// The node's id.
+        node: usize,
+    },
+    /// The node failed (its constructor or `run` returned an error or panicked).
+    Failed {
+        /// The node's id.
+        node: usize,
+        /// What failed, in words.
+        error: String,
+    },
+}
+
+/// What a server sends back.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToClient {
+    /// The hello was accepted.
+    Welcome,
+    /// The result of the call with this id: the bincode-encoded response enum, or an error.
+    Reply {
+        /// The id of the call.
+        id: u64,
+        /// The encoded response or why there is none.
+        result: Result<Bytes, CallError>,
+    },
+}
+
+/// The per-launch secret every connection must present (32 random bytes).
+#[derive(Clone)]
+pub(crate) struct Secret([u8; 32]);
+
+impl Secret {
+    /// Reads 32 fresh bytes from `/dev/urandom`.
+    pub(crate) fn random() -> std::io::Result<Self> {
+        use std::io::Read;
+        let mut bytes = [0u8; 32];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        Ok(Secret(bytes))
+    }
+
+    /// The secret as lower-case hex, for the child's environment.
+    pub(crate) fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses [`to_hex`](Self::to_hex)'s output.
+    pub(crate) fn from_hex(hex: &str) -> Option<Self> {
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let s = std::str::from_utf8(pair).ok()?;
+            bytes[i] = u8::from_str_radix(s, 16).ok()?;
+        }
+        Some(Secret(bytes))
+    }
+
+    /// The raw bytes, for a hello.
+    pub(crate) fn bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(&self.0)
+    }
+
+    /// Compares in constant time, so the comparison leaks nothing through timing.
+    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
+        if candidate.len() != self.0.len() {
+            return false;
+        }
+        let diff = self
+            .0
+            .iter()
+            .zip(candidate)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        diff == 0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_round_trips_through_hex() {
+        let s = Secret::random().unwrap();
+        let t = Secret::from_hex(&s.to_hex()).unwrap();
+        assert!(t.matches(&s.0));
+        assert!(!t.matches(&[0u8; 32]));
+        assert!(!t.matches(&[]));
+        assert!(Secret::from_hex("zz").is_none());
+    }
+
+    #[test]
+    fn messages_round_trip() {
+        let m = ToServer::Call {
+            id: 7,
+            method: "work".into(),
+            body: Bytes::from_static(b"abc"),
+        };
+        let bytes = encode(&m).unwrap();
+        match decode::<ToServer>(&bytes).unwrap() {
+            ToServer::Call { id, method, body } => {
+                assert_eq!((id, method.as_str(), &body[..]), (7, "work", &b"abc"[..]))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use tokio_util::codec::Decoder;
+
+    proptest! {
+        /// Arbitrary bytes through the codec and the message decoder: errors, never panics.
+        #[test]
+        fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut codec = codec();
+            let mut buf = bytes::BytesMut::from(&data[..]);
+            while let Ok(Some(frame)) = codec.decode(&mut buf) {
+                let _ = decode::<ToServer>(&frame);
+                let _ = decode::<ToClient>(&frame);
+            }
+            let _ = decode::<ToServer>(&data);
+            let _ = decode::<ToClient>(&data);
+        }
+
+        /// A valid frame with random mutations decodes or errors, never panics.
+        #[test]
+        fn mutated_messages_never_panic(id in any::<u64>(), flips in proptest::collection::vec((0usize..64, any::<u8>()), 0..8)) {
+            let mut bytes = encode(&ToServer::Call { id, method: "work".into(), body: Bytes::from_static(b"0123456789") }).unwrap().to_vec();
+            let len = bytes.len().max(1);
+            for (i, b) in flips {
+                if let Some(slot) = bytes.get_mut(i % len) {
+                    *slot = b;
+                }
+            }
+            let _ = decode::<ToServer>(&bytes);
+        }
+    }
+
+    #[test]
+    fn huge_length_prefixes_inside_messages_do_not_allocate() {
+        // A Call whose `method` claims 2^60 bytes: rejected by the size limit, not attempted.
+        let mut bytes = vec![1u8, 7];
+        bytes.extend_from_slice(&[0xff, 0, 0, 0, 0, 0, 0, 0, 0x10]);
+        assert!(decode::<ToServer>(&bytes).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! The in-process transport of `local_mt`/`test_mt`: one slot per node, filled with the node's
+//! object once it is constructed. Calls take the object from the slot and run the generated
+//! dispatch directly — no sockets, no serialization.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+/// What a slot holds.
+#[derive(Clone)]
+pub(crate) enum SlotState {
+    /// The node is not constructed yet: callers wait (bounded by the ready deadline).
+    Pending,
+    /// The node serves: its `Arc<T>` (as `Any`) and the span its handlers run in.
+    Up(Arc<dyn Any + Send + Sync>, tracing::Span),
+    /// The node stopped: callers fail at once.
+    Down,
+}
+
+/// The endpoint of one node in this process.
+pub(crate) struct Slot {
+    /// Watched by callers that wait for the node to come up.
+    state: watch::Sender<SlotState>,
+}
+
+impl Slot {
+    pub(crate) fn new() -> Self {
+        Slot {
+            state: watch::Sender::new(SlotState::Pending),
+        }
+    }
+
+    /// Makes the node callable.
+    pub(crate) fn publish(&self, object: Arc<dyn Any + Send + Sync>, span: tracing::Span) {
+        self.state.send_replace(SlotState::Up(object, span));
+    }
+
+    /// Makes the node uncallable (the program stopped).
+    pub(crate) fn take_down(&self) {
+        self.state.send_replace(SlotState::Down);
+    }
+
+    /// Waits until the node is up or down.
+    pub(crate) async fn ready(&self) -> SlotState {
+        let mut rx = self.state.subscribe();
+        let state = rx
+            .wait_for(|s| !matches!(s, SlotState::Pending))
+            .await
+            .map(|state| state.clone());
+        state.unwrap_or(SlotState::Down)
+    }
+}
+
+/// Every node's slot, indexed by node id.
+pub(crate) struct InProcNet {
+    /// One slot per node of the program, allocated before any node is constructed.
+    pub(crate) slots: Vec<Arc<Slot>>,
+}
+
+impl InProcNet {
+    pub(crate) fn new(count: usize) -> Self {
+        InProcNet {
+            slots: (0..count).map(|_| Arc::new(Slot::new())).collect(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Unix-socket plumbing for `local_mp`/`test_mp`: the private directory, connecting with the
+//! hello handshake and retries, and the server side of the handshake.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::UnixStream;
+use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio_util::sync::CancellationToken;
+
+use super::frame::{self, Secret, ToClient, ToServer};
+
+/// The read half of a framed connection.
+pub(crate) type FrameReader = FramedRead<OwnedReadHalf, LengthDelimitedCodec>;
+/// The write half of a framed connection.
+pub(crate) type FrameWriter = FramedWrite<OwnedWriteHalf, LengthDelimitedCodec>;
+
+/// How long either side waits for the other's half of the handshake.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Splits a stream into framed halves.
+pub(crate) fn framed(stream: UnixStream) -> (FrameReader, FrameWriter) {
+    let (r, w) = stream.into_split();
+    (
+        FramedRead::new(r, frame::codec()),
+        FramedWrite::new(w, frame::codec()),
+    )
+}
+
+/// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets.
+pub(crate) fn make_private_dir() -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::temp_dir();
+    let tag = Secret::random()?.to_hex();
+    let dir = base.join(format!("lp-{}-{}", std::process::id(), &tag[..12]));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    Ok(dir)
+}
+
+/// Where node `id` serves inside a launch directory.
+pub(crate) fn node_socket(dir: &Path, id: usize) -> PathBuf {
+    dir.join(format!("{id}.sock"))
+}
+
+/// Where the launcher listens for its children's reports.
+pub(crate) fn control_socket(dir: &Path) -> PathBuf {
+    dir.join("launcher.sock")
+}
+
+/// Connects to `path`, retrying while the socket does not exist or refuses (the node is not
+/// up yet) until `wait` has passed or `stop` is cancelled, then does the hello handshake.
+pub(crate) async fn connect(
+    path: &Path,
+    secret: &Secret,
+    wait: Duration,
+    stop: &CancellationToken,
+) -> Result<(FrameReader, FrameWriter), String> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut backoff = Duration::from_millis(2);
+    let stream = loop {
+        match UnixStream::connect(path).await {
+            Ok(stream) => break stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                ) =>
+            {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Err(format!("not up after {wait:?} ({e})"));
+                }
+                let nap = backoff.min(deadline - now);
+                tokio::select! {
+                    _ = tokio::time::sleep(nap) => {}
+                    _ = stop.cancelled() => return Err("the program is stopping".into()),
+                }
+                backoff = (backoff * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(format!("cannot connect: {e}")),
+        }
+    };
+    let (mut reader, mut writer) = framed(stream);
+    let hello = frame::encode(&ToServer::Hello {
+        secret: secret.bytes(),
+    })?;
+    let welcome = async {
+        writer
+            .send(hello)
+            .await
+            .map_err(|e| format!("handshake failed: {e}"))?;
+        match reader.next().await {
+            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
+                ToClient::Welcome => Ok(()),
+                _ => Err("handshake failed: unexpected reply".to_string()),
+            },
+            Some(Err(e)) => Err(format!("handshake failed: {e}")),
+            None => Err("the connection was refused (wrong launch secret?)".to_string()),
+        }
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, welcome).await {
+        Ok(Ok(())) => Ok((reader, writer)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("handshake timed out".into()),
+    }
+}
+
+/// The server side of the handshake: true when the first frame is a hello with the secret
+/// (and the welcome was sent). Anything else — timeout, garbage, another secret — is false,
+/// and the caller closes the connection without executing anything.
+pub(crate) async fn accept_hello(
+    reader: &mut FrameReader,
+    writer: &mut FrameWriter,
+    secret: &Secret,
+) -> bool {
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
+        Ok(Some(Ok(bytes))) => bytes,
+        _ => return false,
+    };
+    match frame::decode::<ToServer>(&first) {
+        Ok(ToServer::Hello { secret: given }) if secret.matches(&given) => {}
+        _ => return false,
+    }
+    match frame::encode(&ToClient::Welcome) {
+        Ok(welcome) => writer.send(welcome).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Sends one control message to the launcher, synchronously (used from `Context::stop`, which
+/// is not async), and waits until the launcher has read it (it closes the connection then), so
+/// a child may exit right after. Errors are returned for the caller to log.
+pub(crate) fn send_control_blocking(
+    path: &Path,
+    secret: &Secret,
+    message: frame::Control,
+) -> io::Result<()> {
+    use std::io::Write;
+    let mut stream = std::os::unix::net::UnixStream::connect(path)?;
+    stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let to_io = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    for msg in [
+        ToServer::Hello {
+            secret: secret.bytes(),
+        },
+        ToServer::Control(message),
+    ] {
+        let bytes = frame::encode(&msg).map_err(to_io)?;
+        let len = u32::try_from(bytes.len()).map_err(|e| to_io(e.to_string()))?;
+        stream.write_all(&len.to_be_bytes())?;
+        stream.write_all(&bytes)?;
+    }
+    stream.flush()?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    let mut sink = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut sink)?;
+    Ok(())
+}

@@ -1,0 +1,499 @@
+//! Launch types end to end, through the public API only, with code shaped like `lpc`'s output.
+//!
+//! `harness = false`: this binary is both the test runner and the program binary that the
+//! `test_mp`/`local_mp` launches spawn per node (then `LP_NODE_ID` is set and `main` runs the
+//! node), and, with `LP_TEST_AS_PROGRAM=1`, a program launched from the command line.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use lp::{CallError, LaunchError, LaunchOptions, LaunchType};
+
+/// A courier with one method per behaviour under test.
+pub struct Calc;
+
+impl Calc {
+    pub fn add(&self, a: u64, b: u64) -> u64 {
+        a + b
+    }
+    pub fn fail(&self) -> Result<u64, String> {
+        Err("no luck".into())
+    }
+    pub fn boom(&self) -> u64 {
+        panic!("kaboom")
+    }
+}
+
+/// A worker with a synchronous run, whose behaviour the `scenario` param picks.
+pub struct Driver {
+    calc: lp::Handle<Calc>,
+    scenario: String,
+}
+
+impl lp::BlockingRun for Driver {
+    fn run(&self, ctx: lp::Context) -> lp::Result<()> {
+        lp::tracing::info!("driver running scenario {}", self.scenario);
+        match self.scenario.as_str() {
+            "ok" => {
+                assert_eq!(self.calc.add_blocking(1, 2)?, 3);
+                match self.calc.fail_blocking() {
+                    Err(CallError::Remote { message, .. }) => assert_eq!(message, "no luck"),
+                    other => panic!("unexpected {other:?}"),
+                }
+                assert!(matches!(
+                    self.calc.boom_blocking(),
+                    Err(CallError::Panicked { .. })
+                ));
+                assert_eq!(self.calc.add_blocking(2, 2)?, 4);
+                assert_eq!(ctx.label(), "driver");
+                assert_eq!(ctx.replica(), None);
+                ctx.stop();
+                Ok(())
+            }
+            "fail" => {
+                self.calc.add_blocking(1, 1)?;
+                Err(lp::Error::msg("driver gave up"))
+            }
+            "panic" => panic!("driver exploded"),
+            "wait" => {
+                while !ctx.is_stopping() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(())
+            }
+            "hang" => loop {
+                std::thread::sleep(Duration::from_secs(1));
+            },
+            other => Err(lp::Error::msg(format!("unknown scenario {other}"))),
+        }
+    }
+}
+
+// ---- what `lpc` would generate ----
+#[allow(clippy::all)]
+pub mod __lp_couriers {
+    #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
+    #[serde(crate = "lp::codegen::serde")]
+    pub enum CalcRequest {
+        Add { a: u64, b: u64 },
+        Fail {},
+        Boom {},
+    }
+    #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
+    #[serde(crate = "lp::codegen::serde")]
+    pub enum CalcResponse {
+        Add(u64),
+        Fail(u64),
+        Boom(u64),
+    }
+    #[derive(Clone)]
+    pub struct CalcClient {
+        core: lp::codegen::ClientCore,
+    }
+    impl CalcClient {
+        pub async fn add(&self, a: u64, b: u64) -> Result<u64, lp::CallError> {
+            match self
+                .core
+                .call::<crate::Calc>("add", CalcRequest::Add { a, b })
+                .await?
+            {
+                CalcResponse::Add(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol(
+                    "unexpected response to `add`".into(),
+                )),
+            }
+        }
+        pub fn add_blocking(&self, a: u64, b: u64) -> Result<u64, lp::CallError> {
+            lp::codegen::block_on(self.add(a, b))
+        }
+        pub async fn fail(&self) -> Result<u64, lp::CallError> {
+            match self
+                .core
+                .call::<crate::Calc>("fail", CalcRequest::Fail {})
+                .await?
+            {
+                CalcResponse::Fail(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol(
+                    "unexpected response to `fail`".into(),
+                )),
+            }
+        }
+        pub fn fail_blocking(&self) -> Result<u64, lp::CallError> {
+            lp::codegen::block_on(self.fail())
+        }
+        pub async fn boom(&self) -> Result<u64, lp::CallError> {
+            match self
+                .core
+                .call::<crate::Calc>("boom", CalcRequest::Boom {})
+                .await?
+            {
+                CalcResponse::Boom(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol(
+                    "unexpected response to `boom`".into(),
+                )),
+            }
+        }
+        pub fn boom_blocking(&self) -> Result<u64, lp::CallError> {
+            lp::codegen::block_on(self.boom())
+        }
+    }
+    impl lp::codegen::Courier for crate::Calc {
+        type Request = CalcRequest;
+        type Response = CalcResponse;
+        type Client = CalcClient;
+        fn client(core: lp::codegen::ClientCore) -> CalcClient {
+            CalcClient { core }
+        }
+        fn handle(
+            self: ::std::sync::Arc<Self>,
+            request: CalcRequest,
+        ) -> lp::codegen::Reply<CalcResponse> {
+            match request {
+                CalcRequest::Add { a, b } => {
+                    lp::codegen::Reply::blocking(move || Ok(CalcResponse::Add(self.add(a, b))))
+                }
+                CalcRequest::Fail {} => lp::codegen::Reply::blocking(move || {
+                    self.fail()
+                        .map(CalcResponse::Fail)
+                        .map_err(lp::codegen::remote_error)
+                }),
+                CalcRequest::Boom {} => {
+                    lp::codegen::Reply::spawn(async move { Ok(CalcResponse::Boom(self.boom())) })
+                }
+            }
+        }
+    }
+}
+
+pub mod scenarios {
+    #[derive(Clone, Debug, lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
+    #[serde(crate = "lp::codegen::serde")]
+    pub struct Params {
+        /// What the driver does.
+        pub scenario: String,
+        /// How many calc replicas.
+        pub calcs: u32,
+    }
+    impl lp::codegen::Params for Params {
+        fn flags() -> Vec<lp::codegen::Flag> {
+            vec![
+                lp::codegen::Flag {
+                    name: "scenario",
+                    ty: "String",
+                    help: "What the driver does.",
+                    default: None,
+                },
+                lp::codegen::Flag {
+                    name: "calcs",
+                    ty: "u32",
+                    help: "How many calc replicas.",
+                    default: Some("2"),
+                },
+            ]
+        }
+        fn from_flags(values: &lp::codegen::FlagValues) -> Result<Self, lp::codegen::FlagError> {
+            Ok(Params {
+                scenario: values.get("scenario")?,
+                calcs: values.get("calcs")?,
+            })
+        }
+    }
+    pub struct Program {
+        pub calc: lp::Group<crate::Calc>,
+        pub driver: lp::Node<crate::Driver>,
+        #[doc(hidden)]
+        pub __layout: lp::codegen::Layout,
+    }
+    impl lp::Program for Program {
+        fn into_parts(self) -> (lp::codegen::Layout, Vec<lp::codegen::ErasedNode>) {
+            let mut nodes = Vec::new();
+            nodes.extend(self.calc.erase());
+            nodes.extend(self.driver.erase());
+            (self.__layout, nodes)
+        }
+    }
+    pub fn make_program(params: Params) -> Program {
+        let mut ids = lp::codegen::IdAlloc::new("scenarios", &params);
+        let calc_ref = ids.group::<crate::Calc>("calc", params.calcs as i128);
+        let driver_ref = ids.node::<crate::Driver>("driver");
+        let calc = lp::codegen::group_courier(
+            calc_ref.clone(),
+            lp::codegen::Runner::none(),
+            move |_env: &lp::codegen::Env| crate::Calc,
+        );
+        let driver = lp::codegen::node_worker(driver_ref, lp::codegen::Runner::blocking(), {
+            let calc_ref = calc_ref.clone();
+            let params = params.clone();
+            move |env: &lp::codegen::Env| crate::Driver {
+                calc: env.group_at(&calc_ref, 0),
+                scenario: params.scenario.clone(),
+            }
+        });
+        Program {
+            calc,
+            driver,
+            __layout: ids.finish(),
+        }
+    }
+    pub fn main() -> ::std::process::ExitCode {
+        lp::codegen::main::<Params, Program>("scenarios", "Launch scenarios.", make_program)
+    }
+}
+// ---- end of generated code ----
+
+use scenarios::{make_program, Params};
+
+fn params(scenario: &str) -> Params {
+    Params {
+        scenario: scenario.into(),
+        calcs: 2,
+    }
+}
+
+fn options() -> LaunchOptions {
+    let me = std::env::current_exe().expect("test binary");
+    LaunchOptions::new()
+        .binary(me)
+        .termination_notice(Duration::from_millis(500))
+}
+
+async fn outcome(scenario: &str, launch_type: LaunchType) -> Result<(), LaunchError> {
+    let running = lp::launch_with(make_program(params(scenario)), launch_type, options()).await?;
+    tokio::time::timeout(Duration::from_secs(20), running.wait())
+        .await
+        .expect("the program ends by itself")
+}
+
+fn expect_failure(result: Result<(), LaunchError>, what: &str) {
+    match result {
+        Err(LaunchError::NodeFailed { node, error }) => {
+            assert_eq!(node, "driver");
+            assert!(error.contains(what), "{error:?} should mention {what:?}");
+        }
+        other => panic!("expected the driver to fail with {what:?}, got {other:?}"),
+    }
+}
+
+async fn launch_types() {
+    for launch_type in [LaunchType::TestMt, LaunchType::TestMp] {
+        println!("{launch_type}: blocking run, remote errors, panics, stop()");
+        outcome("ok", launch_type).await.expect("ok scenario");
+
+        println!("{launch_type}: run returning Err fails the program");
+        expect_failure(outcome("fail", launch_type).await, "driver gave up");
+
+        println!("{launch_type}: run panicking fails the program");
+        expect_failure(outcome("panic", launch_type).await, "driver exploded");
+
+        println!("{launch_type}: stop() from outside reaches a running node");
+        let mut program = make_program(params("wait"));
+        let calcs = program.calc.refs();
+        let running = lp::launch_with(program, launch_type, options())
+            .await
+            .unwrap();
+        let handles = running.handles(&calcs);
+        assert_eq!(handles.len(), 2);
+        assert_eq!(lp::Handle::label(&handles[1]), "calc/1");
+        assert_eq!(handles[1].add(40, 2).await.unwrap(), 42);
+        let started = Instant::now();
+        running.stop().await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(450),
+            "stopped within the grace"
+        );
+        // After stop, calls fail fast instead of hanging.
+        let after = tokio::time::timeout(Duration::from_secs(5), handles[0].add(1, 1)).await;
+        assert!(
+            matches!(after, Ok(Err(CallError::Unavailable { .. }))),
+            "{after:?}"
+        );
+
+        println!("{launch_type}: a run that ignores stop is abandoned/killed after the grace");
+        let running = lp::launch_with(make_program(params("hang")), launch_type, options())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        expect_failure(running.stop().await, "grace period");
+        assert!(started.elapsed() < Duration::from_secs(4));
+
+        println!("{launch_type}: an invalid layout is refused");
+        program = make_program(params("ok"));
+        drop(program);
+        let bad = make_program(Params {
+            scenario: "ok".into(),
+            calcs: 0,
+        });
+        // calc[0] does not exist: the driver's constructor panics, naming the group.
+        match lp::launch_with(bad, launch_type, options()).await {
+            Err(LaunchError::NodeFailed { node, error }) if launch_type == LaunchType::TestMt => {
+                assert_eq!(node, "driver");
+                assert!(error.contains("out of range for group `calc`"), "{error}");
+            }
+            Ok(running) => expect_failure(
+                tokio::time::timeout(Duration::from_secs(20), running.wait())
+                    .await
+                    .unwrap(),
+                "out of range for group `calc`",
+            ),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Runs this binary as a program launcher (`local_mp`), returning the child process.
+fn launcher(args: &[&str]) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .env("LP_TEST_AS_PROGRAM", "1")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(1) == Some(&pid.to_string().as_str()) {
+            if let Ok(child) = entry.file_name().to_string_lossy().parse() {
+                found.push(child);
+            }
+        }
+    }
+    found
+}
+
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn wait_until(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn processes() {
+    println!("local_mp: exit status and output of a failing program");
+    let out = launcher(&["--lp_launch_type", "local_mp", "--scenario", "fail"])
+        .wait_with_output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("node `driver` failed: driver gave up"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("[driver] driver running scenario fail"),
+        "{stdout}"
+    );
+
+    println!("local_mp: a successful program exits 0");
+    let out = launcher(&["--lp_launch_type=local_mp", "--scenario=ok", "--calcs", "3"])
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("launched 4/4 nodes"));
+
+    println!("local_mt: a failing program exits 1 naming the node");
+    let out = launcher(&["--scenario", "panic"])
+        .wait_with_output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("node `driver` failed: run panicked: driver exploded"),
+        "{stderr}"
+    );
+
+    println!("flags: a bad value is a clap error, exit 2");
+    let out = launcher(&["--scenario", "ok", "--calcs", "many"])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--calcs"));
+
+    println!("local_mp: SIGTERM to the launcher stops every node, exit 0");
+    let child = launcher(&["--lp_launch_type", "local_mp", "--scenario", "wait"]);
+    let pid = child.id();
+    wait_until("3 node processes", Duration::from_secs(20), || {
+        children_of(pid).len() == 3
+    });
+    let nodes = children_of(pid);
+    // SAFETY: signalling a child we spawned.
+    unsafe { libc_kill(pid as i32, 15) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_until("the nodes to exit", Duration::from_secs(5), || {
+        nodes.iter().all(|&n| !alive(n))
+    });
+
+    println!("local_mp: SIGKILL to the launcher leaves no orphans");
+    let mut child = launcher(&["--lp_launch_type", "local_mp", "--scenario", "wait"]);
+    let pid = child.id();
+    wait_until("3 node processes", Duration::from_secs(20), || {
+        children_of(pid).len() == 3
+    });
+    let nodes = children_of(pid);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("the orphans to die", Duration::from_secs(5), || {
+        nodes.iter().all(|&n| !alive(n))
+    });
+    // A SIGKILLed launcher cannot remove its private directory; clean up after it.
+    let prefix = format!("lp-{pid}-");
+    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("LP_NODE_ID").is_some() || std::env::var_os("LP_TEST_AS_PROGRAM").is_some()
+    {
+        return scenarios::main();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(launch_types());
+    // The `hang` scenario's abandoned blocking run never returns: don't wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    processes();
+    println!("all launch tests passed");
+    ExitCode::SUCCESS
+}
