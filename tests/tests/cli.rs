@@ -1,7 +1,7 @@
 //! `lpc check` on broken input, as a user would run it: diagnostics with the right codes,
 //! exit status 1, never a panic.
 
-use lp_tests::{binary, run, workspace};
+use lp_tests::support::{binary, run, workspace, Output};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -28,13 +28,13 @@ fn seed_variant(edit: impl FnOnce(&str) -> String) -> (tempfile::TempDir, std::p
     (dir, lp)
 }
 
-fn check(path: &Path) -> lp_tests::Output {
+fn check(path: &Path) -> Output {
     let mut command = Command::new(binary("lpc"));
     command.arg("check").arg(path);
     run(command, Duration::from_secs(60))
 }
 
-fn assert_fails_with(out: &lp_tests::Output, code: &str) {
+fn assert_fails_with(out: &Output, code: &str) {
     assert_eq!(out.status, Some(1), "{out:#?}");
     assert!(
         out.stderr.contains(&format!("error[{code}]")),

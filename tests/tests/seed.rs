@@ -1,7 +1,7 @@
 //! The seed program end to end: `lpc check`, then `lpc run` in `local_mt` and `local_mp`, as a
 //! user would from the README.
 
-use lp_tests::{binary, run};
+use lp_tests::support::{binary, run};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;

@@ -1,0 +1,62 @@
+//! The `kinds` program (`tests/kinds.lp`) in `test_mt` and `test_mp`: every argument kind the
+//! generator supports reaches the Rust constructors with the right value, and calls of every
+//! shape (sync, async, `Result`, nested, through a handle cycle, blocking) work.
+
+use lp::{CallError, LaunchOptions, LaunchType};
+use lp_tests::kinds::{make_program, Params};
+use std::time::{Duration, Instant};
+
+async fn exercise(launch_type: LaunchType) {
+    let program = make_program(Params::default());
+    let learner = program.learner.id();
+    let echo = program.echo.refs();
+    let options = LaunchOptions::new().binary(env!("CARGO_BIN_EXE_kinds"));
+    let running = lp::launch_with(program, launch_type, options)
+        .await
+        .expect("launch");
+    let learner = running.handle(learner);
+
+    assert_eq!(
+        learner.describe().await.expect("describe"),
+        "learner rate=0.5 verbose=true patience=250ms weights=[1, 2, 3]"
+    );
+
+    // Three blocking actors report base_seed + replica * 10, with -3 then +3 applied.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let seeds = loop {
+        let seeds = learner.seeds().await.expect("seeds");
+        if seeds.len() == 3 || Instant::now() > deadline {
+            break seeds;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seeds, vec![100, 110, 120]);
+
+    match learner.refuse("no".into()).await {
+        Err(CallError::Remote { message, .. }) => {
+            assert!(message.contains("refused: no"), "{message}")
+        }
+        other => panic!("expected a remote error, got {other:?}"),
+    }
+    assert_eq!(learner.echo_index().await.expect("nested call"), 1);
+
+    let echoes = running.handles(&echo);
+    assert_eq!(echoes.len(), 2);
+    for (i, echo) in echoes.iter().enumerate() {
+        assert_eq!(echo.index().await.expect("index"), i as u64);
+        assert_eq!(echo.total().await.expect("total"), 2);
+        let described = echo.ask_learner().await.expect("call through the cycle");
+        assert!(described.starts_with("learner "), "{described}");
+    }
+    running.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinds_in_test_mt() {
+    exercise(LaunchType::TestMt).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinds_in_test_mp() {
+    exercise(LaunchType::TestMp).await;
+}
