@@ -446,20 +446,31 @@ impl<T: Send + Sync + 'static> Group<T> {
     }
 }
 
+impl<T: Send + Sync + 'static> Spec<T> {
+    fn new(
+        runner: Runner<T>,
+        factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+        service: Option<MakeService<T>>,
+    ) -> Self {
+        Spec {
+            runner,
+            factory: Arc::new(factory),
+            service,
+        }
+    }
+}
+
 /// A courier node: served, and run if `runner` says so.
 pub fn node_courier<T: Courier>(
     r: NodeRef<T>,
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Node<T> {
+    let spec = Spec::new(runner, factory, Some(make_service::<T>));
     Node {
         r,
         run_enabled: true,
-        spec: Spec {
-            runner,
-            factory: Arc::new(factory),
-            service: Some(make_service::<T>),
-        },
+        spec,
     }
 }
 
@@ -469,14 +480,11 @@ pub fn node_worker<T: Send + Sync + 'static>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Node<T> {
+    let spec = Spec::new(runner, factory, None);
     Node {
         r,
         run_enabled: true,
-        spec: Spec {
-            runner,
-            factory: Arc::new(factory),
-            service: None,
-        },
+        spec,
     }
 }
 
@@ -486,14 +494,11 @@ pub fn group_courier<T: Courier>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Group<T> {
+    let spec = Spec::new(runner, factory, Some(make_service::<T>));
     Group {
         r,
         run_enabled: true,
-        spec: Spec {
-            runner,
-            factory: Arc::new(factory),
-            service: Some(make_service::<T>),
-        },
+        spec,
     }
 }
 
@@ -503,14 +508,11 @@ pub fn group_worker<T: Send + Sync + 'static>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Group<T> {
+    let spec = Spec::new(runner, factory, None);
     Group {
         r,
         run_enabled: true,
-        spec: Spec {
-            runner,
-            factory: Arc::new(factory),
-            service: None,
-        },
+        spec,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Checking argument expressions against the Rust parameters they are given to, and turning
 //! them into checked [`Value`]s.
 
-use super::model::{BinOp, IntExpr, Literal, ParamType, Value};
+use super::model::{IntExpr, Literal, ParamType, Value};
 use super::scope::{Entity, ProgramScope};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, Span};
 use crate::rust::{IntType, RustType};
@@ -331,14 +331,7 @@ impl Exprs<'_, '_> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let lhs = self.int(lhs, site, code, target);
                 let rhs = self.int(rhs, site, code, target);
-                let op = match op {
-                    ast::BinOp::Add => BinOp::Add,
-                    ast::BinOp::Sub => BinOp::Sub,
-                    ast::BinOp::Mul => BinOp::Mul,
-                    ast::BinOp::Div => BinOp::Div,
-                    ast::BinOp::Rem => BinOp::Rem,
-                };
-                Some(IntExpr::Binary(op, Box::new(lhs?), Box::new(rhs?)))
+                Some(IntExpr::Binary(*op, Box::new(lhs?), Box::new(rhs?)))
             }
             ExprKind::Replica | ExprKind::Replicas => {
                 let word = if matches!(expr.kind, ExprKind::Replica) {

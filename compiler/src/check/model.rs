@@ -191,12 +191,5 @@ pub enum IntExpr {
     Binary(BinOp, Box<IntExpr>, Box<IntExpr>),
 }
 
-/// An arithmetic operator.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
+/// An arithmetic operator (the same as written).
+pub use crate::syntax::ast::BinOp;

@@ -100,15 +100,9 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     // Keep the secret out of whatever this node spawns. Still single-threaded here.
     std::env::remove_var(vars::SECRET);
     crate::log::init(false);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::async_runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let code = runtime.block_on(run(env, program_name, make_program));
     runtime.shutdown_timeout(Duration::from_millis(200));

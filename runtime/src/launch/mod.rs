@@ -267,15 +267,9 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(Duration::from_secs(10));
     crate::log::init(true);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let code = runtime.block_on(async move {
         let options = LaunchOptions::new().termination_notice(notice);
@@ -316,4 +310,16 @@ pub(crate) async fn shutdown_signal() -> &'static str {
         _ = tokio::signal::ctrl_c() => "interrupted",
         _ = term.recv() => "terminated",
     }
+}
+
+/// The multi-threaded tokio runtime a program's process runs on; on failure, the message is
+/// printed and the exit code returned.
+pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
