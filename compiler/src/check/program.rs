@@ -131,6 +131,9 @@ fn default_value(
     expr: &ast::Expr,
     diags: &mut Diagnostics,
 ) -> Option<Literal> {
+    if let ExprKind::Error = expr.kind {
+        return None; // an invalid literal, reported by the parser
+    }
     let literal = match (&expr.kind, ty) {
         (ExprKind::Int(v), ParamType::Int(_)) => i128::try_from(*v).ok().map(Literal::Int),
         (ExprKind::Neg(inner), ParamType::Int(_)) => match inner.kind {
@@ -448,10 +451,8 @@ fn lint(
             }
         }
     }
-    for (decl, node) in decls
-        .iter()
-        .filter_map(|d| nodes.iter().find(|n| n.name == d.name.name).map(|n| (d, n)))
-    {
+    // Lints run only on programs without errors, where every declaration became a node.
+    for (decl, node) in decls.iter().zip(nodes) {
         let serves = couriers.iter().any(|c| {
             c.path == node.type_path && !c.methods.is_empty() && node.kind == Kind::Courier
         });

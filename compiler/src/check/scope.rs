@@ -2,6 +2,7 @@
 
 use super::model::ParamType;
 use crate::diag::Span;
+use std::collections::HashMap;
 
 /// What a name in a program stands for.
 #[derive(Debug)]
@@ -33,6 +34,8 @@ impl Entity {
 #[derive(Debug, Default)]
 pub(super) struct ProgramScope {
     entries: Vec<(String, Entity)>,
+    /// Index into `entries` by name, so lookups stay constant-time in large programs.
+    index: HashMap<String, usize>,
     /// Names of items that failed to parse: uses of them are not reported again.
     broken: Vec<String>,
 }
@@ -40,14 +43,15 @@ pub(super) struct ProgramScope {
 impl ProgramScope {
     /// What `name` stands for.
     pub fn get(&self, name: &str) -> Option<&Entity> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+        self.index.get(name).map(|&i| &self.entries[i].1)
     }
 
     /// Declares `name`; the previous declaration is returned when the name is taken.
     pub fn declare(&mut self, name: &str, entity: Entity) -> Result<(), &Entity> {
-        if let Some(index) = self.entries.iter().position(|(n, _)| n == name) {
+        if let Some(&index) = self.index.get(name) {
             return Err(&self.entries[index].1);
         }
+        self.index.insert(name.to_string(), self.entries.len());
         self.entries.push((name.to_string(), entity));
         Ok(())
     }
