@@ -132,3 +132,19 @@ impl lp::BlockingRun for Actor {
         Ok(())
     }
 }
+
+/// Run by the `announcer` `fn` node: reports `seed`, then waits for the program to stop.
+pub async fn announce(
+    ctx: lp::Context,
+    learner: Handle<Learner>,
+    seed: u64,
+) -> Result<(), lp::CallError> {
+    learner.report(seed).await?;
+    ctx.wait_for_stop().await;
+    Ok(())
+}
+
+/// Run by the `quiet` `fn` node: a sync function that returns at once (its node then ends).
+pub fn idle(rounds: u32) {
+    lp::tracing::debug!("idle for {rounds} rounds");
+}

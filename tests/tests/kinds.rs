@@ -21,16 +21,17 @@ async fn exercise(launch_type: LaunchType) {
         "learner rate=0.5 verbose=true patience=250ms weights=[1, 2, 3]"
     );
 
-    // Three blocking actors report base_seed + replica * 10, with -3 then +3 applied.
+    // Three blocking actors report base_seed + replica * 10 (with -3 then +3 applied), and the
+    // async `fn` node reports 1.
     let deadline = Instant::now() + Duration::from_secs(30);
     let seeds = loop {
         let seeds = learner.seeds().await.expect("seeds");
-        if seeds.len() == 3 || Instant::now() > deadline {
+        if seeds.len() == 4 || Instant::now() > deadline {
             break seeds;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(seeds, vec![100, 110, 120]);
+    assert_eq!(seeds, vec![1, 100, 110, 120]);
 
     match learner.refuse("no".into()).await {
         Err(CallError::Remote { message, .. }) => {

@@ -54,8 +54,11 @@ pub fn check(
                 continue;
             }
             program_names.insert(program.name.name.clone(), program.name.span.clone());
-            let checked =
-                program::check_program(program, &imports, model, &mut package.couriers, diags);
+            let mut generated = program::Generated {
+                couriers: &mut package.couriers,
+                functions: &mut package.functions,
+            };
+            let checked = program::check_program(program, &imports, model, &mut generated, diags);
             package.programs.push(checked);
         }
     }
@@ -106,7 +109,7 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
             let Some((name, module)) = rest.split_last() else {
                 continue;
             };
-            if model.type_at(module, name).is_none() {
+            if model.type_at(module, name).is_none() && model.function_at(module, name).is_none() {
                 let mut diagnostic = Diagnostic::new(
                     Code::UnresolvedImport,
                     format!("unresolved import `{}`", segments.join("::")),

@@ -9,6 +9,8 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct Package {
     pub couriers: Vec<Courier>,
+    /// Functions run by `fn` nodes, each wrapped in a generated worker type.
+    pub functions: Vec<FnNode>,
     pub programs: Vec<Program>,
 }
 
@@ -40,6 +42,31 @@ pub enum Output {
     Plain(TokenStream),
     /// `Result<T, E>`: `Ok(T)` is returned, `Err(e)` becomes `CallError::Remote`.
     Result(TokenStream),
+}
+
+/// A function run by `fn` nodes: generated code wraps it in a worker type whose fields are its
+/// `.lp`-given parameters.
+#[derive(Debug)]
+pub struct FnNode {
+    /// Path from the crate root: `crate::nodes::setup`.
+    pub path: String,
+    /// The wrapper type's name in `__lp_fns`.
+    pub wrapper: String,
+    pub is_async: bool,
+    /// Every parameter, in order.
+    pub params: Vec<FnParam>,
+    /// Whether it returns `Result<_, E>` (its error then fails the node).
+    pub returns_result: bool,
+}
+
+/// A parameter of a function run by a `fn` node.
+#[derive(Debug)]
+pub struct FnParam {
+    pub name: String,
+    /// Its type, resolved from the crate root.
+    pub tokens: TokenStream,
+    /// Whether it is the node's `lp::Context` (passed by the runtime, not from `.lp`).
+    pub context: bool,
 }
 
 /// One checked program.

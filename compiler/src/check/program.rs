@@ -14,7 +14,7 @@ pub(super) fn check_program(
     program: &ast::Program,
     imports: &Imports,
     crate_model: &CrateModel,
-    couriers: &mut Vec<model::Courier>,
+    package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> model::Program {
     let mut scope = ProgramScope::default();
@@ -27,13 +27,13 @@ pub(super) fn check_program(
     let errors_before = diags.error_count();
     let mut nodes = Vec::new();
     for decl in &decls {
-        if let Some(node) = check_node(decl, &scope, imports, crate_model, couriers, diags) {
+        if let Some(node) = check_node(decl, &scope, imports, crate_model, package, diags) {
             nodes.push(node);
         }
     }
     // Lints on a program with errors would mostly repeat them.
     if diags.error_count() == errors_before {
-        lint(program, &decls, &params, &nodes, couriers, diags);
+        lint(program, &decls, &params, &nodes, package.couriers, diags);
     }
     model::Program {
         name: program.name.name.clone(),
@@ -238,23 +238,9 @@ fn check_node(
     scope: &ProgramScope,
     imports: &Imports,
     crate_model: &CrateModel,
-    couriers: &mut Vec<model::Courier>,
+    package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> Option<model::Node> {
-    let kind = match decl.kind {
-        ast::NodeKind::Courier => Kind::Courier,
-        ast::NodeKind::Worker => Kind::Worker,
-        ast::NodeKind::Fn => {
-            diags.push(
-                Diagnostic::new(Code::Unsupported, "`fn` nodes are not supported yet")
-                    .primary(decl.kind_span.clone(), "function node")
-                    .help(
-                        "wrap the function in a type implementing `lp::Run` and declare a `worker`",
-                    ),
-            );
-            return None;
-        }
-    };
     if let Some(block) = &decl.block {
         diags.push(
             Diagnostic::new(
@@ -269,6 +255,56 @@ fn check_node(
         .count
         .as_ref()
         .and_then(|count| check_count(count, scope, diags));
+    let callee = match decl.kind {
+        ast::NodeKind::Fn => function_callee(decl, imports, crate_model, package, diags)?,
+        ast::NodeKind::Courier | ast::NodeKind::Worker => {
+            type_callee(decl, imports, crate_model, package, diags)?
+        }
+    };
+    let args = match_args(decl, &callee, scope, diags)?;
+    Some(model::Node {
+        name: decl.name.name.clone(),
+        doc: decl.doc.clone(),
+        count: count.or_else(|| decl.count.as_ref().map(|_| model::IntExpr::Literal(0))),
+        kind: callee.kind,
+        runner: callee.runner,
+        type_path: callee.type_path,
+        constructor: callee.constructor,
+        args,
+    })
+}
+
+/// What a node declaration calls: a constructor, or a function wrapped in a generated type.
+struct Callee<'m> {
+    /// `Consumer::new` or `setup`, for messages.
+    display: String,
+    /// Where it is defined in Rust.
+    span: crate::diag::Span,
+    /// The parameters the `.lp` arguments go to.
+    params: Vec<&'m crate::rust::Param>,
+    kind: Kind,
+    runner: model::Runner,
+    type_path: String,
+    constructor: String,
+}
+
+/// Courier types and function wrappers the package needs, each once.
+pub(super) struct Generated<'a> {
+    pub couriers: &'a mut Vec<model::Courier>,
+    pub functions: &'a mut Vec<model::FnNode>,
+}
+
+fn type_callee<'m>(
+    decl: &ast::NodeDecl,
+    imports: &Imports,
+    crate_model: &'m CrateModel,
+    package: &mut Generated,
+    diags: &mut Diagnostics,
+) -> Option<Callee<'m>> {
+    let kind = match decl.kind {
+        ast::NodeKind::Courier => Kind::Courier,
+        _ => Kind::Worker,
+    };
     let ty = types::resolve_type(&decl.target, imports, crate_model, diags)?;
     let type_span = {
         let segments = &decl.target.segments;
@@ -283,12 +319,64 @@ fn check_node(
     let ctor_ident = decl.target.segments.last()?;
     let ctor = types::constructor(ty, ctor_ident, diags);
     let runner = types::runner(ty, kind, &decl.kind_span, diags);
-    if kind == Kind::Courier && !couriers.iter().any(|c| c.path == ty.path()) {
+    if kind == Kind::Courier && !package.couriers.iter().any(|c| c.path == ty.path()) {
         let courier = types::courier(ty, &type_span, diags);
-        couriers.push(courier);
+        package.couriers.push(courier);
     }
     let ctor = ctor?;
+    Some(Callee {
+        display: format!("{}::{}", ty.name, ctor.name),
+        span: ctor.span.clone(),
+        params: ctor.params.iter().collect(),
+        kind,
+        runner,
+        type_path: ty.path(),
+        constructor: ctor.name.clone(),
+    })
+}
 
+fn function_callee<'m>(
+    decl: &ast::NodeDecl,
+    imports: &Imports,
+    crate_model: &'m CrateModel,
+    package: &mut Generated,
+    diags: &mut Diagnostics,
+) -> Option<Callee<'m>> {
+    let function = types::resolve_function(&decl.target, imports, crate_model, diags)?;
+    let wrapper = types::function_wrapper(function, &decl.target.span, diags)?;
+    let type_path = format!("crate::__lp_fns::{}", wrapper.wrapper);
+    let runner = if wrapper.is_async {
+        model::Runner::Async
+    } else {
+        model::Runner::Blocking
+    };
+    if !package.functions.iter().any(|f| f.path == wrapper.path) {
+        package.functions.push(wrapper);
+    }
+    Some(Callee {
+        display: function.method.name.clone(),
+        span: function.method.span.clone(),
+        params: function
+            .method
+            .params
+            .iter()
+            .filter(|p| p.ty != crate::rust::RustType::Context)
+            .collect(),
+        kind: Kind::Worker,
+        runner,
+        type_path,
+        constructor: String::new(),
+    })
+}
+
+/// Matches a declaration's named arguments to the callee's parameters; the values come back in
+/// parameter order.
+fn match_args(
+    decl: &ast::NodeDecl,
+    callee: &Callee,
+    scope: &ProgramScope,
+    diags: &mut Diagnostics,
+) -> Option<Vec<model::Arg>> {
     let mut exprs = Exprs { scope, diags };
     let mut given: Vec<(&ast::Arg, Option<model::Value>)> = Vec::new();
     for arg in &decl.args {
@@ -304,28 +392,26 @@ fn check_node(
             );
             continue;
         }
-        let Some(param) = ctor.params.iter().find(|p| p.name == arg.name.name) else {
+        let Some(param) = callee.params.iter().find(|p| p.name == arg.name.name) else {
             let mut diagnostic = Diagnostic::new(
                 Code::UnknownArgument,
-                format!(
-                    "`{}::{}` has no parameter `{}`",
-                    ty.name, ctor.name, arg.name.name
-                ),
+                format!("`{}` has no parameter `{}`", callee.display, arg.name.name),
             )
             .primary(arg.name.span.clone(), "unknown argument")
             .secondary(
-                ctor.span.clone(),
-                format!("`{}::{}` defined here", ty.name, ctor.name),
+                callee.span.clone(),
+                format!("`{}` defined here", callee.display),
             );
-            let names = ctor.params.iter().map(|p| p.name.as_str());
+            let names = callee.params.iter().map(|p| p.name.as_str());
             diagnostic = match did_you_mean(&arg.name.name, names) {
                 Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-                None if ctor.params.is_empty() => {
-                    diagnostic.help(format!("`{}::{}` takes no arguments", ty.name, ctor.name))
+                None if callee.params.is_empty() => {
+                    diagnostic.help(format!("`{}` takes no arguments", callee.display))
                 }
                 None => diagnostic.help(format!(
                     "its parameters are {}",
-                    ctor.params
+                    callee
+                        .params
                         .iter()
                         .map(|p| format!("`{}`", p.name))
                         .collect::<Vec<_>>()
@@ -346,7 +432,7 @@ fn check_node(
     }
     let mut args = Vec::new();
     let mut complete = true;
-    for param in &ctor.params {
+    for &param in &callee.params {
         match given.iter_mut().find(|(a, _)| a.name.name == param.name) {
             Some((_, value)) => match value.take() {
                 Some(value) => args.push(model::Arg {
@@ -362,8 +448,8 @@ fn check_node(
                     Diagnostic::new(
                         Code::MissingArgument,
                         format!(
-                            "argument `{}` of `{}::{}` is missing",
-                            param.name, ty.name, ctor.name
+                            "argument `{}` of `{}` is missing",
+                            param.name, callee.display
                         ),
                     )
                     .primary(decl.args_span.clone(), format!("missing `{}`", param.name))
@@ -379,16 +465,7 @@ fn check_node(
     if !complete {
         return None;
     }
-    Some(model::Node {
-        name: decl.name.name.clone(),
-        doc: decl.doc.clone(),
-        count: count.or_else(|| decl.count.as_ref().map(|_| model::IntExpr::Literal(0))),
-        kind,
-        runner,
-        type_path: ty.path(),
-        constructor: ctor.name.clone(),
-        args,
-    })
+    Some(args)
 }
 
 fn check_count(

@@ -1,10 +1,10 @@
 //! Resolving a node's Rust type and constructor, and checking that the type can be what the
 //! node declares it to be (a courier's methods can be served, a worker can run).
 
-use super::model::{Courier, CourierMethod, Kind, Output, Runner};
+use super::model::{Courier, CourierMethod, FnNode, FnParam, Kind, Output, Runner};
 use super::Imports;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, Span};
-use crate::rust::{CrateModel, Method, Receiver, RustType, TypeDef, Visibility};
+use crate::rust::{CrateModel, FunctionDef, Method, Receiver, RustType, TypeDef, Visibility};
 use crate::syntax::ast;
 
 /// Finds the type a node's target path names (`Producer::new` → `Producer`), reporting why not.
@@ -312,5 +312,120 @@ fn servable(
             Some(ok) => Output::Result(ok.clone()),
             None => Output::Plain(method.output_tokens.clone()),
         },
+    })
+}
+
+/// Finds the free function a `fn` node runs (`setup` imported with `use`, or a full path).
+pub(super) fn resolve_function<'m>(
+    target: &ast::Path,
+    imports: &Imports,
+    model: &'m CrateModel,
+    diags: &mut Diagnostics,
+) -> Option<&'m FunctionDef> {
+    let names: Vec<String> = target.segments.iter().map(|s| s.name.clone()).collect();
+    let (name, module) = names.split_last()?;
+    let found = match module.split_first() {
+        None => imports.get(name).and_then(|(path, _)| {
+            let (name, module) = path.split_last()?;
+            model.function_at(module, name)
+        }),
+        Some((first, rest)) if first == "crate" => model.function_at(rest, name),
+        Some(_) => None,
+    };
+    if found.is_none() {
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownFunction,
+            format!("cannot find function `{}`", names.join("::")),
+        )
+        .primary(target.span.clone(), "not found");
+        diagnostic = match model.functions.iter().find(|f| &f.method.name == name) {
+            Some(f) => diagnostic
+                .secondary(
+                    f.method.span.clone(),
+                    "a function with this name is defined here",
+                )
+                .help(format!(
+                    "write its full path, `{}`, or import it with `use`",
+                    f.path()
+                )),
+            None => diagnostic.help(format!(
+                "define `pub fn {name}(…)` in the crate and write its path from `crate::`"
+            )),
+        };
+        diags.push(diagnostic);
+    }
+    found
+}
+
+/// The worker wrapper generated for a function, checking that it can be run as a node.
+pub(super) fn function_wrapper(
+    function: &FunctionDef,
+    at: &Span,
+    diags: &mut Diagnostics,
+) -> Option<FnNode> {
+    let method = &function.method;
+    if method.visibility != Visibility::Public {
+        diags.push(
+            Diagnostic::new(
+                Code::NotPublic,
+                format!("function `{}` is not `pub`", method.name),
+            )
+            .primary(at.clone(), "run by a `fn` node here")
+            .secondary(method.span.clone(), "defined here")
+            .help(format!("declare it `pub fn {}`", method.name)),
+        );
+        return None;
+    }
+    if let Some(generics) = &method.generics {
+        diags.push(
+            Diagnostic::new(
+                Code::UnsendableParameter,
+                format!("function `{}` is generic", method.name),
+            )
+            .primary(at.clone(), "run by a `fn` node here")
+            .secondary(generics.clone(), "generic parameter")
+            .help("a `fn` node needs concrete parameter types"),
+        );
+        return None;
+    }
+    let mut ok = true;
+    for param in &method.params {
+        if matches!(param.ty, RustType::Reference | RustType::ImplTrait) {
+            ok = false;
+            diags.push(
+                Diagnostic::new(
+                    Code::UnsendableParameter,
+                    format!(
+                        "parameter `{}` of function `{}` must be owned",
+                        param.name, method.name
+                    ),
+                )
+                .primary(param.ty_span.clone(), "a reference or `impl Trait`")
+                .secondary(at.clone(), "run by a `fn` node here")
+                .help("take an owned type (e.g. `String` instead of `&str`)"),
+            );
+        }
+    }
+    let wrapper = function
+        .module
+        .iter()
+        .chain(std::iter::once(&method.name))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("__");
+    ok.then(|| FnNode {
+        path: function.path(),
+        wrapper,
+        is_async: method.is_async,
+        params: method
+            .params
+            .iter()
+            .map(|p| FnParam {
+                name: p.name.clone(),
+                tokens: p.tokens.clone(),
+                context: p.ty == RustType::Context,
+            })
+            .collect(),
+        returns_result: method.result_ok.is_some(),
     })
 }

@@ -3,6 +3,7 @@
 //! `docs/generated-code.md`.
 
 mod courier;
+mod function;
 mod program;
 mod value;
 
@@ -29,7 +30,9 @@ pub fn generate(package: &Package, sources: &[String]) -> String {
 fn expand_package(package: &Package) -> TokenStream {
     let couriers = package.couriers.iter().map(courier::expand_courier);
     let programs = package.programs.iter().map(program::expand_program);
+    let functions = function::expand_functions(&package.functions);
     quote! {
+        #functions
         /// Clients, servers and wire types of the package's courier node types.
         #[doc(hidden)]
         #[allow(clippy::all, unused_qualifications, non_camel_case_types)]

@@ -221,11 +221,22 @@ fn expand_node(node: &Node) -> TokenStream {
     let name = ident(&node.name);
     let r = ref_ident(&node.name);
     let ty = path_tokens(&node.type_path);
-    let ctor = ident(&node.constructor);
-    let args = node.args.iter().map(|arg| {
-        let what = format!("argument `{}` of `{}`", arg.name, node.name);
-        expand_value(&arg.value, &arg.target, &what)
-    });
+    let args: Vec<TokenStream> = node
+        .args
+        .iter()
+        .map(|arg| {
+            let what = format!("argument `{}` of `{}`", arg.name, node.name);
+            expand_value(&arg.value, &arg.target, &what)
+        })
+        .collect();
+    // A `fn` node's wrapper is built field by field; any other node by its constructor.
+    let construct = if node.constructor.is_empty() {
+        let fields = node.args.iter().map(|a| ident(&a.name));
+        quote!(#ty { #(#fields: #args),* })
+    } else {
+        let ctor = ident(&node.constructor);
+        quote!(#ty::#ctor(#(#args),*))
+    };
     let runner = match node.runner {
         Runner::None => quote!(lp::codegen::Runner::none()),
         Runner::Async => quote!(lp::codegen::Runner::run()),
@@ -261,7 +272,7 @@ fn expand_node(node: &Node) -> TokenStream {
     } else {
         quote!(#r)
     };
-    let factory = quote!(move |#env: &lp::codegen::Env| #ty::#ctor(#(#args),*));
+    let factory = quote!(move |#env: &lp::codegen::Env| #construct);
     let factory = if params.is_empty() && refs.is_empty() {
         factory
     } else {

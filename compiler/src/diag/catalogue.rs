@@ -49,6 +49,7 @@ codes! {
     ShadowedName = "E0104", Error, "name shadows another";
     UnresolvedImport = "E0105", Error, "unresolved `use`";
     NoProgram = "E0106", Error, "file has no program";
+    UnknownFunction = "E0107", Error, "function not found";
     NotPublic = "E0200", Error, "type or item is not `pub`";
     MissingConstructor = "E0201", Error, "constructor not found";
     MissingArgument = "E0202", Error, "argument missing";

@@ -4,7 +4,9 @@
 use super::load::Module;
 use super::resolve::item_name;
 use super::span::LineIndex;
-use super::{CrateModel, IntType, Method, Param, Receiver, RustType, TypeDef, Visibility};
+use super::{
+    CrateModel, FunctionDef, IntType, Method, Param, Receiver, RustType, TypeDef, Visibility,
+};
 use crate::diag::SourceMap;
 use quote::ToTokens;
 use std::collections::BTreeSet;
@@ -29,6 +31,14 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
             let (ident, vis, generics) = match item {
                 syn::Item::Struct(s) => (&s.ident, &s.vis, &s.generics),
                 syn::Item::Enum(e) => (&e.ident, &e.vis, &e.generics),
+                syn::Item::Fn(f) => {
+                    let method = lower_method(&f.sig, &f.vis, module, &index, None, &is_item);
+                    model.functions.push(FunctionDef {
+                        module: module.path.clone(),
+                        method,
+                    });
+                    continue;
+                }
                 _ => continue,
             };
             model.types.push(TypeDef {
@@ -95,7 +105,14 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
                 let syn::ImplItem::Fn(function) = impl_item else {
                     continue;
                 };
-                let method = lower_method(function, module, &index, &self_path, &is_item);
+                let method = lower_method(
+                    &function.sig,
+                    &function.vis,
+                    module,
+                    &index,
+                    Some(&self_path),
+                    &is_item,
+                );
                 model.types[type_index].methods.push(method);
             }
         }
@@ -129,19 +146,22 @@ fn visibility(vis: &syn::Visibility) -> Visibility {
     }
 }
 
+/// A method (with the impl's self type) or a free function (`self_path` is `None`).
 fn lower_method(
-    function: &syn::ImplItemFn,
+    sig: &syn::Signature,
+    vis: &syn::Visibility,
     module: &Module,
     index: &LineIndex,
-    self_path: &syn::Type,
+    self_path: Option<&syn::Type>,
     is_item: &dyn Fn(&[String], &str) -> bool,
 ) -> Method {
-    let sig = &function.sig;
     let file = module.file;
     let name_span = index.span(file, sig.ident.span());
     let qualify = |ty: &syn::Type| {
         let mut ty = ty.clone();
-        ReplaceSelf(self_path).visit(&mut ty);
+        if let Some(self_path) = self_path {
+            ReplaceSelf(self_path).visit(&mut ty);
+        }
         module.scope.qualify_type(&mut ty, is_item);
         ty
     };
@@ -188,7 +208,7 @@ fn lower_method(
     Method {
         name: sig.ident.to_string(),
         span: name_span,
-        visibility: visibility(&function.vis),
+        visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
         receiver,
         receiver_span,
@@ -268,6 +288,7 @@ fn classify(ty: &syn::Type) -> RustType {
                 ("bool", []) => RustType::Bool,
                 ("String", []) => RustType::String,
                 ("Duration", []) => RustType::Duration,
+                ("Context", []) => RustType::Context,
                 ("Vec", [inner]) => RustType::Vec(Box::new(classify(inner))),
                 ("Handle", [inner]) => RustType::Handle(last_segment(inner)),
                 ("Result", [ok, err]) => {

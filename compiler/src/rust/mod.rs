@@ -18,6 +18,8 @@ use proc_macro2::TokenStream;
 pub struct CrateModel {
     /// Every struct and enum, in the order found.
     pub types: Vec<TypeDef>,
+    /// Every free function (for `fn` nodes), in the order found.
+    pub functions: Vec<FunctionDef>,
 }
 
 impl CrateModel {
@@ -26,6 +28,13 @@ impl CrateModel {
         self.types
             .iter()
             .find(|t| t.name == name && t.module == module)
+    }
+
+    /// The free function at this module path and name.
+    pub fn function_at(&self, module: &[String], name: &str) -> Option<&FunctionDef> {
+        self.functions
+            .iter()
+            .find(|f| f.method.name == name && f.module == module)
     }
 
     /// Every type with this name, in any module.
@@ -72,6 +81,25 @@ impl TypeDef {
     /// Whether it implements a trait whose last path segment is `name`.
     pub fn implements(&self, name: &str) -> bool {
         self.traits.iter().any(|(t, _)| t == name)
+    }
+}
+
+/// A free function of the user's crate.
+#[derive(Debug)]
+pub struct FunctionDef {
+    /// Module path from the crate root.
+    pub module: Vec<String>,
+    /// Its signature (with no receiver).
+    pub method: Method,
+}
+
+impl FunctionDef {
+    /// Its path from the crate root: `crate::nodes::setup`.
+    pub fn path(&self) -> String {
+        let mut segments = vec!["crate".to_string()];
+        segments.extend(self.module.iter().cloned());
+        segments.push(self.method.name.clone());
+        segments.join("::")
     }
 }
 
@@ -207,6 +235,8 @@ pub enum RustType {
     Duration,
     /// `()`
     Unit,
+    /// `lp::Context` (a node's context)
+    Context,
     /// `Handle<T>`: the last segment of `T`'s path.
     Handle(String),
     Vec(Box<RustType>),
@@ -230,6 +260,7 @@ impl RustType {
             RustType::String => "String".into(),
             RustType::Duration => "Duration".into(),
             RustType::Unit => "()".into(),
+            RustType::Context => "Context".into(),
             RustType::Handle(t) => format!("Handle<{t}>"),
             RustType::Vec(t) => format!("Vec<{}>", t.display()),
             RustType::Result(t, e) => format!("Result<{}, {}>", t.display(), e.display()),
