@@ -115,6 +115,10 @@ pub struct IdAlloc {
     params_json: String,
     /// Labels by id.
     labels: Vec<String>,
+    /// The `process` block each node belongs to, by id (`None`: a process of its own).
+    processes: Vec<Option<&'static str>>,
+    /// The `process` block nodes allocated now belong to.
+    current_process: Option<&'static str>,
     /// Problems found while allocating (bad replica counts), reported at launch.
     errors: Vec<String>,
 }
@@ -133,13 +137,22 @@ impl IdAlloc {
             program,
             params_json,
             labels: Vec::new(),
+            processes: Vec::new(),
+            current_process: None,
             errors,
         }
+    }
+
+    /// Nodes allocated from now on run in the process named `name` (a `process` block:
+    /// colocated, as threads of one OS process); `None` ends the block.
+    pub fn process(&mut self, name: Option<&'static str>) {
+        self.current_process = name;
     }
 
     /// Allocates one node labelled `label`.
     pub fn node<T>(&mut self, label: &'static str) -> NodeRef<T> {
         self.labels.push(label.to_string());
+        self.processes.push(self.current_process);
         NodeRef {
             id: self.labels.len() - 1,
             label,
@@ -160,6 +173,8 @@ impl IdAlloc {
         };
         let first = self.labels.len();
         self.labels.extend((0..len).map(|i| format!("{name}/{i}")));
+        self.processes
+            .extend((0..len).map(|_| self.current_process));
         GroupRef {
             name,
             first,
@@ -174,6 +189,7 @@ impl IdAlloc {
             program: self.program,
             params_json: self.params_json,
             labels: self.labels,
+            processes: self.processes,
             errors: self.errors,
         }
     }
@@ -186,6 +202,8 @@ pub struct Layout {
     pub(crate) program: &'static str,
     pub(crate) params_json: String,
     pub(crate) labels: Vec<String>,
+    /// The `process` block of each node, by id.
+    pub(crate) processes: Vec<Option<&'static str>>,
     pub(crate) errors: Vec<String>,
 }
 

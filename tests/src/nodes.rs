@@ -97,6 +97,11 @@ impl Echo {
         self.total
     }
 
+    /// The id of the process it runs in.
+    pub fn pid(&self) -> u32 {
+        std::process::id()
+    }
+
     /// The learner's description, through the handle this replica holds.
     pub async fn ask_learner(&self) -> Result<String, lp::CallError> {
         self.learner.describe().await

@@ -7,6 +7,7 @@ use lp_tests::kinds::{make_program, Params};
 use std::time::{Duration, Instant};
 
 async fn exercise(launch_type: LaunchType) {
+    let is_mp = matches!(launch_type, LaunchType::TestMp);
     let program = make_program(Params::default());
     let learner = program.learner.id();
     let echo = program.echo.refs();
@@ -48,6 +49,21 @@ async fn exercise(launch_type: LaunchType) {
         assert_eq!(echo.total().await.expect("total"), 2);
         let described = echo.ask_learner().await.expect("call through the cycle");
         assert!(described.starts_with("learner "), "{described}");
+    }
+    // The `process` block colocates the echo replicas: one process, and under test_mp not ours.
+    let pids = (
+        echoes[0].pid().await.expect("pid"),
+        echoes[1].pid().await.expect("pid"),
+    );
+    assert_eq!(
+        pids.0, pids.1,
+        "the replicas of a `process` block share a process"
+    );
+    let own = std::process::id();
+    if is_mp {
+        assert_ne!(pids.0, own);
+    } else {
+        assert_eq!(pids.0, own);
     }
     running.stop().await.expect("clean stop");
 }

@@ -180,6 +180,8 @@ pub struct Node {
     pub constructor: String,
     /// Constructor arguments in the Rust parameter order.
     pub args: Vec<Arg>,
+    /// The `process` block the node runs in (colocated with the block's other nodes).
+    pub process: Option<String>,
 }
 
 /// One constructor argument, with the type of the Rust parameter it goes to.

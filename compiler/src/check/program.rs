@@ -191,26 +191,49 @@ fn default_value(
     literal
 }
 
+/// A node or group declaration, with the `process` block it is in.
+pub(super) struct Decl<'p> {
+    node: &'p ast::NodeDecl,
+    process: Option<&'p ast::Ident>,
+}
+
 fn declare_nodes<'p>(
     program: &'p ast::Program,
     scope: &mut ProgramScope,
     diags: &mut Diagnostics,
-) -> Vec<&'p ast::NodeDecl> {
+) -> Vec<Decl<'p>> {
     let mut decls = Vec::new();
+    let mut processes: Vec<&ast::Ident> = Vec::new();
     for item in &program.items {
         match item {
-            ast::ProgramItem::Node(decl) => decls.push(decl),
+            ast::ProgramItem::Node(node) => decls.push(Decl {
+                node,
+                process: None,
+            }),
             ast::ProgramItem::Process(process) => {
-                diags.push(
-                    Diagnostic::new(Code::Unsupported, "`process` blocks are not supported yet")
-                        .primary(process.name.span.clone(), "colocation block")
-                        .help("declare the nodes at program level for now; each runs in its own process"),
-                );
+                if let Some(first) = processes.iter().find(|p| p.name == process.name.name) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            format!("process `{}` is defined twice", process.name.name),
+                        )
+                        .primary(process.name.span.clone(), "defined again here")
+                        .secondary(first.span.clone(), "first defined here")
+                        .help("merge the two blocks, or rename one"),
+                    );
+                    continue;
+                }
+                processes.push(&process.name);
+                let name = Some(&process.name);
+                decls.extend(process.nodes.iter().map(|node| Decl {
+                    node,
+                    process: name,
+                }));
             }
             ast::ProgramItem::Param(_) => {}
         }
     }
-    decls.retain(|decl| {
+    decls.retain(|Decl { node: decl, .. }| {
         let type_name = decl
             .target
             .segments
@@ -234,7 +257,10 @@ fn declare_nodes<'p>(
 }
 
 fn check_node(
-    decl: &ast::NodeDecl,
+    Decl {
+        node: decl,
+        process,
+    }: &Decl,
     scope: &ProgramScope,
     imports: &Imports,
     crate_model: &CrateModel,
@@ -271,6 +297,7 @@ fn check_node(
         type_path: callee.type_path,
         constructor: callee.constructor,
         args,
+        process: process.map(|p| p.name.clone()),
     })
 }
 
@@ -497,14 +524,14 @@ fn check_count(
 /// Warnings: unused params, and nodes that do nothing.
 fn lint(
     program: &ast::Program,
-    decls: &[&ast::NodeDecl],
+    decls: &[Decl],
     params: &[model::Param],
     nodes: &[model::Node],
     couriers: &[model::Courier],
     diags: &mut Diagnostics,
 ) {
     let mut used = BTreeSet::new();
-    for decl in decls {
+    for Decl { node: decl, .. } in decls {
         if let Some(count) = &decl.count {
             names_in(count, &mut used);
         }
@@ -529,7 +556,7 @@ fn lint(
         }
     }
     // Lints run only on programs without errors, where every declaration became a node.
-    for (decl, node) in decls.iter().zip(nodes) {
+    for (Decl { node: decl, .. }, node) in decls.iter().zip(nodes) {
         let serves = couriers.iter().any(|c| {
             c.path == node.type_path && !c.methods.is_empty() && node.kind == Kind::Courier
         });

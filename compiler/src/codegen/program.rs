@@ -191,18 +191,27 @@ fn expand_program_struct(program: &Program) -> TokenStream {
 
 fn expand_make_program(program: &Program) -> TokenStream {
     let name = &program.name;
-    let allocs = program.nodes.iter().map(|node| {
+    let mut process: Option<&str> = None;
+    let mut allocs: Vec<TokenStream> = Vec::new();
+    for node in &program.nodes {
+        if node.process.as_deref() != process {
+            process = node.process.as_deref();
+            allocs.push(match process {
+                Some(name) => quote!(ids.process(::core::option::Option::Some(#name));),
+                None => quote!(ids.process(::core::option::Option::None);),
+            });
+        }
         let r = ref_ident(&node.name);
         let ty = path_tokens(&node.type_path);
         let label = &node.name;
-        match &node.count {
+        allocs.push(match &node.count {
             Some(count) => {
                 let count = expand_int(count);
                 quote!(let #r = ids.group::<#ty>(#label, #count);)
             }
             None => quote!(let #r = ids.node::<#ty>(#label);),
-        }
-    });
+        });
+    }
     let constructs = program.nodes.iter().map(expand_node);
     let names = program.nodes.iter().map(|n| ident(&n.name));
     quote! {

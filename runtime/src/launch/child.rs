@@ -45,8 +45,10 @@ pub(crate) fn is_child() -> bool {
 
 /// What the launcher told this child.
 struct ChildEnv {
-    id: usize,
-    run_enabled: bool,
+    /// The nodes this process runs: one, or those of a `process` block.
+    ids: Vec<usize>,
+    /// Whether each node's `run` is called, in the order of `ids`.
+    run_enabled: Vec<bool>,
     params: String,
     program: String,
     dir: PathBuf,
@@ -60,9 +62,22 @@ impl ChildEnv {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| format!("the launcher did not set `{name}`"))
         };
-        let id = var(vars::NODE_ID)?
-            .parse()
-            .map_err(|_| format!("`{}` is not a node id", vars::NODE_ID))?;
+        let ids = var(vars::NODE_ID)?
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|_| format!("`{}` is not a list of node ids", vars::NODE_ID))?;
+        let run_enabled: Vec<bool> = var(vars::RUN_ENABLED)?
+            .split(',')
+            .map(|r| r == "1")
+            .collect();
+        if run_enabled.len() != ids.len() {
+            return Err(format!(
+                "`{}` does not match `{}`",
+                vars::RUN_ENABLED,
+                vars::NODE_ID
+            ));
+        }
         let secret = Secret::from_hex(&var(vars::SECRET)?)
             .ok_or_else(|| format!("`{}` is not a launch secret", vars::SECRET))?;
         let ready_timeout = var(vars::READY_TIMEOUT_MS)
@@ -73,8 +88,8 @@ impl ChildEnv {
                 Duration::from_millis,
             );
         Ok(ChildEnv {
-            id,
-            run_enabled: var(vars::RUN_ENABLED)? == "1",
+            ids,
+            run_enabled,
             params: var(vars::PARAMS)?,
             program: var(vars::PROGRAM)?,
             dir: PathBuf::from(var(vars::DIR)?),
@@ -99,7 +114,8 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     };
     // Keep the secret out of whatever this node spawns. Still single-threaded here.
     std::env::remove_var(vars::SECRET);
-    crate::log::init(false);
+    // One node: the launcher prefixes its lines. Several: each line names its node.
+    crate::log::init(env.ids.len() > 1);
     let runtime = match super::async_runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -122,28 +138,40 @@ async fn run<P: crate::codegen::Params, G: Program>(
             }
         }
     };
-    let fail = |error: String| {
+    let fail = |node: usize, error: String| {
         eprintln!("error: {error}");
-        report(Control::Failed {
-            node: env.id,
-            error,
-        });
+        report(Control::Failed { node, error });
         ExitCode::FAILURE
     };
+    let first = env.ids.first().copied().unwrap_or(0);
     if env.program != program_name {
-        return fail(format!(
-            "this binary runs program `{program_name}`, the launcher asked for `{}`",
-            env.program
-        ));
+        return fail(
+            first,
+            format!(
+                "this binary runs program `{program_name}`, the launcher asked for `{}`",
+                env.program
+            ),
+        );
     }
     let params: P = match serde_json::from_str(&env.params) {
         Ok(params) => params,
-        Err(e) => return fail(format!("cannot read the params from the launcher: {e}")),
+        Err(e) => {
+            return fail(
+                first,
+                format!("cannot read the params from the launcher: {e}"),
+            )
+        }
     };
     let (layout, nodes) = make_program(params).into_parts();
-    let Some(node) = nodes.into_iter().find(|n| n.id == env.id) else {
-        return fail(format!("the program has no node with id {}", env.id));
-    };
+    let mut mine = Vec::new();
+    for (&id, &run_enabled) in env.ids.iter().zip(&env.run_enabled) {
+        match nodes.iter().position(|n| n.id == id) {
+            Some(_) => mine.push((id, run_enabled)),
+            None => return fail(id, format!("the program has no node with id {id}")),
+        }
+    }
+    let mut nodes: std::collections::HashMap<usize, _> =
+        nodes.into_iter().map(|n| (n.id, n)).collect();
     let _ = super::RUNTIME.set(tokio::runtime::Handle::current());
     let stop = CancellationToken::new();
     let net = Net::unix(
@@ -153,33 +181,54 @@ async fn run<P: crate::codegen::Params, G: Program>(
         stop.clone(),
         env.ready_timeout,
     );
-    let span = node_span(&node.label);
-    let node_env = Env {
-        replica: node.replica.unwrap_or(0),
-        replicas: node.replicas,
-        net,
-        span: span.clone(),
-    };
-    let built = match build_node(node.build, &node_env) {
-        Ok(built) => built,
-        Err(error) => return fail(error),
-    };
-    let serving = built.service.is_some();
-    if let Some(service) = built.service {
-        let path = unix::node_socket(&env.dir, env.id);
-        let _ = std::fs::remove_file(&path);
-        let listener = match UnixListener::bind(&path) {
-            Ok(listener) => listener,
-            Err(e) => return fail(format!("cannot listen on {}: {e}", path.display())),
+    // Build and serve every node first, so colocated nodes can call each other from `run`.
+    let mut runs = Vec::new();
+    let mut serving = false;
+    for (id, run_enabled) in mine {
+        let Some(node) = nodes.remove(&id) else {
+            continue;
         };
-        tokio::spawn(server::serve(
-            listener,
-            service,
-            env.secret.clone(),
-            stop.clone(),
-        ));
+        let span = node_span(&node.label);
+        let node_env = Env {
+            replica: node.replica.unwrap_or(0),
+            replicas: node.replicas,
+            net: net.clone(),
+            span: span.clone(),
+        };
+        let built = match build_node(node.build, &node_env) {
+            Ok(built) => built,
+            Err(error) => return fail(id, error),
+        };
+        if let Some(service) = built.service {
+            serving = true;
+            let path = unix::node_socket(&env.dir, id);
+            let _ = std::fs::remove_file(&path);
+            let listener = match UnixListener::bind(&path) {
+                Ok(listener) => listener,
+                Err(e) => return fail(id, format!("cannot listen on {}: {e}", path.display())),
+            };
+            tokio::spawn(server::serve(
+                listener,
+                service,
+                env.secret.clone(),
+                stop.clone(),
+            ));
+        }
+        report(Control::Ready { node: id });
+        if let (true, Some(run)) = (run_enabled, built.run) {
+            let tell_launcher: Arc<dyn Fn() + Send + Sync> = {
+                let report = report.clone();
+                Arc::new(move || report(Control::Stop { node: id }))
+            };
+            let ctx = Context::new(
+                node.label.clone(),
+                node.replica,
+                stop.clone(),
+                Stopper::Launcher(tell_launcher),
+            );
+            runs.push(async move { (id, drive_run(run(ctx), span).await) });
+        }
     }
-    report(Control::Ready { node: env.id });
     {
         let stop = stop.clone();
         tokio::spawn(async move {
@@ -187,20 +236,10 @@ async fn run<P: crate::codegen::Params, G: Program>(
             stop.cancel();
         });
     }
-    if let (true, Some(run)) = (env.run_enabled, built.run) {
-        let tell_launcher: Arc<dyn Fn() + Send + Sync> = {
-            let report = report.clone();
-            let id = env.id;
-            Arc::new(move || report(Control::Stop { node: id }))
-        };
-        let ctx = Context::new(
-            node.label.clone(),
-            node.replica,
-            stop.clone(),
-            Stopper::Launcher(tell_launcher),
-        );
-        if let Err(error) = drive_run(run(ctx), span).await {
-            return fail(error);
+    let mut runs: futures::stream::FuturesUnordered<_> = runs.into_iter().collect();
+    while let Some((id, outcome)) = futures::StreamExt::next(&mut runs).await {
+        if let Err(error) = outcome {
+            return fail(id, error);
         }
     }
     if serving {

@@ -132,10 +132,16 @@ pub(crate) async fn start(
         grace: options.termination_notice,
     };
     let launcher_pid = std::process::id() as i32;
-    for node in nodes {
+    for unit in units(layout, nodes) {
+        let ids: Vec<String> = unit.nodes.iter().map(|n| n.id.to_string()).collect();
+        let runs: Vec<&str> = unit
+            .nodes
+            .iter()
+            .map(|n| if n.has_run { "1" } else { "0" })
+            .collect();
         let mut cmd = tokio::process::Command::new(&binary);
-        cmd.env(vars::NODE_ID, node.id.to_string())
-            .env(vars::RUN_ENABLED, if node.has_run { "1" } else { "0" })
+        cmd.env(vars::NODE_ID, ids.join(","))
+            .env(vars::RUN_ENABLED, runs.join(","))
             .env(vars::PARAMS, &layout.params_json)
             .env(vars::PROGRAM, layout.program)
             .env(vars::DIR, &dir)
@@ -169,40 +175,39 @@ pub(crate) async fn start(
                 supervisor.stop.cancel();
                 state.shutdown(supervisor).await;
                 return Err(LaunchError::launcher(
-                    &format!(
-                        "cannot spawn `{}` for node `{}`",
-                        binary.display(),
-                        node.label
-                    ),
+                    &format!("cannot spawn `{}` for `{}`", binary.display(), unit.label),
                     e,
                 ));
             }
         };
         let pid = child.id().map_or(0, |p| p as i32);
+        let key = unit.nodes.first().map_or(0, |n| n.id);
         shared.lock_children().insert(
-            node.id,
+            key,
             ChildInfo {
                 pid,
-                label: node.label.clone(),
+                label: unit.label.clone(),
                 exited: false,
             },
         );
         if let Some(out) = child.stdout.take() {
             state
                 .forwarders
-                .spawn(forward(out, node.label.clone(), false));
+                .spawn(forward(out, unit.label.clone(), false));
         }
         if let Some(err) = child.stderr.take() {
             state
                 .forwarders
-                .spawn(forward(err, node.label.clone(), true));
+                .spawn(forward(err, unit.label.clone(), true));
         }
         let shared = shared.clone();
         let supervisor = supervisor.clone();
-        let (id, label) = (node.id, node.label);
+        let members: Vec<(usize, String)> =
+            unit.nodes.into_iter().map(|n| (n.id, n.label)).collect();
+        let label = unit.label;
         state.exited.spawn(async move {
             let status = child.wait().await;
-            if let Some(info) = shared.lock_children().get_mut(&id) {
+            if let Some(info) = shared.lock_children().get_mut(&key) {
                 info.exited = true;
             }
             if matches!(&status, Ok(s) if s.success()) {
@@ -210,13 +215,17 @@ pub(crate) async fn start(
             }
             // Give the child's own failure report a moment to land on the control socket.
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let reported = shared
-                .reported
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&id);
+            let reported = {
+                let mut reported = shared
+                    .reported
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                members
+                    .iter()
+                    .find_map(|(id, node)| reported.remove(id).map(|error| (node.clone(), error)))
+            };
             match (reported, status) {
-                (Some(error), _) => supervisor.fail(&label, error),
+                (Some((node, error)), _) => supervisor.fail(&node, error),
                 (None, _) if supervisor.stop.is_cancelled() => {}
                 (None, Ok(status)) => supervisor.fail(&label, describe(status)),
                 (None, Err(e)) => supervisor.fail(&label, format!("cannot wait for it: {e}")),
@@ -226,6 +235,39 @@ pub(crate) async fn start(
     state.exited.close();
     state.forwarders.close();
     Ok((net, state))
+}
+
+/// What one child process runs: a node, or the nodes of a `process` block.
+struct Unit {
+    /// The node's label, or the `process` block's name.
+    label: String,
+    nodes: Vec<ErasedNode>,
+}
+
+/// Groups nodes into processes: one per node, except that the nodes of a `process` block share
+/// one.
+fn units(layout: &Layout, nodes: Vec<ErasedNode>) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut blocks: HashMap<&'static str, usize> = HashMap::new();
+    for node in nodes {
+        match layout.processes.get(node.id).copied().flatten() {
+            Some(block) => match blocks.get(block) {
+                Some(&i) => units[i].nodes.push(node),
+                None => {
+                    blocks.insert(block, units.len());
+                    units.push(Unit {
+                        label: block.to_string(),
+                        nodes: vec![node],
+                    });
+                }
+            },
+            None => units.push(Unit {
+                label: node.label.clone(),
+                nodes: vec![node],
+            }),
+        }
+    }
+    units
 }
 
 fn describe(status: std::process::ExitStatus) -> String {
