@@ -30,7 +30,7 @@ pub use error::{CallError, LaunchError};
 pub use futures::future::join_all;
 pub use handle::Handle;
 pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running};
-pub use program::{Group, GroupRef, Node, NodeRef, Program};
+pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Settings};
 pub use tracing;
 
 /// Includes the code `lpc` generated for this package (`$OUT_DIR/lp_generated.rs`).

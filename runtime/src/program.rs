@@ -325,6 +325,30 @@ struct Spec<T> {
     factory: Factory<T>,
     /// Serves the object over a socket; `None` for a worker.
     service: Option<MakeService<T>>,
+    /// Launcher settings from the node's block in `.lp`.
+    settings: Settings,
+}
+
+/// What a node's block in `.lp` asks of launchers: environment variables for its process and
+/// the resources it needs (used by cluster launchers; local launchers run on this machine).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// `env { NAME: "value" }`: set in the node's process by `local_mp`/`test_mp` (under
+    /// `local_mt` every node shares the launcher's environment).
+    pub env: Vec<(String, String)>,
+    /// `resources { cpus: …, memory: "…", gpus: … }`.
+    pub resources: Resources,
+}
+
+/// The resources a node asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resources {
+    /// CPU cores (may be fractional).
+    pub cpus: Option<f64>,
+    /// Memory, in Kubernetes quantity syntax (`"2Gi"`).
+    pub memory: Option<String>,
+    /// GPUs.
+    pub gpus: Option<u32>,
 }
 
 impl<T: Send + Sync + 'static> Spec<T> {
@@ -349,6 +373,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
             label,
             replica,
             replicas,
+            env: self.settings.env.clone(),
             has_run: !matches!(runner, Runner::None),
             build: Box::new(move |env: &Env| {
                 let object = Arc::new(factory(env));
@@ -388,6 +413,18 @@ pub struct Node<T> {
 }
 
 impl<T: Send + Sync + 'static> Node<T> {
+    /// Sets its launcher settings (generated from its block in `.lp`).
+    #[doc(hidden)]
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.spec.settings = settings;
+        self
+    }
+
+    /// What its block in `.lp` asks of launchers.
+    pub fn settings(&self) -> &Settings {
+        &self.spec.settings
+    }
+
     /// Identifies this node in the launched program.
     pub fn id(&self) -> NodeRef<T> {
         self.r
@@ -427,6 +464,18 @@ pub struct Group<T> {
 }
 
 impl<T: Send + Sync + 'static> Group<T> {
+    /// Sets the replicas' launcher settings (generated from the group's block in `.lp`).
+    #[doc(hidden)]
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.spec.settings = settings;
+        self
+    }
+
+    /// What the group's block in `.lp` asks of launchers, for each replica.
+    pub fn settings(&self) -> &Settings {
+        &self.spec.settings
+    }
+
     /// Identifies the group's replicas in the launched program.
     pub fn refs(&self) -> GroupRef<T> {
         self.r.clone()
@@ -474,6 +523,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
             runner,
             factory: Arc::new(factory),
             service,
+            settings: Settings::default(),
         }
     }
 }
@@ -544,6 +594,8 @@ pub struct ErasedNode {
     pub(crate) replica: Option<usize>,
     /// The size of its group (1 for a single node).
     pub(crate) replicas: usize,
+    /// Environment variables for its process.
+    pub(crate) env: Vec<(String, String)>,
     /// Whether `run` will be called.
     pub(crate) has_run: bool,
     /// Builds the node (calls its factory) in a process that has its [`Env`].

@@ -59,6 +59,11 @@ impl Learner {
         seeds
     }
 
+    /// An environment variable of the learner's process.
+    pub fn env_var(&self, name: String) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     /// Always fails: the caller gets `CallError::Remote` with this message.
     pub fn refuse(&self, why: String) -> Result<u32, String> {
         Err(format!("refused: {why}"))

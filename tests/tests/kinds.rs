@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 async fn exercise(launch_type: LaunchType) {
     let is_mp = matches!(launch_type, LaunchType::TestMp);
     let program = make_program(Params::default());
+    let resources = &program.learner.settings().resources;
+    assert_eq!(
+        (resources.cpus, resources.memory.as_deref()),
+        (Some(0.5), Some("64Mi"))
+    );
     let learner = program.learner.id();
     let echo = program.echo.refs();
     let options = LaunchOptions::new().binary(env!("CARGO_BIN_EXE_kinds"));
@@ -64,6 +69,21 @@ async fn exercise(launch_type: LaunchType) {
         assert_ne!(pids.0, own);
     } else {
         assert_eq!(pids.0, own);
+    }
+    // `env { … }` reaches the node's own process under test_mp (under test_mt every node shares
+    // the test's environment).
+    let label = learner
+        .env_var("KINDS_LABEL".into())
+        .await
+        .expect("env_var");
+    let mode = learner.env_var("KINDS_MODE".into()).await.expect("env_var");
+    if is_mp {
+        assert_eq!(
+            (label.as_deref(), mode.as_deref()),
+            (Some("learner"), Some("test"))
+        );
+    } else {
+        assert_eq!((label, mode), (None, None));
     }
     running.stop().await.expect("clean stop");
 }

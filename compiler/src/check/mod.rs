@@ -6,6 +6,7 @@ mod args;
 pub mod model;
 mod program;
 mod scope;
+mod settings;
 mod types;
 
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, Span};

@@ -182,6 +182,26 @@ pub struct Node {
     pub args: Vec<Arg>,
     /// The `process` block the node runs in (colocated with the block's other nodes).
     pub process: Option<String>,
+    /// What its block asks of launchers.
+    pub settings: Settings,
+}
+
+/// A node's launcher settings, from its block.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Settings {
+    /// Environment variables for its process.
+    pub env: Vec<(String, EnvValue)>,
+    pub cpus: Option<f64>,
+    pub memory: Option<String>,
+    pub gpus: Option<u32>,
+}
+
+/// The value of an environment variable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvValue {
+    Literal(String),
+    /// A `String` param.
+    Param(String),
 }
 
 /// One constructor argument, with the type of the Rust parameter it goes to.

@@ -267,16 +267,11 @@ fn check_node(
     package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> Option<model::Node> {
-    if let Some(block) = &decl.block {
-        diags.push(
-            Diagnostic::new(
-                Code::Unsupported,
-                "node blocks (`resources`, `env`, `restart`, `batch`) are not supported yet",
-            )
-            .primary(block.span.clone(), "launcher settings")
-            .help("remove the block and end the declaration with `;`"),
-        );
-    }
+    let settings = decl
+        .block
+        .as_ref()
+        .map(|block| super::settings::check_block(block, scope, diags))
+        .unwrap_or_default();
     let count = decl
         .count
         .as_ref()
@@ -298,6 +293,7 @@ fn check_node(
         constructor: callee.constructor,
         args,
         process: process.map(|p| p.name.clone()),
+        settings,
     })
 }
 
@@ -537,6 +533,14 @@ fn lint(
         }
         for arg in &decl.args {
             names_in(&arg.value, &mut used);
+        }
+        for entry in decl.block.iter().flat_map(|b| &b.entries) {
+            if let ast::BlockEntry::Section(section) = entry {
+                section
+                    .fields
+                    .iter()
+                    .for_each(|f| names_in(&f.value, &mut used));
+            }
         }
     }
     for item in &program.items {

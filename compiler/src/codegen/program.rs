@@ -3,7 +3,9 @@
 use super::courier::{ident, path_tokens};
 use super::doc_attrs;
 use super::value::{expand_int, expand_value, ref_ident};
-use crate::check::model::{IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Value};
+use crate::check::model::{
+    EnvValue, IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Settings, Value,
+};
 use proc_macro2::{Literal as Lit, TokenStream};
 use quote::{format_ident, quote};
 
@@ -287,8 +289,47 @@ fn expand_node(node: &Node) -> TokenStream {
     } else {
         quote!({ #params #(#refs)* #factory })
     };
+    let settings = expand_settings(&node.settings);
     quote! {
-        let #name = #builder(#self_ref, #runner, #factory);
+        let #name = #builder(#self_ref, #runner, #factory)#settings;
+    }
+}
+
+/// `.with_settings(…)` for a node with a block, else nothing.
+fn expand_settings(settings: &Settings) -> TokenStream {
+    if *settings == Settings::default() {
+        return TokenStream::new();
+    }
+    let env = settings.env.iter().map(|(name, value)| {
+        let value = match value {
+            EnvValue::Literal(s) => quote!(::std::string::String::from(#s)),
+            EnvValue::Param(p) => {
+                let p = ident(p);
+                quote!(params.#p.clone())
+            }
+        };
+        quote!((::std::string::String::from(#name), #value))
+    });
+    let option = |tokens: Option<TokenStream>| match tokens {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    };
+    let cpus = option(settings.cpus.map(|c| {
+        let lit = proc_macro2::Literal::f64_suffixed(c);
+        quote!(#lit)
+    }));
+    let memory = option(
+        settings
+            .memory
+            .as_ref()
+            .map(|m| quote!(::std::string::String::from(#m))),
+    );
+    let gpus = option(settings.gpus.map(|g| quote!(#g)));
+    quote! {
+        .with_settings(lp::Settings {
+            env: ::std::vec![#(#env),*],
+            resources: lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
+        })
     }
 }
 

@@ -72,6 +72,7 @@ codes! {
     Unsupported = "E0310", Error, "not supported yet";
     BadIndex = "E0311", Error, "bad group index";
     DuplicateMethod = "E0312", Error, "courier method defined twice";
+    UnknownSetting = "E0313", Error, "unknown block entry or field";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
 }

@@ -140,21 +140,26 @@ pub(crate) async fn start(
             .map(|n| if n.has_run { "1" } else { "0" })
             .collect();
         let mut cmd = tokio::process::Command::new(&binary);
-        cmd.env(vars::NODE_ID, ids.join(","))
-            .env(vars::RUN_ENABLED, runs.join(","))
-            .env(vars::PARAMS, &layout.params_json)
-            .env(vars::PROGRAM, layout.program)
-            .env(vars::DIR, &dir)
-            .env(vars::SECRET, secret.to_hex())
-            .env(vars::LAUNCHER, &control_path)
-            .env(
-                vars::READY_TIMEOUT_MS,
-                options.ready_timeout.as_millis().to_string(),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        cmd.envs(
+            unit.nodes
+                .iter()
+                .flat_map(|n| n.env.iter().map(|(k, v)| (k, v))),
+        )
+        .env(vars::NODE_ID, ids.join(","))
+        .env(vars::RUN_ENABLED, runs.join(","))
+        .env(vars::PARAMS, &layout.params_json)
+        .env(vars::PROGRAM, layout.program)
+        .env(vars::DIR, &dir)
+        .env(vars::SECRET, secret.to_hex())
+        .env(vars::LAUNCHER, &control_path)
+        .env(
+            vars::READY_TIMEOUT_MS,
+            options.ready_timeout.as_millis().to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
         // SAFETY: the closure runs in the forked child before exec and only makes
         // async-signal-safe calls (prctl, getppid); it allocates nothing.
         unsafe {
