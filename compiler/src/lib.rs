@@ -12,6 +12,7 @@ pub mod check;
 pub mod codegen;
 pub mod diag;
 pub mod driver;
+pub mod fmt;
 pub mod rust;
 pub mod syntax;
 

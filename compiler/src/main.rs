@@ -55,6 +55,15 @@ enum Cmd {
         #[arg(last = true)]
         flags: Vec<String>,
     },
+    /// Format `.lp` files in the canonical layout (comments kept).
+    Fmt {
+        /// The `.lp` files to format.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the Rust code generated for a `.lp` file's package.
     Expand {
         /// The `.lp` file.
@@ -82,6 +91,7 @@ fn main() -> ExitCode {
             release,
             flags,
         } => run(&file, &launch_type, program.as_deref(), release, &flags),
+        Cmd::Fmt { files, check } => fmt(&files, check),
         Cmd::Expand { file } => expand(&file),
     };
     result.unwrap_or_else(|message| {
@@ -273,4 +283,34 @@ fn expand(file: &Path) -> Result<ExitCode, String> {
         }
         None => Ok(ExitCode::FAILURE),
     }
+}
+
+fn fmt(files: &[PathBuf], check: bool) -> Result<ExitCode, String> {
+    let mut clean = true;
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        let formatted = lpc::fmt::format(&text)
+            .map_err(|e| format!("cannot format `{}`: {e}", file.display()))?;
+        if formatted == text {
+            continue;
+        }
+        if check {
+            clean = false;
+            eprintln!(
+                "`{}` is not formatted: run `lpc fmt {}`",
+                file.display(),
+                file.display()
+            );
+        } else {
+            std::fs::write(file, formatted)
+                .map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+            eprintln!("formatted {}", file.display());
+        }
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -1,13 +1,34 @@
-//! Property test: whatever the `.lp` text, parse + check return diagnostics and never panic,
-//! and a rejected program always comes with at least one error.
+//! Property test (our fuzz harness): whatever the `.lp` text, parse + check return diagnostics
+//! and never panic, and a rejected program always comes with at least one error. The corpus is
+//! every diagnostic case, the examples and the end-to-end programs; each input is a corpus file
+//! with a byte range replaced by a token soup.
+//!
+//! A longer run, bounded by its case count: `LP_FUZZ_CASES=20000 cargo test --release -p lpc --test no_panic`.
+//! A crash found becomes a regression case in `tests/cases/`.
 
 use proptest::prelude::*;
 use std::path::Path;
 
-const VALID: &[&str] = &[
-    include_str!("cases/seed_ok/main.lp"),
-    include_str!("cases/ok_full_arguments/main.lp"),
-];
+/// The corpus: every `.lp` file of the diagnostic cases, the examples and `tests/`.
+fn corpus() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["tests/cases", "../examples", "../tests"] {
+        files.extend(lpc::driver::lp_files(&root.join(dir)));
+    }
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect()
+}
+
+fn cases() -> u32 {
+    std::env::var("LP_FUZZ_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(200)
+}
 
 /// Mutates a valid program: deletes, duplicates or replaces a byte range with a token soup.
 fn mutated() -> impl Strategy<Value = String> {
@@ -18,14 +39,17 @@ fn mutated() -> impl Strategy<Value = String> {
         "Duration", "//", "/*", "*/", "\n",
     ]);
     (
-        prop::sample::select(VALID.to_vec()),
+        prop::sample::select(corpus()),
         any::<prop::sample::Index>(),
         0usize..40,
         prop::collection::vec(tokens, 0..6),
     )
-        .prop_map(|(base, at, len, insert)| {
-            let start = at.index(base.len());
-            let mut start = start;
+        .prop_map(|(base, at, len, insert): (String, _, usize, Vec<&str>)| {
+            let mut start = if base.is_empty() {
+                0
+            } else {
+                at.index(base.len())
+            };
             while !base.is_char_boundary(start) {
                 start -= 1;
             }
@@ -38,7 +62,7 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn check_never_panics(text in mutated()) {

@@ -131,3 +131,28 @@ fn hostile_inputs_give_diagnostics_not_panics() {
         assert!(!out.stderr.contains("panicked"), "{name}: {out:#?}");
     }
 }
+
+#[test]
+fn fmt_check_then_format() {
+    let (_dir, lp) = seed_variant(|t| {
+        t.replace(
+            "    param num_producers: u32 = 2;",
+            "param   num_producers:u32=2;",
+        )
+    });
+    let lpc = |args: &[&str]| {
+        let mut command = Command::new(binary("lpc"));
+        command.args(args).arg(&lp);
+        run(command, Duration::from_secs(60))
+    };
+    let out = lpc(&["fmt", "--check"]);
+    assert_eq!(out.status, Some(1), "{out:#?}");
+    assert!(out.stderr.contains("is not formatted"), "{out:#?}");
+    assert_eq!(lpc(&["fmt"]).status, Some(0));
+    let formatted = std::fs::read_to_string(&lp).expect("formatted file");
+    assert!(
+        formatted.contains("    param num_producers: u32 = 2;\n"),
+        "{formatted}"
+    );
+    assert_eq!(lpc(&["fmt", "--check"]).status, Some(0));
+}

@@ -10,7 +10,7 @@
 pub mod ast;
 mod expected;
 mod grammar;
-mod lex;
+pub(crate) mod lex;
 mod lower;
 #[cfg(test)]
 mod tests;
