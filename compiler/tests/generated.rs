@@ -13,3 +13,19 @@ fn consumer_producers() {
     let code = checked.generate(&lp_files).expect("generated code");
     insta::assert_snapshot!(code);
 }
+
+/// Methods in `impl` blocks of other modules than the type's are found and served.
+#[test]
+fn impl_blocks_across_modules() {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok_impl_across_modules");
+    let lp_files = lpc::driver::lp_files(&package);
+    let checked = lpc::driver::check_package(&package, &lp_files).expect("case checks");
+    let package = checked.package.expect("checks clean");
+    let methods: Vec<&str> = package.couriers[0]
+        .methods
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(methods, ["capacity", "reserve"]);
+    assert_eq!(package.couriers[0].path, "crate::nodes::types::Store");
+}
