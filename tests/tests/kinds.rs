@@ -97,3 +97,20 @@ async fn kinds_in_test_mt() {
 async fn kinds_in_test_mp() {
     exercise(LaunchType::TestMp).await;
 }
+
+/// The second program of `kinds.lp` shares the node types of the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_program_in_the_same_file() {
+    use lp_tests::kinds_small::{make_program, Params};
+    let program = make_program(Params {});
+    let learner = program.learner.id();
+    let running = lp::launch(program, LaunchType::TestMt)
+        .await
+        .expect("launch");
+    let described = running.handle(learner).describe().await.expect("describe");
+    assert_eq!(
+        described,
+        "small rate=1 verbose=false patience=1s weights=[]"
+    );
+    running.stop().await.expect("clean stop");
+}
