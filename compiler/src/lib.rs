@@ -13,6 +13,8 @@ pub mod codegen;
 pub mod diag;
 pub mod driver;
 pub mod fmt;
+pub mod graph;
+pub mod new;
 pub mod rust;
 pub mod syntax;
 

@@ -64,6 +64,22 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Draw a program's topology: groups with replica counts, edges for held handles.
+    Graph {
+        /// The `.lp` file.
+        file: PathBuf,
+        /// The program to draw when the file holds several (default: the first).
+        #[arg(long)]
+        program: Option<String>,
+        /// `dot` (Graphviz), `mermaid`, or `svg` (drawn by lpc itself).
+        #[arg(long, default_value = "dot")]
+        format: lpc::graph::Format,
+    },
+    /// Create a package NAME with a ready program, its nodes and its test.
+    New {
+        /// The package name (lowercase snake_case).
+        name: String,
+    },
     /// Print the Rust code generated for a `.lp` file's package.
     Expand {
         /// The `.lp` file.
@@ -92,6 +108,12 @@ fn main() -> ExitCode {
             flags,
         } => run(&file, &launch_type, program.as_deref(), release, &flags),
         Cmd::Fmt { files, check } => fmt(&files, check),
+        Cmd::Graph {
+            file,
+            program,
+            format,
+        } => graph(&file, program.as_deref(), format),
+        Cmd::New { name } => new(&name),
         Cmd::Expand { file } => expand(&file),
     };
     result.unwrap_or_else(|message| {
@@ -313,4 +335,42 @@ fn fmt(files: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn graph(
+    file: &Path,
+    program: Option<&str>,
+    format: lpc::graph::Format,
+) -> Result<ExitCode, String> {
+    let Some(checked) = check_files(&[file.to_path_buf()], Format::Human)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let programs = checked.package.map(|p| p.programs).unwrap_or_default();
+    let chosen = match program {
+        Some(name) => programs.iter().find(|p| p.name == name).ok_or_else(|| {
+            let names: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+            format!(
+                "no program `{name}` in `{}`; it has: {}",
+                file.display(),
+                names.join(", ")
+            )
+        })?,
+        None => programs
+            .first()
+            .ok_or_else(|| format!("`{}` has no program", file.display()))?,
+    };
+    print!("{}", lpc::graph::render(chosen, format));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new(name: &str) -> Result<ExitCode, String> {
+    let dir =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let path =
+        lpc::new::create(&dir, name, lpc::new::Deps::default()).map_err(|e| e.to_string())?;
+    eprintln!(
+        "created package `{name}` in {}\nrun it:  cd {name} && cargo run -- --lp_launch_type local_mp\ntest it: cd {name} && cargo test",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -182,6 +182,9 @@ pub struct Node {
     pub args: Vec<Arg>,
     /// The `process` block the node runs in (colocated with the block's other nodes).
     pub process: Option<String>,
+    /// For a `fn` node: the function's path; `type_path` is then its generated wrapper, built
+    /// field by field (there is no constructor).
+    pub function: Option<String>,
     /// What its block asks of launchers.
     pub settings: Settings,
 }

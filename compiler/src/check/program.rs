@@ -293,6 +293,7 @@ fn check_node(
         constructor: callee.constructor,
         args,
         process: process.map(|p| p.name.clone()),
+        function: callee.function,
         settings,
     })
 }
@@ -309,6 +310,8 @@ struct Callee<'m> {
     runner: model::Runner,
     type_path: String,
     constructor: String,
+    /// The function's path, for a `fn` node.
+    function: Option<String>,
 }
 
 /// Courier types and function wrappers the package needs, each once.
@@ -355,6 +358,7 @@ fn type_callee<'m>(
         runner,
         type_path: ty.path(),
         constructor: ctor.name.clone(),
+        function: None,
     })
 }
 
@@ -389,6 +393,7 @@ fn function_callee<'m>(
         runner,
         type_path,
         constructor: String::new(),
+        function: Some(function.path()),
     })
 }
 

@@ -241,7 +241,7 @@ fn expand_node(node: &Node) -> TokenStream {
         })
         .collect();
     // A `fn` node's wrapper is built field by field; any other node by its constructor.
-    let construct = if node.constructor.is_empty() {
+    let construct = if node.function.is_some() {
         let fields = node.args.iter().map(|a| ident(&a.name));
         quote!(#ty { #(#fields: #args),* })
     } else {

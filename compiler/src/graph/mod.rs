@@ -1,0 +1,241 @@
+//! `lpc graph`: the topology of a checked program as a picture — one box per node, one box per
+//! group (labelled with its replica count, `producer ×num_producers`), and an edge for every
+//! handle a node holds, labelled with the constructor argument it is passed as.
+//!
+//! Three formats: Graphviz [`Format::Dot`] and [`Format::Mermaid`] (text, for other tools to
+//! draw), and [`Format::Svg`], laid out and drawn here in Rust (with `layout-rs`), so no Graphviz
+//! install is needed. Every format is deterministic: the same program gives the same bytes.
+
+mod dot;
+mod mermaid;
+mod svg;
+
+use crate::check::model::{BinOp, IntExpr, Kind, Node, Program, Value};
+
+/// An output format of [`render`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Graphviz `digraph` text (`dot -Tpng` draws it).
+    Dot,
+    /// A Mermaid `flowchart` (GitHub renders it inside a ```` ```mermaid ```` block).
+    Mermaid,
+    /// A standalone SVG image, laid out without Graphviz.
+    Svg,
+}
+
+impl Format {
+    /// Parses a format name as given on the command line: `dot`, `mermaid` or `svg`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "dot" => Some(Format::Dot),
+            "mermaid" => Some(Format::Mermaid),
+            "svg" => Some(Format::Svg),
+            _ => None,
+        }
+    }
+
+    /// The format's name: `dot`, `mermaid` or `svg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// Parses `dot`, `mermaid` or `svg`; the error says which names there are.
+    fn from_str(name: &str) -> Result<Format, String> {
+        Format::from_name(name)
+            .ok_or_else(|| format!("unknown graph format `{name}`: use dot, mermaid or svg"))
+    }
+}
+
+/// The topology of a checked program as a picture.
+pub fn render(program: &Program, format: Format) -> String {
+    let topology = Topology::of(program);
+    match format {
+        Format::Dot => dot::render(&topology),
+        Format::Mermaid => mermaid::render(&topology),
+        Format::Svg => svg::render(&topology),
+    }
+}
+
+/// An integer expression as it would be written in `.lp`: `4`, `num_producers`,
+/// `base_seed + replica * 10`, `(a + 1) * 2`.
+pub fn int_expr_text(expr: &IntExpr) -> String {
+    /// The binding strength of an operator: `*`, `/`, `%` bind tighter than `+`, `-`.
+    fn precedence(op: BinOp) -> u8 {
+        match op {
+            BinOp::Add | BinOp::Sub => 1,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 2,
+        }
+    }
+    /// Writes `expr`, parenthesized when it binds looser than `min` requires.
+    fn write(expr: &IntExpr, min: u8, out: &mut String) {
+        match expr {
+            IntExpr::Literal(n) => {
+                if *n < 0 && min > 0 {
+                    out.push_str(&format!("({n})"));
+                } else {
+                    out.push_str(&n.to_string());
+                }
+            }
+            IntExpr::Param(name) => out.push_str(name),
+            IntExpr::Replica => out.push_str("replica"),
+            IntExpr::Replicas => out.push_str("replicas"),
+            IntExpr::Neg(inner) => {
+                out.push('-');
+                write(inner, 3, out);
+            }
+            IntExpr::Binary(op, lhs, rhs) => {
+                let p = precedence(*op);
+                let parens = p < min;
+                if parens {
+                    out.push('(');
+                }
+                write(lhs, p, out);
+                out.push(' ');
+                out.push_str(op.as_str());
+                out.push(' ');
+                // Operators are left-associative: `a - (b - c)` keeps its parentheses.
+                write(rhs, p + 1, out);
+                if parens {
+                    out.push(')');
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    write(expr, 0, &mut out);
+    out
+}
+
+/// What every format draws, computed once from the checked program.
+struct Topology<'a> {
+    program: &'a Program,
+    boxes: Vec<NodeBox<'a>>,
+    edges: Vec<Edge>,
+}
+
+/// One node or group.
+struct NodeBox<'a> {
+    node: &'a Node,
+    /// `producer ×num_producers` for a group, `consumer` for a node.
+    title: String,
+    /// `courier Producer`.
+    subtitle: String,
+}
+
+impl NodeBox<'_> {
+    fn is_group(&self) -> bool {
+        self.node.count.is_some()
+    }
+}
+
+impl Topology<'_> {
+    /// The `process` blocks, in order of first appearance, with the indices of their boxes.
+    fn processes(&self) -> Vec<(&str, Vec<usize>)> {
+        let mut processes: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, b) in self.boxes.iter().enumerate() {
+            let Some(process) = b.node.process.as_deref() else {
+                continue;
+            };
+            match processes.iter_mut().find(|(name, _)| *name == process) {
+                Some((_, members)) => members.push(i),
+                None => processes.push((process, vec![i])),
+            }
+        }
+        processes
+    }
+}
+
+/// A handle held: `from` (a box index) holds handles to `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Edge {
+    from: usize,
+    to: usize,
+    /// The argument it is passed as; `echo: echo[1]` for one replica of a group.
+    label: String,
+}
+
+impl<'a> Topology<'a> {
+    fn of(program: &'a Program) -> Topology<'a> {
+        let boxes: Vec<NodeBox<'a>> = program
+            .nodes
+            .iter()
+            .map(|node| NodeBox {
+                node,
+                title: match &node.count {
+                    Some(count) => format!("{} ×{}", node.name, int_expr_text(count)),
+                    None => node.name.clone(),
+                },
+                subtitle: subtitle(node),
+            })
+            .collect();
+        let index: std::collections::HashMap<&str, usize> = program
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        let index_of = |name: &str| index.get(name).copied();
+        let mut edges: Vec<Edge> = Vec::new();
+        for (from, node) in program.nodes.iter().enumerate() {
+            // This node's edges so far: the same handle passed twice is one edge.
+            let first = edges.len();
+            for arg in &node.args {
+                let mut targets = Vec::new();
+                handles(&arg.value, &mut targets);
+                for (name, index) in targets {
+                    // A checked program only names its own nodes; skip anything else rather
+                    // than draw an edge to nowhere.
+                    let Some(to) = index_of(name) else { continue };
+                    let label = match index {
+                        Some(i) => format!("{}: {name}[{}]", arg.name, int_expr_text(i)),
+                        None => arg.name.clone(),
+                    };
+                    let edge = Edge { from, to, label };
+                    if !edges[first..].contains(&edge) {
+                        edges.push(edge);
+                    }
+                }
+            }
+        }
+        Topology {
+            program,
+            boxes,
+            edges,
+        }
+    }
+}
+
+/// The node names a value holds handles to (with the replica index for `group[i]`), in order.
+fn handles<'v>(value: &'v Value, out: &mut Vec<(&'v str, Option<&'v IntExpr>)>) {
+    match value {
+        Value::Node(name) | Value::Group(name) => out.push((name, None)),
+        Value::GroupAt(name, index) => out.push((name, Some(index))),
+        Value::List(items) => items.iter().for_each(|item| handles(item, out)),
+        Value::Literal(_) | Value::Param(_) | Value::Int(_) => {}
+    }
+}
+
+/// What runs as the node: `courier Producer`, `worker Actor`, `fn announce`.
+fn subtitle(node: &Node) -> String {
+    if let Some(function) = &node.function {
+        return format!("fn {}", type_name(function));
+    }
+    let kind = match node.kind {
+        Kind::Courier => "courier",
+        Kind::Worker => "worker",
+    };
+    format!("{kind} {}", type_name(&node.type_path))
+}
+
+/// The last segment of a type path: `crate::nodes::Producer` → `Producer`.
+fn type_name(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
