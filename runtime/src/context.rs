@@ -69,6 +69,14 @@ impl Context {
         self.inner.stop.cancelled().await
     }
 
+    /// Waits until the program is stopping or `timeout` has passed; true when it is stopping
+    /// (Launchpad's `wait_for_stop(timeout)`: a `run` loop that works every `timeout`).
+    pub async fn wait_for_stop_timeout(&self, timeout: std::time::Duration) -> bool {
+        tokio::time::timeout(timeout, self.inner.stop.cancelled())
+            .await
+            .is_ok()
+    }
+
     /// Whether the program is stopping; a `run` loop should return soon once it is.
     pub fn is_stopping(&self) -> bool {
         self.inner.stop.is_cancelled()
@@ -116,4 +124,23 @@ pub trait Run: Send + Sync + 'static {
 pub trait BlockingRun: Send + Sync + 'static {
     /// The node's main loop.
     fn run(&self, ctx: Context) -> crate::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_for_stop_with_a_timeout() {
+        let ctx = Context::new("n".into(), None, CancellationToken::new(), Stopper::Local);
+        assert!(!ctx.wait_for_stop_timeout(Duration::from_secs(5)).await);
+        let other = ctx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            other.stop();
+        });
+        assert!(ctx.wait_for_stop_timeout(Duration::from_secs(5)).await);
+        assert!(ctx.is_stopping());
+    }
 }

@@ -36,6 +36,14 @@ impl<T: Courier> Handle<T> {
         Handle::new(this.core.with_deadline(Some(deadline)))
     }
 
+    /// The names of the node's remotely callable methods, e.g. `["work", "pid"]` (Launchpad's
+    /// `list_methods`).
+    ///
+    /// An associated function (`Handle::methods(&h)`) so it never shadows a method of the node.
+    pub fn methods(_this: &Self) -> &'static [&'static str] {
+        T::METHODS
+    }
+
     /// The label of the node this handle refers to, e.g. `producer/1`.
     ///
     /// An associated function (`Handle::label(&h)`) so it never shadows a method of the node.

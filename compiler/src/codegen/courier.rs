@@ -32,6 +32,7 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
         .methods
         .iter()
         .map(|m| expand_client_method(m, &request, &response, &type_path));
+    let method_names = courier.methods.iter().map(|m| &m.name);
     let dispatch_arms = courier
         .methods
         .iter()
@@ -65,6 +66,7 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
             type Request = #request;
             type Response = #response;
             type Client = #client;
+            const METHODS: &'static [&'static str] = &[#(#method_names),*];
 
             fn client(core: lp::codegen::ClientCore) -> #client {
                 #client { core }

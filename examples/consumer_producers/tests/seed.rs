@@ -12,6 +12,7 @@ async fn test_mt() -> lp::Result<()> {
     let producers = program.producer.refs();
     let running = lp::launch(program, LaunchType::TestMt).await?;
     let consumer = running.handle(c);
+    assert_eq!(lp::Handle::methods(&consumer), ["step", "num_producers"]);
     assert_eq!(consumer.step(7).await?, vec![7, 7]);
     assert_eq!(consumer.num_producers().await?, 2);
     let pids = lp::join_all(running.handles(&producers).iter().map(|p| p.pid())).await;

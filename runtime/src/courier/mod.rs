@@ -28,6 +28,8 @@ pub trait Courier: Send + Sync + Sized + 'static {
     type Response: Serialize + DeserializeOwned + Send + 'static;
     /// The typed client a `Handle<Self>` dereferences to.
     type Client: Clone + Send + Sync + 'static;
+    /// The names of the methods callable through a handle (Launchpad's `list_methods`).
+    const METHODS: &'static [&'static str] = &[];
     /// Wraps a transport-level client into the typed client.
     fn client(core: ClientCore) -> Self::Client;
     /// Dispatches one request to the method it names.
