@@ -153,6 +153,10 @@ pub(crate) mod launcher {
     pub(crate) const LAUNCH_TYPE: &str = "lp_launch_type";
     /// `--lp_termination_notice_secs`.
     pub(crate) const TERMINATION_NOTICE: &str = "lp_termination_notice_secs";
+    /// `--lp_terminal`.
+    pub(crate) const TERMINAL: &str = "lp_terminal";
+    /// `--lp_log_dir`.
+    pub(crate) const LOG_DIR: &str = "lp_log_dir";
 }
 
 /// The binary's command: the launcher flags, then one flag per param.
@@ -184,6 +188,25 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .default_value("10")
                 .action(ArgAction::Set)
                 .help("Seconds nodes get to stop after a stop request before they are killed"),
+        )
+        .arg(
+            Arg::new(launcher::TERMINAL)
+                .long(launcher::TERMINAL)
+                .alias("lp-terminal")
+                .value_name("WHERE")
+                .value_parser(["current_terminal", "output_to_files"])
+                .default_value("current_terminal")
+                .action(ArgAction::Set)
+                .help("Where local_mp nodes' output goes: this terminal, prefixed with each node's label, or one file per node under --lp_log_dir"),
+        )
+        .arg(
+            Arg::new(launcher::LOG_DIR)
+                .long(launcher::LOG_DIR)
+                .alias("lp-log-dir")
+                .value_name("DIR")
+                .default_value("lp_logs")
+                .action(ArgAction::Set)
+                .help("The directory of the per-node log files of --lp_terminal output_to_files"),
         );
     for flag in flags {
         let ty = flag.ty;

@@ -29,7 +29,7 @@ pub use context::{BlockingRun, Context, Run};
 pub use error::{CallError, LaunchError};
 pub use futures::future::join_all;
 pub use handle::Handle;
-pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running};
+pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running, Terminal};
 pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Settings};
 pub use tracing;
 

@@ -122,3 +122,37 @@ fn calls_run_in_parallel_in_local_mt() {
 fn calls_run_in_parallel_in_local_mp() {
     parallel("local_mp");
 }
+
+#[test]
+fn local_mp_output_to_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(binary("consumer_producers"));
+    command
+        .args([
+            "--lp_launch_type",
+            "local_mp",
+            "--lp_terminal",
+            "output_to_files",
+            "--lp_log_dir",
+        ])
+        .arg(dir.path());
+    let out = run(command, Duration::from_secs(120));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    assert!(
+        !out.all().contains("step 9"),
+        "node output went to the terminal: {out:#?}"
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+    assert!(
+        read("consumer.log").contains("step 9: [9, 9]"),
+        "consumer.log: {}",
+        read("consumer.log")
+    );
+    for producer in ["producer_0.log", "producer_1.log"] {
+        assert!(
+            read(producer).contains("producer up in process"),
+            "{producer}: {}",
+            read(producer)
+        );
+    }
+}

@@ -19,7 +19,7 @@ use tokio::net::UnixListener;
 use tokio_util::task::TaskTracker;
 
 use super::child::vars;
-use super::LaunchOptions;
+use super::{LaunchOptions, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{ErasedNode, Layout};
@@ -195,15 +195,22 @@ pub(crate) async fn start(
                 exited: false,
             },
         );
+        let sink = match Sink::open(&options.terminal, &unit.label) {
+            Ok(sink) => sink,
+            Err(e) => {
+                supervisor.stop.cancel();
+                state.shutdown(supervisor).await;
+                return Err(LaunchError::launcher(
+                    &format!("cannot open the log file of `{}`", unit.label),
+                    e,
+                ));
+            }
+        };
         if let Some(out) = child.stdout.take() {
-            state
-                .forwarders
-                .spawn(forward(out, unit.label.clone(), false));
+            state.forwarders.spawn(forward(out, sink.clone(), false));
         }
         if let Some(err) = child.stderr.take() {
-            state
-                .forwarders
-                .spawn(forward(err, unit.label.clone(), true));
+            state.forwarders.spawn(forward(err, sink, true));
         }
         let shared = shared.clone();
         let supervisor = supervisor.clone();
@@ -284,8 +291,58 @@ fn describe(status: std::process::ExitStatus) -> String {
     }
 }
 
-/// Copies a child's output, line by line, prefixed with its label.
-async fn forward(stream: impl AsyncRead + Unpin, label: String, is_stderr: bool) {
+/// Where one child's output lines go.
+#[derive(Clone)]
+enum Sink {
+    /// The launcher's stdout/stderr, each line after this prefix (`[label] `, maybe coloured).
+    Terminal(Arc<str>),
+    /// The child's log file.
+    File(Arc<Mutex<std::fs::File>>),
+}
+
+impl Sink {
+    fn open(terminal: &Terminal, label: &str) -> std::io::Result<Sink> {
+        match terminal {
+            Terminal::CurrentTerminal => {
+                let prefix = if std::io::stdout().is_terminal() {
+                    // One of six ANSI colours, chosen by the label, so a node keeps its colour.
+                    let colour = 31 + label.bytes().map(usize::from).sum::<usize>() % 6;
+                    format!("\x1b[{colour}m[{label}]\x1b[0m ")
+                } else {
+                    format!("[{label}] ")
+                };
+                Ok(Sink::Terminal(prefix.into()))
+            }
+            Terminal::OutputToFiles(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let path = dir.join(format!("{}.log", label.replace('/', "_")));
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                Ok(Sink::File(Arc::new(Mutex::new(file))))
+            }
+        }
+    }
+
+    fn write_line(&self, text: &str, is_stderr: bool) {
+        match self {
+            Sink::Terminal(prefix) if is_stderr => {
+                let _ = writeln!(std::io::stderr().lock(), "{prefix}{text}");
+            }
+            Sink::Terminal(prefix) => {
+                let _ = writeln!(std::io::stdout().lock(), "{prefix}{text}");
+            }
+            Sink::File(file) => {
+                let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = writeln!(file, "{text}");
+            }
+        }
+    }
+}
+
+/// Copies a child's output, line by line, to its sink.
+async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool) {
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
     loop {
@@ -294,14 +351,7 @@ async fn forward(stream: impl AsyncRead + Unpin, label: String, is_stderr: bool)
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end_matches(['\n', '\r']);
-                if is_stderr {
-                    let mut err = std::io::stderr().lock();
-                    let _ = writeln!(err, "[{label}] {text}");
-                } else {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "[{label}] {text}");
-                }
+                sink.write_line(text.trim_end_matches(['\n', '\r']), is_stderr);
             }
         }
     }

@@ -71,6 +71,17 @@ pub struct LaunchOptions {
     termination_notice: Duration,
     /// How long a call waits for a node that is not up yet.
     ready_timeout: Duration,
+    /// Where the `local_mp`/`test_mp` children's output goes.
+    terminal: Terminal,
+}
+
+/// Where node output goes under `local_mp`/`test_mp` (`--lp_terminal`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Terminal {
+    /// Every line on the launcher's terminal, prefixed `[label] ` (coloured on a terminal).
+    CurrentTerminal,
+    /// One file per node, `DIR/<label>.log` (`/` in a label becomes `_`), lines unprefixed.
+    OutputToFiles(PathBuf),
 }
 
 impl Default for LaunchOptions {
@@ -91,7 +102,14 @@ impl LaunchOptions {
             binary: None,
             termination_notice: Duration::from_secs(10),
             ready_timeout,
+            terminal: Terminal::CurrentTerminal,
         }
+    }
+
+    /// Where node output goes under `local_mp`/`test_mp` (default: the current terminal).
+    pub fn terminal(mut self, terminal: Terminal) -> Self {
+        self.terminal = terminal;
+        self
     }
 
     /// The program binary spawned once per node by `local_mp`/`test_mp` (default: the current
@@ -266,13 +284,26 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         .copied()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(Duration::from_secs(10));
+    let terminal = match matches
+        .get_one::<String>(flags::launcher::TERMINAL)
+        .map(String::as_str)
+    {
+        Some("output_to_files") => Terminal::OutputToFiles(
+            matches
+                .get_one::<String>(flags::launcher::LOG_DIR)
+                .map_or_else(|| PathBuf::from("lp_logs"), PathBuf::from),
+        ),
+        _ => Terminal::CurrentTerminal,
+    };
     crate::log::init(true);
     let runtime = match async_runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
     let code = runtime.block_on(async move {
-        let options = LaunchOptions::new().termination_notice(notice);
+        let options = LaunchOptions::new()
+            .termination_notice(notice)
+            .terminal(terminal);
         let running = match launch_with(make_program(params), launch_type, options).await {
             Ok(running) => running,
             Err(e) => {
