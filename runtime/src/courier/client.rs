@@ -437,7 +437,9 @@ impl UnixPeer {
                                 let _ = waiter.send(result);
                             }
                         }
-                        Ok(ToClient::Welcome) => break "the peer sent a second welcome",
+                        Ok(ToClient::Welcome | ToClient::Challenge { .. }) => {
+                            break "the peer repeated its handshake"
+                        }
                         Err(_) => break "the peer sent a malformed frame",
                     },
                     Some(Err(_)) => break "the connection failed",

@@ -203,22 +203,35 @@ async fn calls_errors_and_panics_over_a_socket() {
     served.stop.cancel();
 }
 
+/// Answers the server's challenge with a proof made with `secret`.
+async fn hello(reader: &mut unix::FrameReader, writer: &mut unix::FrameWriter, secret: &Secret) {
+    let nonce = match frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()) {
+        Ok(ToClient::Challenge { nonce }) => nonce,
+        other => panic!("expected a challenge, got {other:?}"),
+    };
+    send(
+        writer,
+        &ToServer::Hello {
+            proof: secret.proof(&nonce),
+        },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_bad_secret_executes_nothing() {
     let served = Served::start().await;
     let (mut reader, mut writer) = served.raw().await;
-    send(
-        &mut writer,
-        &ToServer::Hello {
-            secret: Bytes::from_static(&[0; 32]),
-        },
-    )
-    .await;
+    hello(&mut reader, &mut writer, &Secret::random().unwrap()).await;
     let _ = writer.send(frame::encode(&call(1)).unwrap()).await;
     assert!(reader.next().await.is_none(), "the connection is closed");
-    // No hello at all: a call as the first frame.
+    // No hello at all: a call as the first frame, after the challenge.
     let (mut reader, mut writer) = served.raw().await;
     send(&mut writer, &call(1)).await;
+    assert!(matches!(
+        frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()),
+        Ok(ToClient::Challenge { .. })
+    ));
     assert!(reader.next().await.is_none());
     assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0);
 }
@@ -229,13 +242,7 @@ async fn a_malformed_frame_closes_only_its_connection() {
     let good = served.client();
     assert_eq!(good.add(1, 1).await.unwrap(), 2);
     let (mut reader, mut writer) = served.raw().await;
-    send(
-        &mut writer,
-        &ToServer::Hello {
-            secret: served.secret.bytes(),
-        },
-    )
-    .await;
+    hello(&mut reader, &mut writer, &served.secret).await;
     assert!(matches!(
         frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()),
         Ok(ToClient::Welcome)
@@ -259,13 +266,7 @@ async fn a_malformed_frame_closes_only_its_connection() {
 async fn an_oversized_frame_is_rejected_from_its_header() {
     let served = Served::start().await;
     let (mut reader, mut writer) = served.raw().await;
-    send(
-        &mut writer,
-        &ToServer::Hello {
-            secret: served.secret.bytes(),
-        },
-    )
-    .await;
+    hello(&mut reader, &mut writer, &served.secret).await;
     let _welcome = reader.next().await;
     // Announce 1 GiB and send nothing more: the server must close without waiting for (or
     // allocating) the body.

@@ -6,8 +6,10 @@
 //! does not decode as the expected message closes its connection (and only that one).
 
 use bytes::Bytes;
+use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use tokio_util::codec::LengthDelimitedCodec;
 
 use crate::error::CallError;
@@ -47,11 +49,12 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
 /// What a client (a node, the test process, a child talking to its launcher) sends.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToServer {
-    /// The first frame of every connection: the per-launch secret. A connection whose first
-    /// frame is anything else, or carries another secret, is closed without executing anything.
+    /// The client's first frame, answering the server's [`ToClient::Challenge`]: proof that it
+    /// holds the launch secret, which itself never crosses the wire. A connection whose first
+    /// frame is anything else, or whose proof is wrong, is closed without executing anything.
     Hello {
-        /// The launch's secret, as raw bytes.
-        secret: Bytes,
+        /// HMAC-SHA256 of the challenge's nonce, keyed with the launch secret.
+        proof: Bytes,
     },
     /// One call of a courier method.
     Call {
@@ -91,6 +94,11 @@ pub(crate) enum Control {
 /// What a server sends back.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToClient {
+    /// The server's first frame: a fresh random nonce the client must prove the secret on.
+    Challenge {
+        /// 32 random bytes, new for every connection.
+        nonce: Bytes,
+    },
     /// The hello was accepted.
     Welcome,
     /// The result of the call with this id: the bincode-encoded response enum, or an error.
@@ -134,22 +142,27 @@ impl Secret {
         Some(Secret(bytes))
     }
 
-    /// The raw bytes, for a hello.
-    pub(crate) fn bytes(&self) -> Bytes {
-        Bytes::copy_from_slice(&self.0)
+    /// A fresh nonce for a challenge.
+    pub(crate) fn nonce() -> std::io::Result<Bytes> {
+        Secret::random().map(|random| Bytes::copy_from_slice(&random.0))
     }
 
-    /// Compares in constant time, so the comparison leaks nothing through timing.
-    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
-        if candidate.len() != self.0.len() {
-            return false;
-        }
-        let diff = self
-            .0
-            .iter()
-            .zip(candidate)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        diff == 0
+    fn mac(&self, nonce: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"lp hello v1");
+        mac.update(nonce);
+        mac
+    }
+
+    /// The proof of holding the secret for this challenge.
+    pub(crate) fn proof(&self, nonce: &[u8]) -> Bytes {
+        Bytes::copy_from_slice(&self.mac(nonce).finalize().into_bytes())
+    }
+
+    /// Checks a proof in constant time.
+    pub(crate) fn verify(&self, nonce: &[u8], proof: &[u8]) -> bool {
+        self.mac(nonce).verify_slice(proof).is_ok()
     }
 }
 
@@ -167,9 +180,16 @@ mod tests {
     fn secret_round_trips_through_hex() {
         let s = Secret::random().unwrap();
         let t = Secret::from_hex(&s.to_hex()).unwrap();
-        assert!(t.matches(&s.0));
-        assert!(!t.matches(&[0u8; 32]));
-        assert!(!t.matches(&[]));
+        let nonce = Secret::nonce().unwrap();
+        assert!(t.verify(&nonce, &s.proof(&nonce)));
+        let other = Secret::random().unwrap();
+        assert!(!t.verify(&nonce, &other.proof(&nonce)));
+        assert!(!t.verify(&nonce, &[]));
+        let fresh = Secret::nonce().unwrap();
+        assert!(
+            !t.verify(&fresh, &s.proof(&nonce)),
+            "a proof is only good for its nonce"
+        );
         assert!(Secret::from_hex("zz").is_none());
     }
 

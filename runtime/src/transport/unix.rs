@@ -84,10 +84,18 @@ pub(crate) async fn connect(
         }
     };
     let (mut reader, mut writer) = framed(stream);
-    let hello = frame::encode(&ToServer::Hello {
-        secret: secret.bytes(),
-    })?;
     let welcome = async {
+        let nonce = match reader.next().await {
+            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
+                ToClient::Challenge { nonce } => nonce,
+                _ => return Err("handshake failed: expected a challenge".to_string()),
+            },
+            Some(Err(e)) => return Err(format!("handshake failed: {e}")),
+            None => return Err("handshake failed: the server closed the connection".to_string()),
+        };
+        let hello = frame::encode(&ToServer::Hello {
+            proof: secret.proof(&nonce),
+        })?;
         writer
             .send(hello)
             .await
@@ -108,26 +116,56 @@ pub(crate) async fn connect(
     }
 }
 
-/// The server side of the handshake: true when the first frame is a hello with the secret
-/// (and the welcome was sent). Anything else — timeout, garbage, another secret — is false,
-/// and the caller closes the connection without executing anything.
+/// The server side of the handshake: sends a fresh challenge, and is true when the client's
+/// first frame is a hello proving the secret on it (and the welcome was sent). Anything else —
+/// timeout, garbage, a wrong proof — is false, and the caller closes the connection without
+/// executing anything.
 pub(crate) async fn accept_hello(
     reader: &mut FrameReader,
     writer: &mut FrameWriter,
     secret: &Secret,
 ) -> bool {
+    let Ok(nonce) = Secret::nonce() else {
+        return false;
+    };
+    let Ok(challenge) = frame::encode(&ToClient::Challenge {
+        nonce: nonce.clone(),
+    }) else {
+        return false;
+    };
+    if writer.send(challenge).await.is_err() {
+        return false;
+    }
     let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
         Ok(Some(Ok(bytes))) => bytes,
         _ => return false,
     };
     match frame::decode::<ToServer>(&first) {
-        Ok(ToServer::Hello { secret: given }) if secret.matches(&given) => {}
+        Ok(ToServer::Hello { proof }) if secret.verify(&nonce, &proof) => {}
         _ => return false,
     }
     match frame::encode(&ToClient::Welcome) {
         Ok(welcome) => writer.send(welcome).await.is_ok(),
         Err(_) => false,
     }
+}
+
+/// Reads one length-delimited frame from a blocking stream, refusing oversized ones before
+/// allocating.
+fn read_frame_blocking(stream: &mut std::os::unix::net::UnixStream) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len)?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > frame::MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too large",
+        ));
+    }
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    Ok(body)
 }
 
 /// Sends one control message to the launcher, synchronously (used from `Context::stop`, which
@@ -141,10 +179,16 @@ pub(crate) fn send_control_blocking(
     use std::io::Write;
     let mut stream = std::os::unix::net::UnixStream::connect(path)?;
     stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     let to_io = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let nonce =
+        match frame::decode::<ToClient>(&read_frame_blocking(&mut stream)?).map_err(to_io)? {
+            ToClient::Challenge { nonce } => nonce,
+            _ => return Err(to_io("the launcher did not send a challenge".into())),
+        };
     for msg in [
         ToServer::Hello {
-            secret: secret.bytes(),
+            proof: secret.proof(&nonce),
         },
         ToServer::Control(message),
     ] {
@@ -155,7 +199,6 @@ pub(crate) fn send_control_blocking(
     }
     stream.flush()?;
     stream.shutdown(std::net::Shutdown::Write)?;
-    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     let mut sink = Vec::new();
     std::io::Read::read_to_end(&mut stream, &mut sink)?;
     Ok(())
