@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    basics::program_wait::main()
+}
