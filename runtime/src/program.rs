@@ -220,6 +220,16 @@ pub struct Env {
 }
 
 impl Env {
+    /// What `node`'s factory sees, with `net` to reach the other nodes; its span is the node's.
+    pub(crate) fn for_node(node: &ErasedNode, net: &Net) -> Self {
+        Env {
+            replica: node.replica.unwrap_or(0),
+            replicas: node.replicas,
+            net: net.clone(),
+            span: crate::supervise::node_span(&node.label),
+        }
+    }
+
     /// The node's index in its group (0 for a single node).
     pub fn replica(&self) -> usize {
         self.replica

@@ -14,7 +14,7 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::courier::server;
 use crate::program::{Env, Program};
-use crate::supervise::{build_node, drive_run, node_span};
+use crate::supervise::{build_node, drive_run};
 use crate::transport::frame::{Control, Secret};
 use crate::transport::unix;
 
@@ -188,13 +188,8 @@ async fn run<P: crate::codegen::Params, G: Program>(
         let Some(node) = nodes.remove(&id) else {
             continue;
         };
-        let span = node_span(&node.label);
-        let node_env = Env {
-            replica: node.replica.unwrap_or(0),
-            replicas: node.replicas,
-            net: net.clone(),
-            span: span.clone(),
-        };
+        let node_env = Env::for_node(&node, &net);
+        let span = node_env.span.clone();
         let built = match build_node(node.build, &node_env) {
             Ok(built) => built,
             Err(error) => return fail(id, error),

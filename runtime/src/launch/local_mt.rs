@@ -14,7 +14,7 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{Env, ErasedNode, Layout};
-use crate::supervise::{build_node, drive_run, node_span, Supervisor};
+use crate::supervise::{build_node, drive_run, Supervisor};
 
 /// A running in-process program.
 pub(crate) struct MtState {
@@ -38,13 +38,8 @@ pub(crate) fn start(
     let mut serving = false;
     let mut runs = Vec::new();
     for node in nodes {
-        let span = node_span(&node.label);
-        let env = Env {
-            replica: node.replica.unwrap_or(0),
-            replicas: node.replicas,
-            net: net.clone(),
-            span: span.clone(),
-        };
+        let env = Env::for_node(&node, &net);
+        let span = env.span.clone();
         let built = match build_node(node.build, &env) {
             Ok(built) => built,
             Err(error) => {
