@@ -177,16 +177,24 @@ pub struct Node {
     pub runner: Runner,
     /// The node type's path from the crate root.
     pub type_path: String,
-    pub constructor: String,
+    /// How the node's object is made from `args`.
+    pub build: Build,
     /// Constructor arguments in the Rust parameter order.
     pub args: Vec<Arg>,
     /// The `process` block the node runs in (colocated with the block's other nodes).
     pub process: Option<String>,
-    /// For a `fn` node: the function's path; `type_path` is then its generated wrapper, built
-    /// field by field (there is no constructor).
-    pub function: Option<String>,
     /// What its block asks of launchers.
     pub settings: Settings,
+}
+
+/// How a node's object is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Build {
+    /// `Type::constructor(args)`: the constructor's name.
+    Constructor(String),
+    /// A `fn` node: the function's path; `type_path` is its generated wrapper, built field by
+    /// field from `args`.
+    Function(String),
 }
 
 /// A node's launcher settings, from its block.

@@ -290,10 +290,9 @@ fn check_node(
         kind: callee.kind,
         runner: callee.runner,
         type_path: callee.type_path,
-        constructor: callee.constructor,
+        build: callee.build,
         args,
         process: process.map(|p| p.name.clone()),
-        function: callee.function,
         settings,
     })
 }
@@ -309,9 +308,7 @@ struct Callee<'m> {
     kind: Kind,
     runner: model::Runner,
     type_path: String,
-    constructor: String,
-    /// The function's path, for a `fn` node.
-    function: Option<String>,
+    build: model::Build,
 }
 
 /// Courier types and function wrappers the package needs, each once.
@@ -357,8 +354,7 @@ fn type_callee<'m>(
         kind,
         runner,
         type_path: ty.path(),
-        constructor: ctor.name.clone(),
-        function: None,
+        build: model::Build::Constructor(ctor.name.clone()),
     })
 }
 
@@ -392,8 +388,7 @@ fn function_callee<'m>(
         kind: Kind::Worker,
         runner,
         type_path,
-        constructor: String::new(),
-        function: Some(function.path()),
+        build: model::Build::Function(function.path()),
     })
 }
 

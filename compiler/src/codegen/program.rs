@@ -4,7 +4,8 @@ use super::courier::{ident, path_tokens};
 use super::doc_attrs;
 use super::value::{expand_int, expand_value, ref_ident};
 use crate::check::model::{
-    EnvValue, IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Settings, Value,
+    Build, EnvValue, IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Settings,
+    Value,
 };
 use proc_macro2::{Literal as Lit, TokenStream};
 use quote::{format_ident, quote};
@@ -240,13 +241,16 @@ fn expand_node(node: &Node) -> TokenStream {
             expand_value(&arg.value, &arg.target, &what)
         })
         .collect();
-    // A `fn` node's wrapper is built field by field; any other node by its constructor.
-    let construct = if node.function.is_some() {
-        let fields = node.args.iter().map(|a| ident(&a.name));
-        quote!(#ty { #(#fields: #args),* })
-    } else {
-        let ctor = ident(&node.constructor);
-        quote!(#ty::#ctor(#(#args),*))
+    let construct = match &node.build {
+        Build::Constructor(ctor) => {
+            let ctor = ident(ctor);
+            quote!(#ty::#ctor(#(#args),*))
+        }
+        // A `fn` node's wrapper is built field by field.
+        Build::Function(_) => {
+            let fields = node.args.iter().map(|a| ident(&a.name));
+            quote!(#ty { #(#fields: #args),* })
+        }
     };
     let runner = match node.runner {
         Runner::None => quote!(lp::codegen::Runner::none()),

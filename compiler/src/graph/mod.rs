@@ -10,7 +10,7 @@ mod dot;
 mod mermaid;
 mod svg;
 
-use crate::check::model::{BinOp, IntExpr, Kind, Node, Program, Value};
+use crate::check::model::{BinOp, Build, IntExpr, Kind, Node, Program, Value};
 
 /// An output format of [`render`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -225,7 +225,7 @@ fn handles<'v>(value: &'v Value, out: &mut Vec<(&'v str, Option<&'v IntExpr>)>) 
 
 /// What runs as the node: `courier Producer`, `worker Actor`, `fn announce`.
 fn subtitle(node: &Node) -> String {
-    if let Some(function) = &node.function {
+    if let Build::Function(function) = &node.build {
         return format!("fn {}", type_name(function));
     }
     let kind = match node.kind {
