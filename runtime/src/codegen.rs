@@ -6,7 +6,7 @@ use std::future::Future;
 pub use serde;
 
 pub use crate::courier::{ClientCore, Courier, Reply};
-pub use crate::error::{remote_error, RemoteError};
+pub use crate::error::{remote_error, ErrValue, RemoteError, RemoteMessage, RemoteWithValue};
 pub use crate::flags::{Flag, FlagError, FlagValues, ParseFlag};
 pub use crate::launch::main;
 pub use crate::program::{

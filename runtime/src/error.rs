@@ -1,5 +1,6 @@
 //! The errors a call or a launch can end with.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Why a call through a [`Handle`](crate::Handle) did not return the method's value.
@@ -9,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum CallError {
     /// The method ran and returned `Err(e)`; `message` is `e`'s message (`{:#}`, so an
-    /// `anyhow` chain is kept).
+    /// `anyhow` chain is kept). When `e`'s type is `Serialize`, `value` holds it: get it back
+    /// with [`remote_value`](Self::remote_value).
     #[error("`{method}` on `{node}` returned an error: {message}")]
     Remote {
         /// The node that served the call.
@@ -18,6 +20,8 @@ pub enum CallError {
         method: String,
         /// The error's message.
         message: String,
+        /// The error value, encoded, when its type is `Serialize`.
+        value: Option<Vec<u8>>,
     },
     /// The method panicked; the server keeps serving other calls.
     #[error("`{method}` on `{node}` panicked: {message}")]
@@ -55,6 +59,20 @@ pub enum CallError {
     Cancelled,
 }
 
+impl CallError {
+    /// The error value a method returned (`Err(e)`), decoded as `E`, when the error is
+    /// [`Remote`](Self::Remote) and `e`'s type is `Serialize`. `None` otherwise, or when the
+    /// value does not decode as an `E` (ask for the method's own error type).
+    pub fn remote_value<E: DeserializeOwned>(&self) -> Option<E> {
+        match self {
+            CallError::Remote {
+                value: Some(value), ..
+            } => crate::transport::frame::decode(value).ok(),
+            _ => None,
+        }
+    }
+}
+
 /// Why a launch, or a launched program, failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LaunchError {
@@ -81,19 +99,69 @@ impl LaunchError {
     }
 }
 
-/// What a courier method's `Err(e)` becomes on the wire: `e`'s message.
+/// What a courier method's `Err(e)` becomes on the wire: `e`'s message, and `e` itself when its
+/// type is `Serialize`.
 ///
-/// Generated dispatch code makes one with [`remote_error`](crate::codegen::remote_error).
+/// Generated dispatch code makes one with `(&&ErrValue(e)).into_remote()`: method resolution
+/// picks [`RemoteWithValue`] when `E: Serialize` and falls back to [`RemoteMessage`].
 #[derive(Debug, Clone)]
 pub struct RemoteError {
     /// The error's message.
     pub(crate) message: String,
+    /// The encoded error value, when its type is `Serialize`.
+    pub(crate) value: Option<Vec<u8>>,
 }
 
-/// Turns a courier method's error into the [`RemoteError`] sent back to the caller.
+impl RemoteError {
+    /// The caller's error for this method's `Err`, served by `node`.
+    pub(crate) fn into_call_error(self, node: &str, method: &str) -> CallError {
+        CallError::Remote {
+            node: node.to_string(),
+            method: method.to_string(),
+            message: self.message,
+            value: self.value,
+        }
+    }
+}
+
+/// A courier method's error on its way to [`RemoteError`] (see there).
+pub struct ErrValue<E>(pub E);
+
+/// `Err(e)` with a `Serialize` error type: message and value.
+pub trait RemoteWithValue {
+    /// The error for the wire.
+    fn into_remote(self) -> RemoteError;
+}
+
+/// `Err(e)` with any `Display` error type: its message.
+pub trait RemoteMessage {
+    /// The error for the wire.
+    fn into_remote(self) -> RemoteError;
+}
+
+impl<E: std::fmt::Display + Serialize> RemoteWithValue for &&ErrValue<E> {
+    fn into_remote(self) -> RemoteError {
+        RemoteError {
+            message: format!("{:#}", self.0),
+            value: crate::transport::frame::encode(&self.0)
+                .ok()
+                .map(|bytes| bytes.to_vec()),
+        }
+    }
+}
+
+impl<E: std::fmt::Display> RemoteMessage for &ErrValue<E> {
+    fn into_remote(self) -> RemoteError {
+        remote_error(&self.0)
+    }
+}
+
+/// Turns a courier method's error into the [`RemoteError`] sent back to the caller (its message
+/// only).
 pub fn remote_error<E: std::fmt::Display>(e: E) -> RemoteError {
     RemoteError {
         message: format!("{e:#}"),
+        value: None,
     }
 }
 

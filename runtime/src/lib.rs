@@ -24,13 +24,14 @@ mod program;
 mod supervise;
 mod transport;
 
-pub use anyhow::{Error, Result};
+pub use anyhow::{bail, ensure, Error, Result};
 pub use context::{BlockingRun, Context, Run};
+pub use courier::batch::Batch;
 pub use error::{CallError, LaunchError};
 pub use futures::future::join_all;
 pub use handle::Handle;
 pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running, Terminal};
-pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Settings};
+pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Restart, Settings};
 pub use tracing;
 
 /// Includes the code `lpc` generated for this package (`$OUT_DIR/lp_generated.rs`).

@@ -4,14 +4,16 @@
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::context::{BlockingRun, Context, Run};
+use crate::courier::batch::Batch;
 use crate::courier::client::Net;
 use crate::courier::server::{Service, TypedService};
-use crate::courier::Courier;
+use crate::courier::{Courier, Host};
 use crate::handle::Handle;
 
 /// The largest replica count a group may have.
@@ -317,14 +319,10 @@ fn run_blocking<T: BlockingRun>(node: Arc<T>, ctx: Context) -> crate::Result<()>
 }
 
 type Factory<T> = Arc<dyn Fn(&Env) -> T + Send + Sync>;
-type MakeService<T> = fn(Arc<T>, Arc<str>, tracing::Span) -> Arc<dyn Service>;
+type MakeService<T> = fn(Arc<T>, Arc<Host>) -> Arc<dyn Service>;
 
-fn make_service<T: Courier>(
-    object: Arc<T>,
-    node: Arc<str>,
-    span: tracing::Span,
-) -> Arc<dyn Service> {
-    Arc::new(TypedService { object, node, span })
+fn make_service<T: Courier>(object: Arc<T>, host: Arc<Host>) -> Arc<dyn Service> {
+    Arc::new(TypedService { object, host })
 }
 
 /// What a node is made of, shared by the replicas of a group.
@@ -339,8 +337,9 @@ struct Spec<T> {
     settings: Settings,
 }
 
-/// What a node's block in `.lp` asks of launchers: environment variables for its process and
-/// the resources it needs (used by cluster launchers; local launchers run on this machine).
+/// What a node's block in `.lp` asks of launchers: environment variables for its process, the
+/// resources it needs (used by cluster launchers; local launchers run on this machine), its
+/// restart policy and its batched methods.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// `env { NAME: "value" }`: set in the node's process by `local_mp`/`test_mp` (under
@@ -348,6 +347,23 @@ pub struct Settings {
     pub env: Vec<(String, String)>,
     /// `resources { cpus: …, memory: "…", gpus: … }`.
     pub resources: Resources,
+    /// `restart: on_failure(max: …, backoff: …)`; `None`: a failure stops the program.
+    pub restart: Option<Restart>,
+    /// `batch METHOD { size: …, timeout: …, max_parallelism: … }`, one per batched method.
+    pub batches: Vec<Batch>,
+}
+
+/// `restart: on_failure(max: 3, backoff: 1s)`: a node whose `run` fails (returns `Err`,
+/// panics, or its process dies) is built again from its constructor — its state is the
+/// constructor's, nothing of the failed object survives — and run again, up to `max` times
+/// over the program's life, `backoff` after each failure. Callers' handles reach the new node
+/// transparently; calls in flight at the failure fail with `Unavailable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restart {
+    /// How many restarts the node gets; the failure after the last one stops the program.
+    pub max: u32,
+    /// How long to wait before each restart.
+    pub backoff: Duration,
 }
 
 /// The resources a node asks for.
@@ -378,17 +394,22 @@ impl<T: Send + Sync + 'static> Spec<T> {
             Runner::None
         };
         let node_label: Arc<str> = Arc::from(label.as_str());
+        let batches = self.settings.batches.clone();
         ErasedNode {
             id,
             label,
             replica,
             replicas,
-            env: self.settings.env.clone(),
+            settings: self.settings.clone(),
             has_run: !matches!(runner, Runner::None),
-            build: Box::new(move |env: &Env| {
+            build: Arc::new(move |env: &Env| {
                 let object = Arc::new(factory(env));
-                let service =
-                    service.map(|make| make(object.clone(), node_label, env.span.clone()));
+                let host = Arc::new(Host::new(
+                    node_label.clone(),
+                    env.span.clone(),
+                    batches.clone(),
+                ));
+                let service = service.map(|make| make(object.clone(), host.clone()));
                 let run: Option<RunFn> = match runner {
                     Runner::None => None,
                     Runner::Async(f) => {
@@ -404,6 +425,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
                 };
                 Built {
                     object,
+                    host,
                     service,
                     run,
                 }
@@ -604,18 +626,24 @@ pub struct ErasedNode {
     pub(crate) replica: Option<usize>,
     /// The size of its group (1 for a single node).
     pub(crate) replicas: usize,
-    /// Environment variables for its process.
-    pub(crate) env: Vec<(String, String)>,
+    /// What its block in `.lp` asks of launchers.
+    pub(crate) settings: Settings,
     /// Whether `run` will be called.
     pub(crate) has_run: bool,
-    /// Builds the node (calls its factory) in a process that has its [`Env`].
-    pub(crate) build: Box<dyn FnOnce(&Env) -> Built + Send>,
+    /// Builds the node (calls its factory) in a process that has its [`Env`]; again after a
+    /// failure, under a restart policy.
+    pub(crate) build: BuildFn,
 }
+
+/// Builds a node from its constructor.
+pub(crate) type BuildFn = Arc<dyn Fn(&Env) -> Built + Send + Sync>;
 
 /// A built node.
 pub(crate) struct Built {
     /// The node's object, for the in-process transport.
     pub(crate) object: Arc<dyn Any + Send + Sync>,
+    /// Its label, span and batch queues, for the in-process transport.
+    pub(crate) host: Arc<Host>,
     /// The node as a socket service, for a courier.
     pub(crate) service: Option<Arc<dyn Service>>,
     /// Its `run`, when it has one and it is enabled.

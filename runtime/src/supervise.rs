@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::error::{panic_message, LaunchError};
-use crate::program::{Built, Env, RunTask};
+use crate::program::{BuildFn, Built, Env, Restart, RunTask};
 
 /// The program-wide state every launcher shares with its nodes.
 pub(crate) struct Supervisor {
@@ -58,10 +58,7 @@ pub(crate) fn node_span(label: &str) -> tracing::Span {
 }
 
 /// Calls a node's factory inside its span; a panic becomes an error message.
-pub(crate) fn build_node(
-    build: Box<dyn FnOnce(&Env) -> Built + Send>,
-    env: &Env,
-) -> Result<Built, String> {
+pub(crate) fn build_node(build: &BuildFn, env: &Env) -> Result<Built, String> {
     let _entered = env.span.clone().entered();
     std::panic::catch_unwind(AssertUnwindSafe(|| build(env)))
         .map_err(|panic| format!("its constructor panicked: {}", panic_message(&*panic)))
@@ -85,5 +82,45 @@ pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), 
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(panic) => Err(format!("run panicked: {}", panic_message(&*panic))),
+    }
+}
+
+/// What is left of a node's restart policy.
+pub(crate) struct Restarts {
+    /// The policy, if the node has one.
+    policy: Option<Restart>,
+    /// Restarts done so far.
+    done: u32,
+}
+
+impl Restarts {
+    pub(crate) fn new(policy: Option<Restart>) -> Self {
+        Restarts { policy, done: 0 }
+    }
+
+    /// After `label` failed with `error`: waits the backoff and returns `true` when the node
+    /// is to be restarted (saying so); `false` when the policy is used up, there is none, or
+    /// the program stopped meanwhile.
+    pub(crate) async fn next(
+        &mut self,
+        label: &str,
+        error: &str,
+        stop: &CancellationToken,
+    ) -> bool {
+        let Some(policy) = self.policy else {
+            return false;
+        };
+        if self.done >= policy.max || stop.is_cancelled() {
+            return false;
+        }
+        self.done += 1;
+        eprintln!(
+            "lp: node `{label}` failed: {error}; restarting in {:?} (restart {} of {})",
+            policy.backoff, self.done, policy.max
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(policy.backoff) => !stop.is_cancelled(),
+            _ = stop.cancelled() => false,
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! generation accepts; every problem becomes a diagnostic, all of them in one run.
 
 mod args;
+mod batch;
 pub mod model;
 mod program;
 mod scope;
@@ -63,6 +64,7 @@ pub fn check(
             package.programs.push(checked);
         }
     }
+    batch::check_consistency(&package, diags);
     package
 }
 

@@ -33,6 +33,18 @@ pub struct CourierMethod {
     pub params: Vec<(String, TokenStream)>,
     /// What the method returns to a caller.
     pub output: Output,
+    /// For a batched method (`batch METHOD` in a node's block): the element types of its
+    /// `Vec` parameter and of its `Vec` result, which are what a caller sends and gets.
+    pub batch: Option<BatchShape>,
+}
+
+/// The per-call types of a batched method `fn m(&self, xs: Vec<I>) -> Vec<O>`.
+#[derive(Debug)]
+pub struct BatchShape {
+    /// `I`.
+    pub item: TokenStream,
+    /// `O`.
+    pub output: TokenStream,
 }
 
 /// A courier method's return type.
@@ -185,6 +197,8 @@ pub struct Node {
     pub process: Option<String>,
     /// What its block asks of launchers.
     pub settings: Settings,
+    /// Where the node is named in `.lp`.
+    pub span: crate::diag::Span,
 }
 
 /// How a node's object is made.
@@ -205,6 +219,28 @@ pub struct Settings {
     pub cpus: Option<f64>,
     pub memory: Option<String>,
     pub gpus: Option<u32>,
+    /// `restart: on_failure(max: …, backoff: …)`.
+    pub restart: Option<Restart>,
+    /// `batch METHOD { … }` entries.
+    pub batches: Vec<BatchSetting>,
+}
+
+/// A restart policy: up to `max` restarts, `backoff` before each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restart {
+    pub max: u32,
+    pub backoff: Duration,
+}
+
+/// `batch METHOD { size: …, timeout: …, max_parallelism: … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchSetting {
+    pub method: String,
+    /// Where the method is named in `.lp`.
+    pub span: crate::diag::Span,
+    pub size: u32,
+    pub timeout: Duration,
+    pub max_parallelism: u32,
 }
 
 /// The value of an environment variable.

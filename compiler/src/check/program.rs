@@ -282,6 +282,15 @@ fn check_node(
             type_callee(decl, imports, crate_model, package, diags)?
         }
     };
+    super::batch::check_methods(
+        &settings.batches,
+        callee.kind,
+        package
+            .couriers
+            .iter_mut()
+            .find(|c| c.path == callee.type_path),
+        diags,
+    );
     let args = match_args(decl, &callee, scope, diags)?;
     Some(model::Node {
         name: decl.name.name.clone(),
@@ -294,6 +303,7 @@ fn check_node(
         args,
         process: process.map(|p| p.name.clone()),
         settings,
+        span: decl.name.span.clone(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! Checking a node's block (`{ resources { … } env { … } }`): the launcher settings.
 
-use super::model::{ParamType, Settings};
+use std::time::Duration;
+
+use super::model::{ParamType, Restart, Settings};
 use super::scope::{Entity, ProgramScope};
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, Span};
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::syntax::ast::{self, ExprKind};
 
 const SECTIONS: [&str; 4] = ["resources", "env", "restart", "batch"];
@@ -20,8 +22,10 @@ pub(super) fn check_block(
         let name = match entry {
             ast::BlockEntry::Section(section) => &section.name,
             ast::BlockEntry::Setting(setting) => &setting.name,
-            ast::BlockEntry::Batch(_) => {
-                not_yet(entry.span(), "`batch` handlers", diags);
+            ast::BlockEntry::Batch(batch) => {
+                if let Some(batch) = super::batch::check_entry(batch, &settings.batches, diags) {
+                    settings.batches.push(batch);
+                }
                 continue;
             }
         };
@@ -43,22 +47,83 @@ pub(super) fn check_block(
                 resources(section, &mut settings, diags)
             }
             ("env", ast::BlockEntry::Section(section)) => env(section, scope, &mut settings, diags),
-            ("restart", _) => not_yet(entry.span(), "`restart` policies", diags),
+            ("restart", ast::BlockEntry::Setting(setting)) => {
+                settings.restart = restart(&setting.value, diags)
+            }
             _ => unknown(name, &SECTIONS, "block entry", diags),
         }
     }
     settings
 }
 
-fn not_yet(span: &Span, what: &str, diags: &mut Diagnostics) {
-    diags.push(
-        Diagnostic::new(Code::Unsupported, format!("{what} are not supported yet"))
-            .primary(span.clone(), "not supported yet")
-            .help("remove this entry; `resources` and `env` are supported"),
-    );
+const RESTART_FIELDS: [&str; 2] = ["max", "backoff"];
+
+/// How long a restart waits when the policy does not say.
+const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// `restart: on_failure(max: 3, backoff: 1s)` or `restart: never`.
+fn restart(value: &ast::Expr, diags: &mut Diagnostics) -> Option<Restart> {
+    let bad = |diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::new(Code::ArgumentType, "`restart` expects a restart policy")
+                .primary(value.span.clone(), "not a restart policy")
+                .help("write `restart: on_failure(max: 3, backoff: 1s)` or `restart: never`"),
+        );
+        None
+    };
+    let (name, args) = match &value.kind {
+        ExprKind::Call { name, args } => (name, args),
+        ExprKind::Name(name) if name.name == "never" => return None,
+        _ => return bad(diags),
+    };
+    if name.name != "on_failure" {
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownSetting,
+            format!("unknown restart policy `{}`", name.name),
+        )
+        .primary(name.span.clone(), "not known");
+        diagnostic = match did_you_mean(&name.name, ["on_failure"]) {
+            Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+            None => diagnostic.help("write `on_failure(max: 3, backoff: 1s)` or `never`"),
+        };
+        diags.push(diagnostic);
+        return None;
+    }
+    let mut policy = Restart {
+        max: 0,
+        backoff: DEFAULT_BACKOFF,
+    };
+    let mut has_max = false;
+    for arg in args {
+        match (arg.name.name.as_str(), &arg.value.kind) {
+            ("max", kind) => {
+                // Given, even if wrong: a wrong value is reported, not a missing one.
+                has_max = true;
+                match kind {
+                    ExprKind::Int(n) if u32::try_from(*n).is_ok() => policy.max = *n as u32,
+                    _ => wrong(arg, "a number of restarts", "e.g. `max: 3`", diags),
+                }
+            }
+            ("backoff", ExprKind::Duration(d)) => policy.backoff = *d,
+            ("backoff", _) => wrong(arg, "a duration", "e.g. `backoff: 1s`", diags),
+            _ => unknown(&arg.name, &RESTART_FIELDS, "restart field", diags),
+        }
+    }
+    if !has_max {
+        diags.push(
+            Diagnostic::new(
+                Code::MissingArgument,
+                "`on_failure` needs `max`, the number of restarts",
+            )
+            .primary(value.span.clone(), "no `max` given")
+            .help("write e.g. `on_failure(max: 3, backoff: 1s)`"),
+        );
+        return None;
+    }
+    Some(policy)
 }
 
-fn unknown(name: &ast::Ident, known: &[&str], what: &str, diags: &mut Diagnostics) {
+pub(super) fn unknown(name: &ast::Ident, known: &[&str], what: &str, diags: &mut Diagnostics) {
     let mut diagnostic = Diagnostic::new(
         Code::UnknownSetting,
         format!("unknown {what} `{}`", name.name),
@@ -141,7 +206,7 @@ fn env(
     }
 }
 
-fn wrong(field: &ast::Arg, expected: &str, help: &str, diags: &mut Diagnostics) {
+pub(super) fn wrong(field: &ast::Arg, expected: &str, help: &str, diags: &mut Diagnostics) {
     diags.push(
         Diagnostic::new(
             Code::ArgumentType,

@@ -312,6 +312,7 @@ fn servable(
             Some(ok) => Output::Result(ok.clone()),
             None => Output::Plain(method.output_tokens.clone()),
         },
+        batch: None,
     })
 }
 

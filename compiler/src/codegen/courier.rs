@@ -17,10 +17,7 @@ pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
 
     let request_variants = courier.methods.iter().map(|m| {
         let variant = variant(m);
-        let fields = m.params.iter().map(|(name, ty)| {
-            let name = ident(name);
-            quote!(#name: #ty)
-        });
+        let fields = params(m);
         quote!(#variant { #(#fields),* })
     });
     let response_variants = courier.methods.iter().map(|m| {
@@ -92,21 +89,20 @@ fn expand_client_method(
     let blocking = format_ident!("{}_blocking", m.name);
     let variant = variant(m);
     let method_name = &m.name;
-    let params: Vec<TokenStream> = m
-        .params
-        .iter()
-        .map(|(n, ty)| {
-            let n = ident(n);
-            quote!(#n: #ty)
-        })
-        .collect();
+    let params = params(m);
     let names: Vec<Ident> = m.params.iter().map(|(n, _)| ident(n)).collect();
     let ty = output_type(m);
     let unexpected = format!("unexpected response to `{}`", m.name);
-    let doc = format!(
-        " Calls `{}` on the node; waits for the node to be up.",
-        m.name
-    );
+    let doc = match m.batch {
+        None => format!(
+            " Calls `{}` on the node; waits for the node to be up.",
+            m.name
+        ),
+        Some(_) => format!(
+            " Calls `{}` on the node with one request, answered from the batch it joins.",
+            m.name
+        ),
+    };
     let blocking_doc = format!(
         " Calls `{}` and blocks the thread until it returns (for sync `run` bodies).",
         m.name
@@ -129,31 +125,90 @@ fn expand_client_method(
 }
 
 fn expand_dispatch_arm(m: &CourierMethod, request: &Ident, response: &Ident) -> TokenStream {
-    let name = ident(&m.name);
     let variant = variant(m);
     let names: Vec<Ident> = m.params.iter().map(|(n, _)| ident(n)).collect();
-    let call = if m.is_async {
-        quote!(self.#name(#(#names),*).await)
-    } else {
-        quote!(self.#name(#(#names),*))
-    };
-    let result = match m.output {
-        Output::Plain(_) => quote!(Ok(#response::#variant(#call))),
-        Output::Result(_) => {
-            quote!(#call.map(#response::#variant).map_err(lp::codegen::remote_error))
+    let method_name = &m.name;
+    match &m.batch {
+        None => {
+            let wrap = quote!(#response::#variant);
+            let result = method_result(m, quote!(self), &names, Some(wrap));
+            let reply = reply(m, result);
+            quote!(#request::#variant { #(#names),* } => #reply,)
         }
+        Some(shape) => {
+            let item = &shape.item;
+            let batch = format_ident!("batch");
+            let result = method_result(m, quote!(this), std::slice::from_ref(&batch), None);
+            let reply = reply(m, result);
+            quote! {
+                #request::#variant { #(#names),* } => lp::codegen::Reply::batch(
+                    self,
+                    #method_name,
+                    #(#names),*,
+                    |this: ::std::sync::Arc<Self>, #batch: ::std::vec::Vec<#item>| #reply,
+                    #response::#variant,
+                ),
+            }
+        }
+    }
+}
+
+/// The method's result on `receiver`, wrapped by `wrap` if given, with `Err(e)` made a remote
+/// error (carrying `e` itself when its type is `Serialize`).
+fn method_result(
+    m: &CourierMethod,
+    receiver: TokenStream,
+    args: &[Ident],
+    wrap: Option<TokenStream>,
+) -> TokenStream {
+    let name = ident(&m.name);
+    let call = if m.is_async {
+        quote!(#receiver.#name(#(#args),*).await)
+    } else {
+        quote!(#receiver.#name(#(#args),*))
     };
-    let reply = if m.is_async {
+    let into_remote = quote! {
+        map_err(|e| {
+            #[allow(unused_imports)]
+            use lp::codegen::{RemoteMessage as _, RemoteWithValue as _};
+            (&&lp::codegen::ErrValue(e)).into_remote()
+        })
+    };
+    match (&m.output, wrap) {
+        (Output::Plain(_), Some(wrap)) => quote!(Ok(#wrap(#call))),
+        (Output::Plain(_), None) => quote!(Ok(#call)),
+        (Output::Result(_), Some(wrap)) => quote!(#call.map(#wrap).#into_remote),
+        (Output::Result(_), None) => quote!(#call.#into_remote),
+    }
+}
+
+/// The work of a call: on a blocking thread for a sync method, a future for an async one.
+fn reply(m: &CourierMethod, result: TokenStream) -> TokenStream {
+    if m.is_async {
         quote!(lp::codegen::Reply::spawn(async move { #result }))
     } else {
         quote!(lp::codegen::Reply::blocking(move || #result))
-    };
-    quote!(#request::#variant { #(#names),* } => #reply,)
+    }
 }
 
+/// The method's parameters as `name: Type`; a batched method's single `Vec<I>` parameter is
+/// one `I` per call.
+fn params(m: &CourierMethod) -> Vec<TokenStream> {
+    m.params
+        .iter()
+        .map(|(n, ty)| {
+            let n = ident(n);
+            let ty = m.batch.as_ref().map_or(ty, |shape| &shape.item);
+            quote!(#n: #ty)
+        })
+        .collect()
+}
+
+/// What a caller gets back: the method's `Ok` type, or a batched method's element type.
 fn output_type(m: &CourierMethod) -> &TokenStream {
-    match &m.output {
-        Output::Plain(ty) | Output::Result(ty) => ty,
+    match (&m.batch, &m.output) {
+        (Some(shape), _) => &shape.output,
+        (None, Output::Plain(ty) | Output::Result(ty)) => ty,
     }
 }
 

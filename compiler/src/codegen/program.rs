@@ -135,10 +135,7 @@ fn default_tokens(literal: &Literal, ty: ParamType) -> TokenStream {
         }
         (Literal::Bool(b), _) => quote!(#b),
         (Literal::Str(s), _) => quote!(::std::string::String::from(#s)),
-        (Literal::Duration(d), _) => {
-            let nanos = Lit::u128_unsuffixed(d.as_nanos());
-            quote!(::std::time::Duration::from_nanos(#nanos))
-        }
+        (Literal::Duration(d), _) => super::value::duration(d),
         (Literal::Int(v), _) => {
             let lit = Lit::f64_unsuffixed(*v as f64);
             quote!(#lit)
@@ -329,10 +326,28 @@ fn expand_settings(settings: &Settings) -> TokenStream {
             .map(|m| quote!(::std::string::String::from(#m))),
     );
     let gpus = option(settings.gpus.map(|g| quote!(#g)));
+    let restart = option(settings.restart.map(|r| {
+        let (max, backoff) = (r.max, super::value::duration(&r.backoff));
+        quote!(lp::Restart { max: #max, backoff: #backoff })
+    }));
+    let batches = settings.batches.iter().map(|b| {
+        let (method, size, parallel) = (&b.method, b.size as usize, b.max_parallelism as usize);
+        let timeout = super::value::duration(&b.timeout);
+        quote! {
+            lp::Batch {
+                method: ::std::string::String::from(#method),
+                size: #size,
+                timeout: #timeout,
+                max_parallelism: #parallel,
+            }
+        }
+    });
     quote! {
         .with_settings(lp::Settings {
             env: ::std::vec![#(#env),*],
             resources: lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
+            restart: #restart,
+            batches: ::std::vec![#(#batches),*],
         })
     }
 }

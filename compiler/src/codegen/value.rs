@@ -75,11 +75,14 @@ fn expand_literal(literal: &Literal, target: &RustType) -> TokenStream {
         }
         Literal::Bool(b) => quote!(#b),
         Literal::Str(s) => quote!(::std::string::String::from(#s)),
-        Literal::Duration(d) => {
-            let nanos = Lit::u128_unsuffixed(d.as_nanos());
-            quote!(::std::time::Duration::from_nanos(#nanos))
-        }
+        Literal::Duration(d) => duration(d),
     }
+}
+
+/// A `Duration` as an expression.
+pub(super) fn duration(d: &std::time::Duration) -> TokenStream {
+    let nanos = Lit::u128_unsuffixed(d.as_nanos());
+    quote!(::std::time::Duration::from_nanos(#nanos))
 }
 
 fn signed(v: i128) -> TokenStream {

@@ -69,10 +69,12 @@ codes! {
     GenericNodeType = "E0307", Error, "generic node type";
     RustSyntax = "E0308", Error, "Rust file does not parse";
     MissingModule = "E0309", Error, "module file not found";
-    Unsupported = "E0310", Error, "not supported yet";
+    // E0310 (restart policies and batching "not supported yet") is retired: both are supported.
     BadIndex = "E0311", Error, "bad group index";
     DuplicateMethod = "E0312", Error, "courier method defined twice";
     UnknownSetting = "E0313", Error, "unknown block entry or field";
+    BadBatch = "E0314", Error, "method cannot be batched";
+    BatchMismatch = "E0315", Error, "nodes of one courier type batch different methods";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
 }

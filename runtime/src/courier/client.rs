@@ -89,7 +89,7 @@ impl ClientCore {
                     }
                 };
                 match state {
-                    SlotState::Up(object, span) => {
+                    SlotState::Up(object, host) => {
                         let object = object.downcast::<T>().map_err(|_| {
                             CallError::Protocol(format!(
                                 "node `{}` is not a `{}`",
@@ -97,7 +97,7 @@ impl ClientCore {
                                 std::any::type_name::<T>()
                             ))
                         })?;
-                        execute(T::handle(object, request), span, &self.node, method).await
+                        execute(T::handle(object, request), &host, method).await
                     }
                     SlotState::Pending | SlotState::Down => {
                         Err(self.unavailable("the node has stopped".into()))
@@ -154,6 +154,8 @@ struct NetInner {
 enum NetKind {
     InProc(InProcNet),
     Unix {
+        /// Whether each node (by id) has a restart policy.
+        restartable: Vec<bool>,
         /// The launch's private directory, holding `<id>.sock` per courier.
         dir: PathBuf,
         /// The launch secret, presented in every hello.
@@ -177,8 +179,11 @@ impl Net {
         }
     }
 
+    /// Calls over Unix sockets in `dir`; a node marked `restartable` (by id) is waited for
+    /// after its connection is lost, as it may be coming back.
     pub(crate) fn unix(
         labels: Vec<String>,
+        restartable: Vec<bool>,
         dir: PathBuf,
         secret: Secret,
         stop: CancellationToken,
@@ -188,6 +193,7 @@ impl Net {
             inner: Arc::new(NetInner {
                 labels,
                 kind: NetKind::Unix {
+                    restartable,
                     dir,
                     secret,
                     stop,
@@ -224,6 +230,7 @@ impl Net {
                 ready_timeout: self.inner.ready_timeout,
             },
             NetKind::Unix {
+                restartable,
                 dir,
                 secret,
                 stop,
@@ -236,6 +243,7 @@ impl Net {
                         path: unix::node_socket(dir, id),
                         secret: secret.clone(),
                         ready_timeout: self.inner.ready_timeout,
+                        restartable: restartable.get(id).copied().unwrap_or(false),
                         stop: stop.clone(),
                         conn: tokio::sync::Mutex::new(None),
                         ever_connected: AtomicBool::new(false),
@@ -262,6 +270,9 @@ pub(crate) struct UnixPeer {
     secret: Secret,
     /// How long the first connection may wait for the node to come up.
     ready_timeout: Duration,
+    /// Whether the node has a restart policy: then a lost node is waited for as long as a new
+    /// one, since it may be coming back.
+    restartable: bool,
     /// Ends waiting when this process stops.
     stop: CancellationToken,
     /// The live connection; an async mutex so concurrent first calls open only one.
@@ -320,15 +331,22 @@ impl Shared {
     }
 }
 
-/// Removes a call's waiter when the call is dropped (e.g. its deadline passed).
+/// Removes a call's waiter when the call is dropped (e.g. its deadline passed) and, if no reply
+/// came yet, tells the server to cancel it.
 struct WaiterGuard<'a> {
-    shared: &'a Shared,
+    conn: &'a Conn,
     id: u64,
 }
 
 impl Drop for WaiterGuard<'_> {
     fn drop(&mut self) {
-        self.shared.lock().waiters.remove(&self.id);
+        let unanswered = self.conn.shared.lock().waiters.remove(&self.id).is_some();
+        if unanswered {
+            if let Ok(frame) = frame::encode(&ToServer::Cancel { id: self.id }) {
+                // Best effort: a full outbox or a closed connection needs no cancel.
+                let _ = self.conn.outbox.try_send(frame);
+            }
+        }
     }
 }
 
@@ -363,10 +381,7 @@ impl UnixPeer {
             }
             pending.waiters.insert(id, tx);
         }
-        let _guard = WaiterGuard {
-            shared: &conn.shared,
-            id,
-        };
+        let _guard = WaiterGuard { conn: &conn, id };
         if conn.outbox.send(frame).await.is_err() {
             return Err(self.unavailable("the connection closed"));
         }
@@ -384,7 +399,7 @@ impl UnixPeer {
                 return Ok(conn.clone());
             }
         }
-        let wait = if self.ever_connected.load(Ordering::Relaxed) {
+        let wait = if self.ever_connected.load(Ordering::Relaxed) && !self.restartable {
             RECONNECT_WINDOW
         } else {
             self.ready_timeout

@@ -5,13 +5,17 @@
 //! do. The runtime decides where that work runs (a blocking thread or a task), catches its
 //! panics, and carries the result back, in process ([`client`]) or over a socket ([`server`]).
 
+pub(crate) mod batch;
 pub(crate) mod client;
 pub(crate) mod server;
 
 use std::future::Future;
 use std::sync::Arc;
 
+use std::panic::AssertUnwindSafe;
+
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
@@ -42,8 +46,33 @@ pub struct Reply<R>(ReplyKind<R>);
 enum ReplyKind<R> {
     /// A synchronous method: run on a blocking thread so it never stalls other nodes.
     Blocking(Box<dyn FnOnce() -> Result<R, RemoteError> + Send>),
-    /// An `async` method: run as its own task.
+    /// An `async` method: polled by the call's task, so dropping the call cancels it.
     Spawn(BoxFuture<'static, Result<R, RemoteError>>),
+    /// A batched method: the call joins the node's batch queue (see [`batch`]).
+    Batch(JoinBatch<R>),
+}
+
+/// Queues a batched call on its node and waits for its answer.
+type JoinBatch<R> = Box<dyn FnOnce(&Host) -> BoxFuture<'static, Result<R, CallError>> + Send>;
+
+/// The node a call is served by: its label, its span, its batch queues.
+pub(crate) struct Host {
+    /// The node's label, for errors.
+    pub(crate) node: Arc<str>,
+    /// The node's span: handlers log with its label.
+    pub(crate) span: tracing::Span,
+    /// The node's batched methods.
+    pub(crate) batches: batch::Batches,
+}
+
+impl Host {
+    pub(crate) fn new(node: Arc<str>, span: tracing::Span, batches: Vec<batch::Batch>) -> Self {
+        Host {
+            node,
+            span,
+            batches: batch::Batches::new(batches),
+        }
+    }
 }
 
 impl<R: Send + 'static> Reply<R> {
@@ -52,7 +81,7 @@ impl<R: Send + 'static> Reply<R> {
         Reply(ReplyKind::Blocking(Box::new(work)))
     }
 
-    /// An `async` method's work, run as a task.
+    /// An `async` method's work, polled by the call's task.
     pub fn spawn(work: impl Future<Output = Result<R, RemoteError>> + Send + 'static) -> Self {
         Reply(ReplyKind::Spawn(Box::pin(work)))
     }
@@ -62,33 +91,33 @@ impl<R: Send + 'static> Reply<R> {
 /// into the caller's [`CallError`].
 pub(crate) async fn execute<R: Send + 'static>(
     reply: Reply<R>,
-    span: tracing::Span,
-    node: &str,
+    host: &Host,
     method: &str,
 ) -> Result<R, CallError> {
+    let span = host.span.clone();
     let joined = match reply.0 {
         ReplyKind::Blocking(work) => {
-            tokio::task::spawn_blocking(move || {
+            let ran = tokio::task::spawn_blocking(move || {
                 let _entered = span.enter();
-                work()
-            })
-            .await
+                std::panic::catch_unwind(AssertUnwindSafe(work))
+            });
+            match ran.await {
+                Ok(outcome) => outcome,
+                // The runtime is shutting down.
+                Err(_) => return Err(CallError::Cancelled),
+            }
         }
-        ReplyKind::Spawn(work) => tokio::spawn(work.instrument(span)).await,
+        ReplyKind::Spawn(work) => AssertUnwindSafe(work.instrument(span)).catch_unwind().await,
+        ReplyKind::Batch(join) => return join(host).await,
     };
     match joined {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(CallError::Remote {
-            node: node.to_string(),
+        Ok(Err(e)) => Err(e.into_call_error(&host.node, method)),
+        Err(panic) => Err(CallError::Panicked {
+            node: host.node.to_string(),
             method: method.to_string(),
-            message: e.message,
+            message: panic_message(&*panic),
         }),
-        Err(e) if e.is_panic() => Err(CallError::Panicked {
-            node: node.to_string(),
-            method: method.to_string(),
-            message: panic_message(&*e.into_panic()),
-        }),
-        Err(_) => Err(CallError::Cancelled),
     }
 }
 

@@ -2,16 +2,18 @@
 //! socket, decode calls, run them concurrently through [`Courier::handle`], send replies back
 //! tagged with their request id.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, Semaphore};
+use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{execute, Courier};
+use super::{execute, Courier, Host};
 use crate::error::CallError;
 use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
 use crate::transport::unix;
@@ -33,10 +35,8 @@ pub(crate) trait Service: Send + Sync + 'static {
 pub(crate) struct TypedService<T> {
     /// The node's object, shared by every call.
     pub(crate) object: Arc<T>,
-    /// The node's label, for errors.
-    pub(crate) node: Arc<str>,
-    /// The node's span: handlers log with its label.
-    pub(crate) span: tracing::Span,
+    /// The node's label, span and batch queues.
+    pub(crate) host: Arc<Host>,
 }
 
 impl<T: Courier> Service for TypedService<T> {
@@ -46,16 +46,16 @@ impl<T: Courier> Service for TypedService<T> {
         body: Bytes,
     ) -> BoxFuture<'static, Result<Bytes, CallError>> {
         Box::pin(async move {
+            let node = &self.host.node;
             let request: T::Request = frame::decode(&body).map_err(|e| {
-                CallError::Protocol(format!("request for `{method}` on `{}`: {e}", self.node))
+                CallError::Protocol(format!("request for `{method}` on `{node}`: {e}"))
             })?;
             let reply = T::handle(self.object.clone(), request);
-            let response = execute(reply, self.span.clone(), &self.node, &method).await?;
+            let response = execute(reply, &self.host, &method).await?;
             let bytes = frame::encode(&response).map_err(CallError::Protocol)?;
             if bytes.len() + 64 > MAX_FRAME {
                 return Err(CallError::Protocol(format!(
-                    "the result of `{method}` on `{}` is {} bytes, over the frame limit",
-                    self.node,
+                    "the result of `{method}` on `{node}` is {} bytes, over the frame limit",
                     bytes.len()
                 )));
             }
@@ -121,29 +121,53 @@ pub(crate) async fn serve_connection(
         }
     });
     let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    // The calls running on this connection, so the client can cancel them.
+    let running: Arc<Mutex<HashMap<u64, AbortHandle>>> = Arc::default();
     loop {
         let next = tokio::select! {
             next = reader.next() => next,
+            // Calls still running finish during the program's grace period.
             _ = stop.cancelled() => return,
         };
-        // EOF, an I/O error or an oversized frame: this connection is done.
-        let Some(Ok(bytes)) = next else { return };
-        // Anything but a well-formed call closes this connection (and only it).
-        let Ok(ToServer::Call { id, method, body }) = frame::decode::<ToServer>(&bytes) else {
+        // EOF, an I/O error or an oversized frame: this connection is done, and no one is
+        // left to answer.
+        let Some(Ok(bytes)) = next else {
+            for (_, call) in lock(&running).drain() {
+                call.abort();
+            }
             return;
+        };
+        // Anything but a well-formed call or cancel closes this connection (and only it).
+        let (id, method, body) = match frame::decode::<ToServer>(&bytes) {
+            Ok(ToServer::Call { id, method, body }) => (id, method, body),
+            Ok(ToServer::Cancel { id }) => {
+                if let Some(call) = lock(&running).remove(&id) {
+                    call.abort();
+                }
+                continue;
+            }
+            _ => return,
         };
         let Ok(permit) = limit.clone().acquire_owned().await else {
             return;
         };
         let service = service.clone();
         let outbox = outbox.clone();
-        tokio::spawn(async move {
+        let done = running.clone();
+        let mut table = lock(&running);
+        let call = tokio::spawn(async move {
             let result = service.call(method, body).await;
             drop(permit);
+            lock(&done).remove(&id);
             let reply = ToClient::Reply { id, result };
             if let Ok(frame) = frame::encode(&reply) {
                 let _ = outbox.send(frame).await;
             }
         });
+        table.insert(id, call.abort_handle());
     }
+}
+
+fn lock(running: &Mutex<HashMap<u64, AbortHandle>>) -> MutexGuard<'_, HashMap<u64, AbortHandle>> {
+    running.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -12,10 +12,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
+use super::batch::Batch;
 use super::client::{ClientCore, Net};
 use super::server::{serve, Service, TypedService};
-use super::{Courier, Reply};
-use crate::error::{remote_error, CallError};
+use super::{Courier, Host, Reply};
+use crate::error::{remote_error, CallError, ErrValue, RemoteWithValue};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
 use crate::transport::unix;
 
@@ -24,6 +25,47 @@ use crate::transport::unix;
 struct Calc {
     /// How many calls ran, to prove that unauthenticated frames executed nothing.
     calls: AtomicUsize,
+    /// How many `slow` calls were dropped before they finished (cancelled).
+    cancelled: AtomicUsize,
+    /// The size of every batch `double` ran.
+    batches: std::sync::Mutex<Vec<usize>>,
+}
+
+/// An error type that crosses the wire as a value.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Refused {
+    code: u32,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused with code {}", self.code)
+    }
+}
+
+/// Counts a `slow` call as cancelled when dropped before it finished.
+struct CancelGuard<'a>(&'a AtomicUsize, bool);
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// `calc`'s host: `double` is batched by 4, waiting at most 50 ms.
+fn calc_host() -> Arc<Host> {
+    Arc::new(Host::new(
+        Arc::from("calc"),
+        tracing::Span::none(),
+        vec![Batch {
+            method: "double".into(),
+            size: 4,
+            timeout: Duration::from_millis(50),
+            max_parallelism: 1,
+        }],
+    ))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -32,6 +74,8 @@ enum CalcRequest {
     Fail {},
     Boom {},
     Slow { ms: u64 },
+    Refuse {},
+    Double { x: u64 },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +84,8 @@ enum CalcResponse {
     Fail(()),
     Boom(()),
     Slow(()),
+    Refuse(()),
+    Double(u64),
 }
 
 #[derive(Clone)]
@@ -70,6 +116,24 @@ impl CalcClient {
             .await
             .map(drop)
     }
+    async fn refuse(&self) -> Result<(), CallError> {
+        self.core
+            .call::<Calc>("refuse", CalcRequest::Refuse {})
+            .await
+            .map(drop)
+    }
+    async fn double(&self, x: u64) -> Result<u64, CallError> {
+        match self
+            .core
+            .call::<Calc>("double", CalcRequest::Double { x })
+            .await?
+        {
+            CalcResponse::Double(v) => Ok(v),
+            _ => Err(CallError::Protocol(
+                "unexpected response to `double`".into(),
+            )),
+        }
+    }
     async fn slow(&self, ms: u64) -> Result<(), CallError> {
         self.core
             .call::<Calc>("slow", CalcRequest::Slow { ms })
@@ -96,9 +160,28 @@ impl Courier for Calc {
             }),
             CalcRequest::Boom {} => Reply::blocking(move || panic!("kaboom")),
             CalcRequest::Slow { ms } => Reply::spawn(async move {
+                let mut guard = CancelGuard(&self.cancelled, false);
                 tokio::time::sleep(Duration::from_millis(ms)).await;
+                guard.1 = true;
                 Ok(CalcResponse::Slow(()))
             }),
+            CalcRequest::Refuse {} => Reply::blocking(move || {
+                Err::<(), _>(Refused { code: 7 })
+                    .map(CalcResponse::Refuse)
+                    .map_err(|e| (&&ErrValue(e)).into_remote())
+            }),
+            CalcRequest::Double { x } => Reply::batch(
+                self,
+                "double",
+                x,
+                |calc: Arc<Calc>, xs: Vec<u64>| {
+                    Reply::blocking(move || {
+                        calc.batches.lock().unwrap().push(xs.len());
+                        Ok(xs.iter().map(|x| x * 2).collect())
+                    })
+                },
+                CalcResponse::Double,
+            ),
         }
     }
 }
@@ -122,8 +205,7 @@ impl Served {
         let listener = UnixListener::bind(unix::node_socket(&path, 0)).unwrap();
         let service: Arc<dyn Service> = Arc::new(TypedService {
             object: calc.clone(),
-            node: Arc::from("calc"),
-            span: tracing::Span::none(),
+            host: calc_host(),
         });
         tokio::spawn(serve(listener, service, secret.clone(), stop.clone()));
         Served {
@@ -138,6 +220,7 @@ impl Served {
     fn client(&self) -> CalcClient {
         let net = Net::unix(
             vec!["calc".into()],
+            vec![false],
             self.dir.clone(),
             self.secret.clone(),
             CancellationToken::new(),
@@ -178,7 +261,8 @@ async fn calls_errors_and_panics_over_a_socket() {
         CallError::Remote {
             node: "calc".into(),
             method: "fail".into(),
-            message: "cannot save: disk full".into()
+            message: "cannot save: disk full".into(),
+            value: None,
         }
     );
     assert_eq!(
@@ -287,6 +371,7 @@ async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let net = Net::unix(
         vec!["ghost".into()],
+        vec![false],
         dir.path().to_path_buf(),
         Secret::random().unwrap(),
         CancellationToken::new(),
@@ -321,6 +406,7 @@ async fn a_peer_that_dies_mid_call_fails_the_call() {
     });
     let net = Net::unix(
         vec!["mortal".into()],
+        vec![false],
         dir.path().to_path_buf(),
         secret,
         CancellationToken::new(),
@@ -345,6 +431,7 @@ async fn per_call_deadlines() {
     let served = Served::start().await;
     let net = Net::unix(
         vec!["calc".into()],
+        vec![false],
         served.dir.clone(),
         served.secret.clone(),
         CancellationToken::new(),
@@ -373,7 +460,7 @@ async fn in_process_calls_errors_panics_and_slow_sync_methods() {
         async move { client.add(20, 22).await }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
-    slot.publish(calc.clone(), tracing::Span::none());
+    slot.publish(calc.clone(), calc_host());
     assert_eq!(early.await.unwrap().unwrap(), 42);
     assert!(matches!(client.fail().await, Err(CallError::Remote { .. })));
     assert!(matches!(
@@ -393,4 +480,76 @@ async fn in_process_node_that_never_comes_up_is_unavailable() {
     let net = Net::in_proc(vec!["late".into()], Duration::from_secs(30));
     let err = Calc::client(net.core(0)).add(1, 1).await.unwrap_err();
     assert!(matches!(err, CallError::Unavailable { .. }), "{err}");
+}
+
+/// Both transports: a client of `calc` served over a socket, and one in process.
+async fn both_transports() -> (Served, CalcClient, CalcClient, Arc<Calc>) {
+    let served = Served::start().await;
+    let over_socket = served.client();
+    let net = Net::in_proc(vec!["calc".into()], Duration::from_secs(5));
+    let calc = Arc::new(Calc::default());
+    net.slots().unwrap().slots[0].publish(calc.clone(), calc_host());
+    (served, over_socket, Calc::client(net.core(0)), calc)
+}
+
+#[tokio::test]
+async fn error_values_reach_the_caller_when_serializable() {
+    let (_served, over_socket, in_proc, _) = both_transports().await;
+    for client in [over_socket, in_proc] {
+        let err = client.refuse().await.unwrap_err();
+        assert_eq!(err.remote_value::<Refused>(), Some(Refused { code: 7 }));
+        assert_eq!(
+            err.to_string(),
+            "`refuse` on `calc` returned an error: refused with code 7"
+        );
+        // An error type that is only `Display` (anyhow) gives its message and no value.
+        let err = client.fail().await.unwrap_err();
+        assert_eq!(err.remote_value::<Refused>(), None);
+        assert!(
+            matches!(err, CallError::Remote { value: None, .. }),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_call_is_cancelled_on_the_server() {
+    let (served, over_socket, in_proc, calc) = both_transports().await;
+    for (client, node) in [(over_socket, &served.calc), (in_proc, &calc)] {
+        let client = Calc::client(client.core.with_deadline(Some(Duration::from_millis(50))));
+        let err = client.slow(60_000).await.unwrap_err();
+        assert!(matches!(err, CallError::DeadlineExceeded { .. }), "{err}");
+        // The server drops the method's future at its next `.await`.
+        let mut waited = Duration::ZERO;
+        while node.cancelled.load(Ordering::SeqCst) == 0 && waited < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += Duration::from_millis(10);
+        }
+        assert_eq!(node.cancelled.load(Ordering::SeqCst), 1, "cancelled once");
+        // The connection is still good.
+        assert_eq!(client.add(1, 2).await.unwrap(), 3);
+    }
+}
+
+#[tokio::test]
+async fn batched_calls_form_batches_and_partial_batches_run_after_the_timeout() {
+    let (served, over_socket, in_proc, calc) = both_transports().await;
+    for (client, node) in [(over_socket, &served.calc), (in_proc, &calc)] {
+        let answers = futures::future::join_all((0..10).map(|x| client.double(x))).await;
+        for (x, answer) in answers.into_iter().enumerate() {
+            assert_eq!(
+                answer.unwrap(),
+                2 * x as u64,
+                "each caller gets its own answer"
+            );
+        }
+        let sizes = node.batches.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 10, "{sizes:?}");
+        assert!(sizes.iter().all(|&n| (1..=4).contains(&n)), "{sizes:?}");
+        assert!(sizes.iter().any(|&n| n > 1), "batches formed: {sizes:?}");
+        // A lone call runs as a partial batch once the timeout passes.
+        node.batches.lock().unwrap().clear();
+        assert_eq!(client.double(21).await.unwrap(), 42);
+        assert_eq!(*node.batches.lock().unwrap(), vec![1]);
+    }
 }

@@ -170,12 +170,14 @@ async fn run<P: crate::codegen::Params, G: Program>(
             None => return fail(id, format!("the program has no node with id {id}")),
         }
     }
+    let restartable = super::local_mp::restartable(&layout, &nodes);
     let mut nodes: std::collections::HashMap<usize, _> =
         nodes.into_iter().map(|n| (n.id, n)).collect();
     let _ = super::RUNTIME.set(tokio::runtime::Handle::current());
     let stop = CancellationToken::new();
     let net = Net::unix(
         layout.labels.clone(),
+        restartable,
         env.dir.clone(),
         env.secret.clone(),
         stop.clone(),
@@ -190,7 +192,7 @@ async fn run<P: crate::codegen::Params, G: Program>(
         };
         let node_env = Env::for_node(&node, &net);
         let span = node_env.span.clone();
-        let built = match build_node(node.build, &node_env) {
+        let built = match build_node(&node.build, &node_env) {
             Ok(built) => built,
             Err(error) => return fail(id, error),
         };

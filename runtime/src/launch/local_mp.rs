@@ -5,11 +5,10 @@
 //! `PR_SET_PDEATHSIG` (children die with the launcher), forwards each output line with a
 //! `[label] ` prefix, and on stop sends SIGTERM, waits the grace period, then SIGKILLs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,8 +21,8 @@ use super::child::vars;
 use super::{LaunchOptions, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
-use crate::program::{ErasedNode, Layout};
-use crate::supervise::Supervisor;
+use crate::program::{ErasedNode, Layout, Restart};
+use crate::supervise::{Restarts, Supervisor};
 use crate::transport::frame::{self, Control, Secret, ToServer};
 use crate::transport::unix;
 
@@ -49,8 +48,8 @@ struct Shared {
     children: Mutex<HashMap<usize, ChildInfo>>,
     /// What each failed child reported over the control socket.
     reported: Mutex<HashMap<usize, String>>,
-    /// How many children reported ready, for the progress line.
-    ready: AtomicUsize,
+    /// The nodes that reported ready (once each, restarts aside), for the progress line.
+    ready: Mutex<HashSet<usize>>,
     /// How many children there are.
     total: usize,
     /// Node labels by id.
@@ -105,7 +104,7 @@ pub(crate) async fn start(
     let shared = Arc::new(Shared {
         children: Mutex::new(HashMap::new()),
         reported: Mutex::new(HashMap::new()),
-        ready: AtomicUsize::new(0),
+        ready: Mutex::new(HashSet::new()),
         total: nodes.len(),
         labels: layout.labels.clone(),
     });
@@ -118,6 +117,7 @@ pub(crate) async fn start(
     .abort_handle();
     let net = Net::unix(
         layout.labels.clone(),
+        restartable(layout, &nodes),
         dir.clone(),
         secret.clone(),
         supervisor.stop.clone(),
@@ -131,35 +131,142 @@ pub(crate) async fn start(
         control,
         grace: options.termination_notice,
     };
-    let launcher_pid = std::process::id() as i32;
+    let spawner = Arc::new(Spawner {
+        binary,
+        dir,
+        secret,
+        control_path,
+        params_json: layout.params_json.clone(),
+        program: layout.program,
+        ready_timeout: options.ready_timeout,
+        terminal: options.terminal.clone(),
+        launcher_pid: std::process::id() as i32,
+        forwarders: state.forwarders.clone(),
+    });
     for unit in units(layout, nodes) {
-        let ids: Vec<String> = unit.nodes.iter().map(|n| n.id.to_string()).collect();
-        let runs: Vec<&str> = unit
-            .nodes
-            .iter()
-            .map(|n| if n.has_run { "1" } else { "0" })
-            .collect();
-        let mut cmd = tokio::process::Command::new(&binary);
-        cmd.envs(
-            unit.nodes
+        let child = match spawner.spawn(&unit, &shared) {
+            Ok(child) => child,
+            Err(e) => {
+                supervisor.stop.cancel();
+                state.shutdown(supervisor).await;
+                return Err(e);
+            }
+        };
+        state.exited.spawn(watch(
+            child,
+            unit,
+            spawner.clone(),
+            shared.clone(),
+            supervisor.clone(),
+        ));
+    }
+    state.exited.close();
+    state.forwarders.close();
+    Ok((net, state))
+}
+
+/// Which nodes may come back after their process died (they have a restart policy), by id:
+/// callers keep waiting for those rather than failing fast.
+pub(crate) fn restartable(layout: &Layout, nodes: &[ErasedNode]) -> Vec<bool> {
+    let mut restartable = vec![false; layout.labels.len()];
+    for node in nodes {
+        if let Some(slot) = restartable.get_mut(node.id) {
+            *slot = node.settings.restart.is_some();
+        }
+    }
+    restartable
+}
+
+/// Waits for a unit's process to exit; a failure stops the program, unless the unit's restart
+/// policy spawns it again.
+async fn watch(
+    mut child: tokio::process::Child,
+    unit: Unit,
+    spawner: Arc<Spawner>,
+    shared: Arc<Shared>,
+    supervisor: Arc<Supervisor>,
+) {
+    let key = unit.key();
+    let mut restarts = Restarts::new(unit.restart);
+    loop {
+        let status = child.wait().await;
+        if let Some(info) = shared.lock_children().get_mut(&key) {
+            info.exited = true;
+        }
+        if matches!(&status, Ok(s) if s.success()) {
+            return;
+        }
+        // Give the child's own failure report a moment to land on the control socket.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let reported = {
+            let mut reported = shared
+                .reported
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            unit.members
                 .iter()
-                .flat_map(|n| n.env.iter().map(|(k, v)| (k, v))),
-        )
-        .env(vars::NODE_ID, ids.join(","))
-        .env(vars::RUN_ENABLED, runs.join(","))
-        .env(vars::PARAMS, &layout.params_json)
-        .env(vars::PROGRAM, layout.program)
-        .env(vars::DIR, &dir)
-        .env(vars::SECRET, secret.to_hex())
-        .env(vars::LAUNCHER, &control_path)
-        .env(
-            vars::READY_TIMEOUT_MS,
-            options.ready_timeout.as_millis().to_string(),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+                .find_map(|(id, node)| reported.remove(id).map(|error| (node.clone(), error)))
+        };
+        let (node, error) = match (reported, status) {
+            (Some(failure), _) => failure,
+            (None, _) if supervisor.stop.is_cancelled() => return,
+            (None, Ok(status)) => (unit.label.clone(), describe(status)),
+            (None, Err(e)) => (unit.label.clone(), format!("cannot wait for it: {e}")),
+        };
+        if !restarts.next(&node, &error, &supervisor.stop).await {
+            supervisor.fail(&node, error);
+            return;
+        }
+        child = match spawner.spawn(&unit, &shared) {
+            Ok(child) => child,
+            Err(e) => {
+                supervisor.fail(&node, format!("cannot restart it: {e}"));
+                return;
+            }
+        };
+    }
+}
+
+/// How the launcher starts (and restarts) its children.
+struct Spawner {
+    binary: PathBuf,
+    /// The launch's private directory.
+    dir: PathBuf,
+    secret: Secret,
+    /// The launcher's control socket.
+    control_path: PathBuf,
+    params_json: String,
+    program: &'static str,
+    ready_timeout: Duration,
+    /// Where children's output goes.
+    terminal: Terminal,
+    /// The launcher's pid, checked by children before they run.
+    launcher_pid: i32,
+    /// The output forwarding tasks.
+    forwarders: TaskTracker,
+}
+
+impl Spawner {
+    /// Spawns `unit`'s process, records it, and forwards its output.
+    fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<tokio::process::Child, LaunchError> {
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.envs(unit.env.iter().map(|(k, v)| (k, v)))
+            .env(vars::NODE_ID, &unit.ids)
+            .env(vars::RUN_ENABLED, &unit.runs)
+            .env(vars::PARAMS, &self.params_json)
+            .env(vars::PROGRAM, self.program)
+            .env(vars::DIR, &self.dir)
+            .env(vars::SECRET, self.secret.to_hex())
+            .env(vars::LAUNCHER, &self.control_path)
+            .env(
+                vars::READY_TIMEOUT_MS,
+                self.ready_timeout.as_millis().to_string(),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let launcher_pid = self.launcher_pid;
         // SAFETY: the closure runs in the forked child before exec and only makes
         // async-signal-safe calls (prctl, getppid); it allocates nothing.
         unsafe {
@@ -174,112 +281,102 @@ pub(crate) async fn start(
                 Ok(())
             });
         }
-        let mut child = match cmd.spawn() {
-            Ok(child) => child,
-            Err(e) => {
-                supervisor.stop.cancel();
-                state.shutdown(supervisor).await;
-                return Err(LaunchError::launcher(
-                    &format!("cannot spawn `{}` for `{}`", binary.display(), unit.label),
-                    e,
-                ));
-            }
-        };
+        let mut child = cmd.spawn().map_err(|e| {
+            LaunchError::launcher(
+                &format!(
+                    "cannot spawn `{}` for `{}`",
+                    self.binary.display(),
+                    unit.label
+                ),
+                e,
+            )
+        })?;
         let pid = child.id().map_or(0, |p| p as i32);
-        let key = unit.nodes.first().map_or(0, |n| n.id);
         shared.lock_children().insert(
-            key,
+            unit.key(),
             ChildInfo {
                 pid,
                 label: unit.label.clone(),
                 exited: false,
             },
         );
-        let sink = match Sink::open(&options.terminal, &unit.label) {
-            Ok(sink) => sink,
-            Err(e) => {
-                supervisor.stop.cancel();
-                state.shutdown(supervisor).await;
-                return Err(LaunchError::launcher(
-                    &format!("cannot open the log file of `{}`", unit.label),
-                    e,
-                ));
-            }
-        };
+        let sink = Sink::open(&self.terminal, &unit.label).map_err(|e| {
+            LaunchError::launcher(&format!("cannot open the log file of `{}`", unit.label), e)
+        })?;
         if let Some(out) = child.stdout.take() {
-            state.forwarders.spawn(forward(out, sink.clone(), false));
+            self.forwarders.spawn(forward(out, sink.clone(), false));
         }
         if let Some(err) = child.stderr.take() {
-            state.forwarders.spawn(forward(err, sink, true));
+            self.forwarders.spawn(forward(err, sink, true));
         }
-        let shared = shared.clone();
-        let supervisor = supervisor.clone();
-        let members: Vec<(usize, String)> =
-            unit.nodes.into_iter().map(|n| (n.id, n.label)).collect();
-        let label = unit.label;
-        state.exited.spawn(async move {
-            let status = child.wait().await;
-            if let Some(info) = shared.lock_children().get_mut(&key) {
-                info.exited = true;
-            }
-            if matches!(&status, Ok(s) if s.success()) {
-                return;
-            }
-            // Give the child's own failure report a moment to land on the control socket.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let reported = {
-                let mut reported = shared
-                    .reported
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                members
-                    .iter()
-                    .find_map(|(id, node)| reported.remove(id).map(|error| (node.clone(), error)))
-            };
-            match (reported, status) {
-                (Some((node, error)), _) => supervisor.fail(&node, error),
-                (None, _) if supervisor.stop.is_cancelled() => {}
-                (None, Ok(status)) => supervisor.fail(&label, describe(status)),
-                (None, Err(e)) => supervisor.fail(&label, format!("cannot wait for it: {e}")),
-            }
-        });
+        Ok(child)
     }
-    state.exited.close();
-    state.forwarders.close();
-    Ok((net, state))
 }
 
 /// What one child process runs: a node, or the nodes of a `process` block.
 struct Unit {
     /// The node's label, or the `process` block's name.
     label: String,
-    nodes: Vec<ErasedNode>,
+    /// The ids and labels of its nodes.
+    members: Vec<(usize, String)>,
+    /// `LP_NODE_ID`: the ids, comma-separated.
+    ids: String,
+    /// `LP_RUN_ENABLED`: whether each node runs, comma-separated.
+    runs: String,
+    /// The environment its nodes' blocks ask for.
+    env: Vec<(String, String)>,
+    /// Its restart policy: its nodes' when they all have one (the first node's), else none.
+    restart: Option<Restart>,
+}
+
+impl Unit {
+    fn new(label: String, nodes: &[ErasedNode]) -> Self {
+        let join =
+            |f: &dyn Fn(&ErasedNode) -> String| nodes.iter().map(f).collect::<Vec<_>>().join(",");
+        let restart = match nodes.iter().all(|n| n.settings.restart.is_some()) {
+            true => nodes.first().and_then(|n| n.settings.restart),
+            false => None,
+        };
+        Unit {
+            label,
+            members: nodes.iter().map(|n| (n.id, n.label.clone())).collect(),
+            ids: join(&|n| n.id.to_string()),
+            runs: join(&|n| if n.has_run { "1" } else { "0" }.to_string()),
+            env: nodes
+                .iter()
+                .flat_map(|n| n.settings.env.iter().cloned())
+                .collect(),
+            restart,
+        }
+    }
+
+    /// The key of its process in the launcher's table: its first node's id.
+    fn key(&self) -> usize {
+        self.members.first().map_or(0, |(id, _)| *id)
+    }
 }
 
 /// Groups nodes into processes: one per node, except that the nodes of a `process` block share
 /// one.
 fn units(layout: &Layout, nodes: Vec<ErasedNode>) -> Vec<Unit> {
-    let mut units: Vec<Unit> = Vec::new();
+    let mut groups: Vec<(String, Vec<ErasedNode>)> = Vec::new();
     let mut blocks: HashMap<&'static str, usize> = HashMap::new();
     for node in nodes {
         match layout.processes.get(node.id).copied().flatten() {
             Some(block) => match blocks.get(block) {
-                Some(&i) => units[i].nodes.push(node),
+                Some(&i) => groups[i].1.push(node),
                 None => {
-                    blocks.insert(block, units.len());
-                    units.push(Unit {
-                        label: block.to_string(),
-                        nodes: vec![node],
-                    });
+                    blocks.insert(block, groups.len());
+                    groups.push((block.to_string(), vec![node]));
                 }
             },
-            None => units.push(Unit {
-                label: node.label.clone(),
-                nodes: vec![node],
-            }),
+            None => groups.push((node.label.clone(), vec![node])),
         }
     }
-    units
+    groups
+        .into_iter()
+        .map(|(label, nodes)| Unit::new(label, &nodes))
+        .collect()
 }
 
 fn describe(status: std::process::ExitStatus) -> String {
@@ -387,8 +484,14 @@ async fn control_loop(
 fn handle_control(message: Control, shared: &Shared, supervisor: &Supervisor) {
     let label = |id: usize| shared.labels.get(id).cloned().unwrap_or_default();
     match message {
-        Control::Ready { .. } => {
-            let ready = shared.ready.fetch_add(1, Ordering::Relaxed) + 1;
+        Control::Ready { node } => {
+            let ready = {
+                let mut ready = shared.ready.lock().unwrap_or_else(PoisonError::into_inner);
+                if !ready.insert(node) {
+                    return;
+                }
+                ready.len()
+            };
             let total = shared.total;
             let terminal = std::io::stderr().is_terminal();
             if ready == total {

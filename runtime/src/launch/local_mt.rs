@@ -13,8 +13,9 @@ use super::LaunchOptions;
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
-use crate::program::{Env, ErasedNode, Layout};
-use crate::supervise::{build_node, drive_run, Supervisor};
+use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
+use crate::supervise::{build_node, drive_run, Restarts, Supervisor};
+use crate::transport::inproc::Slot;
 
 /// A running in-process program.
 pub(crate) struct MtState {
@@ -39,8 +40,7 @@ pub(crate) fn start(
     let mut runs = Vec::new();
     for node in nodes {
         let env = Env::for_node(&node, &net);
-        let span = env.span.clone();
-        let built = match build_node(node.build, &env) {
+        let built = match build_node(&node.build, &env) {
             Ok(built) => built,
             Err(error) => {
                 supervisor.stop.cancel();
@@ -51,33 +51,24 @@ pub(crate) fn start(
                 });
             }
         };
-        if built.service.is_some() {
-            serving = true;
-            if let Some(slot) = net.slots().and_then(|s| s.slots.get(node.id)) {
-                slot.publish(built.object, span.clone());
-            }
-        }
+        serving |= built.service.is_some();
+        let slot = net.slots().and_then(|s| s.slots.get(node.id)).cloned();
+        publish(slot.as_deref(), &built);
         if let Some(run) = built.run {
-            runs.push((node.label, node.replica, span, run));
+            runs.push((node, env, slot, run));
         }
     }
     let tracker = TaskTracker::new();
     let live = Arc::new(Mutex::new(BTreeSet::new()));
-    for (label, replica, span, run) in runs {
-        let ctx = Context::new(
-            label.clone(),
-            replica,
-            supervisor.stop.clone(),
-            Stopper::Local,
-        );
-        let task = run(ctx);
+    for (node, env, slot, run) in runs {
         let supervisor = supervisor.clone();
         let live = live.clone();
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(label.clone());
+            .insert(node.label.clone());
         tracker.spawn(async move {
-            let outcome = drive_run(task, span).await;
+            let label = node.label.clone();
+            let outcome = supervise(node, env, slot, run, &supervisor.stop).await;
             live.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&label);
@@ -96,6 +87,56 @@ pub(crate) fn start(
             grace: options.termination_notice,
         },
     ))
+}
+
+/// Makes a built courier callable in its slot.
+fn publish(slot: Option<&Slot>, built: &Built) {
+    if let (Some(slot), Some(_)) = (slot, &built.service) {
+        slot.publish(built.object.clone(), built.host.clone());
+    }
+}
+
+/// Runs a node until its `run` returns; under a restart policy, a failed node is built again
+/// and run again (callers wait in its slot meanwhile). The error is the last failure's.
+async fn supervise(
+    node: ErasedNode,
+    env: Env,
+    slot: Option<Arc<Slot>>,
+    mut run: RunFn,
+    stop: &CancellationToken,
+) -> Result<(), String> {
+    let mut restarts = Restarts::new(node.settings.restart);
+    loop {
+        let ctx = Context::new(
+            node.label.clone(),
+            node.replica,
+            stop.clone(),
+            Stopper::Local,
+        );
+        let mut error = match drive_run(run(ctx), env.span.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        loop {
+            if let Some(slot) = &slot {
+                slot.unpublish();
+            }
+            if !restarts.next(&node.label, &error, stop).await {
+                return Err(error);
+            }
+            match build_node(&node.build, &env) {
+                Ok(built) => {
+                    publish(slot.as_deref(), &built);
+                    match built.run {
+                        Some(next) => run = next,
+                        None => return Ok(()),
+                    }
+                    break;
+                }
+                Err(failed) => error = failed,
+            }
+        }
+    }
 }
 
 fn take_down(net: &Net) {

@@ -67,6 +67,12 @@ pub(crate) enum ToServer {
     },
     /// A message from a child to the launcher's control socket.
     Control(Control),
+    /// The caller dropped the call with this id: stop running it (an async method is dropped
+    /// at its next `.await`; a synchronous one runs to its end) and send no reply.
+    Cancel {
+        /// The id of the call.
+        id: u64,
+    },
 }
 
 /// A child's report to its launcher.

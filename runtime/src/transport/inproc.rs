@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::courier::Host;
+
 /// What a slot holds.
 #[derive(Clone)]
 pub(crate) enum SlotState {
     /// The node is not constructed yet: callers wait (bounded by the ready deadline).
     Pending,
-    /// The node serves: its `Arc<T>` (as `Any`) and the span its handlers run in.
-    Up(Arc<dyn Any + Send + Sync>, tracing::Span),
+    /// The node serves: its `Arc<T>` (as `Any`) and its label, span and batch queues.
+    Up(Arc<dyn Any + Send + Sync>, Arc<Host>),
     /// The node stopped: callers fail at once.
     Down,
 }
@@ -31,9 +33,14 @@ impl Slot {
         }
     }
 
-    /// Makes the node callable.
-    pub(crate) fn publish(&self, object: Arc<dyn Any + Send + Sync>, span: tracing::Span) {
-        self.state.send_replace(SlotState::Up(object, span));
+    /// Makes the node callable (again, after a restart: calls then reach the new object).
+    pub(crate) fn publish(&self, object: Arc<dyn Any + Send + Sync>, host: Arc<Host>) {
+        self.state.send_replace(SlotState::Up(object, host));
+    }
+
+    /// Makes callers wait again (the node failed and is being restarted).
+    pub(crate) fn unpublish(&self) {
+        self.state.send_replace(SlotState::Pending);
     }
 
     /// Makes the node uncallable (the program stopped).
