@@ -80,20 +80,53 @@ pub enum LaunchError {
     #[error("invalid program: {0}")]
     Layout(String),
     /// A node's constructor or `run` failed (returned `Err`, panicked, or its process exited
-    /// with a failure status). The first failing node is reported.
-    #[error("node `{node}` failed: {error}")]
+    /// with a failure status). The first failing node is reported; `failures` lists every node
+    /// that failed before the program was down, in order (the first included).
+    #[error("node `{node}` failed: {error}{}", also(failures))]
     NodeFailed {
-        /// The label of the node, e.g. `producer/1`.
+        /// The label of the first node that failed, e.g. `producer/1`.
         node: String,
-        /// What the node reported.
+        /// What it reported.
         error: String,
+        /// Every failure, the first included.
+        failures: Vec<NodeFailure>,
     },
     /// The launcher itself could not do its job (spawn a process, bind a socket, ...).
     #[error("launcher error: {0}")]
     Launcher(String),
 }
 
+/// One node that failed, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeFailure {
+    /// The node's label.
+    pub node: String,
+    /// What it reported.
+    pub error: String,
+}
+
+/// ` (then also failed: a, b)` after the first failure, when there were more.
+fn also(failures: &[NodeFailure]) -> String {
+    if failures.len() < 2 {
+        return String::new();
+    }
+    let others: Vec<&str> = failures[1..].iter().map(|f| f.node.as_str()).collect();
+    format!(" (then also failed: {})", others.join(", "))
+}
+
 impl LaunchError {
+    /// `node` failed with `error`, and no other node did.
+    pub(crate) fn node_failed(node: String, error: String) -> Self {
+        LaunchError::NodeFailed {
+            failures: vec![NodeFailure {
+                node: node.clone(),
+                error: error.clone(),
+            }],
+            node,
+            error,
+        }
+    }
+
     pub(crate) fn launcher(what: &str, e: impl std::fmt::Display) -> Self {
         LaunchError::Launcher(format!("{what}: {e}"))
     }

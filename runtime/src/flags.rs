@@ -194,10 +194,10 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .long(launcher::TERMINAL)
                 .alias("lp-terminal")
                 .value_name("WHERE")
-                .value_parser(["current_terminal", "output_to_files"])
+                .value_parser(["current_terminal", "output_to_files", "tmux"])
                 .default_value("current_terminal")
                 .action(ArgAction::Set)
-                .help("Where local_mp nodes' output goes: this terminal, prefixed with each node's label, or one file per node under --lp_log_dir"),
+                .help("Where local_mp nodes' output goes: this terminal, prefixed with each node's label; one file per node under --lp_log_dir; or those files shown in one tmux window per node"),
         )
         .arg(
             Arg::new(launcher::LOG_DIR)
@@ -206,7 +206,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .value_name("DIR")
                 .default_value("lp_logs")
                 .action(ArgAction::Set)
-                .help("The directory of the per-node log files of --lp_terminal output_to_files"),
+                .help("The directory of the per-node log files of --lp_terminal output_to_files and tmux"),
         );
     for flag in flags {
         let ty = flag.ty;

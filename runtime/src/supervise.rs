@@ -8,7 +8,7 @@ use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::error::{panic_message, LaunchError};
+use crate::error::{panic_message, LaunchError, NodeFailure};
 use crate::program::{BuildFn, Built, Env, Restart, RunTask};
 
 /// The program-wide state every launcher shares with its nodes.
@@ -16,37 +16,43 @@ pub(crate) struct Supervisor {
     /// Cancelled when the program stops: `stop()` from a node or the caller, a signal, or a
     /// failure. Every node's context and every server watches it.
     pub(crate) stop: CancellationToken,
-    /// The first node that failed and its error; later failures are consequences.
-    failure: Mutex<Option<(String, String)>>,
+    /// Every node that failed, in order; the first is the cause, later ones are often its
+    /// consequences.
+    failures: Mutex<Vec<NodeFailure>>,
 }
 
 impl Supervisor {
     pub(crate) fn new(stop: CancellationToken) -> Self {
         Supervisor {
             stop,
-            failure: Mutex::new(None),
+            failures: Mutex::new(Vec::new()),
         }
     }
 
-    /// Records that `label` failed (if it is the first) and stops the program.
+    /// Records that `label` failed (saying so if it is the first) and stops the program.
     pub(crate) fn fail(&self, label: &str, error: String) {
         {
-            let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-            if failure.is_none() {
+            let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            if failures.is_empty() {
                 eprintln!("lp: node `{label}` failed: {error}");
-                *failure = Some((label.to_string(), error));
             }
+            failures.push(NodeFailure {
+                node: label.to_string(),
+                error,
+            });
         }
         self.stop.cancel();
     }
 
-    /// The program's outcome: the first failure, if any.
+    /// The program's outcome: the first failure, with every failure, if any.
     pub(crate) fn outcome(&self) -> Result<(), LaunchError> {
-        match &*self.failure.lock().unwrap_or_else(PoisonError::into_inner) {
+        let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        match failures.first() {
             None => Ok(()),
-            Some((node, error)) => Err(LaunchError::NodeFailed {
-                node: node.clone(),
-                error: error.clone(),
+            Some(first) => Err(LaunchError::NodeFailed {
+                node: first.node.clone(),
+                error: first.error.clone(),
+                failures: failures.clone(),
             }),
         }
     }

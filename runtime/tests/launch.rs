@@ -266,7 +266,7 @@ async fn outcome(scenario: &str, launch_type: LaunchType) -> Result<(), LaunchEr
 
 fn expect_failure(result: Result<(), LaunchError>, what: &str) {
     match result {
-        Err(LaunchError::NodeFailed { node, error }) => {
+        Err(LaunchError::NodeFailed { node, error, .. }) => {
             assert_eq!(node, "driver");
             assert!(error.contains(what), "{error:?} should mention {what:?}");
         }
@@ -326,7 +326,9 @@ async fn launch_types() {
         });
         // calc[0] does not exist: the driver's constructor panics, naming the group.
         match lp::launch_with(bad, launch_type, options()).await {
-            Err(LaunchError::NodeFailed { node, error }) if launch_type == LaunchType::TestMt => {
+            Err(LaunchError::NodeFailed { node, error, .. })
+                if launch_type == LaunchType::TestMt =>
+            {
                 assert_eq!(node, "driver");
                 assert!(error.contains("out of range for group `calc`"), "{error}");
             }

@@ -93,3 +93,22 @@ pub fn run(mut command: Command, limit: Duration) -> Output {
         elapsed,
     }
 }
+
+/// Whether the external tool `name` can be run. When it cannot, the calling test should skip
+/// — except under `CI=true`, where a missing tool is a failure: this panics.
+pub fn tool_available(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`{name}` is required under CI=true: install it (scripts/setup does)"
+        );
+        eprintln!("skipped: `{name}` is not installed (scripts/setup installs it)");
+    }
+    found
+}

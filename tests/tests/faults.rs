@@ -34,11 +34,17 @@ async fn a_killed_node_process_fails_calls_and_the_program() {
     let outcome = tokio::time::timeout(Duration::from_secs(30), running.wait())
         .await
         .expect("the program stops by itself");
-    let error = outcome
-        .expect_err("a killed node fails the program")
-        .to_string();
+    let error = outcome.expect_err("a killed node fails the program");
+    let text = error.to_string();
     assert!(
-        error.contains("echoes") && error.contains("signal 9"),
-        "the failure names the process and the signal: {error}"
+        text.contains("echoes") && text.contains("signal 9"),
+        "the failure names the process and the signal: {text}"
+    );
+    let lp::LaunchError::NodeFailed { failures, .. } = error else {
+        panic!("a node failure, not {error:?}");
+    };
+    assert_eq!(
+        failures[0].node, "echoes",
+        "the cause comes first: {failures:?}"
     );
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -18,7 +18,7 @@ use tokio::net::UnixListener;
 use tokio_util::task::TaskTracker;
 
 use super::child::vars;
-use super::{LaunchOptions, Terminal};
+use super::{tmux, LaunchOptions, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{ErasedNode, Layout, Restart};
@@ -40,6 +40,8 @@ pub(crate) struct MpState {
     control: tokio::task::AbortHandle,
     /// How long children get between SIGTERM and SIGKILL.
     grace: Duration,
+    /// The tmux session showing the node logs (`--lp_terminal tmux`), closed at the end.
+    tmux: Mutex<Option<tmux::Session>>,
 }
 
 struct Shared {
@@ -130,6 +132,7 @@ pub(crate) async fn start(
         forwarders: TaskTracker::new(),
         control,
         grace: options.termination_notice,
+        tmux: Mutex::new(None),
     };
     let spawner = Arc::new(Spawner {
         binary,
@@ -143,7 +146,27 @@ pub(crate) async fn start(
         launcher_pid: std::process::id() as i32,
         forwarders: state.forwarders.clone(),
     });
-    for unit in units(layout, nodes) {
+    let units = units(layout, nodes);
+    if let Terminal::Tmux(dir) = &options.terminal {
+        let logs: Vec<PathBuf> = units.iter().map(|u| log_file(dir, &u.label)).collect();
+        let windows: Vec<(String, &Path)> = units
+            .iter()
+            .zip(&logs)
+            .map(|(u, log)| (u.label.clone(), log.as_path()))
+            .collect();
+        let session = std::fs::create_dir_all(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| tmux::Session::open(layout.program, &windows));
+        match session {
+            Ok(session) => *state.lock_tmux() = Some(session),
+            Err(e) => {
+                supervisor.stop.cancel();
+                state.shutdown(supervisor).await;
+                return Err(LaunchError::launcher("cannot open the tmux session", e));
+            }
+        }
+    }
+    for unit in units {
         let child = match spawner.spawn(&unit, &shared) {
             Ok(child) => child,
             Err(e) => {
@@ -410,9 +433,9 @@ impl Sink {
                 };
                 Ok(Sink::Terminal(prefix.into()))
             }
-            Terminal::OutputToFiles(dir) => {
+            Terminal::OutputToFiles(dir) | Terminal::Tmux(dir) => {
                 std::fs::create_dir_all(dir)?;
-                let path = dir.join(format!("{}.log", label.replace('/', "_")));
+                let path = log_file(dir, label);
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
@@ -436,6 +459,11 @@ impl Sink {
             }
         }
     }
+}
+
+/// The log file of the process labelled `label` under `dir`.
+fn log_file(dir: &Path, label: &str) -> PathBuf {
+    dir.join(format!("{}.log", label.replace('/', "_")))
 }
 
 /// Copies a child's output, line by line, to its sink.
@@ -521,6 +549,10 @@ fn handle_control(message: Control, shared: &Shared, supervisor: &Supervisor) {
 }
 
 impl MpState {
+    fn lock_tmux(&self) -> std::sync::MutexGuard<'_, Option<tmux::Session>> {
+        self.tmux.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Resolves when the program stops by itself: a stop request, a failure, or every child
     /// exited.
     pub(crate) async fn finished(&self, stop: &tokio_util::sync::CancellationToken) {
@@ -551,6 +583,7 @@ impl MpState {
             let _ = tokio::time::timeout(Duration::from_secs(5), self.exited.wait()).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(2), self.forwarders.wait()).await;
+        self.lock_tmux().take();
         self.control.abort();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

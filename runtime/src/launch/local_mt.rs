@@ -45,10 +45,7 @@ pub(crate) fn start(
             Err(error) => {
                 supervisor.stop.cancel();
                 take_down(&net);
-                return Err(LaunchError::NodeFailed {
-                    node: node.label,
-                    error,
-                });
+                return Err(LaunchError::node_failed(node.label, error));
             }
         };
         serving |= built.service.is_some();

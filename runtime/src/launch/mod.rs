@@ -4,6 +4,7 @@
 pub(crate) mod child;
 mod local_mp;
 mod local_mt;
+mod tmux;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ pub enum Terminal {
     CurrentTerminal,
     /// One file per node, `DIR/<label>.log` (`/` in a label becomes `_`), lines unprefixed.
     OutputToFiles(PathBuf),
+    /// Those files, each followed in its own window of a tmux session
+    /// `lp-<program>-<launcher pid>`, closed when the launch ends.
+    Tmux(PathBuf),
 }
 
 impl Default for LaunchOptions {
@@ -284,15 +288,15 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         .copied()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(Duration::from_secs(10));
+    let log_dir = matches
+        .get_one::<String>(flags::launcher::LOG_DIR)
+        .map_or_else(|| PathBuf::from("lp_logs"), PathBuf::from);
     let terminal = match matches
         .get_one::<String>(flags::launcher::TERMINAL)
         .map(String::as_str)
     {
-        Some("output_to_files") => Terminal::OutputToFiles(
-            matches
-                .get_one::<String>(flags::launcher::LOG_DIR)
-                .map_or_else(|| PathBuf::from("lp_logs"), PathBuf::from),
-        ),
+        Some("output_to_files") => Terminal::OutputToFiles(log_dir),
+        Some("tmux") => Terminal::Tmux(log_dir),
         _ => Terminal::CurrentTerminal,
     };
     crate::log::init(true);
