@@ -105,8 +105,13 @@ impl ClientCore {
                 }
             }
             Link::Unix(peer) => {
-                let body = frame::encode(&request).map_err(CallError::Protocol)?;
-                let reply = peer.call(method, body).await?;
+                let body = frame::encode(&request).map_err(|e| {
+                    CallError::Protocol(format!(
+                        "the arguments of `{method}` for `{}` are {e}",
+                        self.node
+                    ))
+                })?;
+                let reply = peer.call(method, body, self.deadline).await?;
                 frame::decode(&reply).map_err(|e| {
                     CallError::Protocol(format!("reply to `{method}` from `{}`: {e}", self.node))
                 })
@@ -200,6 +205,34 @@ impl Net {
                     peers: Mutex::new(HashMap::new()),
                 },
                 ready_timeout,
+            }),
+        }
+    }
+
+    /// The same nodes, with connections of its own: handles from it share no connection with
+    /// handles from `self`.
+    pub(crate) fn detached(&self) -> Net {
+        let kind = match &self.inner.kind {
+            NetKind::InProc(net) => NetKind::InProc(net.clone()),
+            NetKind::Unix {
+                restartable,
+                dir,
+                secret,
+                stop,
+                ..
+            } => NetKind::Unix {
+                restartable: restartable.clone(),
+                dir: dir.clone(),
+                secret: secret.clone(),
+                stop: stop.clone(),
+                peers: Mutex::new(HashMap::new()),
+            },
+        };
+        Net {
+            inner: Arc::new(NetInner {
+                labels: self.inner.labels.clone(),
+                kind,
+                ready_timeout: self.inner.ready_timeout,
             }),
         }
     }
@@ -358,19 +391,25 @@ impl UnixPeer {
         }
     }
 
-    async fn call(&self, method: &'static str, body: Bytes) -> Result<Bytes, CallError> {
+    async fn call(
+        &self,
+        method: &'static str,
+        body: Bytes,
+        deadline: Option<Duration>,
+    ) -> Result<Bytes, CallError> {
         let conn = self.connection().await?;
         let id = conn.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = frame::encode(&ToServer::Call {
             id,
             method: method.to_string(),
             body,
+            deadline,
         })
-        .map_err(CallError::Protocol)?;
+        .map_err(|e| CallError::Protocol(format!("the arguments of `{method}` are {e}")))?;
         if frame.len() > MAX_FRAME {
             return Err(CallError::Protocol(format!(
-                "the arguments of `{method}` are {} bytes, over the {MAX_FRAME}-byte frame limit",
-                frame.len()
+                "the arguments of `{method}` are {}",
+                frame::over_limit(Some(frame.len()))
             )));
         }
         let (tx, rx) = oneshot::channel();

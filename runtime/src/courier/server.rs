@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -23,11 +24,13 @@ const MAX_IN_FLIGHT: usize = 1024;
 
 /// A courier with its type erased: encoded request in, encoded response out.
 pub(crate) trait Service: Send + Sync + 'static {
-    /// Decodes `body`, runs the method, encodes its result.
+    /// Decodes `body`, runs the method, encodes its result. Past `deadline` (the caller's),
+    /// the call is dropped and fails with `DeadlineExceeded`: no one waits for it any more.
     fn call(
         self: Arc<Self>,
         method: String,
         body: Bytes,
+        deadline: Option<Duration>,
     ) -> BoxFuture<'static, Result<Bytes, CallError>>;
 }
 
@@ -44,6 +47,7 @@ impl<T: Courier> Service for TypedService<T> {
         self: Arc<Self>,
         method: String,
         body: Bytes,
+        deadline: Option<Duration>,
     ) -> BoxFuture<'static, Result<Bytes, CallError>> {
         Box::pin(async move {
             let node = &self.host.node;
@@ -51,12 +55,24 @@ impl<T: Courier> Service for TypedService<T> {
                 CallError::Protocol(format!("request for `{method}` on `{node}`: {e}"))
             })?;
             let reply = T::handle(self.object.clone(), request);
-            let response = execute(reply, &self.host, &method).await?;
-            let bytes = frame::encode(&response).map_err(CallError::Protocol)?;
+            let run = execute(reply, &self.host, &method);
+            let response = match deadline {
+                None => run.await?,
+                // An async method is dropped; a blocking one finishes on its thread, unheard.
+                Some(deadline) => tokio::time::timeout(deadline, run).await.map_err(|_| {
+                    CallError::DeadlineExceeded {
+                        node: node.to_string(),
+                        method: method.clone(),
+                    }
+                })??,
+            };
+            let bytes = frame::encode(&response).map_err(|e| {
+                CallError::Protocol(format!("the result of `{method}` on `{node}` is {e}"))
+            })?;
             if bytes.len() + 64 > MAX_FRAME {
                 return Err(CallError::Protocol(format!(
-                    "the result of `{method}` on `{node}` is {} bytes, over the frame limit",
-                    bytes.len()
+                    "the result of `{method}` on `{node}` is {}",
+                    frame::over_limit(Some(bytes.len()))
                 )));
             }
             Ok(bytes)
@@ -138,8 +154,13 @@ pub(crate) async fn serve_connection(
             return;
         };
         // Anything but a well-formed call or cancel closes this connection (and only it).
-        let (id, method, body) = match frame::decode::<ToServer>(&bytes) {
-            Ok(ToServer::Call { id, method, body }) => (id, method, body),
+        let (id, method, body, deadline) = match frame::decode::<ToServer>(&bytes) {
+            Ok(ToServer::Call {
+                id,
+                method,
+                body,
+                deadline,
+            }) => (id, method, body, deadline),
             Ok(ToServer::Cancel { id }) => {
                 if let Some(call) = lock(&running).remove(&id) {
                     call.abort();
@@ -156,7 +177,7 @@ pub(crate) async fn serve_connection(
         let done = running.clone();
         let mut table = lock(&running);
         let call = tokio::spawn(async move {
-            let result = service.call(method, body).await;
+            let result = service.call(method, body, deadline).await;
             drop(permit);
             lock(&done).remove(&id);
             let reply = ToClient::Reply { id, result };

@@ -247,6 +247,7 @@ fn call(id: u64) -> ToServer {
         id,
         method: "add".into(),
         body: frame::encode(&CalcRequest::Add { a: 1, b: 2 }).unwrap(),
+        deadline: None,
     }
 }
 

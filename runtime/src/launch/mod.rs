@@ -212,6 +212,14 @@ impl Running {
         Handle::new(self.net.core(node.id))
     }
 
+    /// A handle to a node over a connection of its own. Handles normally share one connection
+    /// per node in a process; this one opens another on its first call and closes it when the
+    /// handle (and its clones) are dropped — to isolate a caller's traffic, or to test
+    /// connection churn.
+    pub fn detached_handle<T: Courier>(&self, node: NodeRef<T>) -> Handle<T> {
+        Handle::new(self.net.detached().core(node.id))
+    }
+
     /// Typed handles to every replica of a group.
     pub fn handles<T: Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<T>> {
         group

@@ -14,8 +14,9 @@ use tokio_util::codec::LengthDelimitedCodec;
 
 use crate::error::CallError;
 
-/// The largest frame accepted or sent: 16 MiB.
-pub(crate) const MAX_FRAME: usize = 16 << 20;
+/// The largest frame accepted or sent: 128 MiB (a 64 MiB argument passes; the length is
+/// checked before anything is allocated).
+pub(crate) const MAX_FRAME: usize = 128 << 20;
 
 /// The codec every connection uses (node servers, clients, the launcher's control socket).
 pub(crate) fn codec() -> LengthDelimitedCodec {
@@ -35,7 +36,19 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, String> {
     options()
         .serialize(value)
         .map(Bytes::from)
-        .map_err(|e| format!("cannot encode message: {e}"))
+        .map_err(|e| match *e {
+            bincode::ErrorKind::SizeLimit => over_limit(None),
+            e => format!("cannot encode message: {e}"),
+        })
+}
+
+/// `[N bytes, ]over the 128 MiB frame limit`, for errors about values too large to send.
+pub(crate) fn over_limit(len: Option<usize>) -> String {
+    let limit = format!("over the {} MiB frame limit", MAX_FRAME >> 20);
+    match len {
+        Some(len) => format!("{len} bytes, {limit}"),
+        None => limit,
+    }
 }
 
 /// Decodes a message; any malformed input is an error, never a panic.
@@ -64,6 +77,9 @@ pub(crate) enum ToServer {
         method: String,
         /// The bincode-encoded request enum of the courier.
         body: Bytes,
+        /// How long the caller waits for the reply: past it, the server drops the call
+        /// unanswered rather than run it for no one.
+        deadline: Option<std::time::Duration>,
     },
     /// A message from a child to the launcher's control socket.
     Control(Control),
@@ -205,10 +221,13 @@ mod tests {
             id: 7,
             method: "work".into(),
             body: Bytes::from_static(b"abc"),
+            deadline: None,
         };
         let bytes = encode(&m).unwrap();
         match decode::<ToServer>(&bytes).unwrap() {
-            ToServer::Call { id, method, body } => {
+            ToServer::Call {
+                id, method, body, ..
+            } => {
                 assert_eq!((id, method.as_str(), &body[..]), (7, "work", &b"abc"[..]))
             }
             other => panic!("unexpected {other:?}"),
@@ -239,7 +258,7 @@ mod fuzz {
         /// A valid frame with random mutations decodes or errors, never panics.
         #[test]
         fn mutated_messages_never_panic(id in any::<u64>(), flips in proptest::collection::vec((0usize..64, any::<u8>()), 0..8)) {
-            let mut bytes = encode(&ToServer::Call { id, method: "work".into(), body: Bytes::from_static(b"0123456789") }).unwrap().to_vec();
+            let mut bytes = encode(&ToServer::Call { id, method: "work".into(), body: Bytes::from_static(b"0123456789"), deadline: None }).unwrap().to_vec();
             let len = bytes.len().max(1);
             for (i, b) in flips {
                 if let Some(slot) = bytes.get_mut(i % len) {

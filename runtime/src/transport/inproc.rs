@@ -60,6 +60,7 @@ impl Slot {
 }
 
 /// Every node's slot, indexed by node id.
+#[derive(Clone)]
 pub(crate) struct InProcNet {
     /// One slot per node of the program, allocated before any node is constructed.
     pub(crate) slots: Vec<Arc<Slot>>,
