@@ -1,0 +1,140 @@
+//! Rows 4 and 6: launching a `local_mp` program of N nodes until every node answered a call,
+//! stopping it until every process is gone, and the memory of an idle node process. Baselines:
+//! spawning N processes of a trivial binary and waiting for them; killing N sleeping processes;
+//! the memory of an idle tokio server (the raw baseline server).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lp::{LaunchOptions, LaunchType};
+use lp_bench::bench::{make_program, Params};
+
+use crate::baseline::Server;
+use crate::report::{Pair, Report, Row};
+
+/// (launch until all answered, stop until all gone, mean RSS per node process in KiB).
+async fn once(nodes: u32) -> (Duration, Duration, f64) {
+    let program = make_program(Params { nodes: nodes - 1 });
+    let idle = program.idle.refs();
+    let server = program.server.id();
+    let options = LaunchOptions::new().binary(crate::calls::node_binary());
+    let start = Instant::now();
+    let running = lp::launch_with(program, LaunchType::TestMp, options)
+        .await
+        .expect("launch");
+    let handles = running.handles(&idle);
+    let pids = lp::join_all(handles.iter().map(|p| p.pid())).await;
+    let pids: Vec<u32> = pids.into_iter().map(|p| p.expect("answers")).collect();
+    running.handle(server).pid().await.expect("answers");
+    let launched = start.elapsed();
+    let rss = pids.iter().map(|pid| rss_kib(*pid)).sum::<f64>() / pids.len().max(1) as f64;
+    let stop = Instant::now();
+    running.stop().await.expect("clean stop");
+    (launched, stop.elapsed(), rss)
+}
+
+fn rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Spawning `n` processes of `true` until all exited.
+fn spawn_baseline(n: u32) -> Duration {
+    let start = Instant::now();
+    let mut children: Vec<_> = (0..n)
+        .map(|_| Command::new("true").spawn().expect("spawn true"))
+        .collect();
+    for child in &mut children {
+        let _ = child.wait();
+    }
+    start.elapsed()
+}
+
+/// SIGKILL to `n` sleeping processes until all are reaped.
+fn kill_baseline(n: u32) -> Duration {
+    let mut children: Vec<_> = (0..n)
+        .map(|_| {
+            Command::new("sleep")
+                .arg("60")
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("spawn sleep")
+        })
+        .collect();
+    let start = Instant::now();
+    for child in &mut children {
+        let _ = child.kill();
+    }
+    for child in &mut children {
+        let _ = child.wait();
+    }
+    start.elapsed()
+}
+
+fn median<T: PartialOrd + Copy>(mut xs: Vec<T>) -> T {
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    xs[xs.len() / 2]
+}
+
+/// Adds rows 4 and 6.
+pub async fn rows(report: &mut Report, quick: bool) {
+    let sizes: &[u32] = if quick { &[8, 64] } else { &[8, 64, 256] };
+    let runs = if quick { 1 } else { 3 };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut node_rss = Vec::new();
+    for &n in sizes {
+        let mut launches = Vec::new();
+        let mut stops = Vec::new();
+        for _ in 0..runs {
+            let (launch, stop, rss) = once(n).await;
+            launches.push(ms(launch));
+            stops.push(ms(stop));
+            node_rss.push(rss);
+        }
+        report.rows.push(Row {
+            name: format!("launch {n} nodes, local_mp, until all answered"),
+            unit: "ms",
+            baseline: format!("spawn and reap {n} × `true`"),
+            same: Pair {
+                ours: median(launches),
+                baseline: ms(spawn_baseline(n)),
+            },
+            split: None,
+            target: (n == 256).then(|| "< 2 s".to_string()),
+        });
+        report.rows.push(Row {
+            name: format!("stop {n} nodes, local_mp, until all gone"),
+            unit: "ms",
+            baseline: format!("SIGKILL and reap {n} × `sleep`"),
+            same: Pair {
+                ours: median(stops),
+                baseline: ms(kill_baseline(n)),
+            },
+            split: None,
+            target: (n == 256).then(|| "< 1 s".to_string()),
+        });
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("idle.sock").display().to_string();
+    let mut idle = Server::Raw.spawn(&path, 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let baseline = rss_kib(idle.id());
+    let _ = idle.kill();
+    let _ = idle.wait();
+    report.rows.push(Row {
+        name: "memory per idle node process, local_mp".into(),
+        unit: "KiB",
+        baseline: "an idle tokio Unix-socket server".into(),
+        same: Pair {
+            ours: median(node_rss),
+            baseline,
+        },
+        split: None,
+        target: None,
+    });
+}
