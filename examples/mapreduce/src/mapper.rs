@@ -22,6 +22,7 @@ impl Mapper {
         }
     }
 
+    // ANCHOR: map
     /// Maps files until the coordinator has none left; returns how many this mapper mapped.
     pub async fn map(&self) -> lp::Result<u64> {
         anyhow::ensure!(
@@ -53,4 +54,5 @@ impl Mapper {
         }
         Ok(mapped)
     }
+    // ANCHOR_END: map
 }

@@ -10,6 +10,7 @@ use tokio::process::Command;
 /// How long one run may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
+// ANCHOR: binary
 /// Runs the binary with `args`; returns its exit code and everything it printed.
 async fn run(args: &[&str]) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_program_wait"));
@@ -47,6 +48,7 @@ async fn every_node_sees_the_stop_in_local_mt_and_local_mp() {
         }
     }
 }
+// ANCHOR_END: binary
 
 /// Launched from a test, the program runs until the stopper stops it, not before.
 async fn stops_after_the_delay(launch_type: LaunchType) -> lp::Result<()> {
