@@ -46,11 +46,11 @@ impl Coordinator {
 
     /// Counts the words of every file in `input_dir` with the mappers and reducers.
     pub async fn count(&self, input_dir: PathBuf) -> lp::Result<Counts> {
-        anyhow::ensure!(
+        lp::ensure!(
             !self.mappers.is_empty(),
             "no mappers: `num_mappers` must be at least 1"
         );
-        anyhow::ensure!(
+        lp::ensure!(
             !self.reducers.is_empty(),
             "no reducers: `num_reducers` must be at least 1"
         );

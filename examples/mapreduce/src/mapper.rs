@@ -25,7 +25,7 @@ impl Mapper {
     // ANCHOR: map
     /// Maps files until the coordinator has none left; returns how many this mapper mapped.
     pub async fn map(&self) -> lp::Result<u64> {
-        anyhow::ensure!(
+        lp::ensure!(
             !self.reducers.is_empty(),
             "there are no reducers to send counts to"
         );
