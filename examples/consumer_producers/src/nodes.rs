@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+// ANCHOR: producer
 /// Does a unit of work for the consumer.
 #[derive(Debug, Default)]
 pub struct Producer {
@@ -32,7 +33,9 @@ impl Producer {
         std::process::id()
     }
 }
+// ANCHOR_END: producer
 
+// ANCHOR: consumer
 /// Sends work to every producer and summarizes the results.
 pub struct Consumer {
     producers: Vec<lp::Handle<Producer>>,
@@ -69,3 +72,4 @@ impl lp::Run for Consumer {
         Ok(())
     }
 }
+// ANCHOR_END: consumer

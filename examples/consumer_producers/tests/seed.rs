@@ -4,6 +4,7 @@
 use consumer_producers::consumer_producers::{make_program, Params};
 use lp::{LaunchOptions, LaunchType};
 
+// ANCHOR: test_mt
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_mt() -> lp::Result<()> {
     let mut program = make_program(Params { num_producers: 2 });
@@ -26,7 +27,9 @@ async fn test_mt() -> lp::Result<()> {
     running.stop().await?;
     Ok(())
 }
+// ANCHOR_END: test_mt
 
+// ANCHOR: test_mp
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_mp() -> lp::Result<()> {
     let mut program = make_program(Params { num_producers: 2 });
@@ -50,3 +53,4 @@ async fn test_mp() -> lp::Result<()> {
     running.stop().await?;
     Ok(())
 }
+// ANCHOR_END: test_mp

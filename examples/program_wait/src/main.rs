@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    basics::program_wait::main()
+    program_wait::program_wait::main()
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    basics::hello_world::main()
+    mapreduce::mapreduce::main()
 }
