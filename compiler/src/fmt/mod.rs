@@ -1,6 +1,6 @@
 //! `lpc fmt`: the canonical layout of `.lp` files, like rustfmt's for Rust.
 //!
-//! [`format`] refuses a file with syntax errors, then rewrites only the whitespace between
+//! [`format()`] refuses a file with syntax errors, then rewrites only the whitespace between
 //! tokens — plus the order of imports inside `use a::{…}` and the trailing commas of lists —
 //! keeping every comment in place. The layout: 4-space indentation; one item, block entry or
 //! broken-list element per line; a blank line between top-level items, blank lines elsewhere
@@ -18,7 +18,7 @@ use crate::diag::{Code, Diagnostics, FileId};
 use crate::syntax;
 use printer::{Printer, Stop};
 
-/// Why [`format`] left a file as it was.
+/// Why [`format()`] left a file as it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NotFormatted {
     /// The file has this many syntax errors; `lpc check` reports them.

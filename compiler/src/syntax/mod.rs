@@ -1,10 +1,10 @@
 //! The front end: `.lp` text → [`ast::File`], every syntax error reported as a
-//! [`Diagnostic`](crate::diag::Diagnostic) with what was expected in words.
+//! [`Diagnostic`] with what was expected in words.
 //!
 //! The grammar is `grammar/lp.pest`. Parsing goes item by item — `use` and `program` heads at
 //! the top level, `param`/`node`/`group`/`process` inside a program, `node`/`group` inside a
 //! process — each a separate pest parse, so that an error in one item is reported and parsing
-//! resumes at the next item ([`lex`] finds where that is, respecting brackets). Pest types never
+//! resumes at the next item (the `lex` module finds where that is, respecting brackets). Pest types never
 //! leave this module.
 
 pub mod ast;
