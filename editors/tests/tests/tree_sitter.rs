@@ -226,7 +226,9 @@ fn the_committed_parser_is_generated_from_grammar_js() {
     let version = std::process::Command::new(&cli).arg("--version").output();
     let version = version.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if version.as_deref().ok() != Some(GENERATED_WITH) {
-        eprintln!("not checked: {version:?} is not the CLI that generated the parser ({GENERATED_WITH})");
+        eprintln!(
+            "not checked: {version:?} is not the CLI that generated the parser ({GENERATED_WITH})"
+        );
         return;
     }
     let grammar = lp_editors::repo_root().join("editors/tree-sitter-lp");
