@@ -1,6 +1,7 @@
-//! The Vim syntax (`editors/vim`), in Vim (`vim -es`) and in Neovim (`nvim --headless`): `.lp`
-//! files get filetype `lp`, and every classified token of the corpus gets its syntax group
-//! (`synIDattr(synID(line, col, 1), "name")`).
+//! The Vim support (`editors/vim`), in Vim (`vim -es`) and in Neovim (`nvim --headless`): `.lp`
+//! files get filetype `lp` and the ftplugin's options, every classified token of the corpus gets
+//! its syntax group (`synIDattr(synID(line, col, 1), "name")`), and re-indenting (`gg=G`) a
+//! file in `lpc fmt`'s layout changes nothing.
 
 use lp_editors::{
     assert_no_mismatches, corpus, repo_root, require_tool, run_with_timeout, Class, Highlighter,
@@ -16,15 +17,11 @@ struct Vim {
     groups: BTreeMap<PathBuf, Vec<Vec<String>>>,
 }
 
-/// Runs `program` headless on `files` with `editors/vim` on its runtimepath and reads the
-/// syntax group of every byte (see `dump_syntax.vim`).
-fn dump(
-    program: &Path,
-    headless: &[&str],
-    files: &[PathBuf],
-) -> BTreeMap<PathBuf, Vec<Vec<String>>> {
+/// Runs `program` headless on `files` with `editors/vim` on its runtimepath (filetype plugins,
+/// indentation and syntax on), sourcing `script`, which writes `g:lp_out`; returns that text.
+fn run_script(program: &Path, headless: &[&str], script: &str, files: &[PathBuf]) -> String {
     let out_dir = tempfile::tempdir().expect("a temporary directory");
-    let out = out_dir.path().join("syntax.txt");
+    let out = out_dir.path().join("out.txt");
     let runtime = repo_root().join("editors/vim");
     let output_path = out.to_string_lossy().replace('\'', "''");
     run_with_timeout(
@@ -33,22 +30,39 @@ fn dump(
             .args(["-u", "NONE", "-i", "NONE", "-n"])
             .arg("--cmd")
             .arg(format!("set runtimepath^={}", runtime.display()))
-            .args(["--cmd", "filetype plugin on", "--cmd", "syntax on"])
+            .args(["--cmd", "filetype plugin indent on", "--cmd", "syntax on"])
             .arg("--cmd")
             .arg(format!("let g:lp_out = '{output_path}'"))
             .arg("-S")
-            .arg(repo_root().join("editors/tests/dump_syntax.vim"))
+            .arg(repo_root().join("editors/tests").join(script))
             .args(files),
         Duration::from_secs(120),
     );
     // `vim -es` prints nothing useful on stdout: the script writes a file.
-    let text = std::fs::read_to_string(&out)
-        .unwrap_or_else(|e| panic!("{} wrote no {}: {e}", program.display(), out.display()));
+    std::fs::read_to_string(&out)
+        .unwrap_or_else(|e| panic!("{} wrote no {}: {e}", program.display(), out.display()))
+}
+
+/// The syntax group of every byte of every line of `files` (see `dump_syntax.vim`).
+fn dump(
+    program: &Path,
+    headless: &[&str],
+    files: &[PathBuf],
+) -> BTreeMap<PathBuf, Vec<Vec<String>>> {
+    let text = run_script(program, headless, "dump_syntax.vim", files);
     // Vim may shorten the names it prints (relative to its directory): files come in order.
     let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for line in text.lines() {
         if let Some(header) = line.strip_prefix("FILE ") {
             sections.push((header.to_string(), Vec::new()));
+        } else if let Some(options) = line.strip_prefix("OPTIONS ") {
+            // ftplugin/lp.vim: comment toggling and continuation, 4-space indentation.
+            assert_eq!(
+                options,
+                "// %s|s0:/*,mb: *,ex:*/,:///,://|4|1",
+                "{}: ftplugin/lp.vim did not set commentstring|comments|shiftwidth|expandtab",
+                program.display()
+            );
         } else if let Some((_, lines)) = sections.last_mut() {
             lines.push(line.split(' ').map(String::from).collect());
         }
@@ -141,4 +155,48 @@ fn vim_highlights_every_classified_token_of_the_corpus() {
 #[test]
 fn neovim_highlights_every_classified_token_of_the_corpus() {
     check("nvim", "Neovim's syntax highlighting", &["--headless"]);
+}
+
+/// Every corpus file already in `lpc fmt`'s layout is left unchanged by `gg=G`.
+fn check_indent(program: &str, headless: &[&str]) {
+    let Some(path) = require_tool(program, "Vim indentation") else {
+        return;
+    };
+    let formatted: Vec<PathBuf> = corpus()
+        .into_iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            lpc::fmt::format(&text).is_ok_and(|formatted| formatted == text)
+        })
+        .collect();
+    assert!(
+        formatted.len() >= 5,
+        "only {} corpus files are in lpc fmt's layout",
+        formatted.len()
+    );
+    let report = run_script(&path, headless, "reindent.vim", &formatted);
+    let changed: Vec<&str> = report
+        .lines()
+        .filter(|l| !(l.starts_with("FILE ") && l.ends_with(" 0")))
+        .collect();
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("FILE ")).count(),
+        formatted.len(),
+        "{program} re-indented only some files:\n{report}"
+    );
+    assert!(
+        changed.is_empty(),
+        "{program}'s gg=G changes files that lpc fmt laid out:\n{}",
+        changed.join("\n")
+    );
+}
+
+#[test]
+fn vim_keeps_lpc_fmt_indentation() {
+    check_indent("vim", &["-N", "-es"]);
+}
+
+#[test]
+fn neovim_keeps_lpc_fmt_indentation() {
+    check_indent("nvim", &["--headless"]);
 }

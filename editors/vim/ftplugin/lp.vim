@@ -1,4 +1,4 @@
-" Launchpad-for-Rust `.lp` files: comments, indentation, matching brackets.
+" Launchpad-for-Rust `.lp` files: comments, 4-space indentation (indent/lp.vim), brackets.
 if exists('b:did_ftplugin')
   finish
 endif
@@ -8,9 +8,8 @@ setlocal comments=s0:/*,mb:\ *,ex:*/,:///,://
 setlocal commentstring=//\ %s
 setlocal formatoptions-=t formatoptions+=croqnl
 setlocal expandtab shiftwidth=4 softtabstop=4
-setlocal cindent cinoptions=L0,(s,Ws,m1 cinkeys-=0#
 setlocal matchpairs=(:),{:},[:]
 setlocal suffixesadd=.lp
 
 let b:undo_ftplugin = 'setlocal comments< commentstring< formatoptions< expandtab< shiftwidth<'
-      \ . ' softtabstop< cindent< cinoptions< cinkeys< matchpairs< suffixesadd<'
+      \ . ' softtabstop< matchpairs< suffixesadd<'
