@@ -13,7 +13,10 @@ pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {
         Hit::Target { node, segment, .. } => target(analysis, node, Some(segment)),
         Hit::Node { node, .. } => target(analysis, node, None),
         Hit::Import { import, segment } => {
-            let written: Vec<String> = import.path.segments[..=segment]
+            let written: Vec<String> = import
+                .path
+                .segments
+                .get(..=segment)?
                 .iter()
                 .map(|s| s.name.clone())
                 .collect();

@@ -21,7 +21,7 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             program,
         } => Some((
             node_text(analysis, text, node, program),
-            node.target.segments[segment].span.clone(),
+            node.target.segments.get(segment)?.span.clone(),
         )),
         Hit::Param(param) => Some((param_text(text, param), param.name.span.clone())),
         Hit::Reference { name, program } => {
@@ -32,12 +32,15 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             Some((shown, name.span.clone()))
         }
         Hit::Import { import, segment } => {
-            let written: Vec<String> = import.path.segments[..=segment]
+            let written: Vec<String> = import
+                .path
+                .segments
+                .get(..=segment)?
                 .iter()
                 .map(|s| s.name.clone())
                 .collect();
             let full = analysis.full_path(&written)?;
-            let span = import.path.segments[segment].span.clone();
+            let span = import.path.segments.get(segment)?.span.clone();
             if let Some(def) = analysis.type_at(&full) {
                 let mut out = format!("```rust\npub struct {}\n```\n", def.path());
                 methods(def, &mut out);

@@ -298,3 +298,51 @@ fn respond(id: RequestId, answer: Answer) -> Response {
         Err((code, message)) => Response::new_err(id, code as i32, message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::analysis::Analysis;
+    use super::{definition, format, hover};
+    use std::path::Path;
+
+    /// Every prefix of a program (each a broken program but the last), queried at every offset:
+    /// hover, definition and formatting answer or decline, never panic. Both without a package
+    /// and inside one with the seed fixture's node types.
+    #[test]
+    fn no_prefix_of_a_program_and_no_offset_panics() {
+        let text = "use crate::nodes::{Consumer, Producer as P};\n/// doc\nprogram p {\n    \
+                    param n: u32 = 2;\n    group g[n * 2] = courier P::new() { env { A: \"x\" } }\n    \
+                    process q { node c = courier Consumer::new(producers: g, x: g[0], y: [n]); }\n    \
+                    node f = fn crate::nodes::setup(r: -n);\n}\n";
+        let package = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(
+            package.path().join("Cargo.toml"),
+            "[package]\nname = \"seed\"\n",
+        )
+        .expect("write Cargo.toml");
+        std::fs::create_dir(package.path().join("src")).expect("mkdir src");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed/src");
+        for file in ["lib.rs", "nodes.rs"] {
+            std::fs::copy(fixture.join(file), package.path().join("src").join(file))
+                .expect("copy the fixture");
+        }
+        let inside = package.path().join("x.lp");
+        for path in [Path::new("/nonexistent/x.lp"), inside.as_path()] {
+            for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let prefix = &text[..end];
+                let analysis = Analysis::new(path, prefix);
+                for offset in 0..=prefix.len() + 1 {
+                    let _ = hover::hover(&analysis, offset);
+                    let _ = definition::definition(&analysis, offset);
+                }
+                let _ = format::format(prefix);
+            }
+        }
+        // Inside the package, the whole program resolves against the fixture's types.
+        let analysis = Analysis::new(&inside, text);
+        let at = text.find("Consumer::new").expect("in the text");
+        let (shown, _) = hover::hover(&analysis, at).expect("a hover on `Consumer`");
+        assert!(shown.contains("crate::nodes::Consumer"), "{shown}");
+        assert!(definition::definition(&analysis, at).is_some());
+    }
+}
