@@ -28,6 +28,11 @@ impl Client {
     /// Starts `lpc lsp` in `dir` and completes the initialize handshake; returns the client and
     /// the server's capabilities.
     fn start(dir: &Path) -> (Client, Value) {
+        Client::start_with(dir, json!({}))
+    }
+
+    /// [`Client::start`] announcing the client `capabilities`.
+    fn start_with(dir: &Path, capabilities: Value) -> (Client, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lpc"))
             .arg("lsp")
             .current_dir(dir)
@@ -64,7 +69,7 @@ impl Client {
         let root = uri(dir);
         let result = client.request(
             "initialize",
-            json!({ "processId": null, "rootUri": root, "capabilities": {} }),
+            json!({ "processId": null, "rootUri": root, "capabilities": capabilities }),
         );
         client.notify("initialized", json!({}));
         (client, result["capabilities"].clone())
@@ -116,25 +121,26 @@ impl Client {
         }
     }
 
-    /// The next diagnostics published for `uri`.
-    fn diagnostics(&mut self, uri: &str) -> Value {
-        let is_ours = |m: &Value| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
-        };
-        if let Some(i) = self.queued.iter().position(is_ours) {
-            return self
-                .queued
-                .remove(i)
-                .map(|m| m["params"].clone())
-                .unwrap_or_default();
+    /// The next message from the server that `wanted` accepts (others stay queued).
+    fn next(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.queued.iter().position(&wanted) {
+            return self.queued.remove(i).unwrap_or_default();
         }
         loop {
-            let message = self.receive(&format!("diagnostics for {uri}"));
-            if is_ours(&message) {
-                return message["params"].clone();
+            let message = self.receive(what);
+            if wanted(&message) {
+                return message;
             }
             self.queued.push_back(message);
         }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Value {
+        let message = self.next(&format!("diagnostics for {uri}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        message["params"].clone()
     }
 
     fn open(&mut self, uri: &str, text: &str) -> Value {
@@ -688,4 +694,45 @@ fn no_input_ends_the_server() {
     assert_eq!(published["diagnostics"], json!([]), "{published}");
     let stderr = client.shutdown();
     assert!(!stderr.contains("panicked"), "lpc lsp panicked:\n{stderr}");
+}
+
+#[test]
+fn a_changed_rust_file_rechecks_the_open_documents() {
+    let package = seed_package();
+    let file = package.path().join("main.lp");
+    let capabilities =
+        json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } });
+    let (mut client, _) = Client::start_with(package.path(), capabilities);
+    // The server asks to watch the Rust files; the client agrees.
+    let request = client.next("a registerCapability request", |m| {
+        m["method"] == "client/registerCapability"
+    });
+    let registration = &request["params"]["registrations"][0];
+    assert_eq!(
+        registration["method"], "workspace/didChangeWatchedFiles",
+        "{request}"
+    );
+    let globs = registration["registerOptions"]["watchers"].to_string();
+    assert!(globs.contains("**/*.rs"), "{globs}");
+    client.send(json!({ "jsonrpc": "2.0", "id": request["id"], "result": null }));
+
+    let text = SEED.replace("Producer::new()", "Producer::fresh()");
+    let published = client.open(&uri(&file), &text);
+    assert_eq!(published["diagnostics"][0]["code"], "E0201", "{published}");
+    // The constructor appears in the crate: the document is checked again, and is clean.
+    let nodes = package.path().join("src/nodes.rs");
+    let source = std::fs::read_to_string(&nodes).expect("nodes.rs");
+    let source = source.replacen(
+        "impl Producer {",
+        "impl Producer {\n    pub fn fresh() -> Self {\n        Producer::new()\n    }\n",
+        1,
+    );
+    std::fs::write(&nodes, source).expect("write nodes.rs");
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&nodes), "type": 2 }] }),
+    );
+    let published = client.diagnostics(&uri(&file));
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    client.shutdown();
 }

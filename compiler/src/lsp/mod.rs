@@ -26,14 +26,18 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
     DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{
+    Formatting, GotoDefinition, HoverRequest, RegisterCapability, Request as _,
+};
 use lsp_types::{
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DidSaveTextDocumentParams, DocumentFormattingParams, GotoDefinitionParams,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesRegistrationOptions,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    DocumentFormattingParams, FileSystemWatcher, GlobPattern, GotoDefinitionParams,
     GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability,
     InitializeResult, Location, MarkupContent, MarkupKind, OneOf, PublishDiagnosticsParams,
-    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    Registration, RegistrationParams, SaveOptions, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
 };
 use position::LineIndex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -69,7 +73,7 @@ fn capabilities() -> ServerCapabilities {
 
 /// Runs the protocol on `connection`: the handshake, then messages until shutdown.
 pub fn serve(connection: Connection) -> Result<(), String> {
-    let (id, _params) = connection
+    let (id, params) = connection
         .initialize_start()
         .map_err(|e| format!("no LSP initialize request: {e}"))?;
     let result = InitializeResult {
@@ -88,6 +92,9 @@ pub fn serve(connection: Connection) -> Result<(), String> {
         connection: &connection,
         documents: Documents::default(),
     };
+    if params["capabilities"]["workspace"]["didChangeWatchedFiles"]["dynamicRegistration"] == true {
+        server.watch_rust_files();
+    }
     for message in &connection.receiver {
         match message {
             Message::Request(request) => {
@@ -119,6 +126,32 @@ impl Server<'_> {
     fn send(&self, message: Message) {
         // The client may be gone; then the loop ends when the receiver closes.
         let _ = self.connection.sender.send(message);
+    }
+
+    /// Asks the client to report changes to `.rs` files and manifests, which every open
+    /// document is checked against (answered by `workspace/didChangeWatchedFiles`).
+    fn watch_rust_files(&self) {
+        let registration = Registration {
+            id: "lpc-watch-rust".into(),
+            method: DidChangeWatchedFiles::METHOD.into(),
+            register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
+                watchers: ["**/*.rs", "**/Cargo.toml"]
+                    .into_iter()
+                    .map(|glob| FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(glob.into()),
+                        kind: None,
+                    })
+                    .collect(),
+            })
+            .ok(),
+        };
+        self.send(Message::Request(Request::new(
+            RequestId::from("lpc-watch-rust".to_string()),
+            RegisterCapability::METHOD.into(),
+            RegistrationParams {
+                registrations: vec![registration],
+            },
+        )));
     }
 
     fn request(&mut self, request: Request) -> Response {
