@@ -1,6 +1,6 @@
-//! The shared corpus: every `.lp` file under `examples/` and `tests/`, the compiler's valid test
-//! cases, and this crate's `corpus/` (which holds what the others lack: nested comments, escapes,
-//! blocks with `batch` and `restart`).
+//! The shared corpus: every `.lp` file of the repository (`examples/`, `tests/`, `bench/`, …)
+//! but the compiler's test cases, of which only the valid ones; this crate's `corpus/` holds what
+//! the others lack (nested comments, escapes, blocks with `batch` and `restart`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +12,8 @@ pub fn repo_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// Every `.lp` file below `dir`, outside `target/` and hidden directories.
-fn lp_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.lp` file below `dir`, outside build output, hidden directories and `skip`.
+fn lp_files(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -21,8 +21,9 @@ fn lp_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                lp_files(&path, out);
+            let output = name == "target" || name.starts_with("target-") || name == "node_modules";
+            if !name.starts_with('.') && !output && path != skip {
+                lp_files(&path, skip, out);
             }
         } else if path.extension().is_some_and(|e| e == "lp") {
             out.push(path);
@@ -73,9 +74,7 @@ pub fn syntax_cases() -> Vec<Case> {
 pub fn corpus() -> Vec<PathBuf> {
     let root = repo_root();
     let mut files = Vec::new();
-    lp_files(&root.join("examples"), &mut files);
-    lp_files(&root.join("tests"), &mut files);
-    lp_files(&root.join("editors/tests/corpus"), &mut files);
+    lp_files(&root, &root.join("compiler/tests/cases"), &mut files);
     files.extend(
         syntax_cases()
             .into_iter()
