@@ -131,13 +131,25 @@ fn display_path(path: &Path) -> String {
 
 /// Checks `lp_files` against the crate of the package in `package_dir`.
 pub fn check_package(package_dir: &Path, lp_files: &[PathBuf]) -> Result<Checked, Error> {
+    let mut lp_sources = Vec::new();
+    for path in lp_files {
+        lp_sources.push((path.clone(), read_lp(path)?));
+    }
+    check_sources(package_dir, &lp_sources)
+}
+
+/// Like [`check_package`], with the text of each `.lp` file given rather than read (an editor's
+/// unsaved buffer); the `.lp` files come first in the [`SourceMap`], in this order.
+pub fn check_sources(
+    package_dir: &Path,
+    lp_sources: &[(PathBuf, String)],
+) -> Result<Checked, Error> {
     let mut sources = SourceMap::default();
     let mut diagnostics = Diagnostics::default();
 
     let mut files = Vec::new();
-    for path in lp_files {
-        let text = read_lp(path)?;
-        let id = sources.add(display_path(path), text);
+    for (path, text) in lp_sources {
+        let id = sources.add(display_path(path), text.as_str());
         let file = syntax::parse(id, &sources.get(id).text, &mut diagnostics);
         files.push((id, file));
     }
@@ -150,7 +162,7 @@ pub fn check_package(package_dir: &Path, lp_files: &[PathBuf]) -> Result<Checked
         rust_files.push(path.to_path_buf());
         std::fs::read_to_string(path)
     });
-    rename_rust_files(&mut sources, lp_files.len());
+    rename_rust_files(&mut sources, lp_sources.len());
 
     // A crate that could not be read completely would make every type look missing: report
     // why it could not be read, and check against it only once it reads.

@@ -14,6 +14,7 @@ pub mod diag;
 pub mod driver;
 pub mod fmt;
 pub mod graph;
+pub mod lsp;
 pub mod new;
 pub mod rust;
 pub mod syntax;

@@ -85,6 +85,9 @@ enum Cmd {
         /// The `.lp` file.
         file: PathBuf,
     },
+    /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics, go to
+    /// definition, hover and formatting of `.lp` files.
+    Lsp,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         } => graph(&file, program.as_deref(), format),
         Cmd::New { name } => new(&name),
         Cmd::Expand { file } => expand(&file),
+        Cmd::Lsp => lpc::lsp::run().map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");

@@ -1,0 +1,86 @@
+//! Byte offsets ↔ LSP positions: zero-based lines, columns in UTF-16 code units (the protocol's
+//! default encoding). Out-of-range positions are clamped, never a panic.
+
+use lsp_types::{Position, Range};
+
+/// Line starts of one text, to convert positions both ways.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes `text`.
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// The position of a byte offset (clamped to the text, and back to a char boundary).
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let character = self.text[start..offset].encode_utf16().count();
+        Position::new(to_u32(line), to_u32(character))
+    }
+
+    /// The range of a byte range.
+    pub fn range(&self, range: std::ops::Range<usize>) -> Range {
+        Range::new(self.position(range.start), self.position(range.end))
+    }
+
+    /// The byte offset of a position: past the end of a line means its end, past the last line
+    /// the end of the text.
+    pub fn offset(&self, position: Position) -> usize {
+        let Some(&start) = self.starts.get(position.line as usize) else {
+            return self.text.len();
+        };
+        let line = &self.text[start..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let mut units = 0;
+        for (i, c) in line.char_indices() {
+            if units >= position.character as usize {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        start + line.len()
+    }
+
+    /// The range of the whole text.
+    pub fn whole(&self) -> Range {
+        Range::new(Position::new(0, 0), self.position(self.text.len()))
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_utf16_units_and_clamps() {
+        let text = "ab\né😀x\n";
+        let index = LineIndex::new(text);
+        let x = text.find('x').expect("x");
+        assert_eq!(index.position(x), Position::new(1, 3));
+        assert_eq!(index.offset(Position::new(1, 3)), x);
+        assert_eq!(index.offset(Position::new(1, 99)), x + 1);
+        assert_eq!(index.offset(Position::new(9, 0)), text.len());
+        assert_eq!(index.position(999), Position::new(2, 0));
+        // inside the emoji: back to its start
+        assert_eq!(index.position(x - 1), Position::new(1, 1));
+    }
+}

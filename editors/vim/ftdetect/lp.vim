@@ -1,0 +1,2 @@
+" Launchpad-for-Rust topology files.
+autocmd BufRead,BufNewFile *.lp setfiletype lp
