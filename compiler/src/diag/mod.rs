@@ -2,9 +2,11 @@
 //! the [`SourceMap`] of files they point into, and the catalogue of stable codes.
 
 mod catalogue;
+mod lines;
 pub mod render;
 
 pub use catalogue::Code;
+pub use lines::LineIndex;
 
 use std::ops::Range;
 

@@ -74,6 +74,22 @@ impl Analysis {
         Some(path)
     }
 
+    /// The full path of a `use` item's path up to segment `segment` (what that segment names).
+    pub fn import_path(
+        &self,
+        import: &crate::syntax::ast::Import,
+        segment: usize,
+    ) -> Option<Vec<String>> {
+        let written: Vec<String> = import
+            .path
+            .segments
+            .get(..=segment)?
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        self.full_path(&written)
+    }
+
     /// The type at a full path (`crate::nodes::Producer`).
     pub fn type_at(&self, full: &[String]) -> Option<&TypeDef> {
         let (name, module) = full.get(1..)?.split_last()?;

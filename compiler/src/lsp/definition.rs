@@ -13,14 +13,7 @@ pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {
         Hit::Target { node, segment, .. } => target(analysis, node, Some(segment)),
         Hit::Node { node, .. } => target(analysis, node, None),
         Hit::Import { import, segment } => {
-            let written: Vec<String> = import
-                .path
-                .segments
-                .get(..=segment)?
-                .iter()
-                .map(|s| s.name.clone())
-                .collect();
-            let full = analysis.full_path(&written)?;
+            let full = analysis.import_path(import, segment)?;
             analysis
                 .type_at(&full)
                 .map(|t| t.span.clone())

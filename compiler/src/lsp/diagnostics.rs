@@ -3,7 +3,7 @@
 //! document. Labels elsewhere — the user's `.rs` files — become related information; a problem
 //! found in a `.rs` file is shown where the `.lp` file points at it (or on its first line).
 
-use super::position::LineIndex;
+use super::position::{LineIndex, LspPositions as _};
 use super::uri;
 use crate::diag::{self, Diagnostics, FileId, Severity, SourceMap};
 use crate::driver;

@@ -1,6 +1,6 @@
 //! Formatting: the whole document through `lpc fmt`'s formatter, as one edit.
 
-use super::position::LineIndex;
+use super::position::{LineIndex, LspPositions as _};
 use crate::fmt;
 use lsp_types::TextEdit;
 

@@ -32,14 +32,7 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             Some((shown, name.span.clone()))
         }
         Hit::Import { import, segment } => {
-            let written: Vec<String> = import
-                .path
-                .segments
-                .get(..=segment)?
-                .iter()
-                .map(|s| s.name.clone())
-                .collect();
-            let full = analysis.full_path(&written)?;
+            let full = analysis.import_path(import, segment)?;
             let span = import.path.segments.get(segment)?.span.clone();
             if let Some(def) = analysis.type_at(&full) {
                 let mut out = format!("```rust\npub struct {}\n```\n", def.path());

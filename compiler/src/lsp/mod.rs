@@ -39,7 +39,7 @@ use lsp_types::{
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, Uri,
 };
-use position::LineIndex;
+use position::{LineIndex, LspPositions as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Serves LSP on stdin/stdout until the client asks to shut down and exit.

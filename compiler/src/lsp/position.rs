@@ -1,50 +1,45 @@
 //! Byte offsets ↔ LSP positions: zero-based lines, columns in UTF-16 code units (the protocol's
 //! default encoding). Out-of-range positions are clamped, never a panic.
 
+pub use crate::diag::LineIndex;
 use lsp_types::{Position, Range};
 
-/// Line starts of one text, to convert positions both ways.
-pub struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
+/// Converts LSP positions with a text's [`LineIndex`].
+pub trait LspPositions {
+    /// The position of a byte offset (clamped to the text, and back to a char boundary).
+    fn position(&self, offset: usize) -> Position;
+    /// The range of a byte range.
+    fn range(&self, range: std::ops::Range<usize>) -> Range;
+    /// The byte offset of a position: past the end of a line means its end, past the last line
+    /// the end of the text.
+    fn offset(&self, position: Position) -> usize;
+    /// The range of the whole text.
+    fn whole(&self) -> Range;
 }
 
-impl<'a> LineIndex<'a> {
-    /// Indexes `text`.
-    pub fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex { text, starts }
-    }
-
-    /// The position of a byte offset (clamped to the text, and back to a char boundary).
-    pub fn position(&self, offset: usize) -> Position {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
+impl LspPositions for LineIndex<'_> {
+    fn position(&self, offset: usize) -> Position {
+        let text = self.text();
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self
-            .starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
-        let start = self.starts.get(line).copied().unwrap_or(0);
-        let character = self.text[start..offset].encode_utf16().count();
+        let line = self.line_of(offset);
+        let start = self.line_start(line).unwrap_or(0);
+        let character = text[start..offset].encode_utf16().count();
         Position::new(to_u32(line), to_u32(character))
     }
 
-    /// The range of a byte range.
-    pub fn range(&self, range: std::ops::Range<usize>) -> Range {
+    fn range(&self, range: std::ops::Range<usize>) -> Range {
         Range::new(self.position(range.start), self.position(range.end))
     }
 
-    /// The byte offset of a position: past the end of a line means its end, past the last line
-    /// the end of the text.
-    pub fn offset(&self, position: Position) -> usize {
-        let Some(&start) = self.starts.get(position.line as usize) else {
-            return self.text.len();
+    fn offset(&self, position: Position) -> usize {
+        let text = self.text();
+        let Some(start) = self.line_start(position.line as usize) else {
+            return text.len();
         };
-        let line = &self.text[start..];
+        let line = &text[start..];
         let line = &line[..line.find('\n').unwrap_or(line.len())];
         let mut units = 0;
         for (i, c) in line.char_indices() {
@@ -56,9 +51,8 @@ impl<'a> LineIndex<'a> {
         start + line.len()
     }
 
-    /// The range of the whole text.
-    pub fn whole(&self) -> Range {
-        Range::new(Position::new(0, 0), self.position(self.text.len()))
+    fn whole(&self) -> Range {
+        Range::new(Position::new(0, 0), self.position(self.text().len()))
     }
 }
 

@@ -3,10 +3,11 @@
 
 use super::load::Module;
 use super::resolve::item_name;
-use super::span::LineIndex;
+use super::span::SynSpans as _;
 use super::{
     CrateModel, FunctionDef, IntType, Method, Param, Receiver, RustType, TypeDef, Visibility,
 };
+use crate::diag::LineIndex;
 use crate::diag::SourceMap;
 use quote::ToTokens;
 use std::collections::BTreeSet;

@@ -3,8 +3,9 @@
 
 use super::collect::collect;
 use super::resolve::Scope;
-use super::span::LineIndex;
+use super::span::SynSpans as _;
 use super::CrateModel;
+use crate::diag::LineIndex;
 use crate::diag::{Code, Diagnostic, Diagnostics, FileId, SourceMap, Span};
 use std::path::{Path, PathBuf};
 

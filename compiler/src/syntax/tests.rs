@@ -682,24 +682,24 @@ fn huge_identifier() {
     assert!(diags[0].message.len() < 200, "{}", diags[0].message);
 }
 
+/// A long file parses whole, and a broken one stops at the error limit (speed is measured by
+/// `lp-bench`, not here).
 #[test]
-fn long_file_is_fast() {
+fn long_file_parses_and_errors_are_capped() {
     let mut text = String::from("program big {\n");
-    for i in 0..50_000 {
+    for i in 0..5_000 {
         text += &format!(
             "    node n{i} = courier N::new(peer: n{}, k: {i} * 2);\n",
             i / 2
         );
     }
     text += "}\n";
-    let start = std::time::Instant::now();
     let file = parse_ok(&text);
-    assert_eq!(program(&file, 0).items.len(), 50_000);
-    // With an error every other line, recovery stays linear too.
+    assert_eq!(program(&file, 0).items.len(), 5_000);
+    // With an error on every line, recovery goes on and the report stops at the limit.
     let broken = text.replace("courier N::new(peer", "courier N::new(peer =");
     let (_, diags) = parse_str(&broken);
     assert_eq!(diags.len(), super::MAX_ERRORS);
-    assert!(start.elapsed() < std::time::Duration::from_secs(60));
 }
 
 #[test]
