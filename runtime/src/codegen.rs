@@ -26,16 +26,24 @@ pub trait Params:
 
 /// Runs a future to completion from synchronous code: the `*_blocking` client methods.
 ///
-/// Works on a blocking thread of the runtime (a synchronous `run` or method) and on any thread
-/// outside a runtime once a program is launched in this process.
+/// Works on a blocking thread of the runtime (a synchronous `run` or method), inside async code
+/// on a multi-threaded runtime (the worker thread hands its other tasks over while it blocks),
+/// and on any thread outside a runtime once a program is launched in this process.
 ///
 /// # Panics
 ///
-/// Inside async code (tokio's "cannot start a runtime from within a runtime": call the async
+/// On a current-thread runtime (blocking its only thread would deadlock: call the async
 /// method with `.await` there), and outside any runtime when no program was launched.
 pub fn block_on<F: Future>(f: F) -> F::Output {
+    use tokio::runtime::RuntimeFlavor;
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        return handle.block_on(f);
+        if handle.runtime_flavor() == RuntimeFlavor::CurrentThread {
+            panic!(
+                "lp: a `*_blocking` client method was called on a current-thread tokio runtime, \
+                 where blocking would deadlock: call the async method with `.await`"
+            );
+        }
+        return tokio::task::block_in_place(|| handle.block_on(f));
     }
     match crate::launch::fallback_runtime() {
         Some(handle) => handle.block_on(f),

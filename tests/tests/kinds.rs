@@ -26,6 +26,11 @@ async fn exercise(launch_type: LaunchType) {
         learner.describe().await.expect("describe"),
         "learner rate=0.5 verbose=true patience=250ms weights=[1, 2, 3]"
     );
+    // The blocking client works from async code too (on a multi-threaded runtime).
+    assert_eq!(
+        learner.describe_blocking().expect("describe_blocking"),
+        learner.describe().await.expect("describe")
+    );
 
     // Three blocking actors report base_seed + replica * 10 (with -3 then +3 applied), and the
     // async `fn` node reports 1.
