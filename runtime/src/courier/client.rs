@@ -14,8 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{execute, Courier};
 use crate::error::CallError;
+use crate::transport::conn::Endpoint;
 use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
+use crate::transport::tcp::Resolve;
 use crate::transport::unix::{self, FrameReader, FrameWriter};
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
@@ -161,8 +163,9 @@ enum NetKind {
     Unix {
         /// Whether each node (by id) has a restart policy.
         restartable: Vec<bool>,
-        /// The launch's private directory, holding `<id>.sock` per courier.
-        dir: PathBuf,
+        /// Where each courier serves: `<id>.sock` in the launch's private directory, or TCP
+        /// addresses from an address book (cluster launches).
+        dir: Place,
         /// The launch secret, presented in every hello.
         secret: Secret,
         /// Cancelled when this process stops: waiting for a peer ends then.
@@ -199,7 +202,30 @@ impl Net {
                 labels,
                 kind: NetKind::Unix {
                     restartable,
-                    dir,
+                    dir: Place::Dir(dir),
+                    secret,
+                    stop,
+                    peers: Mutex::new(HashMap::new()),
+                },
+                ready_timeout,
+            }),
+        }
+    }
+
+    /// Calls over TCP to the addresses `book` resolves (cluster launches).
+    pub(crate) fn tcp(
+        labels: Vec<String>,
+        book: Arc<dyn Resolve>,
+        secret: Secret,
+        stop: CancellationToken,
+        ready_timeout: Duration,
+    ) -> Self {
+        Net {
+            inner: Arc::new(NetInner {
+                labels,
+                kind: NetKind::Unix {
+                    restartable: Vec::new(),
+                    dir: Place::Book(book),
                     secret,
                     stop,
                     peers: Mutex::new(HashMap::new()),
@@ -273,7 +299,13 @@ impl Net {
                 let peer = peers.entry(id).or_insert_with(|| {
                     Arc::new(UnixPeer {
                         node: node.clone(),
-                        path: unix::node_socket(dir, id),
+                        endpoint: match dir {
+                            Place::Dir(dir) => Endpoint::Unix(unix::node_socket(dir, id)),
+                            Place::Book(book) => Endpoint::Tcp {
+                                book: book.clone(),
+                                node: id,
+                            },
+                        },
                         secret: secret.clone(),
                         ready_timeout: self.inner.ready_timeout,
                         restartable: restartable.get(id).copied().unwrap_or(false),
@@ -293,12 +325,21 @@ impl Net {
     }
 }
 
+/// Where the couriers of a multi-process launch serve.
+#[derive(Clone)]
+enum Place {
+    /// `<id>.sock` in the launch's private directory.
+    Dir(PathBuf),
+    /// TCP addresses from an address book.
+    Book(Arc<dyn Resolve>),
+}
+
 /// One remote node, reached over one Unix connection that every call multiplexes.
 pub(crate) struct UnixPeer {
     /// The node's label, for errors.
     node: Arc<str>,
-    /// The node's socket.
-    path: PathBuf,
+    /// Where the node serves.
+    endpoint: Endpoint,
     /// Presented in the hello.
     secret: Secret,
     /// How long the first connection may wait for the node to come up.
@@ -443,9 +484,10 @@ impl UnixPeer {
         } else {
             self.ready_timeout
         };
-        let (reader, writer) = unix::connect(&self.path, &self.secret, wait, &self.stop)
-            .await
-            .map_err(|reason| self.unavailable(reason))?;
+        let (reader, writer) =
+            crate::transport::conn::connect(&self.endpoint, &self.secret, wait, &self.stop)
+                .await
+                .map_err(|reason| self.unavailable(reason))?;
         self.ever_connected.store(true, Ordering::Relaxed);
         let conn = self.start(reader, writer);
         *slot = Some(conn.clone());

@@ -1,5 +1,5 @@
 //! The server side of a courier in its own process: accept authenticated connections on a Unix
-//! socket, decode calls, run them concurrently through [`Courier::handle`], send replies back
+//! or TCP socket, decode calls, run them concurrently through [`Courier::handle`], send replies back
 //! tagged with their request id.
 
 use std::collections::HashMap;
@@ -9,15 +9,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{execute, Courier, Host};
 use crate::error::CallError;
+use crate::transport::conn::{self, Listener};
 use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
-use crate::transport::unix;
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
 const MAX_IN_FLIGHT: usize = 1024;
@@ -81,8 +81,8 @@ impl<T: Courier> Service for TypedService<T> {
 }
 
 /// Serves `service` on `listener` until `stop` is cancelled.
-pub(crate) async fn serve(
-    listener: UnixListener,
+pub(crate) async fn serve<L: Listener>(
+    listener: L,
     service: Arc<dyn Service>,
     secret: Secret,
     stop: CancellationToken,
@@ -90,7 +90,7 @@ pub(crate) async fn serve(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(stream) => stream,
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -110,14 +110,14 @@ pub(crate) async fn serve(
 
 /// Serves one connection: a hello with the secret first, then calls until the peer goes away,
 /// sends a frame that is not a call, or the server stops.
-pub(crate) async fn serve_connection(
-    stream: UnixStream,
+pub(crate) async fn serve_connection<S: AsyncRead + AsyncWrite + Send + 'static>(
+    stream: S,
     service: Arc<dyn Service>,
     secret: Secret,
     stop: CancellationToken,
 ) {
-    let (mut reader, mut writer) = unix::framed(stream);
-    if !unix::accept_hello(&mut reader, &mut writer, &secret).await {
+    let (mut reader, mut writer) = conn::framed(stream);
+    if !conn::accept_hello(&mut reader, &mut writer, &secret).await {
         return;
     }
     let (outbox, mut inbox) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT);

@@ -1,6 +1,9 @@
-//! How a call reaches a node: in process ([`inproc`]) or over a Unix socket ([`unix`], framed by
-//! [`frame`]).
+//! How a call reaches a node: in process ([`inproc`]), over a Unix socket ([`unix`]) or over TCP
+//! ([`tcp`], for cluster launches); both socket transports are framed by [`frame`] and share the
+//! handshake in [`conn`].
 
+pub(crate) mod conn;
 pub(crate) mod frame;
 pub(crate) mod inproc;
+pub(crate) mod tcp;
 pub(crate) mod unix;

@@ -5,29 +5,18 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
-use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use super::conn::{accept_hello, FrameReader, FrameWriter};
 use super::frame::{self, Secret, ToClient, ToServer};
-
-/// The read half of a framed connection.
-pub(crate) type FrameReader = FramedRead<OwnedReadHalf, LengthDelimitedCodec>;
-/// The write half of a framed connection.
-pub(crate) type FrameWriter = FramedWrite<OwnedWriteHalf, LengthDelimitedCodec>;
 
 /// How long either side waits for the other's half of the handshake.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Splits a stream into framed halves.
 pub(crate) fn framed(stream: UnixStream) -> (FrameReader, FrameWriter) {
-    let (r, w) = stream.into_split();
-    (
-        FramedRead::new(r, frame::codec()),
-        FramedWrite::new(w, frame::codec()),
-    )
+    super::conn::framed(stream)
 }
 
 /// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets.
@@ -84,70 +73,8 @@ pub(crate) async fn connect(
         }
     };
     let (mut reader, mut writer) = framed(stream);
-    let welcome = async {
-        let nonce = match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
-                ToClient::Challenge { nonce } => nonce,
-                _ => return Err("handshake failed: expected a challenge".to_string()),
-            },
-            Some(Err(e)) => return Err(format!("handshake failed: {e}")),
-            None => return Err("handshake failed: the server closed the connection".to_string()),
-        };
-        let hello = frame::encode(&ToServer::Hello {
-            proof: secret.proof(&nonce),
-        })?;
-        writer
-            .send(hello)
-            .await
-            .map_err(|e| format!("handshake failed: {e}"))?;
-        match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
-                ToClient::Welcome => Ok(()),
-                _ => Err("handshake failed: unexpected reply".to_string()),
-            },
-            Some(Err(e)) => Err(format!("handshake failed: {e}")),
-            None => Err("the connection was refused (wrong launch secret?)".to_string()),
-        }
-    };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, welcome).await {
-        Ok(Ok(())) => Ok((reader, writer)),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err("handshake timed out".into()),
-    }
-}
-
-/// The server side of the handshake: sends a fresh challenge, and is true when the client's
-/// first frame is a hello proving the secret on it (and the welcome was sent). Anything else —
-/// timeout, garbage, a wrong proof — is false, and the caller closes the connection without
-/// executing anything.
-pub(crate) async fn accept_hello(
-    reader: &mut FrameReader,
-    writer: &mut FrameWriter,
-    secret: &Secret,
-) -> bool {
-    let Ok(nonce) = Secret::nonce() else {
-        return false;
-    };
-    let Ok(challenge) = frame::encode(&ToClient::Challenge {
-        nonce: nonce.clone(),
-    }) else {
-        return false;
-    };
-    if writer.send(challenge).await.is_err() {
-        return false;
-    }
-    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
-        Ok(Some(Ok(bytes))) => bytes,
-        _ => return false,
-    };
-    match frame::decode::<ToServer>(&first) {
-        Ok(ToServer::Hello { proof }) if secret.verify(&nonce, &proof) => {}
-        _ => return false,
-    }
-    match frame::encode(&ToClient::Welcome) {
-        Ok(welcome) => writer.send(welcome).await.is_ok(),
-        Err(_) => false,
-    }
+    super::conn::client_hello(&mut reader, &mut writer, secret).await?;
+    Ok((reader, writer))
 }
 
 /// Reads one length-delimited frame from a blocking stream, refusing oversized ones before
