@@ -41,6 +41,11 @@ impl FlagValues {
         }
     }
 
+    /// Every param's raw value, by name (what cluster launchers pass on as flags).
+    pub(crate) fn raw(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The value of param `name`, parsed as `T`.
     pub fn get<T: ParseFlag>(&self, name: &str) -> Result<T, FlagError> {
         let raw = self
@@ -169,10 +174,10 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .long(launcher::LAUNCH_TYPE)
                 .aliases(["launch-type", "launch_type", "lp-launch-type"])
                 .value_name("TYPE")
-                .value_parser(["local_mt", "local_mp", "test_mt", "test_mp"])
+                .value_parser(["local_mt", "local_mp", "test_mt", "test_mp", "k8s", "slurm"])
                 .default_value("local_mt")
                 .action(ArgAction::Set)
-                .help("How to launch the program: every node as threads of one process (local_mt) or as its own process (local_mp)"),
+                .help("How to launch the program: every node as threads of one process (local_mt), as its own process (local_mp), or on a cluster (k8s, slurm: writes the engine's job description)"),
         )
         .arg(
             Arg::new(launcher::TERMINATION_NOTICE)
@@ -208,6 +213,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .action(ArgAction::Set)
                 .help("The directory of the per-node log files of --lp_terminal output_to_files and tmux"),
         );
+    cmd = crate::launch::cluster::args(cmd, flags);
     for flag in flags {
         let ty = flag.ty;
         let mut arg = Arg::new(flag.name)

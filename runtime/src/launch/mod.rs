@@ -2,6 +2,7 @@
 //! every program binary runs.
 
 pub(crate) mod child;
+pub(crate) mod cluster;
 mod local_mp;
 mod local_mt;
 mod tmux;
@@ -265,7 +266,9 @@ impl Running {
 /// The `main` of a program binary (called by the generated `main`).
 ///
 /// In a process spawned by the `local_mp`/`test_mp` launcher (`LP_NODE_ID` is set) it runs
-/// just that node. Otherwise it parses the flags, launches the program, and waits until it
+/// just that node; in a process started by a cluster engine (`LP_CLUSTER` is set) it runs its
+/// unit or the coordinator (see `docs/cluster.md`). With `--lp_launch_type k8s|slurm` it writes
+/// the engine's job description (and applies or submits it). Otherwise it parses the flags, launches the program, and waits until it
 /// stops by itself or the process gets Ctrl-C/SIGTERM. Exit status: 0 when every node stopped
 /// cleanly, 1 when a node failed (its label and error are printed), 2 on a flag error.
 pub fn main<P: crate::codegen::Params, G: Program>(
@@ -275,6 +278,9 @@ pub fn main<P: crate::codegen::Params, G: Program>(
 ) -> ExitCode {
     if child::is_child() {
         return child::main(program_name, make_program);
+    }
+    if cluster::is_cluster_child() {
+        return cluster::unit::main(program_name, about, make_program);
     }
     let param_flags = P::flags();
     let cmd = flags::command(program_name, about, &param_flags);
@@ -287,15 +293,18 @@ pub fn main<P: crate::codegen::Params, G: Program>(
             .error(clap::error::ErrorKind::ValueValidation, e.0)
             .exit(),
     };
-    let launch_type = matches
+    let launch_type_name = matches
         .get_one::<String>(flags::launcher::LAUNCH_TYPE)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(LaunchType::LocalMt);
+        .map_or("local_mt", String::as_str);
+    let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
     let notice = matches
         .get_one::<f64>(flags::launcher::TERMINATION_NOTICE)
         .copied()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(Duration::from_secs(10));
+    if let Some(engine) = cluster::Engine::parse(launch_type_name) {
+        return cluster::launch_main(engine, &matches, &values, notice, make_program(params));
+    }
     let log_dir = matches
         .get_one::<String>(flags::launcher::LOG_DIR)
         .map_or_else(|| PathBuf::from("lp_logs"), PathBuf::from);

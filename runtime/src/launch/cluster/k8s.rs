@@ -1,0 +1,369 @@
+//! `--lp_launch_type k8s`: Kubernetes manifests for a program.
+//!
+//! - one Indexed Job per job of the [`Plan`] (`completions = parallelism =` its processes;
+//!   pod `i` learns its index from `JOB_COMPLETION_INDEX`), plus the `lp-coordinator` Job;
+//! - one headless Service (the pods' subdomain, so pod `i` of job `j` is
+//!   `<j>-<i>.<service>.<namespace>.svc`; not-ready addresses published, so names resolve as soon
+//!   as pods run);
+//! - one Secret with the launch secret, passed to every container as an env var *from the
+//!   Secret* (never as a plain value in a Job);
+//! - labels `lp.program`, `lp.launch`, `lp.group` on every object and pod.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use serde_json::{json, Map, Value};
+
+use super::{parse_memory, vars, yaml, Job, Plan, COORDINATOR, DEFAULT_PORT};
+use crate::program::Resources;
+use crate::transport::frame::Secret;
+
+/// The `k8s` flags.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    /// `--image`: required.
+    pub(crate) image: Option<String>,
+    /// `--namespace` (default `default`).
+    pub(crate) namespace: Option<String>,
+    /// `--out DIR`: one file per object instead of stdout.
+    pub(crate) out: Option<PathBuf>,
+    /// `--apply`: `kubectl apply` them.
+    pub(crate) apply: bool,
+}
+
+/// Everything that goes into the manifests.
+pub(crate) struct Manifests {
+    /// `(file name, object)`, Secret first.
+    pub(crate) objects: Vec<(String, Value)>,
+    /// The launch id (label `lp.launch`).
+    pub(crate) launch: String,
+    /// The namespace.
+    pub(crate) namespace: String,
+}
+
+/// Renders the manifests of `plan` for `image`, passing `args` (the param flags) to every
+/// container; the binary is the current executable's file name, found on the image's `PATH`.
+pub(crate) fn manifests(
+    plan: &Plan,
+    args: &[String],
+    image: &str,
+    namespace: &str,
+    binary: &str,
+    secret: &Secret,
+    launch: &str,
+) -> Result<Manifests, String> {
+    if image.trim().is_empty() {
+        return Err("`--image` must name a container image".into());
+    }
+    let namespace = super::dns_label(namespace)
+        .ok()
+        .filter(|n| n == namespace)
+        .ok_or_else(|| format!("`{namespace}` is not a Kubernetes namespace name (lower-case letters, digits and `-`)"))?;
+    let service = super::dns_label(&plan.program)?;
+    let program_label = label_value(&plan.program)?;
+    let secret_name = format!("{service}-secret");
+    let labels = |group: Option<&str>| {
+        let mut m = Map::new();
+        m.insert("lp.program".into(), json!(program_label));
+        m.insert("lp.launch".into(), json!(launch));
+        if let Some(group) = group {
+            m.insert("lp.group".into(), json!(group));
+        }
+        Value::Object(m)
+    };
+    let metadata = |name: &str, group: Option<&str>| json!({ "name": name, "namespace": namespace, "labels": labels(group) });
+    let mut objects = Vec::new();
+    objects.push((
+        "secret.yaml".to_string(),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": metadata(&secret_name, None),
+            "type": "Opaque",
+            "data": { "secret": base64(secret.to_hex().as_bytes()) },
+        }),
+    ));
+    objects.push((
+        "service.yaml".to_string(),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(&service, None),
+            "spec": {
+                "clusterIP": "None",
+                "publishNotReadyAddresses": true,
+                "selector": labels(None),
+                "ports": [{ "name": "lp", "port": DEFAULT_PORT, "protocol": "TCP" }],
+            },
+        }),
+    ));
+    let env = |job: &str, extra: &[(String, String)]| {
+        let mut env = vec![
+            json!({ "name": vars::CLUSTER, "value": "k8s" }),
+            json!({ "name": vars::JOB, "value": job }),
+            json!({ "name": vars::SERVICE, "value": service }),
+            json!({ "name": vars::NAMESPACE, "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } } }),
+            json!({ "name": vars::PORT, "value": DEFAULT_PORT.to_string() }),
+            json!({ "name": vars::LAYOUT, "value": plan.fingerprint }),
+            json!({ "name": vars::SECRET, "valueFrom": { "secretKeyRef": { "name": secret_name, "key": "secret" } } }),
+        ];
+        for (k, v) in extra {
+            env.push(json!({ "name": k, "value": v }));
+        }
+        Value::Array(env)
+    };
+    let job_object = |name: &str, group: &str, count: usize, resources: Value, env: Value| {
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": metadata(name, Some(group)),
+            "spec": {
+                "completionMode": "Indexed",
+                "completions": count,
+                "parallelism": count,
+                // A failed pod fails its Job; the others stop through the coordinator.
+                "backoffLimit": 0,
+                "template": {
+                    "metadata": { "labels": labels(Some(group)) },
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "subdomain": service,
+                        "enableServiceLinks": false,
+                        "containers": [{
+                            "name": "node",
+                            "image": image,
+                            "command": [binary],
+                            "args": args,
+                            "env": env,
+                            "resources": resources,
+                        }],
+                    },
+                },
+            },
+        })
+    };
+    objects.push((
+        format!("{COORDINATOR}.job.yaml"),
+        job_object(
+            COORDINATOR,
+            COORDINATOR,
+            1,
+            json!({ "requests": { "cpu": "50m", "memory": "32Mi" } }),
+            env(COORDINATOR, &[]),
+        ),
+    ));
+    for job in &plan.jobs {
+        objects.push((
+            format!("{}.job.yaml", job.name),
+            job_object(
+                &job.name,
+                &label_value(&job.source)?,
+                job.units.len(),
+                resources(job)?,
+                env(&job.name, &job.env),
+            ),
+        ));
+    }
+    Ok(Manifests {
+        objects,
+        launch: launch.to_string(),
+        namespace,
+    })
+}
+
+/// A block's `resources` as container requests and limits.
+fn resources(job: &Job) -> Result<Value, String> {
+    let Resources { cpus, memory, gpus } = &job.resources;
+    let mut requests = Map::new();
+    let mut limits = Map::new();
+    if let Some(cpus) = cpus {
+        if !cpus.is_finite() || *cpus <= 0.0 {
+            return Err(format!(
+                "`{}`: `cpus` must be positive, not {cpus}",
+                job.source
+            ));
+        }
+        let millis = (cpus * 1000.0).ceil() as u64;
+        let cpu = if millis % 1000 == 0 {
+            (millis / 1000).to_string()
+        } else {
+            format!("{millis}m")
+        };
+        requests.insert("cpu".into(), json!(cpu));
+    }
+    if let Some(memory) = memory {
+        parse_memory(memory).map_err(|e| format!("`{}`: {e}", job.source))?;
+        requests.insert("memory".into(), json!(memory));
+        limits.insert("memory".into(), json!(memory));
+    }
+    if let Some(gpus) = gpus.filter(|g| *g > 0) {
+        limits.insert("nvidia.com/gpu".into(), json!(gpus.to_string()));
+    }
+    let mut out = Map::new();
+    if !requests.is_empty() {
+        out.insert("requests".into(), Value::Object(requests));
+    }
+    if !limits.is_empty() {
+        out.insert("limits".into(), Value::Object(limits));
+    }
+    Ok(Value::Object(out))
+}
+
+/// A label value from a `.lp` name (identifiers are valid label values up to 63 characters).
+fn label_value(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "`{name}` cannot be a Kubernetes label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit)"
+        ))
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A fresh launch id: 10 hex digits.
+pub(crate) fn launch_id() -> Result<String, String> {
+    let random = Secret::random().map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    Ok(random.to_hex()[..10].to_string())
+}
+
+/// `--lp_launch_type k8s`.
+pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<ExitCode, String> {
+    let image = options.image.as_deref().ok_or(
+        "`--image` is required with `--lp_launch_type k8s`: the container image holding this binary",
+    )?;
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .ok_or("cannot find the program binary's name")?;
+    let secret = Secret::random().map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let launch = launch_id()?;
+    let namespace = options.namespace.as_deref().unwrap_or("default");
+    let manifests = manifests(plan, args, image, namespace, &binary, &secret, &launch)?;
+    let all = yaml::documents(manifests.objects.iter().map(|(_, v)| v));
+    if let Some(dir) = &options.out {
+        write_dir(dir, &manifests)?;
+        eprintln!(
+            "lp: wrote {} manifests of launch {} to {}",
+            manifests.objects.len(),
+            manifests.launch,
+            dir.display()
+        );
+    } else if !options.apply {
+        std::io::stdout()
+            .write_all(all.as_bytes())
+            .map_err(|e| format!("cannot write the manifests: {e}"))?;
+    }
+    if options.apply {
+        apply(options.out.as_deref(), &all)?;
+        eprintln!(
+            "lp: launched `{}` as launch {}; watch: kubectl get jobs,pods -n {} -l lp.launch={}; delete: kubectl delete jobs,services,secrets -n {} -l lp.launch={}",
+            plan.program,
+            manifests.launch,
+            manifests.namespace,
+            manifests.launch,
+            manifests.namespace,
+            manifests.launch
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_dir(dir: &Path, manifests: &Manifests) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (name, object) in &manifests.objects {
+        let path = dir.join(name);
+        // The Secret's file is readable by its owner only.
+        let mode = if name == "secret.yaml" { 0o600 } else { 0o644 };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        file.write_all(yaml::document(object).as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `kubectl apply -f DIR`, or the manifests through stdin (so the Secret touches no file).
+fn apply(dir: Option<&Path>, all: &str) -> Result<(), String> {
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("apply").arg("-f");
+    match dir {
+        Some(dir) => {
+            cmd.arg(dir).stdin(Stdio::null());
+        }
+        None => {
+            cmd.arg("-").stdin(Stdio::piped());
+        }
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run `kubectl` (is it on PATH?): {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(all.as_bytes())
+            .map_err(|e| format!("cannot pass the manifests to kubectl: {e}"))?;
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for kubectl: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`kubectl apply` failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn label_values() {
+        assert!(label_value("consumer_producers").is_ok());
+        assert!(label_value("_x").is_err());
+        assert!(label_value(&"a".repeat(64)).is_err());
+    }
+}

@@ -1,0 +1,520 @@
+//! Cluster launch types: `k8s` and `slurm`. The program binary writes (and optionally applies or
+//! submits) the engine's own job description; the engine then starts the same binary once per
+//! process of the program ("cluster children", [`unit`]) plus one small coordinator
+//! ([`coord`]) that every process connects to for the rendezvous and for program-wide stop.
+//!
+//! The design is in `docs/cluster.md`. In short:
+//! - A [`Plan`] groups the program's nodes into *jobs* (a `group`, a single node, or a
+//!   `process` block) of *units* (one OS process each: a replica, the node, the block).
+//! - Every process learns which unit it is from the engine (`LP_JOB` and
+//!   `JOB_COMPLETION_INDEX` on Kubernetes, `LP_JOB` and `SLURM_PROCID` on Slurm).
+//! - Nodes serve over TCP; an address book ([`book`]) maps node ids to addresses: DNS names of
+//!   the pods on Kubernetes, a table the coordinator hands out on Slurm.
+//! - The coordinator is a barrier (every unit joined → runs start), the stop fan-out (a
+//!   `stop()` anywhere or a failure ends every process) and the program's outcome (its exit
+//!   status is the program's).
+
+pub(crate) mod book;
+pub(crate) mod coord;
+pub(crate) mod k8s;
+pub(crate) mod slurm;
+pub(crate) mod unit;
+pub(crate) mod yaml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::flags::{Flag, FlagValues};
+use crate::program::{ErasedNode, Layout, Resources};
+
+/// The environment variables of cluster children.
+pub(crate) mod vars {
+    /// The engine (`k8s`, `slurm`); its presence means "cluster child".
+    pub(crate) const CLUSTER: &str = "LP_CLUSTER";
+    /// The job this process belongs to (a sanitized group, node or `process` block name), or
+    /// [`COORDINATOR`](super::COORDINATOR).
+    pub(crate) const JOB: &str = "LP_JOB";
+    /// The launch secret, hex (removed from the environment once read).
+    pub(crate) const SECRET: &str = "LP_SECRET";
+    /// A fingerprint of the program's layout, so a mismatched binary or params fail clearly.
+    pub(crate) const LAYOUT: &str = "LP_LAYOUT";
+    /// Kubernetes: the headless Service the pods are a subdomain of.
+    pub(crate) const SERVICE: &str = "LP_SERVICE";
+    /// Kubernetes: the namespace (from the pod's own metadata).
+    pub(crate) const NAMESPACE: &str = "LP_NAMESPACE";
+    /// Kubernetes: the coordinator's port; node `k` of a pod serves on `LP_PORT + 1 + k`.
+    pub(crate) const PORT: &str = "LP_PORT";
+    /// Slurm: `host:port` of the coordinator.
+    pub(crate) const RENDEZVOUS: &str = "LP_RENDEZVOUS";
+    /// A test override of DNS names: `name=ip` or `name=ip:port`, comma separated. With a port,
+    /// that port replaces `LP_PORT` for that host.
+    pub(crate) const HOSTS: &str = "LP_HOSTS";
+    /// How long the coordinator waits for every unit to join, in seconds.
+    pub(crate) const JOIN_TIMEOUT: &str = "LP_JOIN_TIMEOUT_SECS";
+    /// Kubernetes: the pod's index in its Indexed Job (set by Kubernetes).
+    pub(crate) const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
+    /// Slurm: the task's rank in its step (set by Slurm).
+    pub(crate) const SLURM_INDEX: &str = "SLURM_PROCID";
+}
+
+/// The job name of the coordinator (never a sanitized node name: those cannot start with
+/// `lp-coordinator` and also be a group, which [`Plan::new`] checks).
+pub(crate) const COORDINATOR: &str = "lp-coordinator";
+
+/// The default coordinator port on Kubernetes.
+pub(crate) const DEFAULT_PORT: u16 = 7070;
+
+/// How long the coordinator waits for every process to join, unless `LP_JOIN_TIMEOUT_SECS`
+/// says otherwise: pods may wait for image pulls and scheduling.
+const DEFAULT_JOIN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The cluster engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    /// Kubernetes: Indexed Jobs, a headless Service, a Secret.
+    K8s,
+    /// Slurm: an sbatch script, one task per unit.
+    Slurm,
+}
+
+impl Engine {
+    pub(crate) fn parse(s: &str) -> Option<Engine> {
+        match s {
+            "k8s" => Some(Engine::K8s),
+            "slurm" => Some(Engine::Slurm),
+            _ => None,
+        }
+    }
+}
+
+/// One OS process of the program on the cluster: a replica of a group, a single node, or a
+/// `process` block.
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    /// Its place in [`Plan::units`] (the coordinator's numbering).
+    pub(crate) index: usize,
+    /// The job it belongs to, by index in [`Plan::jobs`].
+    pub(crate) job: usize,
+    /// Its index within its job (`JOB_COMPLETION_INDEX`, `SLURM_PROCID`).
+    pub(crate) rank: usize,
+    /// The node ids it runs, in id order; node `k` of it serves on port offset `1 + k`.
+    pub(crate) nodes: Vec<usize>,
+    /// Its label for messages: the node's label or the block's name.
+    pub(crate) label: String,
+}
+
+/// A set of identical units started together: a Kubernetes Indexed Job, a Slurm step.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// The name as written in `.lp` (group, node or block).
+    pub(crate) source: String,
+    /// The DNS-1123 name derived from it.
+    pub(crate) name: String,
+    /// Its units, in rank order.
+    pub(crate) units: Vec<usize>,
+    /// The resources of one unit (a block's nodes' resources summed).
+    pub(crate) resources: Resources,
+    /// The environment of one unit (a block's nodes' `env`s merged, in order).
+    pub(crate) env: Vec<(String, String)>,
+}
+
+/// How a program's nodes map onto cluster processes.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// The program's name, as in `.lp`.
+    pub(crate) program: String,
+    /// Node labels by id.
+    pub(crate) labels: Vec<String>,
+    /// The jobs, in the order of their first node.
+    pub(crate) jobs: Vec<Job>,
+    /// Every unit, job by job.
+    pub(crate) units: Vec<Unit>,
+    /// Which unit runs each node, by node id.
+    pub(crate) unit_of: Vec<usize>,
+    /// A fingerprint of all the above (see [`vars::LAYOUT`]).
+    pub(crate) fingerprint: String,
+}
+
+impl Plan {
+    /// Groups `nodes` into jobs and units; errors name what cannot be expressed on a cluster.
+    pub(crate) fn new(layout: &Layout, nodes: &[ErasedNode]) -> Result<Plan, String> {
+        if !layout.errors.is_empty() {
+            return Err(format!("invalid program: {}", layout.errors.join("; ")));
+        }
+        let mut order: Vec<&ErasedNode> = nodes.iter().collect();
+        order.sort_by_key(|n| n.id);
+        // Key of the job a node belongs to: its block, its group, or itself.
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut job_of_key: HashMap<String, usize> = HashMap::new();
+        let mut units: Vec<Unit> = Vec::new();
+        let mut unit_of = vec![usize::MAX; layout.labels.len()];
+        for node in order {
+            let block = layout.processes.get(node.id).copied().flatten();
+            let (key, source, rank) = match (block, node.replica) {
+                (Some(block), _) => (format!("process {block}"), block.to_string(), 0),
+                (None, Some(replica)) => {
+                    let group = node
+                        .label
+                        .rsplit_once('/')
+                        .map_or(node.label.as_str(), |(g, _)| g);
+                    (format!("group {group}"), group.to_string(), replica)
+                }
+                (None, None) => (format!("node {}", node.label), node.label.clone(), 0),
+            };
+            let job = match job_of_key.get(&key) {
+                Some(&job) => job,
+                None => {
+                    jobs.push(Job {
+                        name: dns_label(&source)?,
+                        source,
+                        units: Vec::new(),
+                        resources: Resources::default(),
+                        env: Vec::new(),
+                    });
+                    job_of_key.insert(key, jobs.len() - 1);
+                    jobs.len() - 1
+                }
+            };
+            let existing = jobs[job]
+                .units
+                .iter()
+                .copied()
+                .find(|&u| units[u].rank == rank);
+            let unit = match existing {
+                Some(unit) => unit,
+                None => {
+                    units.push(Unit {
+                        index: units.len(),
+                        job,
+                        rank,
+                        nodes: Vec::new(),
+                        label: if block.is_some() {
+                            jobs[job].source.clone()
+                        } else {
+                            node.label.clone()
+                        },
+                    });
+                    jobs[job].units.push(units.len() - 1);
+                    units.len() - 1
+                }
+            };
+            units[unit].nodes.push(node.id);
+            if let Some(slot) = unit_of.get_mut(node.id) {
+                *slot = unit;
+            }
+            // Every replica of a group has the same settings; a block adds its nodes'.
+            if rank == 0 {
+                let job = &mut jobs[job];
+                job.resources = add(&job.resources, &node.settings.resources);
+                for (k, v) in &node.settings.env {
+                    job.env.retain(|(key, _)| key != k);
+                    job.env.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        names.insert(COORDINATOR, "the coordinator");
+        for job in &jobs {
+            if let Some(other) = names.insert(&job.name, &job.source) {
+                return Err(format!(
+                    "`{}` and `{other}` both become the cluster name `{}`; rename one",
+                    job.source, job.name
+                ));
+            }
+        }
+        // Units in job order, so a job's units are consecutive (Slurm ranks map directly).
+        let mut ordered: Vec<Unit> = Vec::with_capacity(units.len());
+        for job in &mut jobs {
+            let mut members: Vec<usize> = std::mem::take(&mut job.units);
+            members.sort_by_key(|&u| units[u].rank);
+            for u in members {
+                let mut unit = units[u].clone();
+                unit.index = ordered.len();
+                for &id in &unit.nodes {
+                    if let Some(slot) = unit_of.get_mut(id) {
+                        *slot = unit.index;
+                    }
+                }
+                job.units.push(unit.index);
+                ordered.push(unit);
+            }
+        }
+        let fingerprint = fingerprint(layout, &jobs, &ordered);
+        Ok(Plan {
+            program: layout.program.to_string(),
+            labels: layout.labels.clone(),
+            jobs,
+            units: ordered,
+            unit_of,
+            fingerprint,
+        })
+    }
+
+    /// The job named `name`.
+    pub(crate) fn job(&self, name: &str) -> Option<usize> {
+        self.jobs.iter().position(|j| j.name == name)
+    }
+
+    /// The unit with `rank` in job `job`.
+    pub(crate) fn unit(&self, job: usize, rank: usize) -> Option<&Unit> {
+        self.jobs
+            .get(job)
+            .and_then(|j| j.units.get(rank))
+            .and_then(|&u| self.units.get(u))
+    }
+}
+
+fn add(a: &Resources, b: &Resources) -> Resources {
+    fn sum<T: std::ops::Add<Output = T> + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        }
+    }
+    let memory = match (
+        a.memory.as_deref().map(parse_memory),
+        b.memory.as_deref().map(parse_memory),
+    ) {
+        (Some(Ok(x)), Some(Ok(y))) => Some(format!("{}Mi", (x + y).div_ceil(1 << 20))),
+        _ => b.memory.clone().or_else(|| a.memory.clone()),
+    };
+    Resources {
+        cpus: sum(a.cpus, b.cpus),
+        memory,
+        gpus: sum(a.gpus, b.gpus),
+    }
+}
+
+/// Bytes of a Kubernetes quantity (`512Mi`, `2Gi`, `1G`, `1000000`).
+pub(crate) fn parse_memory(raw: &str) -> Result<u64, String> {
+    let raw = raw.trim();
+    let split = raw
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("memory `{raw}` is not a quantity like `512Mi` or `2Gi`"))?;
+    let scale: f64 = match unit {
+        "" => 1.0,
+        "k" | "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "memory `{raw}` has an unknown unit `{unit}`; use Ki, Mi, Gi, Ti, k, M, G or T"
+            ))
+        }
+    };
+    let bytes = number * scale;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("memory `{raw}` is out of range"));
+    }
+    Ok(bytes.ceil() as u64)
+}
+
+/// A DNS-1123 label from a `.lp` name: lower case, `_` → `-`; an error when it cannot be one.
+pub(crate) fn dns_label(name: &str) -> Result<String, String> {
+    let label: String = name
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .collect();
+    let label = label.trim_matches('-').to_string();
+    if label.is_empty() || !label.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(format!(
+            "`{name}` cannot be a cluster name (it must start with a letter)"
+        ));
+    }
+    // Pod host names are `<job>-<index>` and must fit in 63 characters too.
+    if label.len() > 52 {
+        return Err(format!(
+            "`{name}` is too long for a cluster name ({} characters; at most 52)",
+            label.len()
+        ));
+    }
+    Ok(label)
+}
+
+fn fingerprint(layout: &Layout, jobs: &[Job], units: &[Unit]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(layout.program.as_bytes());
+    for label in &layout.labels {
+        h.update(b"\0");
+        h.update(label.as_bytes());
+    }
+    for job in jobs {
+        h.update(b"\x01");
+        h.update(job.name.as_bytes());
+        h.update(job.units.len().to_le_bytes());
+    }
+    for unit in units {
+        h.update(b"\x02");
+        for id in &unit.nodes {
+            h.update(id.to_le_bytes());
+        }
+    }
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether this process was started by a cluster engine to run a unit or the coordinator.
+pub(crate) fn is_cluster_child() -> bool {
+    std::env::var_os(vars::CLUSTER).is_some()
+}
+
+/// The cluster launcher's flags: `--image`, `--namespace`, `--out`, `--apply`, `--submit`,
+/// `--wait`. Each is also `--lp_<name>`; the short spelling is left out when a param of the
+/// program has that name (the param wins).
+pub(crate) fn args(mut cmd: clap::Command, params: &[Flag]) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    let taken = |name: &str| {
+        params
+            .iter()
+            .any(|f| f.name == name || f.name.replace('_', "-") == name)
+    };
+    let flag = |name: &'static str, arg: Arg| {
+        let mut arg = arg
+            .long(flags::long(name))
+            .help_heading("Cluster launch (--lp_launch_type k8s | slurm)");
+        if !taken(name) {
+            arg = arg.alias(name);
+        }
+        arg
+    };
+    for (name, value, help) in [
+        (flags::IMAGE, Some("IMAGE"), "k8s: the container image holding this binary (required)"),
+        (flags::NAMESPACE, Some("NAMESPACE"), "k8s: the namespace of the manifests (default: `default`)"),
+        (flags::OUT, Some("PATH"), "k8s: a directory to write the manifests to (default: stdout); slurm: the sbatch script to write (default: <program>.sbatch)"),
+    ] {
+        cmd = cmd.arg(flag(
+            name,
+            Arg::new(flags::long(name))
+                .value_name(value.unwrap_or_default())
+                .action(ArgAction::Set)
+                .help(help),
+        ));
+    }
+    for (name, help) in [
+        (flags::APPLY, "k8s: run `kubectl apply -f` on the manifests"),
+        (flags::SUBMIT, "slurm: submit the script with `sbatch`"),
+        (flags::WAIT, "slurm: with --submit, follow the job's output to its end and exit with the program's status"),
+    ] {
+        cmd = cmd.arg(flag(
+            name,
+            Arg::new(flags::long(name))
+                .action(ArgAction::SetTrue)
+                .help(help),
+        ));
+    }
+    cmd
+}
+
+/// The names of the cluster launcher's flags.
+pub(crate) mod flags {
+    pub(crate) const IMAGE: &str = "image";
+    pub(crate) const NAMESPACE: &str = "namespace";
+    pub(crate) const OUT: &str = "out";
+    pub(crate) const APPLY: &str = "apply";
+    pub(crate) const SUBMIT: &str = "submit";
+    pub(crate) const WAIT: &str = "wait";
+
+    /// The `--lp_` spelling of a cluster flag.
+    pub(crate) fn long(name: &'static str) -> &'static str {
+        match name {
+            IMAGE => "lp_image",
+            NAMESPACE => "lp_namespace",
+            OUT => "lp_out",
+            APPLY => "lp_apply",
+            SUBMIT => "lp_submit",
+            _ => "lp_wait",
+        }
+    }
+}
+
+/// What the launcher passes to every cluster process: the param flags as given (after
+/// defaults) and the grace period.
+pub(crate) fn child_args(values: &FlagValues, notice: Duration) -> Vec<String> {
+    let mut args: Vec<String> = values
+        .raw()
+        .map(|(name, value)| format!("--{name}={value}"))
+        .collect();
+    args.push(format!(
+        "--lp_termination_notice_secs={}",
+        notice.as_secs_f64()
+    ));
+    args
+}
+
+/// How long the coordinator waits for every unit to join.
+pub(crate) fn join_timeout() -> Duration {
+    std::env::var(vars::JOIN_TIMEOUT)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(DEFAULT_JOIN_TIMEOUT)
+}
+
+/// The launcher side: `--lp_launch_type k8s|slurm` writes (and applies/submits) the engine's job
+/// description for `program`. Exit status: 0 when written, 1 on an error (printed), or with
+/// `slurm --submit --wait`, the program's status.
+pub(crate) fn launch_main<G: crate::program::Program>(
+    engine: Engine,
+    matches: &clap::ArgMatches,
+    values: &FlagValues,
+    notice: Duration,
+    program: G,
+) -> ExitCode {
+    let (layout, nodes) = program.into_parts();
+    let plan = match Plan::new(&layout, &nodes) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let args = child_args(values, notice);
+    let get = |name: &'static str| matches.get_one::<String>(flags::long(name)).cloned();
+    let flag = |name: &'static str| matches.get_flag(flags::long(name));
+    let outcome = match engine {
+        Engine::K8s => k8s::main(
+            &plan,
+            &args,
+            &k8s::Options {
+                image: get(flags::IMAGE),
+                namespace: get(flags::NAMESPACE),
+                out: get(flags::OUT).map(Into::into),
+                apply: flag(flags::APPLY),
+            },
+        ),
+        Engine::Slurm => slurm::main(
+            &plan,
+            &args,
+            &slurm::Options {
+                out: get(flags::OUT).map(Into::into),
+                submit: flag(flags::SUBMIT),
+                wait: flag(flags::WAIT),
+            },
+        ),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
