@@ -1,11 +1,14 @@
 //! End-to-end tests, and the test programs they run: `kinds` (`kinds.lp`, `src/nodes.rs`),
-//! `restarts` (`restarts.lp`, `src/flaky.rs`), and the load programs `correlation`,
-//! `backpressure` and `blobs` (`load.lp`, `src/load.rs`).
+//! `restarts` (`restarts.lp`, `src/flaky.rs`), the load programs `correlation`,
+//! `backpressure` and `blobs` (`load.lp`, `src/load.rs`), and `cluster_probe` (`cluster.lp`,
+//! `src/cluster_nodes.rs`) for the cluster launch tests, whose pods [`pods`] runs.
 //! [`support`] locates the workspace's binaries and runs them with a time limit.
 
+pub mod cluster_nodes;
 pub mod flaky;
 pub mod load;
 pub mod nodes;
+pub mod pods;
 pub mod support;
 
 lp::include_generated!();

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    lp_tests::cluster_probe::main()
+}

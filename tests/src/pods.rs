@@ -1,0 +1,567 @@
+//! "The pods, run as the manifests say": reads the Kubernetes manifests a program binary
+//! generated and starts every pod of every Job as a local process of that binary — the
+//! container's `command`/`args`/`env`, with the Secret's value and `JOB_COMPLETION_INDEX` filled
+//! in, and the pod DNS names resolved through the runtime's `LP_HOSTS` test override.
+//!
+//! Where network namespaces can be made (root, `ip netns`), each pod gets its own namespace and
+//! address on a private bridge, as on a cluster (every pod uses the same ports); otherwise the
+//! pods share loopback, each with its own port range.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_yaml::Value;
+
+/// Whether a service a test needs is there. When it is not: under `CI=true` the test fails
+/// (CI must have every service), otherwise it is skipped with a clear message.
+pub fn service_available(what: &str, available: Result<(), String>) -> bool {
+    match available {
+        Ok(()) => true,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{what} is required in CI (CI=true) but unavailable: {why}")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED: {what} is unavailable ({why}); `scripts/setup` installs it");
+            false
+        }
+    }
+}
+
+/// Every YAML document of every `.yaml` file in `dir`, by file name.
+pub fn read_manifests(dir: &Path) -> Result<Vec<(String, Value)>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let mut docs = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let value = serde::Deserialize::deserialize(doc)
+                .map_err(|e| format!("{} is not YAML: {e}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            docs.push((name, value));
+        }
+    }
+    Ok(docs)
+}
+
+/// Looks up a path of keys in a YAML value.
+pub fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| v.get(*key))
+}
+
+/// A string at `path`, or "".
+pub fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
+    at(value, path).and_then(Value::as_str).unwrap_or("")
+}
+
+/// One pod of one Job, as its manifest says.
+#[derive(Debug, Clone)]
+pub struct PodSpec {
+    /// `<job>-<index>`: the pod's host name.
+    pub name: String,
+    /// Its DNS name, `<job>-<index>.<subdomain>.<namespace>.svc`.
+    pub dns: String,
+    /// The container's `command` (the binary's name in the image) and `args`.
+    pub command: Vec<String>,
+    /// The container's `args`.
+    pub args: Vec<String>,
+    /// The container's env, resolved (Secret, field references, `JOB_COMPLETION_INDEX`).
+    pub env: BTreeMap<String, String>,
+}
+
+fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
+    let value = |c: u8| -> Result<u32, String> {
+        Ok(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return Err(format!("`{}` is not base64", c as char)),
+        }
+        .into())
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let data: Vec<u8> = chunk.iter().copied().filter(|&b| b != b'=').collect();
+        let mut n = 0u32;
+        for (i, &b) in data.iter().enumerate() {
+            n |= value(b)? << (18 - 6 * i);
+        }
+        for i in 0..data.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Ok(out)
+}
+
+/// Every pod of every Job in `docs`, with the env a kubelet would give it.
+pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
+    let mut secrets: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (_, doc) in docs {
+        if str_at(doc, &["kind"]) == "Secret" {
+            let name = str_at(doc, &["metadata", "name"]).to_string();
+            if let Some(Value::Mapping(data)) = at(doc, &["data"]) {
+                for (k, v) in data {
+                    let key = k.as_str().unwrap_or_default().to_string();
+                    let bytes = decode_base64(v.as_str().unwrap_or_default())?;
+                    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+                    secrets.insert((name.clone(), key), text);
+                }
+            }
+        }
+    }
+    let mut pods = Vec::new();
+    for (file, doc) in docs {
+        if str_at(doc, &["kind"]) != "Job" {
+            continue;
+        }
+        let job = str_at(doc, &["metadata", "name"]);
+        let namespace = str_at(doc, &["metadata", "namespace"]);
+        let completions = at(doc, &["spec", "completions"])
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("{file}: a Job without `completions`"))?;
+        let pod = at(doc, &["spec", "template", "spec"])
+            .ok_or_else(|| format!("{file}: a Job without a pod template"))?;
+        let subdomain = str_at(pod, &["subdomain"]);
+        let containers = at(pod, &["containers"])
+            .and_then(Value::as_sequence)
+            .ok_or_else(|| format!("{file}: no containers"))?;
+        let [container] = containers.as_slice() else {
+            return Err(format!("{file}: expected one container"));
+        };
+        let strings = |key: &str| -> Vec<String> {
+            at(container, &[key])
+                .and_then(Value::as_sequence)
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for index in 0..completions {
+            let mut env = BTreeMap::new();
+            if let Some(vars) = at(container, &["env"]).and_then(Value::as_sequence) {
+                for var in vars {
+                    let name = str_at(var, &["name"]).to_string();
+                    let value = if let Some(v) = at(var, &["value"]) {
+                        v.as_str().unwrap_or_default().to_string()
+                    } else if let Some(r) = at(var, &["valueFrom", "secretKeyRef"]) {
+                        let key = (str_at(r, &["name"]).into(), str_at(r, &["key"]).into());
+                        secrets.get(&key).cloned().ok_or_else(|| {
+                            format!("{file}: `{name}` refers to a missing Secret key {key:?}")
+                        })?
+                    } else if str_at(var, &["valueFrom", "fieldRef", "fieldPath"])
+                        == "metadata.namespace"
+                    {
+                        namespace.to_string()
+                    } else {
+                        return Err(format!(
+                            "{file}: env `{name}` has a source this test does not know"
+                        ));
+                    };
+                    env.insert(name, value);
+                }
+            }
+            env.insert("JOB_COMPLETION_INDEX".into(), index.to_string());
+            pods.push(PodSpec {
+                name: format!("{job}-{index}"),
+                dns: format!("{job}-{index}.{subdomain}.{namespace}.svc"),
+                command: strings("command"),
+                args: strings("args"),
+                env,
+            });
+        }
+    }
+    Ok(pods)
+}
+
+/// A private network for the pods: a bridge and one namespace per pod (root only).
+struct Namespaces {
+    bridge: String,
+    namespaces: Vec<String>,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `ip`: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Namespaces {
+    /// Makes `count` namespaces on a bridge, with addresses `10.<net>.0.2…`; their IPs.
+    fn make(count: usize) -> Result<(Namespaces, Vec<String>), String> {
+        let pid = std::process::id();
+        let tag = format!(
+            "{:x}{:x}",
+            pid,
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let net = 100 + (pid as usize + NEXT.load(std::sync::atomic::Ordering::Relaxed)) % 150;
+        let mut this = Namespaces {
+            bridge: format!("lpb{tag}"),
+            namespaces: Vec::new(),
+        };
+        if this.bridge.len() > 15 {
+            return Err("interface name too long".into());
+        }
+        ip(&["link", "add", &this.bridge, "type", "bridge"])?;
+        ip(&[
+            "addr",
+            "add",
+            &format!("10.{net}.0.1/24"),
+            "dev",
+            &this.bridge,
+        ])?;
+        ip(&["link", "set", &this.bridge, "up"])?;
+        let mut ips = Vec::new();
+        for k in 0..count {
+            let ns = format!("lp{tag}-{k}");
+            ip(&["netns", "add", &ns])?;
+            this.namespaces.push(ns.clone());
+            let host_end = format!("lv{tag}{k:x}");
+            if host_end.len() > 15 {
+                return Err("interface name too long".into());
+            }
+            ip(&[
+                "link", "add", &host_end, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+            ])?;
+            ip(&["link", "set", &host_end, "master", &this.bridge])?;
+            ip(&["link", "set", &host_end, "up"])?;
+            let addr = format!("10.{net}.0.{}", k + 2);
+            ip(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                "eth0",
+            ])?;
+            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+            ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+            ips.push(addr);
+        }
+        Ok((this, ips))
+    }
+}
+
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        // Deleting a namespace deletes its end of the veth pair, and with it the other end.
+        for ns in &self.namespaces {
+            let _ = ip(&["netns", "del", ns]);
+        }
+        let _ = ip(&["link", "del", &self.bridge]);
+    }
+}
+
+/// How the pods reach each other.
+pub enum Network {
+    /// Shared loopback; each pod its own ports (`LP_HOSTS` names `ip:port`).
+    Loopback,
+    /// A namespace and address per pod on a private bridge (`LP_HOSTS` names the IPs).
+    Namespaces,
+}
+
+/// A running pod: the process, and what it printed so far.
+struct Pod {
+    spec: PodSpec,
+    child: Child,
+    output: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    status: Option<std::process::ExitStatus>,
+}
+
+/// Every pod of a launch, running; killed (and the network removed) on drop.
+pub struct Pods {
+    pods: Vec<Pod>,
+    /// Which network the pods got.
+    pub network: Network,
+    _namespaces: Option<Namespaces>,
+}
+
+/// How a pod ended.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// `<job>-<index>`.
+    pub name: String,
+    /// Its exit code, `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// The signal that ended it.
+    pub signal: Option<i32>,
+    /// Stdout and stderr, interleaved as read.
+    pub output: String,
+}
+
+impl Pods {
+    /// Starts every pod as a process of `binary` (in place of the container's command, whose
+    /// file name must match), with `LP_HOSTS` mapping each pod's DNS name to its address.
+    pub fn start(binary: &Path, specs: Vec<PodSpec>) -> Result<Pods, String> {
+        let expected = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for spec in &specs {
+            if spec.command != [expected.clone()] {
+                return Err(format!(
+                    "pod `{}` runs {:?}, expected [{expected:?}]",
+                    spec.name, spec.command
+                ));
+            }
+        }
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let netns = if root && std::env::var_os("LP_TEST_LOOPBACK").is_none() {
+            match Namespaces::make(specs.len()) {
+                Ok(made) => Some(made),
+                Err(e) => {
+                    eprintln!("pods: no network namespaces ({e}); using loopback");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let hosts: Vec<String> = match &netns {
+            Some((_, ips)) => specs
+                .iter()
+                .zip(ips)
+                .map(|(s, ip)| format!("{}={ip}", s.dns))
+                .collect(),
+            None => {
+                // A port range per pod: 100 ports from a base that differs per test process.
+                let base = 20_000
+                    + (std::process::id() as usize % 300) * 100
+                    + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 7 * 3000;
+                specs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| {
+                        format!("{}=127.0.0.1:{}", s.dns, (base + k * 100) % 60_000 + 1024)
+                    })
+                    .collect()
+            }
+        };
+        let hosts = hosts.join(",");
+        let mut pods = Vec::new();
+        for (k, spec) in specs.into_iter().enumerate() {
+            let mut cmd = match &netns {
+                Some((ns, _)) => {
+                    let mut cmd = Command::new("ip");
+                    cmd.args(["netns", "exec", &ns.namespaces[k]]).arg(binary);
+                    cmd
+                }
+                None => Command::new(binary),
+            };
+            // A container sees only its own env (plus PATH).
+            cmd.env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .envs(&spec.env)
+                .env("LP_HOSTS", &hosts)
+                .args(&spec.args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| format!("cannot start pod `{}`: {e}", spec.name))?;
+            let output = Arc::new(Mutex::new(String::new()));
+            let mut readers = Vec::new();
+            let streams: Vec<Box<dyn Read + Send>> = vec![
+                Box::new(child.stdout.take().expect("piped")),
+                Box::new(child.stderr.take().expect("piped")),
+            ];
+            for mut stream in streams {
+                let output = output.clone();
+                readers.push(std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                        output
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push_str(&text);
+                    }
+                }));
+            }
+            pods.push(Pod {
+                spec,
+                child,
+                output,
+                readers,
+                status: None,
+            });
+        }
+        let (network, namespaces) = match netns {
+            Some((ns, _)) => (Network::Namespaces, Some(ns)),
+            None => (Network::Loopback, None),
+        };
+        Ok(Pods {
+            pods,
+            network,
+            _namespaces: namespaces,
+        })
+    }
+
+    fn find(&mut self, name: &str) -> &mut Pod {
+        let names: Vec<String> = self.pods.iter().map(|p| p.spec.name.clone()).collect();
+        self.pods
+            .iter_mut()
+            .find(|p| p.spec.name == name)
+            .unwrap_or_else(|| panic!("no pod `{name}` among {names:?}"))
+    }
+
+    /// What every pod printed so far, for failure messages.
+    pub fn dump(&self) -> String {
+        self.pods
+            .iter()
+            .map(|p| {
+                format!(
+                    "--- pod {} ({:?})\n{}",
+                    p.spec.name,
+                    p.status,
+                    p.output.lock().unwrap_or_else(|e| e.into_inner())
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until pod `name` printed `needle`; panics (with every pod's output) after `limit`.
+    pub fn wait_for_output(&mut self, name: &str, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let found = self
+                .find(name)
+                .output
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(needle);
+            if found {
+                return;
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "pod `{name}` did not print `{needle}` within {limit:?}\n{}",
+                    self.dump()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGKILL to pod `name`, as a node failure or an eviction would end it.
+    pub fn kill(&mut self, name: &str) {
+        let pod = self.find(name);
+        let _ = pod.child.kill();
+    }
+
+    /// Waits until every pod has exited; kills them all and panics (with their output) after
+    /// `limit`.
+    pub fn wait_all(&mut self, limit: Duration) -> Vec<Ended> {
+        let start = Instant::now();
+        loop {
+            let mut running = 0;
+            for pod in &mut self.pods {
+                if pod.status.is_none() {
+                    match pod.child.try_wait() {
+                        Ok(Some(status)) => pod.status = Some(status),
+                        Ok(None) => running += 1,
+                        Err(_) => pod.status = Some(std::process::ExitStatus::default()),
+                    }
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            if start.elapsed() > limit {
+                let still: Vec<String> = self
+                    .pods
+                    .iter()
+                    .filter(|p| p.status.is_none())
+                    .map(|p| p.spec.name.clone())
+                    .collect();
+                self.kill_all();
+                panic!(
+                    "pods {still:?} still ran after {limit:?}; killed\n{}",
+                    self.dump()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        use std::os::unix::process::ExitStatusExt;
+        self.pods
+            .iter_mut()
+            .map(|p| {
+                for reader in p.readers.drain(..) {
+                    let _ = reader.join();
+                }
+                let status = p.status.unwrap_or_default();
+                Ended {
+                    name: p.spec.name.clone(),
+                    code: status.code(),
+                    signal: status.signal(),
+                    output: p.output.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn kill_all(&mut self) {
+        for pod in &mut self.pods {
+            if pod.status.is_none() {
+                let _ = pod.child.kill();
+                pod.status = pod.child.wait().ok();
+            }
+        }
+    }
+}
+
+impl Drop for Pods {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes() {
+        assert_eq!(decode_base64("Zm9vYmFy").unwrap(), b"foobar");
+        assert_eq!(decode_base64("Zm8=").unwrap(), b"fo");
+        assert_eq!(decode_base64("Zg==").unwrap(), b"f");
+        assert!(decode_base64("Z!==").is_err());
+    }
+}

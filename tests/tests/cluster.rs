@@ -1,0 +1,572 @@
+//! The cluster launch types, end to end.
+//!
+//! - `k8s`: every example's manifests validate with `kubernetes-validate --strict` against
+//!   Kubernetes 1.25, 1.30 and the newest schemas it bundles (an unknown kind fails); then "the
+//!   pods, run as the manifests say" (`lp_tests::pods`): the seed program runs to completion, a
+//!   failing node fails its pod and stops the others, a killed pod (or a killed coordinator)
+//!   stops every other pod.
+//! - `slurm`: against the real daemons of `scripts/slurm-up`: the seed program under
+//!   `sbatch --wait` prints every node's output; a failing node fails the job.
+//!
+//! A missing service (kubernetes-validate, Slurm) skips its test with a message, except under
+//! `CI=true`, where it fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lp_tests::pods::{self, service_available, str_at, Pods};
+use lp_tests::support::{binary, run, workspace};
+
+/// The program binaries of the workspace's examples and test programs.
+const PROGRAMS: &[&str] = &[
+    "consumer_producers",
+    "slow_consumer_producers",
+    "hello_world",
+    "program_wait",
+    "batching",
+    "kinds",
+    "restarts",
+    "correlation",
+    "backpressure",
+    "blobs",
+    "cluster_probe",
+];
+
+/// Writes `program`'s manifests into a fresh directory.
+fn manifests(program: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("manifests");
+    let mut cmd = Command::new(binary(program));
+    cmd.args([
+        "--lp_launch_type",
+        "k8s",
+        "--image",
+        &format!("registry.example.com/lp/{program}:test"),
+        "--namespace",
+        "lp-test",
+        "--out",
+    ])
+    .arg(&out)
+    .args(extra);
+    let output = run(cmd, Duration::from_secs(60));
+    assert_eq!(output.status, Some(0), "{program}: {output:#?}");
+    (dir, out)
+}
+
+/// The `kubernetes-validate` command: `LP_KUBERNETES_VALIDATE`, the repo's `.venv` (made by
+/// `scripts/setup`), or PATH.
+fn kubernetes_validate() -> Result<PathBuf, String> {
+    let candidates = [
+        std::env::var_os("LP_KUBERNETES_VALIDATE").map(PathBuf::from),
+        Some(workspace().join(".venv/bin/kubernetes-validate")),
+        Some(PathBuf::from("kubernetes-validate")),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        let works = Command::new(&candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if works {
+            return Ok(candidate);
+        }
+    }
+    Err("`kubernetes-validate` is not in .venv/bin nor on PATH".into())
+}
+
+/// Runs `kubernetes-validate --strict` on `files` for `version` (`None`: the newest bundled);
+/// returns the version it checked against. Anything but one "passed" line per document — an
+/// error, or a warning such as an unknown kind — is an error.
+fn validate(
+    tool: &Path,
+    files: &[PathBuf],
+    documents: usize,
+    version: Option<&str>,
+) -> Result<String, String> {
+    let mut cmd = Command::new(tool);
+    cmd.arg("--strict");
+    if let Some(version) = version {
+        cmd.args(["-k", version]);
+    }
+    cmd.args(files);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let passed = lines
+        .iter()
+        .filter(|l| l.starts_with("INFO") && l.contains(" passed "))
+        .count();
+    if !out.status.success() || passed != documents || passed != lines.len() {
+        return Err(format!(
+            "kubernetes-validate {version:?} ({}): {passed} of {documents} documents passed:\n{text}",
+            out.status
+        ));
+    }
+    let checked = text
+        .split("against version ")
+        .nth(1)
+        .map(|s| s.split_whitespace().next().unwrap_or("?").to_string())
+        .unwrap_or_default();
+    Ok(checked)
+}
+
+#[test]
+fn kubernetes_validate_fails_on_an_unknown_kind() {
+    let Some(tool) = kubernetes_validate().ok().or_else(|| {
+        service_available("kubernetes-validate", kubernetes_validate().map(drop));
+        None
+    }) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: batch/v1\nkind: Jbo\nmetadata:\n  name: x\n",
+    )
+    .expect("write");
+    let error = validate(&tool, &[bad], 1, Some("1.30.0")).expect_err("an unknown kind must fail");
+    assert!(error.contains("Jbo"), "{error}");
+}
+
+#[test]
+fn k8s_manifests_of_every_example_validate_strictly() {
+    let tool = match kubernetes_validate() {
+        Ok(tool) => tool,
+        Err(e) => {
+            service_available("kubernetes-validate", Err(e));
+            return;
+        }
+    };
+    let mut newest = String::new();
+    for program in PROGRAMS {
+        let (_dir, out) = manifests(program, &[]);
+        let docs = pods::read_manifests(&out).expect("manifests read back as YAML");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+            .expect("out dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for version in [Some("1.25.0"), Some("1.30.0"), None] {
+            match validate(&tool, &files, docs.len(), version) {
+                Ok(checked) if version.is_none() => newest = checked,
+                Ok(_) => {}
+                Err(e) => panic!("{program}: {e}"),
+            }
+        }
+        check_manifest_contents(program, &docs);
+    }
+    eprintln!(
+        "every example's manifests validate against 1.25, 1.30 and {newest} (newest bundled)"
+    );
+}
+
+/// What the schemas do not check: every object labelled, every Job indexed with pods that
+/// cannot restart and at least one container, the secret never a plain value.
+fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) {
+    let secret_doc = docs
+        .iter()
+        .find(|(_, d)| str_at(d, &["kind"]) == "Secret")
+        .unwrap_or_else(|| panic!("{program}: no Secret"));
+    let encoded = str_at(&secret_doc.1, &["data", "secret"]);
+    assert_eq!(
+        encoded.len(),
+        88,
+        "{program}: a 64-hex-digit secret, base64"
+    );
+    let all_text: String = docs
+        .iter()
+        .map(|(_, d)| serde_yaml::to_string(d).unwrap_or_default())
+        .collect();
+    let specs = pods::pod_specs(docs).expect("pod specs");
+    let secret = specs[0].env.get("LP_SECRET").cloned().unwrap_or_default();
+    assert_eq!(secret.len(), 64, "{program}: LP_SECRET from the Secret");
+    assert!(
+        !all_text.contains(&secret),
+        "{program}: the secret appears in plain text"
+    );
+    let mut kinds = Vec::new();
+    for (file, doc) in docs {
+        let kind = str_at(doc, &["kind"]);
+        kinds.push(kind.to_string());
+        for label in ["lp.program", "lp.launch"] {
+            assert!(
+                !str_at(doc, &["metadata", "labels", label]).is_empty(),
+                "{program}/{file}: no `{label}` label"
+            );
+        }
+        if kind == "Job" {
+            assert!(
+                !str_at(doc, &["metadata", "labels", "lp.group"]).is_empty(),
+                "{program}/{file}: no lp.group"
+            );
+            assert_eq!(
+                str_at(doc, &["spec", "completionMode"]),
+                "Indexed",
+                "{program}/{file}"
+            );
+            let completions =
+                pods::at(doc, &["spec", "completions"]).and_then(serde_yaml::Value::as_u64);
+            let parallelism =
+                pods::at(doc, &["spec", "parallelism"]).and_then(serde_yaml::Value::as_u64);
+            assert!(
+                completions.is_some_and(|c| c > 0) && completions == parallelism,
+                "{program}/{file}: completions = parallelism > 0"
+            );
+            assert_eq!(
+                str_at(doc, &["spec", "template", "spec", "restartPolicy"]),
+                "Never",
+                "{program}/{file}"
+            );
+            let containers = pods::at(doc, &["spec", "template", "spec", "containers"])
+                .and_then(serde_yaml::Value::as_sequence)
+                .map_or(0, Vec::len);
+            assert_eq!(containers, 1, "{program}/{file}: one container");
+        }
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "Service").count(),
+        1,
+        "{program}: one Service"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "Secret").count(),
+        1,
+        "{program}: one Secret"
+    );
+}
+
+#[test]
+fn k8s_block_settings_become_container_resources_and_env() {
+    let (_dir, out) = manifests("kinds", &["--num_actors", "3"]);
+    let docs = pods::read_manifests(&out).expect("manifests");
+    let job = |name: &str| {
+        docs.iter()
+            .find(|(_, d)| {
+                str_at(d, &["kind"]) == "Job" && str_at(d, &["metadata", "name"]) == name
+            })
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("no Job `{name}`"))
+    };
+    let learner = job("learner");
+    let container = &pods::at(&learner, &["spec", "template", "spec", "containers"])
+        .and_then(serde_yaml::Value::as_sequence)
+        .expect("containers")[0];
+    assert_eq!(str_at(container, &["resources", "requests", "cpu"]), "500m");
+    assert_eq!(
+        str_at(container, &["resources", "requests", "memory"]),
+        "64Mi"
+    );
+    assert_eq!(
+        str_at(container, &["resources", "limits", "memory"]),
+        "64Mi"
+    );
+    let specs = pods::pod_specs(&docs).expect("pods");
+    let learner_pod = specs
+        .iter()
+        .find(|p| p.name == "learner-0")
+        .expect("learner-0");
+    assert_eq!(
+        learner_pod.env.get("KINDS_MODE").map(String::as_str),
+        Some("test")
+    );
+    assert_eq!(
+        learner_pod.env.get("KINDS_LABEL").map(String::as_str),
+        Some("learner")
+    );
+    // The `echoes` process block is one pod; the actor group three.
+    assert_eq!(
+        pods::at(&job("echoes"), &["spec", "completions"]).and_then(serde_yaml::Value::as_u64),
+        Some(1)
+    );
+    assert_eq!(
+        pods::at(&job("actor"), &["spec", "completions"]).and_then(serde_yaml::Value::as_u64),
+        Some(3)
+    );
+    assert!(
+        learner_pod.args.contains(&"--num_actors=3".to_string()),
+        "{:?}",
+        learner_pod.args
+    );
+}
+
+#[test]
+fn k8s_bad_input_is_a_clear_error() {
+    let mut cmd = Command::new(binary("consumer_producers"));
+    cmd.args(["--lp_launch_type", "k8s"]);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(1), "{out:#?}");
+    assert!(out.stderr.contains("`--image` is required"), "{out:#?}");
+    let mut cmd = Command::new(binary("consumer_producers"));
+    cmd.args([
+        "--lp_launch_type",
+        "k8s",
+        "--image",
+        "x",
+        "--namespace",
+        "Not_A_Namespace",
+    ]);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(1), "{out:#?}");
+    assert!(
+        out.stderr.contains("not a Kubernetes namespace name"),
+        "{out:#?}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{out:#?}");
+}
+
+/// Starts the pods of `program`'s manifests.
+fn start_pods(program: &str, extra: &[&str]) -> (tempfile::TempDir, Pods) {
+    let (dir, out) = manifests(program, extra);
+    let docs = pods::read_manifests(&out).expect("manifests");
+    let specs = pods::pod_specs(&docs).expect("pod specs");
+    let pods = Pods::start(&binary(program), specs).expect("pods start");
+    eprintln!(
+        "pods of {program} on {}",
+        match pods.network {
+            pods::Network::Namespaces => "one network namespace each",
+            pods::Network::Loopback => "loopback",
+        }
+    );
+    (dir, pods)
+}
+
+fn ended<'a>(all: &'a [pods::Ended], name: &str) -> &'a pods::Ended {
+    all.iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no pod {name}: {all:#?}"))
+}
+
+#[test]
+fn the_seed_program_runs_as_the_manifests_say() {
+    let (_dir, mut pods) = start_pods("consumer_producers", &["--num_producers", "3"]);
+    let all = pods.wait_all(Duration::from_secs(90));
+    let dump = || format!("{all:#?}");
+    for pod in &all {
+        assert_eq!(pod.code, Some(0), "pod {} failed:\n{}", pod.name, dump());
+    }
+    let consumer = ended(&all, "consumer-0");
+    for step in 0..10 {
+        let expected = format!("[consumer] step {step}: [{step}, {step}, {step}]");
+        assert!(
+            consumer.output.contains(&expected),
+            "missing `{expected}`:\n{}",
+            dump()
+        );
+    }
+    for i in 0..3 {
+        let producer = ended(&all, &format!("producer-{i}"));
+        assert!(
+            producer
+                .output
+                .contains(&format!("[producer/{i}] producer up in process")),
+            "{}",
+            dump()
+        );
+    }
+    let coordinator = ended(&all, "lp-coordinator-0");
+    assert!(
+        coordinator.output.contains("every process stopped cleanly"),
+        "{}",
+        dump()
+    );
+}
+
+#[test]
+fn a_failing_node_fails_its_pod_and_stops_the_others() {
+    let (_dir, mut pods) = start_pods(
+        "cluster_probe",
+        &["--workers", "3", "--fail", "1", "--after", "300ms"],
+    );
+    let all = pods.wait_all(Duration::from_secs(60));
+    let dump = format!("{all:#?}");
+    assert_eq!(ended(&all, "member-1").code, Some(1), "{dump}");
+    assert!(
+        ended(&all, "member-1")
+            .output
+            .contains("injected failure in worker 1"),
+        "{dump}"
+    );
+    for other in ["member-0", "member-2"] {
+        let pod = ended(&all, other);
+        assert_eq!(pod.code, Some(0), "{dump}");
+        assert!(pod.output.contains("stopped"), "{dump}");
+    }
+    let coordinator = ended(&all, "lp-coordinator-0");
+    assert_eq!(
+        coordinator.code,
+        Some(1),
+        "the program's status is the failure: {dump}"
+    );
+    assert!(
+        coordinator
+            .output
+            .contains("node `member/1` failed: injected failure in worker 1"),
+        "{dump}"
+    );
+}
+
+/// Starts `cluster_probe` with workers that never stop by themselves, waits until every worker runs,
+/// kills pod `victim`, and returns how every pod ended and how long the others took.
+fn kill_one(victim: &str) -> (Vec<pods::Ended>, Duration) {
+    let (_dir, mut pods) = start_pods("cluster_probe", &["--workers", "3", "--after", "1h"]);
+    for i in 0..3 {
+        pods.wait_for_output(
+            &format!("member-{i}"),
+            &format!("worker {i} up"),
+            Duration::from_secs(60),
+        );
+    }
+    let killed = Instant::now();
+    pods.kill(victim);
+    let all = pods.wait_all(Duration::from_secs(30));
+    (all, killed.elapsed())
+}
+
+#[test]
+fn a_killed_pod_stops_the_others() {
+    let (all, took) = kill_one("member-1");
+    let dump = format!("{all:#?}");
+    assert_eq!(ended(&all, "member-1").signal, Some(9), "{dump}");
+    for other in ["member-0", "member-2"] {
+        let pod = ended(&all, other);
+        assert_eq!(pod.code, Some(0), "{dump}");
+        assert!(pod.output.contains("stopped"), "{dump}");
+    }
+    let coordinator = ended(&all, "lp-coordinator-0");
+    assert_eq!(coordinator.code, Some(1), "{dump}");
+    assert!(
+        coordinator.output.contains("node `member/1` failed"),
+        "{dump}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "the others took {took:?} to stop:\n{dump}"
+    );
+}
+
+#[test]
+fn a_killed_coordinator_stops_every_pod() {
+    let (all, took) = kill_one("lp-coordinator-0");
+    let dump = format!("{all:#?}");
+    for i in 0..3 {
+        let pod = ended(&all, &format!("member-{i}"));
+        assert_eq!(
+            pod.code,
+            Some(1),
+            "a pod that lost the coordinator fails: {dump}"
+        );
+        assert!(pod.output.contains("lost the coordinator"), "{dump}");
+    }
+    assert!(
+        took < Duration::from_secs(10),
+        "the pods took {took:?} to stop:\n{dump}"
+    );
+}
+
+/// Whether this script's Slurm cluster answers.
+fn slurm() -> Result<(), String> {
+    let out = Command::new("sinfo")
+        .args(["-h", "-o", "%T"])
+        .output()
+        .map_err(|e| format!("cannot run sinfo: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if out.status.success()
+        && text
+            .lines()
+            .any(|l| matches!(l.trim(), "idle" | "mixed" | "allocated"))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "no Slurm node is up (sinfo: {}{}); run scripts/slurm-up",
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+#[test]
+fn slurm_runs_the_seed_program_under_sbatch_wait() {
+    if !service_available("a Slurm cluster", slurm()) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("consumer_producers.sbatch");
+    let mut cmd = Command::new(binary("consumer_producers"));
+    cmd.args(["--lp_launch_type", "slurm", "--num_producers", "3", "--out"])
+        .arg(&script);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    let mut cmd = Command::new("sbatch");
+    cmd.args(["--wait", "--parsable"]).arg(&script);
+    let out = run(cmd, Duration::from_secs(180));
+    let job = out.stdout.trim().to_string();
+    let log = std::fs::read_to_string(dir.path().join(format!("consumer_producers-{job}.out")))
+        .unwrap_or_default();
+    assert_eq!(out.status, Some(0), "{out:#?}\n--- job output\n{log}");
+    for step in 0..10 {
+        let expected = format!("[consumer] step {step}: [{step}, {step}, {step}]");
+        assert!(log.contains(&expected), "missing `{expected}`:\n{log}");
+    }
+    for i in 0..3 {
+        assert!(
+            log.contains(&format!("[producer/{i}] producer up in process")),
+            "{log}"
+        );
+    }
+    assert!(log.contains("every process stopped cleanly"), "{log}");
+}
+
+#[test]
+fn slurm_a_failing_node_fails_the_job() {
+    if !service_available("a Slurm cluster", slurm()) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("cluster_probe.sbatch");
+    // The binary submits and follows the job itself.
+    let mut cmd = Command::new(binary("cluster_probe"));
+    cmd.args([
+        "--lp_launch_type",
+        "slurm",
+        "--submit",
+        "--wait",
+        "--workers",
+        "3",
+        "--fail",
+        "1",
+        "--after",
+        "300ms",
+        "--out",
+    ])
+    .arg(&script);
+    let out = run(cmd, Duration::from_secs(180));
+    let all = out.all();
+    assert_eq!(
+        out.status,
+        Some(1),
+        "the job fails with the program's status:\n{all}"
+    );
+    assert!(all.contains("[member/1] worker 1 fails"), "{all}");
+    assert!(
+        all.contains("node `member/1` failed: injected failure in worker 1"),
+        "{all}"
+    );
+    for i in [0, 2] {
+        assert!(
+            all.contains(&format!("[member/{i}] worker {i} stopped")),
+            "{all}"
+        );
+    }
+    assert!(
+        all.contains("(mode: cluster test)"),
+        "the block's env reaches the tasks:\n{all}"
+    );
+}
