@@ -379,6 +379,28 @@ fn the_seed_program_runs_as_the_manifests_say() {
 }
 
 #[test]
+fn a_program_whose_nodes_all_finish_ends_by_itself() {
+    let (_dir, mut pods) = start_pods("hello_world", &["--name", "cluster"]);
+    let all = pods.wait_all(Duration::from_secs(60));
+    let dump = format!("{all:#?}");
+    for pod in &all {
+        assert_eq!(pod.code, Some(0), "{dump}");
+    }
+    assert!(
+        ended(&all, "greeter-0")
+            .output
+            .contains("[greeter] Hello cluster!"),
+        "{dump}"
+    );
+    assert!(
+        ended(&all, "lp-coordinator-0")
+            .output
+            .contains("every process stopped cleanly"),
+        "{dump}"
+    );
+}
+
+#[test]
 fn a_failing_node_fails_its_pod_and_stops_the_others() {
     let (_dir, mut pods) = start_pods(
         "cluster_probe",

@@ -108,6 +108,9 @@ pub(crate) async fn run(
     let total = plan.units.len();
     let mut outboxes: Vec<Option<mpsc::UnboundedSender<FromCoord>>> = vec![None; total];
     let mut connected = vec![false; total];
+    // Whether each unit ever connected: after a stop, the coordinator lingers (bounded) for
+    // units that have not, so a late process learns of the stop instead of waiting to join.
+    let mut ever = vec![false; total];
     let mut said_bye = vec![false; total];
     let mut ready = vec![false; total];
     let mut peers: Vec<Option<IpAddr>> = vec![None; total];
@@ -129,7 +132,8 @@ pub(crate) async fn run(
     loop {
         if let Some((_, since)) = &stopping {
             let live = connected.iter().filter(|c| **c).count();
-            if live == 0 || since.elapsed() > grace + Duration::from_secs(5) {
+            let all_came = ever.iter().all(|e| *e);
+            if (live == 0 && all_came) || since.elapsed() > grace + Duration::from_secs(5) {
                 break;
             }
         }
@@ -143,6 +147,7 @@ pub(crate) async fn run(
                 Some(Event::Refused(why)) => eprintln!("lp: coordinator: refused a connection: {why}"),
                 Some(Event::Joined { unit, peer, outbox }) => {
                     connected[unit] = true;
+                    ever[unit] = true;
                     peers[unit] = Some(peer);
                     if let Some((failure, _)) = &stopping {
                         let _ = outbox.send(FromCoord::Stop { failure: failure.clone() });

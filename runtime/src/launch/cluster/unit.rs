@@ -342,34 +342,31 @@ async fn run_unit(
     }
     link.send(ToCoord::Ready { ports });
     // The barrier: runs start once every process of the program serves.
-    loop {
-        tokio::select! {
-            message = link.inbox.recv() => match message {
-                Some(FromCoord::Start { book: table }) => {
-                    book.set_table(table);
-                    break;
+    tokio::select! {
+        message = link.inbox.recv() => match message {
+            Some(FromCoord::Start { book: table }) => {
+                book.set_table(table);
+            }
+            Some(FromCoord::Stop { failure }) => {
+                if let Some((node, error)) = failure {
+                    eprintln!("lp: node `{node}` failed: {error}; stopping");
                 }
-                Some(FromCoord::Stop { failure }) => {
-                    if let Some((node, error)) = failure {
-                        eprintln!("lp: node `{node}` failed: {error}; stopping");
-                    }
-                    stop.cancel();
-                    link.close().await;
-                    return ExitCode::SUCCESS;
-                }
-                None => {
-                    eprintln!("error: lost the coordinator before the program started");
-                    stop.cancel();
-                    return ExitCode::FAILURE;
-                }
-            },
-            signal = crate::launch::shutdown_signal() => {
-                eprintln!("lp: {signal} before the program started: stopping every node");
-                link.send(ToCoord::Stop { node: None });
                 stop.cancel();
                 link.close().await;
                 return ExitCode::SUCCESS;
             }
+            None => {
+                eprintln!("error: lost the coordinator before the program started");
+                stop.cancel();
+                return ExitCode::FAILURE;
+            }
+        },
+        signal = crate::launch::shutdown_signal() => {
+            eprintln!("lp: {signal} before the program started: stopping every node");
+            link.send(ToCoord::Stop { node: None });
+            stop.cancel();
+            link.close().await;
+            return ExitCode::SUCCESS;
         }
     }
     let tell = link.outbox.clone();
