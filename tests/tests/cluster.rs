@@ -346,7 +346,12 @@ fn ended<'a>(all: &'a [pods::Ended], name: &str) -> &'a pods::Ended {
 #[test]
 fn the_seed_program_runs_as_the_manifests_say() {
     let (_dir, mut pods) = start_pods("consumer_producers", &["--num_producers", "3"]);
+    let start = Instant::now();
     let all = pods.wait_all(Duration::from_secs(90));
+    eprintln!(
+        "the seed's 5 pods ran to completion in {:?}",
+        start.elapsed()
+    );
     let dump = || format!("{all:#?}");
     for pod in &all {
         assert_eq!(pod.code, Some(0), "pod {} failed:\n{}", pod.name, dump());
@@ -448,7 +453,9 @@ fn kill_one(victim: &str) -> (Vec<pods::Ended>, Duration) {
     let killed = Instant::now();
     pods.kill(victim);
     let all = pods.wait_all(Duration::from_secs(30));
-    (all, killed.elapsed())
+    let took = killed.elapsed();
+    eprintln!("killed `{victim}`: every other pod exited {took:?} later");
+    (all, took)
 }
 
 #[test]
@@ -591,4 +598,59 @@ fn slurm_a_failing_node_fails_the_job() {
         all.contains("(mode: cluster test)"),
         "the block's env reaches the tasks:\n{all}"
     );
+}
+
+#[test]
+fn k8s_apply_pipes_the_manifests_to_kubectl() {
+    // A stand-in `kubectl` that records how it was called: no cluster can be installed here.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fake = dir.path().join("kubectl");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {0}/args\ncat > {0}/stdin\necho 'job.batch/producer created'\n",
+            dir.path().display()
+        ),
+    )
+    .expect("write fake kubectl");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(binary("consumer_producers"));
+    cmd.env("PATH", path).args([
+        "--lp_launch_type",
+        "k8s",
+        "--image",
+        "x.example/cp:1",
+        "--apply",
+    ]);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    assert_eq!(
+        out.stdout.trim(),
+        "job.batch/producer created",
+        "manifests are not printed: {out:#?}"
+    );
+    assert!(
+        out.stderr
+            .contains("kubectl delete jobs,services,secrets -n default -l lp.launch="),
+        "{out:#?}"
+    );
+    let args = std::fs::read_to_string(dir.path().join("args")).expect("kubectl ran");
+    assert_eq!(args.trim(), "apply -f -");
+    let stdin = std::fs::read_to_string(dir.path().join("stdin")).expect("kubectl read stdin");
+    for kind in [
+        "kind: Secret",
+        "kind: Service",
+        "kind: Job",
+        "name: lp-coordinator",
+        "name: producer",
+        "name: consumer",
+    ] {
+        assert!(stdin.contains(kind), "missing `{kind}`:\n{stdin}");
+    }
 }

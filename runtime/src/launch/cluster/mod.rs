@@ -518,3 +518,114 @@ pub(crate) fn launch_main<G: crate::program::Program>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::IdAlloc;
+    use crate::program::{Built, Env};
+
+    fn node(id: usize, label: &str, replica: Option<usize>, replicas: usize) -> ErasedNode {
+        ErasedNode {
+            id,
+            label: label.to_string(),
+            replica,
+            replicas,
+            env: vec![("K".into(), label.into())],
+            resources: Resources {
+                cpus: Some(0.5),
+                memory: Some("64Mi".into()),
+                gpus: None,
+            },
+            has_run: true,
+            build: Box::new(|_: &Env| -> Built { unreachable!("plans never build nodes") }),
+        }
+    }
+
+    /// `group producer[3]`, `node consumer`, `process pair { node a; node b; }`.
+    fn program() -> (Layout, Vec<ErasedNode>) {
+        let mut ids = IdAlloc::new("seed_like", &());
+        ids.group::<()>("producer", 3);
+        ids.node::<()>("consumer");
+        ids.process(Some("pair"));
+        ids.node::<()>("a");
+        ids.node::<()>("b");
+        ids.process(None);
+        let nodes = vec![
+            node(0, "producer/0", Some(0), 3),
+            node(1, "producer/1", Some(1), 3),
+            node(2, "producer/2", Some(2), 3),
+            node(3, "consumer", None, 1),
+            node(4, "a", None, 1),
+            node(5, "b", None, 1),
+        ];
+        (ids.finish(), nodes)
+    }
+
+    #[test]
+    fn plans_group_nodes_into_jobs_of_units() {
+        let (layout, nodes) = program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let jobs: Vec<(&str, usize)> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.name.as_str(), j.units.len()))
+            .collect();
+        assert_eq!(jobs, [("producer", 3), ("consumer", 1), ("pair", 1)]);
+        assert_eq!(plan.units.len(), 5);
+        let pair = plan.unit(2, 0).unwrap();
+        assert_eq!(
+            (pair.nodes.clone(), pair.label.as_str()),
+            (vec![4, 5], "pair")
+        );
+        assert_eq!(plan.unit(0, 2).unwrap().nodes, [2]);
+        assert_eq!(plan.unit_of, [0, 1, 2, 3, 4, 4]);
+        // A block sums its nodes' resources and merges their env; a group takes one replica's.
+        assert_eq!(plan.jobs[2].resources.cpus, Some(1.0));
+        assert_eq!(plan.jobs[2].resources.memory.as_deref(), Some("128Mi"));
+        assert_eq!(plan.jobs[0].resources.cpus, Some(0.5));
+        assert_eq!(
+            plan.jobs[2].env.len(),
+            1,
+            "the same key once: {:?}",
+            plan.jobs[2].env
+        );
+        let (layout2, nodes2) = program();
+        assert_eq!(
+            Plan::new(&layout2, &nodes2).unwrap().fingerprint,
+            plan.fingerprint
+        );
+    }
+
+    #[test]
+    fn names_that_collide_or_cannot_be_dns_labels_are_errors() {
+        let mut ids = IdAlloc::new("p", &());
+        ids.node::<()>("Worker");
+        ids.node::<()>("worker");
+        let nodes = vec![node(0, "Worker", None, 1), node(1, "worker", None, 1)];
+        let e = Plan::new(&ids.finish(), &nodes).unwrap_err();
+        assert!(e.contains("both become the cluster name `worker`"), "{e}");
+
+        let mut ids = IdAlloc::new("p", &());
+        ids.node::<()>("lp_coordinator");
+        let e = Plan::new(&ids.finish(), &[node(0, "lp_coordinator", None, 1)]).unwrap_err();
+        assert!(e.contains("lp-coordinator"), "{e}");
+
+        assert_eq!(dns_label("slow_consumer").unwrap(), "slow-consumer");
+        assert_eq!(dns_label("_x").unwrap(), "x");
+        assert!(dns_label("9lives")
+            .unwrap_err()
+            .contains("start with a letter"));
+        assert!(dns_label(&"a".repeat(60)).unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn memory_quantities() {
+        assert_eq!(parse_memory("64Mi").unwrap(), 64 << 20);
+        assert_eq!(parse_memory("2Gi").unwrap(), 2 << 30);
+        assert_eq!(parse_memory("1G").unwrap(), 1_000_000_000);
+        assert_eq!(parse_memory("1.5Ki").unwrap(), 1536);
+        assert!(parse_memory("lots").is_err());
+        assert!(parse_memory("2Gb").unwrap_err().contains("unknown unit"));
+    }
+}
