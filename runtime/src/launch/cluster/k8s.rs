@@ -128,6 +128,8 @@ pub(crate) fn manifests(
                     "metadata": { "labels": labels(Some(group)) },
                     "spec": {
                         "restartPolicy": "Never",
+                        // Kubernetes' SIGKILL comes after the nodes' own grace period.
+                        "terminationGracePeriodSeconds": super::grace_of(args).as_secs() + 5,
                         "subdomain": service,
                         "enableServiceLinks": false,
                         "containers": [{

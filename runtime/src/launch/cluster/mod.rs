@@ -459,6 +459,15 @@ pub(crate) fn child_args(values: &FlagValues, notice: Duration) -> Vec<String> {
     args
 }
 
+/// The grace period [`child_args`] passes on to the processes.
+pub(crate) fn grace_of(args: &[String]) -> Duration {
+    args.iter()
+        .find_map(|a| a.strip_prefix("--lp_termination_notice_secs="))
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs(10))
+}
+
 /// How long the coordinator waits for every unit to join.
 pub(crate) fn join_timeout() -> Duration {
     std::env::var(vars::JOIN_TIMEOUT)

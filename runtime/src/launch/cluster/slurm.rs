@@ -198,7 +198,7 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let output = dir.join(format!("{}-%j.out", plan.program));
-    let grace = grace_of(args);
+    let grace = super::grace_of(args);
     let text = script(plan, args, &binary, &output.to_string_lossy(), grace)?;
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("lp: wrote {}", path.display());
@@ -248,15 +248,6 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
     let code = status.code().unwrap_or(1);
     eprintln!("lp: job {job_id} ended with status {code}");
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
-}
-
-/// The grace period passed on to the processes.
-fn grace_of(args: &[String]) -> Duration {
-    args.iter()
-        .find_map(|a| a.strip_prefix("--lp_termination_notice_secs="))
-        .and_then(|s| s.parse::<f64>().ok())
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .unwrap_or(Duration::from_secs(10))
 }
 
 /// Copies what is appended to `path` to stdout until `done`, then the rest.

@@ -386,6 +386,8 @@ async fn run_unit(
     }
     drop(tell);
     let mut failed: Option<(usize, String)> = None;
+    // Whether the coordinator was told of `failed` already (at once, not after the grace period).
+    let mut reported = false;
     let mut lost = false;
     let signal = crate::launch::shutdown_signal();
     tokio::pin!(signal);
@@ -393,6 +395,9 @@ async fn run_unit(
         tokio::select! {
             Some((id, outcome)) = runs.next(), if !runs.is_empty() => match outcome {
                 Err(error) => {
+                    eprintln!("error: node `{}` failed: {error}", label(id));
+                    link.send(ToCoord::Failed { node: id, error: error.clone() });
+                    reported = true;
                     failed = Some((id, error));
                     stop.cancel();
                     break;
@@ -447,7 +452,11 @@ async fn run_unit(
         }
     }
     match failed {
-        Some((id, error)) => fail(link, id, error).await,
+        Some((id, error)) if !reported => fail(link, id, error).await,
+        Some(_) => {
+            link.close().await;
+            ExitCode::FAILURE
+        }
         None => {
             link.close().await;
             if lost {
