@@ -79,6 +79,12 @@ pub struct PodSpec {
     pub args: Vec<String>,
     /// The container's env, resolved (Secret, field references, `JOB_COMPLETION_INDEX`).
     pub env: BTreeMap<String, String>,
+    /// The Job's name.
+    pub job: String,
+    /// `restartPolicy: OnFailure`: a container that fails is restarted in its pod.
+    pub restart_on_failure: bool,
+    /// The Job's `backoffLimit`: how many failures all its pods may have.
+    pub backoff_limit: u64,
 }
 
 fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
@@ -137,6 +143,18 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
         let pod = at(doc, &["spec", "template", "spec"])
             .ok_or_else(|| format!("{file}: a Job without a pod template"))?;
         let subdomain = str_at(pod, &["subdomain"]);
+        let restart_on_failure = match str_at(pod, &["restartPolicy"]) {
+            "Never" => false,
+            "OnFailure" => true,
+            other => {
+                return Err(format!(
+                    "{file}: a Job's pods cannot have restartPolicy `{other}`"
+                ))
+            }
+        };
+        let backoff_limit = at(doc, &["spec", "backoffLimit"])
+            .and_then(Value::as_u64)
+            .unwrap_or(6);
         let containers = at(pod, &["containers"])
             .and_then(Value::as_sequence)
             .ok_or_else(|| format!("{file}: no containers"))?;
@@ -184,6 +202,9 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
                 command: strings("command"),
                 args: strings("args"),
                 env,
+                job: job.to_string(),
+                restart_on_failure,
+                backoff_limit,
             });
         }
     }
@@ -294,15 +315,70 @@ pub enum Network {
 /// A running pod: the process, and what it printed so far.
 struct Pod {
     spec: PodSpec,
+    /// How to start its container's process again (restartPolicy OnFailure).
+    recipe: Recipe,
+    /// How many times its container was restarted.
+    restarts: u32,
     child: Child,
     output: Arc<Mutex<String>>,
     readers: Vec<std::thread::JoinHandle<()>>,
     status: Option<std::process::ExitStatus>,
 }
 
+/// What starts a pod's process: the program (or `ip netns exec … program`), args, env.
+#[derive(Clone)]
+struct Recipe {
+    program: PathBuf,
+    prefix: Vec<String>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Recipe {
+    /// Starts the process; its output is appended to `output`.
+    fn spawn(
+        &self,
+        output: &Arc<Mutex<String>>,
+    ) -> std::io::Result<(Child, Vec<std::thread::JoinHandle<()>>)> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.prefix)
+            .args(&self.args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn()?;
+        let mut readers = Vec::new();
+        let streams: Vec<Box<dyn Read + Send>> = vec![
+            Box::new(child.stdout.take().expect("piped")),
+            Box::new(child.stderr.take().expect("piped")),
+        ];
+        for mut stream in streams {
+            let output = output.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    output
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push_str(&text);
+                }
+            }));
+        }
+        Ok((child, readers))
+    }
+}
+
 /// Every pod of a launch, running; killed (and the network removed) on drop.
 pub struct Pods {
     pods: Vec<Pod>,
+    /// Container failures so far, by Job (against its `backoffLimit`).
+    failures: BTreeMap<String, u64>,
     /// Which network the pods got.
     pub network: Network,
     _namespaces: Option<Namespaces>,
@@ -317,8 +393,10 @@ pub struct Ended {
     pub code: Option<i32>,
     /// The signal that ended it.
     pub signal: Option<i32>,
-    /// Stdout and stderr, interleaved as read.
+    /// Stdout and stderr, interleaved as read (of every run of its container).
     pub output: String,
+    /// How many times its container was restarted (restartPolicy OnFailure).
+    pub restarts: u32,
 }
 
 impl Pods {
@@ -373,50 +451,39 @@ impl Pods {
         let hosts = hosts.join(",");
         let mut pods = Vec::new();
         for (k, spec) in specs.into_iter().enumerate() {
-            let mut cmd = match &netns {
-                Some((ns, _)) => {
-                    let mut cmd = Command::new("ip");
-                    cmd.args(["netns", "exec", &ns.namespaces[k]]).arg(binary);
-                    cmd
-                }
-                None => Command::new(binary),
+            let (program, prefix) = match &netns {
+                Some((ns, _)) => (
+                    PathBuf::from("ip"),
+                    vec![
+                        "netns".to_string(),
+                        "exec".to_string(),
+                        ns.namespaces[k].clone(),
+                        binary.to_string_lossy().into_owned(),
+                    ],
+                ),
+                None => (binary.to_path_buf(), Vec::new()),
             };
             // A container sees only its own env (plus PATH).
-            cmd.env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .envs(&spec.env)
-                .env("LP_HOSTS", &hosts)
-                .args(&spec.args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = cmd
-                .spawn()
-                .map_err(|e| format!("cannot start pod `{}`: {e}", spec.name))?;
+            let mut env: Vec<(String, String)> = vec![(
+                "PATH".to_string(),
+                std::env::var("PATH").unwrap_or_default(),
+            )];
+            env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            env.push(("LP_HOSTS".to_string(), hosts.clone()));
+            let recipe = Recipe {
+                program,
+                prefix,
+                args: spec.args.clone(),
+                env,
+            };
             let output = Arc::new(Mutex::new(String::new()));
-            let mut readers = Vec::new();
-            let streams: Vec<Box<dyn Read + Send>> = vec![
-                Box::new(child.stdout.take().expect("piped")),
-                Box::new(child.stderr.take().expect("piped")),
-            ];
-            for mut stream in streams {
-                let output = output.clone();
-                readers.push(std::thread::spawn(move || {
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n) = stream.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                        output
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push_str(&text);
-                    }
-                }));
-            }
+            let (child, readers) = recipe
+                .spawn(&output)
+                .map_err(|e| format!("cannot start pod `{}`: {e}", spec.name))?;
             pods.push(Pod {
                 spec,
+                recipe,
+                restarts: 0,
                 child,
                 output,
                 readers,
@@ -429,6 +496,7 @@ impl Pods {
         };
         Ok(Pods {
             pods,
+            failures: BTreeMap::new(),
             network,
             _namespaces: namespaces,
         })
@@ -461,6 +529,7 @@ impl Pods {
     pub fn wait_for_output(&mut self, name: &str, needle: &str, limit: Duration) {
         let start = Instant::now();
         loop {
+            self.poll();
             let found = self
                 .find(name)
                 .output
@@ -486,21 +555,72 @@ impl Pods {
         let _ = pod.child.kill();
     }
 
+    /// Reaps exited containers, restarting those whose pod says `restartPolicy: OnFailure`
+    /// while their Job's `backoffLimit` allows (after 100 ms, where a kubelet waits 10 s and
+    /// more); returns how many pods still run.
+    fn poll(&mut self) -> usize {
+        let mut running = 0;
+        for pod in &mut self.pods {
+            if pod.status.is_some() {
+                continue;
+            }
+            match pod.child.try_wait() {
+                Ok(None) => running += 1,
+                Ok(Some(status)) => {
+                    let failures = self.failures.entry(pod.spec.job.clone()).or_default();
+                    if !status.success()
+                        && pod.spec.restart_on_failure
+                        && *failures < pod.spec.backoff_limit
+                    {
+                        *failures += 1;
+                        std::thread::sleep(Duration::from_millis(100));
+                        match pod.recipe.spawn(&pod.output) {
+                            Ok((child, readers)) => {
+                                pod.child = child;
+                                pod.readers.extend(readers);
+                                pod.restarts += 1;
+                                running += 1;
+                            }
+                            Err(_) => pod.status = Some(status),
+                        }
+                    } else {
+                        pod.status = Some(status);
+                    }
+                }
+                Err(_) => pod.status = Some(std::process::ExitStatus::default()),
+            }
+        }
+        running
+    }
+
+    /// Sends `signal` to pod `name`'s process (e.g. SIGTERM, as `kubectl delete` does).
+    pub fn signal(&mut self, name: &str, signal: i32) {
+        let pid = self.find(name).child.id() as i32;
+        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our unreaped child.
+        unsafe { libc::kill(pid, signal) };
+    }
+
+    /// Waits until pod `name`'s container was restarted `count` times; panics after `limit`.
+    pub fn wait_for_restarts(&mut self, name: &str, count: u32, limit: Duration) {
+        let start = Instant::now();
+        while self.find(name).restarts < count {
+            self.poll();
+            if start.elapsed() > limit {
+                panic!(
+                    "pod `{name}` was not restarted {count} times within {limit:?}\n{}",
+                    self.dump()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until every pod has exited; kills them all and panics (with their output) after
     /// `limit`.
     pub fn wait_all(&mut self, limit: Duration) -> Vec<Ended> {
         let start = Instant::now();
         loop {
-            let mut running = 0;
-            for pod in &mut self.pods {
-                if pod.status.is_none() {
-                    match pod.child.try_wait() {
-                        Ok(Some(status)) => pod.status = Some(status),
-                        Ok(None) => running += 1,
-                        Err(_) => pod.status = Some(std::process::ExitStatus::default()),
-                    }
-                }
-            }
+            let running = self.poll();
             if running == 0 {
                 break;
             }
@@ -528,6 +648,7 @@ impl Pods {
                 }
                 let status = p.status.unwrap_or_default();
                 Ended {
+                    restarts: p.restarts,
                     name: p.spec.name.clone(),
                     code: status.code(),
                     signal: status.signal(),

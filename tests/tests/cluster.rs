@@ -219,11 +219,14 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
                 completions.is_some_and(|c| c > 0) && completions == parallelism,
                 "{program}/{file}: completions = parallelism > 0"
             );
-            assert_eq!(
-                str_at(doc, &["spec", "template", "spec", "restartPolicy"]),
-                "Never",
-                "{program}/{file}"
-            );
+            // Pods never restart, except under a restart policy (in place, within backoffLimit).
+            let backoff =
+                pods::at(doc, &["spec", "backoffLimit"]).and_then(serde_yaml::Value::as_u64);
+            match str_at(doc, &["spec", "template", "spec", "restartPolicy"]) {
+                "Never" => assert_eq!(backoff, Some(0), "{program}/{file}"),
+                "OnFailure" => assert!(backoff.is_some_and(|b| b > 0), "{program}/{file}"),
+                other => panic!("{program}/{file}: restartPolicy `{other}`"),
+            }
             let containers = pods::at(doc, &["spec", "template", "spec", "containers"])
                 .and_then(serde_yaml::Value::as_sequence)
                 .map_or(0, Vec::len);
@@ -653,4 +656,58 @@ fn k8s_apply_pipes_the_manifests_to_kubectl() {
     ] {
         assert!(stdin.contains(kind), "missing `{kind}`:\n{stdin}");
     }
+}
+
+#[test]
+fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let attempts = dir.path().join("attempts");
+    let attempts_arg = attempts.to_string_lossy().into_owned();
+    let (_manifests, out) = manifests(
+        "restarts",
+        &["--attempts_file", &attempts_arg, "--failures", "2"],
+    );
+    let docs = pods::read_manifests(&out).expect("manifests");
+    let specs = pods::pod_specs(&docs).expect("pod specs");
+    for (job, limit) in [("crasher", 2), ("flaky", 4)] {
+        let spec = specs.iter().find(|s| s.job == job).expect("job");
+        assert!(spec.restart_on_failure, "`{job}` restarts on failure");
+        assert_eq!(
+            spec.backoff_limit, limit,
+            "`{job}`: max × replicas failures"
+        );
+    }
+    let mut pods = Pods::start(&binary("restarts"), specs).expect("pods start");
+    // The crasher fails twice (each time its container restarts and rejoins), then succeeds.
+    pods.wait_for_restarts("crasher-0", 2, Duration::from_secs(60));
+    pods.wait_for_output(
+        "lp-coordinator-0",
+        "restart 2 of 2",
+        Duration::from_secs(30),
+    );
+    // A killed courier comes back too, and the program keeps running.
+    pods.kill("flaky-1");
+    pods.wait_for_restarts("flaky-1", 1, Duration::from_secs(30));
+    pods.wait_for_output("lp-coordinator-0", "`flaky/1`: its process ended without a word (killed, or lost its connection); its process restarts (restart 1 of 2)", Duration::from_secs(30));
+    // `kubectl delete` sends SIGTERM: a clean stop of every pod.
+    std::thread::sleep(Duration::from_millis(500));
+    pods.signal("lp-coordinator-0", libc::SIGTERM);
+    let all = pods.wait_all(Duration::from_secs(30));
+    let dump = format!(
+        "{all:#?}\n{}",
+        std::fs::read_to_string(&attempts).unwrap_or_default()
+    );
+    for pod in &all {
+        assert_eq!(pod.code, Some(0), "{}: {dump}", pod.name);
+    }
+    assert_eq!(ended(&all, "crasher-0").restarts, 2, "{dump}");
+    assert_eq!(ended(&all, "flaky-1").restarts, 1, "{dump}");
+    let lines = std::fs::read_to_string(&attempts)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert_eq!(
+        lines, 3,
+        "two failed attempts and one that succeeded: {dump}"
+    );
 }

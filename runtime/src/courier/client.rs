@@ -212,9 +212,11 @@ impl Net {
         }
     }
 
-    /// Calls over TCP to the addresses `book` resolves (cluster launches).
+    /// Calls over TCP to the addresses `book` resolves (cluster launches); a node marked
+    /// `restartable` is waited for after its connection is lost.
     pub(crate) fn tcp(
         labels: Vec<String>,
+        restartable: Vec<bool>,
         book: Arc<dyn Resolve>,
         secret: Secret,
         stop: CancellationToken,
@@ -224,7 +226,7 @@ impl Net {
             inner: Arc::new(NetInner {
                 labels,
                 kind: NetKind::Unix {
-                    restartable: Vec::new(),
+                    restartable,
                     dir: Place::Book(book),
                     secret,
                     stop,

@@ -17,6 +17,11 @@
 //!    and exits: 0 for a clean stop, 1 for a failure — the program's status.
 //!
 //! A unit that loses the coordinator without a `Stop` stops its nodes and exits non-zero.
+//!
+//! Restarts (Kubernetes only, where `restartPolicy: OnFailure` restarts a failed container in
+//! its pod): a unit whose job has a restart policy may fail (report or vanish) up to `max`
+//! times without stopping the program; its new process joins again and is sent `Start` as
+//! soon as it is ready. Callers' handles wait for it (the nodes are marked restartable).
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -81,11 +86,13 @@ pub(crate) enum FromCoord {
 enum Event {
     Joined {
         unit: usize,
+        /// Tells this connection from an earlier process of the same unit.
+        conn: u64,
         peer: IpAddr,
         outbox: mpsc::UnboundedSender<FromCoord>,
     },
     Said(usize, ToCoord),
-    Closed(usize),
+    Closed(usize, u64),
     Refused(String),
 }
 
@@ -96,6 +103,7 @@ pub(crate) async fn run(
     secret: Secret,
     join_timeout: Duration,
     grace: Duration,
+    restarts: bool,
 ) -> ExitCode {
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
     let accept = tokio::spawn(accept_loop(
@@ -112,8 +120,19 @@ pub(crate) async fn run(
     // units that have not, so a late process learns of the stop instead of waiting to join.
     let mut ever = vec![false; total];
     let mut said_bye = vec![false; total];
+    let mut done = vec![false; total];
     let mut ready = vec![false; total];
     let mut peers: Vec<Option<IpAddr>> = vec![None; total];
+    // The current connection of each unit, and the restarts each has used.
+    let mut conns: Vec<Option<u64>> = vec![None; total];
+    let mut restarts_used = vec![0u32; total];
+    let policy = |unit: usize| {
+        plan.units
+            .get(unit)
+            .and_then(|u| plan.jobs.get(u.job))
+            .and_then(|j| j.restart)
+            .filter(|_| restarts)
+    };
     let mut book: Vec<Option<SocketAddr>> = vec![None; plan.labels.len()];
     let mut started = false;
     let mut stopping: Option<(Option<(String, String)>, tokio::time::Instant)> = None;
@@ -145,8 +164,11 @@ pub(crate) async fn run(
             event = events.recv() => match event {
                 None => break,
                 Some(Event::Refused(why)) => eprintln!("lp: coordinator: refused a connection: {why}"),
-                Some(Event::Joined { unit, peer, outbox }) => {
+                Some(Event::Joined { unit, conn, peer, outbox }) => {
                     connected[unit] = true;
+                    conns[unit] = Some(conn);
+                    said_bye[unit] = false;
+                    ready[unit] = false;
                     ever[unit] = true;
                     peers[unit] = Some(peer);
                     if let Some((failure, _)) = &stopping {
@@ -188,25 +210,42 @@ pub(crate) async fn run(
                     }
                     ToCoord::Failed { node, error } => {
                         said_bye[unit] = true;
-                        decision = Some(Some((node_label(node).to_string(), error)));
+                        let label = node_label(node).to_string();
+                        match policy(unit).filter(|p| restarts_used[unit] < p.max && stopping.is_none()) {
+                            Some(p) => {
+                                restarts_used[unit] += 1;
+                                ready[unit] = false;
+                                eprintln!("lp: node `{label}` failed: {error}; its process restarts (restart {} of {})", restarts_used[unit], p.max);
+                            }
+                            None => decision = Some(Some((label, error))),
+                        }
                     }
                     ToCoord::Done => {
                         said_bye[unit] = true;
-                        if said_bye.iter().all(|b| *b) {
+                        done[unit] = true;
+                        if done.iter().all(|d| *d) {
                             decision = Some(None);
                         }
                     }
                 },
-                Some(Event::Closed(unit)) => {
+                Some(Event::Closed(unit, conn)) if conns[unit] == Some(conn) => {
                     connected[unit] = false;
+                    conns[unit] = None;
                     outboxes[unit] = None;
                     if !said_bye[unit] && stopping.is_none() {
-                        decision = Some(Some((
-                            label(unit).to_string(),
-                            "its process ended without a word (killed, or lost its connection)".to_string(),
-                        )));
+                        let error = "its process ended without a word (killed, or lost its connection)";
+                        match policy(unit).filter(|p| restarts_used[unit] < p.max) {
+                            Some(p) => {
+                                restarts_used[unit] += 1;
+                                ready[unit] = false;
+                                eprintln!("lp: `{}`: {error}; its process restarts (restart {} of {})", label(unit), restarts_used[unit], p.max);
+                            }
+                            None => decision = Some(Some((label(unit).to_string(), error.to_string()))),
+                        }
                     }
                 }
+                // An earlier process of a unit that has joined again.
+                Some(Event::Closed(..)) => {}
             },
             _ = tokio::time::sleep_until(join_deadline), if !started && stopping.is_none() => {
                 let missing: Vec<&str> = (0..total).filter(|&u| !ready[u]).map(label).collect();
@@ -264,7 +303,10 @@ async fn accept_loop(
     fingerprint: String,
     events: mpsc::UnboundedSender<Event>,
 ) {
+    let mut next_conn = 0u64;
     loop {
+        next_conn += 1;
+        let conn = next_conn;
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -308,11 +350,12 @@ async fn accept_loop(
             };
             let _ = events.send(Event::Joined {
                 unit,
+                conn,
                 peer: peer_ip,
                 outbox,
             });
             serve_unit(unit, reader, writer, inbox, &events).await;
-            let _ = events.send(Event::Closed(unit));
+            let _ = events.send(Event::Closed(unit, conn));
         });
     }
 }

@@ -113,7 +113,19 @@ pub(crate) fn manifests(
         }
         Value::Array(env)
     };
-    let job_object = |name: &str, group: &str, count: usize, resources: Value, env: Value| {
+    let job_object = |name: &str,
+                      group: &str,
+                      count: usize,
+                      restart: Option<crate::program::Restart>,
+                      resources: Value,
+                      env: Value| {
+        // With a restart policy, a failed container restarts in its pod (same name and address)
+        // and rejoins the program; the coordinator counts the restarts against `max`, and the
+        // Job allows as many failures in all. Kubernetes' own back-off replaces `backoff`.
+        let (restart_policy, backoff_limit) = match restart {
+            Some(policy) => ("OnFailure", u64::from(policy.max) * count as u64),
+            None => ("Never", 0),
+        };
         json!({
             "apiVersion": "batch/v1",
             "kind": "Job",
@@ -122,12 +134,13 @@ pub(crate) fn manifests(
                 "completionMode": "Indexed",
                 "completions": count,
                 "parallelism": count,
-                // A failed pod fails its Job; the others stop through the coordinator.
-                "backoffLimit": 0,
+                // Without a restart policy a failed pod fails its Job; the others stop through
+                // the coordinator.
+                "backoffLimit": backoff_limit,
                 "template": {
                     "metadata": { "labels": labels(Some(group)) },
                     "spec": {
-                        "restartPolicy": "Never",
+                        "restartPolicy": restart_policy,
                         // Kubernetes' SIGKILL comes after the nodes' own grace period.
                         "terminationGracePeriodSeconds": super::grace_of(args).as_secs() + 5,
                         "subdomain": service,
@@ -151,6 +164,7 @@ pub(crate) fn manifests(
             COORDINATOR,
             COORDINATOR,
             1,
+            None,
             json!({ "requests": { "cpu": "50m", "memory": "32Mi" } }),
             env(COORDINATOR, &[]),
         ),
@@ -162,6 +176,7 @@ pub(crate) fn manifests(
                 &job.name,
                 &label_value(&job.source)?,
                 job.units.len(),
+                job.restart,
                 resources(job)?,
                 env(&job.name, &job.env),
             ),

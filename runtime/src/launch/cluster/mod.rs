@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::flags::{Flag, FlagValues};
-use crate::program::{ErasedNode, Layout, Resources};
+use crate::program::{ErasedNode, Layout, Resources, Restart};
 
 /// The environment variables of cluster children.
 pub(crate) mod vars {
@@ -117,6 +117,9 @@ pub(crate) struct Job {
     pub(crate) resources: Resources,
     /// The environment of one unit (a block's nodes' `env`s merged, in order).
     pub(crate) env: Vec<(String, String)>,
+    /// The restart policy of its units (a block's: the first one its nodes have): on
+    /// Kubernetes the container restarts in its pod and rejoins the program.
+    pub(crate) restart: Option<Restart>,
 }
 
 /// How a program's nodes map onto cluster processes.
@@ -134,6 +137,8 @@ pub(crate) struct Plan {
     pub(crate) unit_of: Vec<usize>,
     /// A fingerprint of all the above (see [`vars::LAYOUT`]).
     pub(crate) fingerprint: String,
+    /// Whether each node (by id) has a restart policy: calls to it wait for it to come back.
+    pub(crate) restartable: Vec<bool>,
 }
 
 impl Plan {
@@ -171,6 +176,7 @@ impl Plan {
                         units: Vec::new(),
                         resources: Resources::default(),
                         env: Vec::new(),
+                        restart: None,
                     });
                     job_of_key.insert(key, jobs.len() - 1);
                     jobs.len() - 1
@@ -207,6 +213,7 @@ impl Plan {
             if rank == 0 {
                 let job = &mut jobs[job];
                 job.resources = add(&job.resources, &node.settings.resources);
+                job.restart = job.restart.or(node.settings.restart);
                 for (k, v) in &node.settings.env {
                     job.env.retain(|(key, _)| key != k);
                     job.env.push((k.clone(), v.clone()));
@@ -241,7 +248,14 @@ impl Plan {
             }
         }
         let fingerprint = fingerprint(layout, &jobs, &ordered);
+        let mut restartable = vec![false; layout.labels.len()];
+        for node in nodes {
+            if let Some(slot) = restartable.get_mut(node.id) {
+                *slot = node.settings.restart.is_some();
+            }
+        }
         Ok(Plan {
+            restartable,
             program: layout.program.to_string(),
             labels: layout.labels.clone(),
             jobs,
@@ -540,14 +554,19 @@ mod tests {
             label: label.to_string(),
             replica,
             replicas,
-            env: vec![("K".into(), label.into())],
-            resources: Resources {
-                cpus: Some(0.5),
-                memory: Some("64Mi".into()),
-                gpus: None,
+            settings: crate::program::Settings {
+                env: vec![("K".into(), label.into())],
+                resources: Resources {
+                    cpus: Some(0.5),
+                    memory: Some("64Mi".into()),
+                    gpus: None,
+                },
+                ..Default::default()
             },
             has_run: true,
-            build: Box::new(|_: &Env| -> Built { unreachable!("plans never build nodes") }),
+            build: std::sync::Arc::new(|_: &Env| -> Built {
+                unreachable!("plans never build nodes")
+            }),
         }
     }
 

@@ -199,6 +199,12 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let output = dir.join(format!("{}-%j.out", plan.program));
     let grace = super::grace_of(args);
+    for job in plan.jobs.iter().filter(|j| j.restart.is_some()) {
+        eprintln!(
+            "lp: warning: `{}` has a restart policy, which Slurm cannot apply (srun does not restart tasks): its failure stops the program",
+            job.source
+        );
+    }
     let text = script(plan, args, &binary, &output.to_string_lossy(), grace)?;
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("lp: wrote {}", path.display());

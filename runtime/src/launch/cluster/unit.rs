@@ -173,12 +173,16 @@ async fn run(
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| format!("the coordinator cannot listen on {addr}: {e}"))?;
+        // Kubernetes restarts a failed container in its pod (restartPolicy OnFailure), which
+        // then rejoins; `srun` restarts nothing.
+        let restarts = identity.engine == Engine::K8s;
         return Ok(coord::run(
             listener,
             &plan,
             identity.secret,
             super::join_timeout(),
             notice,
+            restarts,
         )
         .await);
     }
@@ -301,6 +305,7 @@ async fn run_unit(
     let stop = CancellationToken::new();
     let net = Net::tcp(
         plan.labels.clone(),
+        plan.restartable.clone(),
         book.clone(),
         secret.clone(),
         stop.clone(),
