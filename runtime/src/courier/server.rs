@@ -9,14 +9,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{execute, Courier, Host};
 use crate::error::CallError;
-use crate::transport::conn::{self, Listener};
+use crate::transport::conn::{self, Listener, Socket};
 use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
@@ -110,7 +110,7 @@ pub(crate) async fn serve<L: Listener>(
 
 /// Serves one connection: a hello with the secret first, then calls until the peer goes away,
 /// sends a frame that is not a call, or the server stops.
-pub(crate) async fn serve_connection<S: AsyncRead + AsyncWrite + Send + 'static>(
+pub(crate) async fn serve_connection<S: Socket>(
     stream: S,
     service: Arc<dyn Service>,
     secret: Secret,

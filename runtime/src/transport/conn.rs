@@ -19,15 +19,35 @@ pub(crate) type FrameReader = FramedRead<ReadHalf, LengthDelimitedCodec>;
 /// The write half of a framed connection.
 pub(crate) type FrameWriter = FramedWrite<WriteHalf, LengthDelimitedCodec>;
 
-/// Splits a byte stream (a Unix or TCP socket) into framed halves.
-pub(crate) fn framed<S>(stream: S) -> (FrameReader, FrameWriter)
-where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-{
-    let (r, w) = tokio::io::split(stream);
+/// A socket that splits into owned halves whose write half, dropped, shuts down the write
+/// direction — so the peer sees end-of-stream when this side's writer ends, even while its
+/// reader is still waiting (`tokio::io::split` would keep both directions open: each side
+/// would wait for the other forever, and leak the descriptor).
+pub(crate) trait Socket: Send + 'static {
+    /// The two halves.
+    fn halves(self) -> (ReadHalf, WriteHalf);
+}
+
+impl Socket for tokio::net::UnixStream {
+    fn halves(self) -> (ReadHalf, WriteHalf) {
+        let (r, w) = self.into_split();
+        (Box::pin(r), Box::pin(w))
+    }
+}
+
+impl Socket for tokio::net::TcpStream {
+    fn halves(self) -> (ReadHalf, WriteHalf) {
+        let (r, w) = self.into_split();
+        (Box::pin(r), Box::pin(w))
+    }
+}
+
+/// Splits a socket (Unix or TCP) into framed halves.
+pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
+    let (r, w) = stream.halves();
     (
-        FramedRead::new(Box::pin(r) as ReadHalf, frame::codec()),
-        FramedWrite::new(Box::pin(w) as WriteHalf, frame::codec()),
+        FramedRead::new(r, frame::codec()),
+        FramedWrite::new(w, frame::codec()),
     )
 }
 
@@ -106,7 +126,7 @@ pub(crate) async fn accept_hello(
 /// A listening socket the courier server accepts connections from (Unix or TCP).
 pub(crate) trait Listener: Send + 'static {
     /// The accepted stream.
-    type Stream: AsyncRead + AsyncWrite + Send + 'static;
+    type Stream: Socket;
     /// Accepts the next connection.
     fn accept(&self) -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
 }

@@ -130,6 +130,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn dropping_the_writer_ends_the_peers_stream() {
+        // Each side's reader waits for the other to close: the write half must shut down its
+        // direction when dropped, or neither side ever closes (a descriptor leak per connection).
+        for unix in [false, true] {
+            let (client, server) = if unix {
+                let (a, b) = tokio::net::UnixStream::pair().unwrap();
+                (conn::framed(a), conn::framed(b))
+            } else {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let (a, b) = tokio::join!(TcpStream::connect(addr), listener.accept());
+                (conn::framed(a.unwrap()), conn::framed(b.unwrap().0))
+            };
+            let (_client_reader, client_writer) = client;
+            let (mut server_reader, _server_writer) = server;
+            drop(client_writer);
+            let end = tokio::time::timeout(Duration::from_secs(2), server_reader.next()).await;
+            assert!(
+                matches!(end, Ok(None)),
+                "unix={unix}: the peer must see end-of-stream"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_wrong_secret_is_refused() {
         let (addr, task) = server(Secret::random().unwrap()).await;
         let stop = CancellationToken::new();
