@@ -711,3 +711,99 @@ fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
         "two failed attempts and one that succeeded: {dump}"
     );
 }
+
+#[test]
+fn a_cluster_process_with_a_bad_environment_fails_clearly() {
+    let secret = "ab".repeat(32);
+    let base = [
+        ("LP_CLUSTER", "k8s"),
+        ("LP_SERVICE", "consumer-producers"),
+        ("LP_NAMESPACE", "lp-test"),
+        ("LP_SECRET", secret.as_str()),
+        ("JOB_COMPLETION_INDEX", "0"),
+    ];
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("LP_JOB", "consumer"), ("LP_CLUSTER", "nomad")],
+            "expected `k8s` or `slurm`",
+        ),
+        (&[], "did not set `LP_JOB`"),
+        (
+            &[("LP_JOB", "consumer"), ("LP_SECRET", "xyz")],
+            "is not a launch secret",
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("JOB_COMPLETION_INDEX", "first")],
+            "is not an index",
+        ),
+        (&[("LP_JOB", "nobody")], "has no cluster job `nobody`"),
+        (
+            &[("LP_JOB", "producer"), ("JOB_COMPLETION_INDEX", "7")],
+            "job `producer` has 2 processes",
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_LAYOUT", "0000")],
+            "the launch was made for layout 0000",
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_HOSTS", "x.svc")],
+            "is not `name=ip`",
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_PORT", "http")],
+            "is not a port",
+        ),
+    ];
+    for (overrides, expected) in cases {
+        let mut cmd = Command::new(binary("consumer_producers"));
+        cmd.env_clear().envs(base);
+        cmd.envs(overrides.iter().copied());
+        let out = run(cmd, Duration::from_secs(30));
+        assert!(
+            matches!(out.status, Some(1 | 2)) && out.stderr.contains(expected),
+            "{overrides:?}: expected `{expected}`:\n{out:#?}"
+        );
+        assert!(!out.stderr.contains("panicked"), "{out:#?}");
+    }
+}
+
+#[test]
+fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
+    let (_dir, out) = manifests("hello_world", &[]);
+    let docs = pods::read_manifests(&out).expect("manifests");
+    let specs = pods::pod_specs(&docs).expect("pod specs");
+    let coordinator = specs
+        .iter()
+        .find(|s| s.job == "lp-coordinator")
+        .expect("coordinator")
+        .clone();
+    let greeter = specs
+        .iter()
+        .find(|s| s.job == "greeter")
+        .expect("greeter")
+        .clone();
+    let mut wrong = greeter.clone();
+    wrong.env.insert("LP_SECRET".into(), "cd".repeat(32));
+    // Only the impostor and the coordinator: the impostor is refused, the coordinator times out
+    // waiting for the real greeter and says which process never came.
+    let mut pods = Pods::start(&binary("hello_world"), vec![coordinator, wrong]).expect("start");
+    let all = {
+        let start = Instant::now();
+        pods.wait_for_output("greeter-0", "wrong launch secret", Duration::from_secs(30));
+        pods.wait_for_output(
+            "lp-coordinator-0",
+            "no valid launch secret",
+            Duration::from_secs(30),
+        );
+        pods.signal("lp-coordinator-0", libc::SIGTERM);
+        let all = pods.wait_all(Duration::from_secs(30));
+        eprintln!("refused within {:?}", start.elapsed());
+        all
+    };
+    let dump = format!("{all:#?}");
+    assert_eq!(ended(&all, "greeter-0").code, Some(1), "{dump}");
+    assert!(
+        !ended(&all, "greeter-0").output.contains("Hello"),
+        "the impostor ran nothing: {dump}"
+    );
+}

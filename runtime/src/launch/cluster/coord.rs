@@ -82,6 +82,11 @@ pub(crate) enum FromCoord {
     },
 }
 
+/// How long, after a stop, the coordinator waits for processes that never connected (a process
+/// about to connect then learns of the stop instead of waiting to join), and how long past the
+/// grace period for connected ones to end.
+const LINGER: Duration = Duration::from_secs(5);
+
 /// What the per-connection tasks tell the coordinator's loop.
 enum Event {
     Joined {
@@ -152,13 +157,19 @@ pub(crate) async fn run(
         if let Some((_, since)) = &stopping {
             let live = connected.iter().filter(|c| **c).count();
             let all_came = ever.iter().all(|e| *e);
-            if (live == 0 && all_came) || since.elapsed() > grace + Duration::from_secs(5) {
+            let lingered = since.elapsed() > LINGER;
+            if (live == 0 && (all_came || lingered)) || since.elapsed() > grace + LINGER {
                 break;
             }
         }
-        let stop_at = stopping
-            .as_ref()
-            .map(|(_, since)| *since + grace + Duration::from_secs(5));
+        let stop_at = stopping.as_ref().map(|(_, since)| {
+            // Wake to check on the processes that never came, then at the very end.
+            if since.elapsed() < LINGER {
+                *since + LINGER
+            } else {
+                *since + grace + LINGER
+            }
+        });
         let mut decision: Option<Option<(String, String)>> = None;
         tokio::select! {
             event = events.recv() => match event {
