@@ -648,6 +648,31 @@ mod tests {
     }
 
     #[test]
+    fn a_param_named_like_a_cluster_flag_keeps_its_name() {
+        let params = [Flag {
+            name: "wait",
+            ty: "bool",
+            help: "a param called wait",
+            default: Some("false"),
+        }];
+        let cmd = crate::flags::command("p", "about", &params);
+        let m = cmd
+            .clone()
+            .try_get_matches_from(["p", "--wait", "true", "--lp_wait", "--image", "i"])
+            .unwrap();
+        assert_eq!(
+            m.get_one::<String>("wait").map(String::as_str),
+            Some("true")
+        );
+        assert!(m.get_flag(flags::long(flags::WAIT)));
+        assert_eq!(
+            m.get_one::<String>(flags::long(flags::IMAGE))
+                .map(String::as_str),
+            Some("i")
+        );
+    }
+
+    #[test]
     fn memory_quantities() {
         assert_eq!(parse_memory("64Mi").unwrap(), 64 << 20);
         assert_eq!(parse_memory("2Gi").unwrap(), 2 << 30);
