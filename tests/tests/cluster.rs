@@ -247,7 +247,9 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
 
 #[test]
 fn k8s_block_settings_become_container_resources_and_env() {
-    let (_dir, out) = manifests("kinds", &["--num_actors", "3"]);
+    // A param value full of YAML syntax must reach the pods unchanged.
+    let nasty = "no: #1 'it''s' \"q\" - [a, b] {c} \\ é\ttab";
+    let (_dir, out) = manifests("kinds", &["--num_actors", "3", "--label", nasty]);
     let docs = pods::read_manifests(&out).expect("manifests");
     let job = |name: &str| {
         docs.iter()
@@ -281,7 +283,7 @@ fn k8s_block_settings_become_container_resources_and_env() {
     );
     assert_eq!(
         learner_pod.env.get("KINDS_LABEL").map(String::as_str),
-        Some("learner")
+        Some(nasty)
     );
     // The `echoes` process block is one pod; the actor group three.
     assert_eq!(
@@ -291,6 +293,11 @@ fn k8s_block_settings_become_container_resources_and_env() {
     assert_eq!(
         pods::at(&job("actor"), &["spec", "completions"]).and_then(serde_yaml::Value::as_u64),
         Some(3)
+    );
+    assert!(
+        learner_pod.args.contains(&format!("--label={nasty}")),
+        "{:?}",
+        learner_pod.args
     );
     assert!(
         learner_pod.args.contains(&"--num_actors=3".to_string()),
