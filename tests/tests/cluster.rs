@@ -25,6 +25,7 @@ const PROGRAMS: &[&str] = &[
     "hello_world",
     "program_wait",
     "batching",
+    "mapreduce",
     "kinds",
     "restarts",
     "correlation",
@@ -813,4 +814,42 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
         !ended(&all, "greeter-0").output.contains("Hello"),
         "the impostor ran nothing: {dump}"
     );
+}
+
+#[test]
+fn mapreduce_on_pods_counts_what_one_process_counts() {
+    let input = workspace().join("examples/mapreduce/data");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (local, pods_out) = (dir.path().join("local.txt"), dir.path().join("pods.txt"));
+    let mut cmd = Command::new(binary("mapreduce"));
+    cmd.args(["--lp_launch_type", "local_mt", "--input_dir"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&local);
+    let out = run(cmd, Duration::from_secs(120));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    let input_arg = input.to_string_lossy().into_owned();
+    let output_arg = pods_out.to_string_lossy().into_owned();
+    let (_dir, mut pods) = start_pods(
+        "mapreduce",
+        &[
+            "--input_dir",
+            &input_arg,
+            "--output",
+            &output_arg,
+            "--num_mappers",
+            "3",
+            "--num_reducers",
+            "2",
+        ],
+    );
+    let all = pods.wait_all(Duration::from_secs(120));
+    let dump = format!("{all:#?}");
+    for pod in &all {
+        assert_eq!(pod.code, Some(0), "{}: {dump}", pod.name);
+    }
+    let expected = std::fs::read_to_string(&local).expect("local counts");
+    let got = std::fs::read_to_string(&pods_out).unwrap_or_default();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected, "{dump}");
 }
