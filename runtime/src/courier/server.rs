@@ -1,6 +1,6 @@
 //! The server side of a courier in its own process: accept authenticated connections on a Unix
-//! or TCP socket, decode calls, run them concurrently through [`Courier::handle`], send replies back
-//! tagged with their request id.
+//! or TCP socket, decode calls, run them concurrently through [`Courier::handle`], send replies
+//! back tagged with their request id.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
-
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;

@@ -268,8 +268,8 @@ impl Running {
 /// In a process spawned by the `local_mp`/`test_mp` launcher (`LP_NODE_ID` is set) it runs
 /// just that node; in a process started by a cluster engine (`LP_CLUSTER` is set) it runs its
 /// unit or the coordinator (see `docs/cluster.md`). With `--lp_launch_type k8s|slurm` it writes
-/// the engine's job description (and applies or submits it). Otherwise it parses the flags, launches the program, and waits until it
-/// stops by itself or the process gets Ctrl-C/SIGTERM. Exit status: 0 when every node stopped
+/// the engine's job description (and applies or submits it). Otherwise it parses the flags,
+/// launches the program, and waits until it stops by itself or the process gets Ctrl-C/SIGTERM. Exit status: 0 when every node stopped
 /// cleanly, 1 when a node failed (its label and error are printed), 2 on a flag error.
 pub fn main<P: crate::codegen::Params, G: Program>(
     program_name: &'static str,
