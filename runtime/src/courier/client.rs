@@ -1,5 +1,6 @@
 //! The client side of a call: [`ClientCore`] (what generated clients wrap) and [`Net`], which
-//! hands out one link per peer node — in-process slots, or one multiplexed Unix connection.
+//! hands out one link per peer node — in-process slots, or one multiplexed connection (a Unix
+//! socket, or TCP in cluster launches).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,7 +52,7 @@ enum Link {
         ready_timeout: Duration,
     },
     /// The node is another process; this is the one connection to it.
-    Unix(Arc<UnixPeer>),
+    Socket(Arc<SocketPeer>),
 }
 
 impl ClientCore {
@@ -106,7 +107,7 @@ impl ClientCore {
                     }
                 }
             }
-            Link::Unix(peer) => {
+            Link::Socket(peer) => {
                 let body = frame::encode(&request).map_err(|e| {
                     CallError::Protocol(format!(
                         "the arguments of `{method}` for `{}` are {e}",
@@ -160,18 +161,18 @@ struct NetInner {
 
 enum NetKind {
     InProc(InProcNet),
-    Unix {
+    Sockets {
         /// Whether each node (by id) has a restart policy.
         restartable: Vec<bool>,
         /// Where each courier serves: `<id>.sock` in the launch's private directory, or TCP
         /// addresses from an address book (cluster launches).
-        dir: Place,
+        place: Place,
         /// The launch secret, presented in every hello.
         secret: Secret,
         /// Cancelled when this process stops: waiting for a peer ends then.
         stop: CancellationToken,
         /// One peer per node id, created on first use, so all handles share one connection.
-        peers: Mutex<HashMap<usize, Arc<UnixPeer>>>,
+        peers: Mutex<HashMap<usize, Arc<SocketPeer>>>,
     },
 }
 
@@ -197,19 +198,8 @@ impl Net {
         stop: CancellationToken,
         ready_timeout: Duration,
     ) -> Self {
-        Net {
-            inner: Arc::new(NetInner {
-                labels,
-                kind: NetKind::Unix {
-                    restartable,
-                    dir: Place::Dir(dir),
-                    secret,
-                    stop,
-                    peers: Mutex::new(HashMap::new()),
-                },
-                ready_timeout,
-            }),
-        }
+        let place = Place::Dir(dir);
+        Net::sockets(labels, restartable, place, secret, stop, ready_timeout)
     }
 
     /// Calls over TCP to the addresses `book` resolves (cluster launches); a node marked
@@ -222,12 +212,24 @@ impl Net {
         stop: CancellationToken,
         ready_timeout: Duration,
     ) -> Self {
+        let place = Place::Book(book);
+        Net::sockets(labels, restartable, place, secret, stop, ready_timeout)
+    }
+
+    fn sockets(
+        labels: Vec<String>,
+        restartable: Vec<bool>,
+        place: Place,
+        secret: Secret,
+        stop: CancellationToken,
+        ready_timeout: Duration,
+    ) -> Self {
         Net {
             inner: Arc::new(NetInner {
                 labels,
-                kind: NetKind::Unix {
+                kind: NetKind::Sockets {
                     restartable,
-                    dir: Place::Book(book),
+                    place,
                     secret,
                     stop,
                     peers: Mutex::new(HashMap::new()),
@@ -242,15 +244,15 @@ impl Net {
     pub(crate) fn detached(&self) -> Net {
         let kind = match &self.inner.kind {
             NetKind::InProc(net) => NetKind::InProc(net.clone()),
-            NetKind::Unix {
+            NetKind::Sockets {
                 restartable,
-                dir,
+                place,
                 secret,
                 stop,
                 ..
-            } => NetKind::Unix {
+            } => NetKind::Sockets {
                 restartable: restartable.clone(),
-                dir: dir.clone(),
+                place: place.clone(),
                 secret: secret.clone(),
                 stop: stop.clone(),
                 peers: Mutex::new(HashMap::new()),
@@ -269,7 +271,7 @@ impl Net {
     pub(crate) fn slots(&self) -> Option<&InProcNet> {
         match &self.inner.kind {
             NetKind::InProc(net) => Some(net),
-            NetKind::Unix { .. } => None,
+            NetKind::Sockets { .. } => None,
         }
     }
 
@@ -290,18 +292,18 @@ impl Net {
                     .unwrap_or_else(|| Arc::new(Slot::new())),
                 ready_timeout: self.inner.ready_timeout,
             },
-            NetKind::Unix {
+            NetKind::Sockets {
                 restartable,
-                dir,
+                place,
                 secret,
                 stop,
                 peers,
             } => {
                 let mut peers = peers.lock().unwrap_or_else(PoisonError::into_inner);
                 let peer = peers.entry(id).or_insert_with(|| {
-                    Arc::new(UnixPeer {
+                    Arc::new(SocketPeer {
                         node: node.clone(),
-                        endpoint: match dir {
+                        endpoint: match place {
                             Place::Dir(dir) => Endpoint::Unix(unix::node_socket(dir, id)),
                             Place::Book(book) => Endpoint::Tcp {
                                 book: book.clone(),
@@ -316,7 +318,7 @@ impl Net {
                         ever_connected: AtomicBool::new(false),
                     })
                 });
-                Link::Unix(peer.clone())
+                Link::Socket(peer.clone())
             }
         };
         ClientCore {
@@ -336,8 +338,8 @@ enum Place {
     Book(Arc<dyn Resolve>),
 }
 
-/// One remote node, reached over one Unix connection that every call multiplexes.
-pub(crate) struct UnixPeer {
+/// One remote node, reached over one connection (Unix or TCP) that every call multiplexes.
+pub(crate) struct SocketPeer {
     /// The node's label, for errors.
     node: Arc<str>,
     /// Where the node serves.
@@ -426,7 +428,7 @@ impl Drop for WaiterGuard<'_> {
     }
 }
 
-impl UnixPeer {
+impl SocketPeer {
     fn unavailable(&self, reason: impl Into<String>) -> CallError {
         CallError::Unavailable {
             node: self.node.to_string(),
