@@ -15,6 +15,7 @@ const FILES: &[&str] = &[
     "src/nodes.rs",
     "src/main.rs",
     "tests/demo.rs",
+    "Dockerfile",
 ];
 
 #[test]

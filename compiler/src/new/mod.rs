@@ -189,10 +189,12 @@ const FILES: &[(&str, &str)] = &[
     ("src/nodes.rs", include_str!("template/nodes.rs.tmpl")),
     ("src/main.rs", include_str!("template/main.rs.tmpl")),
     ("tests/{{name}}.rs", include_str!("template/test.rs.tmpl")),
+    ("Dockerfile", include_str!("template/Dockerfile.tmpl")),
 ];
 
 /// Creates a ready package NAME in `dir/NAME`: Cargo.toml, build.rs, NAME.lp, src/lib.rs,
-/// src/nodes.rs, src/main.rs, tests/NAME.rs (and a `.gitignore`). `dir` is created if needed;
+/// src/nodes.rs, src/main.rs, tests/NAME.rs, a Dockerfile for cluster launches (and a
+/// `.gitignore`). `dir` is created if needed;
 /// `dir/NAME` must not exist. Returns the package's directory.
 ///
 /// The package is standalone (its own `[workspace]` table), so it builds where it is even
