@@ -30,8 +30,9 @@ struct ContextInner {
 pub(crate) enum Stopper {
     /// Every node is in this process: cancelling the program token reaches all of them.
     Local,
-    /// A child of the `local_mp` launcher: tell the launcher, which signals every child.
-    Launcher(Arc<dyn Fn() + Send + Sync>),
+    /// A process of a multi-process launch: tell the launcher (or the cluster coordinator),
+    /// which stops every process, this one included. Returns whether the request got there.
+    Launcher(Arc<dyn Fn() -> bool + Send + Sync>),
 }
 
 impl Context {
@@ -57,8 +58,10 @@ impl Context {
     /// (`--lp_termination_notice_secs`) to return from `run` before they are killed.
     pub fn stop(&self) {
         if let Stopper::Launcher(tell) = &self.inner.stopper {
-            if !self.inner.stop.is_cancelled() {
-                tell();
+            // The launcher stops every process, this one included. Until then this process
+            // keeps serving, so that no other node finds it gone before it hears of the stop.
+            if self.inner.stop.is_cancelled() || tell() {
+                return;
             }
         }
         self.inner.stop.cancel();

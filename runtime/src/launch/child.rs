@@ -132,9 +132,11 @@ async fn run<P: crate::codegen::Params, G: Program>(
 ) -> ExitCode {
     let report = {
         let (launcher, secret) = (env.launcher.clone(), env.secret.clone());
-        move |message: Control| {
-            if let Err(e) = unix::send_control_blocking(&launcher, &secret, message) {
+        move |message: Control| match unix::send_control_blocking(&launcher, &secret, message) {
+            Ok(()) => true,
+            Err(e) => {
                 eprintln!("lp: cannot reach the launcher: {e}");
+                false
             }
         }
     };
@@ -213,7 +215,7 @@ async fn run<P: crate::codegen::Params, G: Program>(
         }
         report(Control::Ready { node: id });
         if let (true, Some(run)) = (run_enabled, built.run) {
-            let tell_launcher: Arc<dyn Fn() + Send + Sync> = {
+            let tell_launcher: Arc<dyn Fn() -> bool + Send + Sync> = {
                 let report = report.clone();
                 Arc::new(move || report(Control::Stop { node: id }))
             };

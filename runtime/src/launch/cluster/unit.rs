@@ -378,9 +378,8 @@ async fn run_unit(
     let mut runs = futures::stream::FuturesUnordered::new();
     for (id, node_label, replica, run, span) in pending_runs {
         let tell = tell.clone();
-        let stopper: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            let _ = tell.send(ToCoord::Stop { node: Some(id) });
-        });
+        let stopper: Arc<dyn Fn() -> bool + Send + Sync> =
+            Arc::new(move || tell.send(ToCoord::Stop { node: Some(id) }).is_ok());
         let ctx = Context::new(
             node_label,
             replica,
