@@ -10,6 +10,11 @@
 //!   learner keep in step.
 //! - [`learner::Learner`]: Q-learning on sampled batches; after `num_steps` steps it prints a
 //!   summary and stops the program. The learner and the replay buffer share one process.
+//!
+//! Randomness is seeded (`--seed`; [`rng::Rng`]): an actor's choices are a function of the seed,
+//! its replica index and the parameters it pulls. Which parameters it pulls when, and which
+//! trajectories the learner samples, depend on timing across nodes, so two runs differ in their
+//! details but not in their outcome: the learned policy walks straight to the reward.
 
 #![deny(warnings)]
 
