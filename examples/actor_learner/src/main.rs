@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    actor_learner::actor_learner::main()
+}
