@@ -30,7 +30,19 @@ impl Supervisor {
     }
 
     /// Records that `label` failed (saying so if it is the first) and stops the program.
+    ///
+    /// Once a clean stop is under way (a `stop()`, a signal, `Running::stop`, no failure), an
+    /// error a node returns is the stop's consequence — its peers went away — and only noted.
     pub(crate) fn fail(&self, label: &str, error: String) {
+        if self.stopping_cleanly() {
+            eprintln!("lp: node `{label}` ended with an error while the program stopped: {error}");
+            return;
+        }
+        self.fail_always(label, error);
+    }
+
+    /// Records that `label` failed even during a clean stop (it outstayed the grace period).
+    pub(crate) fn fail_always(&self, label: &str, error: String) {
         {
             let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
             if failures.is_empty() {
@@ -42,6 +54,16 @@ impl Supervisor {
             });
         }
         self.stop.cancel();
+    }
+
+    /// Whether the program is stopping, and not because a node failed.
+    fn stopping_cleanly(&self) -> bool {
+        self.stop.is_cancelled()
+            && self
+                .failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
     }
 
     /// The program's outcome: the first failure, with every failure, if any.

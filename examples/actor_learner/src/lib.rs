@@ -19,7 +19,6 @@
 #![deny(warnings)]
 
 use std::future::Future;
-use std::time::Duration;
 
 pub mod actor;
 pub mod env;
@@ -28,34 +27,22 @@ pub mod policy;
 pub mod replay;
 pub mod rng;
 
-/// How long a node whose peer went away waits for the program's stop to reach it.
-///
-/// Under `local_mp` a node that calls `ctx.stop()` may finish (and its process close its
-/// sockets) before the launcher has passed the stop on to every other process: their calls to
-/// it fail with `CallError::Unavailable` a moment before they see the stop.
-pub const STOP_GRACE: Duration = Duration::from_secs(2);
-
-/// Awaits `call` unless the program stops first: `Ok(None)` once it is stopping — also when the
-/// call failed because of the stop (the other side went away, and the stop arrives within
-/// [`STOP_GRACE`]) — so that a node's loop can end quietly on a stop and fail on any other
-/// error.
+/// Awaits `call` unless the program stops first: `Ok(None)` once it is stopping, so that a
+/// node's loop ends quietly on a stop and fails on any other error. (An error a node returns
+/// after the stop began — its peers going away — is only noted by the launcher, never a
+/// failure; this keeps the output quiet too.)
 pub async fn unless_stopping<T>(
     ctx: &lp::Context,
     call: impl Future<Output = Result<T, lp::CallError>>,
 ) -> lp::Result<Option<T>> {
     let stop = ctx.stop_token();
-    let error = tokio::select! {
-        () = stop.cancelled() => return Ok(None),
+    tokio::select! {
+        () = stop.cancelled() => Ok(None),
         result = call => match result {
-            Ok(value) => return Ok(Some(value)),
-            Err(error) => error,
+            Ok(value) => Ok(Some(value)),
+            Err(_) if ctx.is_stopping() => Ok(None),
+            Err(error) => Err(error.into()),
         },
-    };
-    let peer_gone = matches!(error, lp::CallError::Unavailable { .. });
-    if ctx.is_stopping() || (peer_gone && ctx.wait_for_stop_timeout(STOP_GRACE).await) {
-        Ok(None)
-    } else {
-        Err(error.into())
     }
 }
 

@@ -572,7 +572,7 @@ impl MpState {
         {
             let killed = self.shared.signal_live(libc::SIGKILL, true);
             if let Some(first) = killed.first() {
-                supervisor.fail(
+                supervisor.fail_always(
                     first,
                     format!(
                         "did not stop within the {:?} grace period; killed",

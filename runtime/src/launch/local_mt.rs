@@ -171,7 +171,7 @@ impl MtState {
                 .first()
                 .cloned();
             if let Some(first) = first {
-                supervisor.fail(
+                supervisor.fail_always(
                     &first,
                     format!(
                         "did not return from run within the {:?} grace period; abandoned",

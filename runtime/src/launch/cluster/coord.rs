@@ -65,6 +65,14 @@ pub(crate) enum ToCoord {
     },
     /// Every node of this unit finished and it serves nothing; it exits.
     Done,
+    /// A node of this unit did not return from `run` within the grace period after the stop:
+    /// a failure even of a clean stop (unlike an error returned while stopping).
+    Overran {
+        /// The node's id.
+        node: usize,
+        /// What happened, in words.
+        error: String,
+    },
 }
 
 /// What the coordinator tells every unit.
@@ -219,6 +227,15 @@ pub(crate) async fn run(
                         }
                         decision = Some(None);
                     }
+                    ToCoord::Failed { node, error } if matches!(stopping, Some((None, _))) => {
+                        // The stop's consequence (its peers went away), not a failure.
+                        said_bye[unit] = true;
+                        eprintln!("lp: node `{}` ended with an error while the program stopped: {error}", node_label(node));
+                    }
+                    ToCoord::Overran { node, error } => {
+                        said_bye[unit] = true;
+                        decision = Some(Some((node_label(node).to_string(), error)));
+                    }
                     ToCoord::Failed { node, error } => {
                         said_bye[unit] = true;
                         let label = node_label(node).to_string();
@@ -283,8 +300,7 @@ pub(crate) async fn run(
                 }
                 stopping = Some((failure, tokio::time::Instant::now()));
             } else if let (Some((None, since)), Some((node, error))) = (&stopping, failure) {
-                // A failure while stopping cleanly (e.g. a node that did not stop in time)
-                // still fails the program.
+                // A node that did not stop in time fails even a clean stop.
                 let since = *since;
                 eprintln!("lp: node `{node}` failed: {error}");
                 stopping = Some((Some((node, error)), since));

@@ -438,21 +438,26 @@ async fn run_unit(
             }
         }
     }
-    // Stopping: the nodes get the grace period to return from `run`.
+    // Stopping: the nodes get the grace period to return from `run`. An error returned now is
+    // the stop's consequence (peers went away): noted, not a failure.
     let drained = tokio::time::timeout(notice, async {
         while let Some((id, outcome)) = runs.next().await {
-            if let (Err(error), None) = (outcome, &failed) {
-                failed = Some((id, error));
+            if let Err(error) = outcome {
+                eprintln!(
+                    "lp: node `{}` ended with an error while the program stopped: {error}",
+                    label(id)
+                );
             }
         }
     })
     .await;
     if drained.is_err() && failed.is_none() {
         if let Some(&id) = unit.nodes.first() {
-            failed = Some((
-                id,
-                format!("did not stop within the {notice:?} grace period; killed"),
-            ));
+            let error = format!("did not stop within the {notice:?} grace period; killed");
+            eprintln!("error: node `{}` failed: {error}", label(id));
+            link.send(ToCoord::Overran { node: id, error });
+            link.close().await;
+            return ExitCode::FAILURE;
         }
     }
     match failed {
