@@ -22,6 +22,7 @@ mod launch;
 mod log;
 mod program;
 mod supervise;
+pub mod testing;
 mod transport;
 
 pub use anyhow::{bail, ensure, Error, Result};

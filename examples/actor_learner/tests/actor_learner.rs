@@ -272,18 +272,8 @@ async fn test_mp_a_killed_actor_is_restarted_and_the_program_still_finishes() {
 
 /// Runs the binary with `args`; returns its exit code and everything it printed.
 async fn run(args: &[&str]) -> (Option<i32>, String) {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_actor_learner"));
-    command.args(args).kill_on_drop(true);
-    let out = tokio::time::timeout(LIMIT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("actor_learner {args:?} did not finish within {LIMIT:?}"))
-        .expect("the binary runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), all)
+    let run = lp::testing::run_binary(env!("CARGO_BIN_EXE_actor_learner"), args, LIMIT).await;
+    (run.code, run.output)
 }
 
 #[tokio::test]

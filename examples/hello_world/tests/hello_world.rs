@@ -4,25 +4,14 @@ use std::time::Duration;
 
 use hello_world::hello_world::{make_program, Params};
 use lp::LaunchType;
-use tokio::process::Command;
 
 /// How long one run of the binary may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs the binary with `args`; returns its exit code and everything it printed.
 async fn run(args: &[&str]) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_hello_world"));
-    command.args(args).kill_on_drop(true);
-    let out = tokio::time::timeout(LIMIT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("hello_world {args:?} did not finish within {LIMIT:?}"))
-        .expect("the binary runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), all)
+    let run = lp::testing::run_binary(env!("CARGO_BIN_EXE_hello_world"), args, LIMIT).await;
+    (run.code, run.output)
 }
 
 #[tokio::test]

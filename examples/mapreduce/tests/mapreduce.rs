@@ -95,18 +95,8 @@ async fn test_mp_counts_like_one_process() {
 
 /// Runs the binary with `args`; returns its exit code and everything it printed.
 async fn run(args: &[&str]) -> (Option<i32>, String) {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mapreduce"));
-    command.args(args).kill_on_drop(true);
-    let out = tokio::time::timeout(LIMIT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("mapreduce {args:?} did not finish within {LIMIT:?}"))
-        .expect("the binary runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), all)
+    let run = lp::testing::run_binary(env!("CARGO_BIN_EXE_mapreduce"), args, LIMIT).await;
+    (run.code, run.output)
 }
 
 #[tokio::test]

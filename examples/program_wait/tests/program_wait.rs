@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use lp::{LaunchOptions, LaunchType};
 use program_wait::program_wait::{make_program, Params};
-use tokio::process::Command;
 
 /// How long one run may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -13,18 +12,8 @@ const LIMIT: Duration = Duration::from_secs(60);
 // ANCHOR: binary
 /// Runs the binary with `args`; returns its exit code and everything it printed.
 async fn run(args: &[&str]) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_program_wait"));
-    command.args(args).kill_on_drop(true);
-    let out = tokio::time::timeout(LIMIT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("program_wait {args:?} did not finish within {LIMIT:?}"))
-        .expect("the binary runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), all)
+    let run = lp::testing::run_binary(env!("CARGO_BIN_EXE_program_wait"), args, LIMIT).await;
+    (run.code, run.output)
 }
 
 #[tokio::test]
