@@ -468,13 +468,21 @@ fn processes() {
     wait_until("the orphans to die", Duration::from_secs(5), || {
         nodes.iter().all(|&n| !alive(n))
     });
-    // A SIGKILLed launcher cannot remove its private directory; clean up after it.
+    // A SIGKILLed launcher cannot remove its private directory: the next launch does.
     let prefix = format!("lp-{pid}-");
-    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+    let left = || {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+    };
+    assert!(left(), "the killed launcher's directory is still there");
+    let out = launcher(&["--lp_launch_type", "local_mp", "--scenario", "ok"])
+        .wait_with_output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!left(), "the next launch removed the stale directory");
+    println!("local_mp: the next launch removes a SIGKILLed launcher's directory");
 }
 
 extern "C" {

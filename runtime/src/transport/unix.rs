@@ -19,14 +19,48 @@ pub(crate) fn framed(stream: UnixStream) -> (FrameReader, FrameWriter) {
     super::conn::framed(stream)
 }
 
-/// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets.
+/// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets,
+/// `lp-<launcher pid>-<random>` in the temp directory. Directories that launchers killed with
+/// SIGKILL left behind (their pid is gone) are removed first.
 pub(crate) fn make_private_dir() -> io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
     let base = std::env::temp_dir();
+    remove_stale_dirs(&base);
     let tag = Secret::random()?.to_hex();
     let dir = base.join(format!("lp-{}-{}", std::process::id(), &tag[..12]));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     Ok(dir)
+}
+
+/// Removes this user's launch directories in `base` whose launcher process no longer exists.
+/// A pid in use again by another process keeps its directory (it might be a launcher).
+fn remove_stale_dirs(base: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("lp-"))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, tag)| (tag.len() == 12).then_some(pid))
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let ours = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
+        // SAFETY: kill with signal 0 sends nothing; it only checks that the pid exists.
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if ours && gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Where node `id` serves inside a launch directory.
