@@ -560,18 +560,33 @@ impl<T: Send + Sync + 'static> Spec<T> {
     }
 }
 
+impl<T> Node<T> {
+    fn new(r: NodeRef<T>, spec: Spec<T>) -> Self {
+        Node {
+            r,
+            run_enabled: true,
+            spec,
+        }
+    }
+}
+
+impl<T> Group<T> {
+    fn new(r: GroupRef<T>, spec: Spec<T>) -> Self {
+        Group {
+            r,
+            run_enabled: true,
+            spec,
+        }
+    }
+}
+
 /// A courier node: served, and run if `runner` says so.
 pub fn node_courier<T: Courier>(
     r: NodeRef<T>,
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Node<T> {
-    let spec = Spec::new(runner, factory, Some(make_service::<T>));
-    Node {
-        r,
-        run_enabled: true,
-        spec,
-    }
+    Node::new(r, Spec::new(runner, factory, Some(make_service::<T>)))
 }
 
 /// A worker node: run, not served.
@@ -580,12 +595,7 @@ pub fn node_worker<T: Send + Sync + 'static>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Node<T> {
-    let spec = Spec::new(runner, factory, None);
-    Node {
-        r,
-        run_enabled: true,
-        spec,
-    }
+    Node::new(r, Spec::new(runner, factory, None))
 }
 
 /// A group of courier nodes.
@@ -594,12 +604,7 @@ pub fn group_courier<T: Courier>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Group<T> {
-    let spec = Spec::new(runner, factory, Some(make_service::<T>));
-    Group {
-        r,
-        run_enabled: true,
-        spec,
-    }
+    Group::new(r, Spec::new(runner, factory, Some(make_service::<T>)))
 }
 
 /// A group of worker nodes.
@@ -608,12 +613,7 @@ pub fn group_worker<T: Send + Sync + 'static>(
     runner: Runner<T>,
     factory: impl Fn(&Env) -> T + Send + Sync + 'static,
 ) -> Group<T> {
-    let spec = Spec::new(runner, factory, None);
-    Group {
-        r,
-        run_enabled: true,
-        spec,
-    }
+    Group::new(r, Spec::new(runner, factory, None))
 }
 
 /// A node with its type erased, as the launchers see it.
