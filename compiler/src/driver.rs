@@ -170,7 +170,7 @@ pub fn check_sources(
         None
     } else {
         let refs: Vec<_> = files.iter().map(|(id, file)| (*id, file)).collect();
-        Some(check::check(&refs, &model, &mut diagnostics))
+        Some(check::check(&refs, &model, &sources, &mut diagnostics))
     };
     diagnostics.sort();
     let package = package.filter(|_| !diagnostics.has_errors());

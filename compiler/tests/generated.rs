@@ -22,10 +22,14 @@ fn impl_blocks_across_modules() {
     let checked = lpc::driver::check_package(&package, &lp_files).expect("case checks");
     let package = checked.package.expect("checks clean");
     let methods: Vec<&str> = package.couriers[0]
+        .interface
         .methods
         .iter()
         .map(|m| m.name.as_str())
         .collect();
     assert_eq!(methods, ["capacity", "reserve"]);
-    assert_eq!(package.couriers[0].path, "crate::nodes::types::Store");
+    assert_eq!(
+        package.couriers[0].interface.path,
+        "crate::nodes::types::Store"
+    );
 }

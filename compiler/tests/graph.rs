@@ -147,38 +147,6 @@ fn format_names() {
     assert_eq!(Format::from_name("png"), None);
 }
 
-#[test]
-fn int_expr_text_keeps_needed_parentheses_only() {
-    use lpc::check::model::{BinOp, IntExpr};
-    use lpc::graph::int_expr_text;
-    fn bin(op: BinOp, l: IntExpr, r: IntExpr) -> IntExpr {
-        IntExpr::Binary(op, Box::new(l), Box::new(r))
-    }
-    let p = |n: &str| IntExpr::Param(n.to_string());
-    assert_eq!(int_expr_text(&IntExpr::Literal(4)), "4");
-    assert_eq!(int_expr_text(&p("n")), "n");
-    let e = bin(
-        BinOp::Add,
-        p("base"),
-        bin(BinOp::Mul, IntExpr::Replica, IntExpr::Literal(10)),
-    );
-    assert_eq!(int_expr_text(&e), "base + replica * 10");
-    let e = bin(
-        BinOp::Mul,
-        bin(BinOp::Add, p("a"), IntExpr::Literal(1)),
-        IntExpr::Literal(2),
-    );
-    assert_eq!(int_expr_text(&e), "(a + 1) * 2");
-    let e = bin(BinOp::Sub, p("a"), bin(BinOp::Sub, p("b"), p("c")));
-    assert_eq!(int_expr_text(&e), "a - (b - c)");
-    let e = bin(BinOp::Sub, bin(BinOp::Sub, p("a"), p("b")), p("c"));
-    assert_eq!(int_expr_text(&e), "a - b - c");
-    let e = IntExpr::Neg(Box::new(bin(BinOp::Add, p("a"), IntExpr::Replicas)));
-    assert_eq!(int_expr_text(&e), "-(a + replicas)");
-    let e = bin(BinOp::Mul, IntExpr::Literal(-3), p("n"));
-    assert_eq!(int_expr_text(&e), "(-3) * n");
-}
-
 /// Unusual shapes: a group holding handles to itself (all, one, its own replica), several
 /// handles from one node to another, a node named like a Mermaid keyword, and no nodes at all.
 #[test]

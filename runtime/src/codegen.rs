@@ -5,14 +5,35 @@ use std::future::Future;
 
 pub use serde;
 
-pub use crate::courier::{ClientCore, Courier, Reply};
-pub use crate::error::{remote_error, ErrValue, RemoteError, RemoteMessage, RemoteWithValue};
+pub use crate::courier::{ClientCore, Courier, Interfaces, Reply, Serve, Served};
+pub use crate::error::{remote_error, ErrValue, RemoteError};
 pub use crate::flags::{Flag, FlagError, FlagValues, ParseFlag};
 pub use crate::launch::main;
 pub use crate::program::{
-    group_courier, group_worker, node_courier, node_worker, Env, ErasedNode, IdAlloc, Layout,
-    Runner,
+    group_courier, group_worker, node_courier, node_worker, Count, Env, ErasedNode, IdAlloc,
+    Layout, Runner, MAX_REPLICAS,
 };
+pub use crate::values::{Expr, FromNum, Num, Op, Site, Target, ValueError};
+
+/// The traits that turn any error value into a [`RemoteError`] (see `lp::__remote_error!`).
+pub mod errors {
+    pub use crate::error::{ErrDebug, ErrDisplay, ErrOpaque, ErrWithValue};
+}
+
+/// The version of the contract between generated code and this runtime; `lpc` writes the one
+/// it generates for.
+pub const GENERATED_ABI: u32 = 2;
+
+/// Fails the build (at compile time, in a `const`) when the generated code was made by an
+/// `lpc` for another version of this runtime.
+pub const fn check_abi(generated: u32) {
+    if generated != GENERATED_ABI {
+        panic!(
+            "lp: the generated code does not match this version of the `lp` runtime: use the \
+             `lpc` of the same version as `lp` (in `[build-dependencies]`) and rebuild"
+        );
+    }
+}
 
 /// The params of a program: a struct generated from its `param` items.
 pub trait Params:
@@ -22,6 +43,44 @@ pub trait Params:
     fn flags() -> Vec<Flag>;
     /// The params from parsed flag values.
     fn from_flags(values: &FlagValues) -> Result<Self, FlagError>;
+    /// The value of numeric param number `index` (`0` for any other).
+    fn number(&self, index: usize) -> Num;
+}
+
+/// A program without params.
+impl Params for () {
+    fn flags() -> Vec<Flag> {
+        Vec::new()
+    }
+
+    fn from_flags(_: &FlagValues) -> Result<Self, FlagError> {
+        Ok(())
+    }
+
+    fn number(&self, _: usize) -> Num {
+        Num::Int(0)
+    }
+}
+
+/// A value of the program computed from its params in a node's factory (checked before any
+/// factory runs, so this does not fail in a launched program).
+pub fn value<T: FromNum, P: Params>(
+    site: &'static Site,
+    params: &P,
+    env: &Env,
+) -> Result<T, crate::Error> {
+    let numbers = |i: usize| params.number(i);
+    let scope = crate::values::Scope {
+        numbers: &numbers,
+        replica: env.replica,
+        replicas: env.replicas,
+    };
+    site.value(scope).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A node's error (its constructor's or its function's `Err`), as it fails the node.
+pub fn node_error(error: RemoteError) -> crate::Error {
+    anyhow::anyhow!("{}", error.message)
 }
 
 /// Runs a future to completion from synchronous code: the `*_blocking` client methods.

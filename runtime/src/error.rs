@@ -76,9 +76,10 @@ impl CallError {
 /// Why a launch, or a launched program, failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LaunchError {
-    /// The program's layout is invalid, e.g. a group with a negative replica count.
-    #[error("invalid program: {0}")]
-    Layout(String),
+    /// The program cannot be built from its params: a value computed from them does not
+    /// compute or fit (a group size, an argument, an index), or the params cannot be encoded.
+    #[error("invalid program: {}", joined(.0))]
+    Layout(Vec<crate::program::LayoutError>),
     /// A node's constructor or `run` failed (returned `Err`, panicked, or its process exited
     /// with a failure status). The first failing node is reported; `failures` lists every node
     /// that failed before the program was down, in order (the first included).
@@ -103,6 +104,11 @@ pub struct NodeFailure {
     pub node: String,
     /// What it reported.
     pub error: String,
+}
+
+fn joined(errors: &[crate::program::LayoutError]) -> String {
+    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    errors.join("; ")
 }
 
 /// ` (then also failed: a, b)` after the first failure, when there were more.
@@ -157,22 +163,40 @@ impl RemoteError {
     }
 }
 
-/// A courier method's error on its way to [`RemoteError`] (see there).
+/// Any error value on its way to [`RemoteError`]: a courier method's `Err(e)`, a constructor's,
+/// a `fn` node's.
+///
+/// `lp::__remote_error!(e)` makes one with `(&&&&ErrValue(e)).into_remote()`: method
+/// resolution picks the first that applies of [`ErrWithValue`] (`E: Display + Serialize`:
+/// message and value), [`ErrDisplay`] (its message), [`ErrDebug`] (its `Debug` text) and
+/// [`ErrOpaque`] (its type's name), so any error type works.
 pub struct ErrValue<E>(pub E);
 
-/// `Err(e)` with a `Serialize` error type: message and value.
-pub trait RemoteWithValue {
+/// `Err(e)` with a `Display + Serialize` error type: message and value.
+pub trait ErrWithValue {
     /// The error for the wire.
     fn into_remote(self) -> RemoteError;
 }
 
-/// `Err(e)` with any `Display` error type: its message.
-pub trait RemoteMessage {
+/// `Err(e)` with a `Display` error type: its message.
+pub trait ErrDisplay {
     /// The error for the wire.
     fn into_remote(self) -> RemoteError;
 }
 
-impl<E: std::fmt::Display + Serialize> RemoteWithValue for &&ErrValue<E> {
+/// `Err(e)` with a `Debug` error type: its `Debug` text.
+pub trait ErrDebug {
+    /// The error for the wire.
+    fn into_remote(self) -> RemoteError;
+}
+
+/// `Err(e)` with any other error type: the type's name.
+pub trait ErrOpaque {
+    /// The error for the wire.
+    fn into_remote(self) -> RemoteError;
+}
+
+impl<E: std::fmt::Display + Serialize> ErrWithValue for &&&&ErrValue<E> {
     fn into_remote(self) -> RemoteError {
         RemoteError {
             message: format!("{:#}", self.0),
@@ -183,10 +207,42 @@ impl<E: std::fmt::Display + Serialize> RemoteWithValue for &&ErrValue<E> {
     }
 }
 
-impl<E: std::fmt::Display> RemoteMessage for &ErrValue<E> {
+impl<E: std::fmt::Display> ErrDisplay for &&&ErrValue<E> {
     fn into_remote(self) -> RemoteError {
         remote_error(&self.0)
     }
+}
+
+impl<E: std::fmt::Debug> ErrDebug for &&ErrValue<E> {
+    fn into_remote(self) -> RemoteError {
+        RemoteError {
+            message: format!("{:?}", self.0),
+            value: None,
+        }
+    }
+}
+
+impl<E> ErrOpaque for &ErrValue<E> {
+    fn into_remote(self) -> RemoteError {
+        RemoteError {
+            message: format!("an error of type `{}`", std::any::type_name::<E>()),
+            value: None,
+        }
+    }
+}
+
+/// Turns any error value into a [`RemoteError`] (used by generated code): its message and, when
+/// its type is `Serialize`, the value itself.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __remote_error {
+    ($e:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::codegen::errors::{
+            ErrDebug as _, ErrDisplay as _, ErrOpaque as _, ErrWithValue as _,
+        };
+        (&&&&$crate::codegen::ErrValue($e)).into_remote()
+    }};
 }
 
 /// Turns a courier method's error into the [`RemoteError`] sent back to the caller (its message

@@ -164,6 +164,20 @@ pub(crate) mod launcher {
     pub(crate) const LOG_DIR: &str = "lp_log_dir";
 }
 
+/// The launcher's aliases that no param takes (a param `launch_type` wins `--launch_type`):
+/// params and the launcher's own `--lp_…` flags never clash.
+fn free(aliases: &[&'static str], params: &[Flag]) -> Vec<&'static str> {
+    aliases
+        .iter()
+        .copied()
+        .filter(|alias| {
+            !params
+                .iter()
+                .any(|f| f.name == *alias || f.name.replace('_', "-") == *alias)
+        })
+        .collect()
+}
+
 /// The binary's command: the launcher flags, then one flag per param.
 pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]) -> clap::Command {
     use clap::{Arg, ArgAction};
@@ -172,7 +186,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
         .arg(
             Arg::new(launcher::LAUNCH_TYPE)
                 .long(launcher::LAUNCH_TYPE)
-                .aliases(["launch-type", "launch_type", "lp-launch-type"])
+                .aliases(free(&["launch-type", "launch_type", "lp-launch-type"], flags))
                 .value_name("TYPE")
                 .value_parser(["local_mt", "local_mp", "test_mt", "test_mp", "k8s", "slurm"])
                 .default_value("local_mt")
@@ -182,7 +196,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
         .arg(
             Arg::new(launcher::TERMINATION_NOTICE)
                 .long(launcher::TERMINATION_NOTICE)
-                .alias("lp-termination-notice-secs")
+                .aliases(free(&["lp-termination-notice-secs"], flags))
                 .value_name("SECS")
                 .value_parser(|raw: &str| {
                     raw.parse::<f64>()
@@ -197,7 +211,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
         .arg(
             Arg::new(launcher::TERMINAL)
                 .long(launcher::TERMINAL)
-                .alias("lp-terminal")
+                .aliases(free(&["lp-terminal"], flags))
                 .value_name("WHERE")
                 .value_parser(["current_terminal", "output_to_files", "tmux"])
                 .default_value("current_terminal")
@@ -207,7 +221,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
         .arg(
             Arg::new(launcher::LOG_DIR)
                 .long(launcher::LOG_DIR)
-                .alias("lp-log-dir")
+                .aliases(free(&["lp-log-dir"], flags))
                 .value_name("DIR")
                 .default_value("lp_logs")
                 .action(ArgAction::Set)

@@ -3,22 +3,29 @@
 use std::ops::Deref;
 use std::time::Duration;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::courier::client::Net;
 use crate::courier::{ClientCore, Courier};
 
-/// A typed reference to a courier node of type `T`.
+/// A typed reference to a courier node of type `T`, or to any courier node whose type
+/// implements the courier trait `Tr` (`Handle<dyn Tr>`).
 ///
 /// It dereferences to the generated client, so a method `work(&self, context: u64) -> u64` of
 /// `T` is called as `handle.work(context).await?` (returning `Result<u64, lp::CallError>`), or
 /// as `handle.work_blocking(context)?` from a synchronous `run`. Handles are cheap to clone and
 /// every clone shares the same connection.
-pub struct Handle<T: Courier> {
+///
+/// A handle can be passed in a call (as an argument or a result of a courier method): the
+/// receiver gets a handle to the same node, in every launch type.
+pub struct Handle<T: ?Sized + Courier> {
     /// The typed client the handle dereferences to.
     client: T::Client,
     /// The transport-level client, kept to derive handles with other settings.
     core: ClientCore,
 }
 
-impl<T: Courier> Handle<T> {
+impl<T: ?Sized + Courier> Handle<T> {
     pub(crate) fn new(core: ClientCore) -> Self {
         Handle {
             client: T::client(core.clone()),
@@ -52,7 +59,7 @@ impl<T: Courier> Handle<T> {
     }
 }
 
-impl<T: Courier> Deref for Handle<T> {
+impl<T: ?Sized + Courier> Deref for Handle<T> {
     type Target = T::Client;
 
     fn deref(&self) -> &T::Client {
@@ -60,7 +67,7 @@ impl<T: Courier> Deref for Handle<T> {
     }
 }
 
-impl<T: Courier> Clone for Handle<T> {
+impl<T: ?Sized + Courier> Clone for Handle<T> {
     fn clone(&self) -> Self {
         Handle {
             client: self.client.clone(),
@@ -69,13 +76,35 @@ impl<T: Courier> Clone for Handle<T> {
     }
 }
 
-impl<T: Courier> std::fmt::Debug for Handle<T> {
+impl<T: ?Sized + Courier> std::fmt::Debug for Handle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Handle<{}>({})",
-            std::any::type_name::<T>(),
-            self.core.node()
-        )
+        write!(f, "Handle<{}>({})", T::NAME, self.core.node())
+    }
+}
+
+/// A handle travels as its node's id: the receiving process makes a handle to that node of its
+/// own launch.
+impl<T: ?Sized + Courier> Serialize for Handle<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.core.id() as u64)
+    }
+}
+
+impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let id = u64::deserialize(deserializer)?;
+        let net = Net::decoding().ok_or_else(|| {
+            D::Error::custom("an `lp::Handle` can only be received in a call of a launched program")
+        })?;
+        let id = usize::try_from(id)
+            .ok()
+            .filter(|&id| net.has_node(id))
+            .ok_or_else(|| {
+                D::Error::custom(format!(
+                    "a handle to node {id}, which is not in this program"
+                ))
+            })?;
+        Ok(Handle::new(net.core(id)))
     }
 }

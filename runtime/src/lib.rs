@@ -24,6 +24,7 @@ mod program;
 mod supervise;
 pub mod testing;
 mod transport;
+mod values;
 
 pub use anyhow::{bail, ensure, Error, Result};
 pub use context::{BlockingRun, Context, Run};

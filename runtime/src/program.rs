@@ -7,17 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 
 use crate::context::{BlockingRun, Context, Run};
 use crate::courier::batch::Batch;
 use crate::courier::client::Net;
-use crate::courier::server::{Service, TypedService};
-use crate::courier::{Courier, Host};
+use crate::courier::interface::Table;
+use crate::courier::server::Service;
+use crate::courier::{Courier, Host, Served};
 use crate::handle::Handle;
+use crate::values::{FromNum, Num, Problem, Scope, Site, ValueError};
 
 /// The largest replica count a group may have.
-const MAX_REPLICAS: i128 = 1 << 20;
+pub const MAX_REPLICAS: i128 = 1 << 20;
 
 /// A program produced by a generated `make_program`, ready to be launched.
 pub trait Program: Send + 'static {
@@ -109,38 +110,65 @@ impl<T> std::fmt::Debug for GroupRef<T> {
     }
 }
 
-/// Allocates node ids for a program before any node is built (so handles may form cycles).
+/// Allocates node ids for a program before any node is built (so handles may form cycles),
+/// and computes and checks every value the program computes from its params.
 pub struct IdAlloc {
     /// What the program is called, checked by child processes.
     program: &'static str,
     /// The params as JSON, handed to child processes so they rebuild the same program.
     params_json: String,
+    /// The numeric params' values, by param index.
+    numbers: Vec<Num>,
+    /// The program's computed values.
+    sites: &'static [Site],
     /// Labels by id.
     labels: Vec<String>,
     /// The `process` block each node belongs to, by id (`None`: a process of its own).
     processes: Vec<Option<&'static str>>,
     /// The `process` block nodes allocated now belong to.
     current_process: Option<&'static str>,
-    /// Problems found while allocating (bad replica counts), reported at launch.
-    errors: Vec<String>,
+    /// The size of each node and group allocated so far, in allocation (node index) order.
+    sizes: Vec<usize>,
+    /// Problems found: values that do not compute or fit, params that do not encode.
+    errors: Vec<LayoutError>,
+}
+
+/// A count as generated code gives it: known when checking, or computed from params.
+#[derive(Debug, Clone, Copy)]
+pub enum Count {
+    /// Known when the program was checked.
+    Const(u64),
+    /// Computed from params by this site.
+    Site(&'static Site),
 }
 
 impl IdAlloc {
-    /// Starts allocating ids for `program`, built from `params`.
-    pub fn new<P: Serialize>(program: &'static str, params: &P) -> Self {
-        let (params_json, errors) = match serde_json::to_string(params) {
-            Ok(json) => (json, Vec::new()),
-            Err(e) => (
-                String::new(),
-                vec![format!("cannot encode the params: {e}")],
-            ),
-        };
+    /// Starts allocating ids for `program`, built from `params`, whose computed values are
+    /// `sites`.
+    pub fn new<P: crate::codegen::Params>(
+        program: &'static str,
+        params: &P,
+        sites: &'static [Site],
+    ) -> Self {
+        let mut errors = Vec::new();
+        let params_json = serde_json::to_string(params).unwrap_or_else(|e| {
+            errors.push(LayoutError::Params(e.to_string()));
+            String::new()
+        });
+        let count = sites
+            .iter()
+            .flat_map(|s| s.flags.iter().map(|&(_, i)| i + 1))
+            .max()
+            .unwrap_or(0);
         IdAlloc {
             program,
             params_json,
+            numbers: (0..count).map(|i| params.number(i)).collect(),
+            sites,
             labels: Vec::new(),
             processes: Vec::new(),
             current_process: None,
+            sizes: Vec::new(),
             errors,
         }
     }
@@ -155,6 +183,7 @@ impl IdAlloc {
     pub fn node<T>(&mut self, label: &'static str) -> NodeRef<T> {
         self.labels.push(label.to_string());
         self.processes.push(self.current_process);
+        self.sizes.push(1);
         NodeRef {
             id: self.labels.len() - 1,
             label,
@@ -162,21 +191,30 @@ impl IdAlloc {
         }
     }
 
-    /// Allocates a group of `count` replicas labelled `name/0`… A negative or too large count
-    /// is recorded as an error (reported at launch) and gives an empty group.
-    pub fn group<T>(&mut self, name: &'static str, count: i128) -> GroupRef<T> {
-        let len = if !(0..=MAX_REPLICAS).contains(&count) {
-            self.errors.push(format!(
-                "group `{name}` has {count} replicas; it must have 0 to {MAX_REPLICAS}"
-            ));
-            0
-        } else {
-            count as usize
+    /// Allocates a group labelled `name/0`… of `count` replicas. A count that does not compute
+    /// or fit is recorded as an error (reported before launch) and gives an empty group.
+    pub fn group<T>(&mut self, name: &'static str, count: Count) -> GroupRef<T> {
+        let len = match count {
+            Count::Const(n) if i128::from(n) <= MAX_REPLICAS => n as usize,
+            Count::Const(n) => {
+                self.errors.push(LayoutError::Group(format!(
+                    "group `{name}` has {n} replicas; it must have at most {MAX_REPLICAS}"
+                )));
+                0
+            }
+            Count::Site(site) => match self.eval::<usize>(site, 0, 0) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.errors.push(LayoutError::Value(e));
+                    0
+                }
+            },
         };
         let first = self.labels.len();
         self.labels.extend((0..len).map(|i| format!("{name}/{i}")));
         self.processes
             .extend((0..len).map(|_| self.current_process));
+        self.sizes.push(len);
         GroupRef {
             name,
             first,
@@ -185,14 +223,106 @@ impl IdAlloc {
         }
     }
 
-    /// The finished layout.
-    pub fn finish(self) -> Layout {
+    /// A block setting computed from params (checked with every other site by
+    /// [`finish`](Self::finish); the type's default when it does not compute).
+    pub fn setting<T: FromNum + Default>(&self, site: &'static Site) -> T {
+        self.eval(site, 0, 0).unwrap_or_default()
+    }
+
+    fn eval<T: FromNum>(
+        &self,
+        site: &'static Site,
+        replica: usize,
+        replicas: usize,
+    ) -> Result<T, ValueError> {
+        let numbers = |i: usize| self.number(i);
+        site.value(self.scope(replica, replicas, &numbers))
+    }
+
+    fn number(&self, index: usize) -> Num {
+        self.numbers.get(index).copied().unwrap_or(Num::Int(0))
+    }
+
+    fn scope<'a>(
+        &self,
+        replica: usize,
+        replicas: usize,
+        numbers: &'a dyn Fn(usize) -> Num,
+    ) -> Scope<'a> {
+        Scope {
+            numbers,
+            replica,
+            replicas,
+        }
+    }
+
+    /// The finished layout, once every computed value is checked: for each replica of its
+    /// group, and an index against its group's size.
+    pub fn finish(mut self) -> Layout {
+        let mut errors = Vec::new();
+        for site in self.sites {
+            if let Some(error) = self.check(site) {
+                errors.push(LayoutError::Value(error));
+            }
+        }
+        self.errors.extend(errors);
         Layout {
             program: self.program,
             params_json: self.params_json,
             labels: self.labels,
             processes: self.processes,
             errors: self.errors,
+        }
+    }
+
+    /// The first error of a site over the replicas it is computed for.
+    fn check(&self, site: &'static Site) -> Option<ValueError> {
+        let size = |node: usize| self.sizes.get(node).copied().unwrap_or(0);
+        let replicas = site.group.map_or(1, size);
+        let group_size = if site.group.is_some() { replicas } else { 1 };
+        let numbers = |i: usize| self.number(i);
+        for replica in 0..replicas {
+            let scope = self.scope(replica, group_size, &numbers);
+            let value = match site.eval(scope) {
+                Ok(value) => value,
+                Err(error) => return Some(error),
+            };
+            let Some(bound) = site.bound.map(size) else {
+                continue;
+            };
+            if !matches!(value, Num::Int(i) if (0..bound as i128).contains(&i)) {
+                let allowed = match bound {
+                    0 => "no index (the group is empty)".to_string(),
+                    n => format!("an index from 0 to {}", n - 1),
+                };
+                let problem = Problem::OutOfRange {
+                    value: value.to_string(),
+                    allowed,
+                };
+                return Some(site.error(scope, problem));
+            }
+        }
+        None
+    }
+}
+
+/// A problem with a program found before launch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayoutError {
+    /// A value computed from params does not compute or fit.
+    Value(ValueError),
+    /// A group is too large.
+    Group(String),
+    /// The params cannot be encoded for child processes.
+    Params(String),
+}
+
+impl std::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayoutError::Value(e) => e.fmt(f),
+            LayoutError::Group(e) => f.write_str(e),
+            LayoutError::Params(e) => write!(f, "cannot encode the params: {e}"),
         }
     }
 }
@@ -206,7 +336,7 @@ pub struct Layout {
     pub(crate) labels: Vec<String>,
     /// The `process` block of each node, by id.
     pub(crate) processes: Vec<Option<&'static str>>,
-    pub(crate) errors: Vec<String>,
+    pub(crate) errors: Vec<LayoutError>,
 }
 
 /// What a node factory sees while it builds its node.
@@ -242,32 +372,34 @@ impl Env {
         self.replicas
     }
 
-    /// A handle to a node.
-    pub fn handle<T: Courier>(&self, node: &NodeRef<T>) -> Handle<T> {
+    /// A handle to a node, typed by an interface it serves (its type, or a courier trait its
+    /// type implements).
+    pub fn handle<T, I: ?Sized + Courier>(&self, node: &NodeRef<T>) -> Handle<I> {
         Handle::new(self.net.core(node.id))
     }
 
     /// Handles to every replica of a group.
-    pub fn group<T: Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<T>> {
+    pub fn group<T, I: ?Sized + Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<I>> {
         group
             .ids()
             .map(|id| Handle::new(self.net.core(id)))
             .collect()
     }
 
-    /// A handle to replica `i` of a group.
-    ///
-    /// # Panics
-    ///
-    /// When `i` is not a replica index of the group (the node then fails to build, and the
-    /// launch fails naming it).
-    pub fn group_at<T: Courier>(&self, group: &GroupRef<T>, i: i128) -> Handle<T> {
-        match usize::try_from(i).ok().and_then(|i| group.get(i)) {
-            Some(node) => self.handle(&node),
-            None => panic!(
+    /// A handle to replica `i` of a group; an error when `i` is not one of its indices (the
+    /// node then fails to build, naming the group).
+    pub fn group_at<T, I: ?Sized + Courier>(
+        &self,
+        group: &GroupRef<T>,
+        i: usize,
+    ) -> Result<Handle<I>, crate::Error> {
+        match group.get(i) {
+            Some(node) => Ok(self.handle(&node)),
+            None => Err(anyhow::anyhow!(
                 "index {i} is out of range for group `{}` of {} replicas",
-                group.name, group.len
-            ),
+                group.name,
+                group.len
+            )),
         }
     }
 }
@@ -318,12 +450,7 @@ fn run_blocking<T: BlockingRun>(node: Arc<T>, ctx: Context) -> crate::Result<()>
     node.run(ctx)
 }
 
-type Factory<T> = Arc<dyn Fn(&Env) -> T + Send + Sync>;
-type MakeService<T> = fn(Arc<T>, Arc<Host>) -> Arc<dyn Service>;
-
-fn make_service<T: Courier>(object: Arc<T>, host: Arc<Host>) -> Arc<dyn Service> {
-    Arc::new(TypedService { object, host })
-}
+type Factory<T> = Arc<dyn Fn(&Env) -> crate::Result<T> + Send + Sync>;
 
 /// What a node is made of, shared by the replicas of a group.
 struct Spec<T> {
@@ -331,8 +458,8 @@ struct Spec<T> {
     runner: Runner<T>,
     /// Builds the node's object.
     factory: Factory<T>,
-    /// Serves the object over a socket; `None` for a worker.
-    service: Option<MakeService<T>>,
+    /// The interfaces the node answers; `None` for a worker.
+    table: Option<Arc<Table>>,
     /// Launcher settings from the node's block in `.lp`.
     settings: Settings,
 }
@@ -387,7 +514,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
         run_enabled: bool,
     ) -> ErasedNode {
         let factory = self.factory.clone();
-        let service = self.service;
+        let table = self.table.clone();
         let runner = if run_enabled {
             self.runner
         } else {
@@ -403,13 +530,20 @@ impl<T: Send + Sync + 'static> Spec<T> {
             settings: self.settings.clone(),
             has_run: !matches!(runner, Runner::None),
             build: Arc::new(move |env: &Env| {
-                let object = Arc::new(factory(env));
+                let object = Arc::new(factory(env)?);
                 let host = Arc::new(Host::new(
                     node_label.clone(),
                     env.span.clone(),
                     batches.clone(),
                 ));
-                let service = service.map(|make| make(object.clone(), host.clone()));
+                let service = table.as_ref().map(|table| {
+                    Arc::new(Service {
+                        object: object.clone(),
+                        table: table.clone(),
+                        host: host.clone(),
+                        net: env.net.clone(),
+                    })
+                });
                 let run: Option<RunFn> = match runner {
                     Runner::None => None,
                     Runner::Async(f) => {
@@ -423,12 +557,12 @@ impl<T: Send + Sync + 'static> Spec<T> {
                         }))
                     }
                 };
-                Built {
+                Ok(Built {
                     object,
                     host,
                     service,
                     run,
-                }
+                })
             }),
         }
     }
@@ -548,13 +682,13 @@ impl<T: Send + Sync + 'static> Group<T> {
 impl<T: Send + Sync + 'static> Spec<T> {
     fn new(
         runner: Runner<T>,
-        factory: impl Fn(&Env) -> T + Send + Sync + 'static,
-        service: Option<MakeService<T>>,
+        factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
+        table: Option<Table>,
     ) -> Self {
         Spec {
             runner,
             factory: Arc::new(factory),
-            service,
+            table: table.map(Arc::new),
             settings: Settings::default(),
         }
     }
@@ -581,37 +715,37 @@ impl<T> Group<T> {
 }
 
 /// A courier node: served, and run if `runner` says so.
-pub fn node_courier<T: Courier>(
+pub fn node_courier<T: Served>(
     r: NodeRef<T>,
     runner: Runner<T>,
-    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+    factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
 ) -> Node<T> {
-    Node::new(r, Spec::new(runner, factory, Some(make_service::<T>)))
+    Node::new(r, Spec::new(runner, factory, Some(Table::of::<T>())))
 }
 
 /// A worker node: run, not served.
 pub fn node_worker<T: Send + Sync + 'static>(
     r: NodeRef<T>,
     runner: Runner<T>,
-    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+    factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
 ) -> Node<T> {
     Node::new(r, Spec::new(runner, factory, None))
 }
 
 /// A group of courier nodes.
-pub fn group_courier<T: Courier>(
+pub fn group_courier<T: Served>(
     r: GroupRef<T>,
     runner: Runner<T>,
-    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+    factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
 ) -> Group<T> {
-    Group::new(r, Spec::new(runner, factory, Some(make_service::<T>)))
+    Group::new(r, Spec::new(runner, factory, Some(Table::of::<T>())))
 }
 
 /// A group of worker nodes.
 pub fn group_worker<T: Send + Sync + 'static>(
     r: GroupRef<T>,
     runner: Runner<T>,
-    factory: impl Fn(&Env) -> T + Send + Sync + 'static,
+    factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
 ) -> Group<T> {
     Group::new(r, Spec::new(runner, factory, None))
 }
@@ -636,7 +770,7 @@ pub struct ErasedNode {
 }
 
 /// Builds a node from its constructor.
-pub(crate) type BuildFn = Arc<dyn Fn(&Env) -> Built + Send + Sync>;
+pub(crate) type BuildFn = Arc<dyn Fn(&Env) -> crate::Result<Built> + Send + Sync>;
 
 /// A built node.
 pub(crate) struct Built {
@@ -644,8 +778,8 @@ pub(crate) struct Built {
     pub(crate) object: Arc<dyn Any + Send + Sync>,
     /// Its label, span and batch queues, for the in-process transport.
     pub(crate) host: Arc<Host>,
-    /// The node as a socket service, for a courier.
-    pub(crate) service: Option<Arc<dyn Service>>,
+    /// The node as a socket service, for a courier (its interface table, too).
+    pub(crate) service: Option<Arc<Service>>,
     /// Its `run`, when it has one and it is enabled.
     pub(crate) run: Option<RunFn>,
 }

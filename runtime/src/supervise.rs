@@ -85,11 +85,18 @@ pub(crate) fn node_span(label: &str) -> tracing::Span {
     tracing::error_span!(crate::log::NODE_SPAN, label = %label)
 }
 
-/// Calls a node's factory inside its span; a panic becomes an error message.
+/// Calls a node's factory inside its span; an error it returns or a panic becomes an error
+/// message.
 pub(crate) fn build_node(build: &BuildFn, env: &Env) -> Result<Built, String> {
     let _entered = env.span.clone().entered();
-    std::panic::catch_unwind(AssertUnwindSafe(|| build(env)))
-        .map_err(|panic| format!("its constructor panicked: {}", panic_message(&*panic)))
+    match std::panic::catch_unwind(AssertUnwindSafe(|| build(env))) {
+        Ok(Ok(built)) => Ok(built),
+        Ok(Err(error)) => Err(format!("its constructor failed: {error:#}")),
+        Err(panic) => Err(format!(
+            "its constructor panicked: {}",
+            panic_message(&*panic)
+        )),
+    }
 }
 
 /// Drives a started `run` to its end inside the node's span; an `Err` or a panic becomes an

@@ -70,67 +70,56 @@ impl lp::BlockingRun for Driver {
 }
 
 // ---- what `lpc` would generate ----
-#[allow(clippy::all)]
-pub mod __lp_couriers {
+#[allow(clippy::all, non_camel_case_types)]
+pub mod __lp {
     #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
     #[serde(crate = "lp::codegen::serde")]
-    pub enum CalcRequest {
-        Add { a: u64, b: u64 },
-        Fail {},
-        Boom {},
+    pub enum Request {
+        add(u64, u64),
+        fail(),
+        boom(),
     }
     #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
     #[serde(crate = "lp::codegen::serde")]
-    pub enum CalcResponse {
-        Add(u64),
-        Fail(u64),
-        Boom(u64),
+    pub enum Response {
+        add(u64),
+        fail(u64),
+        boom(u64),
     }
     #[derive(Clone)]
     pub struct CalcClient {
         core: lp::codegen::ClientCore,
     }
     impl CalcClient {
+        async fn call(
+            &self,
+            method: &'static str,
+            request: Request,
+        ) -> Result<Response, lp::CallError> {
+            self.core.call::<crate::Calc>(method, request).await
+        }
         pub async fn add(&self, a: u64, b: u64) -> Result<u64, lp::CallError> {
-            match self
-                .core
-                .call::<crate::Calc>("add", CalcRequest::Add { a, b })
-                .await?
-            {
-                CalcResponse::Add(v) => Ok(v),
-                _ => Err(lp::CallError::Protocol(
-                    "unexpected response to `add`".into(),
-                )),
+            match self.call("add", Request::add(a, b)).await? {
+                Response::add(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol("unexpected response".into())),
             }
         }
         pub fn add_blocking(&self, a: u64, b: u64) -> Result<u64, lp::CallError> {
             lp::codegen::block_on(self.add(a, b))
         }
         pub async fn fail(&self) -> Result<u64, lp::CallError> {
-            match self
-                .core
-                .call::<crate::Calc>("fail", CalcRequest::Fail {})
-                .await?
-            {
-                CalcResponse::Fail(v) => Ok(v),
-                _ => Err(lp::CallError::Protocol(
-                    "unexpected response to `fail`".into(),
-                )),
+            match self.call("fail", Request::fail()).await? {
+                Response::fail(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol("unexpected response".into())),
             }
         }
         pub fn fail_blocking(&self) -> Result<u64, lp::CallError> {
             lp::codegen::block_on(self.fail())
         }
         pub async fn boom(&self) -> Result<u64, lp::CallError> {
-            match self
-                .core
-                .call::<crate::Calc>("boom", CalcRequest::Boom {})
-                .await?
-            {
-                CalcResponse::Boom(v) => Ok(v),
-                _ => Err(lp::CallError::Protocol(
-                    "unexpected response to `boom`".into(),
-                )),
+            match self.call("boom", Request::boom()).await? {
+                Response::boom(v) => Ok(v),
+                _ => Err(lp::CallError::Protocol("unexpected response".into())),
             }
         }
         pub fn boom_blocking(&self) -> Result<u64, lp::CallError> {
@@ -138,29 +127,34 @@ pub mod __lp_couriers {
         }
     }
     impl lp::codegen::Courier for crate::Calc {
-        type Request = CalcRequest;
-        type Response = CalcResponse;
+        type Request = Request;
+        type Response = Response;
         type Client = CalcClient;
+        const NAME: &'static str = "crate::Calc";
         fn client(core: lp::codegen::ClientCore) -> CalcClient {
             CalcClient { core }
         }
-        fn handle(
-            self: ::std::sync::Arc<Self>,
-            request: CalcRequest,
-        ) -> lp::codegen::Reply<CalcResponse> {
+    }
+    impl lp::codegen::Serve<crate::Calc> for crate::Calc {
+        fn serve(self: ::std::sync::Arc<Self>, request: Request) -> lp::codegen::Reply<Response> {
             match request {
-                CalcRequest::Add { a, b } => {
-                    lp::codegen::Reply::blocking(move || Ok(CalcResponse::Add(self.add(a, b))))
-                }
-                CalcRequest::Fail {} => lp::codegen::Reply::blocking(move || {
-                    self.fail()
-                        .map(CalcResponse::Fail)
-                        .map_err(lp::codegen::remote_error)
+                Request::add(a, b) => lp::codegen::Reply::blocking(move || {
+                    Ok(Response::add(crate::Calc::add(&self, a, b)))
                 }),
-                CalcRequest::Boom {} => {
-                    lp::codegen::Reply::spawn(async move { Ok(CalcResponse::Boom(self.boom())) })
-                }
+                Request::fail() => lp::codegen::Reply::blocking(move || {
+                    crate::Calc::fail(&self)
+                        .map(Response::fail)
+                        .map_err(|e| lp::__remote_error!(e))
+                }),
+                Request::boom() => lp::codegen::Reply::spawn(async move {
+                    Ok(Response::boom(crate::Calc::boom(&self)))
+                }),
             }
+        }
+    }
+    impl lp::codegen::Served for crate::Calc {
+        fn interfaces(set: &mut lp::codegen::Interfaces<Self>) {
+            set.add::<crate::Calc>();
         }
     }
 }
@@ -197,42 +191,81 @@ pub mod scenarios {
                 calcs: values.get("calcs")?,
             })
         }
+        fn number(&self, index: usize) -> lp::codegen::Num {
+            match index {
+                1 => lp::codegen::Num::from(self.calcs),
+                _ => lp::codegen::Num::Int(0),
+            }
+        }
     }
+    /// `calcs - 1`, the index of the calc the driver holds: a value computed from a flag.
+    const SITES: &[lp::codegen::Site] = &[
+        lp::codegen::Site {
+            what: "the count of group `calc`",
+            text: "calcs",
+            at: "scenarios.lp:3:16",
+            expr: &lp::codegen::Expr::Param(1),
+            target: lp::codegen::Target::Usize,
+            min: None,
+            max: Some(1 << 20),
+            group: None,
+            bound: None,
+            flags: &[("calcs", 1)],
+        },
+        lp::codegen::Site {
+            what: "the index into `calc` in argument `calc` of `driver`",
+            text: "calcs - 1",
+            at: "scenarios.lp:4:44",
+            expr: &lp::codegen::Expr::Binary(
+                lp::codegen::Op::Sub,
+                &lp::codegen::Expr::Param(1),
+                &lp::codegen::Expr::Int(1),
+            ),
+            target: lp::codegen::Target::Usize,
+            min: None,
+            max: None,
+            group: None,
+            bound: Some(0),
+            flags: &[("calcs", 1)],
+        },
+    ];
     pub struct Program {
         pub calc: lp::Group<crate::Calc>,
         pub driver: lp::Node<crate::Driver>,
-        #[doc(hidden)]
-        pub __layout: lp::codegen::Layout,
+        layout: lp::codegen::Layout,
     }
     impl lp::Program for Program {
         fn into_parts(self) -> (lp::codegen::Layout, Vec<lp::codegen::ErasedNode>) {
             let mut nodes = Vec::new();
             nodes.extend(self.calc.erase());
             nodes.extend(self.driver.erase());
-            (self.__layout, nodes)
+            (self.layout, nodes)
         }
     }
     pub fn make_program(params: Params) -> Program {
-        let mut ids = lp::codegen::IdAlloc::new("scenarios", &params);
-        let calc_ref = ids.group::<crate::Calc>("calc", params.calcs as i128);
+        let mut ids = lp::codegen::IdAlloc::new("scenarios", &params, SITES);
+        let calc_ref = ids.group::<crate::Calc>("calc", lp::codegen::Count::Site(&SITES[0]));
         let driver_ref = ids.node::<crate::Driver>("driver");
         let calc = lp::codegen::group_courier(
             calc_ref.clone(),
             lp::codegen::Runner::none(),
-            move |_env: &lp::codegen::Env| crate::Calc,
+            move |_env: &lp::codegen::Env| Ok(crate::Calc),
         );
         let driver = lp::codegen::node_worker(driver_ref, lp::codegen::Runner::blocking(), {
             let calc_ref = calc_ref.clone();
             let params = params.clone();
-            move |env: &lp::codegen::Env| crate::Driver {
-                calc: env.group_at(&calc_ref, 0),
-                scenario: params.scenario.clone(),
+            move |env: &lp::codegen::Env| {
+                let index = lp::codegen::value::<usize, _>(&SITES[1], &params, env)?;
+                Ok(crate::Driver {
+                    calc: env.group_at(&calc_ref, index)?,
+                    scenario: params.scenario.clone(),
+                })
             }
         });
         Program {
             calc,
             driver,
-            __layout: ids.finish(),
+            layout: ids.finish(),
         }
     }
     pub fn main() -> ::std::process::ExitCode {
@@ -324,21 +357,19 @@ async fn launch_types() {
             scenario: "ok".into(),
             calcs: 0,
         });
-        // calc[0] does not exist: the driver's constructor panics, naming the group.
+        // calc[calcs - 1] does not exist: refused before any node starts, naming the flag,
+        // the expression and where it is written.
         match lp::launch_with(bad, launch_type, options()).await {
-            Err(LaunchError::NodeFailed { node, error, .. })
-                if launch_type == LaunchType::TestMt =>
-            {
-                assert_eq!(node, "driver");
-                assert!(error.contains("out of range for group `calc`"), "{error}");
+            Err(LaunchError::Layout(errors)) => {
+                let message = errors[0].to_string();
+                assert!(
+                    message.contains("with `--calcs 0`, `calcs - 1`")
+                        && message.contains("scenarios.lp:4:44"),
+                    "{message}"
+                );
             }
-            Ok(running) => expect_failure(
-                tokio::time::timeout(Duration::from_secs(20), running.wait())
-                    .await
-                    .unwrap(),
-                "out of range for group `calc`",
-            ),
             Err(other) => panic!("unexpected {other:?}"),
+            Ok(_) => panic!("a program with a bad index launched"),
         }
     }
 }

@@ -8,10 +8,15 @@ use std::time::Duration;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
-use super::model::{BatchSetting, BatchShape, Courier, CourierMethod, Kind, Output, Package};
-use super::settings::{unknown, wrong};
+use super::model::{
+    BatchSetting, BatchShape, Courier, CourierMethod, Kind, Literal, NumType, Output, Package,
+    Value,
+};
+use super::settings::{number_field, unknown, value_field};
+use super::values::Exprs;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::syntax::ast::{self, ExprKind};
+use crate::rust::{IntType, RustType};
+use crate::syntax::ast;
 
 const FIELDS: [&str; 3] = ["size", "timeout", "max_parallelism"];
 
@@ -22,10 +27,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
 pub(super) fn check_entry(
     batch: &ast::Batch,
     earlier: &[BatchSetting],
-    diags: &mut Diagnostics,
+    node: &str,
+    exprs: &mut Exprs,
 ) -> Option<BatchSetting> {
     if let Some(first) = earlier.iter().find(|b| b.method == batch.method.name) {
-        diags.push(
+        exprs.diags.push(
             Diagnostic::new(
                 Code::DuplicateName,
                 format!("`{}` is batched twice in this block", batch.method.name),
@@ -36,31 +42,29 @@ pub(super) fn check_entry(
         );
         return None;
     }
-    let mut setting = BatchSetting {
-        method: batch.method.name.clone(),
-        span: batch.method.span.clone(),
-        size: 0,
-        timeout: DEFAULT_TIMEOUT,
-        max_parallelism: 1,
-    };
-    let positive = |field: &ast::Arg, diags: &mut Diagnostics| match field.value.kind {
-        ExprKind::Int(n) if n >= 1 => u32::try_from(n).ok(),
-        _ => {
-            wrong(field, "a positive integer", "e.g. `8`", diags);
-            None
-        }
-    };
+    let entry = format!("batch {}", batch.method.name);
+    let count = NumType::Int(IntType::Usize);
+    let mut size = None;
+    let mut has_size = false;
+    let mut timeout = Some(Value::Literal(Literal::Duration(DEFAULT_TIMEOUT)));
+    let mut max_parallelism = Some(Value::Literal(Literal::Int(1)));
     for field in &batch.fields {
-        match (field.name.name.as_str(), &field.value.kind) {
-            ("size", _) => setting.size = positive(field, diags).unwrap_or(1),
-            ("max_parallelism", _) => setting.max_parallelism = positive(field, diags).unwrap_or(1),
-            ("timeout", ExprKind::Duration(d)) => setting.timeout = *d,
-            ("timeout", _) => wrong(field, "a duration", "e.g. `timeout: 200ms`", diags),
-            _ => unknown(&field.name, &FIELDS, "batch field", diags),
+        match field.name.name.as_str() {
+            "size" => {
+                has_size = true;
+                size = number_field(field, &entry, node, count, Some(1), exprs);
+            }
+            "max_parallelism" => {
+                max_parallelism = number_field(field, &entry, node, count, Some(1), exprs);
+            }
+            "timeout" => {
+                timeout = value_field(field, &entry, node, &RustType::Duration, exprs);
+            }
+            _ => unknown(&field.name, &FIELDS, "batch field", exprs.diags),
         }
     }
-    if setting.size == 0 {
-        diags.push(
+    if !has_size {
+        exprs.diags.push(
             Diagnostic::new(
                 Code::MissingArgument,
                 format!("`batch {}` needs a `size`", batch.method.name),
@@ -70,7 +74,16 @@ pub(super) fn check_entry(
         );
         return None;
     }
-    Some(setting)
+    // A field that did not check is reported already; the entry still counts as given (its
+    // method is batched), so that no second error follows from the first.
+    let one = || Value::Literal(Literal::Int(1));
+    Some(BatchSetting {
+        method: batch.method.name.clone(),
+        span: batch.method.span.clone(),
+        size: size.unwrap_or_else(one),
+        timeout: timeout.unwrap_or(Value::Literal(Literal::Duration(DEFAULT_TIMEOUT))),
+        max_parallelism: max_parallelism.unwrap_or_else(one),
+    })
 }
 
 /// Checks that a node's batched methods exist on its courier type and take and return a `Vec`;
@@ -85,7 +98,7 @@ pub(super) fn check_methods(
         return;
     };
     let courier = match (kind, courier) {
-        (Kind::Courier, Some(courier)) => courier,
+        (Kind::Courier, Some(courier)) => &mut courier.interface,
         _ => {
             diags.push(
                 Diagnostic::new(Code::BadBatch, "only courier nodes have batched methods")
@@ -182,7 +195,12 @@ pub(super) fn check_consistency(package: &Package, diags: &mut Diagnostics) {
             .filter(|n| n.kind == Kind::Courier)
     };
     for node in couriers() {
-        let Some(courier) = package.couriers.iter().find(|c| c.path == node.type_path) else {
+        let Some(courier) = package
+            .couriers
+            .iter()
+            .find(|c| c.interface.path == node.type_path)
+            .map(|c| &c.interface)
+        else {
             continue;
         };
         for method in courier.methods.iter().filter(|m| m.batch.is_some()) {

@@ -2,31 +2,38 @@
 //! handle types, courier interfaces. Produces the checked [`model::Package`] that code
 //! generation accepts; every problem becomes a diagnostic, all of them in one run.
 
-mod args;
 mod batch;
+mod fold;
 pub mod model;
+mod names;
 mod program;
 mod scope;
 mod settings;
 mod types;
+mod values;
 
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, Span};
-use crate::rust::CrateModel;
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::rust::{CrateModel, Visibility};
 use crate::syntax::ast;
 use std::collections::BTreeMap;
+
+/// The path of a `fn` node's generated wrapper type, `{}` standing for its mangled name.
+const FNS_MODULE: &str = "crate::__lp::fns::{}";
 
 /// The types a file's `use` items bring into scope: name → (module path and type name from the
 /// crate root, where it was imported).
 pub(crate) type Imports = BTreeMap<String, (Vec<String>, Span)>;
 
-/// Checks every program of every file of a package.
+/// Checks every program of every file of a package (`sources` holds their text).
 pub fn check(
     files: &[(FileId, &ast::File)],
     model: &CrateModel,
+    sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> model::Package {
     let mut package = model::Package::default();
     let mut program_names: BTreeMap<String, Span> = BTreeMap::new();
+    let mut locate = values::Locate::new(sources);
     for &(id, file) in files {
         let imports = imports(file, model, diags);
         if !file
@@ -55,17 +62,133 @@ pub fn check(
                 );
                 continue;
             }
+            names::check_program(&program.name, model, diags);
             program_names.insert(program.name.name.clone(), program.name.span.clone());
             let mut generated = program::Generated {
                 couriers: &mut package.couriers,
                 functions: &mut package.functions,
             };
-            let checked = program::check_program(program, &imports, model, &mut generated, diags);
+            let mut inputs = program::Inputs {
+                imports: &imports,
+                model,
+                locate: &mut locate,
+            };
+            let checked = program::check_program(program, &mut inputs, &mut generated, diags);
             package.programs.push(checked);
         }
     }
+    handle_targets(model, &mut package, diags);
     batch::check_consistency(&package, diags);
     package
+}
+
+/// Every type named by an `lp::Handle<T>` anywhere in the crate is a courier type, and every
+/// trait named by an `lp::Handle<dyn Trait>` a courier trait, whichever programs use them: a
+/// crate of node types builds whatever subset of them a program uses.
+fn handle_targets(model: &CrateModel, package: &mut model::Package, diags: &mut Diagnostics) {
+    for used in &model.handles {
+        let path = used.target.path.join("::");
+        if used.target.is_dyn {
+            let Some(tr) = model.trait_at_path(&used.target.path) else {
+                continue;
+            };
+            if package.traits.iter().any(|t| t.path == path) {
+                continue;
+            }
+            let why = format!(
+                "a handle to `dyn {}` here makes it a courier trait",
+                tr.name
+            );
+            if !courier_trait_usable(tr, &used.span, &why, diags) {
+                continue;
+            }
+            let served = types::Served {
+                name: &tr.name,
+                is_trait: true,
+                at: &used.span,
+                why: &why,
+                model,
+            };
+            let interface =
+                types::interface(tr.methods.iter(), &served, path, tr.module.clone(), diags);
+            package.traits.push(interface);
+        } else {
+            let Some(ty) = model.type_at_path(&used.target.path) else {
+                continue;
+            };
+            if package.couriers.iter().any(|c| c.interface.path == path) {
+                continue;
+            }
+            let why = format!("a handle to `{}` here makes it a courier type", ty.name);
+            if !types::check_usable(ty, &used.span, &why, diags) {
+                continue;
+            }
+            let served = types::Served {
+                name: &ty.name,
+                is_trait: false,
+                at: &used.span,
+                why: &why,
+                model,
+            };
+            let interface =
+                types::interface(ty.methods.iter(), &served, path, ty.module.clone(), diags);
+            package.couriers.push(model::Courier {
+                interface,
+                traits: Vec::new(),
+            });
+        }
+    }
+    for courier in &mut package.couriers {
+        let segments: Vec<String> = courier
+            .interface
+            .path
+            .split("::")
+            .map(String::from)
+            .collect();
+        let Some(ty) = model.type_at_path(&segments) else {
+            continue;
+        };
+        courier.traits = package
+            .traits
+            .iter()
+            .filter(|t| {
+                let trait_path: Vec<String> = t.path.split("::").map(String::from).collect();
+                ty.implements(&trait_path)
+            })
+            .map(|t| t.path.clone())
+            .collect();
+    }
+}
+
+/// A courier trait must be `pub` and not generic.
+fn courier_trait_usable(
+    tr: &crate::rust::TraitDef,
+    at: &Span,
+    why: &str,
+    diags: &mut Diagnostics,
+) -> bool {
+    if tr.visibility != Visibility::Public {
+        diags.push(
+            Diagnostic::new(Code::NotPublic, format!("trait `{}` is not `pub`", tr.name))
+                .primary(at.clone(), why.to_string())
+                .secondary(tr.span.clone(), "defined here")
+                .help(format!("declare it `pub trait {}`", tr.name)),
+        );
+        return false;
+    }
+    if let Some(generics) = &tr.generics {
+        diags.push(
+            Diagnostic::new(
+                Code::GenericNodeType,
+                format!("courier trait `{}` is generic", tr.name),
+            )
+            .primary(at.clone(), why.to_string())
+            .secondary(generics.clone(), "generic parameter declared here")
+            .help("courier traits must be concrete: remove the generic parameters"),
+        );
+        return false;
+    }
+    true
 }
 
 /// A file without a program: reported on its first line (there may be nothing else to point at).

@@ -5,31 +5,50 @@ use crate::rust::{IntType, RustType};
 use proc_macro2::TokenStream;
 use std::time::Duration;
 
-/// A checked package: its programs and every courier type they use (each once).
+/// A checked package: its programs, every courier interface they need (each once), and the
+/// wrappers of `fn` nodes.
 #[derive(Debug, Default)]
 pub struct Package {
+    /// Node types served as couriers: used as `courier` by a program, or named by an
+    /// `lp::Handle<T>` anywhere in the crate.
     pub couriers: Vec<Courier>,
+    /// Courier traits: traits named by an `lp::Handle<dyn Trait>` in the crate.
+    pub traits: Vec<Interface>,
     /// Functions run by `fn` nodes, each wrapped in a generated worker type.
     pub functions: Vec<FnNode>,
     pub programs: Vec<Program>,
 }
 
-/// A type served as a courier: its remotely callable methods.
+/// A set of remotely callable methods: a courier type's own, or a courier trait's.
 #[derive(Debug)]
-pub struct Courier {
+pub struct Interface {
     /// Path from the crate root: `crate::nodes::Producer`.
     pub path: String,
-    /// The type's name: `Producer`.
+    /// The module path of the type or trait, from the crate root (`["nodes"]`).
+    pub module: Vec<String>,
+    /// The type's or trait's name: `Producer`.
     pub name: String,
+    /// A courier trait's (handles are `Handle<dyn Trait>`), not a type's.
+    pub is_trait: bool,
     pub methods: Vec<CourierMethod>,
 }
 
-/// A `pub fn`/`pub async fn` with a `&self` receiver.
+/// A node type served as a courier.
+#[derive(Debug)]
+pub struct Courier {
+    /// Its own methods (its inherent `pub fn`s taking `&self`).
+    pub interface: Interface,
+    /// The paths of the courier traits it implements (it answers their calls too).
+    pub traits: Vec<String>,
+}
+
+/// A method callable through a handle.
 #[derive(Debug)]
 pub struct CourierMethod {
     pub name: String,
     pub is_async: bool,
-    /// Parameter names and their types (resolved from the crate root).
+    /// Parameter names (valid, distinct identifiers: a pattern parameter gets a fresh name)
+    /// and their types (resolved from the crate root).
     pub params: Vec<(String, TokenStream)>,
     /// What the method returns to a caller.
     pub output: Output,
@@ -62,7 +81,8 @@ pub enum Output {
 pub struct FnNode {
     /// Path from the crate root: `crate::nodes::setup`.
     pub path: String,
-    /// The wrapper type's name in `__lp_fns`.
+    /// The wrapper type's name in the generated `fns` module (an injective mangling of the
+    /// path).
     pub wrapper: String,
     pub is_async: bool,
     /// Every parameter, in order.
@@ -89,6 +109,9 @@ pub struct Program {
     pub params: Vec<Param>,
     /// Nodes and groups, in declaration order (which is their id order).
     pub nodes: Vec<Node>,
+    /// The values computed from flags (and replica indices) when the program is built: each is
+    /// evaluated and range-checked once, before any node starts.
+    pub sites: Vec<Site>,
 }
 
 /// The type of a program param.
@@ -138,6 +161,11 @@ impl ParamType {
             ParamType::Duration => RustType::Duration,
         }
     }
+
+    /// Whether arithmetic may use it.
+    pub fn is_number(self) -> bool {
+        matches!(self, ParamType::Int(_) | ParamType::Float(_))
+    }
 }
 
 /// A program param: a flag of the program binary.
@@ -184,7 +212,7 @@ pub struct Node {
     pub name: String,
     pub doc: Option<String>,
     /// `Some(count)` for a group.
-    pub count: Option<IntExpr>,
+    pub count: Option<Count>,
     pub kind: Kind,
     pub runner: Runner,
     /// The node type's path from the crate root.
@@ -201,46 +229,73 @@ pub struct Node {
     pub span: crate::diag::Span,
 }
 
+/// A group's replica count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    /// Known when checking.
+    Const(u64),
+    /// Computed from flags: the index of its [`Site`].
+    Site(usize),
+}
+
 /// How a node's object is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Build {
-    /// `Type::constructor(args)`: the constructor's name.
-    Constructor(String),
+    /// `Type::constructor(args)`; `fallible` when it returns `Result<Self, E>`.
+    Constructor { name: String, fallible: bool },
     /// A `fn` node: the function's path; `type_path` is its generated wrapper, built field by
     /// field from `args`.
     Function(String),
 }
 
 /// A node's launcher settings, from its block.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Settings {
     /// Environment variables for its process.
     pub env: Vec<(String, EnvValue)>,
-    pub cpus: Option<f64>,
-    pub memory: Option<String>,
-    pub gpus: Option<u32>,
+    /// `f64`.
+    pub cpus: Option<Value>,
+    /// `String`.
+    pub memory: Option<Value>,
+    /// `u32`.
+    pub gpus: Option<Value>,
     /// `restart: on_failure(max: …, backoff: …)`.
     pub restart: Option<Restart>,
     /// `batch METHOD { … }` entries.
     pub batches: Vec<BatchSetting>,
 }
 
-/// A restart policy: up to `max` restarts, `backoff` before each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl Settings {
+    /// Whether the block asked for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty()
+            && self.cpus.is_none()
+            && self.memory.is_none()
+            && self.gpus.is_none()
+            && self.restart.is_none()
+            && self.batches.is_empty()
+    }
+}
+
+/// A restart policy: up to `max` (`u32`) restarts, `backoff` (`Duration`) before each.
+#[derive(Debug)]
 pub struct Restart {
-    pub max: u32,
-    pub backoff: Duration,
+    pub max: Value,
+    pub backoff: Value,
 }
 
 /// `batch METHOD { size: …, timeout: …, max_parallelism: … }`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct BatchSetting {
     pub method: String,
     /// Where the method is named in `.lp`.
     pub span: crate::diag::Span,
-    pub size: u32,
-    pub timeout: Duration,
-    pub max_parallelism: u32,
+    /// `usize`, at least 1.
+    pub size: Value,
+    /// `Duration`.
+    pub timeout: Value,
+    /// `usize`, at least 1.
+    pub max_parallelism: Value,
 }
 
 /// The value of an environment variable.
@@ -259,32 +314,83 @@ pub struct Arg {
     pub target: RustType,
 }
 
-/// A checked argument value.
+/// A checked value, of the type of what it is given to.
 #[derive(Debug)]
 pub enum Value {
+    /// A constant, of the target's type.
     Literal(Literal),
     /// A param used as it is (its type equals the target's).
     Param(String),
-    /// Integer arithmetic over literals, params, `replica` and `replicas`.
-    Int(IntExpr),
+    /// A number computed from params and the replica index: the index of its [`Site`].
+    Computed(usize),
     List(Vec<Value>),
+    /// `Some(…)` for an `Option` parameter.
+    Some(Box<Value>),
+    /// `None`: an `Option` parameter left out.
+    None,
     /// A handle to a node.
     Node(String),
     /// Handles to every replica of a group.
     Group(String),
     /// A handle to one replica of a group.
-    GroupAt(String, IntExpr),
+    GroupAt(String, Index),
 }
 
-/// Integer arithmetic, evaluated in `i128` by the generated code.
-#[derive(Clone, Debug)]
-pub enum IntExpr {
-    Literal(i128),
-    Param(String),
+/// The index of `group[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// Known (and checked) when checking.
+    Const(u64),
+    /// Computed when the program is built (and checked against the group's size): a site.
+    Site(usize),
+}
+
+/// A number computed when the program is built, from params, the replica index and the group
+/// size: evaluated and checked once before any node starts (a bad value is a flag error), then
+/// again by the node's factory.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// What the value is for: "argument `seed` of `actor`", "the count of group `g`".
+    pub what: String,
+    /// The expression as written.
+    pub text: String,
+    /// Where it is written: `file.lp:LINE:COL`.
+    pub at: String,
+    pub expr: NumExpr,
+    pub target: NumType,
+    /// The least value allowed (e.g. 1 for a batch size), beyond the type's range.
+    pub min: Option<i128>,
+    /// The greatest value allowed (e.g. the replica limit for a count), beyond the type's.
+    pub max: Option<i128>,
+    /// The index of the group (in [`Program::nodes`]) whose replicas it is evaluated for.
+    pub group: Option<usize>,
+    /// For an index `g[i]`: the node index of `g`, whose size bounds it.
+    pub bound: Option<usize>,
+    /// The params it depends on (indices into [`Program::params`]), directly or through a
+    /// group size: the flags a bad value is blamed on.
+    pub flags: Vec<usize>,
+}
+
+/// The numeric type a [`Site`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumType {
+    Int(IntType),
+    /// `f32` or `f64`.
+    Float(&'static str),
+}
+
+/// Arithmetic over numbers. Integer targets compute in `i128`, checked; float targets in
+/// `f64`, integers converted (so `1 / (replica + 1)` into an `f32` is a real division).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NumExpr {
+    Int(i128),
+    Float(f64),
+    /// A numeric param, by its index in [`Program::params`].
+    Param(usize),
     Replica,
     Replicas,
-    Neg(Box<IntExpr>),
-    Binary(BinOp, Box<IntExpr>, Box<IntExpr>),
+    Neg(Box<NumExpr>),
+    Binary(BinOp, Box<NumExpr>, Box<NumExpr>),
 }
 
 /// An arithmetic operator (the same as written).

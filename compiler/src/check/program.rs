@@ -1,19 +1,32 @@
 //! Checking one program: its params, its nodes and groups, and each node's constructor call.
 
-use super::args::{Exprs, Site};
 use super::model::{self, Kind, Literal, ParamType};
-use super::scope::{Entity, ProgramScope};
-use super::{types, Imports};
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::rust::CrateModel;
+use super::scope::{Entity, NodeTarget, ProgramScope};
+use super::types::Served;
+use super::values::{Ctx, Exprs, GroupCtx, Locate};
+use super::{names, types, Imports};
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, Span};
+use crate::rust::{CrateModel, RustType};
 use crate::syntax::ast::{self, ExprKind};
 use std::collections::BTreeSet;
+
+/// Courier types and function wrappers the package needs, each once.
+pub(super) struct Generated<'a> {
+    pub couriers: &'a mut Vec<model::Courier>,
+    pub functions: &'a mut Vec<model::FnNode>,
+}
+
+/// What checking a program needs besides the program.
+pub(super) struct Inputs<'a, 's> {
+    pub imports: &'a Imports,
+    pub model: &'a CrateModel,
+    pub locate: &'a mut Locate<'s>,
+}
 
 /// Checks a program; the result is only used when `diags` holds no error.
 pub(super) fn check_program(
     program: &ast::Program,
-    imports: &Imports,
-    crate_model: &CrateModel,
+    inputs: &mut Inputs<'_, '_>,
     package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> model::Program {
@@ -21,13 +34,35 @@ pub(super) fn check_program(
     for name in &program.broken_names {
         scope.declare_broken(&name.name);
     }
-    let params = declare_params(program, &mut scope, diags);
-    let decls = declare_nodes(program, &mut scope, diags);
-
     let errors_before = diags.error_count();
+    let params = declare_params(program, &mut scope, diags);
+    let decls = declare_nodes(program, &mut scope, inputs, package, diags);
+
+    let mut sites = Vec::new();
+    for decl in decls.iter() {
+        if let Some(count) = &decl.node.count {
+            let mut exprs = Exprs {
+                scope: &scope,
+                model: inputs.model,
+                sites: &mut sites,
+                locate: inputs.locate,
+                diags,
+            };
+            if let Some(checked) = exprs.count(count, &decl.node.name.name) {
+                scope.set_count(&decl.node.name.name, checked);
+            }
+        }
+    }
     let mut nodes = Vec::new();
-    for decl in &decls {
-        if let Some(node) = check_node(decl, &scope, imports, crate_model, package, diags) {
+    for (index, decl) in decls.iter().enumerate() {
+        let mut exprs = Exprs {
+            scope: &scope,
+            model: inputs.model,
+            sites: &mut sites,
+            locate: inputs.locate,
+            diags,
+        };
+        if let Some(node) = check_node(decl, index, &mut exprs, package) {
             nodes.push(node);
         }
     }
@@ -40,6 +75,7 @@ pub(super) fn check_program(
         doc: program.doc.clone(),
         params,
         nodes,
+        sites,
     }
 }
 
@@ -73,12 +109,14 @@ fn declare_params(
             diags.push(diagnostic);
             continue;
         };
+        names::check_param(&param.name, diags);
         let default = param
             .default
             .as_ref()
             .and_then(|d| default_value(param, ty, d, diags));
         let entity = Entity::Param {
             ty,
+            index: params.len(),
             span: param.name.span.clone(),
         };
         if declare(scope, &param.name, entity, diags) {
@@ -134,35 +172,47 @@ fn default_value(
     if let ExprKind::Error = expr.kind {
         return None; // an invalid literal, reported by the parser
     }
+    let negative_int = |inner: &ast::Expr| match inner.kind {
+        ExprKind::Int(v) => i128::try_from(v).ok().map(|v| -v),
+        _ => None,
+    };
     let literal = match (&expr.kind, ty) {
         (ExprKind::Int(v), ParamType::Int(_)) => i128::try_from(*v).ok().map(Literal::Int),
-        (ExprKind::Neg(inner), ParamType::Int(_)) => match inner.kind {
-            ExprKind::Int(v) => i128::try_from(v).ok().map(|v| Literal::Int(-v)),
-            _ => None,
-        },
+        (ExprKind::Neg(inner), ParamType::Int(_)) => negative_int(inner).map(Literal::Int),
         (ExprKind::Float(f), ParamType::Float(_)) => Some(Literal::Float(*f)),
         (ExprKind::Int(v), ParamType::Float(_)) => Some(Literal::Float(*v as f64)),
+        (ExprKind::Neg(inner), ParamType::Float(_)) => match inner.kind {
+            ExprKind::Float(f) => Some(Literal::Float(-f)),
+            ExprKind::Int(v) => Some(Literal::Float(-(v as f64))),
+            _ => None,
+        },
         (ExprKind::Bool(b), ParamType::Bool) => Some(Literal::Bool(*b)),
         (ExprKind::Str(s), ParamType::String) => Some(Literal::Str(s.clone())),
         (ExprKind::Duration(d), ParamType::Duration) => Some(Literal::Duration(*d)),
         _ => None,
     };
-    if let (Some(Literal::Int(v)), ParamType::Int(int)) = (&literal, ty) {
-        let (min, max) = int.range();
-        if !(min..=max).contains(v) {
-            diags.push(
-                Diagnostic::new(
-                    Code::OutOfRange,
-                    format!("default `{v}` out of range for `{}`", int.name()),
-                )
-                .primary(
-                    expr.span.clone(),
-                    format!("`{}` holds {min} to {max}", int.name()),
-                )
-                .help(format!("use a value from {min} to {max}, or a wider type")),
-            );
-            return None;
+    let out_of_range = match (&literal, ty) {
+        (Some(Literal::Int(v)), ParamType::Int(int)) => {
+            let (min, max) = int.range();
+            (!(min..=max).contains(v)).then(|| (format!("{v}"), format!("{min} to {max}")))
         }
+        (Some(Literal::Float(f)), ParamType::Float("f32"))
+            if !(f.is_finite() && f.abs() <= f64::from(f32::MAX)) =>
+        {
+            Some((format!("{f}"), "a finite `f32`".to_string()))
+        }
+        _ => None,
+    };
+    if let Some((v, range)) = out_of_range {
+        diags.push(
+            Diagnostic::new(
+                Code::OutOfRange,
+                format!("default `{v}` out of range for `{}`", ty.name()),
+            )
+            .primary(expr.span.clone(), format!("`{}` holds {range}", ty.name()))
+            .help(format!("use a value of {range}, or a wider type")),
+        );
+        return None;
     }
     if literal.is_none() {
         diags.push(
@@ -191,26 +241,27 @@ fn default_value(
     literal
 }
 
-/// A node or group declaration, with the `process` block it is in.
-pub(super) struct Decl<'p> {
+/// A node or group declaration, with the `process` block it is in and what it calls.
+pub(super) struct Decl<'p, 'm> {
     node: &'p ast::NodeDecl,
     process: Option<&'p ast::Ident>,
+    callee: Option<Callee<'m>>,
 }
 
-fn declare_nodes<'p>(
+fn declare_nodes<'p, 'm>(
     program: &'p ast::Program,
     scope: &mut ProgramScope,
+    inputs: &Inputs<'m, '_>,
+    package: &mut Generated,
     diags: &mut Diagnostics,
-) -> Vec<Decl<'p>> {
+) -> Vec<Decl<'p, 'm>> {
     let mut decls = Vec::new();
     let mut processes: Vec<&ast::Ident> = Vec::new();
     for item in &program.items {
         match item {
-            ast::ProgramItem::Node(node) => decls.push(Decl {
-                node,
-                process: None,
-            }),
+            ast::ProgramItem::Node(node) => decls.push((node, None)),
             ast::ProgramItem::Process(process) => {
+                names::check_node_name(&process.name, diags);
                 if let Some(first) = processes.iter().find(|p| p.name == process.name.name) {
                     diags.push(
                         Diagnostic::new(
@@ -224,86 +275,103 @@ fn declare_nodes<'p>(
                     continue;
                 }
                 processes.push(&process.name);
-                let name = Some(&process.name);
-                decls.extend(process.nodes.iter().map(|node| Decl {
-                    node,
-                    process: name,
-                }));
+                decls.extend(process.nodes.iter().map(|node| (node, Some(&process.name))));
             }
             ast::ProgramItem::Param(_) => {}
         }
     }
-    decls.retain(|Decl { node: decl, .. }| {
-        let type_name = decl
-            .target
-            .segments
-            .len()
-            .checked_sub(2)
-            .and_then(|i| decl.target.segments.get(i))
-            .map_or_else(String::new, |s| s.name.clone());
-        let count = decl.count.as_ref().and_then(|c| match c.kind {
-            ExprKind::Int(v) => i128::try_from(v).ok(),
-            _ => None,
-        });
-        let entity = Entity::Node {
-            type_name,
-            is_group: decl.count.is_some(),
-            count,
-            span: decl.name.span.clone(),
+    let mut out = Vec::new();
+    for (node, process) in decls {
+        names::check_node_name(&node.name, diags);
+        let callee = match node.kind {
+            ast::NodeKind::Fn => function_callee(node, inputs, package, diags),
+            ast::NodeKind::Courier | ast::NodeKind::Worker => {
+                type_callee(node, inputs, package, diags)
+            }
         };
-        declare(scope, &decl.name, entity, diags)
-    });
-    decls
+        let target = match &callee {
+            None => NodeTarget::Unresolved,
+            Some(c) => match (&c.build, c.kind) {
+                (model::Build::Function(path), _) => NodeTarget::Function(path.clone()),
+                (_, Kind::Courier) => NodeTarget::Courier(c.segments.clone()),
+                (_, Kind::Worker) => NodeTarget::Worker(c.segments.clone()),
+            },
+        };
+        let written = node
+            .target
+            .parent()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>();
+        let entity = Entity::Node {
+            written: if written.is_empty() {
+                node.target.to_string()
+            } else {
+                written.join("::")
+            },
+            target,
+            is_group: node.count.is_some(),
+            count: None,
+            index: out.len(),
+            span: node.name.span.clone(),
+        };
+        if declare(scope, &node.name, entity, diags) {
+            out.push(Decl {
+                node,
+                process,
+                callee,
+            });
+        }
+    }
+    out
 }
 
 fn check_node(
-    Decl {
-        node: decl,
-        process,
-    }: &Decl,
-    scope: &ProgramScope,
-    imports: &Imports,
-    crate_model: &CrateModel,
+    decl: &Decl,
+    index: usize,
+    exprs: &mut Exprs,
     package: &mut Generated,
-    diags: &mut Diagnostics,
 ) -> Option<model::Node> {
-    let settings = decl
+    let node = decl.node;
+    let group = node.count.is_some().then(|| GroupCtx {
+        index,
+        count: match exprs.scope.get(&node.name.name) {
+            Some(Entity::Node { count, .. }) => count.clone(),
+            _ => None,
+        },
+    });
+    let settings = node
         .block
         .as_ref()
-        .map(|block| super::settings::check_block(block, scope, diags))
+        .map(|block| super::settings::check_block(block, &node.name.name, exprs))
         .unwrap_or_default();
-    let count = decl
-        .count
-        .as_ref()
-        .and_then(|count| check_count(count, scope, diags));
-    let callee = match decl.kind {
-        ast::NodeKind::Fn => function_callee(decl, imports, crate_model, package, diags)?,
-        ast::NodeKind::Courier | ast::NodeKind::Worker => {
-            type_callee(decl, imports, crate_model, package, diags)?
-        }
-    };
+    let callee = decl.callee.as_ref()?;
     super::batch::check_methods(
         &settings.batches,
         callee.kind,
         package
             .couriers
             .iter_mut()
-            .find(|c| c.path == callee.type_path),
-        diags,
+            .find(|c| c.interface.path == callee.type_path),
+        exprs.diags,
     );
-    let args = match_args(decl, &callee, scope, diags)?;
+    let args = match_args(node, callee, group.as_ref(), exprs)?;
+    let count = match &group {
+        Some(group) => Some(group.count.as_ref()?.count),
+        None => None,
+    };
     Some(model::Node {
-        name: decl.name.name.clone(),
-        doc: decl.doc.clone(),
-        count: count.or_else(|| decl.count.as_ref().map(|_| model::IntExpr::Literal(0))),
+        name: node.name.name.clone(),
+        doc: node.doc.clone(),
+        count,
         kind: callee.kind,
         runner: callee.runner,
-        type_path: callee.type_path,
-        build: callee.build,
+        type_path: callee.type_path.clone(),
+        build: callee.build.clone(),
         args,
-        process: process.map(|p| p.name.clone()),
+        process: decl.process.map(|p| p.name.clone()),
         settings,
-        span: decl.name.span.clone(),
+        span: node.name.span.clone(),
     })
 }
 
@@ -312,25 +380,21 @@ struct Callee<'m> {
     /// `Consumer::new` or `setup`, for messages.
     display: String,
     /// Where it is defined in Rust.
-    span: crate::diag::Span,
+    span: Span,
     /// The parameters the `.lp` arguments go to.
     params: Vec<&'m crate::rust::Param>,
     kind: Kind,
     runner: model::Runner,
+    /// The node type's path (`crate::nodes::Producer`, or the `fn` wrapper's).
     type_path: String,
+    /// The node type's path as segments (empty for a `fn` node).
+    segments: Vec<String>,
     build: model::Build,
-}
-
-/// Courier types and function wrappers the package needs, each once.
-pub(super) struct Generated<'a> {
-    pub couriers: &'a mut Vec<model::Courier>,
-    pub functions: &'a mut Vec<model::FnNode>,
 }
 
 fn type_callee<'m>(
     decl: &ast::NodeDecl,
-    imports: &Imports,
-    crate_model: &'m CrateModel,
+    inputs: &Inputs<'m, '_>,
     package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> Option<Callee<'m>> {
@@ -338,46 +402,71 @@ fn type_callee<'m>(
         ast::NodeKind::Courier => Kind::Courier,
         _ => Kind::Worker,
     };
-    let ty = types::resolve_type(&decl.target, imports, crate_model, diags)?;
+    let ty = types::resolve_type(&decl.target, inputs.imports, inputs.model, diags)?;
     let type_span = {
         let segments = &decl.target.segments;
         let end = segments.len().saturating_sub(1);
         let start = segments.first()?.span.range.start;
         let stop = segments.get(end.saturating_sub(1))?.span.range.end;
-        crate::diag::Span::new(decl.target.span.file, start..stop)
+        Span::new(decl.target.span.file, start..stop)
     };
-    if !types::check_usable(ty, &type_span, diags) {
+    if !types::check_usable(ty, &type_span, "used as a node type here", diags) {
         return None;
     }
     let ctor_ident = decl.target.segments.last()?;
     let ctor = types::constructor(ty, ctor_ident, diags);
     let runner = types::runner(ty, kind, &decl.kind_span, diags);
-    if kind == Kind::Courier && !package.couriers.iter().any(|c| c.path == ty.path()) {
-        let courier = types::courier(ty, &type_span, diags);
-        package.couriers.push(courier);
+    if kind == Kind::Courier
+        && !package
+            .couriers
+            .iter()
+            .any(|c| c.interface.path == ty.path())
+    {
+        let why = format!("`{}` is served as a courier here", ty.name);
+        let served = Served {
+            name: &ty.name,
+            is_trait: false,
+            at: &type_span,
+            why: &why,
+            model: inputs.model,
+        };
+        let interface = types::interface(
+            ty.methods.iter(),
+            &served,
+            ty.path(),
+            ty.module.clone(),
+            diags,
+        );
+        package.couriers.push(model::Courier {
+            interface,
+            traits: Vec::new(),
+        });
     }
     let ctor = ctor?;
     Some(Callee {
-        display: format!("{}::{}", ty.name, ctor.name),
-        span: ctor.span.clone(),
-        params: ctor.params.iter().collect(),
+        display: format!("{}::{}", ty.name, ctor.method.name),
+        span: ctor.method.span.clone(),
+        params: ctor.method.params.iter().collect(),
         kind,
         runner,
         type_path: ty.path(),
-        build: model::Build::Constructor(ctor.name.clone()),
+        segments: ty.segments(),
+        build: model::Build::Constructor {
+            name: ctor.method.name.clone(),
+            fallible: ctor.fallible,
+        },
     })
 }
 
 fn function_callee<'m>(
     decl: &ast::NodeDecl,
-    imports: &Imports,
-    crate_model: &'m CrateModel,
+    inputs: &Inputs<'m, '_>,
     package: &mut Generated,
     diags: &mut Diagnostics,
 ) -> Option<Callee<'m>> {
-    let function = types::resolve_function(&decl.target, imports, crate_model, diags)?;
+    let function = types::resolve_function(&decl.target, inputs.imports, inputs.model, diags)?;
     let wrapper = types::function_wrapper(function, &decl.target.span, diags)?;
-    let type_path = format!("crate::__lp_fns::{}", wrapper.wrapper);
+    let type_path = super::FNS_MODULE.replace("{}", &wrapper.wrapper);
     let runner = if wrapper.is_async {
         model::Runner::Async
     } else {
@@ -393,24 +482,24 @@ fn function_callee<'m>(
             .method
             .params
             .iter()
-            .filter(|p| p.ty != crate::rust::RustType::Context)
+            .filter(|p| p.ty != RustType::Context)
             .collect(),
         kind: Kind::Worker,
         runner,
         type_path,
+        segments: Vec::new(),
         build: model::Build::Function(function.path()),
     })
 }
 
 /// Matches a declaration's named arguments to the callee's parameters; the values come back in
-/// parameter order.
+/// parameter order. An `Option` parameter left out is `None`.
 fn match_args(
     decl: &ast::NodeDecl,
     callee: &Callee,
-    scope: &ProgramScope,
-    diags: &mut Diagnostics,
+    group: Option<&GroupCtx>,
+    exprs: &mut Exprs,
 ) -> Option<Vec<model::Arg>> {
-    let mut exprs = Exprs { scope, diags };
     let mut given: Vec<(&ast::Arg, Option<model::Value>)> = Vec::new();
     for arg in &decl.args {
         if let Some((first, _)) = given.iter().find(|(g, _)| g.name.name == arg.name.name) {
@@ -426,57 +515,25 @@ fn match_args(
             continue;
         }
         let Some(param) = callee.params.iter().find(|p| p.name == arg.name.name) else {
-            let mut diagnostic = Diagnostic::new(
-                Code::UnknownArgument,
-                format!("`{}` has no parameter `{}`", callee.display, arg.name.name),
-            )
-            .primary(arg.name.span.clone(), "unknown argument")
-            .secondary(
-                callee.span.clone(),
-                format!("`{}` defined here", callee.display),
-            );
-            let names = callee.params.iter().map(|p| p.name.as_str());
-            diagnostic = match did_you_mean(&arg.name.name, names) {
-                Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-                None if callee.params.is_empty() => {
-                    diagnostic.help(format!("`{}` takes no arguments", callee.display))
-                }
-                None => diagnostic.help(format!(
-                    "its parameters are {}",
-                    callee
-                        .params
-                        .iter()
-                        .map(|p| format!("`{}`", p.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            };
-            exprs.diags.push(diagnostic);
+            unknown_argument(arg, callee, exprs.diags);
             given.push((arg, None));
             continue;
         };
-        let site = Site {
-            in_group: decl.count.is_some(),
-            what: format!("argument `{}`", arg.name.name),
+        let ctx = Ctx {
+            what: format!("argument `{}` of `{}`", arg.name.name, decl.name.name),
             rust_span: Some(&param.ty_span),
+            group: group.cloned(),
         };
-        let value = exprs.value(&arg.value, &param.ty, &site);
+        let value = exprs.value(&arg.value, &param.ty, &ctx);
         given.push((arg, value));
     }
     let mut args = Vec::new();
     let mut complete = true;
     for &param in &callee.params {
-        match given.iter_mut().find(|(a, _)| a.name.name == param.name) {
-            Some((_, value)) => match value.take() {
-                Some(value) => args.push(model::Arg {
-                    name: param.name.clone(),
-                    value,
-                    target: param.ty.clone(),
-                }),
-                None => complete = false,
-            },
+        let value = match given.iter_mut().find(|(a, _)| a.name.name == param.name) {
+            Some((_, value)) => value.take(),
+            None if matches!(param.ty, RustType::Option(_)) => Some(model::Value::None),
             None => {
-                complete = false;
                 exprs.diags.push(
                     Diagnostic::new(
                         Code::MissingArgument,
@@ -492,39 +549,48 @@ fn match_args(
                     )
                     .help(format!("add `{}: …` to the arguments", param.name)),
                 );
+                None
             }
+        };
+        match value {
+            Some(value) => args.push(model::Arg {
+                name: param.name.clone(),
+                value,
+                target: param.ty.clone(),
+            }),
+            None => complete = false,
         }
     }
-    if !complete {
-        return None;
-    }
-    Some(args)
+    complete.then_some(args)
 }
 
-fn check_count(
-    count: &ast::Expr,
-    scope: &ProgramScope,
-    diags: &mut Diagnostics,
-) -> Option<model::IntExpr> {
-    let site = Site {
-        in_group: false,
-        what: "a replica count".into(),
-        rust_span: None,
-    };
-    let mut exprs = Exprs { scope, diags };
-    let usize_type = crate::rust::RustType::Int(crate::rust::IntType::Usize);
-    let value = exprs.int(count, &site, Code::BadCount, &usize_type)?;
-    if let model::IntExpr::Literal(v) = value {
-        if v < 0 {
-            diags.push(
-                Diagnostic::new(Code::BadCount, format!("replica count is negative: {v}"))
-                    .primary(count.span.clone(), "negative")
-                    .help("a group has zero or more replicas"),
-            );
-            return None;
+fn unknown_argument(arg: &ast::Arg, callee: &Callee, diags: &mut Diagnostics) {
+    let mut diagnostic = Diagnostic::new(
+        Code::UnknownArgument,
+        format!("`{}` has no parameter `{}`", callee.display, arg.name.name),
+    )
+    .primary(arg.name.span.clone(), "unknown argument")
+    .secondary(
+        callee.span.clone(),
+        format!("`{}` defined here", callee.display),
+    );
+    let names = callee.params.iter().map(|p| p.name.as_str());
+    diagnostic = match did_you_mean(&arg.name.name, names) {
+        Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+        None if callee.params.is_empty() => {
+            diagnostic.help(format!("`{}` takes no arguments", callee.display))
         }
-    }
-    Some(value)
+        None => diagnostic.help(format!(
+            "its parameters are {}",
+            callee
+                .params
+                .iter()
+                .map(|p| format!("`{}`", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    };
+    diags.push(diagnostic);
 }
 
 /// Warnings: unused params, and nodes that do nothing.
@@ -545,12 +611,15 @@ fn lint(
             names_in(&arg.value, &mut used);
         }
         for entry in decl.block.iter().flat_map(|b| &b.entries) {
-            if let ast::BlockEntry::Section(section) = entry {
-                section
-                    .fields
-                    .iter()
-                    .for_each(|f| names_in(&f.value, &mut used));
-            }
+            let fields = match entry {
+                ast::BlockEntry::Section(section) => &section.fields,
+                ast::BlockEntry::Batch(batch) => &batch.fields,
+                ast::BlockEntry::Setting(setting) => {
+                    names_in(&setting.value, &mut used);
+                    continue;
+                }
+            };
+            fields.iter().for_each(|f| names_in(&f.value, &mut used));
         }
     }
     for item in &program.items {
@@ -572,7 +641,9 @@ fn lint(
     // Lints run only on programs without errors, where every declaration became a node.
     for (Decl { node: decl, .. }, node) in decls.iter().zip(nodes) {
         let serves = couriers.iter().any(|c| {
-            c.path == node.type_path && !c.methods.is_empty() && node.kind == Kind::Courier
+            c.interface.path == node.type_path
+                && !c.interface.methods.is_empty()
+                && node.kind == Kind::Courier
         });
         if node.runner == model::Runner::None && !serves && !used.contains(node.name.as_str()) {
             diags.push(

@@ -1,6 +1,6 @@
 //! The names a program declares: params, nodes and groups.
 
-use super::model::ParamType;
+use super::model::{Count, ParamType};
 use crate::diag::Span;
 use std::collections::HashMap;
 
@@ -9,16 +9,43 @@ use std::collections::HashMap;
 pub(super) enum Entity {
     Param {
         ty: ParamType,
+        /// Its index among the program's params.
+        index: usize,
         span: Span,
     },
     Node {
-        /// The node type's name as written (`Producer`).
-        type_name: String,
+        /// The node type as written (`Producer`, `crate::nodes::Producer`), for messages.
+        written: String,
+        /// What serves behind its handle, if anything.
+        target: NodeTarget,
         is_group: bool,
-        /// A group's replica count when it is a literal.
-        count: Option<i128>,
+        /// A group's replica count, once checked.
+        count: Option<GroupCount>,
+        /// Its index among the program's nodes and groups.
+        index: usize,
         span: Span,
     },
+}
+
+/// What a node is, as far as handles to it are concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum NodeTarget {
+    /// A `courier` of the type at this path: it serves calls.
+    Courier(Vec<String>),
+    /// A `worker` of the type at this path: it serves nothing.
+    Worker(Vec<String>),
+    /// A `fn` node running the function at this path: it serves nothing.
+    Function(String),
+    /// Its type or function was not found (reported already).
+    Unresolved,
+}
+
+/// A group's replica count, with the params it depends on.
+#[derive(Debug, Clone)]
+pub(super) struct GroupCount {
+    pub count: Count,
+    /// Indices of the params the count is computed from.
+    pub flags: Vec<usize>,
 }
 
 impl Entity {
@@ -56,6 +83,15 @@ impl ProgramScope {
         Ok(())
     }
 
+    /// Records a group's checked count.
+    pub fn set_count(&mut self, name: &str, checked: GroupCount) {
+        if let Some(&i) = self.index.get(name) {
+            if let Entity::Node { count, .. } = &mut self.entries[i].1 {
+                *count = Some(checked);
+            }
+        }
+    }
+
     /// Records the name of an item that failed to parse.
     pub fn declare_broken(&mut self, name: &str) {
         self.broken.push(name.to_string());
@@ -74,11 +110,14 @@ impl ProgramScope {
             .chain(self.broken.iter().map(String::as_str))
     }
 
-    /// Names of the nodes and groups of a type.
-    pub fn nodes_of_type(&self, type_name: &str) -> Vec<&str> {
+    /// Names of the nodes and groups that serve calls as `target` wants (its type, or a type
+    /// implementing its trait, per `serves`).
+    pub fn nodes_serving(&self, serves: impl Fn(&[String]) -> bool) -> Vec<&str> {
         self.entries
             .iter()
-            .filter(|(_, e)| matches!(e, Entity::Node { type_name: t, .. } if t == type_name))
+            .filter(|(_, e)| {
+                matches!(e, Entity::Node { target: NodeTarget::Courier(path), .. } if serves(path))
+            })
             .map(|(n, _)| n.as_str())
             .collect()
     }

@@ -1,21 +1,21 @@
-//! Checking a node's block (`{ resources { … } env { … } }`): the launcher settings.
+//! Checking a node's block (`{ resources { … } env { … } }`): the launcher settings. Their
+//! values are expressions like arguments (params and constant arithmetic, no `replica`: a
+//! group's replicas share one block).
 
 use std::time::Duration;
 
-use super::model::{ParamType, Restart, Settings};
-use super::scope::{Entity, ProgramScope};
+use super::model::{Literal, NumType, ParamType, Restart, Settings, Value};
+use super::scope::Entity;
+use super::values::{Ctx, Exprs, Limits};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::rust::{IntType, RustType};
 use crate::syntax::ast::{self, ExprKind};
 
 const SECTIONS: [&str; 4] = ["resources", "env", "restart", "batch"];
 const RESOURCES: [&str; 3] = ["cpus", "memory", "gpus"];
 
 /// The settings a block asks for; problems are reported and the entry skipped.
-pub(super) fn check_block(
-    block: &ast::Block,
-    scope: &ProgramScope,
-    diags: &mut Diagnostics,
-) -> Settings {
+pub(super) fn check_block(block: &ast::Block, node: &str, exprs: &mut Exprs) -> Settings {
     let mut settings = Settings::default();
     let mut seen: Vec<&ast::Ident> = Vec::new();
     for entry in &block.entries {
@@ -23,14 +23,16 @@ pub(super) fn check_block(
             ast::BlockEntry::Section(section) => &section.name,
             ast::BlockEntry::Setting(setting) => &setting.name,
             ast::BlockEntry::Batch(batch) => {
-                if let Some(batch) = super::batch::check_entry(batch, &settings.batches, diags) {
+                if let Some(batch) =
+                    super::batch::check_entry(batch, &settings.batches, node, exprs)
+                {
                     settings.batches.push(batch);
                 }
                 continue;
             }
         };
         if let Some(first) = seen.iter().find(|s| s.name == name.name) {
-            diags.push(
+            exprs.diags.push(
                 Diagnostic::new(
                     Code::DuplicateName,
                     format!("`{}` is given twice in this block", name.name),
@@ -44,16 +46,54 @@ pub(super) fn check_block(
         seen.push(name);
         match (name.name.as_str(), entry) {
             ("resources", ast::BlockEntry::Section(section)) => {
-                resources(section, &mut settings, diags)
+                resources(section, node, &mut settings, exprs)
             }
-            ("env", ast::BlockEntry::Section(section)) => env(section, scope, &mut settings, diags),
+            ("env", ast::BlockEntry::Section(section)) => env(section, &mut settings, exprs),
             ("restart", ast::BlockEntry::Setting(setting)) => {
-                settings.restart = restart(&setting.value, diags)
+                settings.restart = restart(&setting.value, node, exprs)
             }
-            _ => unknown(name, &SECTIONS, "block entry", diags),
+            _ => unknown(name, &SECTIONS, "block entry", exprs.diags),
         }
     }
     settings
+}
+
+/// The context of a block field's value.
+pub(super) fn field_ctx(field: &str, entry: &str, node: &str) -> Ctx<'static> {
+    Ctx {
+        what: format!("`{field}` of `{entry}` of `{node}`"),
+        rust_span: None,
+        group: None,
+    }
+}
+
+/// A number field of a block.
+pub(super) fn number_field(
+    field: &ast::Arg,
+    entry: &str,
+    node: &str,
+    target: NumType,
+    min: Option<i128>,
+    exprs: &mut Exprs,
+) -> Option<Value> {
+    let ctx = field_ctx(&field.name.name, entry, node);
+    let limits = Limits { min, max: None };
+    exprs.number(&field.value, target, limits, &ctx)
+}
+
+/// A field of a block of type `target` (`Duration`, `String`).
+pub(super) fn value_field(
+    field: &ast::Arg,
+    entry: &str,
+    node: &str,
+    target: &RustType,
+    exprs: &mut Exprs,
+) -> Option<Value> {
+    exprs.value(
+        &field.value,
+        target,
+        &field_ctx(&field.name.name, entry, node),
+    )
 }
 
 const RESTART_FIELDS: [&str; 2] = ["max", "backoff"];
@@ -62,19 +102,18 @@ const RESTART_FIELDS: [&str; 2] = ["max", "backoff"];
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// `restart: on_failure(max: 3, backoff: 1s)` or `restart: never`.
-fn restart(value: &ast::Expr, diags: &mut Diagnostics) -> Option<Restart> {
-    let bad = |diags: &mut Diagnostics| {
-        diags.push(
-            Diagnostic::new(Code::ArgumentType, "`restart` expects a restart policy")
-                .primary(value.span.clone(), "not a restart policy")
-                .help("write `restart: on_failure(max: 3, backoff: 1s)` or `restart: never`"),
-        );
-        None
-    };
+fn restart(value: &ast::Expr, node: &str, exprs: &mut Exprs) -> Option<Restart> {
     let (name, args) = match &value.kind {
         ExprKind::Call { name, args } => (name, args),
         ExprKind::Name(name) if name.name == "never" => return None,
-        _ => return bad(diags),
+        _ => {
+            exprs.diags.push(
+                Diagnostic::new(Code::ArgumentType, "`restart` expects a restart policy")
+                    .primary(value.span.clone(), "not a restart policy")
+                    .help("write `restart: on_failure(max: 3, backoff: 1s)` or `restart: never`"),
+            );
+            return None;
+        }
     };
     if name.name != "on_failure" {
         let mut diagnostic = Diagnostic::new(
@@ -86,31 +125,28 @@ fn restart(value: &ast::Expr, diags: &mut Diagnostics) -> Option<Restart> {
             Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
             None => diagnostic.help("write `on_failure(max: 3, backoff: 1s)` or `never`"),
         };
-        diags.push(diagnostic);
+        exprs.diags.push(diagnostic);
         return None;
     }
-    let mut policy = Restart {
-        max: 0,
-        backoff: DEFAULT_BACKOFF,
-    };
+    let mut max = None;
     let mut has_max = false;
+    let mut backoff = Some(Value::Literal(Literal::Duration(DEFAULT_BACKOFF)));
     for arg in args {
-        match (arg.name.name.as_str(), &arg.value.kind) {
-            ("max", kind) => {
+        match arg.name.name.as_str() {
+            "max" => {
                 // Given, even if wrong: a wrong value is reported, not a missing one.
                 has_max = true;
-                match kind {
-                    ExprKind::Int(n) if u32::try_from(*n).is_ok() => policy.max = *n as u32,
-                    _ => wrong(arg, "a number of restarts", "e.g. `max: 3`", diags),
-                }
+                let target = NumType::Int(IntType::U32);
+                max = number_field(arg, "restart", node, target, None, exprs);
             }
-            ("backoff", ExprKind::Duration(d)) => policy.backoff = *d,
-            ("backoff", _) => wrong(arg, "a duration", "e.g. `backoff: 1s`", diags),
-            _ => unknown(&arg.name, &RESTART_FIELDS, "restart field", diags),
+            "backoff" => {
+                backoff = value_field(arg, "restart", node, &RustType::Duration, exprs);
+            }
+            _ => unknown(&arg.name, &RESTART_FIELDS, "restart field", exprs.diags),
         }
     }
     if !has_max {
-        diags.push(
+        exprs.diags.push(
             Diagnostic::new(
                 Code::MissingArgument,
                 "`on_failure` needs `max`, the number of restarts",
@@ -120,7 +156,10 @@ fn restart(value: &ast::Expr, diags: &mut Diagnostics) -> Option<Restart> {
         );
         return None;
     }
-    Some(policy)
+    Some(Restart {
+        max: max?,
+        backoff: backoff?,
+    })
 }
 
 pub(super) fn unknown(name: &ast::Ident, known: &[&str], what: &str, diags: &mut Diagnostics) {
@@ -143,47 +182,48 @@ pub(super) fn unknown(name: &ast::Ident, known: &[&str], what: &str, diags: &mut
     diags.push(diagnostic);
 }
 
-fn resources(section: &ast::Section, settings: &mut Settings, diags: &mut Diagnostics) {
+fn resources(section: &ast::Section, node: &str, settings: &mut Settings, exprs: &mut Exprs) {
     for field in &section.fields {
-        let value = &field.value;
-        match (field.name.name.as_str(), &value.kind) {
-            ("cpus", ExprKind::Int(n)) => settings.cpus = Some(*n as f64),
-            ("cpus", ExprKind::Float(f)) if *f >= 0.0 => settings.cpus = Some(*f),
-            ("memory", ExprKind::Str(s)) if !s.is_empty() => settings.memory = Some(s.clone()),
-            ("gpus", ExprKind::Int(n)) => match u32::try_from(*n) {
-                Ok(n) => settings.gpus = Some(n),
-                Err(_) => wrong(field, "a number of GPUs", "e.g. `gpus: 1`", diags),
-            },
-            ("cpus", _) => wrong(
-                field,
-                "a number of CPUs",
-                "e.g. `cpus: 2` or `cpus: 0.5`",
-                diags,
-            ),
-            ("memory", _) => wrong(
-                field,
-                "a memory quantity",
-                "a string such as `\"2Gi\"` or `\"512Mi\"`",
-                diags,
-            ),
-            ("gpus", _) => wrong(field, "a number of GPUs", "e.g. `gpus: 1`", diags),
-            _ => unknown(&field.name, &RESOURCES, "resource", diags),
+        match field.name.name.as_str() {
+            "cpus" => {
+                let target = NumType::Float("f64");
+                settings.cpus = number_field(field, "resources", node, target, Some(0), exprs);
+            }
+            "memory" => {
+                let quantity = match &field.value.kind {
+                    ExprKind::Str(s) => !s.is_empty(),
+                    ExprKind::Name(name) => matches!(
+                        exprs.scope.get(&name.name),
+                        Some(Entity::Param {
+                            ty: ParamType::String,
+                            ..
+                        })
+                    ),
+                    _ => false,
+                };
+                if !quantity {
+                    let help = "a string such as `\"2Gi\"` or `\"512Mi\"`, or a `String` param";
+                    wrong(field, "a memory quantity", help, exprs.diags);
+                    continue;
+                }
+                settings.memory = value_field(field, "resources", node, &RustType::String, exprs);
+            }
+            "gpus" => {
+                let target = NumType::Int(IntType::U32);
+                settings.gpus = number_field(field, "resources", node, target, None, exprs);
+            }
+            _ => unknown(&field.name, &RESOURCES, "resource", exprs.diags),
         }
     }
 }
 
-fn env(
-    section: &ast::Section,
-    scope: &ProgramScope,
-    settings: &mut Settings,
-    diags: &mut Diagnostics,
-) {
+fn env(section: &ast::Section, settings: &mut Settings, exprs: &mut Exprs) {
     for field in &section.fields {
         let value = match &field.value.kind {
             ExprKind::Str(s) => super::model::EnvValue::Literal(s.clone()),
             ExprKind::Name(name)
                 if matches!(
-                    scope.get(&name.name),
+                    exprs.scope.get(&name.name),
                     Some(Entity::Param {
                         ty: ParamType::String,
                         ..
@@ -197,7 +237,7 @@ fn env(
                     field,
                     "a string",
                     "a string literal or a `String` param",
-                    diags,
+                    exprs.diags,
                 );
                 continue;
             }

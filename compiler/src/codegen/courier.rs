@@ -1,98 +1,154 @@
-//! One courier type: its wire enums, its client, and its server dispatch.
+//! Courier interfaces: for each courier type and courier trait, its wire enums and its client
+//! (in `crate::__lp::couriers::<its path>`), its `::lp::codegen::Courier` impl, and for each
+//! courier type the dispatch of every interface it serves (`Serve<I>`) and the list of them
+//! (`Served`).
 
-use crate::check::model::{Courier, CourierMethod, Output};
-use proc_macro2::{Ident, Span, TokenStream};
+use super::nest;
+use crate::check::model::{Courier, CourierMethod, Interface, Output, Package};
+use crate::rust::{ident, path_tokens};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// Everything generated for one courier type.
-pub(super) fn expand_courier(courier: &Courier) -> TokenStream {
-    let type_path: TokenStream = path_tokens(&courier.path);
-    let request = format_ident!("{}Request", courier.name);
-    let response = format_ident!("{}Response", courier.name);
-    let client = format_ident!("{}Client", courier.name);
-    let client_doc = format!(
-        " Client of `{}`: what `lp::Handle<{}>` dereferences to.",
-        courier.name, courier.name
-    );
+/// The `couriers` module and every courier impl.
+pub(super) fn expand_couriers(package: &Package) -> TokenStream {
+    let interfaces = package
+        .couriers
+        .iter()
+        .map(|c| &c.interface)
+        .chain(&package.traits);
+    let modules: Vec<(Vec<String>, TokenStream)> =
+        interfaces.map(|i| (mirror(i), expand_wire(i))).collect();
+    let modules = nest(modules);
+    let serve_impls = package.couriers.iter().map(|c| expand_serve(c, package));
+    quote! {
+        pub mod couriers {
+            #modules
+        }
+        #(#serve_impls)*
+    }
+}
 
-    let request_variants = courier.methods.iter().map(|m| {
-        let variant = variant(m);
-        let fields = params(m);
-        quote!(#variant { #(#fields),* })
+/// Where an interface's module is: the crate's module path, then its name.
+fn mirror(interface: &Interface) -> Vec<String> {
+    let mut path = interface.module.clone();
+    path.push(interface.name.clone());
+    path
+}
+
+/// The absolute path of an interface's module.
+fn module_path(interface: &Interface) -> TokenStream {
+    let segments = mirror(interface);
+    let segments = segments.iter().map(|s| ident(s));
+    quote!(crate::__lp::couriers #(::#segments)*)
+}
+
+fn type_path(interface: &Interface) -> TokenStream {
+    path_tokens(&interface.path)
+}
+
+fn dyn_path(path: &str) -> TokenStream {
+    let path = path_tokens(path);
+    quote!(dyn #path)
+}
+
+fn client_ident(interface: &Interface) -> Ident {
+    format_ident!("{}Client", interface.name)
+}
+
+/// The request and response enums and the client of one interface.
+fn expand_wire(interface: &Interface) -> TokenStream {
+    let client = client_ident(interface);
+    let client_doc = format!(
+        " The client of `{}`: what an `lp::Handle` to it dereferences to.",
+        interface.path
+    );
+    let request_variants = interface.methods.iter().map(|m| {
+        let variant = ident(&m.name);
+        let types = param_types(m);
+        quote!(#variant(#(#types),*))
     });
-    let response_variants = courier.methods.iter().map(|m| {
-        let variant = variant(m);
+    let response_variants = interface.methods.iter().map(|m| {
+        let variant = ident(&m.name);
         let ty = output_type(m);
         quote!(#variant(#ty))
     });
-    let client_methods = courier
+    let client_methods = interface
         .methods
         .iter()
-        .map(|m| expand_client_method(m, &request, &response, &type_path));
-    let method_names = courier.methods.iter().map(|m| &m.name);
-    let dispatch_arms = courier
-        .methods
-        .iter()
-        .map(|m| expand_dispatch_arm(m, &request, &response));
-    let dispatch = if courier.methods.is_empty() {
-        quote!(match request {})
-    } else {
-        quote!(match request { #(#dispatch_arms)* })
-    };
-
+        .map(|m| expand_client_method(interface, m));
+    let courier_impl = expand_courier_impl(interface);
     quote! {
-        #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
-        #[serde(crate = "lp::codegen::serde")]
-        pub enum #request { #(#request_variants),* }
+        #[derive(::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
+        #[serde(crate = "::lp::codegen::serde")]
+        pub enum Request { #(#request_variants),* }
 
-        #[derive(lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
-        #[serde(crate = "lp::codegen::serde")]
-        pub enum #response { #(#response_variants),* }
+        #[derive(::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
+        #[serde(crate = "::lp::codegen::serde")]
+        pub enum Response { #(#response_variants),* }
 
         #[doc = #client_doc]
         #[derive(Clone)]
         pub struct #client {
-            core: lp::codegen::ClientCore,
+            core: ::lp::codegen::ClientCore,
         }
 
         impl #client {
             #(#client_methods)*
         }
 
-        impl lp::codegen::Courier for #type_path {
-            type Request = #request;
-            type Response = #response;
-            type Client = #client;
+        #courier_impl
+    }
+}
+
+/// `impl ::lp::codegen::Courier for T` (or `for dyn Trait`), inside the interface's module
+/// (where the client's field is visible).
+fn expand_courier_impl(interface: &Interface) -> TokenStream {
+    let module = module_path(interface);
+    let client = client_ident(interface);
+    let for_type = if interface.is_trait {
+        dyn_path(&interface.path)
+    } else {
+        type_path(interface)
+    };
+    let method_names = interface.methods.iter().map(|m| &m.name);
+    let name = if interface.is_trait {
+        format!("dyn {}", interface.path)
+    } else {
+        interface.path.clone()
+    };
+    quote! {
+        impl ::lp::codegen::Courier for #for_type {
+            type Request = #module::Request;
+            type Response = #module::Response;
+            type Client = #module::#client;
+            const NAME: &'static str = #name;
             const METHODS: &'static [&'static str] = &[#(#method_names),*];
 
-            fn client(core: lp::codegen::ClientCore) -> #client {
-                #client { core }
-            }
-
-            fn handle(
-                self: ::std::sync::Arc<Self>,
-                request: #request,
-            ) -> lp::codegen::Reply<#response> {
-                #dispatch
+            fn client(core: ::lp::codegen::ClientCore) -> #module::#client {
+                #module::#client { core }
             }
         }
     }
 }
 
-fn expand_client_method(
-    m: &CourierMethod,
-    request: &Ident,
-    response: &Ident,
-    type_path: &TokenStream,
-) -> TokenStream {
+fn expand_client_method(interface: &Interface, m: &CourierMethod) -> TokenStream {
     let name = ident(&m.name);
-    let blocking = format_ident!("{}_blocking", m.name);
-    let variant = variant(m);
+    let blocking = format_ident!("{}_blocking", name.to_string().trim_start_matches("r#"));
+    let client = client_ident(interface);
     let method_name = &m.name;
-    let params = params(m);
+    let params = m.params.iter().zip(param_types(m)).map(|((n, _), ty)| {
+        let n = ident(n);
+        quote!(#n: #ty)
+    });
+    let params: Vec<TokenStream> = params.collect();
     let names: Vec<Ident> = m.params.iter().map(|(n, _)| ident(n)).collect();
     let ty = output_type(m);
     let unexpected = format!("unexpected response to `{}`", m.name);
+    let courier = if interface.is_trait {
+        dyn_path(&interface.path)
+    } else {
+        type_path(interface)
+    };
     let doc = match m.batch {
         None => format!(
             " Calls `{}` on the node; waits for the node to be up.",
@@ -109,74 +165,133 @@ fn expand_client_method(
     );
     quote! {
         #[doc = #doc]
-        pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, lp::CallError> {
-            match self.core.call::<#type_path>(#method_name, #request::#variant { #(#names),* }).await? {
-                #response::#variant(value) => Ok(value),
+        pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, ::lp::CallError> {
+            match self.core.call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
+                Response::#name(value) => ::core::result::Result::Ok(value),
                 #[allow(unreachable_patterns)]
-                _ => Err(lp::CallError::Protocol(#unexpected.into())),
+                _ => ::core::result::Result::Err(::lp::CallError::Protocol(#unexpected.into())),
             }
         }
 
         #[doc = #blocking_doc]
-        pub fn #blocking(&self, #(#params),*) -> ::core::result::Result<#ty, lp::CallError> {
-            lp::codegen::block_on(self.#name(#(#names),*))
+        pub fn #blocking(&self, #(#params),*) -> ::core::result::Result<#ty, ::lp::CallError> {
+            ::lp::codegen::block_on(#client::#name(self, #(#names),*))
         }
     }
 }
 
-fn expand_dispatch_arm(m: &CourierMethod, request: &Ident, response: &Ident) -> TokenStream {
-    let variant = variant(m);
-    let names: Vec<Ident> = m.params.iter().map(|(n, _)| ident(n)).collect();
+/// `impl Serve<I> for T` for every interface `T` serves, and `impl Served for T`.
+fn expand_serve(courier: &Courier, package: &Package) -> TokenStream {
+    let ty = type_path(&courier.interface);
+    let own = expand_dispatch(&courier.interface, &ty, &ty, None);
+    let traits: Vec<&Interface> = courier
+        .traits
+        .iter()
+        .filter_map(|path| package.traits.iter().find(|t| &t.path == path))
+        .collect();
+    let trait_impls = traits.iter().map(|t| {
+        let trait_path = path_tokens(&t.path);
+        expand_dispatch(t, &ty, &dyn_path(&t.path), Some(&trait_path))
+    });
+    let trait_interfaces = traits.iter().map(|t| dyn_path(&t.path));
+    quote! {
+        #own
+        #(#trait_impls)*
+
+        impl ::lp::codegen::Served for #ty {
+            fn interfaces(set: &mut ::lp::codegen::Interfaces<Self>) {
+                set.add::<#ty>();
+                #(set.add::<#trait_interfaces>();)*
+            }
+        }
+    }
+}
+
+/// `impl Serve<interface> for ty`: each request to its method. Methods are called by path
+/// (`<T>::m(&self, …)`, or `<T as Trait>::m` for a trait's), never by method-call syntax, so
+/// no method of `Arc` or of another trait can stand in for them.
+fn expand_dispatch(
+    interface: &Interface,
+    ty: &TokenStream,
+    served: &TokenStream,
+    via_trait: Option<&TokenStream>,
+) -> TokenStream {
+    let module = module_path(interface);
+    let callee = match via_trait {
+        Some(tr) => quote!(<#ty as #tr>),
+        None => quote!(<#ty>),
+    };
+    let arms = interface
+        .methods
+        .iter()
+        .map(|m| expand_dispatch_arm(m, &callee));
+    let body = if interface.methods.is_empty() {
+        quote!(match request {})
+    } else {
+        quote!(match request { #(#arms)* })
+    };
+    quote! {
+        impl ::lp::codegen::Serve<#served> for #ty {
+            fn serve(
+                self: ::std::sync::Arc<Self>,
+                request: #module::Request,
+            ) -> ::lp::codegen::Reply<#module::Response> {
+                use #module::{Request, Response};
+                #body
+            }
+        }
+    }
+}
+
+fn expand_dispatch_arm(m: &CourierMethod, callee: &TokenStream) -> TokenStream {
+    let variant = ident(&m.name);
+    let args: Vec<Ident> = (0..m.params.len()).map(|i| format_ident!("a{i}")).collect();
     let method_name = &m.name;
     match &m.batch {
         None => {
-            let wrap = quote!(#response::#variant);
-            let result = method_result(m, quote!(self), &names, Some(wrap));
+            let wrap = quote!(Response::#variant);
+            let result = method_result(m, callee, quote!(&self), &args, Some(wrap));
             let reply = reply(m, result);
-            quote!(#request::#variant { #(#names),* } => #reply,)
+            quote!(Request::#variant(#(#args),*) => #reply,)
         }
         Some(shape) => {
             let item = &shape.item;
             let batch = format_ident!("batch");
-            let result = method_result(m, quote!(this), std::slice::from_ref(&batch), None);
+            let result =
+                method_result(m, callee, quote!(&this), std::slice::from_ref(&batch), None);
             let reply = reply(m, result);
             quote! {
-                #request::#variant { #(#names),* } => lp::codegen::Reply::batch(
+                Request::#variant(#(#args),*) => ::lp::codegen::Reply::batch(
                     self,
                     #method_name,
-                    #(#names),*,
+                    #(#args),*,
                     |this: ::std::sync::Arc<Self>, #batch: ::std::vec::Vec<#item>| #reply,
-                    #response::#variant,
+                    Response::#variant,
                 ),
             }
         }
     }
 }
 
-/// The method's result on `receiver`, wrapped by `wrap` if given, with `Err(e)` made a remote
-/// error (carrying `e` itself when its type is `Serialize`).
+/// The method's result, wrapped by `wrap` if given, with `Err(e)` made a remote error
+/// (carrying `e` itself when its type is `Serialize`).
 fn method_result(
     m: &CourierMethod,
+    callee: &TokenStream,
     receiver: TokenStream,
     args: &[Ident],
     wrap: Option<TokenStream>,
 ) -> TokenStream {
     let name = ident(&m.name);
     let call = if m.is_async {
-        quote!(#receiver.#name(#(#args),*).await)
+        quote!(#callee::#name(#receiver, #(#args),*).await)
     } else {
-        quote!(#receiver.#name(#(#args),*))
+        quote!(#callee::#name(#receiver, #(#args),*))
     };
-    let into_remote = quote! {
-        map_err(|e| {
-            #[allow(unused_imports)]
-            use lp::codegen::{RemoteMessage as _, RemoteWithValue as _};
-            (&&lp::codegen::ErrValue(e)).into_remote()
-        })
-    };
+    let into_remote = quote!(map_err(|e| ::lp::__remote_error!(e)));
     match (&m.output, wrap) {
-        (Output::Plain(_), Some(wrap)) => quote!(Ok(#wrap(#call))),
-        (Output::Plain(_), None) => quote!(Ok(#call)),
+        (Output::Plain(_), Some(wrap)) => quote!(::core::result::Result::Ok(#wrap(#call))),
+        (Output::Plain(_), None) => quote!(::core::result::Result::Ok(#call)),
         (Output::Result(_), Some(wrap)) => quote!(#call.map(#wrap).#into_remote),
         (Output::Result(_), None) => quote!(#call.#into_remote),
     }
@@ -185,22 +300,18 @@ fn method_result(
 /// The work of a call: on a blocking thread for a sync method, a future for an async one.
 fn reply(m: &CourierMethod, result: TokenStream) -> TokenStream {
     if m.is_async {
-        quote!(lp::codegen::Reply::spawn(async move { #result }))
+        quote!(::lp::codegen::Reply::spawn(async move { #result }))
     } else {
-        quote!(lp::codegen::Reply::blocking(move || #result))
+        quote!(::lp::codegen::Reply::blocking(move || #result))
     }
 }
 
-/// The method's parameters as `name: Type`; a batched method's single `Vec<I>` parameter is
-/// one `I` per call.
-fn params(m: &CourierMethod) -> Vec<TokenStream> {
+/// The types of a method's parameters; a batched method's single `Vec<I>` parameter is one `I`
+/// per call.
+fn param_types(m: &CourierMethod) -> Vec<&TokenStream> {
     m.params
         .iter()
-        .map(|(n, ty)| {
-            let n = ident(n);
-            let ty = m.batch.as_ref().map_or(ty, |shape| &shape.item);
-            quote!(#n: #ty)
-        })
+        .map(|(_, ty)| m.batch.as_ref().map_or(ty, |shape| &shape.item))
         .collect()
 }
 
@@ -210,35 +321,4 @@ fn output_type(m: &CourierMethod) -> &TokenStream {
         (Some(shape), _) => &shape.output,
         (None, Output::Plain(ty) | Output::Result(ty)) => ty,
     }
-}
-
-/// The wire enum variant of a method: `work` → `Work`.
-fn variant(m: &CourierMethod) -> Ident {
-    let camel: String = m
-        .name
-        .split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        })
-        .collect();
-    ident(if camel.is_empty() { "Call" } else { &camel })
-}
-
-/// An identifier, raw when it is a keyword.
-pub(super) fn ident(name: &str) -> Ident {
-    match name {
-        "crate" | "self" | "super" | "Self" => Ident::new(name, Span::call_site()),
-        _ => syn::parse_str::<Ident>(name)
-            .unwrap_or_else(|_| Ident::new_raw(name, Span::call_site())),
-    }
-}
-
-/// `crate::a::B` as tokens.
-pub(super) fn path_tokens(path: &str) -> TokenStream {
-    let segments = path.split("::").map(ident);
-    quote!(#(#segments)::*)
 }

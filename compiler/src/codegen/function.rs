@@ -1,12 +1,13 @@
-//! Functions run by `fn` nodes: each is wrapped in a worker type whose fields hold the
-//! arguments given in `.lp`, and whose `run` calls the function.
+//! Functions run by `fn` nodes: each is wrapped in a worker type (in `crate::__lp::fns`, under
+//! an injective mangling of its path) whose fields hold the arguments given in `.lp`, and whose
+//! `run` calls the function.
 
-use super::courier::{ident, path_tokens};
 use crate::check::model::FnNode;
+use crate::rust::{ident, path_tokens};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// The `__lp_fns` module, or nothing when no program has `fn` nodes.
+/// The `fns` module, or nothing when no program has `fn` nodes.
 pub(super) fn expand_functions(functions: &[FnNode]) -> TokenStream {
     if functions.is_empty() {
         return TokenStream::new();
@@ -14,9 +15,7 @@ pub(super) fn expand_functions(functions: &[FnNode]) -> TokenStream {
     let wrappers = functions.iter().map(expand_wrapper);
     quote! {
         /// Worker types that run the functions of `fn` nodes.
-        #[doc(hidden)]
-        #[allow(clippy::all, non_camel_case_types, unused_qualifications)]
-        pub mod __lp_fns {
+        pub mod fns {
             #(#wrappers)*
         }
     }
@@ -33,10 +32,10 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
     });
     let args = function.params.iter().map(|p| {
         if p.context {
-            quote!(ctx.clone())
+            quote!(::core::clone::Clone::clone(&ctx))
         } else {
             let field = ident(&p.name);
-            quote!(self.#field.clone())
+            quote!(::core::clone::Clone::clone(&self.#field))
         }
     });
     let call = if function.is_async {
@@ -45,14 +44,21 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
         quote!(#path(#(#args),*))
     };
     let body = if function.returns_result {
-        quote!(#call?; Ok(()))
+        quote! {
+            match #call {
+                ::core::result::Result::Ok(_) => ::core::result::Result::Ok(()),
+                ::core::result::Result::Err(e) => {
+                    ::core::result::Result::Err(::lp::codegen::node_error(::lp::__remote_error!(e)))
+                }
+            }
+        }
     } else {
-        quote!(let _ = #call; Ok(()))
+        quote!(let _ = #call; ::core::result::Result::Ok(()))
     };
     let run = if function.is_async {
         quote! {
-            impl lp::Run for #name {
-                async fn run(&self, ctx: lp::Context) -> lp::Result<()> {
+            impl ::lp::Run for #name {
+                async fn run(&self, ctx: ::lp::Context) -> ::lp::Result<()> {
                     let _ = &ctx;
                     #body
                 }
@@ -60,8 +66,8 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
         }
     } else {
         quote! {
-            impl lp::BlockingRun for #name {
-                fn run(&self, ctx: lp::Context) -> lp::Result<()> {
+            impl ::lp::BlockingRun for #name {
+                fn run(&self, ctx: ::lp::Context) -> ::lp::Result<()> {
                     let _ = &ctx;
                     #body
                 }

@@ -1,6 +1,13 @@
 //! Code generation: the checked model → Rust, with `quote`, formatted once with `prettyplease`.
 //! One `expand_*` function per construct; the shape of the output is documented in
 //! `docs/generated-code.md`.
+//!
+//! Names: generated code never declares an item or a local a user name can reach. Each program
+//! is a module holding only generated items (`Params`, `Nodes`, `Program`, `make_program`,
+//! `main`, `SITES`); everything else lives in `crate::__lp` (clients and wire types in a module
+//! tree that mirrors the crate's, so two types of one name in different modules stay apart; `fn`
+//! wrappers under an injective mangling); user names appear only as fields, variants, methods
+//! and paths, and every path is absolute (`::lp::…`, `::core::…`, `crate::…`).
 
 mod courier;
 mod function;
@@ -10,6 +17,11 @@ mod value;
 use crate::check::model::Package;
 use proc_macro2::TokenStream;
 use quote::quote;
+use std::collections::BTreeMap;
+
+/// The version of the contract between generated code and the `lp` runtime
+/// (`lp::codegen::GENERATED_ABI`): a mismatch fails the user's build with a message saying so.
+const ABI: u32 = 2;
 
 /// The generated module for a package, formatted, with its `@generated` header.
 /// `sources` names the `.lp` files it was generated from.
@@ -28,16 +40,19 @@ pub fn generate(package: &Package, sources: &[String]) -> String {
 }
 
 fn expand_package(package: &Package) -> TokenStream {
-    let couriers = package.couriers.iter().map(courier::expand_courier);
+    let couriers = courier::expand_couriers(package);
     let programs = package.programs.iter().map(program::expand_program);
     let functions = function::expand_functions(&package.functions);
     quote! {
-        #functions
-        /// Clients, servers and wire types of the package's courier node types.
+        const _: () = ::lp::codegen::check_abi(#ABI);
+
+        /// What generated code needs beside the programs: clients, servers and wire types of
+        /// the package's courier types and traits, and the workers of `fn` nodes.
         #[doc(hidden)]
-        #[allow(clippy::all, unused_qualifications, non_camel_case_types)]
-        pub mod __lp_couriers {
-            #(#couriers)*
+        #[allow(clippy::all, unused_qualifications, non_camel_case_types, non_snake_case)]
+        pub mod __lp {
+            #couriers
+            #functions
         }
         #(#programs)*
     }
@@ -50,4 +65,28 @@ fn doc_attrs(doc: Option<&str>) -> TokenStream {
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)
+}
+
+/// Nests items in modules by path: `(["nodes", "Producer"], items)` becomes
+/// `pub mod nodes { pub mod Producer { items } }`. Paths follow the crate's own modules and
+/// types, so two of them never share a module (a module and a type of one name cannot coexist
+/// in Rust).
+fn nest(entries: Vec<(Vec<String>, TokenStream)>) -> TokenStream {
+    let mut here = TokenStream::new();
+    let mut children: BTreeMap<String, Vec<(Vec<String>, TokenStream)>> = BTreeMap::new();
+    for (path, items) in entries {
+        match path.split_first() {
+            None => here.extend(items),
+            Some((first, rest)) => children
+                .entry(first.clone())
+                .or_default()
+                .push((rest.to_vec(), items)),
+        }
+    }
+    for (name, entries) in children {
+        let name = crate::rust::ident(&name);
+        let inner = nest(entries);
+        here.extend(quote!(pub mod #name { #inner }));
+    }
+    here
 }

@@ -1,13 +1,15 @@
-//! One program: its `Params`, its `Program` of nodes, `make_program` and `main`.
+//! One program: a module holding only generated items — `Params`, `SITES`, `Nodes`, `Program`,
+//! `make_program` and `main`. User names appear in it only as fields (of `Params` and `Nodes`)
+//! and inside `__r_`-prefixed locals, so no name a `.lp` file declares can clash with them.
 
-use super::courier::{ident, path_tokens};
 use super::doc_attrs;
-use super::value::{expand_int, expand_value, ref_ident};
+use super::value::{expand_literal, expand_sites, expand_value, ref_ident, In};
 use crate::check::model::{
-    Build, EnvValue, IntExpr, Kind, Literal, Node, Param, ParamType, Program, Runner, Settings,
-    Value,
+    Build, Count, EnvValue, Index, Kind, Literal, Node, Param, ParamType, Program, Runner,
+    Settings, Value,
 };
-use proc_macro2::{Literal as Lit, TokenStream};
+use crate::rust::{ident, path_tokens, RustType};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The module generated for a program.
@@ -15,6 +17,8 @@ pub(super) fn expand_program(program: &Program) -> TokenStream {
     let module = ident(&program.name);
     let doc = doc_attrs(program.doc.as_deref());
     let params = expand_params(&program.params);
+    let names: Vec<String> = program.params.iter().map(|p| p.name.clone()).collect();
+    let sites = expand_sites(&program.sites, &names);
     let program_struct = expand_program_struct(program);
     let make_program = expand_make_program(program);
     let name = &program.name;
@@ -25,15 +29,16 @@ pub(super) fn expand_program(program: &Program) -> TokenStream {
         .replace('\n', " ");
     quote! {
         #doc
-        #[allow(clippy::all, unused_qualifications)]
+        #[allow(clippy::all, unused_qualifications, non_snake_case)]
         pub mod #module {
             #params
+            #sites
             #program_struct
             #make_program
 
             /// Parses the program's flags and launches it (the entry point of its binary).
             pub fn main() -> ::std::process::ExitCode {
-                lp::codegen::main::<Params, Program>(#name, #about, make_program)
+                ::lp::codegen::main::<Params, Program>(#name, #about, make_program)
             }
         }
     }
@@ -51,7 +56,7 @@ fn expand_params(params: &[Param]) -> TokenStream {
         .map(|p| {
             p.default
                 .as_ref()
-                .map(|d| (ident(&p.name), default_tokens(d, p.ty)))
+                .map(|d| (ident(&p.name), default_tokens(d)))
         })
         .collect::<Option<Vec<_>>>()
         .map(|defaults| {
@@ -75,30 +80,45 @@ fn expand_params(params: &[Param]) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
-        quote!(lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
+        quote!(::lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
     });
     let names: Vec<_> = params.iter().map(|p| ident(&p.name)).collect();
     let keys = params.iter().map(|p| &p.name);
+    let numbers = params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ty.is_number())
+        .map(|(i, p)| {
+            let name = ident(&p.name);
+            quote!(#i => ::lp::codegen::Num::from(self.#name),)
+        });
     quote! {
         /// The program's params: one flag of the binary each.
-        #[derive(Clone, Debug, lp::codegen::serde::Serialize, lp::codegen::serde::Deserialize)]
-        #[serde(crate = "lp::codegen::serde")]
+        #[derive(Clone, Debug, ::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
+        #[serde(crate = "::lp::codegen::serde")]
         pub struct Params {
             #(#fields,)*
         }
 
         #default_impl
 
-        impl lp::codegen::Params for Params {
-            fn flags() -> ::std::vec::Vec<lp::codegen::Flag> {
+        impl ::lp::codegen::Params for Params {
+            fn flags() -> ::std::vec::Vec<::lp::codegen::Flag> {
                 ::std::vec![#(#flags),*]
             }
 
             fn from_flags(
-                values: &lp::codegen::FlagValues,
-            ) -> ::core::result::Result<Self, lp::codegen::FlagError> {
+                values: &::lp::codegen::FlagValues,
+            ) -> ::core::result::Result<Self, ::lp::codegen::FlagError> {
                 let _ = values;
                 ::core::result::Result::Ok(Params { #(#names: values.get(#keys)?,)* })
+            }
+
+            fn number(&self, index: usize) -> ::lp::codegen::Num {
+                match index {
+                    #(#numbers)*
+                    _ => ::lp::codegen::Num::Int(0),
+                }
             }
         }
     }
@@ -115,32 +135,8 @@ fn param_type(ty: ParamType) -> TokenStream {
     }
 }
 
-fn default_tokens(literal: &Literal, ty: ParamType) -> TokenStream {
-    match (literal, ty) {
-        (Literal::Int(v), ParamType::Int(_)) => {
-            let lit = Lit::u128_unsuffixed(v.unsigned_abs());
-            if *v < 0 {
-                quote!(-#lit)
-            } else {
-                quote!(#lit)
-            }
-        }
-        (Literal::Float(f), _) => {
-            let lit = Lit::f64_unsuffixed(f.abs());
-            if f.is_sign_negative() {
-                quote!(-#lit)
-            } else {
-                quote!(#lit)
-            }
-        }
-        (Literal::Bool(b), _) => quote!(#b),
-        (Literal::Str(s), _) => quote!(::std::string::String::from(#s)),
-        (Literal::Duration(d), _) => super::value::duration(d),
-        (Literal::Int(v), _) => {
-            let lit = Lit::f64_unsuffixed(*v as f64);
-            quote!(#lit)
-        }
-    }
+fn default_tokens(literal: &Literal) -> TokenStream {
+    expand_literal(literal)
 }
 
 /// A default as the flag parser reads it back.
@@ -155,35 +151,60 @@ fn flag_default(literal: &Literal) -> String {
     }
 }
 
+/// `Nodes` (a field per node) and `Program` (the nodes, and the layout), which dereferences to
+/// its `Nodes`: `program.consumer.disable_run()`.
 fn expand_program_struct(program: &Program) -> TokenStream {
     let fields = program.nodes.iter().map(|node| {
         let doc = doc_attrs(node.doc.as_deref());
         let name = ident(&node.name);
         let ty = path_tokens(&node.type_path);
         if node.count.is_some() {
-            quote!(#doc pub #name: lp::Group<#ty>)
+            quote!(#doc pub #name: ::lp::Group<#ty>)
         } else {
-            quote!(#doc pub #name: lp::Node<#ty>)
+            quote!(#doc pub #name: ::lp::Node<#ty>)
         }
     });
     let erase = program.nodes.iter().map(|node| {
         let name = ident(&node.name);
-        quote!(nodes.extend(self.#name.erase());)
+        quote!(erased.extend(nodes.#name.erase());)
     });
-    let doc = format!(" The nodes of `{}`, before launch.", program.name);
+    let nodes_doc = format!(" The nodes of `{}`, before launch.", program.name);
+    let program_doc = format!(
+        " `{}`, ready to launch: its nodes (it dereferences to [`Nodes`]) and their layout.",
+        program.name
+    );
     quote! {
-        #[doc = #doc]
-        pub struct Program {
+        #[doc = #nodes_doc]
+        pub struct Nodes {
             #(#fields,)*
-            #[doc(hidden)]
-            pub __layout: lp::codegen::Layout,
         }
 
-        impl lp::Program for Program {
-            fn into_parts(self) -> (lp::codegen::Layout, ::std::vec::Vec<lp::codegen::ErasedNode>) {
-                let mut nodes = ::std::vec::Vec::new();
+        #[doc = #program_doc]
+        pub struct Program {
+            nodes: Nodes,
+            layout: ::lp::codegen::Layout,
+        }
+
+        impl ::core::ops::Deref for Program {
+            type Target = Nodes;
+
+            fn deref(&self) -> &Nodes {
+                &self.nodes
+            }
+        }
+
+        impl ::core::ops::DerefMut for Program {
+            fn deref_mut(&mut self) -> &mut Nodes {
+                &mut self.nodes
+            }
+        }
+
+        impl ::lp::Program for Program {
+            fn into_parts(self) -> (::lp::codegen::Layout, ::std::vec::Vec<::lp::codegen::ErasedNode>) {
+                let Program { nodes, layout } = self;
+                let mut erased = ::std::vec::Vec::new();
                 #(#erase)*
-                (self.__layout, nodes)
+                (layout, erased)
             }
         }
     }
@@ -205,60 +226,65 @@ fn expand_make_program(program: &Program) -> TokenStream {
         let ty = path_tokens(&node.type_path);
         let label = &node.name;
         allocs.push(match &node.count {
-            Some(count) => {
-                let count = expand_int(count);
-                quote!(let #r = ids.group::<#ty>(#label, #count);)
+            Some(Count::Const(n)) => quote!(let #r = ids.group::<#ty>(#label, ::lp::codegen::Count::Const(#n));),
+            Some(Count::Site(site)) => {
+                quote!(let #r = ids.group::<#ty>(#label, ::lp::codegen::Count::Site(&SITES[#site]));)
             }
             None => quote!(let #r = ids.node::<#ty>(#label);),
         });
     }
-    let constructs = program.nodes.iter().map(expand_node);
     let names = program.nodes.iter().map(|n| ident(&n.name));
+    let constructs = program.nodes.iter().map(expand_node);
     quote! {
         /// Builds the program graph: every node's address is allocated before any node is
-        /// constructed, so handles may point anywhere.
+        /// constructed, so handles may point anywhere. Every value computed from the params is
+        /// computed and checked here, before any node starts: a bad one makes the launch fail
+        /// (the binary reports it as a flag error).
         pub fn make_program(params: Params) -> Program {
-            let mut ids = lp::codegen::IdAlloc::new(#name, &params);
+            let mut ids = ::lp::codegen::IdAlloc::new(#name, &params, SITES);
             #(#allocs)*
-            #(#constructs)*
-            Program { #(#names,)* __layout: ids.finish() }
+            let nodes = Nodes { #(#names: #constructs,)* };
+            Program { nodes, layout: ids.finish() }
         }
     }
 }
 
 fn expand_node(node: &Node) -> TokenStream {
-    let name = ident(&node.name);
     let r = ref_ident(&node.name);
     let ty = path_tokens(&node.type_path);
     let args: Vec<TokenStream> = node
         .args
         .iter()
-        .map(|arg| {
-            let what = format!("argument `{}` of `{}`", arg.name, node.name);
-            expand_value(&arg.value, &arg.target, &what)
-        })
+        .map(|arg| expand_value(&arg.value, &arg.target, In::Factory))
         .collect();
     let construct = match &node.build {
-        Build::Constructor(ctor) => {
-            let ctor = ident(ctor);
-            quote!(#ty::#ctor(#(#args),*))
+        Build::Constructor { name, fallible } => {
+            let ctor = ident(name);
+            if *fallible {
+                quote! {
+                    <#ty>::#ctor(#(#args),*)
+                        .map_err(|e| ::lp::codegen::node_error(::lp::__remote_error!(e)))
+                }
+            } else {
+                quote!(::core::result::Result::Ok(<#ty>::#ctor(#(#args),*)))
+            }
         }
         // A `fn` node's wrapper is built field by field.
         Build::Function(_) => {
             let fields = node.args.iter().map(|a| ident(&a.name));
-            quote!(#ty { #(#fields: #args),* })
+            quote!(::core::result::Result::Ok(#ty { #(#fields: #args),* }))
         }
     };
     let runner = match node.runner {
-        Runner::None => quote!(lp::codegen::Runner::none()),
-        Runner::Async => quote!(lp::codegen::Runner::run()),
-        Runner::Blocking => quote!(lp::codegen::Runner::blocking()),
+        Runner::None => quote!(::lp::codegen::Runner::none()),
+        Runner::Async => quote!(::lp::codegen::Runner::run()),
+        Runner::Blocking => quote!(::lp::codegen::Runner::blocking()),
     };
     let builder = match (node.kind, node.count.is_some()) {
-        (Kind::Courier, false) => quote!(lp::codegen::node_courier),
-        (Kind::Courier, true) => quote!(lp::codegen::group_courier),
-        (Kind::Worker, false) => quote!(lp::codegen::node_worker),
-        (Kind::Worker, true) => quote!(lp::codegen::group_worker),
+        (Kind::Courier, false) => quote!(::lp::codegen::node_courier),
+        (Kind::Courier, true) => quote!(::lp::codegen::group_courier),
+        (Kind::Worker, false) => quote!(::lp::codegen::node_worker),
+        (Kind::Worker, true) => quote!(::lp::codegen::group_worker),
     };
     let mut held = Vec::new();
     for arg in &node.args {
@@ -269,13 +295,10 @@ fn expand_node(node: &Node) -> TokenStream {
         .map(|n| ref_ident(n))
         .map(|r| quote!(let #r = #r.clone();))
         .collect();
-    let env = if node.args.iter().any(|a| value_uses_env(&a.value)) {
-        quote!(env)
-    } else {
-        quote!(_env)
-    };
-    let params = if node_uses_params(node) {
-        quote!(let params = params.clone();)
+    let uses_env = node.args.iter().any(|a| value_uses_env(&a.value));
+    let env = if uses_env { quote!(env) } else { quote!(_env) };
+    let params = if node.args.iter().any(|a| value_uses_params(&a.value)) {
+        quote!(let params = ::core::clone::Clone::clone(&params);)
     } else {
         quote!()
     };
@@ -284,21 +307,21 @@ fn expand_node(node: &Node) -> TokenStream {
     } else {
         quote!(#r)
     };
-    let factory = quote!(move |#env: &lp::codegen::Env| #construct);
+    let factory = quote! {
+        move |#env: &::lp::codegen::Env| -> ::core::result::Result<#ty, ::lp::Error> { #construct }
+    };
     let factory = if params.is_empty() && refs.is_empty() {
         factory
     } else {
         quote!({ #params #(#refs)* #factory })
     };
     let settings = expand_settings(&node.settings);
-    quote! {
-        let #name = #builder(#self_ref, #runner, #factory)#settings;
-    }
+    quote!(#builder(#self_ref, #runner, #factory)#settings)
 }
 
 /// `.with_settings(…)` for a node with a block, else nothing.
 fn expand_settings(settings: &Settings) -> TokenStream {
-    if *settings == Settings::default() {
+    if settings.is_empty() {
         return TokenStream::new();
     }
     let env = settings.env.iter().map(|(name, value)| {
@@ -306,35 +329,41 @@ fn expand_settings(settings: &Settings) -> TokenStream {
             EnvValue::Literal(s) => quote!(::std::string::String::from(#s)),
             EnvValue::Param(p) => {
                 let p = ident(p);
-                quote!(params.#p.clone())
+                quote!(::core::clone::Clone::clone(&params.#p))
             }
         };
         quote!((::std::string::String::from(#name), #value))
     });
-    let option = |tokens: Option<TokenStream>| match tokens {
-        Some(t) => quote!(::core::option::Option::Some(#t)),
+    let setting = |value: &Option<Value>, target: RustType| match value {
+        Some(v) => {
+            let v = expand_value(v, &target, In::Program);
+            quote!(::core::option::Option::Some(#v))
+        }
         None => quote!(::core::option::Option::None),
     };
-    let cpus = option(settings.cpus.map(|c| {
-        let lit = proc_macro2::Literal::f64_suffixed(c);
-        quote!(#lit)
-    }));
-    let memory = option(
-        settings
-            .memory
-            .as_ref()
-            .map(|m| quote!(::std::string::String::from(#m))),
-    );
-    let gpus = option(settings.gpus.map(|g| quote!(#g)));
-    let restart = option(settings.restart.map(|r| {
-        let (max, backoff) = (r.max, super::value::duration(&r.backoff));
-        quote!(lp::Restart { max: #max, backoff: #backoff })
-    }));
+    let cpus = setting(&settings.cpus, RustType::Float("f64"));
+    let memory = setting(&settings.memory, RustType::String);
+    let gpus = setting(&settings.gpus, RustType::Int(crate::rust::IntType::U32));
+    let restart = match &settings.restart {
+        Some(r) => {
+            let max = expand_value(
+                &r.max,
+                &RustType::Int(crate::rust::IntType::U32),
+                In::Program,
+            );
+            let backoff = expand_value(&r.backoff, &RustType::Duration, In::Program);
+            quote!(::core::option::Option::Some(::lp::Restart { max: #max, backoff: #backoff }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let usize_type = RustType::Int(crate::rust::IntType::Usize);
     let batches = settings.batches.iter().map(|b| {
-        let (method, size, parallel) = (&b.method, b.size as usize, b.max_parallelism as usize);
-        let timeout = super::value::duration(&b.timeout);
+        let method = &b.method;
+        let size = expand_value(&b.size, &usize_type, In::Program);
+        let parallel = expand_value(&b.max_parallelism, &usize_type, In::Program);
+        let timeout = expand_value(&b.timeout, &RustType::Duration, In::Program);
         quote! {
-            lp::Batch {
+            ::lp::Batch {
                 method: ::std::string::String::from(#method),
                 size: #size,
                 timeout: #timeout,
@@ -343,51 +372,32 @@ fn expand_settings(settings: &Settings) -> TokenStream {
         }
     });
     quote! {
-        .with_settings(lp::Settings {
+        .with_settings(::lp::Settings {
             env: ::std::vec![#(#env),*],
-            resources: lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
+            resources: ::lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
             restart: #restart,
             batches: ::std::vec![#(#batches),*],
         })
     }
 }
 
-fn node_uses_params(node: &Node) -> bool {
-    node.args.iter().any(|a| value_uses_params(&a.value))
-}
-
 fn value_uses_params(value: &Value) -> bool {
     match value {
-        Value::Param(_) => true,
-        Value::Int(e) | Value::GroupAt(_, e) => int_uses_params(e),
+        Value::Param(_) | Value::Computed(_) | Value::GroupAt(_, Index::Site(_)) => true,
         Value::List(items) => items.iter().any(value_uses_params),
-        Value::Literal(_) | Value::Node(_) | Value::Group(_) => false,
-    }
-}
-
-fn int_uses_params(expr: &IntExpr) -> bool {
-    match expr {
-        IntExpr::Param(_) => true,
-        IntExpr::Neg(e) => int_uses_params(e),
-        IntExpr::Binary(_, l, r) => int_uses_params(l) || int_uses_params(r),
-        IntExpr::Literal(_) | IntExpr::Replica | IntExpr::Replicas => false,
+        Value::Some(inner) => value_uses_params(inner),
+        Value::Literal(_) | Value::None | Value::Node(_) | Value::Group(_) | Value::GroupAt(..) => {
+            false
+        }
     }
 }
 
 fn value_uses_env(value: &Value) -> bool {
-    fn int(e: &IntExpr) -> bool {
-        match e {
-            IntExpr::Replica | IntExpr::Replicas => true,
-            IntExpr::Neg(e) => int(e),
-            IntExpr::Binary(_, l, r) => int(l) || int(r),
-            IntExpr::Literal(_) | IntExpr::Param(_) => false,
-        }
-    }
     match value {
-        Value::Node(_) | Value::Group(_) | Value::GroupAt(..) => true,
-        Value::Int(e) => int(e),
+        Value::Node(_) | Value::Group(_) | Value::GroupAt(..) | Value::Computed(_) => true,
         Value::List(items) => items.iter().any(value_uses_env),
-        Value::Literal(_) | Value::Param(_) => false,
+        Value::Some(inner) => value_uses_env(inner),
+        Value::Literal(_) | Value::Param(_) | Value::None => false,
     }
 }
 
@@ -400,6 +410,7 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
             }
         }
         Value::List(items) => items.iter().for_each(|i| collect_refs(i, out)),
-        Value::Literal(_) | Value::Param(_) | Value::Int(_) => {}
+        Value::Some(inner) => collect_refs(inner, out),
+        Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {}
     }
 }

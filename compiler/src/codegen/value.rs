@@ -1,45 +1,47 @@
-//! Constructor argument values: literals, params, integer arithmetic and handles.
+//! Values: constructor arguments and block settings (literals, params, handles, and numbers
+//! computed from flags through the program's `SITES`), and the sites themselves.
 
-use super::courier::ident;
-use crate::check::model::{BinOp, IntExpr, Literal, Value};
-use crate::rust::RustType;
+use crate::check::model::{BinOp, Index, Literal, NumExpr, NumType, Site, Value};
+use crate::rust::{ident, RustType};
 use proc_macro2::{Literal as Lit, TokenStream};
 use quote::{format_ident, quote};
 
-/// The expression passing `value` to a parameter of type `target`; `what` names it in the
-/// runtime error of an integer conversion that overflows.
-pub(super) fn expand_value(value: &Value, target: &RustType, what: &str) -> TokenStream {
+/// Where a value is computed: in a node's factory (which has `env`, and returns errors with
+/// `?`), or in `make_program` for a block setting (errors are recorded by `ids`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum In {
+    Factory,
+    Program,
+}
+
+/// The expression passing `value` to a parameter of type `target`.
+pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStream {
+    let inner = match target {
+        RustType::Vec(inner) | RustType::Option(inner) => &**inner,
+        other => other,
+    };
     match value {
-        Value::Literal(literal) => expand_literal(literal, target),
+        Value::Literal(literal) => expand_literal(literal),
         Value::Param(name) => {
             let name = ident(name);
             match target {
-                RustType::String | RustType::Duration => quote!(params.#name.clone()),
+                RustType::String => quote!(::core::clone::Clone::clone(&params.#name)),
                 _ => quote!(params.#name),
             }
         }
-        Value::Int(expr) => match target {
-            RustType::Int(int) => {
-                let ty = format_ident!("{}", int.name());
-                let expr = expand_int(expr);
-                quote!(lp::codegen::int::<#ty>(#expr, #what))
-            }
-            RustType::Float(float) => {
-                let ty = format_ident!("{}", float);
-                let expr = operand(expr);
-                quote!(#expr as #ty)
-            }
-            // The checker only produces integer expressions for numeric targets.
-            _ => expand_int(expr),
-        },
+        Value::Computed(site) => {
+            let ty = number_type(target);
+            computed(*site, ty, at)
+        }
         Value::List(items) => {
-            let inner = match target {
-                RustType::Vec(inner) => &**inner,
-                other => other,
-            };
-            let items = items.iter().map(|item| expand_value(item, inner, what));
+            let items = items.iter().map(|item| expand_value(item, inner, at));
             quote!(::std::vec![#(#items),*])
         }
+        Value::Some(value) => {
+            let value = expand_value(value, inner, at);
+            quote!(::core::option::Option::Some(#value))
+        }
+        Value::None => quote!(::core::option::Option::None),
         Value::Node(name) => {
             let r = ref_ident(name);
             quote!(env.handle(&#r))
@@ -50,21 +52,46 @@ pub(super) fn expand_value(value: &Value, target: &RustType, what: &str) -> Toke
         }
         Value::GroupAt(name, index) => {
             let r = ref_ident(name);
-            let index = expand_int(index);
-            quote!(env.group_at(&#r, #index))
+            let index = match index {
+                Index::Const(i) => {
+                    let i = Lit::u64_unsuffixed(*i);
+                    quote!(#i)
+                }
+                Index::Site(site) => computed(*site, quote!(usize), at),
+            };
+            quote!(env.group_at(&#r, #index)?)
         }
     }
 }
 
-fn expand_literal(literal: &Literal, target: &RustType) -> TokenStream {
+/// A number computed from a site.
+fn computed(site: usize, ty: TokenStream, at: In) -> TokenStream {
+    match at {
+        In::Factory => quote!(::lp::codegen::value::<#ty, _>(&SITES[#site], &params, env)?),
+        In::Program => quote!(ids.setting::<#ty>(&SITES[#site])),
+    }
+}
+
+/// The numeric Rust type a computed value is converted to.
+fn number_type(target: &RustType) -> TokenStream {
+    match target {
+        RustType::Int(int) => {
+            let ty = format_ident!("{}", int.name());
+            quote!(#ty)
+        }
+        RustType::Float(f) => {
+            let ty = format_ident!("{}", f);
+            quote!(#ty)
+        }
+        RustType::Option(inner) | RustType::Vec(inner) => number_type(inner),
+        // The checker computes only numbers.
+        _ => quote!(f64),
+    }
+}
+
+pub(super) fn expand_literal(literal: &Literal) -> TokenStream {
     match literal {
-        Literal::Int(v) => match target {
-            RustType::Float(_) => {
-                let lit = Lit::f64_unsuffixed(*v as f64);
-                quote!(#lit)
-            }
-            _ => signed(*v),
-        },
+        Literal::Int(v) => signed(*v),
         Literal::Float(f) => {
             let lit = Lit::f64_unsuffixed(f.abs());
             if f.is_sign_negative() {
@@ -80,7 +107,7 @@ fn expand_literal(literal: &Literal, target: &RustType) -> TokenStream {
 }
 
 /// A `Duration` as an expression.
-pub(super) fn duration(d: &std::time::Duration) -> TokenStream {
+fn duration(d: &std::time::Duration) -> TokenStream {
     let nanos = Lit::u128_unsuffixed(d.as_nanos());
     quote!(::std::time::Duration::from_nanos(#nanos))
 }
@@ -94,59 +121,94 @@ fn signed(v: i128) -> TokenStream {
     }
 }
 
-/// Integer arithmetic in `i128`, as a complete expression (no outer parentheses, which
-/// rustc would warn about).
-pub(super) fn expand_int(expr: &IntExpr) -> TokenStream {
-    match expr {
-        IntExpr::Literal(v) => match i128::try_from(v.unsigned_abs()) {
-            Ok(abs) => {
-                let lit = Lit::i128_suffixed(abs);
-                if *v < 0 {
-                    quote!(-#lit)
-                } else {
-                    quote!(#lit)
-                }
-            }
-            // Only `i128::MIN` has no positive counterpart.
-            Err(_) => quote!(i128::MIN),
-        },
-        IntExpr::Param(name) => {
-            let name = ident(name);
-            quote!(params.#name as i128)
-        }
-        IntExpr::Replica => quote!(env.replica() as i128),
-        IntExpr::Replicas => quote!(env.replicas() as i128),
-        IntExpr::Neg(inner) => {
-            let inner = expand_int(inner);
-            quote!(-(#inner))
-        }
-        IntExpr::Binary(op, lhs, rhs) => {
-            let lhs = operand(lhs);
-            let rhs = operand(rhs);
-            let op = match op {
-                BinOp::Add => quote!(+),
-                BinOp::Sub => quote!(-),
-                BinOp::Mul => quote!(*),
-                BinOp::Div => quote!(/),
-                BinOp::Rem => quote!(%),
-            };
-            quote!(#lhs #op #rhs)
-        }
-    }
-}
-
-/// An integer expression as an operand: parenthesised when it is itself arithmetic or a cast.
-fn operand(expr: &IntExpr) -> TokenStream {
-    let tokens = expand_int(expr);
-    match expr {
-        IntExpr::Binary(..) | IntExpr::Param(_) | IntExpr::Replica | IntExpr::Replicas => {
-            quote!((#tokens))
-        }
-        IntExpr::Literal(_) | IntExpr::Neg(_) => tokens,
-    }
-}
-
-/// The local holding a node's or group's reference in `make_program`.
+/// The local holding a node's or group's reference in `make_program`: `__r_` and the name,
+/// so it never meets a user name (no user name becomes a local there).
 pub(super) fn ref_ident(name: &str) -> proc_macro2::Ident {
-    format_ident!("{}_ref", name)
+    format_ident!("__r_{}", name)
+}
+
+/// The program's `SITES` table.
+pub(super) fn expand_sites(sites: &[Site], param_names: &[String]) -> TokenStream {
+    let sites = sites.iter().map(|site| {
+        let (what, text, at) = (&site.what, &site.text, &site.at);
+        let expr = expand_num(&site.expr);
+        let target = match site.target {
+            NumType::Int(int) => format_ident!("{}", capitalize(int.name())),
+            NumType::Float(f) => format_ident!("{}", capitalize(f)),
+        };
+        let option = |v: Option<i128>| match v {
+            Some(v) => {
+                let v = signed(v);
+                quote!(::core::option::Option::Some(#v))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (min, max) = (option(site.min), option(site.max));
+        let index = |v: Option<usize>| match v {
+            Some(v) => quote!(::core::option::Option::Some(#v)),
+            None => quote!(::core::option::Option::None),
+        };
+        let (group, bound) = (index(site.group), index(site.bound));
+        let flags = site.flags.iter().map(|&i| {
+            let name = param_names.get(i).map_or("?", String::as_str);
+            quote!((#name, #i))
+        });
+        quote! {
+            ::lp::codegen::Site {
+                what: #what,
+                text: #text,
+                at: #at,
+                expr: &#expr,
+                target: ::lp::codegen::Target::#target,
+                min: #min,
+                max: #max,
+                group: #group,
+                bound: #bound,
+                flags: &[#(#flags),*],
+            }
+        }
+    });
+    quote! {
+        /// The values computed from flags when the program is built, each checked once.
+        const SITES: &[::lp::codegen::Site] = &[#(#sites),*];
+    }
+}
+
+fn capitalize(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A [`NumExpr`] as a `::lp::codegen::Expr` constant.
+fn expand_num(expr: &NumExpr) -> TokenStream {
+    match expr {
+        NumExpr::Int(v) => {
+            let v = signed(*v);
+            quote!(::lp::codegen::Expr::Int(#v))
+        }
+        NumExpr::Float(f) => {
+            let lit = expand_literal(&Literal::Float(*f));
+            quote!(::lp::codegen::Expr::Float(#lit))
+        }
+        NumExpr::Param(i) => quote!(::lp::codegen::Expr::Param(#i)),
+        NumExpr::Replica => quote!(::lp::codegen::Expr::Replica),
+        NumExpr::Replicas => quote!(::lp::codegen::Expr::Replicas),
+        NumExpr::Neg(inner) => {
+            let inner = expand_num(inner);
+            quote!(::lp::codegen::Expr::Neg(&#inner))
+        }
+        NumExpr::Binary(op, lhs, rhs) => {
+            let (lhs, rhs) = (expand_num(lhs), expand_num(rhs));
+            let op = match op {
+                BinOp::Add => quote!(Add),
+                BinOp::Sub => quote!(Sub),
+                BinOp::Mul => quote!(Mul),
+                BinOp::Div => quote!(Div),
+                BinOp::Rem => quote!(Rem),
+            };
+            quote!(::lp::codegen::Expr::Binary(::lp::codegen::Op::#op, &#lhs, &#rhs))
+        }
+    }
 }

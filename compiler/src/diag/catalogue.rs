@@ -50,15 +50,17 @@ codes! {
     UnresolvedImport = "E0105", Error, "unresolved `use`";
     NoProgram = "E0106", Error, "file has no program";
     UnknownFunction = "E0107", Error, "function not found";
+    ReservedName = "E0108", Error, "name reserved by Rust, the generated code or the launcher";
     NotPublic = "E0200", Error, "type or item is not `pub`";
     MissingConstructor = "E0201", Error, "constructor not found";
     MissingArgument = "E0202", Error, "argument missing";
     UnknownArgument = "E0203", Error, "unknown argument";
     DuplicateArgument = "E0204", Error, "argument given twice";
     ArgumentType = "E0205", Error, "argument of the wrong type";
-    OutOfRange = "E0206", Error, "literal out of range";
+    OutOfRange = "E0206", Error, "value out of range";
     HandleType = "E0207", Error, "handle to the wrong node type";
     HandleShape = "E0208", Error, "group given where one handle is expected, or the reverse";
+    ConstantArithmetic = "E0209", Error, "arithmetic that cannot be computed";
     MutCourierMethod = "E0300", Error, "courier method takes `&mut self`";
     UnsendableParameter = "E0301", Error, "courier method parameter cannot cross the wire";
     WorkerWithoutRun = "E0302", Error, "worker type does not implement the run trait";
@@ -75,6 +77,7 @@ codes! {
     UnknownSetting = "E0313", Error, "unknown block entry or field";
     BadBatch = "E0314", Error, "method cannot be batched";
     BatchMismatch = "E0315", Error, "nodes of one courier type batch different methods";
+    GeneratedNameClash = "E0316", Error, "courier method clashes with a generated method";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
 }

@@ -10,7 +10,7 @@ mod dot;
 mod mermaid;
 mod svg;
 
-use crate::check::model::{BinOp, Build, IntExpr, Kind, Node, Program, Value};
+use crate::check::model::{Build, Count, Index, Kind, Node, Program, Value};
 
 /// An output format of [`render`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -64,54 +64,16 @@ pub fn render(program: &Program, format: Format) -> String {
     }
 }
 
-/// An integer expression as it would be written in `.lp`: `4`, `num_producers`,
-/// `base_seed + replica * 10`, `(a + 1) * 2`.
-pub fn int_expr_text(expr: &IntExpr) -> String {
-    /// The binding strength of an operator: `*`, `/`, `%` bind tighter than `+`, `-`.
-    fn precedence(op: BinOp) -> u8 {
-        match op {
-            BinOp::Add | BinOp::Sub => 1,
-            BinOp::Mul | BinOp::Div | BinOp::Rem => 2,
-        }
+/// A replica count or index as the reader knows it: the number when it is constant, else the
+/// expression as written (`num_producers`, `base + replica`).
+fn number_text(program: &Program, count: Count) -> String {
+    match count {
+        Count::Const(n) => n.to_string(),
+        Count::Site(site) => program
+            .sites
+            .get(site)
+            .map_or_else(|| "?".to_string(), |s| s.text.clone()),
     }
-    /// Writes `expr`, parenthesized when it binds looser than `min` requires.
-    fn write(expr: &IntExpr, min: u8, out: &mut String) {
-        match expr {
-            IntExpr::Literal(n) => {
-                if *n < 0 && min > 0 {
-                    out.push_str(&format!("({n})"));
-                } else {
-                    out.push_str(&n.to_string());
-                }
-            }
-            IntExpr::Param(name) => out.push_str(name),
-            IntExpr::Replica => out.push_str("replica"),
-            IntExpr::Replicas => out.push_str("replicas"),
-            IntExpr::Neg(inner) => {
-                out.push('-');
-                write(inner, 3, out);
-            }
-            IntExpr::Binary(op, lhs, rhs) => {
-                let p = precedence(*op);
-                let parens = p < min;
-                if parens {
-                    out.push('(');
-                }
-                write(lhs, p, out);
-                out.push(' ');
-                out.push_str(op.as_str());
-                out.push(' ');
-                // Operators are left-associative: `a - (b - c)` keeps its parentheses.
-                write(rhs, p + 1, out);
-                if parens {
-                    out.push(')');
-                }
-            }
-        }
-    }
-    let mut out = String::new();
-    write(expr, 0, &mut out);
-    out
 }
 
 /// What every format draws, computed once from the checked program.
@@ -169,8 +131,8 @@ impl<'a> Topology<'a> {
             .iter()
             .map(|node| NodeBox {
                 node,
-                title: match &node.count {
-                    Some(count) => format!("{} ×{}", node.name, int_expr_text(count)),
+                title: match node.count {
+                    Some(count) => format!("{} ×{}", node.name, number_text(program, count)),
                     None => node.name.clone(),
                 },
                 subtitle: subtitle(node),
@@ -195,7 +157,13 @@ impl<'a> Topology<'a> {
                     // than draw an edge to nowhere.
                     let Some(to) = index_of(name) else { continue };
                     let label = match index {
-                        Some(i) => format!("{}: {name}[{}]", arg.name, int_expr_text(i)),
+                        Some(i) => {
+                            let i = match i {
+                                Index::Const(n) => Count::Const(n),
+                                Index::Site(s) => Count::Site(s),
+                            };
+                            format!("{}: {name}[{}]", arg.name, number_text(program, i))
+                        }
                         None => arg.name.clone(),
                     };
                     let edge = Edge { from, to, label };
@@ -214,12 +182,13 @@ impl<'a> Topology<'a> {
 }
 
 /// The node names a value holds handles to (with the replica index for `group[i]`), in order.
-fn handles<'v>(value: &'v Value, out: &mut Vec<(&'v str, Option<&'v IntExpr>)>) {
+fn handles<'v>(value: &'v Value, out: &mut Vec<(&'v str, Option<Index>)>) {
     match value {
         Value::Node(name) | Value::Group(name) => out.push((name, None)),
-        Value::GroupAt(name, index) => out.push((name, Some(index))),
+        Value::GroupAt(name, index) => out.push((name, Some(*index))),
         Value::List(items) => items.iter().for_each(|item| handles(item, out)),
-        Value::Literal(_) | Value::Param(_) | Value::Int(_) => {}
+        Value::Some(inner) => handles(inner, out),
+        Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {}
     }
 }
 

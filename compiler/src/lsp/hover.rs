@@ -132,9 +132,9 @@ fn node_text(
                 } else {
                     out.push_str("\nA worker: it serves no methods.\n");
                 }
-                if def.implements("Run") {
+                if def.implements_runtime("Run") {
                     out.push_str("\nRuns `lp::Run::run` (async) at start.\n");
-                } else if def.implements("BlockingRun") {
+                } else if def.implements_runtime("BlockingRun") {
                     out.push_str("\nRuns `lp::BlockingRun::run` (on its own thread) at start.\n");
                 }
             }

@@ -1,16 +1,22 @@
-//! Collecting the model from parsed modules: types first, then the `impl` blocks that give them
-//! methods and traits (which may live in any module).
+//! Collecting the model from parsed modules: types, traits and functions first, then the `impl`
+//! blocks that give types methods and traits (which may live in any module).
 
 use super::load::Module;
 use super::resolve::item_name;
 use super::span::SynSpans as _;
+use super::types::{classify, result_ok, wire};
 use super::{
-    CrateModel, FunctionDef, IntType, Method, Param, Receiver, RustType, TypeDef, Visibility,
+    CrateModel, FunctionDef, Method, Param, Receiver, RustType, TraitDef, TypeDef, Visibility,
 };
-use crate::diag::LineIndex;
-use crate::diag::SourceMap;
+use crate::diag::{LineIndex, SourceMap, Span};
 use quote::ToTokens;
 use std::collections::BTreeSet;
+use syn::ext::IdentExt as _;
+
+/// An identifier's name without `r#`.
+pub(super) fn name(ident: &syn::Ident) -> String {
+    ident.unraw().to_string()
+}
 
 /// Builds the crate model from every module's items.
 pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
@@ -27,98 +33,189 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
 
     let mut model = CrateModel::default();
     for module in modules {
-        let index = LineIndex::new(&sources.get(module.file).text);
+        let at = At::new(module, sources);
+        if module.path.is_empty() {
+            model.root_names = module.scope.names();
+        }
         for item in &module.items {
-            let (ident, vis, generics) = match item {
-                syn::Item::Struct(s) => (&s.ident, &s.vis, &s.generics),
-                syn::Item::Enum(e) => (&e.ident, &e.vis, &e.generics),
+            match item {
+                syn::Item::Struct(s) => {
+                    model
+                        .types
+                        .push(type_def(&s.ident, &s.vis, &s.generics, &s.attrs, &at));
+                }
+                syn::Item::Enum(e) => {
+                    model
+                        .types
+                        .push(type_def(&e.ident, &e.vis, &e.generics, &e.attrs, &at));
+                }
+                syn::Item::Trait(t) => model.traits.push(trait_def(t, &at, &is_item)),
                 syn::Item::Fn(f) => {
-                    let method = lower_method(&f.sig, &f.vis, module, &index, None, &is_item);
+                    let method = lower_method(&f.sig, &f.vis, &at, None, &is_item);
                     model.functions.push(FunctionDef {
                         module: module.path.clone(),
                         method,
                     });
-                    continue;
                 }
-                _ => continue,
-            };
-            model.types.push(TypeDef {
-                name: ident.to_string(),
-                module: module.path.clone(),
-                visibility: visibility(vis),
-                generics: (!generics.params.is_empty()).then(|| {
-                    index.span(
-                        module.file,
-                        generics.params.first().map_or(ident.span(), spanned),
-                    )
-                }),
-                span: index.span(module.file, ident.span()),
-                methods: Vec::new(),
-                traits: Vec::new(),
-            });
+                _ => {}
+            }
         }
     }
 
     for module in modules {
-        let index = LineIndex::new(&sources.get(module.file).text);
+        let at = At::new(module, sources);
         for item in &module.items {
-            let syn::Item::Impl(block) = item else {
-                continue;
-            };
-            let syn::Type::Path(self_ty) = &*block.self_ty else {
-                continue;
-            };
-            let names: Vec<String> = self_ty
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            let absolute = module.scope.resolve(&names, &is_item).unwrap_or(names);
-            let Some((name, prefix)) = absolute.split_last() else {
-                continue;
-            };
-            let module_path = prefix
-                .strip_prefix(&["crate".to_string()])
-                .unwrap_or(prefix);
-            let Some(type_index) = model
-                .types
-                .iter()
-                .position(|t| &t.name == name && t.module == module_path)
-            else {
-                continue;
-            };
-            let self_path: syn::Type = {
-                let mut ty = syn::Type::Path(self_ty.clone());
-                module.scope.qualify_type(&mut ty, &is_item);
-                strip_generics(ty)
-            };
-            if let Some((_, trait_path, _)) = &block.trait_ {
-                if let Some(last) = trait_path.segments.last() {
-                    let span = index.span(module.file, last.ident.span());
-                    model.types[type_index]
-                        .traits
-                        .push((last.ident.to_string(), span));
-                }
-                continue;
-            }
-            for impl_item in &block.items {
-                let syn::ImplItem::Fn(function) = impl_item else {
-                    continue;
-                };
-                let method = lower_method(
-                    &function.sig,
-                    &function.vis,
-                    module,
-                    &index,
-                    Some(&self_path),
-                    &is_item,
-                );
-                model.types[type_index].methods.push(method);
+            if let syn::Item::Impl(block) = item {
+                add_impl(&mut model, block, &at, &is_item);
             }
         }
     }
+    model.handles = super::handles::find(modules, sources, &is_item);
     model
+}
+
+/// Where items are being read: their module, and how to turn syn spans into ours.
+struct At<'a> {
+    module: &'a Module,
+    index: LineIndex<'a>,
+}
+
+impl<'a> At<'a> {
+    fn new(module: &'a Module, sources: &'a SourceMap) -> Self {
+        At {
+            module,
+            index: LineIndex::new(&sources.get(module.file).text),
+        }
+    }
+
+    fn span(&self, span: proc_macro2::Span) -> Span {
+        self.index.span(self.module.file, span)
+    }
+}
+
+fn type_def(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    generics: &syn::Generics,
+    attrs: &[syn::Attribute],
+    at: &At,
+) -> TypeDef {
+    let derived = derives(attrs);
+    TypeDef {
+        name: name(ident),
+        module: at.module.path.clone(),
+        visibility: visibility(vis),
+        generics: generics_span(generics, at),
+        span: at.span(ident.span()),
+        methods: Vec::new(),
+        traits: Vec::new(),
+        serde: derived.contains("Serialize") && derived.contains("Deserialize"),
+    }
+}
+
+/// The last segments of the macros in `#[derive(…)]` attributes.
+fn derives(attrs: &[syn::Attribute]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(last) = meta.path.segments.last() {
+                out.insert(name(&last.ident));
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+fn generics_span(generics: &syn::Generics, at: &At) -> Option<Span> {
+    generics.params.first().map(|p| at.span(spanned(p)))
+}
+
+fn trait_def(
+    item: &syn::ItemTrait,
+    at: &At,
+    is_item: &dyn Fn(&[String], &str) -> bool,
+) -> TraitDef {
+    let methods = item
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::TraitItem::Fn(f) => Some(lower_method(&f.sig, &item.vis, at, None, is_item)),
+            _ => None,
+        })
+        .collect();
+    TraitDef {
+        name: name(&item.ident),
+        module: at.module.path.clone(),
+        visibility: visibility(&item.vis),
+        generics: generics_span(&item.generics, at),
+        span: at.span(item.ident.span()),
+        methods,
+    }
+}
+
+/// Adds an `impl` block's methods (inherent) or trait (trait impl) to its self type.
+fn add_impl(
+    model: &mut CrateModel,
+    block: &syn::ItemImpl,
+    at: &At,
+    is_item: &dyn Fn(&[String], &str) -> bool,
+) {
+    let syn::Type::Path(self_ty) = &*block.self_ty else {
+        return;
+    };
+    let names = super::types::path_names(&self_ty.path);
+    let absolute = at.module.scope.resolve(&names, is_item).unwrap_or(names);
+    let Some(type_index) = model.types.iter().position(|t| t.segments() == absolute) else {
+        return;
+    };
+    if let Some((_, trait_path, _)) = &block.trait_ {
+        let written = super::types::path_names(trait_path);
+        let resolved = at
+            .module
+            .scope
+            .resolve(&written, is_item)
+            .unwrap_or(written);
+        let span = at.span(
+            trait_path
+                .segments
+                .last()
+                .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()),
+        );
+        let ty = &mut model.types[type_index];
+        if resolved
+            .last()
+            .is_some_and(|n| n == "Serialize" || n == "Deserialize")
+        {
+            // A hand-written serde impl: count it as derived once both are there.
+            let other = if resolved.last().is_some_and(|n| n == "Serialize") {
+                "Deserialize"
+            } else {
+                "Serialize"
+            };
+            if ty
+                .traits
+                .iter()
+                .any(|(t, _)| t.last().is_some_and(|n| n == other))
+            {
+                ty.serde = true;
+            }
+        }
+        ty.traits.push((resolved, span));
+        return;
+    }
+    let self_path: syn::Type = {
+        let mut ty = syn::Type::Path(self_ty.clone());
+        at.module.scope.qualify_type(&mut ty, is_item);
+        strip_generics(ty)
+    };
+    for impl_item in &block.items {
+        let syn::ImplItem::Fn(function) = impl_item else {
+            continue;
+        };
+        let method = lower_method(&function.sig, &function.vis, at, Some(&self_path), is_item);
+        model.types[type_index].methods.push(method);
+    }
 }
 
 fn spanned(param: &syn::GenericParam) -> proc_macro2::Span {
@@ -147,23 +244,22 @@ fn visibility(vis: &syn::Visibility) -> Visibility {
     }
 }
 
-/// A method (with the impl's self type) or a free function (`self_path` is `None`).
+/// A method (with the impl's self type), a trait method, or a free function (`self_path` is
+/// `None`).
 fn lower_method(
     sig: &syn::Signature,
     vis: &syn::Visibility,
-    module: &Module,
-    index: &LineIndex,
+    at: &At,
     self_path: Option<&syn::Type>,
     is_item: &dyn Fn(&[String], &str) -> bool,
 ) -> Method {
-    let file = module.file;
-    let name_span = index.span(file, sig.ident.span());
+    let name_span = at.span(sig.ident.span());
     let qualify = |ty: &syn::Type| {
         let mut ty = ty.clone();
         if let Some(self_path) = self_path {
             ReplaceSelf(self_path).visit(&mut ty);
         }
-        module.scope.qualify_type(&mut ty, is_item);
+        at.module.scope.qualify_type(&mut ty, is_item);
         ty
     };
     let mut receiver = Receiver::None;
@@ -177,56 +273,77 @@ fn lower_method(
                     (Some(_), None, None) => Receiver::Ref,
                     _ => Receiver::Value,
                 };
-                receiver_span = index.span(file, r.self_token.span);
+                receiver_span = at.span(r.self_token.span);
                 if let Some((and, _)) = &r.reference {
-                    let start = index.span(file, and.span);
-                    receiver_span.range.start = start.range.start;
+                    receiver_span.range.start = at.span(and.span).range.start;
                 }
             }
             syn::FnArg::Typed(typed) => {
-                let (name, span) = match &*typed.pat {
-                    syn::Pat::Ident(p) => (p.ident.to_string(), index.span(file, p.ident.span())),
-                    other => ("_".to_string(), index.span(file, first_span(other))),
+                let (param_name, is_pattern, span) = match &*typed.pat {
+                    syn::Pat::Ident(p) if p.subpat.is_none() => {
+                        (name(&p.ident), false, at.span(p.ident.span()))
+                    }
+                    other => (
+                        other.to_token_stream().to_string(),
+                        true,
+                        at.span(first_span(other)),
+                    ),
                 };
                 let ty = qualify(&typed.ty);
                 params.push(Param {
-                    name,
+                    name: param_name,
+                    is_pattern,
                     span,
                     ty: classify(&ty),
-                    ty_span: index.span(file, first_span(&*typed.ty)),
+                    ty_span: at.span(first_span(&*typed.ty)),
                     tokens: ty.to_token_stream(),
+                    wire: wire(&ty),
                 });
             }
         }
     }
-    let (output, output_tokens, result_ok) = match &sig.output {
-        syn::ReturnType::Default => (RustType::Unit, quote::quote!(()), None),
+    let (output, output_tokens, result_ok, output_span, output_wire) = match &sig.output {
+        syn::ReturnType::Default => (
+            RustType::Unit,
+            quote::quote!(()),
+            None,
+            name_span.clone(),
+            super::Wire::default(),
+        ),
         syn::ReturnType::Type(_, ty) => {
+            let span = at.span(first_span(&**ty));
             let ty = qualify(ty);
-            (classify(&ty), ty.to_token_stream(), result_ok(&ty))
+            let ok = super::types::result_ok_type(&ty);
+            let travels = wire(ok.unwrap_or(&ty));
+            (
+                classify(&ty),
+                ty.to_token_stream(),
+                result_ok(&ty),
+                span,
+                travels,
+            )
         }
     };
     Method {
-        name: sig.ident.to_string(),
+        name: name(&sig.ident),
         span: name_span,
         visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
+        is_unsafe: sig.unsafety.is_some(),
         receiver,
         receiver_span,
         params,
         output,
         output_tokens,
+        output_span,
         result_ok,
-        generics: sig
-            .generics
-            .params
-            .first()
-            .map(|p| index.span(file, spanned(p))),
+        output_wire,
+        generics: sig.generics.params.first().map(|p| at.span(spanned(p))),
     }
 }
 
 /// A span covering the node's tokens (start of the first to end of the last).
-fn first_span(node: &dyn ToTokens) -> proc_macro2::Span {
+pub(super) fn first_span(node: &dyn ToTokens) -> proc_macro2::Span {
     let mut tokens = node.to_token_stream().into_iter();
     let Some(first) = tokens.next() else {
         return proc_macro2::Span::call_site();
@@ -254,91 +371,4 @@ impl syn::visit_mut::VisitMut for ReplaceSelf<'_> {
         }
         syn::visit_mut::visit_type_mut(self, ty);
     }
-}
-
-/// Classifies a (qualified) type for argument checking.
-fn classify(ty: &syn::Type) -> RustType {
-    match ty {
-        syn::Type::Reference(_) => RustType::Reference,
-        syn::Type::ImplTrait(_) => RustType::ImplTrait,
-        syn::Type::Tuple(t) if t.elems.is_empty() => RustType::Unit,
-        syn::Type::Paren(p) => classify(&p.elem),
-        syn::Type::Group(g) => classify(&g.elem),
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let Some(last) = p.path.segments.last() else {
-                return other(ty);
-            };
-            let name = last.ident.to_string();
-            let args: Vec<&syn::Type> = match &last.arguments {
-                syn::PathArguments::AngleBracketed(a) => a
-                    .args
-                    .iter()
-                    .filter_map(|arg| match arg {
-                        syn::GenericArgument::Type(t) => Some(t),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            if let Some(int) = IntType::from_name(&name).filter(|_| args.is_empty()) {
-                return RustType::Int(int);
-            }
-            match (name.as_str(), args.as_slice()) {
-                ("f32", []) => RustType::Float("f32"),
-                ("f64", []) => RustType::Float("f64"),
-                ("bool", []) => RustType::Bool,
-                ("String", []) => RustType::String,
-                ("Duration", []) => RustType::Duration,
-                ("Context", []) => RustType::Context,
-                ("Vec", [inner]) => RustType::Vec(Box::new(classify(inner))),
-                ("Handle", [inner]) => RustType::Handle(last_segment(inner)),
-                ("Result", [ok, err]) => {
-                    RustType::Result(Box::new(classify(ok)), Box::new(classify(err)))
-                }
-                ("Result", [ok]) => RustType::Result(
-                    Box::new(classify(ok)),
-                    Box::new(RustType::Other("error".into())),
-                ),
-                _ => other(ty),
-            }
-        }
-        _ => other(ty),
-    }
-}
-
-/// `T` of a `Result<T, …>` type.
-fn result_ok(ty: &syn::Type) -> Option<proc_macro2::TokenStream> {
-    let syn::Type::Path(p) = ty else {
-        return None;
-    };
-    let last = p.path.segments.last()?;
-    if last.ident != "Result" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|arg| match arg {
-        syn::GenericArgument::Type(t) => Some(t.to_token_stream()),
-        _ => None,
-    })
-}
-
-fn last_segment(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map_or_else(|| other_text(ty), |s| s.ident.to_string()),
-        _ => other_text(ty),
-    }
-}
-
-fn other(ty: &syn::Type) -> RustType {
-    RustType::Other(other_text(ty))
-}
-
-fn other_text(ty: &syn::Type) -> String {
-    ty.to_token_stream().to_string()
 }

@@ -38,7 +38,10 @@ pub fn load_crate(
     if let Some((file, items)) = loader.parse_file(root, None) {
         loader.add_module(Vec::new(), file, items, &dir);
     }
-    collect(&loader.modules, loader.sources)
+    let mut model = collect(&loader.modules, loader.sources);
+    let manifest = std::fs::read_to_string(loader.package_dir.join("Cargo.toml"));
+    model.dependencies = super::manifest::dependencies(&manifest.unwrap_or_default());
+    model
 }
 
 struct Loader<'a> {
@@ -107,7 +110,7 @@ impl Loader<'_> {
             let syn::Item::Mod(module) = item else {
                 continue;
             };
-            let name = module.ident.to_string();
+            let name = super::collect::name(&module.ident);
             let mut child_path = path.clone();
             child_path.push(name.clone());
             let child_dir = dir.join(&name);

@@ -1,25 +1,43 @@
-//! The user's crate as the checker sees it: public types, their constructors and methods, the
-//! traits they implement. Built with syn by following `mod` declarations from the crate root;
-//! syn types never leave this module (types are kept as classified [`RustType`]s plus resolved
-//! tokens for code generation).
+//! The user's crate as the checker sees it: public types and traits, their constructors and
+//! methods, the traits types implement, every `lp::Handle<…>` written anywhere. Built with syn by
+//! following `mod` declarations from the crate root; syn types never leave this module (types
+//! are kept as classified [`RustType`]s plus resolved tokens for code generation).
+//!
+//! Names are kept without their `r#` prefix (`r#type` is `type`); code generation makes an
+//! identifier raw again where Rust needs it.
 
 mod collect;
+mod handles;
 mod load;
+mod manifest;
 mod resolve;
 mod span;
+mod types;
 
 pub use load::{crate_root, load_crate};
+pub use types::{ident, path_tokens};
 
 use crate::diag::Span;
 use proc_macro2::TokenStream;
+use std::collections::BTreeSet;
 
 /// What the checker knows about the user's crate.
 #[derive(Debug, Default)]
 pub struct CrateModel {
     /// Every struct and enum, in the order found.
     pub types: Vec<TypeDef>,
+    /// Every trait, in the order found.
+    pub traits: Vec<TraitDef>,
     /// Every free function (for `fn` nodes), in the order found.
     pub functions: Vec<FunctionDef>,
+    /// The names the crate root defines or imports by name (not through a glob), in the type
+    /// namespace: generated program modules live there too and must not clash with them.
+    pub root_names: BTreeSet<String>,
+    /// Every `lp::Handle<T>` written in the crate (fields, signatures, bodies): `T` must be a
+    /// courier type (or a courier trait), whether or not a program uses it.
+    pub handles: Vec<HandleUse>,
+    /// The names the package's `[dependencies]` are known by in its code (`-` as `_`).
+    pub dependencies: BTreeSet<String>,
 }
 
 impl CrateModel {
@@ -28,6 +46,20 @@ impl CrateModel {
         self.types
             .iter()
             .find(|t| t.name == name && t.module == module)
+    }
+
+    /// The type at an absolute path (`crate::nodes::Producer`), if it is one of the crate's.
+    pub fn type_at_path(&self, path: &[String]) -> Option<&TypeDef> {
+        let (name, module) = crate_relative(path)?.split_last()?;
+        self.type_at(module, name)
+    }
+
+    /// The trait at an absolute path (`crate::vars::Source`), if it is one of the crate's.
+    pub fn trait_at_path(&self, path: &[String]) -> Option<&TraitDef> {
+        let (name, module) = crate_relative(path)?.split_last()?;
+        self.traits
+            .iter()
+            .find(|t| &t.name == name && t.module == module)
     }
 
     /// The free function at this module path and name.
@@ -43,6 +75,24 @@ impl CrateModel {
     }
 }
 
+/// `crate::a::B` → `[a, B]`; `None` for a path outside the crate.
+fn crate_relative(path: &[String]) -> Option<&[String]> {
+    match path.split_first() {
+        Some((first, rest)) if first == "crate" => Some(rest),
+        _ => None,
+    }
+}
+
+/// `crate::a::B` for a module path and a name.
+pub fn item_path(module: &[String], name: &str) -> String {
+    let mut path = String::from("crate");
+    for segment in module.iter().map(String::as_str).chain([name]) {
+        path.push_str("::");
+        path.push_str(segment);
+    }
+    path
+}
+
 /// A struct or enum of the user's crate.
 #[derive(Debug)]
 pub struct TypeDef {
@@ -56,20 +106,26 @@ pub struct TypeDef {
     pub span: Span,
     /// Methods of its inherent `impl` blocks, in every module.
     pub methods: Vec<Method>,
-    /// Traits it implements (last path segment, e.g. `Run`), with the span of the impl's trait path.
-    pub traits: Vec<(String, Span)>,
+    /// Traits it implements: their paths, resolved from the crate root when they are the
+    /// crate's (`crate::vars::Source`), else as written (`lp::Run`, `Clone`), with the span of
+    /// the impl's trait path.
+    pub traits: Vec<(Vec<String>, Span)>,
+    /// Whether it can cross the wire: it derives or implements both `Serialize` and
+    /// `Deserialize`.
+    pub serde: bool,
 }
 
 impl TypeDef {
     /// Its path from the crate root: `crate::nodes::Producer`.
     pub fn path(&self) -> String {
-        let mut path = String::from("crate");
-        for segment in &self.module {
-            path.push_str("::");
-            path.push_str(segment);
-        }
-        path.push_str("::");
-        path.push_str(&self.name);
+        item_path(&self.module, &self.name)
+    }
+
+    /// Its path as segments: `["crate", "nodes", "Producer"]`.
+    pub fn segments(&self) -> Vec<String> {
+        let mut path = vec!["crate".to_string()];
+        path.extend(self.module.iter().cloned());
+        path.push(self.name.clone());
         path
     }
 
@@ -78,9 +134,40 @@ impl TypeDef {
         self.methods.iter().find(|m| m.name == name)
     }
 
-    /// Whether it implements a trait whose last path segment is `name`.
-    pub fn implements(&self, name: &str) -> bool {
-        self.traits.iter().any(|(t, _)| t == name)
+    /// Whether it implements the runtime's trait `name` (`Run`, `BlockingRun`): a trait of that
+    /// last segment that is not one of the crate's own.
+    pub fn implements_runtime(&self, name: &str) -> bool {
+        self.traits.iter().any(|(path, _)| {
+            path.first().map(String::as_str) != Some("crate")
+                && path.last().map(String::as_str) == Some(name)
+        })
+    }
+
+    /// Whether it implements the trait at this absolute path.
+    pub fn implements(&self, path: &[String]) -> bool {
+        self.traits.iter().any(|(t, _)| t == path)
+    }
+}
+
+/// A trait of the user's crate: a courier trait when some `lp::Handle<dyn Trait>` names it.
+#[derive(Debug)]
+pub struct TraitDef {
+    pub name: String,
+    /// Module path from the crate root.
+    pub module: Vec<String>,
+    pub visibility: Visibility,
+    /// The span of its generic parameters, if it has any.
+    pub generics: Option<Span>,
+    /// The span of its name.
+    pub span: Span,
+    /// Its methods (`pub` by the trait's visibility), default bodies or not.
+    pub methods: Vec<Method>,
+}
+
+impl TraitDef {
+    /// Its path from the crate root: `crate::vars::Source`.
+    pub fn path(&self) -> String {
+        item_path(&self.module, &self.name)
     }
 }
 
@@ -96,10 +183,7 @@ pub struct FunctionDef {
 impl FunctionDef {
     /// Its path from the crate root: `crate::nodes::setup`.
     pub fn path(&self) -> String {
-        let mut segments = vec!["crate".to_string()];
-        segments.extend(self.module.iter().cloned());
-        segments.push(self.method.name.clone());
-        segments.join("::")
+        item_path(&self.module, &self.method.name)
     }
 }
 
@@ -114,7 +198,7 @@ pub enum Visibility {
     Private,
 }
 
-/// A method of an inherent `impl` block.
+/// A method of an inherent `impl` block or a trait, or a free function.
 #[derive(Debug)]
 pub struct Method {
     pub name: String,
@@ -122,6 +206,8 @@ pub struct Method {
     pub span: Span,
     pub visibility: Visibility,
     pub is_async: bool,
+    /// `unsafe fn`: generated code cannot call it.
+    pub is_unsafe: bool,
     pub receiver: Receiver,
     /// The receiver's span, or the name's when there is none.
     pub receiver_span: Span,
@@ -129,10 +215,24 @@ pub struct Method {
     pub output: RustType,
     /// The return type's tokens, resolved from the crate root.
     pub output_tokens: TokenStream,
+    /// The return type's span (the name's when it returns `()`).
+    pub output_span: Span,
     /// For a method returning `Result<T, E>`: `T`'s tokens.
     pub result_ok: Option<TokenStream>,
+    /// What a caller gets (`T` of a `Result<T, E>`, else the return type), as it travels.
+    pub output_wire: Wire,
     /// The span of generic parameters, if any.
     pub generics: Option<Span>,
+}
+
+/// What a type needs to travel in a call: the crate's own types it mentions (which must be
+/// `Serialize` and `Deserialize`), or why it cannot travel at all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wire {
+    /// Paths (from the crate root) of the crate's types in it, e.g. `crate::msg::Batch`.
+    pub mentions: Vec<Vec<String>>,
+    /// Why it cannot cross the wire, whatever serde says: a reference, a trait object, …
+    pub problem: Option<&'static str>,
 }
 
 /// How a method takes `self`.
@@ -151,13 +251,19 @@ pub enum Receiver {
 /// A parameter of a method or constructor.
 #[derive(Debug)]
 pub struct Param {
+    /// Its name (`mut x` is `x`); for a pattern (`_`, `(a, b)`), the pattern as written.
     pub name: String,
+    /// Whether it is bound by a pattern other than a plain name (`_`, `(a, b)`): `.lp` cannot
+    /// name it, and generated code calls it positionally.
+    pub is_pattern: bool,
     pub span: Span,
     pub ty: RustType,
     /// The type's span.
     pub ty_span: Span,
     /// The type's tokens, resolved from the crate root.
     pub tokens: TokenStream,
+    /// What the type needs to travel in a call.
+    pub wire: Wire,
 }
 
 /// The integer types a param or literal may have.
@@ -224,6 +330,46 @@ impl IntType {
     }
 }
 
+/// What an `lp::Handle<…>` points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandleTarget {
+    /// The type's (or trait's) path: from the crate root (`crate::nodes::Store`) when it is the
+    /// crate's, else as written.
+    pub path: Vec<String>,
+    /// `Handle<dyn Trait>`: any node whose type implements the trait.
+    pub is_dyn: bool,
+}
+
+impl HandleTarget {
+    /// How the target reads in a message: `Store`, or `dyn Source`.
+    pub fn display(&self) -> String {
+        let name = self.path.last().map_or("?", String::as_str);
+        if self.is_dyn {
+            format!("dyn {name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// The full path, for messages that must tell two same-named types apart.
+    pub fn full(&self) -> String {
+        let path = self.path.join("::");
+        if self.is_dyn {
+            format!("dyn {path}")
+        } else {
+            path
+        }
+    }
+}
+
+/// One `lp::Handle<T>` written in the crate.
+#[derive(Clone, Debug)]
+pub struct HandleUse {
+    pub target: HandleTarget,
+    /// Where `T` is written.
+    pub span: Span,
+}
+
 /// A Rust type, classified for checking `.lp` arguments against it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RustType {
@@ -237,17 +383,23 @@ pub enum RustType {
     Unit,
     /// `lp::Context` (a node's context)
     Context,
-    /// `Handle<T>`: the last segment of `T`'s path.
-    Handle(String),
+    /// `lp::Handle<T>`
+    Handle(HandleTarget),
     Vec(Box<RustType>),
+    /// `Option<T>`: a constructor argument that may be left out.
+    Option(Box<RustType>),
     /// `Result<T, E>` (a one-argument `Result` alias has error type `Other`).
     Result(Box<RustType>, Box<RustType>),
     /// `&T` or `&mut T`
     Reference,
     /// `impl Trait`
     ImplTrait,
-    /// anything else, as written
-    Other(String),
+    /// anything else: as written, and its path (from the crate root when it is the crate's)
+    /// when it is a path.
+    Other {
+        text: String,
+        path: Option<Vec<String>>,
+    },
 }
 
 impl RustType {
@@ -261,12 +413,21 @@ impl RustType {
             RustType::Duration => "Duration".into(),
             RustType::Unit => "()".into(),
             RustType::Context => "Context".into(),
-            RustType::Handle(t) => format!("Handle<{t}>"),
+            RustType::Handle(t) => format!("Handle<{}>", t.display()),
             RustType::Vec(t) => format!("Vec<{}>", t.display()),
+            RustType::Option(t) => format!("Option<{}>", t.display()),
             RustType::Result(t, e) => format!("Result<{}, {}>", t.display(), e.display()),
             RustType::Reference => "a reference".into(),
             RustType::ImplTrait => "impl Trait".into(),
-            RustType::Other(s) => s.clone(),
+            RustType::Other { text, .. } => text.clone(),
+        }
+    }
+
+    /// The path of a type written as a plain path (`crate::nodes::Store`), if it is one.
+    pub fn path(&self) -> Option<&[String]> {
+        match self {
+            RustType::Other { path, .. } => path.as_deref(),
+            _ => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `self::`/`super::`/`crate::` prefixes. Names that are none of these (the prelude, primitives,
 //! external crates) are left as written.
 
+use super::collect::name;
 use std::collections::{BTreeMap, BTreeSet};
 use syn::visit_mut::VisitMut;
 
@@ -41,12 +42,12 @@ impl Scope {
     fn add_use(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
         match tree {
             syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
+                prefix.push(name(&p.ident));
                 self.add_use(prefix, &p.tree);
                 prefix.pop();
             }
             syn::UseTree::Name(n) => {
-                let name = n.ident.to_string();
+                let name = name(&n.ident);
                 if name == "self" {
                     if let Some(last) = prefix.last().cloned() {
                         let path = self.absolute(prefix);
@@ -60,10 +61,10 @@ impl Scope {
                 }
             }
             syn::UseTree::Rename(r) => {
-                prefix.push(r.ident.to_string());
+                prefix.push(name(&r.ident));
                 let path = self.absolute(prefix);
                 prefix.pop();
-                self.uses.insert(r.rename.to_string(), path);
+                self.uses.insert(name(&r.rename), path);
             }
             syn::UseTree::Glob(_) => {
                 let path = self.absolute(prefix);
@@ -103,6 +104,16 @@ impl Scope {
         out.extend(base);
         out.extend(rest.iter().cloned());
         out
+    }
+
+    /// The names the module defines or imports by name (not through a glob).
+    pub fn names(&self) -> BTreeSet<String> {
+        self.locals
+            .iter()
+            .chain(self.uses.keys())
+            .filter(|n| n.as_str() != "_")
+            .cloned()
+            .collect()
     }
 
     /// Resolves a path used in this module; `None` when it is not the crate's (prelude,
@@ -163,12 +174,7 @@ impl VisitMut for Qualify<'_> {
         if ty.qself.is_some() || ty.path.leading_colon.is_some() {
             return;
         }
-        let names: Vec<String> = ty
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let names = super::types::path_names(&ty.path);
         let Some(absolute) = self.scope.resolve(&names, self.is_item) else {
             return;
         };
@@ -176,11 +182,13 @@ impl VisitMut for Qualify<'_> {
         let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> = absolute
             [..absolute.len().saturating_sub(1)]
             .iter()
-            .map(|s| syn::PathSegment::from(syn::Ident::new(s, proc_macro2::Span::call_site())))
+            .map(|s| syn::PathSegment::from(super::types::ident(s)))
             .collect();
         if let Some(mut last) = last {
             if let Some(name) = absolute.last() {
-                last.ident = syn::Ident::new(name, last.ident.span());
+                let span = last.ident.span();
+                last.ident = super::types::ident(name);
+                last.ident.set_span(span);
             }
             segments.push(last);
         }
@@ -190,16 +198,18 @@ impl VisitMut for Qualify<'_> {
 
 /// The name an item defines in its module's namespace, if any.
 pub(super) fn item_name(item: &syn::Item) -> Option<String> {
-    Some(match item {
-        syn::Item::Struct(i) => i.ident.to_string(),
-        syn::Item::Enum(i) => i.ident.to_string(),
-        syn::Item::Type(i) => i.ident.to_string(),
-        syn::Item::Trait(i) => i.ident.to_string(),
-        syn::Item::Mod(i) => i.ident.to_string(),
-        syn::Item::Fn(i) => i.sig.ident.to_string(),
-        syn::Item::Union(i) => i.ident.to_string(),
-        syn::Item::Const(i) => i.ident.to_string(),
-        syn::Item::Static(i) => i.ident.to_string(),
+    Some(name(match item {
+        syn::Item::Struct(i) => &i.ident,
+        syn::Item::Enum(i) => &i.ident,
+        syn::Item::Type(i) => &i.ident,
+        syn::Item::Trait(i) => &i.ident,
+        syn::Item::TraitAlias(i) => &i.ident,
+        syn::Item::Mod(i) => &i.ident,
+        syn::Item::Fn(i) => &i.sig.ident,
+        syn::Item::Union(i) => &i.ident,
+        syn::Item::Const(i) => &i.ident,
+        syn::Item::Static(i) => &i.ident,
+        syn::Item::ExternCrate(i) => i.rename.as_ref().map_or(&i.ident, |(_, r)| r),
         _ => return None,
-    })
+    }))
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use super::{execute, Courier, Host, Reply};
+use super::{execute, Host, Reply};
 use crate::error::CallError;
 
 /// Requests a method's queue holds before callers wait.
@@ -66,7 +66,7 @@ impl Batches {
     }
 
     /// The queue of `method`, started on first use: a task that forms batches and runs them.
-    fn queue<C: Courier, I: Send + 'static, O: Send + 'static>(
+    fn queue<C: Send + Sync + 'static, I: Send + 'static, O: Send + 'static>(
         &self,
         object: &Arc<C>,
         method: &'static str,
@@ -92,7 +92,7 @@ impl Batches {
 }
 
 /// Forms batches from the queue until every sender is gone (the node is gone).
-async fn collect<C: Courier, I: Send + 'static, O: Send + 'static>(
+async fn collect<C: Send + Sync + 'static, I: Send + 'static, O: Send + 'static>(
     mut queue: mpsc::Receiver<Waiting<I, O>>,
     object: Arc<C>,
     method: &'static str,
@@ -166,7 +166,7 @@ fn answer<O>(
 impl<R: Send + 'static> Reply<R> {
     /// A call of a batched method: `item` joins the node's queue for `method`; `run` calls the
     /// method with a whole batch; `wrap` turns this caller's response into the response enum.
-    pub fn batch<C: Courier, I: Send + 'static, O: Send + 'static>(
+    pub fn batch<C: Send + Sync + 'static, I: Send + 'static, O: Send + 'static>(
         object: Arc<C>,
         method: &'static str,
         item: I,

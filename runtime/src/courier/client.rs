@@ -2,10 +2,11 @@
 //! hands out one link per peer node — in-process slots, or one multiplexed connection (a Unix
 //! socket, or TCP in cluster launches).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::interface::id;
 use super::{execute, Courier};
 use crate::error::CallError;
 use crate::transport::conn::Endpoint;
@@ -36,10 +38,15 @@ const OUTBOX: usize = 1024;
 pub struct ClientCore {
     /// The way to the node.
     link: Link,
+    /// The node's id: what a handle sent in a call carries.
+    id: usize,
     /// The node's label, for error messages.
     node: Arc<str>,
     /// The per-call deadline, if any (see `Handle::with_deadline`).
     deadline: Option<Duration>,
+    /// The nodes of this process's launch, for handles in replies (weak: nodes hold handles,
+    /// and the launch holds the nodes).
+    net: Weak<NetInner>,
 }
 
 #[derive(Clone)]
@@ -56,13 +63,13 @@ enum Link {
 }
 
 impl ClientCore {
-    /// Calls `method` on the node, with `request` holding its arguments.
-    pub async fn call<T: Courier>(
+    /// Calls `method` of interface `I` on the node, with `request` holding its arguments.
+    pub async fn call<I: ?Sized + Courier>(
         &self,
         method: &'static str,
-        request: T::Request,
-    ) -> Result<T::Response, CallError> {
-        let call = self.call_now::<T>(method, request);
+        request: I::Request,
+    ) -> Result<I::Response, CallError> {
+        let call = self.call_now::<I>(method, request);
         match self.deadline {
             None => call.await,
             Some(deadline) => match tokio::time::timeout(deadline, call).await {
@@ -75,11 +82,11 @@ impl ClientCore {
         }
     }
 
-    async fn call_now<T: Courier>(
+    async fn call_now<I: ?Sized + Courier>(
         &self,
         method: &'static str,
-        request: T::Request,
-    ) -> Result<T::Response, CallError> {
+        request: I::Request,
+    ) -> Result<I::Response, CallError> {
         match &self.link {
             Link::InProc {
                 slot,
@@ -92,15 +99,17 @@ impl ClientCore {
                     }
                 };
                 match state {
-                    SlotState::Up(object, host) => {
-                        let object = object.downcast::<T>().map_err(|_| {
-                            CallError::Protocol(format!(
-                                "node `{}` is not a `{}`",
-                                self.node,
-                                std::any::type_name::<T>()
-                            ))
-                        })?;
-                        execute(T::handle(object, request), &host, method).await
+                    SlotState::Up(up) => {
+                        let reply = up
+                            .table
+                            .call_in_proc::<I>(up.object.clone(), request)
+                            .map_err(|e| match e {
+                                CallError::Protocol(why) => {
+                                    CallError::Protocol(format!("node `{}`: {why}", self.node))
+                                }
+                                other => other,
+                            })?;
+                        execute(reply, &up.host, method).await
                     }
                     SlotState::Pending | SlotState::Down => {
                         Err(self.unavailable("the node has stopped".into()))
@@ -114,8 +123,13 @@ impl ClientCore {
                         self.node
                     ))
                 })?;
-                let reply = peer.call(method, body, self.deadline).await?;
-                frame::decode(&reply).map_err(|e| {
+                let reply = peer.call(id::<I>(), method, body, self.deadline).await?;
+                let decoded = match self.net.upgrade() {
+                    Some(inner) => Net { inner }.decode(&reply),
+                    // The launch is gone: a reply holding a handle cannot be decoded.
+                    None => frame::decode(&reply),
+                };
+                decoded.map_err(|e| {
                     CallError::Protocol(format!("reply to `{method}` from `{}`: {e}", self.node))
                 })
             }
@@ -133,6 +147,11 @@ impl ClientCore {
     /// The node's label.
     pub(crate) fn node(&self) -> &str {
         &self.node
+    }
+
+    /// The node's id.
+    pub(crate) fn id(&self) -> usize {
+        self.id
     }
 
     fn unavailable(&self, reason: String) -> CallError {
@@ -275,6 +294,11 @@ impl Net {
         }
     }
 
+    /// Whether `id` is a node of this launch.
+    pub(crate) fn has_node(&self, id: usize) -> bool {
+        id < self.inner.labels.len()
+    }
+
     /// The label of node `id`.
     pub(crate) fn label(&self, id: usize) -> &str {
         self.inner.labels.get(id).map_or("?", String::as_str)
@@ -323,10 +347,31 @@ impl Net {
         };
         ClientCore {
             link,
+            id,
             node,
             deadline: None,
+            net: Arc::downgrade(&self.inner),
         }
     }
+
+    /// Decodes a request or a reply received by this process: the handles in it become
+    /// handles to this launch's nodes.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, String> {
+        let previous = DECODING.with(|net| net.replace(Some(self.clone())));
+        let decoded = frame::decode(bytes);
+        DECODING.with(|net| *net.borrow_mut() = previous);
+        decoded
+    }
+
+    /// The launch being decoded for on this thread, if any (see [`Net::decode`]).
+    pub(crate) fn decoding() -> Option<Net> {
+        DECODING.with(|net| net.borrow().clone())
+    }
+}
+
+thread_local! {
+    /// The launch whose frame this thread is decoding: where received handles point.
+    static DECODING: RefCell<Option<Net>> = const { RefCell::new(None) };
 }
 
 /// Where the couriers of a multi-process launch serve.
@@ -438,6 +483,7 @@ impl SocketPeer {
 
     async fn call(
         &self,
+        interface: u64,
         method: &'static str,
         body: Bytes,
         deadline: Option<Duration>,
@@ -446,6 +492,7 @@ impl SocketPeer {
         let id = conn.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = frame::encode(&ToServer::Call {
             id,
+            interface,
             method: method.to_string(),
             body,
             deadline,

@@ -1,12 +1,15 @@
 //! Couriers: nodes whose methods are called through handles.
 //!
-//! The generated code implements [`Courier`] for each courier type: a request enum, a response
-//! enum, a client type, and `handle`, which turns one request into a [`Reply`] — the work to
-//! do. The runtime decides where that work runs (a blocking thread or a task), catches its
-//! panics, and carries the result back, in process ([`client`]) or over a socket ([`server`]).
+//! The generated code implements [`Courier`] for each interface (a courier type's own methods,
+//! or a courier trait's): a request enum, a response enum and a client type; and, for each
+//! courier type, [`Serve`] per interface it answers, which turns one request into a [`Reply`] —
+//! the work to do. The runtime decides where that work runs (a blocking thread or a task),
+//! catches its panics, and carries the result back, in process ([`client`]) or over a socket
+//! ([`server`]).
 
 pub(crate) mod batch;
 pub(crate) mod client;
+pub(crate) mod interface;
 pub(crate) mod server;
 
 use std::future::Future;
@@ -16,29 +19,11 @@ use std::panic::AssertUnwindSafe;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use tracing::Instrument;
 
 use crate::error::{panic_message, CallError, RemoteError};
 pub use client::ClientCore;
-
-/// A node type whose `pub fn`s can be called through a [`Handle`](crate::Handle); implemented
-/// by generated code.
-pub trait Courier: Send + Sync + Sized + 'static {
-    /// One variant per method, holding its arguments.
-    type Request: Serialize + DeserializeOwned + Send + 'static;
-    /// One variant per method, holding its return value.
-    type Response: Serialize + DeserializeOwned + Send + 'static;
-    /// The typed client a `Handle<Self>` dereferences to.
-    type Client: Clone + Send + Sync + 'static;
-    /// The names of the methods callable through a handle (Launchpad's `list_methods`).
-    const METHODS: &'static [&'static str] = &[];
-    /// Wraps a transport-level client into the typed client.
-    fn client(core: ClientCore) -> Self::Client;
-    /// Dispatches one request to the method it names.
-    fn handle(self: Arc<Self>, request: Self::Request) -> Reply<Self::Response>;
-}
+pub use interface::{Courier, Interfaces, Serve, Served};
 
 /// The work that answers one call, as returned by [`Courier::handle`].
 pub struct Reply<R>(ReplyKind<R>);

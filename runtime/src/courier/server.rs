@@ -1,7 +1,8 @@
 //! The server side of a courier in its own process: accept authenticated connections on a Unix
-//! or TCP socket, decode calls, run them concurrently through [`Courier::handle`], send replies
-//! back tagged with their request id.
+//! or TCP socket, decode calls, run them concurrently through the node's interface table, send
+//! replies back tagged with their request id.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -13,76 +14,53 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{execute, Courier, Host};
+use super::client::Net;
+use super::interface::{Call, Table};
+use super::Host;
 use crate::error::CallError;
 use crate::transport::conn::{self, Listener, Socket};
-use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
+use crate::transport::frame::{self, Secret, ToClient, ToServer};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
 const MAX_IN_FLIGHT: usize = 1024;
 
-/// A courier with its type erased: encoded request in, encoded response out.
-pub(crate) trait Service: Send + Sync + 'static {
+/// A constructed courier node, served: encoded requests in, encoded responses out.
+pub(crate) struct Service {
+    /// The node's object, shared by every call.
+    pub(crate) object: Arc<dyn Any + Send + Sync>,
+    /// The interfaces it answers.
+    pub(crate) table: Arc<Table>,
+    /// The node's label, span and batch queues.
+    pub(crate) host: Arc<Host>,
+    /// This process's nodes, for the handles requests carry.
+    pub(crate) net: Net,
+}
+
+impl Service {
     /// Decodes `body`, runs the method, encodes its result. Past `deadline` (the caller's),
     /// the call is dropped and fails with `DeadlineExceeded`: no one waits for it any more.
     fn call(
-        self: Arc<Self>,
-        method: String,
-        body: Bytes,
-        deadline: Option<Duration>,
-    ) -> BoxFuture<'static, Result<Bytes, CallError>>;
-}
-
-/// A constructed courier node, served.
-pub(crate) struct TypedService<T> {
-    /// The node's object, shared by every call.
-    pub(crate) object: Arc<T>,
-    /// The node's label, span and batch queues.
-    pub(crate) host: Arc<Host>,
-}
-
-impl<T: Courier> Service for TypedService<T> {
-    fn call(
-        self: Arc<Self>,
+        &self,
+        interface: u64,
         method: String,
         body: Bytes,
         deadline: Option<Duration>,
     ) -> BoxFuture<'static, Result<Bytes, CallError>> {
-        Box::pin(async move {
-            let node = &self.host.node;
-            let request: T::Request = frame::decode(&body).map_err(|e| {
-                CallError::Protocol(format!("request for `{method}` on `{node}`: {e}"))
-            })?;
-            let reply = T::handle(self.object.clone(), request);
-            let run = execute(reply, &self.host, &method);
-            let response = match deadline {
-                None => run.await?,
-                // An async method is dropped; a blocking one finishes on its thread, unheard.
-                Some(deadline) => tokio::time::timeout(deadline, run).await.map_err(|_| {
-                    CallError::DeadlineExceeded {
-                        node: node.to_string(),
-                        method: method.clone(),
-                    }
-                })??,
-            };
-            let bytes = frame::encode(&response).map_err(|e| {
-                CallError::Protocol(format!("the result of `{method}` on `{node}` is {e}"))
-            })?;
-            if bytes.len() + 64 > MAX_FRAME {
-                return Err(CallError::Protocol(format!(
-                    "the result of `{method}` on `{node}` is {}",
-                    frame::over_limit(Some(bytes.len()))
-                )));
-            }
-            Ok(bytes)
-        })
+        let call = Call {
+            host: self.host.clone(),
+            net: self.net.clone(),
+            method,
+            body,
+            deadline,
+        };
+        self.table.call_socket(self.object.clone(), interface, call)
     }
 }
 
 /// Serves `service` on `listener` until `stop` is cancelled.
 pub(crate) async fn serve<L: Listener>(
     listener: L,
-    service: Arc<dyn Service>,
+    service: Arc<Service>,
     secret: Secret,
     stop: CancellationToken,
 ) {
@@ -111,7 +89,7 @@ pub(crate) async fn serve<L: Listener>(
 /// sends a frame that is not a call, or the server stops.
 pub(crate) async fn serve_connection<S: Socket>(
     stream: S,
-    service: Arc<dyn Service>,
+    service: Arc<Service>,
     secret: Secret,
     stop: CancellationToken,
 ) {
@@ -153,13 +131,14 @@ pub(crate) async fn serve_connection<S: Socket>(
             return;
         };
         // Anything but a well-formed call or cancel closes this connection (and only it).
-        let (id, method, body, deadline) = match frame::decode::<ToServer>(&bytes) {
+        let (id, interface, method, body, deadline) = match frame::decode::<ToServer>(&bytes) {
             Ok(ToServer::Call {
                 id,
+                interface,
                 method,
                 body,
                 deadline,
-            }) => (id, method, body, deadline),
+            }) => (id, interface, method, body, deadline),
             Ok(ToServer::Cancel { id }) => {
                 if let Some(call) = lock(&running).remove(&id) {
                     call.abort();
@@ -176,7 +155,7 @@ pub(crate) async fn serve_connection<S: Socket>(
         let done = running.clone();
         let mut table = lock(&running);
         let call = tokio::spawn(async move {
-            let result = service.call(method, body, deadline).await;
+            let result = service.call(interface, method, body, deadline).await;
             drop(permit);
             lock(&done).remove(&id);
             let reply = ToClient::Reply { id, result };

@@ -14,10 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::Batch;
 use super::client::{ClientCore, Net};
-use super::server::{serve, Service, TypedService};
-use super::{Courier, Host, Reply};
-use crate::error::{remote_error, CallError, ErrValue, RemoteWithValue};
+use super::interface::{id, Interfaces, Table};
+use super::server::{serve, Service};
+use super::{Courier, Host, Reply, Serve, Served};
+use crate::error::{remote_error, CallError};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
+use crate::transport::inproc::Up;
 use crate::transport::unix;
 
 /// A courier with one method per behaviour under test.
@@ -146,10 +148,29 @@ impl Courier for Calc {
     type Request = CalcRequest;
     type Response = CalcResponse;
     type Client = CalcClient;
+    const NAME: &'static str = "crate::Calc";
     fn client(core: ClientCore) -> CalcClient {
         CalcClient { core }
     }
-    fn handle(self: Arc<Self>, request: CalcRequest) -> Reply<CalcResponse> {
+}
+
+impl Served for Calc {
+    fn interfaces(set: &mut Interfaces<Self>) {
+        set.add::<Calc>();
+    }
+}
+
+/// `calc` as a node in this process's slot.
+fn up(calc: &Arc<Calc>) -> Up {
+    Up {
+        object: calc.clone(),
+        host: calc_host(),
+        table: Arc::new(Table::of::<Calc>()),
+    }
+}
+
+impl Serve<Calc> for Calc {
+    fn serve(self: Arc<Self>, request: CalcRequest) -> Reply<CalcResponse> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match request {
             CalcRequest::Add { a, b } => Reply::blocking(move || Ok(CalcResponse::Add(a + b))),
@@ -168,7 +189,7 @@ impl Courier for Calc {
             CalcRequest::Refuse {} => Reply::blocking(move || {
                 Err::<(), _>(Refused { code: 7 })
                     .map(CalcResponse::Refuse)
-                    .map_err(|e| (&&ErrValue(e)).into_remote())
+                    .map_err(|e| crate::__remote_error!(e))
             }),
             CalcRequest::Double { x } => Reply::batch(
                 self,
@@ -187,7 +208,7 @@ impl Courier for Calc {
 }
 
 /// A `Calc` served on a Unix socket in a fresh private directory.
-struct Served {
+struct Serving {
     _dir: tempfile::TempDir,
     dir: std::path::PathBuf,
     secret: Secret,
@@ -195,7 +216,7 @@ struct Served {
     stop: CancellationToken,
 }
 
-impl Served {
+impl Serving {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
@@ -203,12 +224,14 @@ impl Served {
         let calc = Arc::new(Calc::default());
         let stop = CancellationToken::new();
         let listener = UnixListener::bind(unix::node_socket(&path, 0)).unwrap();
-        let service: Arc<dyn Service> = Arc::new(TypedService {
+        let service = Arc::new(Service {
             object: calc.clone(),
+            table: Arc::new(Table::of::<Calc>()),
             host: calc_host(),
+            net: Net::in_proc(vec!["calc".into()], Duration::from_secs(5)),
         });
         tokio::spawn(serve(listener, service, secret.clone(), stop.clone()));
-        Served {
+        Serving {
             _dir: dir,
             dir: path,
             secret,
@@ -242,9 +265,10 @@ async fn send(writer: &mut unix::FrameWriter, message: &ToServer) {
     writer.send(frame::encode(message).unwrap()).await.unwrap();
 }
 
-fn call(id: u64) -> ToServer {
+fn call(call_id: u64) -> ToServer {
     ToServer::Call {
-        id,
+        id: call_id,
+        interface: id::<Calc>(),
         method: "add".into(),
         body: frame::encode(&CalcRequest::Add { a: 1, b: 2 }).unwrap(),
         deadline: None,
@@ -253,7 +277,7 @@ fn call(id: u64) -> ToServer {
 
 #[tokio::test]
 async fn calls_errors_and_panics_over_a_socket() {
-    let served = Served::start().await;
+    let served = Serving::start().await;
     let client = served.client();
     assert_eq!(client.add(2, 3).await.unwrap(), 5);
     let err = client.fail().await.unwrap_err();
@@ -305,7 +329,7 @@ async fn hello(reader: &mut unix::FrameReader, writer: &mut unix::FrameWriter, s
 
 #[tokio::test]
 async fn a_bad_secret_executes_nothing() {
-    let served = Served::start().await;
+    let served = Serving::start().await;
     let (mut reader, mut writer) = served.raw().await;
     hello(&mut reader, &mut writer, &Secret::random().unwrap()).await;
     let _ = writer.send(frame::encode(&call(1)).unwrap()).await;
@@ -323,7 +347,7 @@ async fn a_bad_secret_executes_nothing() {
 
 #[tokio::test]
 async fn a_malformed_frame_closes_only_its_connection() {
-    let served = Served::start().await;
+    let served = Serving::start().await;
     let good = served.client();
     assert_eq!(good.add(1, 1).await.unwrap(), 2);
     let (mut reader, mut writer) = served.raw().await;
@@ -349,7 +373,7 @@ async fn a_malformed_frame_closes_only_its_connection() {
 
 #[tokio::test]
 async fn an_oversized_frame_is_rejected_from_its_header() {
-    let served = Served::start().await;
+    let served = Serving::start().await;
     let (mut reader, mut writer) = served.raw().await;
     hello(&mut reader, &mut writer, &served.secret).await;
     let _welcome = reader.next().await;
@@ -429,7 +453,7 @@ async fn a_peer_that_dies_mid_call_fails_the_call() {
 
 #[tokio::test(start_paused = true)]
 async fn per_call_deadlines() {
-    let served = Served::start().await;
+    let served = Serving::start().await;
     let net = Net::unix(
         vec!["calc".into()],
         vec![false],
@@ -461,7 +485,7 @@ async fn in_process_calls_errors_panics_and_slow_sync_methods() {
         async move { client.add(20, 22).await }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
-    slot.publish(calc.clone(), calc_host());
+    slot.publish(up(&calc));
     assert_eq!(early.await.unwrap().unwrap(), 42);
     assert!(matches!(client.fail().await, Err(CallError::Remote { .. })));
     assert!(matches!(
@@ -484,12 +508,12 @@ async fn in_process_node_that_never_comes_up_is_unavailable() {
 }
 
 /// Both transports: a client of `calc` served over a socket, and one in process.
-async fn both_transports() -> (Served, CalcClient, CalcClient, Arc<Calc>) {
-    let served = Served::start().await;
+async fn both_transports() -> (Serving, CalcClient, CalcClient, Arc<Calc>) {
+    let served = Serving::start().await;
     let over_socket = served.client();
     let net = Net::in_proc(vec!["calc".into()], Duration::from_secs(5));
     let calc = Arc::new(Calc::default());
-    net.slots().unwrap().slots[0].publish(calc.clone(), calc_host());
+    net.slots().unwrap().slots[0].publish(up(&calc));
     (served, over_socket, Calc::client(net.core(0)), calc)
 }
 

@@ -15,7 +15,7 @@ use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
 use crate::supervise::{build_node, drive_run, Restarts, Supervisor};
-use crate::transport::inproc::Slot;
+use crate::transport::inproc::{Slot, Up};
 
 /// A running in-process program.
 pub(crate) struct MtState {
@@ -88,8 +88,12 @@ pub(crate) fn start(
 
 /// Makes a built courier callable in its slot.
 fn publish(slot: Option<&Slot>, built: &Built) {
-    if let (Some(slot), Some(_)) = (slot, &built.service) {
-        slot.publish(built.object.clone(), built.host.clone());
+    if let (Some(slot), Some(service)) = (slot, &built.service) {
+        slot.publish(Up {
+            object: built.object.clone(),
+            host: built.host.clone(),
+            table: service.table.clone(),
+        });
     }
 }
 

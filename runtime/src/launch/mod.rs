@@ -169,7 +169,7 @@ pub async fn launch_with<P: Program>(
     let _ = RUNTIME.set(tokio::runtime::Handle::current());
     let (layout, nodes) = program.into_parts();
     if !layout.errors.is_empty() {
-        return Err(LaunchError::Layout(layout.errors.join("; ")));
+        return Err(LaunchError::Layout(layout.errors));
     }
     let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
     let (net, backend) = match launch_type {
@@ -293,6 +293,21 @@ pub fn main<P: crate::codegen::Params, G: Program>(
             .error(clap::error::ErrorKind::ValueValidation, e.0)
             .exit(),
     };
+    // Every value computed from the flags is checked here, before anything starts: a bad one
+    // is a flag error.
+    let program = match Parts::of(make_program(params)) {
+        Ok(program) => program,
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            let message = format!(
+                "invalid values computed from the flags:\n{}\n",
+                lines.join("\n")
+            );
+            cmd.clone()
+                .error(clap::error::ErrorKind::ValueValidation, message)
+                .exit()
+        }
+    };
     let launch_type_name = matches
         .get_one::<String>(flags::launcher::LAUNCH_TYPE)
         .map_or("local_mt", String::as_str);
@@ -303,7 +318,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .unwrap_or(Duration::from_secs(10));
     if let Some(engine) = cluster::Engine::parse(launch_type_name) {
-        return cluster::launch_main(engine, &matches, &values, notice, make_program(params));
+        return cluster::launch_main(engine, &matches, &values, notice, program);
     }
     let log_dir = matches
         .get_one::<String>(flags::launcher::LOG_DIR)
@@ -325,7 +340,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         let options = LaunchOptions::new()
             .termination_notice(notice)
             .terminal(terminal);
-        let running = match launch_with(make_program(params), launch_type, options).await {
+        let running = match launch_with(program, launch_type, options).await {
             Ok(running) => running,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -349,6 +364,26 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
+}
+
+/// A program already split into its layout and nodes, once its layout checked.
+struct Parts(crate::program::Layout, Vec<crate::program::ErasedNode>);
+
+impl Parts {
+    fn of<G: Program>(program: G) -> Result<Parts, Vec<crate::program::LayoutError>> {
+        let (layout, nodes) = program.into_parts();
+        if layout.errors.is_empty() {
+            Ok(Parts(layout, nodes))
+        } else {
+            Err(layout.errors)
+        }
+    }
+}
+
+impl Program for Parts {
+    fn into_parts(self) -> (crate::program::Layout, Vec<crate::program::ErasedNode>) {
+        (self.0, self.1)
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, saying which.

@@ -73,6 +73,9 @@ pub(crate) enum ToServer {
     Call {
         /// Chosen by the client, unique among its calls in flight on this connection.
         id: u64,
+        /// The interface called: the node's own type, or a courier trait it implements (a
+        /// hash of its name).
+        interface: u64,
         /// The method's name, for error messages.
         method: String,
         /// The bincode-encoded request enum of the courier.
@@ -219,6 +222,7 @@ mod tests {
     fn messages_round_trip() {
         let m = ToServer::Call {
             id: 7,
+            interface: 3,
             method: "work".into(),
             body: Bytes::from_static(b"abc"),
             deadline: None,
@@ -258,7 +262,7 @@ mod fuzz {
         /// A valid frame with random mutations decodes or errors, never panics.
         #[test]
         fn mutated_messages_never_panic(id in any::<u64>(), flips in proptest::collection::vec((0usize..64, any::<u8>()), 0..8)) {
-            let mut bytes = encode(&ToServer::Call { id, method: "work".into(), body: Bytes::from_static(b"0123456789"), deadline: None }).unwrap().to_vec();
+            let mut bytes = encode(&ToServer::Call { id, interface: 1, method: "work".into(), body: Bytes::from_static(b"0123456789"), deadline: None }).unwrap().to_vec();
             let len = bytes.len().max(1);
             for (i, b) in flips {
                 if let Some(slot) = bytes.get_mut(i % len) {

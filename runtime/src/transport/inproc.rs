@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::courier::interface::Table;
 use crate::courier::Host;
 
 /// What a slot holds.
@@ -14,10 +15,20 @@ use crate::courier::Host;
 pub(crate) enum SlotState {
     /// The node is not constructed yet: callers wait (bounded by the ready deadline).
     Pending,
-    /// The node serves: its `Arc<T>` (as `Any`) and its label, span and batch queues.
-    Up(Arc<dyn Any + Send + Sync>, Arc<Host>),
+    /// The node serves.
+    Up(Arc<Up>),
     /// The node stopped: callers fail at once.
     Down,
+}
+
+/// A node that serves in this process.
+pub(crate) struct Up {
+    /// Its `Arc<T>`, as `Any`.
+    pub(crate) object: Arc<dyn Any + Send + Sync>,
+    /// Its label, span and batch queues.
+    pub(crate) host: Arc<Host>,
+    /// The interfaces it answers.
+    pub(crate) table: Arc<Table>,
 }
 
 /// The endpoint of one node in this process.
@@ -34,8 +45,8 @@ impl Slot {
     }
 
     /// Makes the node callable (again, after a restart: calls then reach the new object).
-    pub(crate) fn publish(&self, object: Arc<dyn Any + Send + Sync>, host: Arc<Host>) {
-        self.state.send_replace(SlotState::Up(object, host));
+    pub(crate) fn publish(&self, up: Up) {
+        self.state.send_replace(SlotState::Up(Arc::new(up)));
     }
 
     /// Makes callers wait again (the node failed and is being restarted).

@@ -145,7 +145,7 @@ impl Plan {
     /// Groups `nodes` into jobs and units; errors name what cannot be expressed on a cluster.
     pub(crate) fn new(layout: &Layout, nodes: &[ErasedNode]) -> Result<Plan, String> {
         if !layout.errors.is_empty() {
-            return Err(format!("invalid program: {}", layout.errors.join("; ")));
+            return Err(crate::LaunchError::Layout(layout.errors.clone()).to_string());
         }
         let mut order: Vec<&ErasedNode> = nodes.iter().collect();
         order.sort_by_key(|n| n.id);
@@ -564,7 +564,7 @@ mod tests {
                 ..Default::default()
             },
             has_run: true,
-            build: std::sync::Arc::new(|_: &Env| -> Built {
+            build: std::sync::Arc::new(|_: &Env| -> crate::Result<Built> {
                 unreachable!("plans never build nodes")
             }),
         }
@@ -572,8 +572,8 @@ mod tests {
 
     /// `group producer[3]`, `node consumer`, `process pair { node a; node b; }`.
     fn program() -> (Layout, Vec<ErasedNode>) {
-        let mut ids = IdAlloc::new("seed_like", &());
-        ids.group::<()>("producer", 3);
+        let mut ids = IdAlloc::new("seed_like", &(), &[]);
+        ids.group::<()>("producer", crate::program::Count::Const(3));
         ids.node::<()>("consumer");
         ids.process(Some("pair"));
         ids.node::<()>("a");
@@ -627,14 +627,14 @@ mod tests {
 
     #[test]
     fn names_that_collide_or_cannot_be_dns_labels_are_errors() {
-        let mut ids = IdAlloc::new("p", &());
+        let mut ids = IdAlloc::new("p", &(), &[]);
         ids.node::<()>("Worker");
         ids.node::<()>("worker");
         let nodes = vec![node(0, "Worker", None, 1), node(1, "worker", None, 1)];
         let e = Plan::new(&ids.finish(), &nodes).unwrap_err();
         assert!(e.contains("both become the cluster name `worker`"), "{e}");
 
-        let mut ids = IdAlloc::new("p", &());
+        let mut ids = IdAlloc::new("p", &(), &[]);
         ids.node::<()>("lp_coordinator");
         let e = Plan::new(&ids.finish(), &[node(0, "lp_coordinator", None, 1)]).unwrap_err();
         assert!(e.contains("lp-coordinator"), "{e}");
