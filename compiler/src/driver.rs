@@ -173,6 +173,11 @@ pub fn check_sources(
         Some(check::check(&refs, &model, &mut diagnostics))
     };
     diagnostics.sort();
+    // Warnings only for a package without errors: after an error they would be noise, or wrong
+    // (a param used only in an item that failed to parse looks unused).
+    if diagnostics.has_errors() {
+        diagnostics.drop_warnings();
+    }
     let package = package.filter(|_| !diagnostics.has_errors());
     Ok(Checked {
         sources,

@@ -3,6 +3,9 @@
 //! definition reaches the Rust items, hover describes nodes and groups, formatting is `lpc fmt`,
 //! and no input ends the server.
 
+mod common;
+
+use common::seed_package;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -199,24 +202,6 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 
 fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
-}
-
-/// A package like the diagnostics cases' fixture: `Cargo.toml` + the seed crate's `src/`.
-fn seed_package() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"seed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .expect("write Cargo.toml");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed/src");
-    std::fs::create_dir(dir.path().join("src")).expect("mkdir src");
-    for entry in std::fs::read_dir(fixture).expect("the seed fixture") {
-        let entry = entry.expect("an entry");
-        std::fs::copy(entry.path(), dir.path().join("src").join(entry.file_name()))
-            .expect("copy the fixture");
-    }
-    dir
 }
 
 const SEED: &str = "use crate::nodes::{Consumer, Producer};
