@@ -274,8 +274,14 @@ pub(crate) fn syntax_error(
             "[" => "`]`",
             _ => "`}`",
         };
+        // Where the bracket should have been closed: before the next item, the `;` that ends
+        // this one, or the `}` that ends the body.
         let at_item = token.is_none()
-            || token.is_some_and(|t| t.kind == Tok::Ident && is_item_keyword(src.token_text(&t)));
+            || token.is_some_and(|t| match t.kind {
+                Tok::Ident => is_item_keyword(src.token_text(&t)),
+                Tok::Punct => matches!(src.token_text(&t), ";" | "}") && closer != "`}`",
+                _ => false,
+            });
         if words.contains(&closer) && at_item {
             let open_text = src.token_text(&open).to_owned();
             diagnostic = diagnostic

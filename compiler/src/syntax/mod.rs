@@ -209,10 +209,13 @@ impl<'a> Parser<'a> {
                 {
                     return i;
                 }
-                if depth == 0 && token.kind == Tok::Punct {
+                // Past brackets opened in the item and left open: a `}` that closes none of
+                // them ends the enclosing body (`new(` then `}`).
+                if token.kind == Tok::Punct {
+                    let closes_body = !open.contains(&"{");
                     match text {
-                        ";" => return i + 1,
-                        "}" if level != Level::Top => return i,
+                        ";" if depth == 0 => return i + 1,
+                        "}" if level != Level::Top && closes_body => return i,
                         _ => {}
                     }
                 }
