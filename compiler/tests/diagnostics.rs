@@ -18,7 +18,7 @@ fn diagnostics() {
         } else {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed")
         };
-        let source = std::fs::read_to_string(path).expect("readable case");
+        let source = shown(&std::fs::read(path).expect("readable case"));
         let relative = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .expect("case inside the crate")
@@ -36,6 +36,19 @@ fn diagnostics() {
         }
         insta::assert_snapshot!(format!("{source}\n----- diagnostics -----\n{rendered}"));
     });
+}
+
+/// A case's text for its snapshot: bytes that are not UTF-8 (E0004) decoded as `lpc check`
+/// decodes them, control characters (E0003) escaped so that the snapshot stays text.
+fn shown(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' | '\r' => c.to_string(),
+            _ if c.is_control() => c.escape_debug().to_string(),
+            _ => c.to_string(),
+        })
+        .collect()
 }
 
 /// `lpc check` on a case: its exit status, the severities it prints as text, and those it

@@ -72,7 +72,7 @@ pub fn check(
 fn no_program(file: FileId, diags: &mut Diagnostics) {
     let failed = diags
         .iter()
-        .any(|d| d.code == Code::Syntax && d.labels.iter().any(|l| l.span.file == file));
+        .any(|d| d.code.is_syntax() && d.labels.iter().any(|l| l.span.file == file));
     if failed {
         return; // the program may be what failed to parse
     }

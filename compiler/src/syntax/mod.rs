@@ -4,7 +4,8 @@
 //! The grammar is `grammar/lp.pest`. Parsing goes item by item — `use` and `program` heads at
 //! the top level, `param`/`node`/`group`/`process` inside a program, `node`/`group` inside a
 //! process — each a separate pest parse, so that an error in one item is reported and parsing
-//! resumes at the next item (the `lex` module finds where that is, respecting brackets). Pest types never
+//! resumes at the next item (the `lex` module finds where that is, respecting brackets). Control
+//! characters are reported first and then read as spaces (the `text` module). Pest types never
 //! leave this module.
 
 pub mod ast;
@@ -14,6 +15,7 @@ pub(crate) mod lex;
 mod lower;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
@@ -25,17 +27,22 @@ use grammar::{LpParser, Rule};
 use lex::{Tok, Tokens};
 use lower::Lower;
 
+pub(crate) use text::not_utf8;
+
 /// After this many syntax errors in one file, parsing stops.
 const MAX_ERRORS: usize = 100;
 
 /// Parses one `.lp` file. Syntax errors and invalid literals go to `diags`; the returned file
 /// holds every item that parsed, including those after an error. Never panics.
 pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
-    let tokens = lex::lex(text);
+    let Some(text) = text::blank_controls(file, text, &mut |d| diags.push(d)) else {
+        return ast::File::default();
+    };
+    let tokens = lex::lex(&text);
     let mut parser = Parser {
         src: Source {
             file,
-            text,
+            text: &text,
             tokens: &tokens,
         },
         diags,

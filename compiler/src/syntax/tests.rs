@@ -568,10 +568,6 @@ fn more_messages() {
             "expected `,` or `)`, found a backtick",
         ),
         (
-            "program p { \0 }",
-            "expected `param`, `node`, `group`, `process` or `}`, found `\\0`",
-        ),
-        (
             "/// dangling",
             "expected `use` or `program`, found end of file",
         ),
@@ -587,6 +583,43 @@ fn more_messages() {
         assert_eq!(diags[0].message, *message, "{text}");
         assert_eq!(diags[0].code, crate::diag::Code::Syntax);
     }
+}
+
+#[test]
+fn control_characters_are_reported_once_then_read_as_spaces() {
+    let text = "program p {\0 param n: u32 = \u{7}1;\u{85} }";
+    let (file, diags) = parse_str(text);
+    let found: Vec<(&str, &str, &str)> = diags
+        .iter()
+        .map(|d| {
+            let span = &d.labels[0].span;
+            (
+                d.code.as_str(),
+                &text[span.range.clone()],
+                d.help.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("E0003", "\0", "remove the control character U+0000"),
+            ("E0003", "\u{7}", "remove the control character U+0007"),
+            ("E0003", "\u{85}", "remove the control character U+0085"),
+        ],
+        "{}",
+        render_all(text, &diags)
+    );
+    let program = program(&file, 0);
+    assert_eq!(program.items.len(), 1, "the param around them still parses");
+
+    // So many that it is not text (UTF-16 here): one diagnostic, and nothing parsed.
+    let utf16: String = "program p {}".chars().flat_map(|c| [c, '\0']).collect();
+    let (file, diags) = parse_str(&utf16);
+    assert_eq!(diags.len(), 1, "{}", render_all(&utf16, &diags));
+    assert_eq!(diags[0].labels[0].span.range, 1..2);
+    assert!(diags[0].notes[0].contains("UTF-16"), "{:?}", diags[0].notes);
+    assert!(file.items.is_empty());
 }
 
 #[test]
