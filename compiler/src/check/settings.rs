@@ -74,6 +74,7 @@ fn restart(value: &ast::Expr, diags: &mut Diagnostics) -> Option<Restart> {
     let (name, args) = match &value.kind {
         ExprKind::Call { name, args } => (name, args),
         ExprKind::Name(name) if name.name == "never" => return None,
+        ExprKind::Error => return None, // invalid, already reported
         _ => return bad(diags),
     };
     if name.name != "on_failure" {
@@ -206,7 +207,11 @@ fn env(
     }
 }
 
+/// Reports a field of the wrong type, unless its value is invalid (already reported).
 pub(super) fn wrong(field: &ast::Arg, expected: &str, help: &str, diags: &mut Diagnostics) {
+    if let ExprKind::Error = field.value.kind {
+        return;
+    }
     diags.push(
         Diagnostic::new(
             Code::ArgumentType,

@@ -22,7 +22,7 @@ fn words(rule: Rule) -> (u8, &'static [&'static str]) {
     use Rule::*;
     match rule {
         doc | keyword | file | EOI | WHITESPACE | COMMENT | block_comment | line_comment
-        | ident_raw | primary => (0, &[]),
+        | ident_raw | primary | unit_word => (0, &[]),
         top_item => (1, &["`use`", "`program`"]),
         kw_use | use_item => (1, &["`use`"]),
         kw_program | program | program_head => (2, &["`program`"]),
@@ -50,8 +50,10 @@ fn words(rule: Rule) -> (u8, &'static [&'static str]) {
         kw_worker => (10, &["`worker`"]),
         kw_fn => (10, &["`fn`"]),
         kw_as | use_alias => (30, &["`as`"]),
-        expr | term | unary | neg | paren | list | number | string | boolean | call | index
-        | name | kw_true | kw_false | kw_replica | kw_replicas => (15, &["an expression"]),
+        expr | term | unary | neg | paren | list | number | spaced_unit | string | boolean
+        | call | index | name | kw_true | kw_false | kw_replica | kw_replicas => {
+            (15, &["an expression"])
+        }
         add_op | mul_op => (40, &["an operator"]),
         path_sep => (20, &["`::`"]),
         eq => (21, &["`=`"]),
@@ -121,7 +123,7 @@ pub(crate) fn is_item_keyword(word: &str) -> bool {
 }
 
 /// `text` shortened for a message, with control characters escaped.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 24;
     let mut out: String = text
         .chars()

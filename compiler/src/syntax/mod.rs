@@ -16,6 +16,7 @@ mod lower;
 #[cfg(test)]
 mod tests;
 mod text;
+mod units;
 
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;

@@ -623,6 +623,59 @@ fn control_characters_are_reported_once_then_read_as_spaces() {
 }
 
 #[test]
+fn a_word_after_a_number_is_one_error_wherever_an_expression_is() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("program p { param t: Duration = 10 ms; }", "10 ms", "write `10ms` (no space)"),
+        ("program p { param t: Duration = 1.5\ts; }", "1.5\ts", "write `1500ms` (no space)"),
+        ("program p { param t: u32 = 3 + 10 parsecs * 2; }", "parsecs", super::units::HOW),
+        ("program p { node a = courier A::new(x: [1, 2 min]); }", "2 min", "write `2m` (no space)"),
+        ("program p { group g[2 h] = courier A::new(); }", "2 h", "write `2h` (no space)"),
+        (
+            "program p { node a = courier A::new() { batch f { timeout: 5 s } } }",
+            "5 s",
+            "write `5s` (no space)",
+        ),
+        (
+            "program p { node a = courier A::new() { restart: on_failure(max: 1, backoff: 1 sec)\n } }",
+            "1 sec",
+            "write `1s` (no space)",
+        ),
+    ];
+    for (text, at, help) in cases {
+        let (file, diags) = parse_str(text);
+        assert_eq!(diags.len(), 1, "{text}:\n{}", render_all(text, &diags));
+        assert_eq!(diags[0].code, crate::diag::Code::Syntax, "{text}");
+        assert_eq!(&text[diags[0].labels[0].span.range.clone()], *at, "{text}");
+        assert_eq!(diags[0].help.as_deref(), Some(*help), "{text}");
+        assert_eq!(
+            program(&file, 0).items.len(),
+            1,
+            "{text}: the item still parses"
+        );
+    }
+    // A word that starts something else is a missing `,`, not a unit.
+    for (text, message) in [
+        (
+            "program p { node a = courier A::new() { resources { cpus: 1 memory: \"2Gi\" } } }",
+            "expected `,` or `}`, found `memory`",
+        ),
+        (
+            "program p { node a = courier A::new() { resources { cpus: 1 memory \"2Gi\" } } }",
+            "expected `,` or `}`, found `memory`",
+        ),
+        (
+            "program p { node a = courier A::new() { restart: 3 env { A: \"b\" } } }",
+            "",
+        ),
+    ] {
+        let (_, diags) = parse_str(text);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        let expected: Vec<&str> = [message].into_iter().filter(|m| !m.is_empty()).collect();
+        assert_eq!(messages, expected, "{text}");
+    }
+}
+
+#[test]
 fn invalid_literals() {
     let text = "program p {\n    node a = courier A::new(a: 5d, b: \"\\q\", c: 340282366920938463463374607431768211456, d: 1.5s, e: 1e999, f: 8u32, g: \"\\u{110000}\", h: 0xfg, i: 99999999999999999h);\n}\n";
     let (file, diags) = parse_str(text);
