@@ -5,6 +5,7 @@
 mod args;
 mod batch;
 pub mod model;
+mod param_type;
 mod program;
 mod scope;
 mod settings;

@@ -212,7 +212,7 @@ impl Lower<'_> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::param_name => name = self.ident(&p),
-                Rule::type_name => ty = self.ident(&p),
+                Rule::param_type => ty = self.ident(&p),
                 Rule::expr => default = Some(self.expr(p)),
                 _ => {}
             }
