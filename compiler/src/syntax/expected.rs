@@ -240,6 +240,10 @@ pub(crate) fn syntax_error(
         _ => {}
     }
 
+    if let Some(earlier) = closer_before_item(src, item_start, index) {
+        return syntax_error(src, item_start, &earlier, extra);
+    }
+
     let extra = if pos <= item_start { extra } else { &[] };
     let words = expected_words(&error.rules, extra);
     let expected = join_or(&words);
@@ -301,6 +305,30 @@ pub(crate) fn syntax_error(
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// `new(` then `node c = …` on the next line: pest read the item keyword as an argument name and
+/// failed after it. When an item keyword first on its line is just before the token at `index`
+/// and a bracket of the item is still open there, the error is the missing closer, before it.
+fn closer_before_item(src: &Source<'_>, item_start: usize, index: usize) -> Option<SyntaxError> {
+    let keyword = src.tokens.list.get(index.checked_sub(1)?).copied()?;
+    let starts_item = keyword.kind == Tok::Ident
+        && keyword.start > item_start
+        && is_item_keyword(src.token_text(&keyword))
+        && src.starts_line(keyword.start);
+    if !starts_item {
+        return None;
+    }
+    let closer = match src.token_text(&src.unclosed(item_start, keyword.start)?) {
+        "(" => Rule::rparen,
+        "[" => Rule::rbracket,
+        _ => Rule::rbrace,
+    };
+    Some(SyntaxError {
+        pos: keyword.start,
+        rules: vec![closer],
+        too_deep: false,
+    })
 }
 
 /// A `help:` line, when the fix is obvious.

@@ -48,6 +48,7 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
         },
         diags,
         errors: 0,
+        unmatched_closers: 0,
     };
     parser.file()
 }
@@ -73,6 +74,10 @@ struct Parser<'a> {
     src: Source<'a>,
     diags: &'a mut Diagnostics,
     errors: usize,
+    /// Bodies reported unclosed where an item interrupted them (`program` before the `}` of
+    /// the previous program): as many stray `}` at the top level are theirs, misplaced, and
+    /// already explained.
+    unmatched_closers: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -237,6 +242,19 @@ impl<'a> Parser<'a> {
         list.len()
     }
 
+    /// The column (in bytes) of `pos` on its line.
+    fn column(&self, pos: usize) -> usize {
+        let before = self.src.text.get(..pos).unwrap_or("");
+        before.len() - before.rfind('\n').map_or(0, |n| n + 1)
+    }
+
+    /// The indentation (in bytes) of the line holding `pos`.
+    fn indentation(&self, pos: usize) -> usize {
+        let before = self.src.text.get(..pos).unwrap_or("");
+        let line = &before[before.rfind('\n').map_or(0, |n| n + 1)..];
+        line.len() - line.trim_start().len()
+    }
+
     fn src_starts_line(&self, pos: usize) -> bool {
         match self.tokens().prev_end(pos) {
             Some(end) => self
@@ -314,6 +332,10 @@ impl<'a> Parser<'a> {
                         }));
                         i = after;
                     }
+                }
+                Err(_) if self.unmatched_closers > 0 && self.is_punct(i, "}") => {
+                    self.unmatched_closers -= 1;
+                    i += 1;
                 }
                 Err(error) => {
                     self.syntax_error(i, &error, &[]);
@@ -395,6 +417,17 @@ impl<'a> Parser<'a> {
             }
             let keyword = self.item_keyword(i);
             if matches!(keyword, "use" | "program") {
+                self.unclosed(level, open, owner, Some(i));
+                self.unmatched_closers += 1;
+                return (items, last_end, i);
+            }
+            // A `param` or `process` no deeper than the `process` line belongs to the program:
+            // the process is what was left open (its `}` then closes the program).
+            if level == Level::Process
+                && matches!(keyword, "param" | "process")
+                && self.src_starts_line(token.start)
+                && self.column(token.start) <= self.indentation(self.token_start(open))
+            {
                 self.unclosed(level, open, owner, Some(i));
                 return (items, last_end, i);
             }
