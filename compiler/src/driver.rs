@@ -7,6 +7,7 @@ use crate::diag::{Diagnostics, SourceMap};
 use crate::rust::{self, CrateModel};
 use crate::syntax;
 use std::path::{Path, PathBuf};
+use std::string::FromUtf8Error;
 
 /// A problem that is not about the program's text: a file that cannot be read, no package.
 #[derive(Debug, thiserror::Error)]
@@ -16,10 +17,6 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "`{path}` is not valid UTF-8 (invalid byte at offset {offset}); `.lp` files are UTF-8 text"
-    )]
-    NotUtf8 { path: PathBuf, offset: usize },
     #[error("`{path}` is not inside a Cargo package (no `Cargo.toml` with a `[package]` above it); run `lpc new NAME` to make one")]
     NoPackage { path: PathBuf },
     #[error("package `{dir}` has no crate root: create `src/lib.rs` (the node types and `lp::include_generated!();` go there)")]
@@ -106,18 +103,6 @@ pub fn lp_files(package_dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Reads a `.lp` file as UTF-8.
-fn read_lp(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: path.to_path_buf(),
-        offset: e.utf8_error().valid_up_to(),
-    })
-}
-
 /// A path as shown in diagnostics: relative to the current directory when it is below it.
 fn display_path(path: &Path) -> String {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -129,13 +114,18 @@ fn display_path(path: &Path) -> String {
         .to_string()
 }
 
-/// Checks `lp_files` against the crate of the package in `package_dir`.
+/// Checks `lp_files` against the crate of the package in `package_dir`. A file that is not
+/// UTF-8 is a diagnostic (E0004), not an [`Error`].
 pub fn check_package(package_dir: &Path, lp_files: &[PathBuf]) -> Result<Checked, Error> {
-    let mut lp_sources = Vec::new();
+    let mut texts = Vec::new();
     for path in lp_files {
-        lp_sources.push((path.clone(), read_lp(path)?));
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        texts.push((path.as_path(), String::from_utf8(bytes)));
     }
-    check_sources(package_dir, &lp_sources)
+    check_texts(package_dir, texts)
 }
 
 /// Like [`check_package`], with the text of each `.lp` file given rather than read (an editor's
@@ -144,14 +134,36 @@ pub fn check_sources(
     package_dir: &Path,
     lp_sources: &[(PathBuf, String)],
 ) -> Result<Checked, Error> {
+    let texts = lp_sources
+        .iter()
+        .map(|(path, text)| (path.as_path(), Ok(text.clone())))
+        .collect();
+    check_texts(package_dir, texts)
+}
+
+/// The pipeline over the `.lp` files' contents: UTF-8 text, or the bytes of a file that is not.
+fn check_texts(
+    package_dir: &Path,
+    texts: Vec<(&Path, Result<String, FromUtf8Error>)>,
+) -> Result<Checked, Error> {
     let mut sources = SourceMap::default();
     let mut diagnostics = Diagnostics::default();
 
+    let lp_count = texts.len();
     let mut files = Vec::new();
-    for (path, text) in lp_sources {
-        let id = sources.add(display_path(path), text.as_str());
-        let file = syntax::parse(id, &sources.get(id).text, &mut diagnostics);
-        files.push((id, file));
+    for (path, text) in texts {
+        match text {
+            Ok(text) => {
+                let id = sources.add(display_path(path), text);
+                let file = syntax::parse(id, &sources.get(id).text, &mut diagnostics);
+                files.push((id, file));
+            }
+            Err(not_utf8) => {
+                let lossy = String::from_utf8_lossy(not_utf8.as_bytes()).into_owned();
+                let id = sources.add(display_path(path), lossy);
+                diagnostics.push(syntax::not_utf8(id, &not_utf8));
+            }
+        }
     }
 
     let root = rust::crate_root(package_dir).ok_or_else(|| Error::NoCrateRoot {
@@ -162,7 +174,7 @@ pub fn check_sources(
         rust_files.push(path.to_path_buf());
         std::fs::read_to_string(path)
     });
-    rename_rust_files(&mut sources, lp_sources.len());
+    rename_rust_files(&mut sources, lp_count);
 
     // A crate that could not be read completely would make every type look missing: report
     // why it could not be read, and check against it only once it reads.
@@ -173,6 +185,11 @@ pub fn check_sources(
         Some(check::check(&refs, &model, &sources, &mut diagnostics))
     };
     diagnostics.sort();
+    // Warnings only for a package without errors: after an error they would be noise, or wrong
+    // (a param used only in an item that failed to parse looks unused).
+    if diagnostics.has_errors() {
+        diagnostics.drop_warnings();
+    }
     let package = package.filter(|_| !diagnostics.has_errors());
     Ok(Checked {
         sources,

@@ -162,8 +162,8 @@ fn check_files(files: &[PathBuf], format: Format) -> Result<Option<Checked>, Str
         .collect::<Vec<_>>()
         .join(", ");
     if format == Format::Human {
-        match (&checked.package, errors) {
-            (Some(package), _) => {
+        match &checked.package {
+            Some(package) => {
                 let nodes: usize = package.programs.iter().map(|p| p.nodes.len()).sum();
                 eprintln!(
                     "checked {names}: {} program{}, {nodes} node declaration{}, {}",
@@ -177,14 +177,10 @@ fn check_files(files: &[PathBuf], format: Format) -> Result<Option<Checked>, Str
                     }
                 );
             }
-            (None, _) => eprintln!(
-                "error: could not check {names}: {errors} error{}{}",
-                plural(errors),
-                if warnings > 0 {
-                    format!(", {warnings} warning{}", plural(warnings))
-                } else {
-                    String::new()
-                }
+            // Warnings come only with a package without errors (`driver::check_sources`).
+            None => eprintln!(
+                "error: could not check {names}: {errors} error{}",
+                plural(errors)
             ),
         }
     }

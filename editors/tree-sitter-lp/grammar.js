@@ -102,10 +102,26 @@ module.exports = grammar({
       'param',
       field('name', $.identifier),
       ':',
-      field('type', $.identifier),
+      field('type', choice($.identifier, $.rust_type)),
       optional(seq('=', field('default', $._expression))),
       ';',
     ),
+
+    /**
+     * A param type that is more than a name: a path, generics, a reference, an array or a tuple
+     * (`std::time::Duration`, `Vec<u8>`, `&'static str`, `[u8; 4]`). Only names are supported
+     * types, but like the pest grammar this parses the others, which `lpc` reports as
+     * unsupported (E0306), not as syntax errors.
+     */
+    rust_type: $ => choice(
+      prec.right(seq($.identifier, repeat1(choice(seq('::', $.identifier), $.type_arguments)))),
+      seq('&', optional($.lifetime), optional('mut'), $._type),
+      seq('[', $._type, optional(seq(';', $.integer)), ']'),
+      seq('(', commaSep($._type), ')'),
+    ),
+    _type: $ => choice($.identifier, $.rust_type),
+    type_arguments: $ => seq('<', commaSep(choice($._type, $.lifetime)), '>'),
+    lifetime: _ => /'[_\p{XID_Start}][\p{XID_Continue}]*/,
 
     /** `node NAME = KIND PATH::CTOR(ARGS);` or with a block instead of `;` */
     node_declaration: $ => seq(

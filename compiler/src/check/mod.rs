@@ -6,6 +6,7 @@ mod batch;
 mod fold;
 pub mod model;
 mod names;
+mod param_type;
 mod program;
 mod scope;
 mod settings;
@@ -15,14 +16,36 @@ mod values;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, SourceMap, Span};
 use crate::rust::{CrateModel, Visibility};
 use crate::syntax::ast;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The path of a `fn` node's generated wrapper type, `{}` standing for its mangled name.
 const FNS_MODULE: &str = "crate::__lp::fns::{}";
 
-/// The types a file's `use` items bring into scope: name → (module path and type name from the
-/// crate root, where it was imported).
-pub(crate) type Imports = BTreeMap<String, (Vec<String>, Span)>;
+/// The types a file's `use` items bring into scope, and the names of those that did not resolve.
+#[derive(Default)]
+pub(crate) struct Imports {
+    /// Name → (module path and type name from the crate root, where it was imported).
+    resolved: BTreeMap<String, (Vec<String>, Span)>,
+    /// Names bound by a `use` reported unresolved: their uses are not reported again.
+    broken: BTreeSet<String>,
+}
+
+impl Imports {
+    /// What `name` was imported as, if its `use` resolved.
+    pub fn get(&self, name: &str) -> Option<&(Vec<String>, Span)> {
+        self.resolved.get(name)
+    }
+
+    /// The names imported by `use` items that resolved.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.resolved.keys()
+    }
+
+    /// Whether `name` is bound by a `use` that did not resolve (and was reported).
+    pub fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
+    }
+}
 
 /// Checks every program of every file of a package (`sources` holds their text).
 pub fn check(
@@ -195,7 +218,7 @@ fn courier_trait_usable(
 fn no_program(file: FileId, diags: &mut Diagnostics) {
     let failed = diags
         .iter()
-        .any(|d| d.code == Code::Syntax && d.labels.iter().any(|l| l.span.file == file));
+        .any(|d| d.code.is_syntax() && d.labels.iter().any(|l| l.span.file == file));
     if failed {
         return; // the program may be what failed to parse
     }
@@ -209,7 +232,7 @@ fn no_program(file: FileId, diags: &mut Diagnostics) {
 
 /// Resolves a file's `use` items against the crate.
 fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imports {
-    let mut imports = Imports::new();
+    let mut imports = Imports::default();
     for item in &file.items {
         let ast::Item::Use(use_item) = item else {
             continue;
@@ -230,25 +253,27 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
                     .primary(import.path.span.clone(), "not a path in this crate")
                     .help("node types come from the package's own crate: start the path with `crate::`"),
                 );
+                imports.broken.insert(import.name.name.clone());
                 continue;
             };
             let Some((name, module)) = rest.split_last() else {
                 continue;
             };
             if model.type_at(module, name).is_none() && model.function_at(module, name).is_none() {
-                let mut diagnostic = Diagnostic::new(
+                let diagnostic = Diagnostic::new(
                     Code::UnresolvedImport,
                     format!("unresolved import `{}`", segments.join("::")),
-                )
-                .primary(
-                    import.path.span.clone(),
-                    format!("no type `{name}` in `{}`", module_name(module)),
                 );
-                let in_module = model
-                    .types
-                    .iter()
-                    .filter(|t| t.module == module)
-                    .map(|t| t.name.as_str());
+                let leaf = import.path.last().map_or(&import.path.span, |l| &l.span);
+                let mut diagnostic = diagnostic.primary(
+                    leaf.clone(),
+                    format!("no type or function `{name}` in `{}`", module_name(module)),
+                );
+                let types = model.types.iter().filter(|t| t.module == module);
+                let functions = model.functions.iter().filter(|f| f.module == module);
+                let in_module = types
+                    .map(|t| t.name.as_str())
+                    .chain(functions.map(|f| f.method.name.as_str()));
                 if let Some(near) = did_you_mean(name, in_module) {
                     diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
                 } else if let Some(t) = model.types_named(name).next() {
@@ -262,6 +287,7 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
                     ));
                 }
                 diags.push(diagnostic);
+                imports.broken.insert(import.name.name.clone());
                 continue;
             }
             if let Some((_, first)) = imports.get(&import.name.name) {
@@ -276,7 +302,7 @@ fn imports(file: &ast::File, model: &CrateModel, diags: &mut Diagnostics) -> Imp
                 );
                 continue;
             }
-            imports.insert(
+            imports.resolved.insert(
                 import.name.name.clone(),
                 (rest.to_vec(), import.name.span.clone()),
             );

@@ -90,23 +90,9 @@ fn declare_params(
             continue;
         };
         let Some(ty) = ParamType::from_name(&param.ty.name) else {
-            let mut diagnostic = Diagnostic::new(
-                Code::UnsupportedParamType,
-                format!("param type `{}` is not supported", param.ty.name),
-            )
-            .primary(param.ty.span.clone(), "unsupported type");
-            let known = [
-                "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "f32",
-                "f64", "String", "Duration",
-            ];
-            diagnostic = match did_you_mean(&param.ty.name, known) {
-                Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-                None => diagnostic.help(format!(
-                    "use one of {}",
-                    known.map(|k| format!("`{k}`")).join(", ")
-                )),
-            };
-            diags.push(diagnostic);
+            diags.push(super::param_type::unsupported(param));
+            // Its uses are not reported again as unknown names.
+            scope.declare_broken(&param.name.name);
             continue;
         };
         names::check_param(&param.name, diags);

@@ -106,6 +106,7 @@ fn restart(value: &ast::Expr, node: &str, exprs: &mut Exprs) -> Option<Restart> 
     let (name, args) = match &value.kind {
         ExprKind::Call { name, args } => (name, args),
         ExprKind::Name(name) if name.name == "never" => return None,
+        ExprKind::Error => return None, // invalid, already reported
         _ => {
             exprs.diags.push(
                 Diagnostic::new(Code::ArgumentType, "`restart` expects a restart policy")
@@ -246,7 +247,11 @@ fn env(section: &ast::Section, settings: &mut Settings, exprs: &mut Exprs) {
     }
 }
 
+/// Reports a field of the wrong type, unless its value is invalid (already reported).
 pub(super) fn wrong(field: &ast::Arg, expected: &str, help: &str, diags: &mut Diagnostics) {
+    if let ExprKind::Error = field.value.kind {
+        return;
+    }
     diags.push(
         Diagnostic::new(
             Code::ArgumentType,

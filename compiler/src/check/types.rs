@@ -40,6 +40,9 @@ pub(super) fn resolve_type<'m>(
     if let Some(found) = found {
         return Some(found);
     }
+    if module_names.is_empty() && imports.is_broken(&type_name.name) {
+        return None; // its `use` is reported unresolved
+    }
     let span = Span::new(
         type_name.span.file,
         type_path
@@ -526,7 +529,7 @@ pub(super) fn resolve_function<'m>(
         Some((first, rest)) if first == "crate" => model.function_at(rest, name),
         Some(_) => None,
     };
-    if found.is_none() {
+    if found.is_none() && !(module.is_empty() && imports.is_broken(name)) {
         let mut diagnostic = Diagnostic::new(
             Code::UnknownFunction,
             format!("cannot find function `{}`", names.join("::")),

@@ -31,6 +31,13 @@ macro_rules! codes {
                 matches!(self, Code::RustSyntax | Code::MissingModule)
             }
 
+            /// Whether the code says the text is not in the grammar at all (a syntax error, a
+            /// control character, bytes that are not UTF-8): such a file cannot be laid out or
+            /// highlighted until it is fixed.
+            pub fn is_syntax(self) -> bool {
+                matches!(self, Code::Syntax | Code::ControlCharacter | Code::NotUtf8)
+            }
+
             /// One line saying what the code is about.
             pub fn title(self) -> &'static str {
                 match self { $(Code::$variant => $title,)* }
@@ -42,6 +49,8 @@ macro_rules! codes {
 codes! {
     Syntax = "E0001", Error, "syntax error";
     InvalidLiteral = "E0002", Error, "invalid literal";
+    ControlCharacter = "E0003", Error, "control character in the source";
+    NotUtf8 = "E0004", Error, "file is not UTF-8";
     UnknownName = "E0100", Error, "unknown name";
     DuplicateName = "E0101", Error, "name defined twice";
     UnknownType = "E0102", Error, "type not found";

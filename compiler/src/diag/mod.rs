@@ -173,6 +173,11 @@ impl Diagnostics {
         self.list.len() - self.error_count()
     }
 
+    /// Drops every warning.
+    pub fn drop_warnings(&mut self) {
+        self.list.retain(Diagnostic::is_error);
+    }
+
     /// Appends every diagnostic of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.list.extend(other.list);

@@ -188,7 +188,7 @@ impl<'a> Printer<'a> {
         self.sep(Sep::None);
         self.expect(":")?;
         self.sep(Sep::Space);
-        self.name()?;
+        self.param_type()?;
         if self.peek(0) == "=" {
             self.sep(Sep::Space);
             self.tok()?;
@@ -197,6 +197,30 @@ impl<'a> Printer<'a> {
         }
         self.sep(Sep::None);
         self.expect(";")
+    }
+
+    /// A param's type: a name, or a Rust type that `lpc check` rejects (`Vec<u8>`, `[u8; 4]`),
+    /// written token by token with a space where the source had one.
+    fn param_type(&mut self) -> Res {
+        let start = self.pos;
+        let mut depth = 0usize;
+        loop {
+            let next = self.peek(0);
+            let ends = depth == 0 && matches!(next, "=" | ";");
+            if (ends && self.pos > start) || self.pos >= self.eof() {
+                return Ok(());
+            }
+            match next {
+                "(" | "[" => depth += 1,
+                ")" | "]" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if self.pos > start {
+                let spaced = self.token(self.pos).is_some_and(|t| t.spaced);
+                self.sep(if spaced { Sep::Space } else { Sep::None });
+            }
+            self.tok()?;
+        }
     }
 
     /// `process NAME { node …; group …; }`

@@ -26,19 +26,19 @@ pub(super) struct Token<'a> {
     pub comments: Vec<Comment<'a>>,
     /// Whether a blank line precedes the token (after its comments).
     pub blank_before: bool,
+    /// Whether whitespace or a comment separates it from the token before.
+    pub spaced: bool,
 }
 
 /// The tokens of `text`, plus a last empty token that holds the comments at the end of the file.
-/// `None` when the lexer found something that is not a token (never so in a file that parses).
+/// `None` when the lexer found an unterminated string or comment (never so in a file that
+/// parses). Other characters (`<`, `&` in a param type that `lpc check` rejects) are tokens.
 pub(super) fn tokens(text: &str) -> Option<Vec<Token<'_>>> {
     let lexed = lex::lex(text);
     let mut tokens = Vec::with_capacity(lexed.list.len() + 1);
     let mut prev_end = None;
     for token in &lexed.list {
-        if !matches!(
-            token.kind,
-            Tok::Ident | Tok::Number | Tok::Str | Tok::Doc | Tok::Punct
-        ) {
+        if matches!(token.kind, Tok::UnterminatedStr | Tok::UnterminatedComment) {
             return None;
         }
         let gap = text.get(prev_end.unwrap_or(0)..token.start)?;
@@ -84,6 +84,7 @@ fn with_gap<'a>(body: &'a str, kind: Tok, gap: &'a str, first: bool) -> Option<T
         kind,
         comments,
         blank_before: newlines > 1,
+        spaced: !gap.is_empty(),
     })
 }
 

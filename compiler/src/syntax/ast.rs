@@ -107,7 +107,8 @@ pub enum ProgramItem {
 pub struct Param {
     pub doc: Option<String>,
     pub name: Ident,
-    /// The type as written (`u32`, `String`, `Duration`); the checker validates it.
+    /// The type as written (`u32`, `String`, `Duration`, or any Rust type such as `Vec<u8>`,
+    /// which is not supported); the checker validates it.
     pub ty: Ident,
     /// `None` when omitted: the flag is then required.
     pub default: Option<Expr>,

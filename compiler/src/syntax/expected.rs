@@ -22,7 +22,7 @@ fn words(rule: Rule) -> (u8, &'static [&'static str]) {
     use Rule::*;
     match rule {
         doc | keyword | file | EOI | WHITESPACE | COMMENT | block_comment | line_comment
-        | ident_raw | primary => (0, &[]),
+        | ident_raw | primary | unit_word => (0, &[]),
         top_item => (1, &["`use`", "`program`"]),
         kw_use | use_item => (1, &["`use`"]),
         kw_program | program | program_head => (2, &["`program`"]),
@@ -40,7 +40,8 @@ fn words(rule: Rule) -> (u8, &'static [&'static str]) {
         alias_name => (10, &["a name"]),
         path_seg | use_path | use_leaf => (11, &["a name"]),
         target => (11, &["a path such as `Producer::new`"]),
-        type_name => (10, &["a type"]),
+        param_type => (10, &["a type"]),
+        type_part | type_gap => (0, &[]),
         arg_name | arg => (12, &["an argument name"]),
         field_name | entry_name | field | setting | section => (13, &["a setting name"]),
         batch | kw_batch => (14, &["`batch`"]),
@@ -50,8 +51,10 @@ fn words(rule: Rule) -> (u8, &'static [&'static str]) {
         kw_worker => (10, &["`worker`"]),
         kw_fn => (10, &["`fn`"]),
         kw_as | use_alias => (30, &["`as`"]),
-        expr | term | unary | neg | paren | list | number | string | boolean | call | index
-        | name | kw_true | kw_false | kw_replica | kw_replicas => (15, &["an expression"]),
+        expr | term | unary | neg | paren | list | number | spaced_unit | string | boolean
+        | call | index | name | kw_true | kw_false | kw_replica | kw_replicas => {
+            (15, &["an expression"])
+        }
         add_op | mul_op => (40, &["an operator"]),
         path_sep => (20, &["`::`"]),
         eq => (21, &["`=`"]),
@@ -121,7 +124,7 @@ pub(crate) fn is_item_keyword(word: &str) -> bool {
 }
 
 /// `text` shortened for a message, with control characters escaped.
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 24;
     let mut out: String = text
         .chars()
@@ -237,6 +240,10 @@ pub(crate) fn syntax_error(
         _ => {}
     }
 
+    if let Some(earlier) = closer_before_item(src, item_start, index) {
+        return syntax_error(src, item_start, &earlier, extra);
+    }
+
     let extra = if pos <= item_start { extra } else { &[] };
     let words = expected_words(&error.rules, extra);
     let expected = join_or(&words);
@@ -274,8 +281,14 @@ pub(crate) fn syntax_error(
             "[" => "`]`",
             _ => "`}`",
         };
+        // Where the bracket should have been closed: before the next item, the `;` that ends
+        // this one, or the `}` that ends the body.
         let at_item = token.is_none()
-            || token.is_some_and(|t| t.kind == Tok::Ident && is_item_keyword(src.token_text(&t)));
+            || token.is_some_and(|t| match t.kind {
+                Tok::Ident => is_item_keyword(src.token_text(&t)),
+                Tok::Punct => matches!(src.token_text(&t), ";" | "}") && closer != "`}`",
+                _ => false,
+            });
         if words.contains(&closer) && at_item {
             let open_text = src.token_text(&open).to_owned();
             diagnostic = diagnostic
@@ -292,6 +305,30 @@ pub(crate) fn syntax_error(
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// `new(` then `node c = …` on the next line: pest read the item keyword as an argument name and
+/// failed after it. When an item keyword first on its line is just before the token at `index`
+/// and a bracket of the item is still open there, the error is the missing closer, before it.
+fn closer_before_item(src: &Source<'_>, item_start: usize, index: usize) -> Option<SyntaxError> {
+    let keyword = src.tokens.list.get(index.checked_sub(1)?).copied()?;
+    let starts_item = keyword.kind == Tok::Ident
+        && keyword.start > item_start
+        && is_item_keyword(src.token_text(&keyword))
+        && src.starts_line(keyword.start);
+    if !starts_item {
+        return None;
+    }
+    let closer = match src.token_text(&src.unclosed(item_start, keyword.start)?) {
+        "(" => Rule::rparen,
+        "[" => Rule::rbracket,
+        _ => Rule::rbrace,
+    };
+    Some(SyntaxError {
+        pos: keyword.start,
+        rules: vec![closer],
+        too_deep: false,
+    })
 }
 
 /// A `help:` line, when the fix is obvious.

@@ -6,8 +6,10 @@ use std::time::Duration;
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::expected::shorten;
 use super::grammar::Rule;
 use super::lex::{numeric_len, Tokens};
+use super::units;
 use crate::diag::{Code, Diagnostic, Diagnostics, FileId, Span};
 
 /// How deep an expression tree may be (operators, negations, lists, calls, indexing).
@@ -210,7 +212,7 @@ impl Lower<'_> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::param_name => name = self.ident(&p),
-                Rule::type_name => ty = self.ident(&p),
+                Rule::param_type => ty = self.ident(&p),
                 Rule::expr => default = Some(self.expr(p)),
                 _ => {}
             }
@@ -511,6 +513,7 @@ impl Lower<'_> {
                 ExprKind::List(items)
             }
             Rule::number => self.number(pair.as_str(), &span),
+            Rule::spaced_unit => self.spaced_unit(pair, &span),
             Rule::string => self.string(pair.as_str(), &span),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::kw_replica => ExprKind::Replica,
@@ -624,23 +627,22 @@ impl Lower<'_> {
             },
             "ms" | "s" | "m" | "h" => {
                 if is_float {
+                    let help = match units::literal(number, suffix) {
+                        Some(literal) => format!("write `{literal}`"),
+                        None => units::HOW.to_owned(),
+                    };
                     self.error(
                         span.clone(),
                         "a duration must be a whole number",
                         "fractional duration",
-                        Some("use a smaller unit, e.g. `1500ms` for 1.5 seconds"),
+                        Some(&help),
                     );
                     return ExprKind::Error;
                 }
-                let unit: u64 = match suffix {
-                    "ms" => 1,
-                    "s" => 1_000,
-                    "m" => 60_000,
-                    _ => 3_600_000,
-                };
                 let millis = parse_int(number, 10)
                     .and_then(|v| u64::try_from(v).ok())
-                    .and_then(|v| v.checked_mul(unit));
+                    .zip(units::millis(suffix))
+                    .and_then(|(v, unit)| v.checked_mul(unit));
                 match millis {
                     Some(ms) => ExprKind::Duration(Duration::from_millis(ms)),
                     None => {
@@ -667,20 +669,50 @@ impl Lower<'_> {
                 ExprKind::Error
             }
             _ => {
-                let shown: String = suffix
-                    .chars()
-                    .take(24)
-                    .flat_map(char::escape_debug)
-                    .collect();
+                let help = match units::unit_named(suffix).and_then(|u| units::literal(number, u)) {
+                    Some(literal) => format!("write `{literal}`"),
+                    None => units::HOW.to_owned(),
+                };
                 self.error(
                     span.clone(),
-                    format!("unknown duration unit `{shown}`"),
+                    format!("unknown duration unit `{}`", shorten(suffix)),
                     "unknown unit",
-                    Some("durations are written with `ms`, `s`, `m` or `h`, e.g. `250ms`"),
+                    Some(&help),
                 );
                 ExprKind::Error
             }
         }
+    }
+
+    /// `10 ms`: a number, spaces, then a word where the expression should end. Always a syntax
+    /// error: a duration is written without a space, and a word cannot follow a number.
+    fn spaced_unit(&mut self, pair: Pair<'_, Rule>, span: &Span) -> ExprKind {
+        let mut inner = pair.into_inner();
+        let (Some(number), Some(word)) = (inner.next(), inner.next()) else {
+            return ExprKind::Error;
+        };
+        let word_span = self.span(&word);
+        let (number, word) = (number.as_str(), word.as_str());
+        let bare = numeric_len(number) == number.len();
+        let diagnostic = match units::unit_named(word).filter(|_| bare) {
+            Some(unit) => {
+                let help = match units::literal(number, unit) {
+                    Some(literal) => format!("write `{literal}` (no space)"),
+                    None => units::HOW.to_owned(),
+                };
+                Diagnostic::new(Code::Syntax, "space inside a duration")
+                    .primary(span.clone(), format!("a space before the unit `{word}`"))
+                    .help(help)
+            }
+            None => Diagnostic::new(
+                Code::Syntax,
+                format!("unexpected `{}` after a number", shorten(word)),
+            )
+            .primary(word_span, "not a duration unit")
+            .help(units::HOW),
+        };
+        self.diags.push(diagnostic);
+        ExprKind::Error
     }
 
     fn too_large(&mut self, span: &Span) {

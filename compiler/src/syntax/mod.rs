@@ -4,7 +4,8 @@
 //! The grammar is `grammar/lp.pest`. Parsing goes item by item — `use` and `program` heads at
 //! the top level, `param`/`node`/`group`/`process` inside a program, `node`/`group` inside a
 //! process — each a separate pest parse, so that an error in one item is reported and parsing
-//! resumes at the next item (the `lex` module finds where that is, respecting brackets). Pest types never
+//! resumes at the next item (the `lex` module finds where that is, respecting brackets). Control
+//! characters are reported first and then read as spaces (the `text` module). Pest types never
 //! leave this module.
 
 pub mod ast;
@@ -14,6 +15,8 @@ pub(crate) mod lex;
 mod lower;
 #[cfg(test)]
 mod tests;
+mod text;
+mod units;
 
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
@@ -25,21 +28,27 @@ use grammar::{LpParser, Rule};
 use lex::{Tok, Tokens};
 use lower::Lower;
 
+pub(crate) use text::not_utf8;
+
 /// After this many syntax errors in one file, parsing stops.
 const MAX_ERRORS: usize = 100;
 
 /// Parses one `.lp` file. Syntax errors and invalid literals go to `diags`; the returned file
 /// holds every item that parsed, including those after an error. Never panics.
 pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
-    let tokens = lex::lex(text);
+    let Some(text) = text::blank_controls(file, text, &mut |d| diags.push(d)) else {
+        return ast::File::default();
+    };
+    let tokens = lex::lex(&text);
     let mut parser = Parser {
         src: Source {
             file,
-            text,
+            text: &text,
             tokens: &tokens,
         },
         diags,
         errors: 0,
+        unmatched_closers: 0,
     };
     parser.file()
 }
@@ -65,6 +74,10 @@ struct Parser<'a> {
     src: Source<'a>,
     diags: &'a mut Diagnostics,
     errors: usize,
+    /// Bodies reported unclosed where an item interrupted them (`program` before the `}` of
+    /// the previous program): as many stray `}` at the top level are theirs, misplaced, and
+    /// already explained.
+    unmatched_closers: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -209,10 +222,13 @@ impl<'a> Parser<'a> {
                 {
                     return i;
                 }
-                if depth == 0 && token.kind == Tok::Punct {
+                // Past brackets opened in the item and left open: a `}` that closes none of
+                // them ends the enclosing body (`new(` then `}`).
+                if token.kind == Tok::Punct {
+                    let closes_body = !open.contains(&"{");
                     match text {
-                        ";" => return i + 1,
-                        "}" if level != Level::Top => return i,
+                        ";" if depth == 0 => return i + 1,
+                        "}" if level != Level::Top && closes_body => return i,
                         _ => {}
                     }
                 }
@@ -224,6 +240,19 @@ impl<'a> Parser<'a> {
             i += 1;
         }
         list.len()
+    }
+
+    /// The column (in bytes) of `pos` on its line.
+    fn column(&self, pos: usize) -> usize {
+        let before = self.src.text.get(..pos).unwrap_or("");
+        before.len() - before.rfind('\n').map_or(0, |n| n + 1)
+    }
+
+    /// The indentation (in bytes) of the line holding `pos`.
+    fn indentation(&self, pos: usize) -> usize {
+        let before = self.src.text.get(..pos).unwrap_or("");
+        let line = &before[before.rfind('\n').map_or(0, |n| n + 1)..];
+        line.len() - line.trim_start().len()
     }
 
     fn src_starts_line(&self, pos: usize) -> bool {
@@ -303,6 +332,10 @@ impl<'a> Parser<'a> {
                         }));
                         i = after;
                     }
+                }
+                Err(_) if self.unmatched_closers > 0 && self.is_punct(i, "}") => {
+                    self.unmatched_closers -= 1;
+                    i += 1;
                 }
                 Err(error) => {
                     self.syntax_error(i, &error, &[]);
@@ -384,6 +417,17 @@ impl<'a> Parser<'a> {
             }
             let keyword = self.item_keyword(i);
             if matches!(keyword, "use" | "program") {
+                self.unclosed(level, open, owner, Some(i));
+                self.unmatched_closers += 1;
+                return (items, last_end, i);
+            }
+            // A `param` or `process` no deeper than the `process` line belongs to the program:
+            // the process is what was left open (its `}` then closes the program).
+            if level == Level::Process
+                && matches!(keyword, "param" | "process")
+                && self.src_starts_line(token.start)
+                && self.column(token.start) <= self.indentation(self.token_start(open))
+            {
                 self.unclosed(level, open, owner, Some(i));
                 return (items, last_end, i);
             }

@@ -568,10 +568,6 @@ fn more_messages() {
             "expected `,` or `)`, found a backtick",
         ),
         (
-            "program p { \0 }",
-            "expected `param`, `node`, `group`, `process` or `}`, found `\\0`",
-        ),
-        (
             "/// dangling",
             "expected `use` or `program`, found end of file",
         ),
@@ -586,6 +582,96 @@ fn more_messages() {
         );
         assert_eq!(diags[0].message, *message, "{text}");
         assert_eq!(diags[0].code, crate::diag::Code::Syntax);
+    }
+}
+
+#[test]
+fn control_characters_are_reported_once_then_read_as_spaces() {
+    let text = "program p {\0 param n: u32 = \u{7}1;\u{85} }";
+    let (file, diags) = parse_str(text);
+    let found: Vec<(&str, &str, &str)> = diags
+        .iter()
+        .map(|d| {
+            let span = &d.labels[0].span;
+            (
+                d.code.as_str(),
+                &text[span.range.clone()],
+                d.help.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("E0003", "\0", "remove the control character U+0000"),
+            ("E0003", "\u{7}", "remove the control character U+0007"),
+            ("E0003", "\u{85}", "remove the control character U+0085"),
+        ],
+        "{}",
+        render_all(text, &diags)
+    );
+    let program = program(&file, 0);
+    assert_eq!(program.items.len(), 1, "the param around them still parses");
+
+    // So many that it is not text (UTF-16 here): one diagnostic, and nothing parsed.
+    let utf16: String = "program p {}".chars().flat_map(|c| [c, '\0']).collect();
+    let (file, diags) = parse_str(&utf16);
+    assert_eq!(diags.len(), 1, "{}", render_all(&utf16, &diags));
+    assert_eq!(diags[0].labels[0].span.range, 1..2);
+    assert!(diags[0].notes[0].contains("UTF-16"), "{:?}", diags[0].notes);
+    assert!(file.items.is_empty());
+}
+
+#[test]
+fn a_word_after_a_number_is_one_error_wherever_an_expression_is() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("program p { param t: Duration = 10 ms; }", "10 ms", "write `10ms` (no space)"),
+        ("program p { param t: Duration = 1.5\ts; }", "1.5\ts", "write `1500ms` (no space)"),
+        ("program p { param t: u32 = 3 + 10 parsecs * 2; }", "parsecs", super::units::HOW),
+        ("program p { node a = courier A::new(x: [1, 2 min]); }", "2 min", "write `2m` (no space)"),
+        ("program p { group g[2 h] = courier A::new(); }", "2 h", "write `2h` (no space)"),
+        (
+            "program p { node a = courier A::new() { batch f { timeout: 5 s } } }",
+            "5 s",
+            "write `5s` (no space)",
+        ),
+        (
+            "program p { node a = courier A::new() { restart: on_failure(max: 1, backoff: 1 sec)\n } }",
+            "1 sec",
+            "write `1s` (no space)",
+        ),
+    ];
+    for (text, at, help) in cases {
+        let (file, diags) = parse_str(text);
+        assert_eq!(diags.len(), 1, "{text}:\n{}", render_all(text, &diags));
+        assert_eq!(diags[0].code, crate::diag::Code::Syntax, "{text}");
+        assert_eq!(&text[diags[0].labels[0].span.range.clone()], *at, "{text}");
+        assert_eq!(diags[0].help.as_deref(), Some(*help), "{text}");
+        assert_eq!(
+            program(&file, 0).items.len(),
+            1,
+            "{text}: the item still parses"
+        );
+    }
+    // A word that starts something else is a missing `,`, not a unit.
+    for (text, message) in [
+        (
+            "program p { node a = courier A::new() { resources { cpus: 1 memory: \"2Gi\" } } }",
+            "expected `,` or `}`, found `memory`",
+        ),
+        (
+            "program p { node a = courier A::new() { resources { cpus: 1 memory \"2Gi\" } } }",
+            "expected `,` or `}`, found `memory`",
+        ),
+        (
+            "program p { node a = courier A::new() { restart: 3 env { A: \"b\" } } }",
+            "",
+        ),
+    ] {
+        let (_, diags) = parse_str(text);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        let expected: Vec<&str> = [message].into_iter().filter(|m| !m.is_empty()).collect();
+        assert_eq!(messages, expected, "{text}");
     }
 }
 

@@ -37,7 +37,8 @@ pub struct Case {
     pub path: PathBuf,
     /// The snapshot reports no error (warnings allowed): `lpc check` accepts the case.
     pub valid: bool,
-    /// The snapshot reports a syntax error (`E0001`).
+    /// The snapshot reports text outside the grammar: a syntax error (`E0001`) or a control
+    /// character (`E0003`).
     pub syntax_error: bool,
 }
 
@@ -62,7 +63,9 @@ pub fn syntax_cases() -> Vec<Case> {
             path.is_file().then(|| Case {
                 path,
                 valid: !diagnostics.contains("error["),
-                syntax_error: diagnostics.contains("error[E0001]"),
+                syntax_error: ["error[E0001]", "error[E0003]"]
+                    .iter()
+                    .any(|code| diagnostics.contains(code)),
             })
         })
         .collect();
