@@ -2,12 +2,14 @@
 //! `restarts` (`restarts.lp`, `src/flaky.rs`), the load programs `correlation`,
 //! `backpressure` and `blobs` (`load.lp`, `src/load.rs`), and `cluster_probe` (`cluster.lp`,
 //! `src/cluster_nodes.rs`) for the cluster launch tests, whose pods [`pods`] runs.
-//! [`support`] locates the workspace's binaries and runs them with a time limit.
+//! [`support`] locates the workspace's binaries and runs them with a time limit; [`packages`]
+//! builds packages made by `lpc new`.
 
 pub mod cluster_nodes;
 pub mod flaky;
 pub mod load;
 pub mod nodes;
+pub mod packages;
 pub mod pods;
 pub mod support;
 
