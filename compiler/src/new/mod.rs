@@ -184,7 +184,8 @@ const FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("template/Cargo.toml.tmpl")),
     (".gitignore", include_str!("template/gitignore.tmpl")),
     ("build.rs", include_str!("template/build.rs.tmpl")),
-    ("{{name}}.lp", include_str!("template/program.lp.tmpl")),
+    // In `src/`, not next to `target/`: cargo notices a `.lp` file added there (`lpc::Build`).
+    ("src/{{name}}.lp", include_str!("template/program.lp.tmpl")),
     ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
     ("src/nodes.rs", include_str!("template/nodes.rs.tmpl")),
     ("src/main.rs", include_str!("template/main.rs.tmpl")),
@@ -192,7 +193,7 @@ const FILES: &[(&str, &str)] = &[
     ("Dockerfile", include_str!("template/Dockerfile.tmpl")),
 ];
 
-/// Creates a ready package NAME in `dir/NAME`: Cargo.toml, build.rs, NAME.lp, src/lib.rs,
+/// Creates a ready package NAME in `dir/NAME`: Cargo.toml, build.rs, src/NAME.lp, src/lib.rs,
 /// src/nodes.rs, src/main.rs, tests/NAME.rs, a Dockerfile for cluster launches (and a
 /// `.gitignore`). `dir` is created if needed;
 /// `dir/NAME` must not exist. Returns the package's directory.
