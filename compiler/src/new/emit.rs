@@ -128,20 +128,15 @@ fn fields(stub: &TypeStub) -> Vec<(String, Ty, bool)> {
     fields
 }
 
-/// `let BINDING: [&dyn Debug; 2] = [&a, &b];` at `indent`: every value, to log (an array, not a
-/// tuple, has no length limit); empty when there are none.
-fn debug_values(indent: &str, binding: &str, values: &[String]) -> String {
-    if values.is_empty() {
-        return String::new();
-    }
+/// A block that is every value as `Debug` shows them, in a `String`: `[a, b]` (an array, not
+/// a tuple, has no length limit; inside a block, so that no `!Send` array lives across an
+/// `.await`).
+fn debug_string(values: &[String]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("&{v}")).collect();
     format!(
-        "{indent}let {binding}: [&dyn std::fmt::Debug; {}] = [{}];\n",
-        values.len(),
-        values
-            .iter()
-            .map(|v| format!("&{v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "{{ let values: [&dyn std::fmt::Debug; {}] = [{}]; format!(\"{{values:?}}\") }}",
+        items.len(),
+        items.join(", ")
     )
 }
 
@@ -194,13 +189,12 @@ fn type_stub(path: &ItemPath, stub: &TypeStub, model: &Model, lp_file: &str) -> 
         let state = if values.is_empty() {
             "String::from(\"up\")".to_string()
         } else {
-            "format!(\"{state:?}\")".to_string()
+            debug_string(&values)
         };
         let _ = write!(
             out,
-            "\n    /// How this node is: a method every node holding a handle to it can call.\n    pub fn status(&self) -> {} {{\n{}        {} {{ state: {state} }}\n    }}\n",
+            "\n    /// How this node is: a method every node holding a handle to it can call.\n    pub fn status(&self) -> {} {{\n        {} {{ state: {state} }}\n    }}\n",
             status_type(path),
-            debug_values("        ", "state", &values),
             status_type(path),
         );
         for method in &stub.batched {
@@ -304,12 +298,16 @@ fn body(
     stops: &[String],
     model: &Model,
 ) -> String {
-    let mut out = debug_values(indent, "values", values);
-    let values = if values.is_empty() { "" } else { ": {values:?}" };
-    let _ = writeln!(
-        out,
-        "{indent}lp::tracing::info!(\"{{}} is up{values}\", ctx.label());"
-    );
+    let mut out = String::new();
+    if values.is_empty() {
+        let _ = writeln!(out, "{indent}lp::tracing::info!(\"{{}} is up\", ctx.label());");
+    } else {
+        let _ = writeln!(
+            out,
+            "{indent}let values = {};\n{indent}lp::tracing::info!(\"{{}} is up: {{values}}\", ctx.label());",
+            debug_string(values)
+        );
+    }
     if stops.is_empty() {
         return out;
     }
