@@ -300,7 +300,10 @@ fn body(
 ) -> String {
     let mut out = String::new();
     if values.is_empty() {
-        let _ = writeln!(out, "{indent}lp::tracing::info!(\"{{}} is up\", ctx.label());");
+        let _ = writeln!(
+            out,
+            "{indent}lp::tracing::info!(\"{{}} is up\", ctx.label());"
+        );
     } else {
         let _ = writeln!(
             out,
@@ -432,7 +435,11 @@ pub(super) fn clash(model: &Model) -> Option<String> {
         return Some(format!(
             "module `{}` would clash with {}: rename the module in the `.lp` file's paths",
             module[0],
-            if module[0] == "bin" { "the binaries' directory `src/bin/`".to_string() } else { format!("program `{}`'s generated module", module[0]) }
+            if module[0] == "bin" {
+                "the binaries' directory `src/bin/`".to_string()
+            } else {
+                format!("program `{}`'s generated module", module[0])
+            }
         ));
     }
     let names: BTreeSet<&ItemPath> = model.types.keys().chain(&model.unused).collect();

@@ -98,7 +98,9 @@ pub enum NewError {
         source: std::io::Error,
     },
     /// The `--from` file is not a `.lp` file.
-    #[error("`{path}` is not a `.lp` file: give `--from` the `.lp` file to build the package around")]
+    #[error(
+        "`{path}` is not a `.lp` file: give `--from` the `.lp` file to build the package around"
+    )]
     NotLp { path: PathBuf },
     /// The `--from` file has syntax errors (rendered below the message).
     #[error("`{file}` has syntax errors; fix them, then run `lpc new` again:\n{diagnostics}")]
@@ -270,7 +272,10 @@ pub fn create_from(dir: &Path, name: &str, from: &Path, deps: Deps) -> Result<Pa
     let mut files = vec![(format!("src/{file_name}"), text.clone())];
     files.extend(emit::modules(&model, &file_name, name));
     files.extend(emit::binaries(&model, name, MAIN));
-    files.push((format!("tests/{name}.rs"), emit::test(&model, name, &file_name)));
+    files.push((
+        format!("tests/{name}.rs"),
+        emit::test(&model, name, &file_name),
+    ));
     write_package(dir, name, &bin, &deps, &[], files)
 }
 

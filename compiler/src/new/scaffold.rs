@@ -372,7 +372,12 @@ impl Reader<'_> {
         what: &str,
         span: &Span,
     ) -> Result<Signature, NewError> {
-        let names = |s: &Signature| s.params.iter().map(|p| p.0.clone()).collect::<BTreeSet<_>>();
+        let names = |s: &Signature| {
+            s.params
+                .iter()
+                .map(|p| p.0.clone())
+                .collect::<BTreeSet<_>>()
+        };
         if names(earlier) != names(call) {
             return Err(self.error(
                 span,
