@@ -1,7 +1,7 @@
 //! `lpc new NAME`: a ready package — a small courier + worker program that builds, runs and has
 //! a test — to start from. `lpc new NAME --from FILE.lp` ([`create_from`]) makes the package
 //! around an existing `.lp` file instead: a stub for every node type and function it names
-//! ([`scaffold`] reads what the file asks, [`emit`] writes it), a binary per program and a test.
+//! (`scaffold` reads what the file asks, `emit` writes it), a binary per program and a test.
 //!
 //! The package depends on `lp` (the runtime) and, for its build script, on `lpc`. Nothing is
 //! published to a registry yet, so by default ([`Deps::Workspace`]) these are path dependencies
