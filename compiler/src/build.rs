@@ -1,6 +1,12 @@
 //! The build-script API, like `tonic-build`: check the package's `.lp` programs and generate
 //! `$OUT_DIR/lp_generated.rs`, which `lp::include_generated!()` includes.
 //!
+//! Cargo reruns the script when a `.lp` file or a Rust file it read changes, and when the set of
+//! `.lp` files changes: one added, removed or renamed anywhere in the package, except that a
+//! file *added* to a directory that also holds `target/` or a hidden directory (the root of a
+//! package that is its own workspace) goes unnoticed until something else changes — the script
+//! warns about `.lp` files kept there ([`crate::driver::Scan`] says why).
+//!
 //! ```no_run
 //! // build.rs
 //! fn main() -> Result<(), lpc::BuildError> {
@@ -39,7 +45,8 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 impl Build {
-    /// A build of every `.lp` file in the package (default), into `$OUT_DIR`.
+    /// A build of every `.lp` file in the package (outside `target/` and hidden directories;
+    /// the default), into `$OUT_DIR`.
     pub fn new() -> Self {
         Build::default()
     }
@@ -82,10 +89,14 @@ impl Build {
             Some(dir) => dir.clone(),
             None => env_dir("OUT_DIR")?,
         };
-        let lp_files = if self.programs.is_empty() {
-            driver::lp_files(&package_dir)
+        let (lp_files, watch, blind) = if self.programs.is_empty() {
+            let scan = driver::scan(&package_dir);
+            (scan.lp_files, scan.watch, scan.blind)
         } else {
-            self.programs.iter().map(|p| package_dir.join(p)).collect()
+            let files: Vec<PathBuf> = self.programs.iter().map(|p| package_dir.join(p)).collect();
+            // The set is fixed here; `src/` is watched for a module file that is still missing.
+            let watch = files.iter().cloned().chain([package_dir.join("src")]);
+            (files.clone(), watch.collect(), Vec::new())
         };
         if lp_files.is_empty() {
             return Err(BuildError(format!(
@@ -95,13 +106,12 @@ impl Build {
         }
         let checked = driver::build(&package_dir, &lp_files, &out_dir)
             .map_err(|e| BuildError(e.to_string()))?;
-        for path in lp_files.iter().chain(&checked.rust_files) {
+        for path in watch.iter().chain(&checked.rust_files) {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-        println!(
-            "cargo:rerun-if-changed={}",
-            package_dir.join("src").display()
-        );
+        for dir in &blind {
+            println!("cargo:warning={}", blind_warning(&package_dir, dir));
+        }
         let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
         if !diagnostics.is_empty() {
             eprint!("{}", render::human_string(&checked.sources, &diagnostics));
@@ -121,4 +131,21 @@ impl Build {
         }
         Ok(())
     }
+}
+
+/// Why cargo will not notice a `.lp` file added to `blind.dir`, and what to do.
+fn blind_warning(package_dir: &Path, blind: &driver::BlindDir) -> String {
+    let dir = match blind.dir.strip_prefix(package_dir) {
+        Ok(relative) if relative.as_os_str().is_empty() => "the package root".to_string(),
+        Ok(relative) => format!("`{}/`", relative.display()),
+        Err(_) => format!("`{}`", blind.dir.display()),
+    };
+    let because = blind
+        .because
+        .strip_prefix(&blind.dir)
+        .unwrap_or(&blind.because);
+    format!(
+        "{dir} holds `.lp` files and `{because}/`, so cargo cannot rerun this build script when a `.lp` file is added there without rerunning it whenever `{because}/` changes; keep `.lp` files in `src/` or another subdirectory",
+        because = because.display()
+    )
 }

@@ -6,6 +6,7 @@ use crate::codegen;
 use crate::diag::{Diagnostics, SourceMap};
 use crate::rust::{self, CrateModel};
 use crate::syntax;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::string::FromUtf8Error;
 
@@ -80,27 +81,102 @@ pub fn find_package(file: &Path) -> Result<PathBuf, Error> {
 
 /// Every `.lp` file of a package (outside `target/` and hidden directories), sorted.
 pub fn lp_files(package_dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if path.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    walk(&path, out);
-                }
-            } else if path.extension().is_some_and(|e| e == "lp") {
-                out.push(path);
-            }
+    scan(package_dir).lp_files
+}
+
+/// The `.lp` files of a package, and what cargo must watch to notice when that set changes.
+///
+/// Cargo reruns a build script when a `rerun-if-changed` path is newer than its last run; for a
+/// directory that is the newest modification time of anything below it, the directory itself
+/// included (its own time changes when an entry is added, removed or renamed). A directory
+/// that holds `target/` (newer after every build) or a hidden directory (`.git/`, written by
+/// every git command) cannot be watched that way without rerunning far too often, so such a
+/// directory is watched through its parts instead: its `.lp` files one by one (a change, or a
+/// removal or rename, which makes the watched path missing) and its other subdirectories. What
+/// cargo then cannot see is a `.lp` file *added* directly to it, listed in [`Scan::blind`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Every `.lp` file, sorted.
+    pub lp_files: Vec<PathBuf>,
+    /// The paths for `cargo:rerun-if-changed`, sorted.
+    pub watch: Vec<PathBuf>,
+    /// Directories holding `.lp` files where cargo cannot notice a new one.
+    pub blind: Vec<BlindDir>,
+}
+
+/// A directory holding `.lp` files that cargo cannot watch for new ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlindDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The skipped directory below it (`target/`, a hidden one) that makes watching it whole
+    /// rerun the build script too often.
+    pub because: PathBuf,
+}
+
+/// Whether the `.lp` search skips a directory of this name: `target/` (cargo's output) and
+/// hidden directories (`.git/`, editors' state).
+fn is_skipped_dir(name: &str) -> bool {
+    name == "target" || name.starts_with('.')
+}
+
+/// Walks a package for its `.lp` files and what cargo must watch (see [`Scan`]).
+pub fn scan(package_dir: &Path) -> Scan {
+    let mut scan = Scan::default();
+    let mut visited = BTreeSet::new();
+    scan_dir(package_dir, &mut scan, &mut visited);
+    scan.lp_files.sort();
+    scan.watch.sort();
+    scan.blind.sort_by(|a, b| a.dir.cmp(&b.dir));
+    scan
+}
+
+/// Scans `dir` into `scan`; returns the first skipped directory below it, if any (`None`: the
+/// whole directory can be watched). `visited` holds the directories already scanned, so a
+/// symbolic link back up the tree is not followed around forever.
+fn scan_dir(dir: &Path, scan: &mut Scan, visited: &mut BTreeSet<PathBuf>) -> Option<PathBuf> {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(canonical) {
+        return None;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return None;
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    let watched = scan.watch.len();
+    let mut lp_here = Vec::new();
+    let mut skipped = None;
+    for path in paths {
+        if path.is_dir() {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let below = if is_skipped_dir(&name) {
+                Some(path.clone())
+            } else {
+                scan_dir(&path, scan, visited)
+            };
+            skipped = skipped.or(below);
+        } else if path.extension().is_some_and(|e| e == "lp") {
+            lp_here.push(path);
         }
     }
-    let mut out = Vec::new();
-    walk(package_dir, &mut out);
-    out.sort();
-    out
+    scan.lp_files.extend(lp_here.iter().cloned());
+    if skipped.is_none() {
+        // Everything below can be watched at once: the directory replaces its parts.
+        scan.watch.truncate(watched);
+        scan.watch.push(dir.to_path_buf());
+    } else {
+        if let Some(because) = &skipped {
+            if !lp_here.is_empty() {
+                scan.blind.push(BlindDir {
+                    dir: dir.to_path_buf(),
+                    because: because.clone(),
+                });
+            }
+        }
+        scan.watch.extend(lp_here);
+    }
+    skipped
 }
 
 /// A path as shown in diagnostics: relative to the current directory when it is below it.

@@ -75,10 +75,17 @@ enum Cmd {
         #[arg(long, default_value = "dot")]
         format: lpc::graph::Format,
     },
-    /// Create a package NAME with a ready program, its nodes and its test.
+    /// Create a package NAME with a ready program, its nodes and its test; or, with `--from`,
+    /// around an existing `.lp` file.
+    #[command(
+        long_about = "Create a package NAME with a ready program, its nodes and its test; or, with `--from FILE.lp`, around an existing `.lp` file.\n\nWith `--from`, the file is copied into the package's `src/`, and every node type and function it names gets a stub in the module its path says (`crate::nodes::Producer` in `src/nodes.rs`), with the constructors it calls and parameters typed from the values it passes (a node: `lp::Handle<T>`, a group: `Vec<lp::Handle<T>>`, `group[i]`: `lp::Handle<T>`, an integer: `u64` or its param's type, a float: `f64`, a string: `String`, a duration: `std::time::Duration`, a list: `Vec<…>`). Couriers answer a `status` method (and their batched methods), workers log their arguments and finish, and in a program with couriers one node calls every courier it holds and then stops the program; each program gets a binary named like it and a test that runs it to its end. The package checks clean, builds, and `cargo run` runs the first program to completion."
+    )]
     New {
         /// The package name (lowercase snake_case).
         name: String,
+        /// Build the package around this `.lp` file instead of the ready program.
+        #[arg(long, value_name = "FILE.lp")]
+        from: Option<PathBuf>,
     },
     /// Print the Rust code generated for a `.lp` file's package.
     Expand {
@@ -116,7 +123,7 @@ fn main() -> ExitCode {
             program,
             format,
         } => graph(&file, program.as_deref(), format),
-        Cmd::New { name } => new(&name),
+        Cmd::New { name, from } => new(&name, from.as_deref()),
         Cmd::Expand { file } => expand(&file),
         Cmd::Lsp => lpc::lsp::run().map(|()| ExitCode::SUCCESS),
     };
@@ -363,11 +370,15 @@ fn graph(
     Ok(ExitCode::SUCCESS)
 }
 
-fn new(name: &str) -> Result<ExitCode, String> {
+fn new(name: &str, from: Option<&Path>) -> Result<ExitCode, String> {
     let dir =
         std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let path =
-        lpc::new::create(&dir, name, lpc::new::Deps::default()).map_err(|e| e.to_string())?;
+    let deps = lpc::new::Deps::default();
+    let path = match from {
+        Some(from) => lpc::new::create_from(&dir, name, from, deps),
+        None => lpc::new::create(&dir, name, deps),
+    }
+    .map_err(|e| e.to_string())?;
     eprintln!(
         "created package `{name}` in {}\nrun it:  cd {name} && cargo run -- --lp_launch_type local_mp\ntest it: cd {name} && cargo test",
         path.display()

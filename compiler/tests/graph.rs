@@ -222,21 +222,120 @@ program empty {}
     assert!(svg.contains("some: peer[0], some: peer[1]"), "{svg}");
 }
 
+/// The checked program of diagnostic case `name` (checked against the seed fixture).
+fn case(name: &str) -> Program {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lp = root.join("tests/cases").join(name).join("main.lp");
+    let checked =
+        lpc::driver::check_package(&root.join("tests/fixtures/seed"), &[lp]).expect("case checks");
+    checked.package.expect("checked").programs.remove(0)
+}
+
+/// A number attribute of an SVG element's text.
+fn attr(element: &str, name: &str) -> f64 {
+    let start = element
+        .find(&format!(" {name}=\""))
+        .unwrap_or_else(|| panic!("no {name} in {element}"))
+        + name.len()
+        + 3;
+    let value = &element[start..];
+    value[..value.find('"').expect("quoted")]
+        .parse()
+        .expect("a number")
+}
+
+/// The frames of `process` blocks in an SVG (dashed rectangles): x, y, width, height.
+fn frames(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+    svg.lines()
+        .filter(|l| l.starts_with("<rect") && l.contains("stroke-dasharray"))
+        .map(|l| {
+            (
+                attr(l, "x"),
+                attr(l, "y"),
+                attr(l, "width"),
+                attr(l, "height"),
+            )
+        })
+        .collect()
+}
+
+/// Where the `<text>` reading `text` is.
+fn text_at(svg: &str, text: &str) -> (f64, f64) {
+    let line = svg
+        .lines()
+        .find(|l| l.starts_with("<text") && l.ends_with(&format!(">{text}</text>")))
+        .unwrap_or_else(|| panic!("no text {text:?} in\n{svg}"));
+    (attr(line, "x"), attr(line, "y"))
+}
+
+fn inside((x, y): (f64, f64), (fx, fy, fw, fh): (f64, f64, f64, f64)) -> bool {
+    x > fx && x < fx + fw && y > fy && y < fy + fh
+}
+
 #[test]
 fn process_blocks_are_clusters() {
-    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed");
-    let lp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok_process_block/main.lp");
-    let checked = lpc::driver::check_package(&package, &[lp]).expect("case checks");
-    let program = &checked.package.expect("checked").programs[0];
-    let dot = render(program, Format::Dot);
+    let program = case("ok_process_block");
+    let dot = render(&program, Format::Dot);
     assert!(dot.contains("subgraph \"cluster_workers\" {"), "{dot}");
-    let mermaid = render(program, Format::Mermaid);
+    let mermaid = render(&program, Format::Mermaid);
     assert!(
         mermaid.contains(
             "    subgraph process_workers[\"process workers\"]\n        producer\n    end\n"
         ),
         "{mermaid}"
     );
-    let svg = render(program, Format::Svg);
-    assert_svg(&svg, &["producer ×2", "in process workers"]);
+    let svg = render(&program, Format::Svg);
+    assert_svg(&svg, &["producer ×2", ">process workers<"]);
+    assert!(
+        !svg.contains("in process"),
+        "a frame, not a line of text:\n{svg}"
+    );
+    let [frame] = frames(&svg)[..] else {
+        panic!("one frame:\n{svg}")
+    };
+    assert!(inside(text_at(&svg, "producer ×2"), frame), "{svg}");
+    assert!(!inside(text_at(&svg, "consumer"), frame), "{svg}");
+}
+
+/// Two `process` blocks, each drawn as a frame around its own nodes only, and edges into and
+/// out of the frames, and within one.
+#[test]
+fn two_process_blocks() {
+    let program = case("ok_two_process_blocks");
+    let dot = render(&program, Format::Dot);
+    insta::assert_snapshot!("two_process_blocks_dot", dot);
+    insta::assert_snapshot!(
+        "two_process_blocks_mermaid",
+        render(&program, Format::Mermaid)
+    );
+    let svg = render(&program, Format::Svg);
+    assert_svg(
+        &svg,
+        &[">process learning<", ">process production<", ">learner<"],
+    );
+    assert_eq!(svg, render(&program, Format::Svg), "deterministic");
+    let frames = frames(&svg);
+    assert_eq!(frames.len(), 2, "{svg}");
+    let frame_of = |label: &str| {
+        let at = text_at(&svg, label);
+        frames
+            .iter()
+            .copied()
+            .find(|f| inside(at, *f))
+            .unwrap_or_else(|| panic!("{label} is in no frame:\n{svg}"))
+    };
+    let learning = frame_of("process learning");
+    let production = frame_of("process production");
+    assert_ne!(learning, production);
+    for (node, frame) in [
+        ("learner", learning),
+        ("actor", learning),
+        ("producer ×2", production),
+        ("consumer", production),
+    ] {
+        assert_eq!(frame_of(node), frame, "{node}:\n{svg}");
+    }
+    let far = text_at(&svg, "far");
+    assert!(!inside(far, learning) && !inside(far, production), "{svg}");
+    insta::assert_snapshot!("two_process_blocks_svg", svg);
 }

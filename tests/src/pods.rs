@@ -66,12 +66,26 @@ pub fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
     at(value, path).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The program's job a Kubernetes Job runs (its containers' `LP_JOB`: `producer`,
+/// `lp-coordinator`), which its name only starts with the launch's prefix of.
+pub fn program_job(job: &Value) -> &str {
+    at(job, &["spec", "template", "spec", "containers"])
+        .and_then(Value::as_sequence)
+        .and_then(|containers| containers.first())
+        .and_then(|container| at(container, &["env"]))
+        .and_then(Value::as_sequence)
+        .and_then(|env| env.iter().find(|var| str_at(var, &["name"]) == "LP_JOB"))
+        .map_or("", |var| str_at(var, &["value"]))
+}
+
 /// One pod of one Job, as its manifest says.
 #[derive(Debug, Clone)]
 pub struct PodSpec {
-    /// `<job>-<index>`: the pod's host name.
+    /// `<job>-<index>` ([`PodSpec::job`]), what the tests call the pod: the same in every
+    /// launch.
     pub name: String,
-    /// Its DNS name, `<job>-<index>.<subdomain>.<namespace>.svc`.
+    /// Its DNS name, `<Job>-<index>.<subdomain>.<namespace>.svc`, where `<Job>` is the
+    /// Kubernetes Job's name.
     pub dns: String,
     /// The container's `command` (the binary's name in the image) and `args`.
     pub command: Vec<String>,
@@ -79,7 +93,7 @@ pub struct PodSpec {
     pub args: Vec<String>,
     /// The container's env, resolved (Secret, field references, `JOB_COMPLETION_INDEX`).
     pub env: BTreeMap<String, String>,
-    /// The Job's name.
+    /// The program's job ([`program_job`]).
     pub job: String,
     /// `restartPolicy: OnFailure`: a container that fails is restarted in its pod.
     pub restart_on_failure: bool,
@@ -135,7 +149,11 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
         if str_at(doc, &["kind"]) != "Job" {
             continue;
         }
-        let job = str_at(doc, &["metadata", "name"]);
+        let object = str_at(doc, &["metadata", "name"]);
+        let job = program_job(doc);
+        if job.is_empty() {
+            return Err(format!("{file}: a Job whose container has no `LP_JOB`"));
+        }
         let namespace = str_at(doc, &["metadata", "namespace"]);
         let completions = at(doc, &["spec", "completions"])
             .and_then(Value::as_u64)
@@ -198,7 +216,7 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
             env.insert("JOB_COMPLETION_INDEX".into(), index.to_string());
             pods.push(PodSpec {
                 name: format!("{job}-{index}"),
-                dns: format!("{job}-{index}.{subdomain}.{namespace}.svc"),
+                dns: format!("{object}-{index}.{subdomain}.{namespace}.svc"),
                 command: strings("command"),
                 args: strings("args"),
                 env,

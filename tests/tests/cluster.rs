@@ -32,6 +32,7 @@ const PROGRAMS: &[&str] = &[
     "backpressure",
     "blobs",
     "cluster_probe",
+    "cluster_long_names",
 ];
 
 /// Writes `program`'s manifests into a fresh directory.
@@ -254,9 +255,7 @@ fn k8s_block_settings_become_container_resources_and_env() {
     let docs = pods::read_manifests(&out).expect("manifests");
     let job = |name: &str| {
         docs.iter()
-            .find(|(_, d)| {
-                str_at(d, &["kind"]) == "Job" && str_at(d, &["metadata", "name"]) == name
-            })
+            .find(|(_, d)| str_at(d, &["kind"]) == "Job" && pods::program_job(d) == name)
             .map(|(_, d)| d.clone())
             .unwrap_or_else(|| panic!("no Job `{name}`"))
     };
@@ -330,6 +329,104 @@ fn k8s_bad_input_is_a_clear_error() {
         "{out:#?}"
     );
     assert!(!out.stderr.contains("panicked"), "{out:#?}");
+}
+
+/// Whether `name` is a DNS-1123 label of at most `max` characters, as Kubernetes wants the
+/// names of Services, Jobs (and their pods' host names) to be.
+fn is_dns_label(name: &str, max: usize) -> bool {
+    name.len() <= max
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[test]
+fn k8s_object_names_fit_for_names_of_any_length() {
+    let (_dir, out) = manifests("cluster_long_names", &[]);
+    let docs = pods::read_manifests(&out).expect("manifests");
+    let mut jobs = Vec::new();
+    for (file, doc) in &docs {
+        let name = str_at(doc, &["metadata", "name"]);
+        assert!(
+            is_dns_label(name, 63),
+            "{file}: `{name}` is not a DNS label"
+        );
+        if str_at(doc, &["kind"]) == "Job" {
+            let completions = pods::at(doc, &["spec", "completions"])
+                .and_then(serde_yaml::Value::as_u64)
+                .expect("completions");
+            let host = format!("{name}-{}", completions - 1);
+            assert!(is_dns_label(&host, 63), "{file}: pod host `{host}`");
+            assert!(
+                name.len() <= 52,
+                "{file}: `{name}` leaves no room for an index"
+            );
+            jobs.push(pods::program_job(doc).to_string());
+        }
+        let labels = pods::at(doc, &["metadata", "labels"])
+            .and_then(serde_yaml::Value::as_mapping)
+            .expect("labels");
+        for (key, value) in labels {
+            let value = value.as_str().unwrap_or_default();
+            assert!(
+                !value.is_empty()
+                    && value.len() <= 63
+                    && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && value.ends_with(|c: char| c.is_ascii_alphanumeric()),
+                "{file}: label {key:?} = `{value}`"
+            );
+        }
+    }
+    jobs.sort();
+    assert_eq!(jobs.len(), 4, "three jobs and the coordinator: {jobs:?}");
+    // The two groups differ only past the length a Job's name may have.
+    let names: std::collections::BTreeSet<&str> = docs
+        .iter()
+        .map(|(_, d)| str_at(d, &["metadata", "name"]))
+        .collect();
+    assert_eq!(names.len(), docs.len(), "{names:#?}");
+}
+
+#[test]
+fn two_programs_and_two_launches_share_a_namespace() {
+    let mut seen = std::collections::BTreeMap::new();
+    for program in [
+        "consumer_producers",
+        "consumer_producers",
+        "hello_world",
+        "cluster_long_names",
+    ] {
+        let (_dir, out) = manifests(program, &[]);
+        for (file, doc) in pods::read_manifests(&out).expect("manifests") {
+            assert_eq!(str_at(&doc, &["metadata", "namespace"]), "lp-test");
+            let key = (
+                str_at(&doc, &["kind"]).to_string(),
+                str_at(&doc, &["metadata", "name"]).to_string(),
+            );
+            if let Some(other) = seen.insert(key.clone(), format!("{program}/{file}")) {
+                panic!("{key:?} is both {other} and {program}/{file}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_pods_of_a_program_with_long_names_find_each_other() {
+    let (_dir, mut pods) = start_pods("cluster_long_names", &[]);
+    let all = pods.wait_all(Duration::from_secs(60));
+    let dump = format!("{all:#?}");
+    for pod in &all {
+        assert_eq!(pod.code, Some(0), "{dump}");
+    }
+    assert_eq!(all.len(), 5, "{dump}");
+    assert!(
+        ended(&all, "lp-coordinator-0")
+            .output
+            .contains("every process stopped cleanly"),
+        "{dump}"
+    );
 }
 
 /// Starts the pods of `program`'s manifests.
@@ -651,18 +748,34 @@ fn k8s_apply_pipes_the_manifests_to_kubectl() {
             .contains("kubectl delete jobs,services,secrets -n default -l lp.launch="),
         "{out:#?}"
     );
+    // Every name starts with the program and the launch id, which the message names.
+    let launch = out
+        .stderr
+        .split("as launch ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no launch id: {out:#?}"));
+    let prefix = format!("consumer-producers-{launch}");
+    assert!(
+        out.stderr.contains(&format!(
+            "kubectl wait -n default --for=condition=complete job/{prefix}-lp-coordinator"
+        )),
+        "{out:#?}"
+    );
     let args = std::fs::read_to_string(dir.path().join("args")).expect("kubectl ran");
     assert_eq!(args.trim(), "apply -f -");
     let stdin = std::fs::read_to_string(dir.path().join("stdin")).expect("kubectl read stdin");
     for kind in [
-        "kind: Secret",
-        "kind: Service",
-        "kind: Job",
-        "name: lp-coordinator",
-        "name: producer",
-        "name: consumer",
+        "kind: Secret".to_string(),
+        "kind: Service".to_string(),
+        "kind: Job".to_string(),
+        format!("name: {prefix}-secret"),
+        format!("name: {prefix}\n"),
+        format!("name: {prefix}-lp-coordinator"),
+        format!("name: {prefix}-producer"),
+        format!("name: {prefix}-consumer"),
     ] {
-        assert!(stdin.contains(kind), "missing `{kind}`:\n{stdin}");
+        assert!(stdin.contains(&kind), "missing `{kind}`:\n{stdin}");
     }
 }
 

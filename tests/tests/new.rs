@@ -1,16 +1,15 @@
 //! `lpc new`: the package it makes checks clean at once, and (slow, so only with
 //! `LP_SLOW_TESTS=1` or in CI) passes its own `cargo test` and runs with `cargo run`.
 
+use lp_tests::packages::{cargo, share_lock_file, slow_tests};
 use lp_tests::support::{run, workspace};
 use lpc::new::{create, Deps, NewError};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 const FILES: &[&str] = &[
     "Cargo.toml",
     "build.rs",
-    "demo.lp",
+    "src/demo.lp",
     "src/lib.rs",
     "src/nodes.rs",
     "src/main.rs",
@@ -41,7 +40,7 @@ fn creates_a_package_that_checks_clean() {
     assert!(main.contains("demo::demo::main()"), "{main}");
 
     let lp_files = lpc::driver::lp_files(&package);
-    assert_eq!(lp_files, vec![package.join("demo.lp")]);
+    assert_eq!(lp_files, vec![package.join("src/demo.lp")]);
     let checked = lpc::driver::check_package(&package, &lp_files).expect("package checks");
     let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
@@ -109,42 +108,6 @@ fn refuses_to_overwrite() {
     assert!(matches!(error, NewError::Exists { .. }), "{error}");
 }
 
-/// Whether the slow end-to-end tests should run.
-fn slow_tests() -> bool {
-    std::env::var("LP_SLOW_TESTS").is_ok_and(|v| v == "1")
-        || std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// The target directory this test was built in (`…/target/debug/deps/new-…`), so that building
-/// the new package reuses the dependencies already built there.
-fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
-        .filter(|dir| dir.join("debug").is_dir())
-        .unwrap_or_else(|| workspace().join("target"))
-}
-
-/// `cargo ARGS --manifest-path PACKAGE/Cargo.toml`, building into [`target_dir`] with this
-/// workspace's dev profile (so the artifacts built for the workspace are reused).
-fn cargo(package: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command
-        .arg(args[0])
-        .arg("--manifest-path")
-        .arg(package.join("Cargo.toml"))
-        .args([
-            "--config",
-            "profile.dev.debug=\"line-tables-only\"",
-            "--config",
-            "profile.dev.package.\"*\".debug=false",
-        ])
-        .args(&args[1..])
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("CARGO_TERM_COLOR", "never");
-    command
-}
-
 #[test]
 fn new_package_builds_tests_and_runs() {
     if !slow_tests() {
@@ -153,9 +116,7 @@ fn new_package_builds_tests_and_runs() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let package = create(dir.path(), "demo", Deps::Workspace).expect("package created");
-    // The workspace's lock file pins the versions already built; cargo drops what demo does not
-    // use, and resolves nothing anew.
-    std::fs::copy(workspace().join("Cargo.lock"), package.join("Cargo.lock")).expect("lock");
+    share_lock_file(&package);
 
     let limit = Duration::from_secs(600);
     let out = run(cargo(&package, &["test"]), limit);

@@ -1,6 +1,7 @@
 //! `lpc graph`: the topology of a checked program as a picture — one box per node, one box per
-//! group (labelled with its replica count, `producer ×num_producers`), and an edge for every
-//! handle a node holds, labelled with the constructor argument it is passed as.
+//! group (labelled with its replica count, `producer ×num_producers`), an edge for every
+//! handle a node holds, labelled with the constructor argument it is passed as, and a frame
+//! around the nodes of each `process` block (they share one OS process).
 //!
 //! Three formats: Graphviz [`Format::Dot`] and [`Format::Mermaid`] (text, for other tools to
 //! draw), and [`Format::Svg`], laid out and drawn here in Rust (with `layout-rs`), so no Graphviz

@@ -1,11 +1,16 @@
 //! `lpc new NAME`: a ready package — a small courier + worker program that builds, runs and has
-//! a test — to start from.
+//! a test — to start from. `lpc new NAME --from FILE.lp` ([`create_from`]) makes the package
+//! around an existing `.lp` file instead: a stub for every node type and function it names
+//! (`scaffold` reads what the file asks, `emit` writes it), a binary per program and a test.
 //!
 //! The package depends on `lp` (the runtime) and, for its build script, on `lpc`. Nothing is
 //! published to a registry yet, so by default ([`Deps::Workspace`]) these are path dependencies
 //! on the `runtime/` and `compiler/` directories of the workspace this `lpc` was built from
 //! (known at compile time); [`Deps::Version`] writes registry dependencies instead, for once
 //! the crates are published.
+
+mod emit;
+mod scaffold;
 
 use std::path::{Path, PathBuf};
 
@@ -86,6 +91,23 @@ pub enum NewError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The `--from` file cannot be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The `--from` file is not a `.lp` file.
+    #[error(
+        "`{path}` is not a `.lp` file: give `--from` the `.lp` file to build the package around"
+    )]
+    NotLp { path: PathBuf },
+    /// The `--from` file has syntax errors (rendered below the message).
+    #[error("`{file}` has syntax errors; fix them, then run `lpc new` again:\n{diagnostics}")]
+    InvalidLp { file: String, diagnostics: String },
+    /// The `--from` file asks for something the scaffold cannot make.
+    #[error("{at}: {message}")]
+    Scaffold { at: String, message: String },
 }
 
 /// Names that are Rust keywords, `.lp` keywords, or taken inside the package or by Cargo.
@@ -179,20 +201,28 @@ fn toml_string(text: &str) -> String {
     out
 }
 
-/// The package's files: path inside the package, template.
-const FILES: &[(&str, &str)] = &[
+/// The files of every package: path inside the package, template.
+const COMMON: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("template/Cargo.toml.tmpl")),
     (".gitignore", include_str!("template/gitignore.tmpl")),
     ("build.rs", include_str!("template/build.rs.tmpl")),
-    ("{{name}}.lp", include_str!("template/program.lp.tmpl")),
-    ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
-    ("src/nodes.rs", include_str!("template/nodes.rs.tmpl")),
-    ("src/main.rs", include_str!("template/main.rs.tmpl")),
-    ("tests/{{name}}.rs", include_str!("template/test.rs.tmpl")),
     ("Dockerfile", include_str!("template/Dockerfile.tmpl")),
 ];
 
-/// Creates a ready package NAME in `dir/NAME`: Cargo.toml, build.rs, NAME.lp, src/lib.rs,
+/// The files of the ready program of [`create`].
+const READY: &[(&str, &str)] = &[
+    // In `src/`, not next to `target/`: cargo notices a `.lp` file added there (`lpc::Build`).
+    ("src/{{name}}.lp", include_str!("template/program.lp.tmpl")),
+    ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
+    ("src/nodes.rs", include_str!("template/nodes.rs.tmpl")),
+    ("src/main.rs", MAIN),
+    ("tests/{{name}}.rs", include_str!("template/test.rs.tmpl")),
+];
+
+/// A program's binary.
+const MAIN: &str = include_str!("template/main.rs.tmpl");
+
+/// Creates a ready package NAME in `dir/NAME`: Cargo.toml, build.rs, src/NAME.lp, src/lib.rs,
 /// src/nodes.rs, src/main.rs, tests/NAME.rs, a Dockerfile for cluster launches (and a
 /// `.gitignore`). `dir` is created if needed;
 /// `dir/NAME` must not exist. Returns the package's directory.
@@ -202,6 +232,64 @@ const FILES: &[(&str, &str)] = &[
 /// `cargo test` runs its test.
 pub fn create(dir: &Path, name: &str, deps: Deps) -> Result<PathBuf, NewError> {
     validate_name(name)?;
+    write_package(dir, name, name, &deps, READY, Vec::new())
+}
+
+/// Creates package NAME in `dir/NAME` around the `.lp` file `from` (copied into `src/`): a
+/// stub for every node type and function it names, in the modules its paths say (`crate::a::B`
+/// in `src/a.rs`), with the constructors it calls and parameters typed from the values it
+/// passes; a binary per program, named like it (`src/main.rs` for the program named NAME,
+/// `src/bin/PROGRAM.rs` for the others; `cargo run` runs the first); a test that runs every
+/// program to its end; Cargo.toml, build.rs, a Dockerfile and a `.gitignore`. The stubs build,
+/// check clean and run to completion. Nothing is written when the file cannot be scaffolded.
+pub fn create_from(dir: &Path, name: &str, from: &Path, deps: Deps) -> Result<PathBuf, NewError> {
+    validate_name(name)?;
+    let file_name = from
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|_| from.extension().is_some_and(|e| e == "lp"))
+        .ok_or_else(|| NewError::NotLp {
+            path: from.to_path_buf(),
+        })?;
+    let text = std::fs::read_to_string(from).map_err(|source| NewError::Read {
+        path: from.to_path_buf(),
+        source,
+    })?;
+    let model = scaffold::read(&file_name, &text)?;
+    if let Some(message) = emit::clash(&model) {
+        return Err(NewError::Scaffold {
+            at: file_name,
+            message,
+        });
+    }
+    let Some(first) = model.programs.first() else {
+        return Err(NewError::Scaffold {
+            at: file_name,
+            message: "it holds no program: write `program NAME { … }` in it".to_string(),
+        });
+    };
+    let bin = first.name.clone();
+    let mut files = vec![(format!("src/{file_name}"), text.clone())];
+    files.extend(emit::modules(&model, &file_name, name));
+    files.extend(emit::binaries(&model, name, MAIN));
+    files.push((
+        format!("tests/{name}.rs"),
+        emit::test(&model, name, &file_name),
+    ));
+    write_package(dir, name, &bin, &deps, &[], files)
+}
+
+/// Writes the [`COMMON`] templates and `templates`, filled in (`bin`: the binary `cargo run`
+/// runs), and `files` as they are, into the new directory `dir/name`; on an error, removes
+/// what it wrote.
+fn write_package(
+    dir: &Path,
+    name: &str,
+    bin: &str,
+    deps: &Deps,
+    templates: &[(&str, &str)],
+    files: Vec<(String, String)>,
+) -> Result<PathBuf, NewError> {
     let (lp, lpc) = deps.toml()?;
     let package = dir.join(name);
     if package.exists() || package.is_symlink() {
@@ -225,18 +313,24 @@ pub fn create(dir: &Path, name: &str, deps: Deps) -> Result<PathBuf, NewError> {
     })?;
     let fill = |text: &str| {
         text.replace("{{name}}", name)
+            .replace("{{program}}", name)
+            .replace("{{bin}}", bin)
             .replace("{{lpc}}", &lpc)
             .replace("{{lp}}", &lp)
     };
-    let written = FILES.iter().try_for_each(|(path, template)| {
-        let path = package.join(fill(path));
+    let filled = COMMON
+        .iter()
+        .chain(templates)
+        .map(|(path, text)| (fill(path), fill(text)));
+    let written = filled.chain(files).try_for_each(|(path, text)| {
+        let path = package.join(path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| NewError::Write {
                 path: parent.to_path_buf(),
                 source,
             })?;
         }
-        std::fs::write(&path, fill(template)).map_err(|source| NewError::Write { path, source })
+        std::fs::write(&path, text).map_err(|source| NewError::Write { path, source })
     });
     if let Err(error) = written {
         // Leave nothing half-made behind: the directory is the one this call created.

@@ -1,8 +1,9 @@
 //! The address book of a cluster launch: where node `id` serves, as a `SocketAddr`.
 //!
 //! - Kubernetes ([`Book::dns`]): node `k` of the unit with rank `i` in job `j` serves on
-//!   `<j>-<i>.<service>.<namespace>.svc`, port `LP_PORT + 1 + k` (each pod has its own IP, so
-//!   the ports are the same in every pod). The coordinator is `lp-coordinator-0.…`, port
+//!   `<J>-<i>.<service>.<namespace>.svc`, where `J` is the Kubernetes Job's name for `j`
+//!   ([`Names::job`]), port `LP_PORT + 1 + k` (each pod has its own IP, so the ports are the
+//!   same in every pod). The coordinator is pod 0 of the Job for `lp-coordinator`, port
 //!   `LP_PORT`. Names resolve by DNS, or through the `LP_HOSTS` override (tests: every pod a
 //!   local process, in its own network namespace or on loopback with its own ports).
 //! - Slurm ([`Book::table`]): every process listens on ports the kernel picks and tells the
@@ -14,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
 
+use super::k8s::Names;
 use super::{vars, Plan, COORDINATOR, DEFAULT_PORT};
 use crate::transport::tcp::Resolve;
 
@@ -96,13 +98,14 @@ impl Book {
         port: u16,
         overrides: Overrides,
     ) -> Book {
+        let names = Names::of_service(service);
         let mut hosts = vec![String::new(); plan.labels.len()];
         let mut offsets = vec![0u16; plan.labels.len()];
         for unit in &plan.units {
-            let job = &plan.jobs[unit.job].name;
+            let job = names.job(&plan.jobs[unit.job].name);
             for (k, &id) in unit.nodes.iter().enumerate() {
                 if let Some(slot) = hosts.get_mut(id) {
-                    *slot = pod_host(job, unit.rank, service, namespace);
+                    *slot = pod_host(&job, unit.rank, service, namespace);
                 }
                 if let Some(slot) = offsets.get_mut(id) {
                     *slot = u16::try_from(k + 1).unwrap_or(u16::MAX);
@@ -112,7 +115,7 @@ impl Book {
         Book::Dns(Dns {
             hosts,
             offsets,
-            coordinator: pod_host(COORDINATOR, 0, service, namespace),
+            coordinator: pod_host(&names.job(COORDINATOR), 0, service, namespace),
             port,
             overrides,
         })

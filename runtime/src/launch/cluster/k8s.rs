@@ -2,9 +2,11 @@
 //!
 //! - one Indexed Job per job of the [`Plan`] (`completions = parallelism =` its processes;
 //!   pod `i` learns its index from `JOB_COMPLETION_INDEX`), plus the `lp-coordinator` Job;
-//! - one headless Service (the pods' subdomain, so pod `i` of job `j` is
-//!   `<j>-<i>.<service>.<namespace>.svc`; not-ready addresses published, so names resolve as soon
+//! - one headless Service (the pods' subdomain, so pod `i` of Job `J` is
+//!   `<J>-<i>.<service>.<namespace>.svc`; not-ready addresses published, so names resolve as soon
 //!   as pods run);
+//! - every object's name starts with `<program>-<launch id>` ([`Names`]), so programs and
+//!   launches share a namespace;
 //! - one Secret with the launch secret, passed to every container as an env var *from the
 //!   Secret* (never as a plain value in a Job);
 //! - labels `lp.program`, `lp.launch`, `lp.group` on every object and pod.
@@ -32,6 +34,91 @@ pub(crate) struct Options {
     pub(crate) apply: bool,
 }
 
+/// The longest Kubernetes object name: a DNS-1123 label.
+const MAX_NAME: usize = 63;
+
+/// The longest Job name: an Indexed Job's pod is host `<job>-<index>`, a DNS label too, and an
+/// index has at most 10 digits.
+const MAX_JOB_NAME: usize = MAX_NAME - 11;
+
+/// The names of one launch's objects. Each starts with the program's name and the launch id,
+/// so the objects of two programs, or of two launches of one program, never collide in a
+/// namespace; each fits its limit, shortened with a hash of the whole name when it would not
+/// (so names that differ anywhere stay different).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Names {
+    /// The headless Service, `<program>-<launch>`, which the others start with.
+    service: String,
+}
+
+impl Names {
+    /// The names of launch `launch` of `program`.
+    pub(crate) fn new(program: &str, launch: &str) -> Result<Names, String> {
+        let program = super::dns_label(program)?;
+        if launch.is_empty()
+            || !launch
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        {
+            return Err(format!(
+                "`{launch}` is not a launch id (lower-case letters and digits)"
+            ));
+        }
+        Ok(Names {
+            service: join_fit(&program, launch, MAX_NAME),
+        })
+    }
+
+    /// The names of the launch whose Service is `service` (`LP_SERVICE`, in a pod).
+    pub(crate) fn of_service(service: &str) -> Names {
+        Names {
+            service: service.to_string(),
+        }
+    }
+
+    /// The headless Service: the pods' subdomain.
+    pub(crate) fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The Secret holding the launch secret.
+    pub(crate) fn secret(&self) -> String {
+        join_fit(&self.service, "secret", MAX_NAME)
+    }
+
+    /// The Job of the program's job `job` (a [`Job::name`], or the coordinator).
+    pub(crate) fn job(&self, job: &str) -> String {
+        join_fit(&self.service, job, MAX_JOB_NAME)
+    }
+}
+
+/// `head-tail` when it has at most `max` characters; otherwise both parts shortened (the longer
+/// one more) and followed by a hash of the whole, `head…-tail…-hash`. `head` starts with a
+/// letter and both are DNS labels, so the result is one too.
+fn join_fit(head: &str, tail: &str, max: usize) -> String {
+    let whole = format!("{head}-{tail}");
+    if whole.len() <= max {
+        return whole;
+    }
+    let hash = super::short_hash(&whole);
+    // `head-tail-hash`: what is left for the two parts.
+    let room = max - hash.len() - 2;
+    let half = room / 2;
+    let (head_len, tail_len) = if head.len() <= half {
+        (head.len(), room - head.len())
+    } else if tail.len() <= room - half {
+        (room - tail.len(), tail.len())
+    } else {
+        (half, room - half)
+    };
+    let cut = |part: &str, len: usize| part[..len.min(part.len())].trim_matches('-').to_string();
+    [cut(head, head_len), cut(tail, tail_len), hash]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Everything that goes into the manifests.
 pub(crate) struct Manifests {
     /// `(file name, object)`, Secret first.
@@ -40,6 +127,8 @@ pub(crate) struct Manifests {
     pub(crate) launch: String,
     /// The namespace.
     pub(crate) namespace: String,
+    /// The coordinator's Job, whose outcome is the program's.
+    pub(crate) coordinator: String,
 }
 
 /// Renders the manifests of `plan` for `image`, passing `args` (the param flags) to every
@@ -60,9 +149,10 @@ pub(crate) fn manifests(
         .ok()
         .filter(|n| n == namespace)
         .ok_or_else(|| format!("`{namespace}` is not a Kubernetes namespace name (lower-case letters, digits and `-`)"))?;
-    let service = super::dns_label(&plan.program)?;
-    let program_label = label_value(&plan.program)?;
-    let secret_name = format!("{service}-secret");
+    let names = Names::new(&plan.program, launch)?;
+    let service = names.service();
+    let program_label = label_value(&plan.program);
+    let secret_name = names.secret();
     let labels = |group: Option<&str>| {
         let mut m = Map::new();
         m.insert("lp.program".into(), json!(program_label));
@@ -89,7 +179,7 @@ pub(crate) fn manifests(
         json!({
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": metadata(&service, None),
+            "metadata": metadata(service, None),
             "spec": {
                 "clusterIP": "None",
                 "publishNotReadyAddresses": true,
@@ -161,7 +251,7 @@ pub(crate) fn manifests(
     objects.push((
         format!("{COORDINATOR}.job.yaml"),
         job_object(
-            COORDINATOR,
+            &names.job(COORDINATOR),
             COORDINATOR,
             1,
             None,
@@ -173,8 +263,8 @@ pub(crate) fn manifests(
         objects.push((
             format!("{}.job.yaml", job.name),
             job_object(
-                &job.name,
-                &label_value(&job.source)?,
+                &names.job(&job.name),
+                &label_value(&job.source),
                 job.units.len(),
                 job.restart,
                 resources(job)?,
@@ -186,6 +276,7 @@ pub(crate) fn manifests(
         objects,
         launch: launch.to_string(),
         namespace,
+        coordinator: names.job(COORDINATOR),
     })
 }
 
@@ -227,22 +318,31 @@ fn resources(job: &Job) -> Result<Value, String> {
     Ok(Value::Object(out))
 }
 
-/// A label value from a `.lp` name (identifiers are valid label values up to 63 characters).
-fn label_value(name: &str) -> Result<String, String> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(name.to_string())
-    } else {
-        Err(format!(
-            "`{name}` cannot be a Kubernetes label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit)"
-        ))
+/// A label value from a `.lp` name: at most 63 letters, digits, `-`, `_` and `.`, starting and
+/// ending with a letter or digit; others become `-`, and a longer one is shortened with a hash
+/// of the whole.
+fn label_value(name: &str) -> String {
+    let value: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let value = value.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if value.is_empty() {
+        return super::short_hash(name);
     }
+    if value.len() <= MAX_NAME {
+        return value.to_string();
+    }
+    let hash = super::short_hash(name);
+    let head =
+        value[..MAX_NAME - hash.len() - 1].trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    format!("{head}-{hash}")
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -301,14 +401,10 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
     }
     if options.apply {
         apply(options.out.as_deref(), &all)?;
+        let (namespace, launch) = (&manifests.namespace, &manifests.launch);
         eprintln!(
-            "lp: launched `{}` as launch {}; watch: kubectl get jobs,pods -n {} -l lp.launch={}; delete: kubectl delete jobs,services,secrets -n {} -l lp.launch={}",
-            plan.program,
-            manifests.launch,
-            manifests.namespace,
-            manifests.launch,
-            manifests.namespace,
-            manifests.launch
+            "lp: launched `{}` as launch {launch}; its outcome: kubectl wait -n {namespace} --for=condition=complete job/{}; watch: kubectl get jobs,pods -n {namespace} -l lp.launch={launch}; delete: kubectl delete jobs,services,secrets -n {namespace} -l lp.launch={launch}",
+            plan.program, manifests.coordinator,
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -377,10 +473,80 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
+    /// Whether `name` is a DNS-1123 label of at most `max` characters.
+    fn is_dns_label(name: &str, max: usize) -> bool {
+        name.len() <= max
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }
+
     #[test]
     fn label_values() {
-        assert!(label_value("consumer_producers").is_ok());
-        assert!(label_value("_x").is_err());
-        assert!(label_value(&"a".repeat(64)).is_err());
+        assert_eq!(label_value("consumer_producers"), "consumer_producers");
+        assert_eq!(label_value("_x_"), "x");
+        let long = label_value(&"a".repeat(64));
+        assert_eq!(long.len(), 63, "{long}");
+        assert_ne!(long, label_value(&"a".repeat(65)));
+        assert!(long.starts_with(&"a".repeat(50)), "{long}");
+    }
+
+    #[test]
+    fn names_start_with_the_program_and_the_launch() {
+        let names = Names::new("consumer_producers", "0123456789").unwrap();
+        assert_eq!(names.service(), "consumer-producers-0123456789");
+        assert_eq!(names.secret(), "consumer-producers-0123456789-secret");
+        assert_eq!(
+            names.job("producer"),
+            "consumer-producers-0123456789-producer"
+        );
+        assert_eq!(
+            names.job(COORDINATOR),
+            "consumer-producers-0123456789-lp-coordinator"
+        );
+        assert_eq!(Names::of_service(names.service()), names);
+        assert!(Names::new("9lives", "0123456789").is_err());
+        assert!(Names::new("p", "not hex").is_err());
+    }
+
+    #[test]
+    fn long_names_are_shortened_to_distinct_dns_labels() {
+        let programs = [
+            "p".to_string(),
+            "q".repeat(40),
+            "r".repeat(62),
+            "s".repeat(300),
+        ];
+        let jobs = [
+            "a".to_string(),
+            "b".repeat(30),
+            "c".repeat(52),
+            "d".repeat(300),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for program in &programs {
+            for launch in ["0123456789", "abcdef0123"] {
+                let names = Names::new(program, launch).unwrap();
+                for name in [names.service().to_string(), names.secret()] {
+                    assert!(is_dns_label(&name, MAX_NAME), "{name}");
+                    assert!(seen.insert(name.clone()), "{name} twice");
+                }
+                for job in &jobs {
+                    for job in [job.clone(), format!("{job}x")] {
+                        let name = names.job(&job);
+                        assert!(is_dns_label(&name, MAX_JOB_NAME), "{name}");
+                        assert!(seen.insert(name.clone()), "{name} twice");
+                        assert!(name.starts_with(&program[..1]), "{name}");
+                    }
+                }
+            }
+        }
+        // Shortened, each part keeps a readable start.
+        let names = Names::new(&"program_".repeat(10), "0123456789").unwrap();
+        let job = names.job(&"group-".repeat(10));
+        assert!(job.starts_with("program-"), "{job}");
+        assert!(job.contains("-group-"), "{job}");
     }
 }

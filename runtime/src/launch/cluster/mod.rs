@@ -109,7 +109,8 @@ pub(crate) struct Unit {
 pub(crate) struct Job {
     /// The name as written in `.lp` (group, node or block).
     pub(crate) source: String,
-    /// The DNS-1123 name derived from it.
+    /// The DNS-1123 name derived from it (`LP_JOB`; a Kubernetes Job's name adds the
+    /// launch's prefix, [`k8s::Names::job`]).
     pub(crate) name: String,
     /// Its units, in rank order.
     pub(crate) units: Vec<usize>,
@@ -333,7 +334,9 @@ pub(crate) fn parse_memory(raw: &str) -> Result<u64, String> {
     Ok(bytes.ceil() as u64)
 }
 
-/// A DNS-1123 label from a `.lp` name: lower case, `_` → `-`; an error when it cannot be one.
+/// A DNS-1123 label from a `.lp` name: lower case, `_` → `-`; an error when it cannot start
+/// with a letter. It may be of any length: the Kubernetes object names made from it are
+/// shortened to fit ([`k8s::Names`]).
 pub(crate) fn dns_label(name: &str) -> Result<String, String> {
     let label: String = name
         .chars()
@@ -347,13 +350,6 @@ pub(crate) fn dns_label(name: &str) -> Result<String, String> {
     if label.is_empty() || !label.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!(
             "`{name}` cannot be a cluster name (it must start with a letter)"
-        ));
-    }
-    // Pod host names are `<job>-<index>` and must fit in 63 characters too.
-    if label.len() > 52 {
-        return Err(format!(
-            "`{name}` is too long for a cluster name ({} characters; at most 52)",
-            label.len()
         ));
     }
     Ok(label)
@@ -378,11 +374,18 @@ fn fingerprint(layout: &Layout, jobs: &[Job], units: &[Unit]) -> String {
             h.update(id.to_le_bytes());
         }
     }
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&h.finalize()[..8])
+}
+
+/// Lower-case hex digits of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 8 hex digits of the SHA-256 of `text`: tells apart names that were shortened.
+pub(crate) fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(text.as_bytes())[..4])
 }
 
 /// Whether this process was started by a cluster engine to run a unit or the coordinator.
@@ -644,7 +647,7 @@ mod tests {
         assert!(dns_label("9lives")
             .unwrap_err()
             .contains("start with a letter"));
-        assert!(dns_label(&"a".repeat(60)).unwrap_err().contains("too long"));
+        assert_eq!(dns_label(&"a".repeat(100)).unwrap(), "a".repeat(100));
     }
 
     #[test]
