@@ -4,7 +4,7 @@
 //! make is a clear error. Slow (only with `LP_SLOW_TESTS=1` or in CI): each package builds,
 //! passes its test, and `cargo run` runs it to completion.
 
-use lp_tests::packages::{cargo, share_lock_file, slow_tests};
+use lp_tests::packages::{cargo, share_lock_file, slow_tests, target_dir};
 use lp_tests::support::{binary, run, workspace};
 use lpc::new::{create_from, Deps, NewError};
 use std::path::{Path, PathBuf};
@@ -233,17 +233,26 @@ fn the_command_line() {
     assert!(out.stdout.contains("--from <FILE.lp>"), "{out:#?}");
 }
 
+/// `cargo ARGS` for a scaffold, in a target directory of its own: its binaries are named after
+/// the programs of the `.lp` it came from, so in the workspace's they would replace the
+/// examples' binaries other tests run.
+fn scaffold_cargo(package: &Path, args: &[&str]) -> std::process::Command {
+    let mut command = cargo(package, args);
+    command.env("CARGO_TARGET_DIR", target_dir().join("scaffolds"));
+    command
+}
+
 /// Builds, tests and runs the scaffold of `file`.
 fn builds_tests_and_runs(dir: &Path, name: &str, file: &Path) {
     let package = scaffold_checked(dir, name, file);
     share_lock_file(&package);
     let limit = Duration::from_secs(600);
-    let out = run(cargo(&package, &["test"]), limit);
+    let out = run(scaffold_cargo(&package, &["test"]), limit);
     assert_eq!(out.status, Some(0), "{}: {out:#?}", file.display());
     assert!(out.all().contains("_runs_to_its_end ... ok"), "{out:#?}");
     for launch_type in ["local_mt", "local_mp"] {
         let out = run(
-            cargo(
+            scaffold_cargo(
                 &package,
                 &["run", "-q", "--", "--lp_launch_type", launch_type],
             ),
