@@ -1,6 +1,9 @@
 //! [`Handle`]: a typed reference to a courier node, wherever it runs.
 
+use std::any::Any;
+use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -18,18 +21,23 @@ use crate::courier::{ClientCore, Courier};
 ///
 /// A handle can be passed in a call (as an argument or a result of a courier method): the
 /// receiver gets a handle to the same node, in every launch type.
-pub struct Handle<T: ?Sized + Courier> {
-    /// The typed client the handle dereferences to.
-    client: T::Client,
+///
+/// `Handle<T>` is `Send` and `Sync` whatever `T` is: its fields never name `T`'s associated
+/// types, so a future holding a `Handle<dyn Trait>` across an `.await` stays `Send`.
+pub struct Handle<T: ?Sized> {
+    /// The typed client the handle dereferences to (a `T::Client`).
+    client: Arc<dyn Any + Send + Sync>,
     /// The transport-level client, kept to derive handles with other settings.
     core: ClientCore,
+    _interface: PhantomData<fn() -> Box<T>>,
 }
 
 impl<T: ?Sized + Courier> Handle<T> {
     pub(crate) fn new(core: ClientCore) -> Self {
         Handle {
-            client: T::client(core.clone()),
+            client: Arc::new(T::client(core.clone())),
             core,
+            _interface: PhantomData,
         }
     }
 
@@ -63,15 +71,19 @@ impl<T: ?Sized + Courier> Deref for Handle<T> {
     type Target = T::Client;
 
     fn deref(&self) -> &T::Client {
-        &self.client
+        #[allow(clippy::expect_used)]
+        self.client
+            .downcast_ref()
+            .expect("a handle's client is made by `Handle::new` as its interface's client")
     }
 }
 
-impl<T: ?Sized + Courier> Clone for Handle<T> {
+impl<T: ?Sized> Clone for Handle<T> {
     fn clone(&self) -> Self {
         Handle {
             client: self.client.clone(),
             core: self.core.clone(),
+            _interface: PhantomData,
         }
     }
 }

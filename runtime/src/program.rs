@@ -13,7 +13,7 @@ use crate::courier::batch::Batch;
 use crate::courier::client::Net;
 use crate::courier::interface::Table;
 use crate::courier::server::Service;
-use crate::courier::{Courier, Host, Served};
+use crate::courier::{Courier, Host, Serve, Served};
 use crate::handle::Handle;
 use crate::values::{FromNum, Num, Problem, Scope, Site, ValueError};
 
@@ -374,12 +374,12 @@ impl Env {
 
     /// A handle to a node, typed by an interface it serves (its type, or a courier trait its
     /// type implements).
-    pub fn handle<T, I: ?Sized + Courier>(&self, node: &NodeRef<T>) -> Handle<I> {
+    pub fn handle<T: Serve<I>, I: ?Sized + Courier>(&self, node: &NodeRef<T>) -> Handle<I> {
         Handle::new(self.net.core(node.id))
     }
 
     /// Handles to every replica of a group.
-    pub fn group<T, I: ?Sized + Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<I>> {
+    pub fn group<T: Serve<I>, I: ?Sized + Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<I>> {
         group
             .ids()
             .map(|id| Handle::new(self.net.core(id)))
@@ -388,7 +388,7 @@ impl Env {
 
     /// A handle to replica `i` of a group; an error when `i` is not one of its indices (the
     /// node then fails to build, naming the group).
-    pub fn group_at<T, I: ?Sized + Courier>(
+    pub fn group_at<T: Serve<I>, I: ?Sized + Courier>(
         &self,
         group: &GroupRef<T>,
         i: usize,

@@ -207,7 +207,7 @@ impl fmt::Display for ValueError {
                 .iter()
                 .map(|(name, value)| format!("`--{name} {value}`"))
                 .collect();
-            write!(f, "with {}, ", flags.join(" "))?;
+            write!(f, "with {}, ", flags.join(" and "))?;
         }
         write!(f, "`{}`", self.site.text)?;
         if let Some(replica) = self.replica {

@@ -102,7 +102,38 @@ pub fn check(
     }
     handle_targets(model, &mut package, diags);
     batch::check_consistency(&package, diags);
+    idle_nodes(&package, diags);
     package
+}
+
+/// Warns of nodes that do nothing: no `run`, nothing to serve, and no node holds a handle to
+/// them.
+fn idle_nodes(package: &model::Package, diags: &mut Diagnostics) {
+    for program in &package.programs {
+        let mut held = std::collections::BTreeSet::new();
+        for node in &program.nodes {
+            node.args.iter().for_each(|a| a.value.held(&mut held));
+        }
+        for node in &program.nodes {
+            let serves = package.couriers.iter().any(|c| {
+                c.interface.path == node.type_path
+                    && (!c.interface.methods.is_empty() || !c.traits.is_empty())
+            });
+            let serves = serves && node.kind == model::Kind::Courier;
+            if node.runner == model::Runner::None && !serves && !held.contains(node.name.as_str()) {
+                diags.push(
+                    Diagnostic::new(Code::IdleNode, format!("node `{}` does nothing", node.name))
+                        .primary(
+                            node.span.clone(),
+                            "no `run`, no methods, and no node holds its handle",
+                        )
+                        .help(
+                            "implement `lp::Run` for its type, give it `pub fn` methods, or remove it",
+                        ),
+                );
+            }
+        }
+    }
 }
 
 /// Every type named by an `lp::Handle<T>` anywhere in the crate is a courier type, and every

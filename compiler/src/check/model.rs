@@ -336,6 +336,20 @@ pub enum Value {
     GroupAt(String, Index),
 }
 
+impl Value {
+    /// Adds the names of the nodes and groups it holds handles to.
+    pub fn held<'a>(&'a self, out: &mut std::collections::BTreeSet<&'a str>) {
+        match self {
+            Value::Node(n) | Value::Group(n) | Value::GroupAt(n, _) => {
+                out.insert(n);
+            }
+            Value::List(items) => items.iter().for_each(|i| i.held(out)),
+            Value::Some(inner) => inner.held(out),
+            Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {}
+        }
+    }
+}
+
 /// The index of `group[i]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {

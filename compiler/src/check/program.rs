@@ -68,7 +68,7 @@ pub(super) fn check_program(
     }
     // Lints on a program with errors would mostly repeat them.
     if diags.error_count() == errors_before {
-        lint(program, &decls, &params, &nodes, package.couriers, diags);
+        lint(program, &decls, &params, diags);
     }
     model::Program {
         name: program.name.name.clone(),
@@ -579,15 +579,8 @@ fn unknown_argument(arg: &ast::Arg, callee: &Callee, diags: &mut Diagnostics) {
     diags.push(diagnostic);
 }
 
-/// Warnings: unused params, and nodes that do nothing.
-fn lint(
-    program: &ast::Program,
-    decls: &[Decl],
-    params: &[model::Param],
-    nodes: &[model::Node],
-    couriers: &[model::Courier],
-    diags: &mut Diagnostics,
-) {
+/// Warns of params no value uses.
+fn lint(program: &ast::Program, decls: &[Decl], params: &[model::Param], diags: &mut Diagnostics) {
     let mut used = BTreeSet::new();
     for Decl { node: decl, .. } in decls {
         if let Some(count) = &decl.count {
@@ -622,26 +615,6 @@ fn lint(
                     .help("pass it to a constructor or a replica count, or remove it"),
                 );
             }
-        }
-    }
-    // Lints run only on programs without errors, where every declaration became a node.
-    for (Decl { node: decl, .. }, node) in decls.iter().zip(nodes) {
-        let serves = couriers.iter().any(|c| {
-            c.interface.path == node.type_path
-                && !c.interface.methods.is_empty()
-                && node.kind == Kind::Courier
-        });
-        if node.runner == model::Runner::None && !serves && !used.contains(node.name.as_str()) {
-            diags.push(
-                Diagnostic::new(Code::IdleNode, format!("node `{}` does nothing", node.name))
-                    .primary(
-                        decl.name.span.clone(),
-                        "no `run`, no methods, and no node holds its handle",
-                    )
-                    .help(
-                        "implement `lp::Run` for its type, give it `pub fn` methods, or remove it",
-                    ),
-            );
         }
     }
 }

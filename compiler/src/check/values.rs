@@ -859,8 +859,8 @@ impl Exprs<'_, '_, '_> {
         diagnostic = match candidates.first() {
             Some(other) => diagnostic.help(format!("did you mean `{other}`?")),
             None if handle.is_dyn => diagnostic.help(format!(
-                "declare a courier node whose type implements `{}`, and pass it",
-                handle.full()
+                "implement `{}` for the node's type, or pass a courier node whose type does",
+                handle.path.join("::")
             )),
             None => diagnostic.help(format!(
                 "declare a courier node of type `{}` and pass it",

@@ -46,9 +46,11 @@ fn type_path(interface: &Interface) -> TokenStream {
     path_tokens(&interface.path)
 }
 
+/// `dyn Trait + 'static`: written out, so no elided object lifetime turns into a
+/// higher-ranked one inside async code.
 fn dyn_path(path: &str) -> TokenStream {
     let path = path_tokens(path);
-    quote!(dyn #path)
+    quote!(dyn #path + 'static)
 }
 
 fn client_ident(interface: &Interface) -> Ident {
@@ -77,6 +79,11 @@ fn expand_wire(interface: &Interface) -> TokenStream {
         .iter()
         .map(|m| expand_client_method(interface, m));
     let courier_impl = expand_courier_impl(interface);
+    // A type served only through its courier traits has a client with no method of its own.
+    let unused = interface
+        .methods
+        .is_empty()
+        .then(|| quote!(#[allow(dead_code)]));
     quote! {
         #[derive(::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
         #[serde(crate = "::lp::codegen::serde")]
@@ -89,6 +96,7 @@ fn expand_wire(interface: &Interface) -> TokenStream {
         #[doc = #client_doc]
         #[derive(Clone)]
         pub struct #client {
+            #unused
             core: ::lp::codegen::ClientCore,
         }
 
@@ -163,10 +171,15 @@ fn expand_client_method(interface: &Interface, m: &CourierMethod) -> TokenStream
         " Calls `{}` and blocks the thread until it returns (for sync `run` bodies).",
         m.name
     );
+    let call = if interface.is_trait {
+        quote!(call_boxed)
+    } else {
+        quote!(call)
+    };
     quote! {
         #[doc = #doc]
         pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, ::lp::CallError> {
-            match self.core.call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
+            match self.core.#call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
                 Response::#name(value) => ::core::result::Result::Ok(value),
                 #[allow(unreachable_patterns)]
                 _ => ::core::result::Result::Err(::lp::CallError::Protocol(#unexpected.into())),
@@ -228,7 +241,10 @@ fn expand_dispatch(
     let body = if interface.methods.is_empty() {
         quote!(match request {})
     } else {
-        quote!(match request { #(#arms)* })
+        quote! {
+            use #module::{Request, Response};
+            match request { #(#arms)* }
+        }
     };
     quote! {
         impl ::lp::codegen::Serve<#served> for #ty {
@@ -236,7 +252,6 @@ fn expand_dispatch(
                 self: ::std::sync::Arc<Self>,
                 request: #module::Request,
             ) -> ::lp::codegen::Reply<#module::Response> {
-                use #module::{Request, Response};
                 #body
             }
         }

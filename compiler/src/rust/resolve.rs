@@ -171,14 +171,30 @@ struct Qualify<'a> {
 impl VisitMut for Qualify<'_> {
     fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
         syn::visit_mut::visit_type_path_mut(self, ty);
-        if ty.qself.is_some() || ty.path.leading_colon.is_some() {
+        if ty.qself.is_none() {
+            self.qualify(&mut ty.path);
+        }
+    }
+
+    /// The traits of `dyn Trait` and `impl Trait`.
+    fn visit_trait_bound_mut(&mut self, bound: &mut syn::TraitBound) {
+        syn::visit_mut::visit_trait_bound_mut(self, bound);
+        self.qualify(&mut bound.path);
+    }
+}
+
+impl Qualify<'_> {
+    /// Rewrites a path to its absolute form, when it is the crate's.
+    fn qualify(&self, path: &mut syn::Path) {
+        if path.leading_colon.is_some() {
             return;
         }
-        let names = super::types::path_names(&ty.path);
+        let ty = path;
+        let names = super::types::path_names(ty);
         let Some(absolute) = self.scope.resolve(&names, self.is_item) else {
             return;
         };
-        let last = ty.path.segments.last().cloned();
+        let last = ty.segments.last().cloned();
         let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> = absolute
             [..absolute.len().saturating_sub(1)]
             .iter()
@@ -192,7 +208,7 @@ impl VisitMut for Qualify<'_> {
             }
             segments.push(last);
         }
-        ty.path.segments = segments;
+        ty.segments = segments;
     }
 }
 

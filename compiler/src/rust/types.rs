@@ -148,6 +148,10 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
                 walk_wire(&qself.ty, out);
             }
             let names = path_names(&p.path);
+            // A handle travels as its node's id, whatever it points at.
+            if is_runtime_handle(&names) {
+                return;
+            }
             if names.first().map(String::as_str) == Some("crate") {
                 out.mentions.push(names.clone());
             }
@@ -163,6 +167,12 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
     if out.problem.is_none() {
         out.problem = problem;
     }
+}
+
+/// Whether a path is the runtime's `Handle` (not a type of the crate named `Handle`).
+fn is_runtime_handle(path: &[String]) -> bool {
+    path.first().map(String::as_str) != Some("crate")
+        && path.last().map(String::as_str) == Some("Handle")
 }
 
 /// Why a type from outside the crate (by its path as written) cannot be sent in a call, for

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -80,6 +81,18 @@ impl ClientCore {
                 }),
             },
         }
+    }
+
+    /// [`call`](Self::call) as a boxed future, for courier traits: a future naming `dyn Trait`
+    /// would be higher-ranked over its object lifetime inside the caller's async code (rustc
+    /// then cannot prove it `Send`); this one names only the interface's request and response.
+    pub fn call_boxed<I: ?Sized + Courier>(
+        &self,
+        method: &'static str,
+        request: I::Request,
+    ) -> BoxFuture<'static, Result<I::Response, CallError>> {
+        let core = self.clone();
+        Box::pin(async move { core.call::<I>(method, request).await })
     }
 
     async fn call_now<I: ?Sized + Courier>(

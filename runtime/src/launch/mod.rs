@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::courier::client::{Net, DEFAULT_READY_TIMEOUT};
-use crate::courier::Courier;
+use crate::courier::{Courier, Serve};
 use crate::error::LaunchError;
 use crate::flags::{self, FlagValues};
 use crate::handle::Handle;
@@ -213,6 +213,12 @@ impl Running {
         Handle::new(self.net.core(node.id))
     }
 
+    /// A handle to a node typed by a courier trait its type implements
+    /// (`running.handle_as::<dyn Source, _>(program.learner.id())`).
+    pub fn handle_as<I: ?Sized + Courier, T: Serve<I>>(&self, node: NodeRef<T>) -> Handle<I> {
+        Handle::new(self.net.core(node.id))
+    }
+
     /// A handle to a node over a connection of its own. Handles normally share one connection
     /// per node in a process; this one opens another on its first call and closes it when the
     /// handle (and its clones) are dropped — to isolate a caller's traffic, or to test
@@ -300,7 +306,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         Err(errors) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
             let message = format!(
-                "invalid values computed from the flags:\n{}\n",
+                "invalid values computed from the flags:\n{}",
                 lines.join("\n")
             );
             cmd.clone()
