@@ -140,15 +140,21 @@ fn idle_nodes(package: &model::Package, diags: &mut Diagnostics) {
 /// trait named by an `lp::Handle<dyn Trait>` a courier trait, whichever programs use them: a
 /// crate of node types builds whatever subset of them a program uses.
 fn handle_targets(model: &CrateModel, package: &mut model::Package, diags: &mut Diagnostics) {
+    // Each type or trait is checked once, at the first handle to it (one mistake, one error).
+    let mut seen: std::collections::BTreeSet<(bool, String)> = package
+        .couriers
+        .iter()
+        .map(|c| (false, c.interface.path.clone()))
+        .collect();
     for used in &model.handles {
         let path = used.target.path.join("::");
+        if !seen.insert((used.target.is_dyn, path.clone())) {
+            continue;
+        }
         if used.target.is_dyn {
             let Some(tr) = model.trait_at_path(&used.target.path) else {
                 continue;
             };
-            if package.traits.iter().any(|t| t.path == path) {
-                continue;
-            }
             let why = format!(
                 "a handle to `dyn {}` here makes it a courier trait",
                 tr.name
@@ -170,9 +176,6 @@ fn handle_targets(model: &CrateModel, package: &mut model::Package, diags: &mut 
             let Some(ty) = model.type_at_path(&used.target.path) else {
                 continue;
             };
-            if package.couriers.iter().any(|c| c.interface.path == path) {
-                continue;
-            }
             let why = format!("a handle to `{}` here makes it a courier type", ty.name);
             if !types::check_usable(ty, &used.span, &why, diags) {
                 continue;

@@ -299,14 +299,14 @@ pub(super) struct Served<'a> {
 /// every trait method, with a `&self` receiver). Methods that cannot be served (`&mut self`,
 /// generic, `unsafe`, types that cannot cross the wire) are errors.
 pub(super) fn interface<'m>(
-    methods: impl Iterator<Item = &'m Method>,
+    methods: impl Iterator<Item = &'m Method> + Clone,
     served: &Served,
     path: String,
     module: Vec<String>,
     diags: &mut Diagnostics,
 ) -> Interface {
     let mut out: Vec<CourierMethod> = Vec::new();
-    for method in methods {
+    for method in methods.clone() {
         if method.visibility != Visibility::Public || method.receiver == Receiver::None {
             continue;
         }
@@ -348,7 +348,7 @@ pub(super) fn interface<'m>(
             out.push(m);
         }
     }
-    blocking_clashes(&out, served, diags);
+    blocking_clashes(&out, methods, served, diags);
     let name = module_name(&path);
     Interface {
         path,
@@ -365,26 +365,36 @@ fn module_name(path: &str) -> String {
 }
 
 /// A method `m` beside a method `m_blocking` would collide with `m`'s generated blocking form.
-fn blocking_clashes(methods: &[CourierMethod], served: &Served, diags: &mut Diagnostics) {
+fn blocking_clashes<'m>(
+    methods: &[CourierMethod],
+    rust: impl Iterator<Item = &'m Method> + Clone,
+    served: &Served,
+    diags: &mut Diagnostics,
+) {
     for method in methods {
         let generated = format!("{}_blocking", method.name);
-        if methods.iter().any(|m| m.name == generated) {
-            diags.push(
-                Diagnostic::new(
-                    Code::GeneratedNameClash,
-                    format!(
-                        "courier method `{}::{generated}` clashes with the blocking form of `{}`",
-                        served.name, method.name
-                    ),
-                )
-                .primary(served.at.clone(), served.why.to_string())
-                .note(format!(
-                    "every courier method `m` gets a client method `m_blocking` for synchronous callers, so `{}` gets `{generated}`",
-                    method.name
-                ))
-                .help(format!("rename `{generated}` (or `{}`)", method.name)),
-            );
+        if !methods.iter().any(|m| m.name == generated) {
+            continue;
         }
+        let Some(clashing) = rust.clone().find(|m| m.name == generated) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::GeneratedNameClash,
+                format!(
+                    "courier method `{}::{generated}` clashes with the blocking form of `{}`",
+                    served.name, method.name
+                ),
+            )
+            .primary(clashing.span.clone(), format!("the blocking form of `{}` is named so", method.name))
+            .secondary(served.at.clone(), served.why.to_string())
+            .note(format!(
+                "every courier method `m` gets a client method `m_blocking` for synchronous callers, so `{}` gets `{generated}`",
+                method.name
+            ))
+            .help(format!("rename `{generated}` (or `{}`)", method.name)),
+        );
     }
 }
 

@@ -35,7 +35,7 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
     for module in modules {
         let at = At::new(module, sources);
         if module.path.is_empty() {
-            model.root_names = module.scope.names();
+            model.root_names = type_namespace(module);
         }
         for item in &module.items {
             match item {
@@ -72,6 +72,27 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
     }
     model.handles = super::handles::find(modules, sources, &is_item);
     model
+}
+
+/// The names a module binds in the type namespace (where a generated module would clash):
+/// its modules, types, traits and crates, and every name it imports (which may be a type).
+fn type_namespace(module: &Module) -> BTreeSet<String> {
+    let mut names = module.scope.imported();
+    for item in &module.items {
+        let ident = match item {
+            syn::Item::Struct(i) => &i.ident,
+            syn::Item::Enum(i) => &i.ident,
+            syn::Item::Union(i) => &i.ident,
+            syn::Item::Type(i) => &i.ident,
+            syn::Item::Trait(i) => &i.ident,
+            syn::Item::TraitAlias(i) => &i.ident,
+            syn::Item::Mod(i) => &i.ident,
+            syn::Item::ExternCrate(i) => i.rename.as_ref().map_or(&i.ident, |(_, r)| r),
+            _ => continue,
+        };
+        names.insert(name(ident));
+    }
+    names
 }
 
 /// Where items are being read: their module, and how to turn syn spans into ours.

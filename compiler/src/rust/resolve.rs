@@ -106,11 +106,10 @@ impl Scope {
         out
     }
 
-    /// The names the module defines or imports by name (not through a glob).
-    pub fn names(&self) -> BTreeSet<String> {
-        self.locals
-            .iter()
-            .chain(self.uses.keys())
+    /// The names the module imports by name (not through a glob).
+    pub fn imported(&self) -> BTreeSet<String> {
+        self.uses
+            .keys()
             .filter(|n| n.as_str() != "_")
             .cloned()
             .collect()
