@@ -482,6 +482,19 @@ fn travels(
     served: &Served,
     diags: &mut Diagnostics,
 ) -> bool {
+    if let Some(name) = &wire.unnamed {
+        diags.push(
+            Diagnostic::new(
+                Code::UnsendableParameter,
+                format!("{what} names `{name}`, which generated code cannot resolve"),
+            )
+            .primary(span.clone(), format!("`{name}` is not imported by name"))
+            .secondary(served.at.clone(), served.why.to_string())
+            .note("generated code lives at the crate root: it sees the types a signature names through `use` items that name them, not through glob imports of other crates or macros")
+            .help(format!("import `{name}` by name (`use some_crate::{name};`), or write its full path in the signature")),
+        );
+        return false;
+    }
     if let Some(problem) = wire.problem {
         diags.push(
             Diagnostic::new(
@@ -584,6 +597,22 @@ pub(super) fn function_wrapper(
     let mut ok = callable(method, &display, at, "run by a `fn` node here", diags);
     ok &= named_params(method, &display, at, diags);
     for param in &method.params {
+        if let Some(name) = &param.wire.unnamed {
+            ok = false;
+            diags.push(
+                Diagnostic::new(
+                    Code::UnsendableParameter,
+                    format!(
+                        "parameter `{}` of function `{}` names `{name}`, which generated code cannot resolve",
+                        param.name, method.name
+                    ),
+                )
+                .primary(param.ty_span.clone(), format!("`{name}` is not imported by name"))
+                .secondary(at.clone(), "run by a `fn` node here")
+                .help(format!("import `{name}` by name, or write its full path in the signature")),
+            );
+            continue;
+        }
         if matches!(param.ty, RustType::Reference | RustType::ImplTrait) {
             ok = false;
             diags.push(

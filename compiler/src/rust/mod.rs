@@ -233,6 +233,9 @@ pub struct Wire {
     pub mentions: Vec<Vec<String>>,
     /// Why it cannot cross the wire, whatever serde says: a reference, a trait object, …
     pub problem: Option<&'static str>,
+    /// A name in it that generated code (at the crate root) cannot resolve: imported through a
+    /// glob of another crate, or made by a macro.
+    pub unnamed: Option<String>,
 }
 
 /// How a method takes `self`.

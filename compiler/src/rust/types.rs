@@ -148,6 +148,9 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
                 walk_wire(&qself.ty, out);
             }
             let names = path_names(&p.path);
+            if out.unnamed.is_none() && p.qself.is_none() && !nameable(&names) {
+                out.unnamed = names.first().cloned();
+            }
             // A handle travels as its node's id, whatever it points at.
             if is_runtime_handle(&names) {
                 return;
@@ -166,6 +169,19 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
     };
     if out.problem.is_none() {
         out.problem = problem;
+    }
+}
+
+/// Whether generated code at the crate root resolves a (qualified) path: one of the crate's,
+/// a path of several segments (from an external crate), a primitive or a prelude type.
+fn nameable(path: &[String]) -> bool {
+    const PRELUDE: [&str; 23] = [
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64", "Option", "Result", "Vec", "String", "Box", "Self",
+    ];
+    match path {
+        [single] => PRELUDE.contains(&single.as_str()),
+        _ => true,
     }
 }
 
