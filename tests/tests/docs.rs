@@ -4,6 +4,8 @@
 //!   `<!-- snippet: PATH#ANCHOR -->` matches its source (the whole file, or the lines between
 //!   `ANCHOR: name` and `ANCHOR_END: name` comments, anchor lines left out and dedented);
 //!   `LP_UPDATE_DOCS=1` rewrites the snippets from their sources instead;
+//! - every excerpt marked `<!-- excerpt: PATH -->` appears in its source, line for line
+//!   (dedented): a file that cannot hold anchors, such as a snapshot of generated code;
 //! - every code block of the guide, shell commands aside, is such a snippet, and its commands
 //!   name real packages and files;
 //! - the language reference lists every diagnostic code, and the launch page every launcher flag
@@ -30,32 +32,37 @@ struct Block {
     range: std::ops::Range<usize>,
     /// `PATH` or `PATH#ANCHOR` from a `<!-- snippet: … -->` line right before the fence.
     snippet: Option<String>,
+    /// `PATH` from an `<!-- excerpt: … -->` line right before the fence.
+    excerpt: Option<String>,
 }
 
 fn blocks(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut offset = 0;
     let mut previous: Option<&str> = None;
-    let mut open: Option<(String, usize, usize, Option<String>)> = None;
+    let mut open: Option<(String, usize, usize, Option<&str>)> = None;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end_matches('\n');
         match &open {
             None if bare.starts_with("```") => {
-                let snippet = previous
-                    .and_then(|p| p.trim().strip_prefix("<!-- snippet:"))
-                    .and_then(|p| p.strip_suffix("-->"))
-                    .map(|p| p.trim().to_string());
                 let lang = bare.trim_start_matches('`').trim().to_string();
-                open = Some((lang, i + 1, offset + line.len(), snippet));
+                open = Some((lang, i + 1, offset + line.len(), previous));
             }
-            Some((lang, start_line, start, snippet)) if bare == "```" => {
+            Some((lang, start_line, start, marker)) if bare == "```" => {
                 let range = *start..offset.max(*start);
+                let marked = |kind: &str| {
+                    marker
+                        .and_then(|p| p.trim().strip_prefix(kind))
+                        .and_then(|p| p.strip_suffix("-->"))
+                        .map(|p| p.trim().to_string())
+                };
                 blocks.push(Block {
                     lang: lang.clone(),
                     line: *start_line,
                     content: text[range.clone()].trim_end_matches('\n').to_string(),
                     range,
-                    snippet: snippet.clone(),
+                    snippet: marked("<!-- snippet:"),
+                    excerpt: marked("<!-- excerpt:"),
                 });
                 open = None;
             }
@@ -113,14 +120,32 @@ fn region(spec: &str) -> Result<String, String> {
         .copied()
         .filter(|l| anchor(l).is_none())
         .collect();
-    let indent = kept
+    Ok(dedent(&kept).join("\n").trim_matches('\n').to_string())
+}
+
+/// Lines without their common indentation.
+fn dedent<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let indent = lines
         .iter()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.len() - l.trim_start().len())
         .min()
         .unwrap_or(0);
-    let dedented: Vec<&str> = kept.iter().map(|l| l.get(indent..).unwrap_or("")).collect();
-    Ok(dedented.join("\n").trim_matches('\n').to_string())
+    lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect()
+}
+
+/// Whether the lines of `excerpt` appear in `source`, one after another (each side dedented).
+fn contains_excerpt(source: &str, excerpt: &str) -> bool {
+    let source: Vec<&str> = source.lines().collect();
+    let wanted: Vec<&str> = excerpt.lines().collect();
+    let wanted = dedent(&wanted);
+    !wanted.is_empty()
+        && source
+            .windows(wanted.len())
+            .any(|window| dedent(window) == wanted)
 }
 
 /// The Markdown files whose snippets are checked.
@@ -153,10 +178,22 @@ fn snippets_match_their_sources() {
         let mut updated = text.clone();
         // Back to front, so earlier ranges stay valid while rewriting.
         for block in blocks(&text).iter().rev() {
-            let Some(spec) = &block.snippet else { continue };
-            count += 1;
             let shown = path.strip_prefix(workspace()).unwrap_or(&path);
             let at = format!("{}:{}", shown.display(), block.line);
+            if let Some(source) = &block.excerpt {
+                count += 1;
+                match std::fs::read_to_string(workspace().join(source)) {
+                    Ok(text) if contains_excerpt(&text, &block.content) => {}
+                    Ok(_) => problems.push(format!(
+                        "{at}: this excerpt is not in `{source}` (copy it from there):\n{}",
+                        block.content
+                    )),
+                    Err(e) => problems.push(format!("{at}: cannot read `{source}`: {e}")),
+                }
+                continue;
+            }
+            let Some(spec) = &block.snippet else { continue };
+            count += 1;
             match region(spec) {
                 Err(e) => problems.push(format!("{at}: {e}")),
                 Ok(expected) if expected == block.content => {}
@@ -197,7 +234,7 @@ fn every_guide_code_block_is_a_snippet() {
     let guide = doc("guide.md");
     let unmarked: Vec<String> = blocks(&guide)
         .iter()
-        .filter(|b| b.snippet.is_none() && b.lang != "sh")
+        .filter(|b| b.snippet.is_none() && b.excerpt.is_none() && b.lang != "sh")
         .map(|b| {
             format!(
                 "docs/guide.md:{}: a `{}` block that is not a snippet",
