@@ -9,6 +9,7 @@
 
 pub mod cluster_nodes;
 pub mod flaky;
+pub mod generator;
 pub mod load;
 pub mod nodes;
 pub mod packages;

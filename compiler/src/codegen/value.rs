@@ -21,6 +21,12 @@ pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStr
         other => other,
     };
     match value {
+        // A float computes in `f64`, then converts: the same rounding as a computed value.
+        Value::Literal(Literal::Float(f)) if *target == RustType::Float("f32") => {
+            let lit = Lit::f64_suffixed(f.abs());
+            let sign = f.is_sign_negative().then(|| quote!(-));
+            quote!((#sign #lit as f32))
+        }
         Value::Literal(literal) => expand_literal(literal),
         Value::Param(name) => {
             let name = ident(name);
