@@ -170,6 +170,10 @@ async fn handles_by_trait_and_in_calls() {
         assert_eq!(registry.get_x().await.expect("get_x"), 2);
         assert_eq!(registry.getX().await.expect("getX"), 1);
         assert_eq!(registry.patterns(1, (2, 3), 4).await.expect("patterns"), 9);
+        assert_eq!(
+            registry.lifetimes("four".into()).await.expect("lifetimes"),
+            4
+        );
 
         assert_eq!(running.handle(hot).temperature().await.expect("hot"), 90);
         let fridge = running.handle(fridge);

@@ -37,7 +37,7 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
         if module.path.is_empty() {
             model.root_names = type_namespace(module);
         }
-        for item in &module.items {
+        for item in module.items.iter().filter(|i| !varies(item_attrs(i))) {
             match item {
                 syn::Item::Struct(s) => {
                     model
@@ -66,7 +66,9 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
         let at = At::new(module, sources);
         for item in &module.items {
             if let syn::Item::Impl(block) = item {
-                add_impl(&mut model, block, &at, &is_item);
+                if !varies(&block.attrs) {
+                    add_impl(&mut model, block, &at, &is_item);
+                }
             }
         }
     }
@@ -93,6 +95,43 @@ fn type_namespace(module: &Module) -> BTreeSet<String> {
         names.insert(name(ident));
     }
     names
+}
+
+/// Whether an item exists in some builds of the package and not others: `#[cfg(…)]` over
+/// `test` (`cargo build` and `cargo test` share one generated file) or a feature. Generated code
+/// cannot name such an item, so the checker does not see it. (A target's `cfg`s are the same
+/// for every build of the package, so items under them count.)
+pub(super) fn varies(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("cfg")).any(|a| {
+        a.meta
+            .require_list()
+            .map(|list| mentions_build_option(list.tokens.clone()))
+            .unwrap_or(false)
+    })
+}
+
+/// Whether tokens mention `test` or `feature`, at any depth.
+fn mentions_build_option(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "test" || i == "feature",
+        proc_macro2::TokenTree::Group(g) => mentions_build_option(g.stream()),
+        _ => false,
+    })
+}
+
+/// An item's attributes.
+pub(super) fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    match item {
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        syn::Item::Type(i) => &i.attrs,
+        _ => &[],
+    }
 }
 
 /// Where items are being read: their module, and how to turn syn spans into ours.
@@ -161,7 +200,9 @@ fn trait_def(
         .items
         .iter()
         .filter_map(|i| match i {
-            syn::TraitItem::Fn(f) => Some(lower_method(&f.sig, &item.vis, at, None, is_item)),
+            syn::TraitItem::Fn(f) if !varies(&f.attrs) => {
+                Some(lower_method(&f.sig, &item.vis, at, None, is_item))
+            }
             _ => None,
         })
         .collect();
@@ -234,6 +275,9 @@ fn add_impl(
         let syn::ImplItem::Fn(function) = impl_item else {
             continue;
         };
+        if varies(&function.attrs) {
+            continue;
+        }
         let method = lower_method(&function.sig, &function.vis, at, Some(&self_path), is_item);
         model.types[type_index].methods.push(method);
     }
@@ -359,7 +403,13 @@ fn lower_method(
         output_span,
         result_ok,
         output_wire,
-        generics: sig.generics.params.first().map(|p| at.span(spanned(p))),
+        // Lifetime parameters alone are inferred at the call: only types and consts count.
+        generics: sig
+            .generics
+            .params
+            .iter()
+            .find(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+            .map(|p| at.span(spanned(p))),
     }
 }
 

@@ -23,8 +23,11 @@ pub(super) fn find(
             found: &mut found,
         };
         for item in &module.items {
-            // Inline modules are modules of their own, visited with their own scope.
-            if !matches!(item, syn::Item::Mod(_)) {
+            // Inline modules are modules of their own, visited with their own scope; items of
+            // some builds only are not seen (as in `collect`).
+            if !matches!(item, syn::Item::Mod(_))
+                && !super::collect::varies(super::collect::item_attrs(item))
+            {
                 finder.visit_item(item);
             }
         }

@@ -110,6 +110,10 @@ impl Loader<'_> {
             let syn::Item::Mod(module) = item else {
                 continue;
             };
+            // A module of some builds only (`#[cfg(test)] mod tests;`): not read.
+            if super::collect::varies(&module.attrs) {
+                continue;
+            }
             let name = super::collect::name(&module.ident);
             let mut child_path = path.clone();
             child_path.push(name.clone());

@@ -54,6 +54,26 @@ impl Registry {
         2
     }
 
+    /// Only in test builds: generated code (shared by `cargo build` and `cargo test`) does not
+    /// call it.
+    #[cfg(test)]
+    pub fn only_in_tests(&self) -> u8 {
+        1
+    }
+
+    /// Only with a feature, and a type that cannot cross the wire: not served.
+    #[cfg(feature = "never")]
+    pub fn only_with_a_feature(&self, shared: std::rc::Rc<u8>) -> u8 {
+        *shared
+    }
+
+    /// Lifetime parameters alone: served.
+    #[allow(clippy::needless_lifetimes)]
+    pub fn lifetimes<'a>(&'a self, x: String) -> usize {
+        let _ = self;
+        x.len()
+    }
+
     /// Parameters bound by patterns.
     pub fn patterns(&self, _: u64, (a, b): (u8, u8), mut c: u64) -> u64 {
         c += u64::from(a) + u64::from(b);
