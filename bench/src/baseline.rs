@@ -73,10 +73,10 @@ pub async fn channel_call(server: &mpsc::Sender<(u64, oneshot::Sender<u64>)>, x:
 async fn raw_connection(io: impl AsyncRead + AsyncWrite + Unpin) {
     let mut framed = Framed::new(io, codec());
     while let Some(Ok(frame)) = framed.next().await {
-        let Ok(request) = bincode::deserialize::<Request>(&frame) else {
+        let Ok(request) = postcard::from_bytes::<Request>(&frame) else {
             return;
         };
-        let reply = bincode::serialize(&answer(request)).expect("encode");
+        let reply = postcard::to_stdvec(&answer(request)).expect("encode");
         if framed.feed(Bytes::from(reply)).await.is_err() {
             return;
         }
@@ -101,10 +101,10 @@ impl RawClient {
 
     /// One request, one answer.
     pub async fn call(&mut self, request: &Request) -> u64 {
-        let frame = bincode::serialize(request).expect("encode");
+        let frame = postcard::to_stdvec(request).expect("encode");
         self.framed.send(Bytes::from(frame)).await.expect("send");
         let reply = self.framed.next().await.expect("answer").expect("frame");
-        bincode::deserialize(&reply).expect("decode")
+        postcard::from_bytes(&reply).expect("decode")
     }
 
     /// Calls per second with `in_flight` requests pipelined on the connection for `window`.
@@ -113,7 +113,7 @@ impl RawClient {
         let (mut sent, mut answered, mut open) = (0u64, 0u64, 0usize);
         while start.elapsed() < window || open > 0 {
             while open < in_flight && start.elapsed() < window {
-                let frame = bincode::serialize(&Request::Work(sent)).expect("encode");
+                let frame = postcard::to_stdvec(&Request::Work(sent)).expect("encode");
                 self.framed.feed(Bytes::from(frame)).await.expect("send");
                 sent += 1;
                 open += 1;
@@ -122,7 +122,7 @@ impl RawClient {
                 .await
                 .expect("flush");
             let reply = self.framed.next().await.expect("answer").expect("frame");
-            let _: u64 = bincode::deserialize(&reply).expect("decode");
+            let _: u64 = postcard::from_bytes(&reply).expect("decode");
             answered += 1;
             open -= 1;
         }

@@ -315,12 +315,13 @@ async fn calls_errors_and_panics_over_a_socket() {
 /// Answers the server's challenge with a proof made with `secret`.
 async fn hello(reader: &mut unix::FrameReader, writer: &mut unix::FrameWriter, secret: &Secret) {
     let nonce = match frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()) {
-        Ok(ToClient::Challenge { nonce }) => nonce,
+        Ok(ToClient::Challenge { nonce, .. }) => nonce,
         other => panic!("expected a challenge, got {other:?}"),
     };
     send(
         writer,
         &ToServer::Hello {
+            protocol: frame::PROTOCOL,
             proof: secret.proof(&nonce),
         },
     )

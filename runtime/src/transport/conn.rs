@@ -60,14 +60,18 @@ pub(crate) async fn client_hello(
 ) -> Result<(), String> {
     let welcome = async {
         let nonce = match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
-                ToClient::Challenge { nonce } => nonce,
-                _ => return Err("handshake failed: expected a challenge".to_string()),
+            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
+                Ok(ToClient::Challenge {
+                    protocol: frame::PROTOCOL,
+                    nonce,
+                }) => nonce,
+                _ => return Err(version_mismatch(&bytes)),
             },
             Some(Err(e)) => return Err(format!("handshake failed: {e}")),
             None => return Err("handshake failed: the server closed the connection".to_string()),
         };
         let hello = frame::encode(&ToServer::Hello {
+            protocol: frame::PROTOCOL,
             proof: secret.proof(&nonce),
         })?;
         writer
@@ -89,6 +93,18 @@ pub(crate) async fn client_hello(
     }
 }
 
+/// Why a server's first frame is not the challenge this client expects.
+fn version_mismatch(first: &[u8]) -> String {
+    match frame::peer_protocol(first) {
+        Some(theirs) if theirs != frame::PROTOCOL => format!(
+            "handshake failed: the peer speaks lp protocol {theirs}, this binary {}: build every \
+             process of the program from the same version of lp",
+            frame::PROTOCOL
+        ),
+        _ => "handshake failed: expected a challenge".to_string(),
+    }
+}
+
 /// The server side of the handshake: sends a fresh challenge, and is true when the client's
 /// first frame is a hello proving the secret on it (and the welcome was sent). Anything else —
 /// timeout, garbage, a wrong proof — is false, and the caller closes the connection without
@@ -102,6 +118,7 @@ pub(crate) async fn accept_hello(
         return false;
     };
     let Ok(challenge) = frame::encode(&ToClient::Challenge {
+        protocol: frame::PROTOCOL,
         nonce: nonce.clone(),
     }) else {
         return false;
@@ -114,7 +131,10 @@ pub(crate) async fn accept_hello(
         _ => return false,
     };
     match frame::decode::<ToServer>(&first) {
-        Ok(ToServer::Hello { proof }) if secret.verify(&nonce, &proof) => {}
+        Ok(ToServer::Hello {
+            protocol: frame::PROTOCOL,
+            proof,
+        }) if secret.verify(&nonce, &proof) => {}
         _ => return false,
     }
     match frame::encode(&ToClient::Welcome) {

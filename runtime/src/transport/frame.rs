@@ -1,9 +1,13 @@
-//! The wire: length-delimited frames of bincode-encoded messages.
+//! The wire: length-delimited frames of postcard-encoded messages.
 //!
 //! A frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
 //! `LengthDelimitedCodec`). The length is checked against [`MAX_FRAME`] before anything is
 //! allocated, so a peer cannot make us reserve memory by announcing a huge frame. A frame that
 //! does not decode as the expected message closes its connection (and only that one).
+//!
+//! The format is postcard (maintained, compact varints; bincode 1 is unmaintained,
+//! RUSTSEC-2025-0141). Its version is [`PROTOCOL`], the first field of the server's first frame
+//! and of the client's answer, so peers of different versions fail with a message that says so.
 
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
@@ -25,21 +29,16 @@ pub(crate) fn codec() -> LengthDelimitedCodec {
         .new_codec()
 }
 
-fn options() -> impl bincode::Options {
-    use bincode::Options;
-    bincode::DefaultOptions::new().with_limit(MAX_FRAME as u64)
-}
+/// The version of the wire protocol: frames, messages, the handshake.
+pub(crate) const PROTOCOL: u32 = 2;
 
 /// Encodes a message or a call's argument/result.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, String> {
-    use bincode::Options;
-    options()
-        .serialize(value)
-        .map(Bytes::from)
-        .map_err(|e| match *e {
-            bincode::ErrorKind::SizeLimit => over_limit(None),
-            e => format!("cannot encode message: {e}"),
-        })
+    let bytes = postcard::to_stdvec(value).map_err(|e| format!("cannot encode message: {e}"))?;
+    if bytes.len() > MAX_FRAME {
+        return Err(over_limit(Some(bytes.len())));
+    }
+    Ok(Bytes::from(bytes))
 }
 
 /// `[N bytes, ]over the 128 MiB frame limit`, for errors about values too large to send.
@@ -51,12 +50,19 @@ pub(crate) fn over_limit(len: Option<usize>) -> String {
     }
 }
 
-/// Decodes a message; any malformed input is an error, never a panic.
+/// Decodes a message; any malformed input is an error, never a panic. (A length inside a
+/// message cannot make serde reserve more than about a megabyte ahead of the data.)
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    use bincode::Options;
-    options()
-        .deserialize(bytes)
-        .map_err(|e| format!("malformed message: {e}"))
+    postcard::from_bytes(bytes).map_err(|e| format!("malformed message: {e}"))
+}
+
+/// The protocol version of a peer's first frame (a [`ToClient::Challenge`] or a
+/// [`ToServer::Hello`]: variant 0, version first), whatever else its messages look like.
+pub(crate) fn peer_protocol(bytes: &[u8]) -> Option<u32> {
+    match postcard::take_from_bytes::<(u32, u32)>(bytes) {
+        Ok(((0, version), _)) => Some(version),
+        _ => None,
+    }
 }
 
 /// What a client (a node, the test process, a child talking to its launcher) sends.
@@ -66,6 +72,8 @@ pub(crate) enum ToServer {
     /// holds the launch secret, which itself never crosses the wire. A connection whose first
     /// frame is anything else, or whose proof is wrong, is closed without executing anything.
     Hello {
+        /// [`PROTOCOL`]: always the first field of the first variant.
+        protocol: u32,
         /// HMAC-SHA256 of the challenge's nonce, keyed with the launch secret.
         proof: Bytes,
     },
@@ -78,7 +86,7 @@ pub(crate) enum ToServer {
         interface: u64,
         /// The method's name, for error messages.
         method: String,
-        /// The bincode-encoded request enum of the courier.
+        /// The encoded request enum of the interface.
         body: Bytes,
         /// How long the caller waits for the reply: past it, the server drops the call
         /// unanswered rather than run it for no one.
@@ -121,12 +129,14 @@ pub(crate) enum Control {
 pub(crate) enum ToClient {
     /// The server's first frame: a fresh random nonce the client must prove the secret on.
     Challenge {
+        /// [`PROTOCOL`]: always the first field of the first variant.
+        protocol: u32,
         /// 32 random bytes, new for every connection.
         nonce: Bytes,
     },
     /// The hello was accepted.
     Welcome,
-    /// The result of the call with this id: the bincode-encoded response enum, or an error.
+    /// The result of the call with this id: the encoded response enum, or an error.
     Reply {
         /// The id of the call.
         id: u64,
@@ -140,11 +150,10 @@ pub(crate) enum ToClient {
 pub(crate) struct Secret([u8; 32]);
 
 impl Secret {
-    /// Reads 32 fresh bytes from `/dev/urandom`.
+    /// 32 fresh bytes from the operating system's random source.
     pub(crate) fn random() -> std::io::Result<Self> {
-        use std::io::Read;
         let mut bytes = [0u8; 32];
-        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
         Ok(Secret(bytes))
     }
 
@@ -275,9 +284,27 @@ mod fuzz {
 
     #[test]
     fn huge_length_prefixes_inside_messages_do_not_allocate() {
-        // A Call whose `method` claims 2^60 bytes: rejected by the size limit, not attempted.
-        let mut bytes = vec![1u8, 7];
-        bytes.extend_from_slice(&[0xff, 0, 0, 0, 0, 0, 0, 0, 0x10]);
+        // A Call whose `method` claims 2^60 bytes: an error at the end of the data, not an
+        // allocation of the claimed length.
+        let mut bytes = vec![1u8, 7, 1];
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode::<ToServer>(&bytes).is_err());
+    }
+
+    #[test]
+    fn the_protocol_version_reads_from_any_first_frame() {
+        let challenge = encode(&ToClient::Challenge {
+            protocol: PROTOCOL,
+            nonce: Bytes::from_static(b"n"),
+        })
+        .unwrap();
+        assert_eq!(peer_protocol(&challenge), Some(PROTOCOL));
+        let hello = encode(&ToServer::Hello {
+            protocol: 7,
+            proof: Bytes::new(),
+        })
+        .unwrap();
+        assert_eq!(peer_protocol(&hello), Some(7));
+        assert_eq!(peer_protocol(b""), None);
     }
 }

@@ -144,11 +144,12 @@ pub(crate) fn send_control_blocking(
     let to_io = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
     let nonce =
         match frame::decode::<ToClient>(&read_frame_blocking(&mut stream)?).map_err(to_io)? {
-            ToClient::Challenge { nonce } => nonce,
+            ToClient::Challenge { nonce, .. } => nonce,
             _ => return Err(to_io("the launcher did not send a challenge".into())),
         };
     for msg in [
         ToServer::Hello {
+            protocol: frame::PROTOCOL,
             proof: secret.proof(&nonce),
         },
         ToServer::Control(message),
