@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -18,11 +17,9 @@ use tokio_util::sync::CancellationToken;
 use super::interface::id;
 use super::{execute, Courier};
 use crate::error::CallError;
-use crate::transport::conn::Endpoint;
+use crate::transport::conn::{Dial, FrameReader, FrameWriter};
 use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
-use crate::transport::tcp::Resolve;
-use crate::transport::unix::{self, FrameReader, FrameWriter};
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
 /// (`LaunchOptions::ready_timeout`, or the `LP_READY_TIMEOUT_SECS` environment variable).
@@ -196,9 +193,9 @@ enum NetKind {
     Sockets {
         /// Whether each node (by id) has a restart policy.
         restartable: Vec<bool>,
-        /// Where each courier serves: `<id>.sock` in the launch's private directory, or TCP
-        /// addresses from an address book (cluster launches).
-        place: Place,
+        /// How to open a stream to a node (Unix sockets in the launch directory, TCP to the
+        /// addresses of an address book, …).
+        dial: Arc<dyn Dial>,
         /// The launch secret, presented in every hello.
         secret: Secret,
         /// Cancelled when this process stops: waiting for a peer ends then.
@@ -220,38 +217,12 @@ impl Net {
         }
     }
 
-    /// Calls over Unix sockets in `dir`; a node marked `restartable` (by id) is waited for
-    /// after its connection is lost, as it may be coming back.
-    pub(crate) fn unix(
+    /// Calls over connections `dial` opens (one per peer node); a node marked `restartable`
+    /// (by id) is waited for after its connection is lost, as it may be coming back.
+    pub(crate) fn sockets(
         labels: Vec<String>,
         restartable: Vec<bool>,
-        dir: PathBuf,
-        secret: Secret,
-        stop: CancellationToken,
-        ready_timeout: Duration,
-    ) -> Self {
-        let place = Place::Dir(dir);
-        Net::sockets(labels, restartable, place, secret, stop, ready_timeout)
-    }
-
-    /// Calls over TCP to the addresses `book` resolves (cluster launches); a node marked
-    /// `restartable` is waited for after its connection is lost.
-    pub(crate) fn tcp(
-        labels: Vec<String>,
-        restartable: Vec<bool>,
-        book: Arc<dyn Resolve>,
-        secret: Secret,
-        stop: CancellationToken,
-        ready_timeout: Duration,
-    ) -> Self {
-        let place = Place::Book(book);
-        Net::sockets(labels, restartable, place, secret, stop, ready_timeout)
-    }
-
-    fn sockets(
-        labels: Vec<String>,
-        restartable: Vec<bool>,
-        place: Place,
+        dial: Arc<dyn Dial>,
         secret: Secret,
         stop: CancellationToken,
         ready_timeout: Duration,
@@ -261,7 +232,7 @@ impl Net {
                 labels,
                 kind: NetKind::Sockets {
                     restartable,
-                    place,
+                    dial,
                     secret,
                     stop,
                     peers: Mutex::new(HashMap::new()),
@@ -278,13 +249,13 @@ impl Net {
             NetKind::InProc(net) => NetKind::InProc(net.clone()),
             NetKind::Sockets {
                 restartable,
-                place,
+                dial,
                 secret,
                 stop,
                 ..
             } => NetKind::Sockets {
                 restartable: restartable.clone(),
-                place: place.clone(),
+                dial: dial.clone(),
                 secret: secret.clone(),
                 stop: stop.clone(),
                 peers: Mutex::new(HashMap::new()),
@@ -331,7 +302,7 @@ impl Net {
             },
             NetKind::Sockets {
                 restartable,
-                place,
+                dial,
                 secret,
                 stop,
                 peers,
@@ -340,13 +311,8 @@ impl Net {
                 let peer = peers.entry(id).or_insert_with(|| {
                     Arc::new(SocketPeer {
                         node: node.clone(),
-                        endpoint: match place {
-                            Place::Dir(dir) => Endpoint::Unix(unix::node_socket(dir, id)),
-                            Place::Book(book) => Endpoint::Tcp {
-                                book: book.clone(),
-                                node: id,
-                            },
-                        },
+                        id,
+                        dial: dial.clone(),
                         secret: secret.clone(),
                         ready_timeout: self.inner.ready_timeout,
                         restartable: restartable.get(id).copied().unwrap_or(false),
@@ -387,21 +353,14 @@ thread_local! {
     static DECODING: RefCell<Option<Net>> = const { RefCell::new(None) };
 }
 
-/// Where the couriers of a multi-process launch serve.
-#[derive(Clone)]
-enum Place {
-    /// `<id>.sock` in the launch's private directory.
-    Dir(PathBuf),
-    /// TCP addresses from an address book.
-    Book(Arc<dyn Resolve>),
-}
-
 /// One remote node, reached over one connection (Unix or TCP) that every call multiplexes.
 pub(crate) struct SocketPeer {
     /// The node's label, for errors.
     node: Arc<str>,
-    /// Where the node serves.
-    endpoint: Endpoint,
+    /// The node's id, what `dial` dials.
+    id: usize,
+    /// How to open a stream to the node.
+    dial: Arc<dyn Dial>,
     /// Presented in the hello.
     secret: Secret,
     /// How long the first connection may wait for the node to come up.
@@ -549,9 +508,9 @@ impl SocketPeer {
             self.ready_timeout
         };
         let (reader, writer) =
-            crate::transport::conn::connect(&self.endpoint, &self.secret, wait, &self.stop)
+            crate::transport::conn::connect(&*self.dial, self.id, &self.secret, wait, &self.stop)
                 .await
-                .map_err(|reason| self.unavailable(reason))?;
+                .map_err(|e| self.unavailable(e.to_string()))?;
         self.ever_connected.store(true, Ordering::Relaxed);
         let conn = self.start(reader, writer);
         *slot = Some(conn.clone());

@@ -67,7 +67,7 @@ pub(crate) async fn serve<L: Listener>(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(stream) => stream,
+                Ok((stream, _)) => stream,
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,6 +1,7 @@
 //! Calls end to end over both transports, with a hand-written courier shaped like generated
 //! code: remote errors, panics, authentication, malformed and oversized frames, dead peers.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use super::{Courier, Host, Reply, Serve, Served};
 use crate::error::{remote_error, CallError};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
 use crate::transport::inproc::Up;
-use crate::transport::unix;
+use crate::transport::{conn, unix};
 
 /// A courier with one method per behaviour under test.
 #[derive(Default)]
@@ -241,19 +242,17 @@ impl Serving {
     }
 
     fn client(&self) -> CalcClient {
-        let net = Net::unix(
+        let net = unix_net(
             vec!["calc".into()],
-            vec![false],
             self.dir.clone(),
             self.secret.clone(),
-            CancellationToken::new(),
             Duration::from_secs(5),
         );
         Calc::client(net.core(0))
     }
 
-    async fn raw(&self) -> (unix::FrameReader, unix::FrameWriter) {
-        unix::framed(
+    async fn raw(&self) -> (conn::FrameReader, conn::FrameWriter) {
+        conn::framed(
             UnixStream::connect(unix::node_socket(&self.dir, 0))
                 .await
                 .unwrap(),
@@ -261,7 +260,20 @@ impl Serving {
     }
 }
 
-async fn send(writer: &mut unix::FrameWriter, message: &ToServer) {
+/// A net of one node over Unix sockets in `dir`.
+fn unix_net(labels: Vec<String>, dir: PathBuf, secret: Secret, ready: Duration) -> Net {
+    let dial = Arc::new(unix::UnixDialer::new(dir));
+    Net::sockets(
+        labels,
+        vec![false],
+        dial,
+        secret,
+        CancellationToken::new(),
+        ready,
+    )
+}
+
+async fn send(writer: &mut conn::FrameWriter, message: &ToServer) {
     writer.send(frame::encode(message).unwrap()).await.unwrap();
 }
 
@@ -313,7 +325,7 @@ async fn calls_errors_and_panics_over_a_socket() {
 }
 
 /// Answers the server's challenge with a proof made with `secret`.
-async fn hello(reader: &mut unix::FrameReader, writer: &mut unix::FrameWriter, secret: &Secret) {
+async fn hello(reader: &mut conn::FrameReader, writer: &mut conn::FrameWriter, secret: &Secret) {
     let nonce = match frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()) {
         Ok(ToClient::Challenge { nonce, .. }) => nonce,
         other => panic!("expected a challenge, got {other:?}"),
@@ -395,12 +407,10 @@ async fn an_oversized_frame_is_rejected_from_its_header() {
 #[tokio::test(start_paused = true)]
 async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let net = Net::unix(
+    let net = unix_net(
         vec!["ghost".into()],
-        vec![false],
         dir.path().to_path_buf(),
         Secret::random().unwrap(),
-        CancellationToken::new(),
         Duration::from_secs(30),
     );
     let started = tokio::time::Instant::now();
@@ -425,17 +435,15 @@ async fn a_peer_that_dies_mid_call_fails_the_call() {
     // A server that accepts the call and dies without answering.
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
-        let (mut reader, mut writer) = unix::framed(stream);
-        assert!(unix::accept_hello(&mut reader, &mut writer, &server_secret).await);
+        let (mut reader, mut writer) = conn::framed(stream);
+        assert!(conn::accept_hello(&mut reader, &mut writer, &server_secret).await);
         let _call = reader.next().await;
         drop((reader, writer, listener));
     });
-    let net = Net::unix(
+    let net = unix_net(
         vec!["mortal".into()],
-        vec![false],
         dir.path().to_path_buf(),
         secret,
-        CancellationToken::new(),
         Duration::from_secs(30),
     );
     let client = Calc::client(net.core(0));
@@ -455,12 +463,10 @@ async fn a_peer_that_dies_mid_call_fails_the_call() {
 #[tokio::test(start_paused = true)]
 async fn per_call_deadlines() {
     let served = Serving::start().await;
-    let net = Net::unix(
+    let net = unix_net(
         vec!["calc".into()],
-        vec![false],
         served.dir.clone(),
         served.secret.clone(),
-        CancellationToken::new(),
         Duration::from_secs(5),
     );
     let client = Calc::client(net.core(0).with_deadline(Some(Duration::from_millis(50))));

@@ -7,16 +7,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{Context, Stopper};
+use super::control::{Link, Report};
+use super::host::{Host, UnixNetwork};
 use crate::courier::client::Net;
-use crate::courier::server;
-use crate::program::{Env, Program};
-use crate::supervise::{build_node, drive_run};
-use crate::transport::frame::{Control, Secret};
-use crate::transport::unix;
+use crate::program::Program;
+use crate::transport::frame::Secret;
+use crate::transport::unix::{UnixDialer, UnixPath};
 
 /// The environment variables the launcher sets for a child.
 pub(crate) mod vars {
@@ -36,6 +34,10 @@ pub(crate) mod vars {
     pub(crate) const LAUNCHER: &str = "LP_LAUNCHER";
     /// How long calls wait for a node that is not up yet, in milliseconds.
     pub(crate) const READY_TIMEOUT_MS: &str = "LP_READY_TIMEOUT_MS";
+    /// This process's unit: its index in the launcher's numbering.
+    pub(crate) const UNIT: &str = "LP_UNIT";
+    /// How long runs get to return after the stop, in milliseconds.
+    pub(crate) const GRACE_MS: &str = "LP_GRACE_MS";
 }
 
 /// Whether this process was spawned by a launcher to run one node.
@@ -55,6 +57,10 @@ struct ChildEnv {
     secret: Secret,
     launcher: PathBuf,
     ready_timeout: Duration,
+    /// This process's unit, as the launcher numbers them.
+    unit: usize,
+    /// How long runs get to return after the stop.
+    grace: Duration,
 }
 
 impl ChildEnv {
@@ -87,9 +93,18 @@ impl ChildEnv {
                 crate::courier::client::DEFAULT_READY_TIMEOUT,
                 Duration::from_millis,
             );
+        let unit = var(vars::UNIT)?
+            .parse()
+            .map_err(|_| format!("`{}` is not a unit number", vars::UNIT))?;
+        let grace = var(vars::GRACE_MS)
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(Duration::from_secs(10), Duration::from_millis);
         Ok(ChildEnv {
             ids,
             run_enabled,
+            unit,
+            grace,
             params: var(vars::PARAMS)?,
             program: var(vars::PROGRAM)?,
             dir: PathBuf::from(var(vars::DIR)?),
@@ -130,119 +145,75 @@ async fn run<P: crate::codegen::Params, G: Program>(
     program_name: &'static str,
     make_program: fn(P) -> G,
 ) -> ExitCode {
-    let report = {
-        let (launcher, secret) = (env.launcher.clone(), env.secret.clone());
-        move |message: Control| match unix::send_control_blocking(&launcher, &secret, message) {
-            Ok(()) => true,
-            Err(e) => {
-                eprintln!("lp: cannot reach the launcher: {e}");
-                false
-            }
+    let launcher = UnixPath(env.launcher.clone());
+    let link = match Link::open(&launcher, &env.secret, env.unit, program_name, LINK_WAIT).await {
+        Ok(link) => link,
+        Err(e) => {
+            tracing::error!(target: "lp", "cannot reach the launcher: {e}");
+            return ExitCode::FAILURE;
         }
-    };
-    let fail = |node: usize, error: String| {
-        eprintln!("error: {error}");
-        report(Control::Failed { node, error });
-        ExitCode::FAILURE
     };
     let first = env.ids.first().copied().unwrap_or(0);
-    if env.program != program_name {
-        return fail(
-            first,
-            format!(
-                "this binary runs program `{program_name}`, the launcher asked for `{}`",
-                env.program
-            ),
-        );
-    }
-    let params: P = match serde_json::from_str(&env.params) {
-        Ok(params) => params,
-        Err(e) => {
-            return fail(
-                first,
-                format!("cannot read the params from the launcher: {e}"),
-            )
+    let host = match host(&env, program_name, make_program) {
+        Ok(host) => host,
+        Err(error) => {
+            tracing::error!(target: "lp", "{error}");
+            link.send(Report::Failed { node: first, error });
+            link.close().await;
+            return ExitCode::FAILURE;
         }
     };
+    // For a node's `*_blocking` calls from threads outside the runtime.
+    let _ = super::RUNTIME.set(tokio::runtime::Handle::current());
+    host.run(link).await
+}
+
+/// How long a child waits for its launcher's control socket (it exists before any child).
+const LINK_WAIT: Duration = Duration::from_secs(10);
+
+/// The host of this child's nodes, from the program the params build.
+fn host<P: crate::codegen::Params, G: Program>(
+    env: &ChildEnv,
+    program_name: &'static str,
+    make_program: fn(P) -> G,
+) -> Result<Host<UnixNetwork>, String> {
+    if env.program != program_name {
+        return Err(format!(
+            "this binary runs program `{program_name}`, the launcher asked for `{}`",
+            env.program
+        ));
+    }
+    let params: P = serde_json::from_str(&env.params)
+        .map_err(|e| format!("cannot read the params from the launcher: {e}"))?;
     let (layout, nodes) = make_program(params).into_parts();
+    let restartable = super::local_mp::restartable(&layout, &nodes);
+    let mut by_id: std::collections::HashMap<usize, _> =
+        nodes.into_iter().map(|n| (n.id, n)).collect();
     let mut mine = Vec::new();
     for (&id, &run_enabled) in env.ids.iter().zip(&env.run_enabled) {
-        match nodes.iter().position(|n| n.id == id) {
-            Some(_) => mine.push((id, run_enabled)),
-            None => return fail(id, format!("the program has no node with id {id}")),
-        }
+        let node = by_id
+            .remove(&id)
+            .ok_or_else(|| format!("the program has no node with id {id}"))?;
+        mine.push((node, run_enabled));
     }
-    let restartable = super::local_mp::restartable(&layout, &nodes);
-    let mut nodes: std::collections::HashMap<usize, _> =
-        nodes.into_iter().map(|n| (n.id, n)).collect();
-    let _ = super::RUNTIME.set(tokio::runtime::Handle::current());
     let stop = CancellationToken::new();
-    let net = Net::unix(
+    let dial = Arc::new(UnixDialer::new(env.dir.clone()));
+    let net = Net::sockets(
         layout.labels.clone(),
         restartable,
-        env.dir.clone(),
+        dial,
         env.secret.clone(),
         stop.clone(),
         env.ready_timeout,
     );
-    // Build and serve every node first, so colocated nodes can call each other from `run`.
-    let mut runs = Vec::new();
-    let mut serving = false;
-    for (id, run_enabled) in mine {
-        let Some(node) = nodes.remove(&id) else {
-            continue;
-        };
-        let node_env = Env::for_node(&node, &net);
-        let span = node_env.span.clone();
-        let built = match build_node(&node.build, &node_env) {
-            Ok(built) => built,
-            Err(error) => return fail(id, error),
-        };
-        if let Some(service) = built.service {
-            serving = true;
-            let path = unix::node_socket(&env.dir, id);
-            let _ = std::fs::remove_file(&path);
-            let listener = match UnixListener::bind(&path) {
-                Ok(listener) => listener,
-                Err(e) => return fail(id, format!("cannot listen on {}: {e}", path.display())),
-            };
-            tokio::spawn(server::serve(
-                listener,
-                service,
-                env.secret.clone(),
-                stop.clone(),
-            ));
-        }
-        report(Control::Ready { node: id });
-        if let (true, Some(run)) = (run_enabled, built.run) {
-            let tell_launcher: Arc<dyn Fn() -> bool + Send + Sync> = {
-                let report = report.clone();
-                Arc::new(move || report(Control::Stop { node: id }))
-            };
-            let ctx = Context::new(
-                node.label.clone(),
-                node.replica,
-                stop.clone(),
-                Stopper::Launcher(tell_launcher),
-            );
-            runs.push(async move { (id, drive_run(run(ctx), span).await) });
-        }
-    }
-    {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            super::shutdown_signal().await;
-            stop.cancel();
-        });
-    }
-    let mut runs: futures::stream::FuturesUnordered<_> = runs.into_iter().collect();
-    while let Some((id, outcome)) = futures::StreamExt::next(&mut runs).await {
-        if let Err(error) = outcome {
-            return fail(id, error);
-        }
-    }
-    if serving {
-        stop.cancelled().await;
-    }
-    ExitCode::SUCCESS
+    Ok(Host {
+        nodes: mine,
+        net,
+        labels: layout.labels,
+        network: UnixNetwork(env.dir.clone()),
+        secret: env.secret.clone(),
+        grace: env.grace,
+        stop,
+        supervisor: "the launcher",
+    })
 }

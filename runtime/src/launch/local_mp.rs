@@ -12,19 +12,20 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::UnixListener;
+use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 use super::child::vars;
+use super::control::{self, LinkEvent, Order, Report};
 use super::{tmux, LaunchOptions, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{ErasedNode, Layout, Restart};
 use crate::supervise::{Restarts, Supervisor};
-use crate::transport::frame::{self, Control, Secret, ToServer};
-use crate::transport::unix;
+use crate::transport::frame::Secret;
+use crate::transport::unix::{self, UnixDialer};
 
 /// A running multi-process program.
 pub(crate) struct MpState {
@@ -50,12 +51,18 @@ struct Shared {
     children: Mutex<HashMap<usize, ChildInfo>>,
     /// What each failed child reported over the control socket.
     reported: Mutex<HashMap<usize, String>>,
-    /// The nodes that reported ready (once each, restarts aside), for the progress line.
+    /// The nodes whose process reported ready (once each, restarts aside), for the progress
+    /// line.
     ready: Mutex<HashSet<usize>>,
-    /// How many children there are.
+    /// How many nodes there are.
     total: usize,
+    /// The node ids of each unit, by unit index.
+    members: Vec<Vec<usize>>,
     /// Node labels by id.
     labels: Vec<String>,
+    /// Each unit's control link (its connection's number, its orders), by unit index, while
+    /// it is connected.
+    links: Mutex<HashMap<usize, (u64, mpsc::UnboundedSender<Order>)>>,
 }
 
 struct ChildInfo {
@@ -67,6 +74,21 @@ struct ChildInfo {
 impl Shared {
     fn lock_children(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ChildInfo>> {
         self.children.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_links(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<usize, (u64, mpsc::UnboundedSender<Order>)>> {
+        self.links.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells every connected child the program stops.
+    fn order_stop(&self, failure: Option<(String, String)>) {
+        for (_, orders) in self.lock_links().values() {
+            let _ = orders.send(Order::Stop {
+                failure: failure.clone(),
+            });
+        }
     }
 
     /// Sends `signal` to every child still running (to its process group when `group`).
@@ -103,28 +125,36 @@ pub(crate) async fn start(
     let control_path = unix::control_socket(&dir);
     let listener = UnixListener::bind(&control_path)
         .map_err(|e| LaunchError::launcher("cannot bind the control socket", e))?;
-    let shared = Arc::new(Shared {
-        children: Mutex::new(HashMap::new()),
-        reported: Mutex::new(HashMap::new()),
-        ready: Mutex::new(HashSet::new()),
-        total: nodes.len(),
-        labels: layout.labels.clone(),
-    });
-    let control = tokio::spawn(control_loop(
-        listener,
-        secret.clone(),
-        shared.clone(),
-        supervisor.clone(),
-    ))
-    .abort_handle();
-    let net = Net::unix(
+    let net = Net::sockets(
         layout.labels.clone(),
         restartable(layout, &nodes),
-        dir.clone(),
+        Arc::new(UnixDialer::new(dir.clone())),
         secret.clone(),
         supervisor.stop.clone(),
         options.ready_timeout,
     );
+    let total = nodes.len();
+    let units = units(layout, nodes);
+    let shared = Arc::new(Shared {
+        children: Mutex::new(HashMap::new()),
+        reported: Mutex::new(HashMap::new()),
+        ready: Mutex::new(HashSet::new()),
+        total,
+        members: units
+            .iter()
+            .map(|u| u.members.iter().map(|(id, _)| *id).collect())
+            .collect(),
+        labels: layout.labels.clone(),
+        links: Mutex::new(HashMap::new()),
+    });
+    let control = tokio::spawn(control_loop(
+        listener,
+        secret.clone(),
+        (units.len(), layout.program.to_string()),
+        shared.clone(),
+        supervisor.clone(),
+    ))
+    .abort_handle();
     let state = MpState {
         dir: dir.clone(),
         shared: shared.clone(),
@@ -142,11 +172,11 @@ pub(crate) async fn start(
         params_json: layout.params_json.clone(),
         program: layout.program,
         ready_timeout: options.ready_timeout,
+        grace: options.termination_notice,
         terminal: options.terminal.clone(),
         launcher_pid: std::process::id() as i32,
         forwarders: state.forwarders.clone(),
     });
-    let units = units(layout, nodes);
     if let Terminal::Tmux(dir) = &options.terminal {
         let logs: Vec<PathBuf> = units.iter().map(|u| log_file(dir, &u.label)).collect();
         let windows: Vec<(String, &Path)> = units
@@ -261,6 +291,8 @@ struct Spawner {
     params_json: String,
     program: &'static str,
     ready_timeout: Duration,
+    /// How long a child's runs get to return after the stop.
+    grace: Duration,
     /// Where children's output goes.
     terminal: Terminal,
     /// The launcher's pid, checked by children before they run.
@@ -285,6 +317,8 @@ impl Spawner {
                 vars::READY_TIMEOUT_MS,
                 self.ready_timeout.as_millis().to_string(),
             )
+            .env(vars::UNIT, unit.index.to_string())
+            .env(vars::GRACE_MS, self.grace.as_millis().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -338,6 +372,8 @@ impl Spawner {
 
 /// What one child process runs: a node, or the nodes of a `process` block.
 struct Unit {
+    /// Its index among the launch's units (`LP_UNIT`).
+    index: usize,
     /// The node's label, or the `process` block's name.
     label: String,
     /// The ids and labels of its nodes.
@@ -353,7 +389,7 @@ struct Unit {
 }
 
 impl Unit {
-    fn new(label: String, nodes: &[ErasedNode]) -> Self {
+    fn new(index: usize, label: String, nodes: &[ErasedNode]) -> Self {
         let join =
             |f: &dyn Fn(&ErasedNode) -> String| nodes.iter().map(f).collect::<Vec<_>>().join(",");
         let restart = match nodes.iter().all(|n| n.settings.restart.is_some()) {
@@ -361,6 +397,7 @@ impl Unit {
             false => None,
         };
         Unit {
+            index,
             label,
             members: nodes.iter().map(|n| (n.id, n.label.clone())).collect(),
             ids: join(&|n| n.id.to_string()),
@@ -398,7 +435,8 @@ fn units(layout: &Layout, nodes: Vec<ErasedNode>) -> Vec<Unit> {
     }
     groups
         .into_iter()
-        .map(|(label, nodes)| Unit::new(label, &nodes))
+        .enumerate()
+        .map(|(index, (label, nodes))| Unit::new(index, label, &nodes))
         .collect()
 }
 
@@ -482,69 +520,95 @@ async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool) {
     }
 }
 
-/// Accepts the children's reports until the launch ends.
+/// Follows the children's control links until the launch ends.
 async fn control_loop(
     listener: UnixListener,
     secret: Secret,
+    (units, program): (usize, String),
     shared: Arc<Shared>,
     supervisor: Arc<Supervisor>,
 ) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let (secret, shared, supervisor) = (secret.clone(), shared.clone(), supervisor.clone());
-        tokio::spawn(async move {
-            let (mut reader, mut writer) = unix::framed(stream);
-            if !unix::accept_hello(&mut reader, &mut writer, &secret).await {
-                return;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    tokio::spawn(control::accept(listener, secret, units, program, events_tx));
+    while let Some(event) = events.recv().await {
+        match event {
+            LinkEvent::Joined {
+                unit, conn, orders, ..
+            } => {
+                if supervisor.stop.is_cancelled() {
+                    let _ = orders.send(Order::Stop { failure: None });
+                }
+                shared.lock_links().insert(unit, (conn, orders));
             }
-            while let Some(Ok(bytes)) = reader.next().await {
-                let Ok(ToServer::Control(message)) = frame::decode::<ToServer>(&bytes) else {
-                    return;
-                };
-                handle_control(message, &shared, &supervisor);
+            LinkEvent::Said { unit, report } => handle_report(unit, report, &shared, &supervisor),
+            // The child's exit is what counts (see `watch`).
+            LinkEvent::Closed { unit, conn } => {
+                let mut links = shared.lock_links();
+                // Unless the unit's restarted process linked already.
+                if links
+                    .get(&unit)
+                    .is_some_and(|(current, _)| *current == conn)
+                {
+                    links.remove(&unit);
+                }
             }
-        });
+            LinkEvent::Refused(why) => {
+                tracing::warn!(target: "lp", "refused a control connection: {why}");
+            }
+        }
     }
 }
 
-fn handle_control(message: Control, shared: &Shared, supervisor: &Supervisor) {
+fn handle_report(unit: usize, report: Report, shared: &Shared, supervisor: &Supervisor) {
     let label = |id: usize| shared.labels.get(id).cloned().unwrap_or_default();
-    match message {
-        Control::Ready { node } => {
-            let ready = {
-                let mut ready = shared.ready.lock().unwrap_or_else(PoisonError::into_inner);
-                if !ready.insert(node) {
-                    return;
-                }
-                ready.len()
-            };
-            let total = shared.total;
-            let terminal = std::io::stderr().is_terminal();
-            if ready == total {
-                let end = if terminal { "\r\x1b[K" } else { "" };
-                eprintln!("{end}lp: launched {ready}/{total} nodes");
-            } else if terminal {
-                eprint!("\r\x1b[Klp: {ready}/{total} nodes ready");
+    match report {
+        Report::Join { .. } | Report::Done => {}
+        Report::Ready { .. } => {
+            // No barrier locally: each child runs as soon as it serves.
+            if let Some((_, orders)) = shared.lock_links().get(&unit) {
+                let _ = orders.send(Order::Start { book: Vec::new() });
             }
+            progress(unit, shared);
         }
-        Control::Stop { node } => {
+        Report::Stop { node } => {
             if !supervisor.stop.is_cancelled() {
-                eprintln!(
-                    "lp: node `{}` called stop(): stopping every node",
-                    label(node)
+                let who = node.map_or_else(
+                    || format!("process {unit}"),
+                    |n| format!("node `{}`", label(n)),
                 );
+                tracing::info!(target: "lp", "{who} called stop(): stopping every node");
             }
             supervisor.stop.cancel();
         }
-        Control::Failed { node, error } => {
+        Report::Failed { node, error } => {
             shared
                 .reported
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(node, error);
         }
+        Report::Overran { node, error } => supervisor.fail_always(&label(node), error),
+    }
+}
+
+/// Shows launch progress: a line once every node is ready (and a live count on a terminal).
+fn progress(unit: usize, shared: &Shared) {
+    let ready = {
+        let mut ready = shared.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = ready.len();
+        ready.extend(shared.members.get(unit).into_iter().flatten().copied());
+        if ready.len() == before {
+            return;
+        }
+        ready.len()
+    };
+    let total = shared.total;
+    let terminal = std::io::stderr().is_terminal();
+    if ready == total {
+        let end = if terminal { "\r\x1b[K" } else { "" };
+        eprintln!("{end}lp: launched {ready}/{total} nodes");
+    } else if terminal {
+        eprint!("\r\x1b[Klp: {ready}/{total} nodes ready");
     }
 }
 
@@ -565,6 +629,11 @@ impl MpState {
     /// SIGTERM to every child, the grace period, SIGKILL to what is left; then drains the
     /// output and removes the directory.
     pub(crate) async fn shutdown(&self, supervisor: &Supervisor) {
+        let failure = supervisor.outcome().err().and_then(|e| match e {
+            LaunchError::NodeFailed { node, error, .. } => Some((node, error)),
+            _ => None,
+        });
+        self.shared.order_stop(failure);
         self.shared.signal_live(libc::SIGTERM, false);
         if tokio::time::timeout(self.grace, self.exited.wait())
             .await

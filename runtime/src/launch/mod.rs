@@ -3,6 +3,8 @@
 
 pub(crate) mod child;
 pub(crate) mod cluster;
+pub(crate) mod control;
+pub(crate) mod host;
 mod local_mp;
 mod local_mt;
 mod tmux;

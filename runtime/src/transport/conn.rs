@@ -1,12 +1,17 @@
-//! What every socket transport shares: framed halves of any byte stream, and both sides of the
-//! challenge-response handshake. [`unix`](super::unix) and [`tcp`](super::tcp) only differ in
-//! how a stream is opened.
+//! What every transport shares: framed halves of any byte stream, both sides of the
+//! challenge-response handshake, and connecting with retries. A transport is a [`Dial`] (the
+//! client side) and a [`Listener`] (the server side); [`unix`](super::unix) and
+//! [`tcp`](super::tcp) only differ in how a stream is opened.
 
+use std::net::IpAddr;
 use std::pin::Pin;
+use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, Secret, ToClient, ToServer};
 
@@ -51,13 +56,30 @@ pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
     )
 }
 
+/// How long either side waits for the other's half of the handshake.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the client side of the handshake failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum HandshakeError {
+    /// The connection broke before the server's challenge came: a server going away (a
+    /// process exiting resets the connections waiting on its listener) or not serving yet.
+    #[error("handshake failed: {0}")]
+    Lost(String),
+    /// The server answered, and not as this client expects: a wrong secret, another
+    /// protocol version, garbage, or no answer in time.
+    #[error("{0}")]
+    Rejected(String),
+}
+
 /// The client side of the handshake: answers the server's challenge with a proof of the
-/// secret and waits for the welcome, within [`HANDSHAKE_TIMEOUT`](super::unix::HANDSHAKE_TIMEOUT).
+/// secret and waits for the welcome, within [`HANDSHAKE_TIMEOUT`].
 pub(crate) async fn client_hello(
     reader: &mut FrameReader,
     writer: &mut FrameWriter,
     secret: &Secret,
-) -> Result<(), String> {
+) -> Result<(), HandshakeError> {
+    use HandshakeError::{Lost, Rejected};
     let welcome = async {
         let nonce = match reader.next().await {
             Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
@@ -65,31 +87,32 @@ pub(crate) async fn client_hello(
                     protocol: frame::PROTOCOL,
                     nonce,
                 }) => nonce,
-                _ => return Err(version_mismatch(&bytes)),
+                _ => return Err(Rejected(version_mismatch(&bytes))),
             },
-            Some(Err(e)) => return Err(format!("handshake failed: {e}")),
-            None => return Err("handshake failed: the server closed the connection".to_string()),
+            Some(Err(e)) => return Err(Lost(e.to_string())),
+            None => return Err(Lost("the server closed the connection".to_string())),
         };
         let hello = frame::encode(&ToServer::Hello {
             protocol: frame::PROTOCOL,
             proof: secret.proof(&nonce),
-        })?;
-        writer
-            .send(hello)
-            .await
-            .map_err(|e| format!("handshake failed: {e}"))?;
+        })
+        .map_err(Rejected)?;
+        let failed = |e: std::io::Error| Rejected(format!("handshake failed: {e}"));
+        writer.send(hello).await.map_err(failed)?;
         match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes)? {
+            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes).map_err(Rejected)? {
                 ToClient::Welcome => Ok(()),
-                _ => Err("handshake failed: unexpected reply".to_string()),
+                _ => Err(Rejected("handshake failed: unexpected reply".to_string())),
             },
-            Some(Err(e)) => Err(format!("handshake failed: {e}")),
-            None => Err("the connection was refused (wrong launch secret?)".to_string()),
+            Some(Err(e)) => Err(failed(e)),
+            None => Err(Rejected(
+                "the connection was refused (wrong launch secret?)".to_string(),
+            )),
         }
     };
-    match tokio::time::timeout(super::unix::HANDSHAKE_TIMEOUT, welcome).await {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, welcome).await {
         Ok(result) => result,
-        Err(_) => Err("handshake timed out".into()),
+        Err(_) => Err(Rejected("handshake timed out".into())),
     }
 }
 
@@ -126,7 +149,7 @@ pub(crate) async fn accept_hello(
     if writer.send(challenge).await.is_err() {
         return false;
     }
-    let first = match tokio::time::timeout(super::unix::HANDSHAKE_TIMEOUT, reader.next()).await {
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
         Ok(Some(Ok(bytes))) => bytes,
         _ => return false,
     };
@@ -143,57 +166,138 @@ pub(crate) async fn accept_hello(
     }
 }
 
-/// A listening socket the courier server accepts connections from (Unix or TCP).
+/// A listening socket connections are accepted from (Unix, TCP, or another network): the
+/// server side of a transport.
 pub(crate) trait Listener: Send + 'static {
     /// The accepted stream.
     type Stream: Socket;
-    /// Accepts the next connection.
-    fn accept(&self) -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
+    /// Accepts the next connection, with the peer's address when the network has one.
+    fn accept(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Stream, Option<IpAddr>)>> + Send;
 }
 
 impl Listener for tokio::net::UnixListener {
     type Stream = tokio::net::UnixStream;
-    async fn accept(&self) -> std::io::Result<Self::Stream> {
-        tokio::net::UnixListener::accept(self).await.map(|(s, _)| s)
+    async fn accept(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
+        tokio::net::UnixListener::accept(self)
+            .await
+            .map(|(s, _)| (s, None))
     }
 }
 
 impl Listener for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;
-    async fn accept(&self) -> std::io::Result<Self::Stream> {
-        let (stream, _) = tokio::net::TcpListener::accept(self).await?;
+    async fn accept(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
+        let (stream, peer) = tokio::net::TcpListener::accept(self).await?;
         // Calls are small request/response frames: do not wait to coalesce them.
         let _ = stream.set_nodelay(true);
-        Ok(stream)
+        let ip = match peer.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            ip => ip,
+        };
+        Ok((stream, Some(ip)))
     }
 }
 
-/// Where a node serves, as a client sees it.
-#[derive(Clone)]
-pub(crate) enum Endpoint {
-    /// A Unix socket in the launch directory (`local_mp`/`test_mp`).
-    Unix(std::path::PathBuf),
-    /// Node `node` over TCP, at whatever address `book` resolves it to (cluster launches).
-    Tcp {
-        /// Maps node ids to socket addresses (DNS names, a rendezvous table).
-        book: std::sync::Arc<dyn super::tcp::Resolve>,
-        /// The node's id.
-        node: usize,
-    },
+/// Opens byte streams to nodes (or to a supervisor): the client side of a transport. Unix
+/// sockets, TCP, and any other network (a simulated one) implement it; the courier client and
+/// the control link only ever dial through it.
+pub(crate) trait Dial: Send + Sync + 'static {
+    /// Opens a stream to `target` (a node id; a dialer of one endpoint ignores it).
+    fn dial(&self, target: usize) -> BoxFuture<'_, Result<(ReadHalf, WriteHalf), DialError>>;
 }
 
-/// Connects to `endpoint` and does the handshake, retrying while the node is not up yet until
-/// `wait` has passed or `stop` is cancelled.
+/// Why a dial failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DialError {
+    /// The target is not up (or not reachable) yet: worth retrying until the deadline.
+    NotYet(String),
+    /// It never will be (bad address, permission, …).
+    Fatal(String),
+}
+
+/// Why [`connect`] gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ConnectError {
+    /// The target did not come up in time.
+    #[error("not up after {wait:?} ({last})")]
+    NotUp {
+        /// How long it was waited for.
+        wait: Duration,
+        /// The last attempt's error.
+        last: String,
+    },
+    /// The program stopped while waiting.
+    #[error("the program is stopping")]
+    Stopping,
+    /// The target cannot be reached at all.
+    #[error("cannot connect: {0}")]
+    Failed(String),
+    /// A stream opened, but the handshake failed (wrong secret, another protocol version).
+    #[error("{0}")]
+    Handshake(String),
+}
+
+/// Dials `target` and does the handshake, retrying while it is not up yet (or going away:
+/// a restarting peer), backing off from 2 ms to 100 ms, until `wait` has passed or `stop` is
+/// cancelled: the one reconnect loop of every transport.
 pub(crate) async fn connect(
-    endpoint: &Endpoint,
+    dial: &dyn Dial,
+    target: usize,
     secret: &Secret,
-    wait: std::time::Duration,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<(FrameReader, FrameWriter), String> {
-    match endpoint {
-        Endpoint::Unix(path) => super::unix::connect(path, secret, wait, stop).await,
-        Endpoint::Tcp { book, node } => {
-            super::tcp::connect(&**book, *node, secret, wait, stop).await
+    wait: Duration,
+    stop: &CancellationToken,
+) -> Result<(FrameReader, FrameWriter), ConnectError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut backoff = Duration::from_millis(2);
+    loop {
+        let attempt = tokio::select! {
+            attempt = attempt(dial, target, secret) => attempt,
+            _ = stop.cancelled() => return Err(ConnectError::Stopping),
+        };
+        let last = match attempt {
+            Ok(framed) => return Ok(framed),
+            Err(Retry::No(e)) => return Err(e),
+            Err(Retry::Yes(last)) => last,
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(ConnectError::NotUp { wait, last });
         }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff.min(deadline - now)) => {}
+            _ = stop.cancelled() => return Err(ConnectError::Stopping),
+        }
+        backoff = (backoff * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Whether a failed attempt to connect is worth another.
+enum Retry {
+    /// Yes, for this reason.
+    Yes(String),
+    /// No: the error.
+    No(ConnectError),
+}
+
+/// One attempt: a dial and the handshake.
+async fn attempt(
+    dial: &dyn Dial,
+    target: usize,
+    secret: &Secret,
+) -> Result<(FrameReader, FrameWriter), Retry> {
+    let (r, w) = dial.dial(target).await.map_err(|e| match e {
+        DialError::Fatal(e) => Retry::No(ConnectError::Failed(e)),
+        DialError::NotYet(e) => Retry::Yes(e),
+    })?;
+    let (mut reader, mut writer) = (
+        FramedRead::new(r, frame::codec()),
+        FramedWrite::new(w, frame::codec()),
+    );
+    match client_hello(&mut reader, &mut writer, secret).await {
+        Ok(()) => Ok((reader, writer)),
+        Err(e @ HandshakeError::Lost(_)) => Err(Retry::Yes(e.to_string())),
+        Err(HandshakeError::Rejected(e)) => Err(Retry::No(ConnectError::Handshake(e))),
     }
 }

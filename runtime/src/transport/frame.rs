@@ -92,35 +92,11 @@ pub(crate) enum ToServer {
         /// unanswered rather than run it for no one.
         deadline: Option<std::time::Duration>,
     },
-    /// A message from a child to the launcher's control socket.
-    Control(Control),
     /// The caller dropped the call with this id: stop running it (an async method is dropped
     /// at its next `.await`; a synchronous one runs to its end) and send no reply.
     Cancel {
         /// The id of the call.
         id: u64,
-    },
-}
-
-/// A child's report to its launcher.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) enum Control {
-    /// The node is constructed and (for a courier) serving.
-    Ready {
-        /// The node's id.
-        node: usize,
-    },
-    /// The node called `Context::stop()`: stop the whole program.
-    Stop {
-        /// The node's id.
-        node: usize,
-    },
-    /// The node failed (its constructor or `run` returned an error or panicked).
-    Failed {
-        /// The node's id.
-        node: usize,
-        /// What failed, in words.
-        error: String,
     },
 }
 

@@ -4,69 +4,52 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
-use super::conn::{self, FrameReader, FrameWriter};
-use super::frame::Secret;
+use super::conn::{Dial, DialError, ReadHalf, Socket, WriteHalf};
 
 /// Maps a node id to the socket address it serves on.
 pub(crate) trait Resolve: Send + Sync + 'static {
     /// The node's address; an error (e.g. a DNS name not registered yet, a rendezvous not
-    /// complete yet) is retried by [`connect`] until its deadline.
+    /// complete yet) is retried by [`connect`](super::conn::connect) until its deadline.
     fn resolve(&self, node: usize) -> BoxFuture<'_, Result<SocketAddr, String>>;
 }
 
 /// How long one TCP connect attempt may take before it counts as failed and is retried.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Resolves node `node` and connects to it, retrying while its name does not resolve or its
-/// port refuses (the node is not up yet) until `wait` has passed or `stop` is cancelled, then
-/// does the hello handshake.
-pub(crate) async fn connect(
-    book: &dyn Resolve,
-    node: usize,
-    secret: &Secret,
-    wait: Duration,
-    stop: &CancellationToken,
-) -> Result<(FrameReader, FrameWriter), String> {
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut backoff = Duration::from_millis(5);
-    let stream = loop {
-        let attempt = async {
-            let addr = book.resolve(node).await?;
+/// Dials nodes over TCP at the addresses a [`Resolve`] gives.
+pub(crate) struct TcpDialer {
+    book: Arc<dyn Resolve>,
+}
+
+impl TcpDialer {
+    pub(crate) fn new(book: Arc<dyn Resolve>) -> Self {
+        TcpDialer { book }
+    }
+}
+
+impl Dial for TcpDialer {
+    fn dial(&self, target: usize) -> BoxFuture<'_, Result<(ReadHalf, WriteHalf), DialError>> {
+        Box::pin(async move {
+            // A name that does not resolve yet (a DNS record not registered, a rendezvous not
+            // complete) is worth retrying.
+            let addr = self.book.resolve(target).await.map_err(DialError::NotYet)?;
             match tokio::time::timeout(ATTEMPT_TIMEOUT, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => Ok(stream),
-                Ok(Err(e)) if retryable(&e) => Err(format!("{addr}: {e}")),
-                Ok(Err(e)) => Err(format!("cannot connect to {addr}: {e}")),
-                Err(_) => Err(format!("{addr}: connect timed out")),
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    Ok(stream.halves())
+                }
+                Ok(Err(e)) if retryable(&e) => Err(DialError::NotYet(format!("{addr}: {e}"))),
+                Ok(Err(e)) => Err(DialError::Fatal(format!("{addr}: {e}"))),
+                Err(_) => Err(DialError::NotYet(format!("{addr}: connect timed out"))),
             }
-        };
-        let last = tokio::select! {
-            outcome = attempt => match outcome {
-                Ok(stream) => break stream,
-                Err(e) => e,
-            },
-            _ = stop.cancelled() => return Err("the program is stopping".into()),
-        };
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return Err(format!("not up after {wait:?} ({last})"));
-        }
-        let nap = backoff.min(deadline - now);
-        tokio::select! {
-            _ = tokio::time::sleep(nap) => {}
-            _ = stop.cancelled() => return Err("the program is stopping".into()),
-        }
-        backoff = (backoff * 2).min(Duration::from_millis(250));
-    };
-    let _ = stream.set_nodelay(true);
-    let (mut reader, mut writer) = conn::framed(stream);
-    conn::client_hello(&mut reader, &mut writer, secret).await?;
-    Ok((reader, writer))
+        })
+    }
 }
 
 /// Errors that mean "not up yet" (or "not reachable yet") rather than "never".
@@ -87,9 +70,10 @@ fn retryable(e: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::conn::accept_hello;
+    use crate::transport::conn::{self, accept_hello, connect};
+    use crate::transport::frame::Secret;
     use futures::{SinkExt, StreamExt};
-    use std::sync::Arc;
+    use tokio_util::sync::CancellationToken;
 
     struct Fixed(SocketAddr);
     impl Resolve for Fixed {
@@ -121,7 +105,8 @@ mod tests {
         let secret = Secret::random().unwrap();
         let (addr, task) = server(secret.clone()).await;
         let stop = CancellationToken::new();
-        let (mut r, mut w) = connect(&Fixed(addr), 0, &secret, Duration::from_secs(5), &stop)
+        let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
+        let (mut r, mut w) = connect(&dialer, 0, &secret, Duration::from_secs(5), &stop)
             .await
             .unwrap();
         w.send(bytes::Bytes::from_static(b"ping")).await.unwrap();
@@ -159,10 +144,12 @@ mod tests {
         let (addr, task) = server(Secret::random().unwrap()).await;
         let stop = CancellationToken::new();
         let wrong = Secret::random().unwrap();
-        let e = connect(&Fixed(addr), 0, &wrong, Duration::from_secs(5), &stop)
+        let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
+        let e = connect(&dialer, 0, &wrong, Duration::from_secs(5), &stop)
             .await
             .err()
-            .expect("refused");
+            .expect("refused")
+            .to_string();
         assert!(e.contains("refused"), "{e}");
         assert!(!task.await.unwrap());
     }
@@ -175,9 +162,9 @@ mod tests {
         drop(listener);
         let stop = CancellationToken::new();
         let start = std::time::Instant::now();
-        let book: Arc<dyn Resolve> = Arc::new(Fixed(addr));
+        let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
         let e = connect(
-            &*book,
+            &dialer,
             0,
             &Secret::random().unwrap(),
             Duration::from_millis(300),
@@ -185,7 +172,8 @@ mod tests {
         )
         .await
         .err()
-        .expect("nobody listens");
+        .expect("nobody listens")
+        .to_string();
         assert!(e.contains("not up after"), "{e}");
         assert!(start.elapsed() < Duration::from_secs(3));
     }

@@ -1,23 +1,14 @@
-//! Unix-socket plumbing for `local_mp`/`test_mp`: the private directory, connecting with the
-//! hello handshake and retries, and the server side of the handshake.
+//! Unix sockets for `local_mp`/`test_mp`: the private directory the sockets live in, and
+//! dialing them.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use futures::future::BoxFuture;
 use tokio::net::UnixStream;
-use tokio_util::sync::CancellationToken;
 
-pub(crate) use super::conn::{accept_hello, FrameReader, FrameWriter};
-use super::frame::{self, Secret, ToClient, ToServer};
-
-/// How long either side waits for the other's half of the handshake.
-pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Splits a stream into framed halves.
-pub(crate) fn framed(stream: UnixStream) -> (FrameReader, FrameWriter) {
-    super::conn::framed(stream)
-}
+use super::conn::{Dial, DialError, ReadHalf, Socket, WriteHalf};
+use super::frame::Secret;
 
 /// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets,
 /// `lp-<launcher pid>-<random>` in the temp directory. Directories that launchers killed with
@@ -73,95 +64,44 @@ pub(crate) fn control_socket(dir: &Path) -> PathBuf {
     dir.join("launcher.sock")
 }
 
-/// Connects to `path`, retrying while the socket does not exist or refuses (the node is not
-/// up yet) until `wait` has passed or `stop` is cancelled, then does the hello handshake.
-pub(crate) async fn connect(
-    path: &Path,
-    secret: &Secret,
-    wait: Duration,
-    stop: &CancellationToken,
-) -> Result<(FrameReader, FrameWriter), String> {
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut backoff = Duration::from_millis(2);
-    let stream = loop {
-        match UnixStream::connect(path).await {
-            Ok(stream) => break stream,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                let now = tokio::time::Instant::now();
-                if now >= deadline {
-                    return Err(format!("not up after {wait:?} ({e})"));
-                }
-                let nap = backoff.min(deadline - now);
-                tokio::select! {
-                    _ = tokio::time::sleep(nap) => {}
-                    _ = stop.cancelled() => return Err("the program is stopping".into()),
-                }
-                backoff = (backoff * 2).min(Duration::from_millis(100));
-            }
-            Err(e) => return Err(format!("cannot connect: {e}")),
+/// Dials the nodes of a launch directory: node `id` at `<dir>/<id>.sock`.
+pub(crate) struct UnixDialer {
+    dir: PathBuf,
+}
+
+impl UnixDialer {
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        UnixDialer { dir }
+    }
+}
+
+impl Dial for UnixDialer {
+    fn dial(&self, target: usize) -> BoxFuture<'_, Result<(ReadHalf, WriteHalf), DialError>> {
+        Box::pin(dial(node_socket(&self.dir, target)))
+    }
+}
+
+/// Dials one socket, whatever the target (the launcher's control socket).
+pub(crate) struct UnixPath(pub(crate) PathBuf);
+
+impl Dial for UnixPath {
+    fn dial(&self, _: usize) -> BoxFuture<'_, Result<(ReadHalf, WriteHalf), DialError>> {
+        Box::pin(dial(self.0.clone()))
+    }
+}
+
+/// Connects to a socket: not there yet, or refusing, is worth retrying.
+async fn dial(path: PathBuf) -> Result<(ReadHalf, WriteHalf), DialError> {
+    match UnixStream::connect(&path).await {
+        Ok(stream) => Ok(stream.halves()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Err(DialError::NotYet(e.to_string()))
         }
-    };
-    let (mut reader, mut writer) = framed(stream);
-    super::conn::client_hello(&mut reader, &mut writer, secret).await?;
-    Ok((reader, writer))
-}
-
-/// Reads one length-delimited frame from a blocking stream, refusing oversized ones before
-/// allocating.
-fn read_frame_blocking(stream: &mut std::os::unix::net::UnixStream) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len)?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > frame::MAX_FRAME {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame too large",
-        ));
+        Err(e) => Err(DialError::Fatal(format!("{}: {e}", path.display()))),
     }
-    let mut body = vec![0u8; len];
-    stream.read_exact(&mut body)?;
-    Ok(body)
-}
-
-/// Sends one control message to the launcher, synchronously (used from `Context::stop`, which
-/// is not async), and waits until the launcher has read it (it closes the connection then), so
-/// a child may exit right after. Errors are returned for the caller to log.
-pub(crate) fn send_control_blocking(
-    path: &Path,
-    secret: &Secret,
-    message: frame::Control,
-) -> io::Result<()> {
-    use std::io::Write;
-    let mut stream = std::os::unix::net::UnixStream::connect(path)?;
-    stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    let to_io = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
-    let nonce =
-        match frame::decode::<ToClient>(&read_frame_blocking(&mut stream)?).map_err(to_io)? {
-            ToClient::Challenge { nonce, .. } => nonce,
-            _ => return Err(to_io("the launcher did not send a challenge".into())),
-        };
-    for msg in [
-        ToServer::Hello {
-            protocol: frame::PROTOCOL,
-            proof: secret.proof(&nonce),
-        },
-        ToServer::Control(message),
-    ] {
-        let bytes = frame::encode(&msg).map_err(to_io)?;
-        let len = u32::try_from(bytes.len()).map_err(|e| to_io(e.to_string()))?;
-        stream.write_all(&len.to_be_bytes())?;
-        stream.write_all(&bytes)?;
-    }
-    stream.flush()?;
-    stream.shutdown(std::net::Shutdown::Write)?;
-    let mut sink = Vec::new();
-    std::io::Read::read_to_end(&mut stream, &mut sink)?;
-    Ok(())
 }

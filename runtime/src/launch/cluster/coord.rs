@@ -1,112 +1,424 @@
-//! The coordinator of a cluster launch: one small process (the `lp-coordinator` Job on
-//! Kubernetes, a background process of the batch script on Slurm) that every unit connects to
-//! over TCP, authenticated with the launch secret like every other connection.
+//! The coordinator of a cluster launch: one small process (the coordinator Job on Kubernetes, a
+//! background process of the batch script on Slurm) that every unit links to over TCP
+//! ([`control`](crate::launch::control)), authenticated with the launch secret like every other
+//! connection.
 //!
-//! Protocol (bincode frames after the usual handshake):
-//! 1. each unit connects and sends [`ToCoord::Join`] (who it is), builds its nodes, and sends
-//!    [`ToCoord::Ready`] once they serve, with the ports they listen on;
-//! 2. when every unit is ready, the coordinator sends everyone [`FromCoord::Start`] with the
-//!    address table (built from each connection's peer IP and the ports it reported); units
-//!    start their nodes' `run` only then;
-//! 3. a unit reports [`ToCoord::Stop`] (a node called `stop()`, or the process got SIGTERM),
-//!    [`ToCoord::Failed`] (a node failed) or [`ToCoord::Done`] (its nodes finished and it serves
-//!    nothing); a unit whose connection closes without one of these died (e.g. SIGKILL) and
-//!    counts as failed;
-//! 4. on the first stop, failure or when every unit is done, the coordinator sends everyone
-//!    [`FromCoord::Stop`], waits (bounded by the grace period) for every unit to disconnect,
-//!    and exits: 0 for a clean stop, 1 for a failure — the program's status.
-//!
-//! A unit that loses the coordinator without a `Stop` stops its nodes and exits non-zero.
+//! 1. each unit joins, builds its nodes, and reports ready once they serve, with their ports;
+//! 2. when every unit is ready, the coordinator orders everyone to start, with the address
+//!    table (each connection's peer IP and the ports it reported); units start their nodes'
+//!    `run` only then;
+//! 3. a unit reports a stop (a node called `stop()`, or the process got SIGTERM), a failure, or
+//!    that it is done (its nodes finished and it serves nothing); a unit whose link closes
+//!    without one of these died (e.g. SIGKILL) and counts as failed;
+//! 4. on the first stop or failure, or when every unit is done, the coordinator orders everyone
+//!    to stop, waits (bounded by the grace period) for every unit to disconnect, and exits: 0
+//!    for a clean stop, 1 for a failure — the program's status.
 //!
 //! Restarts (Kubernetes only, where `restartPolicy: OnFailure` restarts a failed container in
 //! its pod): a unit whose job has a restart policy may fail (report or vanish) up to `max`
-//! times without stopping the program; its new process joins again and is sent `Start` as
+//! times without stopping the program; its new process joins again and is ordered to start as
 //! soon as it is ready. Callers' handles wait for it (the nodes are marked restartable).
+//!
+//! The decisions are a state machine, [`Coordinator`]: events in, actions out, no sockets and
+//! no clock of its own, tested as such; [`run`] is the thin loop around it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::Plan;
-use crate::transport::conn::{self, FrameReader, FrameWriter};
-use crate::transport::frame::{self, Secret};
-
-/// What a unit tells the coordinator.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) enum ToCoord {
-    /// The first message of a connection: which unit this is.
-    Join {
-        /// The unit's index in the plan.
-        unit: usize,
-        /// The plan's fingerprint: every process must run the same program.
-        fingerprint: String,
-    },
-    /// The unit's nodes are built and serving.
-    Ready {
-        /// `(node id, port)` of each serving node.
-        ports: Vec<(usize, u16)>,
-    },
-    /// A node of this unit called `stop()` (or the process was asked to terminate).
-    Stop {
-        /// The node's id, or `None` for a signal.
-        node: Option<usize>,
-    },
-    /// A node of this unit failed.
-    Failed {
-        /// The node's id.
-        node: usize,
-        /// What failed.
-        error: String,
-    },
-    /// Every node of this unit finished and it serves nothing; it exits.
-    Done,
-    /// A node of this unit did not return from `run` within the grace period after the stop:
-    /// a failure even of a clean stop (unlike an error returned while stopping).
-    Overran {
-        /// The node's id.
-        node: usize,
-        /// What happened, in words.
-        error: String,
-    },
-}
-
-/// What the coordinator tells every unit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) enum FromCoord {
-    /// Every unit joined: start running. The address of each serving node, by node id.
-    Start {
-        /// `None` for nodes that serve nothing.
-        book: Vec<Option<SocketAddr>>,
-    },
-    /// The program stops: because of this failure (label, error), or cleanly (`None`).
-    Stop {
-        /// The first failure, if any.
-        failure: Option<(String, String)>,
-    },
-}
+use crate::launch::control::{self, LinkEvent, Order, Report};
+use crate::transport::frame::Secret;
 
 /// How long, after a stop, the coordinator waits for processes that never connected (a process
 /// about to connect then learns of the stop instead of waiting to join), and how long past the
 /// grace period for connected ones to end.
 const LINGER: Duration = Duration::from_secs(5);
 
-/// What the per-connection tasks tell the coordinator's loop.
-enum Event {
+/// What happens to the coordinator.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    /// A unit's process linked (perhaps again, after a restart).
     Joined {
         unit: usize,
-        /// Tells this connection from an earlier process of the same unit.
+        /// Tells this link from an earlier one of the same unit.
         conn: u64,
-        peer: IpAddr,
-        outbox: mpsc::UnboundedSender<FromCoord>,
+        peer: Option<IpAddr>,
     },
-    Said(usize, ToCoord),
-    Closed(usize, u64),
-    Refused(String),
+    /// A unit reported.
+    Said { unit: usize, report: Report },
+    /// A unit's link closed.
+    Closed { unit: usize, conn: u64 },
+    /// Time passed (the loop wakes at [`Coordinator::wake_at`]).
+    Tick,
+    /// The coordinator got SIGTERM or Ctrl-C.
+    Signal(&'static str),
+}
+
+/// What the coordinator does about it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Action {
+    /// Sends an order to a unit.
+    Send(usize, Order),
+    /// Says something on the coordinator's output (`lp: …`).
+    Say(String),
+    /// Ends: the program's outcome, a failure's label and error if any.
+    Exit(Option<(String, String)>),
+}
+
+/// Where a unit is.
+#[derive(Debug, Clone, Default)]
+struct UnitState {
+    /// Its current link, if connected.
+    conn: Option<u64>,
+    /// Whether it ever linked: after a stop, the coordinator lingers (bounded) for units that
+    /// have not, so a late process learns of the stop instead of waiting to join.
+    ever: bool,
+    /// Whether its process said why it ends (so a closed link is not a death).
+    said_bye: bool,
+    /// Its nodes finished and it serves nothing.
+    done: bool,
+    ready: bool,
+    peer: Option<IpAddr>,
+    /// Restarts used (Kubernetes).
+    restarts: u32,
+}
+
+/// The stop under way: its cause (a failure, or none) and since when.
+#[derive(Debug, Clone)]
+struct Stopping {
+    failure: Option<(String, String)>,
+    since: Instant,
+}
+
+/// The coordinator's decisions.
+pub(crate) struct Coordinator<'p> {
+    plan: &'p Plan,
+    /// Whether failed units restart (Kubernetes).
+    restarts: bool,
+    grace: Duration,
+    join_timeout: Duration,
+    /// When every unit must be ready.
+    join_deadline: Instant,
+    units: Vec<UnitState>,
+    /// Where each serving node is, by node id.
+    book: Vec<Option<SocketAddr>>,
+    started: bool,
+    stopping: Option<Stopping>,
+}
+
+impl<'p> Coordinator<'p> {
+    pub(crate) fn new(
+        plan: &'p Plan,
+        restarts: bool,
+        grace: Duration,
+        join_timeout: Duration,
+        now: Instant,
+    ) -> Self {
+        let stopping = plan.units.is_empty().then_some(Stopping {
+            failure: None,
+            since: now,
+        });
+        Coordinator {
+            plan,
+            restarts,
+            grace,
+            join_timeout,
+            join_deadline: now + join_timeout,
+            units: vec![UnitState::default(); plan.units.len()],
+            book: vec![None; plan.labels.len()],
+            started: false,
+            stopping,
+        }
+    }
+
+    /// When the loop must next wake with an [`Event::Tick`], if ever.
+    pub(crate) fn wake_at(&self, now: Instant) -> Option<Instant> {
+        match &self.stopping {
+            None if !self.started => Some(self.join_deadline),
+            None => None,
+            Some(s) => [s.since + LINGER, s.since + self.grace + LINGER]
+                .into_iter()
+                .find(|t| *t > now),
+        }
+    }
+
+    fn label(&self, unit: usize) -> String {
+        self.plan
+            .units
+            .get(unit)
+            .map_or("?", |u| u.label.as_str())
+            .to_string()
+    }
+
+    fn node_label(&self, id: usize) -> String {
+        self.plan
+            .labels
+            .get(id)
+            .map_or("?", String::as_str)
+            .to_string()
+    }
+
+    /// The restart policy a unit may still use, if any.
+    fn may_restart(&self, unit: usize) -> Option<u32> {
+        let used = self.units.get(unit)?.restarts;
+        self.plan
+            .units
+            .get(unit)
+            .and_then(|u| self.plan.jobs.get(u.job))
+            .and_then(|j| j.restart)
+            .filter(|p| self.restarts && used < p.max && self.stopping.is_none())
+            .map(|p| p.max)
+    }
+
+    /// Takes an event; what to do about it.
+    pub(crate) fn on_event(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let decision = match event {
+            Event::Joined { unit, conn, peer } => {
+                self.joined(unit, conn, peer, &mut actions);
+                None
+            }
+            Event::Said { unit, report } => self.said(unit, report, &mut actions),
+            Event::Closed { unit, conn } => self.closed(unit, conn, &mut actions),
+            Event::Tick => self.late(now),
+            Event::Signal(signal) => match self.stopping {
+                None => {
+                    actions.push(Action::Say(format!(
+                        "coordinator {signal}: stopping every node"
+                    )));
+                    Some(None)
+                }
+                Some(_) => None,
+            },
+        };
+        if let Some(failure) = decision {
+            self.decide(failure, now, &mut actions);
+        }
+        if let Some(outcome) = self.finished(now) {
+            actions.push(Action::Exit(outcome));
+        }
+        actions
+    }
+
+    fn joined(&mut self, unit: usize, conn: u64, peer: Option<IpAddr>, actions: &mut Vec<Action>) {
+        let Some(state) = self.units.get_mut(unit) else {
+            return;
+        };
+        *state = UnitState {
+            conn: Some(conn),
+            ever: true,
+            peer,
+            restarts: state.restarts,
+            ..UnitState::default()
+        };
+        if let Some(stopping) = &self.stopping {
+            let failure = stopping.failure.clone();
+            actions.push(Action::Send(unit, Order::Stop { failure }));
+        }
+    }
+
+    /// A unit's report; a decision to stop (with a failure or not), if it makes one.
+    fn said(
+        &mut self,
+        unit: usize,
+        report: Report,
+        actions: &mut Vec<Action>,
+    ) -> Option<Option<(String, String)>> {
+        if unit >= self.units.len() {
+            return None;
+        }
+        if !matches!(report, Report::Join { .. } | Report::Ready { .. }) {
+            self.units[unit].said_bye = true;
+        }
+        let stopping_cleanly = matches!(&self.stopping, Some(s) if s.failure.is_none());
+        match report {
+            Report::Join { .. } => None,
+            Report::Ready { ports } => {
+                self.ready(unit, ports, actions);
+                None
+            }
+            Report::Stop { node } => {
+                if self.stopping.is_none() {
+                    actions.push(Action::Say(match node {
+                        Some(id) => format!(
+                            "node `{}` called stop(): stopping every node",
+                            self.node_label(id)
+                        ),
+                        None => format!(
+                            "process `{}` was asked to terminate: stopping every node",
+                            self.label(unit)
+                        ),
+                    }));
+                }
+                Some(None)
+            }
+            Report::Failed { node, error } if stopping_cleanly => {
+                // The stop's consequence (its peers went away), not a failure.
+                actions.push(Action::Say(format!(
+                    "node `{}` ended with an error while the program stopped: {error}",
+                    self.node_label(node)
+                )));
+                None
+            }
+            Report::Overran { node, error } => Some(Some((self.node_label(node), error))),
+            Report::Failed { node, error } => {
+                let label = self.node_label(node);
+                match self.may_restart(unit) {
+                    Some(max) => {
+                        self.restart(unit);
+                        actions.push(Action::Say(format!(
+                            "node `{label}` failed: {error}; its process restarts (restart {} of {max})",
+                            self.units[unit].restarts
+                        )));
+                        None
+                    }
+                    None => Some(Some((label, error))),
+                }
+            }
+            Report::Done => {
+                self.units[unit].done = true;
+                self.units.iter().all(|u| u.done).then_some(None)
+            }
+        }
+    }
+
+    fn restart(&mut self, unit: usize) {
+        let state = &mut self.units[unit];
+        state.restarts += 1;
+        state.ready = false;
+    }
+
+    fn ready(&mut self, unit: usize, ports: Vec<(usize, u16)>, actions: &mut Vec<Action>) {
+        self.units[unit].ready = true;
+        let peer = self.units[unit]
+            .peer
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        for (id, port) in ports {
+            if self.plan.unit_of.get(id) == Some(&unit) {
+                if let Some(slot) = self.book.get_mut(id) {
+                    *slot = Some(SocketAddr::new(peer, port));
+                }
+            }
+        }
+        if self.started {
+            actions.push(Action::Send(
+                unit,
+                Order::Start {
+                    book: self.book.clone(),
+                },
+            ));
+        } else if self.stopping.is_none() && self.units.iter().all(|u| u.ready) {
+            self.started = true;
+            actions.push(Action::Say(format!(
+                "coordinator: all {} processes ready; starting",
+                self.units.len()
+            )));
+            for (u, state) in self.units.iter().enumerate() {
+                if state.conn.is_some() {
+                    let book = self.book.clone();
+                    actions.push(Action::Send(u, Order::Start { book }));
+                }
+            }
+        }
+    }
+
+    fn closed(
+        &mut self,
+        unit: usize,
+        conn: u64,
+        actions: &mut Vec<Action>,
+    ) -> Option<Option<(String, String)>> {
+        // An earlier process of a unit that has joined again: nothing to do.
+        if self.units.get(unit)?.conn != Some(conn) {
+            return None;
+        }
+        self.units[unit].conn = None;
+        if self.units[unit].said_bye || self.stopping.is_some() {
+            return None;
+        }
+        let error = "its process ended without a word (killed, or lost its connection)";
+        match self.may_restart(unit) {
+            Some(max) => {
+                self.restart(unit);
+                actions.push(Action::Say(format!(
+                    "`{}`: {error}; its process restarts (restart {} of {max})",
+                    self.label(unit),
+                    self.units[unit].restarts
+                )));
+                None
+            }
+            None => Some(Some((self.label(unit), error.to_string()))),
+        }
+    }
+
+    /// The join deadline passed with units not ready: a failure naming them.
+    fn late(&self, now: Instant) -> Option<Option<(String, String)>> {
+        if self.started || self.stopping.is_some() || now < self.join_deadline {
+            return None;
+        }
+        let missing: Vec<String> = (0..self.units.len())
+            .filter(|&u| !self.units[u].ready)
+            .map(|u| self.label(u))
+            .collect();
+        Some(Some((
+            missing.first().cloned().unwrap_or_else(|| "?".into()),
+            format!(
+                "was not ready within {:?} (not ready: {})",
+                self.join_timeout,
+                missing.join(", ")
+            ),
+        )))
+    }
+
+    /// Starts the stop (ordering every unit), or, during a clean stop, records a node that
+    /// overstayed it: such a node fails even a clean stop.
+    fn decide(
+        &mut self,
+        failure: Option<(String, String)>,
+        now: Instant,
+        actions: &mut Vec<Action>,
+    ) {
+        match &mut self.stopping {
+            None => {
+                if let Some((node, error)) = &failure {
+                    actions.push(Action::Say(format!("node `{node}` failed: {error}")));
+                }
+                for (u, state) in self.units.iter().enumerate() {
+                    if state.conn.is_some() {
+                        let failure = failure.clone();
+                        actions.push(Action::Send(u, Order::Stop { failure }));
+                    }
+                }
+                self.stopping = Some(Stopping {
+                    failure,
+                    since: now,
+                });
+            }
+            Some(stopping) if stopping.failure.is_none() => {
+                if let Some((node, error)) = failure {
+                    actions.push(Action::Say(format!("node `{node}` failed: {error}")));
+                    stopping.failure = Some((node, error));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The outcome, once the stop is over: every link closed (and every unit came, or we
+    /// lingered for those that did not), or the grace period and then some passed.
+    fn finished(&self, now: Instant) -> Option<Option<(String, String)>> {
+        let stopping = self.stopping.as_ref()?;
+        let live = self.units.iter().filter(|u| u.conn.is_some()).count();
+        let all_came = self.units.iter().all(|u| u.ever);
+        let lingered = now >= stopping.since + LINGER;
+        let over = now >= stopping.since + self.grace + LINGER;
+        ((live == 0 && (all_came || lingered)) || over).then(|| stopping.failure.clone())
+    }
 }
 
 /// Runs the coordinator on `listener` until the program ends; returns the program's status.
@@ -118,310 +430,327 @@ pub(crate) async fn run(
     grace: Duration,
     restarts: bool,
 ) -> ExitCode {
-    let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
-    let accept = tokio::spawn(accept_loop(
+    let (events_tx, mut events) = mpsc::unbounded_channel::<LinkEvent>();
+    let accept = tokio::spawn(control::accept(
         listener,
         secret,
         plan.units.len(),
         plan.fingerprint.clone(),
         events_tx,
     ));
-    let total = plan.units.len();
-    let mut outboxes: Vec<Option<mpsc::UnboundedSender<FromCoord>>> = vec![None; total];
-    let mut connected = vec![false; total];
-    // Whether each unit ever connected: after a stop, the coordinator lingers (bounded) for
-    // units that have not, so a late process learns of the stop instead of waiting to join.
-    let mut ever = vec![false; total];
-    let mut said_bye = vec![false; total];
-    let mut done = vec![false; total];
-    let mut ready = vec![false; total];
-    let mut peers: Vec<Option<IpAddr>> = vec![None; total];
-    // The current connection of each unit, and the restarts each has used.
-    let mut conns: Vec<Option<u64>> = vec![None; total];
-    let mut restarts_used = vec![0u32; total];
-    let policy = |unit: usize| {
-        plan.units
-            .get(unit)
-            .and_then(|u| plan.jobs.get(u.job))
-            .and_then(|j| j.restart)
-            .filter(|_| restarts)
-    };
-    let mut book: Vec<Option<SocketAddr>> = vec![None; plan.labels.len()];
-    let mut started = false;
-    let mut stopping: Option<(Option<(String, String)>, tokio::time::Instant)> = None;
-    let join_deadline = tokio::time::Instant::now() + join_timeout;
-    let label = |unit: usize| plan.units.get(unit).map_or("?", |u| u.label.as_str());
-    let node_label = |id: usize| plan.labels.get(id).map_or("?", String::as_str);
+    let mut coordinator = Coordinator::new(plan, restarts, grace, join_timeout, Instant::now());
+    let mut orders: Vec<Option<mpsc::UnboundedSender<Order>>> = vec![None; plan.units.len()];
     let term = crate::launch::shutdown_signal();
     tokio::pin!(term);
-    eprintln!(
-        "lp: coordinator of `{}`: waiting for {total} processes",
-        plan.program
+    tracing::info!(
+        target: "lp",
+        "coordinator of `{}`: waiting for {} processes",
+        plan.program,
+        plan.units.len()
     );
-    if total == 0 {
-        stopping = Some((None, tokio::time::Instant::now()));
+    let mut outcome = None;
+    let mut signalled = false;
+    if let Some(Action::Exit(o)) = coordinator.on_event(Event::Tick, Instant::now()).pop() {
+        outcome = Some(o);
     }
-    loop {
-        if let Some((_, since)) = &stopping {
-            let live = connected.iter().filter(|c| **c).count();
-            let all_came = ever.iter().all(|e| *e);
-            let lingered = since.elapsed() > LINGER;
-            if (live == 0 && (all_came || lingered)) || since.elapsed() > grace + LINGER {
-                break;
-            }
-        }
-        let stop_at = stopping.as_ref().map(|(_, since)| {
-            // Wake to check on the processes that never came, then at the very end.
-            if since.elapsed() < LINGER {
-                *since + LINGER
-            } else {
-                *since + grace + LINGER
-            }
-        });
-        let mut decision: Option<Option<(String, String)>> = None;
-        tokio::select! {
+    while outcome.is_none() {
+        let wake = coordinator.wake_at(Instant::now());
+        let event = tokio::select! {
             event = events.recv() => match event {
                 None => break,
-                Some(Event::Refused(why)) => eprintln!("lp: coordinator: refused a connection: {why}"),
-                Some(Event::Joined { unit, conn, peer, outbox }) => {
-                    connected[unit] = true;
-                    conns[unit] = Some(conn);
-                    said_bye[unit] = false;
-                    ready[unit] = false;
-                    ever[unit] = true;
-                    peers[unit] = Some(peer);
-                    if let Some((failure, _)) = &stopping {
-                        let _ = outbox.send(FromCoord::Stop { failure: failure.clone() });
-                    }
-                    outboxes[unit] = Some(outbox);
+                Some(LinkEvent::Refused(why)) => {
+                    tracing::warn!(target: "lp", "coordinator: refused a connection: {why}");
+                    continue;
                 }
-                Some(Event::Said(unit, message)) => match message {
-                    ToCoord::Join { .. } => {}
-                    ToCoord::Ready { ports } => {
-                        ready[unit] = true;
-                        let peer = peers[unit].unwrap_or(IpAddr::from([127, 0, 0, 1]));
-                        for (id, port) in ports {
-                            if plan.unit_of.get(id) == Some(&unit) {
-                                book[id] = Some(SocketAddr::new(peer, port));
-                            }
-                        }
-                        if started {
-                            if let Some(outbox) = &outboxes[unit] {
-                                let _ = outbox.send(FromCoord::Start { book: book.clone() });
-                            }
-                        } else if stopping.is_none() && ready.iter().all(|r| *r) {
-                            started = true;
-                            eprintln!("lp: coordinator: all {total} processes ready; starting");
-                            for outbox in outboxes.iter().flatten() {
-                                let _ = outbox.send(FromCoord::Start { book: book.clone() });
-                            }
-                        }
+                Some(LinkEvent::Joined { unit, conn, peer, orders: to_unit }) => {
+                    if let Some(slot) = orders.get_mut(unit) {
+                        *slot = Some(to_unit);
                     }
-                    ToCoord::Stop { node } => {
-                        said_bye[unit] = true;
-                        if stopping.is_none() {
-                            match node {
-                                Some(id) => eprintln!("lp: node `{}` called stop(): stopping every node", node_label(id)),
-                                None => eprintln!("lp: process `{}` was asked to terminate: stopping every node", label(unit)),
-                            }
-                        }
-                        decision = Some(None);
-                    }
-                    ToCoord::Failed { node, error } if matches!(stopping, Some((None, _))) => {
-                        // The stop's consequence (its peers went away), not a failure.
-                        said_bye[unit] = true;
-                        eprintln!("lp: node `{}` ended with an error while the program stopped: {error}", node_label(node));
-                    }
-                    ToCoord::Overran { node, error } => {
-                        said_bye[unit] = true;
-                        decision = Some(Some((node_label(node).to_string(), error)));
-                    }
-                    ToCoord::Failed { node, error } => {
-                        said_bye[unit] = true;
-                        let label = node_label(node).to_string();
-                        match policy(unit).filter(|p| restarts_used[unit] < p.max && stopping.is_none()) {
-                            Some(p) => {
-                                restarts_used[unit] += 1;
-                                ready[unit] = false;
-                                eprintln!("lp: node `{label}` failed: {error}; its process restarts (restart {} of {})", restarts_used[unit], p.max);
-                            }
-                            None => decision = Some(Some((label, error))),
-                        }
-                    }
-                    ToCoord::Done => {
-                        said_bye[unit] = true;
-                        done[unit] = true;
-                        if done.iter().all(|d| *d) {
-                            decision = Some(None);
-                        }
-                    }
-                },
-                Some(Event::Closed(unit, conn)) if conns[unit] == Some(conn) => {
-                    connected[unit] = false;
-                    conns[unit] = None;
-                    outboxes[unit] = None;
-                    if !said_bye[unit] && stopping.is_none() {
-                        let error = "its process ended without a word (killed, or lost its connection)";
-                        match policy(unit).filter(|p| restarts_used[unit] < p.max) {
-                            Some(p) => {
-                                restarts_used[unit] += 1;
-                                ready[unit] = false;
-                                eprintln!("lp: `{}`: {error}; its process restarts (restart {} of {})", label(unit), restarts_used[unit], p.max);
-                            }
-                            None => decision = Some(Some((label(unit).to_string(), error.to_string()))),
-                        }
-                    }
+                    Event::Joined { unit, conn, peer }
                 }
-                // An earlier process of a unit that has joined again.
-                Some(Event::Closed(..)) => {}
+                Some(LinkEvent::Said { unit, report }) => Event::Said { unit, report },
+                Some(LinkEvent::Closed { unit, conn }) => Event::Closed { unit, conn },
             },
-            _ = tokio::time::sleep_until(join_deadline), if !started && stopping.is_none() => {
-                let missing: Vec<&str> = (0..total).filter(|&u| !ready[u]).map(label).collect();
-                decision = Some(Some((
-                    missing.first().copied().unwrap_or("?").to_string(),
-                    format!("was not ready within {join_timeout:?} (not ready: {})", missing.join(", ")),
-                )));
+            _ = sleep_until(wake) => Event::Tick,
+            signal = &mut term, if !signalled => {
+                signalled = true;
+                Event::Signal(signal)
             }
-            _ = async { match stop_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {}
-            signal = &mut term, if stopping.is_none() => {
-                eprintln!("lp: coordinator {signal}: stopping every node");
-                decision = Some(None);
-            }
-        }
-        if let Some(failure) = decision {
-            if stopping.is_none() {
-                if let Some((node, error)) = &failure {
-                    eprintln!("lp: node `{node}` failed: {error}");
+        };
+        for action in coordinator.on_event(event, Instant::now()) {
+            match action {
+                Action::Send(unit, order) => {
+                    if let Some(Some(to_unit)) = orders.get(unit) {
+                        let _ = to_unit.send(order);
+                    }
                 }
-                for outbox in outboxes.iter().flatten() {
-                    let _ = outbox.send(FromCoord::Stop {
-                        failure: failure.clone(),
-                    });
-                }
-                stopping = Some((failure, tokio::time::Instant::now()));
-            } else if let (Some((None, since)), Some((node, error))) = (&stopping, failure) {
-                // A node that did not stop in time fails even a clean stop.
-                let since = *since;
-                eprintln!("lp: node `{node}` failed: {error}");
-                stopping = Some((Some((node, error)), since));
+                Action::Say(text) => tracing::info!(target: "lp", "{text}"),
+                Action::Exit(o) => outcome = Some(o),
             }
         }
     }
     accept.abort();
-    // Let the last Stop frames reach the units.
-    drop(outboxes);
+    // Let the last Stop orders reach the units.
+    drop(orders);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    match stopping.and_then(|(failure, _)| failure) {
+    match outcome.flatten() {
         None => {
-            eprintln!("lp: every process stopped cleanly");
+            tracing::info!(target: "lp", "every process stopped cleanly");
             ExitCode::SUCCESS
         }
         Some((node, error)) => {
-            eprintln!("error: node `{node}` failed: {error}");
+            tracing::error!(target: "lp", "node `{node}` failed: {error}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    secret: Secret,
-    total: usize,
-    fingerprint: String,
-    events: mpsc::UnboundedSender<Event>,
-) {
-    let mut next_conn = 0u64;
-    loop {
-        next_conn += 1;
-        let conn = next_conn;
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("coordinator: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let (secret, events, fingerprint) = (secret.clone(), events.clone(), fingerprint.clone());
-        tokio::spawn(async move {
-            let (mut reader, mut writer) = conn::framed(stream);
-            if !conn::accept_hello(&mut reader, &mut writer, &secret).await {
-                let _ = events.send(Event::Refused(format!("{peer}: no valid launch secret")));
-                return;
-            }
-            let first = tokio::time::timeout(Duration::from_secs(30), reader.next()).await;
-            let Ok(Some(Ok(bytes))) = first else { return };
-            let unit = match frame::decode::<ToCoord>(&bytes) {
-                Ok(ToCoord::Join {
-                    unit,
-                    fingerprint: theirs,
-                }) if unit < total => {
-                    if theirs != fingerprint {
-                        let _ = events.send(Event::Refused(format!(
-                            "{peer}: unit {unit} runs a different program or params (layout {theirs}, expected {fingerprint})"
-                        )));
-                        return;
-                    }
-                    unit
-                }
-                _ => {
-                    let _ = events.send(Event::Refused(format!("{peer}: expected a join")));
-                    return;
-                }
-            };
-            let (outbox, inbox) = mpsc::unbounded_channel();
-            let peer_ip = match peer.ip() {
-                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-                ip => ip,
-            };
-            let _ = events.send(Event::Joined {
-                unit,
-                conn,
-                peer: peer_ip,
-                outbox,
-            });
-            serve_unit(unit, reader, writer, inbox, &events).await;
-            let _ = events.send(Event::Closed(unit, conn));
-        });
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
-/// Relays one unit's messages to the loop and the loop's messages to the unit, until either
-/// side closes.
-async fn serve_unit(
-    unit: usize,
-    mut reader: FrameReader,
-    mut writer: FrameWriter,
-    mut inbox: mpsc::UnboundedReceiver<FromCoord>,
-    events: &mpsc::UnboundedSender<Event>,
-) {
-    let write = async move {
-        while let Some(message) = inbox.recv().await {
-            let Ok(bytes) = frame::encode(&message) else {
-                continue;
-            };
-            if writer.send(bytes).await.is_err() {
-                break;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::Restart;
+
+    /// The plan of `producer[3]`, `consumer` and `process pair { a; b }`, the producers
+    /// restartable twice.
+    fn plan() -> Plan {
+        let (layout, nodes) = super::super::tests::program();
+        let mut plan = Plan::new(&layout, &nodes).expect("plan");
+        plan.jobs[0].restart = Some(Restart {
+            max: 2,
+            backoff: Duration::ZERO,
+        });
+        plan
+    }
+
+    fn join_all(c: &mut Coordinator, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for unit in 0..c.units.len() {
+            let peer = Some(IpAddr::from([10, 0, 0, unit as u8]));
+            actions.extend(c.on_event(
+                Event::Joined {
+                    unit,
+                    conn: unit as u64,
+                    peer,
+                },
+                now,
+            ));
+            let ports = c.plan.units[unit]
+                .nodes
+                .iter()
+                .map(|&id| (id, 7000 + id as u16))
+                .collect();
+            actions.extend(c.on_event(
+                Event::Said {
+                    unit,
+                    report: Report::Ready { ports },
+                },
+                now,
+            ));
+        }
+        actions
+    }
+
+    fn starts(actions: &[Action]) -> usize {
+        actions
+            .iter()
+            .filter(|a| matches!(a, Action::Send(_, Order::Start { .. })))
+            .count()
+    }
+
+    #[test]
+    fn the_barrier_starts_everyone_with_the_address_book() {
+        let plan = plan();
+        let now = Instant::now();
+        let mut c = Coordinator::new(
+            &plan,
+            true,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            now,
+        );
+        let actions = join_all(&mut c, now);
+        assert_eq!(starts(&actions), plan.units.len(), "{actions:?}");
+        let Some(Action::Send(_, Order::Start { book })) = actions.last() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            book[0],
+            Some(SocketAddr::new(IpAddr::from([10, 0, 0, 0]), 7000))
+        );
+    }
+
+    #[test]
+    fn a_stop_orders_everyone_and_ends_when_every_link_closed() {
+        let plan = plan();
+        let now = Instant::now();
+        let mut c = Coordinator::new(
+            &plan,
+            true,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            now,
+        );
+        join_all(&mut c, now);
+        let actions = c.on_event(
+            Event::Said {
+                unit: 1,
+                report: Report::Stop { node: Some(1) },
+            },
+            now,
+        );
+        let stops = actions
+            .iter()
+            .filter(|a| matches!(a, Action::Send(_, Order::Stop { failure: None })))
+            .count();
+        assert_eq!(stops, plan.units.len());
+        for unit in 0..plan.units.len() {
+            let actions = c.on_event(
+                Event::Closed {
+                    unit,
+                    conn: unit as u64,
+                },
+                now,
+            );
+            let last = unit + 1 == plan.units.len();
+            assert_eq!(actions.contains(&Action::Exit(None)), last, "{actions:?}");
+        }
+    }
+
+    #[test]
+    fn a_death_restarts_within_the_policy_then_fails_the_program() {
+        let plan = plan();
+        let now = Instant::now();
+        let mut c = Coordinator::new(
+            &plan,
+            true,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            now,
+        );
+        join_all(&mut c, now);
+        for round in 1..=2u64 {
+            let actions = c.on_event(
+                Event::Closed {
+                    unit: 0,
+                    conn: if round == 1 { 0 } else { 100 + round - 1 },
+                },
+                now,
+            );
+            assert!(
+                matches!(&actions[..], [Action::Say(s)] if s.contains("restarts")),
+                "{actions:?}"
+            );
+            let again = c.on_event(
+                Event::Joined {
+                    unit: 0,
+                    conn: 100 + round,
+                    peer: None,
+                },
+                now,
+            );
+            assert!(again.is_empty());
+            let ready = c.on_event(
+                Event::Said {
+                    unit: 0,
+                    report: Report::Ready { ports: vec![] },
+                },
+                now,
+            );
+            assert_eq!(
+                starts(&ready),
+                1,
+                "a restarted process starts at once: {ready:?}"
+            );
+        }
+        let actions = c.on_event(Event::Closed { unit: 0, conn: 102 }, now);
+        assert!(
+            actions
+                .iter()
+                .any(|a| matches!(a, Action::Send(_, Order::Stop { failure: Some(_) }))),
+            "{actions:?}"
+        );
+    }
+
+    #[test]
+    fn units_not_ready_in_time_fail_the_program_naming_them() {
+        let plan = plan();
+        let now = Instant::now();
+        let mut c = Coordinator::new(
+            &plan,
+            false,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            now,
+        );
+        assert_eq!(c.wake_at(now), Some(now + Duration::from_secs(60)));
+        let actions = c.on_event(Event::Tick, now + Duration::from_secs(61));
+        assert!(
+            actions
+                .iter()
+                .any(|a| matches!(a, Action::Say(s) if s.contains("was not ready within"))),
+            "{actions:?}"
+        );
+        // No unit ever came: the coordinator lingers for them, then ends with the failure.
+        let end = c.on_event(Event::Tick, now + Duration::from_secs(61) + LINGER);
+        assert!(matches!(end.last(), Some(Action::Exit(Some(_)))), "{end:?}");
+    }
+
+    #[test]
+    fn an_error_during_a_clean_stop_is_noted_but_overstaying_fails() {
+        let plan = plan();
+        let now = Instant::now();
+        let mut c = Coordinator::new(
+            &plan,
+            false,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            now,
+        );
+        join_all(&mut c, now);
+        c.on_event(Event::Signal("terminated"), now);
+        let noted = c.on_event(
+            Event::Said {
+                unit: 2,
+                report: Report::Failed {
+                    node: 2,
+                    error: "peer gone".into(),
+                },
+            },
+            now,
+        );
+        assert!(
+            matches!(&noted[..], [Action::Say(s)] if s.contains("while the program stopped")),
+            "{noted:?}"
+        );
+        c.on_event(
+            Event::Said {
+                unit: 0,
+                report: Report::Overran {
+                    node: 0,
+                    error: "killed".into(),
+                },
+            },
+            now,
+        );
+        for unit in 0..plan.units.len() {
+            let actions = c.on_event(
+                Event::Closed {
+                    unit,
+                    conn: unit as u64,
+                },
+                now,
+            );
+            if let Some(Action::Exit(outcome)) = actions.last() {
+                assert_eq!(outcome.as_ref().map(|f| f.1.as_str()), Some("killed"));
             }
         }
-        // The loop dropped the outbox: close our side so the unit sees EOF after the last frame.
-        let _ = SinkExt::<bytes::Bytes>::close(&mut writer).await;
-    };
-    let read = async {
-        while let Some(Ok(bytes)) = reader.next().await {
-            match frame::decode::<ToCoord>(&bytes) {
-                Ok(message) => {
-                    let _ = events.send(Event::Said(unit, message));
-                }
-                Err(_) => break,
-            }
-        }
-    };
-    // The connection is over when the unit closes it; what we still had to say was either
-    // sent already or no longer matters.
-    tokio::select! {
-        _ = read => {}
-        _ = async { write.await; std::future::pending::<()>().await } => {}
     }
 }

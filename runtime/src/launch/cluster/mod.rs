@@ -574,7 +574,7 @@ mod tests {
     }
 
     /// `group producer[3]`, `node consumer`, `process pair { node a; node b; }`.
-    fn program() -> (Layout, Vec<ErasedNode>) {
+    pub(super) fn program() -> (Layout, Vec<ErasedNode>) {
         let mut ids = IdAlloc::new("seed_like", &(), &[]);
         ids.group::<()>("producer", crate::program::Count::Const(3));
         ids.node::<()>("consumer");

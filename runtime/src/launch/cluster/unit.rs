@@ -7,22 +7,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::book::{self, Book, CoordinatorOf, Overrides};
-use super::coord::{self, FromCoord, ToCoord};
+use super::coord;
 use super::{vars, Engine, Plan, Unit, COORDINATOR};
-use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
-use crate::courier::server;
+use crate::courier::server::{self, Service};
 use crate::flags::{self, FlagValues};
-use crate::program::{Env, ErasedNode, Program};
-use crate::supervise::{build_node, drive_run};
-use crate::transport::frame::{self, Secret};
-use crate::transport::tcp;
+use crate::launch::control::{Link, Report};
+use crate::launch::host::{Host, Network};
+use crate::program::{ErasedNode, Program};
+use crate::transport::frame::Secret;
+use crate::transport::tcp::TcpDialer;
 
 /// Who this process is, from the engine's environment.
 struct Identity {
@@ -209,270 +207,91 @@ async fn run(
     Ok(run_unit(plan, unit, nodes, book, identity.secret, notice).await)
 }
 
-/// The connection to the coordinator: messages out through a writer task, messages in.
-struct CoordLink {
-    /// Frames to send; dropping it closes our side once everything queued is sent.
-    outbox: mpsc::UnboundedSender<ToCoord>,
-    /// What the coordinator says; `None` once its connection is gone.
-    inbox: mpsc::UnboundedReceiver<FromCoord>,
-    /// The writer task, awaited before exiting so the last message is not lost.
-    writer: tokio::task::JoinHandle<()>,
-}
+/// A unit's network: TCP, at the addresses of the launch's address book.
+struct TcpNetwork(Arc<Book>);
 
-impl CoordLink {
-    async fn open(
-        book: &Arc<Book>,
-        secret: &Secret,
-        unit: usize,
-        fingerprint: &str,
-    ) -> Result<CoordLink, String> {
-        let target = CoordinatorOf(book.clone());
-        let never = CancellationToken::new();
-        let (mut reader, mut writer) =
-            tcp::connect(&target, 0, secret, super::join_timeout(), &never)
-                .await
-                .map_err(|e| format!("cannot reach the coordinator: {e}"))?;
-        let (outbox, mut out_rx) = mpsc::unbounded_channel::<ToCoord>();
-        let (in_tx, inbox) = mpsc::unbounded_channel::<FromCoord>();
-        let writer = tokio::spawn(async move {
-            while let Some(message) = out_rx.recv().await {
-                let Ok(bytes) = frame::encode(&message) else {
-                    continue;
-                };
-                if writer.send(bytes).await.is_err() {
-                    return;
-                }
-            }
-            let _ = SinkExt::<bytes::Bytes>::close(&mut writer).await;
-        });
-        tokio::spawn(async move {
-            while let Some(Ok(bytes)) = reader.next().await {
-                match frame::decode::<FromCoord>(&bytes) {
-                    Ok(message) => {
-                        if in_tx.send(message).is_err() {
-                            return;
-                        }
-                    }
-                    Err(_) => return,
-                }
-            }
-        });
-        let link = CoordLink {
-            outbox,
-            inbox,
-            writer,
-        };
-        link.send(ToCoord::Join {
-            unit,
-            fingerprint: fingerprint.to_string(),
-        });
-        Ok(link)
+impl Network for TcpNetwork {
+    async fn serve(
+        &self,
+        id: usize,
+        service: Arc<Service>,
+        secret: Secret,
+        stop: CancellationToken,
+    ) -> Result<Option<u16>, String> {
+        let addr = self.0.listen_addr(id);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        tokio::spawn(server::serve(listener, service, secret, stop));
+        Ok(Some(port))
     }
 
-    fn send(&self, message: ToCoord) {
-        let _ = self.outbox.send(message);
-    }
-
-    /// Flushes what is queued and closes our side (bounded).
-    async fn close(self) {
-        drop(self.outbox);
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.writer).await;
+    fn addresses(&self, book: Vec<Option<std::net::SocketAddr>>) {
+        self.0.set_table(book);
     }
 }
 
+/// Runs `unit`'s nodes, joined to the coordinator.
 async fn run_unit(
     plan: Plan,
     unit: Unit,
     nodes: Vec<ErasedNode>,
     book: Arc<Book>,
     secret: Secret,
-    notice: Duration,
+    grace: Duration,
 ) -> ExitCode {
-    let label = |id: usize| plan.labels.get(id).cloned().unwrap_or_default();
-    let mut link = match CoordLink::open(&book, &secret, unit.index, &plan.fingerprint).await {
+    let coordinator = TcpDialer::new(Arc::new(CoordinatorOf(book.clone())));
+    let link = match Link::open(
+        &coordinator,
+        &secret,
+        unit.index,
+        &plan.fingerprint,
+        super::join_timeout(),
+    )
+    .await
+    {
         Ok(link) => link,
         Err(e) => {
-            eprintln!("error: {e}");
+            tracing::error!(target: "lp", "cannot reach the coordinator: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let fail = |link: CoordLink, id: usize, error: String| async move {
-        eprintln!("error: node `{}` failed: {error}", label(id));
-        link.send(ToCoord::Failed { node: id, error });
-        link.close().await;
-        ExitCode::FAILURE
-    };
+    let mut by_id: HashMap<usize, ErasedNode> = nodes.into_iter().map(|n| (n.id, n)).collect();
+    let mut mine = Vec::new();
+    for &id in &unit.nodes {
+        match by_id.remove(&id) {
+            Some(node) => {
+                let runs = node.has_run;
+                mine.push((node, runs));
+            }
+            None => {
+                let error = format!("the program has no node with id {id}");
+                tracing::error!(target: "lp", "{error}");
+                link.send(Report::Failed { node: id, error });
+                link.close().await;
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let stop = CancellationToken::new();
-    let net = Net::tcp(
+    let net = Net::sockets(
         plan.labels.clone(),
         plan.restartable.clone(),
-        book.clone(),
+        Arc::new(TcpDialer::new(book.clone())),
         secret.clone(),
         stop.clone(),
         crate::launch::LaunchOptions::new().ready_timeout,
     );
-    let mut by_id: HashMap<usize, ErasedNode> = nodes.into_iter().map(|n| (n.id, n)).collect();
-    let mut ports = Vec::new();
-    let mut serving = false;
-    let mut pending_runs = Vec::new();
-    for &id in &unit.nodes {
-        let Some(node) = by_id.remove(&id) else {
-            return fail(link, id, format!("the program has no node with id {id}")).await;
-        };
-        let node_env = Env::for_node(&node, &net);
-        let span = node_env.span.clone();
-        let built = match build_node(&node.build, &node_env) {
-            Ok(built) => built,
-            Err(error) => return fail(link, id, error).await,
-        };
-        if let Some(service) = built.service {
-            serving = true;
-            let addr = book.listen_addr(id);
-            let listener = match TcpListener::bind(addr).await {
-                Ok(listener) => listener,
-                Err(e) => return fail(link, id, format!("cannot listen on {addr}: {e}")).await,
-            };
-            let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-            ports.push((id, port));
-            tokio::spawn(server::serve(
-                listener,
-                service,
-                secret.clone(),
-                stop.clone(),
-            ));
-        }
-        if let (true, Some(run)) = (node.has_run, built.run) {
-            pending_runs.push((id, node.label.clone(), node.replica, run, span));
-        }
-    }
-    link.send(ToCoord::Ready { ports });
-    // The barrier: runs start once every process of the program serves.
-    tokio::select! {
-        message = link.inbox.recv() => match message {
-            Some(FromCoord::Start { book: table }) => {
-                book.set_table(table);
-            }
-            Some(FromCoord::Stop { failure }) => {
-                if let Some((node, error)) = failure {
-                    eprintln!("lp: node `{node}` failed: {error}; stopping");
-                }
-                stop.cancel();
-                link.close().await;
-                return ExitCode::SUCCESS;
-            }
-            None => {
-                eprintln!("error: lost the coordinator before the program started");
-                stop.cancel();
-                return ExitCode::FAILURE;
-            }
-        },
-        signal = crate::launch::shutdown_signal() => {
-            eprintln!("lp: {signal} before the program started: stopping every node");
-            link.send(ToCoord::Stop { node: None });
-            stop.cancel();
-            link.close().await;
-            return ExitCode::SUCCESS;
-        }
-    }
-    let tell = link.outbox.clone();
-    let mut runs = futures::stream::FuturesUnordered::new();
-    for (id, node_label, replica, run, span) in pending_runs {
-        let tell = tell.clone();
-        let stopper: Arc<dyn Fn() -> bool + Send + Sync> =
-            Arc::new(move || tell.send(ToCoord::Stop { node: Some(id) }).is_ok());
-        let ctx = Context::new(
-            node_label,
-            replica,
-            stop.clone(),
-            Stopper::Launcher(stopper),
-        );
-        runs.push(async move { (id, drive_run(run(ctx), span).await) });
-    }
-    drop(tell);
-    let mut failed: Option<(usize, String)> = None;
-    // Whether the coordinator was told of `failed` already (at once, not after the grace period).
-    let mut reported = false;
-    let mut lost = false;
-    let signal = crate::launch::shutdown_signal();
-    tokio::pin!(signal);
-    loop {
-        tokio::select! {
-            Some((id, outcome)) = runs.next(), if !runs.is_empty() => match outcome {
-                Err(error) => {
-                    eprintln!("error: node `{}` failed: {error}", label(id));
-                    link.send(ToCoord::Failed { node: id, error: error.clone() });
-                    reported = true;
-                    failed = Some((id, error));
-                    stop.cancel();
-                    break;
-                }
-                Ok(()) if runs.is_empty() && !serving => {
-                    link.send(ToCoord::Done);
-                    link.close().await;
-                    return ExitCode::SUCCESS;
-                }
-                Ok(()) => {}
-            },
-            message = link.inbox.recv() => match message {
-                Some(FromCoord::Stop { failure }) => {
-                    if let Some((node, error)) = failure {
-                        eprintln!("lp: node `{node}` failed: {error}; stopping");
-                    }
-                    stop.cancel();
-                    break;
-                }
-                Some(FromCoord::Start { .. }) => {}
-                None => {
-                    eprintln!("error: lost the coordinator: stopping this process's nodes");
-                    lost = true;
-                    stop.cancel();
-                    break;
-                }
-            },
-            _ = stop.cancelled() => break,
-            signal = &mut signal => {
-                eprintln!("lp: {signal}: stopping every node");
-                link.send(ToCoord::Stop { node: None });
-                stop.cancel();
-                break;
-            }
-        }
-    }
-    // Stopping: the nodes get the grace period to return from `run`. An error returned now is
-    // the stop's consequence (peers went away): noted, not a failure.
-    let drained = tokio::time::timeout(notice, async {
-        while let Some((id, outcome)) = runs.next().await {
-            if let Err(error) = outcome {
-                eprintln!(
-                    "lp: node `{}` ended with an error while the program stopped: {error}",
-                    label(id)
-                );
-            }
-        }
-    })
-    .await;
-    if drained.is_err() && failed.is_none() {
-        if let Some(&id) = unit.nodes.first() {
-            let error = format!("did not stop within the {notice:?} grace period; killed");
-            eprintln!("error: node `{}` failed: {error}", label(id));
-            link.send(ToCoord::Overran { node: id, error });
-            link.close().await;
-            return ExitCode::FAILURE;
-        }
-    }
-    match failed {
-        Some((id, error)) if !reported => fail(link, id, error).await,
-        Some(_) => {
-            link.close().await;
-            ExitCode::FAILURE
-        }
-        None => {
-            link.close().await;
-            if lost {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-    }
+    let host = Host {
+        nodes: mine,
+        net,
+        labels: plan.labels.clone(),
+        network: TcpNetwork(book),
+        secret,
+        grace,
+        stop,
+        supervisor: "the coordinator",
+    };
+    host.run(link).await
 }

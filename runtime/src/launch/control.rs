@@ -1,0 +1,312 @@
+//! The control link between a host (a process running some of the program's nodes) and its
+//! supervisor (the `local_mp` launcher, or a cluster launch's coordinator): one persistent,
+//! authenticated connection per host process, opened when the host starts and kept until it
+//! exits. Reports go up ([`Report`]), orders come down ([`Order`]); no report ever needs a new
+//! connection, so a stop cannot be lost to a launcher out of descriptors, and a host that loses
+//! its link knows its supervisor is gone.
+//!
+//! A host's connection closing without a [`Report::Done`], [`Report::Failed`] or
+//! [`Report::Stop`] means its process died.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::transport::conn::{self, ConnectError, Dial, FrameReader, FrameWriter, Listener};
+use crate::transport::frame::{self, Secret};
+
+/// What a host tells its supervisor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Report {
+    /// The first message of a link: which unit of the program this process is.
+    Join {
+        /// The unit's index in the supervisor's numbering.
+        unit: usize,
+        /// A fingerprint of the program: every process must run the same one.
+        fingerprint: String,
+    },
+    /// The unit's nodes are built and serving.
+    Ready {
+        /// `(node id, port)` of each node serving over TCP (none over Unix sockets).
+        ports: Vec<(usize, u16)>,
+    },
+    /// A node of this unit called `stop()` (or the process was asked to terminate).
+    Stop {
+        /// The node's id, or `None` for a signal.
+        node: Option<usize>,
+    },
+    /// A node of this unit failed.
+    Failed {
+        /// The node's id.
+        node: usize,
+        /// What failed.
+        error: String,
+    },
+    /// A node of this unit did not return from `run` within the grace period after the stop:
+    /// a failure even of a clean stop (unlike an error returned while stopping).
+    Overran {
+        /// The node's id.
+        node: usize,
+        /// What happened, in words.
+        error: String,
+    },
+    /// Every node of this unit finished and it serves nothing; it exits.
+    Done,
+}
+
+/// What a supervisor tells its hosts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Order {
+    /// Start running: every process serves (the cluster's barrier), and where every serving
+    /// node is, by node id (empty when addresses are known otherwise).
+    Start {
+        /// `None` for nodes that serve nothing.
+        book: Vec<Option<SocketAddr>>,
+    },
+    /// The program stops: because of this failure (label, error), or cleanly (`None`).
+    Stop {
+        /// The first failure, if any.
+        failure: Option<(String, String)>,
+    },
+}
+
+/// A host's side of its link.
+pub(crate) struct Link {
+    /// Reports to send; dropping every sender closes our side once everything queued is sent.
+    outbox: mpsc::UnboundedSender<Report>,
+    /// The supervisor's orders; `None` once its connection is gone.
+    inbox: mpsc::UnboundedReceiver<Order>,
+    /// The writer task, awaited before the process exits so the last report is not lost.
+    writer: tokio::task::JoinHandle<()>,
+}
+
+/// Sends reports on a [`Link`] from anywhere (a node's `stop()`, which is not async).
+#[derive(Clone)]
+pub(crate) struct Reporter(mpsc::UnboundedSender<Report>);
+
+impl Reporter {
+    /// Queues a report; false when the link is gone.
+    pub(crate) fn send(&self, report: Report) -> bool {
+        self.0.send(report).is_ok()
+    }
+}
+
+impl Link {
+    /// Connects to the supervisor (waiting up to `wait` for it) and joins as `unit`.
+    pub(crate) async fn open(
+        dial: &dyn Dial,
+        secret: &Secret,
+        unit: usize,
+        fingerprint: &str,
+        wait: Duration,
+    ) -> Result<Link, ConnectError> {
+        let never = CancellationToken::new();
+        let (reader, writer) = conn::connect(dial, 0, secret, wait, &never).await?;
+        let (outbox, reports) = mpsc::unbounded_channel::<Report>();
+        let (orders, inbox) = mpsc::unbounded_channel::<Order>();
+        let writer = tokio::spawn(write_all(reports, writer));
+        tokio::spawn(read_all(reader, orders));
+        let link = Link {
+            outbox,
+            inbox,
+            writer,
+        };
+        link.send(Report::Join {
+            unit,
+            fingerprint: fingerprint.to_string(),
+        });
+        Ok(link)
+    }
+
+    /// Queues a report.
+    pub(crate) fn send(&self, report: Report) {
+        let _ = self.outbox.send(report);
+    }
+
+    /// A sender of reports that outlives borrows of the link.
+    pub(crate) fn reporter(&self) -> Reporter {
+        Reporter(self.outbox.clone())
+    }
+
+    /// The next order; `None` when the supervisor is gone.
+    pub(crate) async fn recv(&mut self) -> Option<Order> {
+        self.inbox.recv().await
+    }
+
+    /// Sends what is queued and closes our side (bounded: a supervisor that stopped reading
+    /// does not hold the process).
+    pub(crate) async fn close(self) {
+        drop(self.outbox);
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.writer).await;
+    }
+}
+
+/// Encodes and writes messages until every sender is gone, then closes the write direction so
+/// the peer sees the end after the last message.
+async fn write_all<T: Serialize>(
+    mut messages: mpsc::UnboundedReceiver<T>,
+    mut writer: FrameWriter,
+) {
+    while let Some(message) = messages.recv().await {
+        let Ok(bytes) = frame::encode(&message) else {
+            continue;
+        };
+        if writer.send(bytes).await.is_err() {
+            return;
+        }
+    }
+    let _ = SinkExt::<bytes::Bytes>::close(&mut writer).await;
+}
+
+/// Reads and decodes messages until the connection ends or a frame is malformed.
+async fn read_all<T: serde::de::DeserializeOwned>(
+    mut reader: FrameReader,
+    messages: mpsc::UnboundedSender<T>,
+) {
+    while let Some(Ok(bytes)) = reader.next().await {
+        let Ok(message) = frame::decode::<T>(&bytes) else {
+            return;
+        };
+        if messages.send(message).is_err() {
+            return;
+        }
+    }
+}
+
+/// What the supervisor's side hears of its hosts' links.
+#[derive(Debug)]
+pub(crate) enum LinkEvent {
+    /// A host joined as `unit` (perhaps again, after its process restarted).
+    Joined {
+        unit: usize,
+        /// Tells this connection from an earlier one of the same unit.
+        conn: u64,
+        /// The host's address, over TCP.
+        peer: Option<IpAddr>,
+        /// Orders to this host.
+        orders: mpsc::UnboundedSender<Order>,
+    },
+    /// A host reported.
+    Said { unit: usize, report: Report },
+    /// A host's connection ended.
+    Closed { unit: usize, conn: u64 },
+    /// A connection was refused, and why.
+    Refused(String),
+}
+
+/// Accepts hosts' links on `listener`: each must prove the secret, then join as a unit below
+/// `units` running the program of `fingerprint`. Every event goes to `events`; returns when
+/// `events` is dropped.
+pub(crate) async fn accept<L: Listener>(
+    listener: L,
+    secret: Secret,
+    units: usize,
+    fingerprint: String,
+    events: mpsc::UnboundedSender<LinkEvent>,
+) {
+    let mut next_conn = 0u64;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(target: "lp", "accepting a control connection failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if events.is_closed() {
+            return;
+        }
+        next_conn += 1;
+        let host = Host {
+            conn: next_conn,
+            peer,
+            units,
+            fingerprint: fingerprint.clone(),
+            events: events.clone(),
+        };
+        tokio::spawn(host.serve(stream, secret.clone()));
+    }
+}
+
+/// One accepted host connection.
+struct Host {
+    conn: u64,
+    peer: Option<IpAddr>,
+    units: usize,
+    fingerprint: String,
+    events: mpsc::UnboundedSender<LinkEvent>,
+}
+
+impl Host {
+    async fn serve<S: conn::Socket>(self, stream: S, secret: Secret) {
+        let (mut reader, writer) = conn::framed(stream);
+        let mut writer = writer;
+        let who = self
+            .peer
+            .map_or_else(|| "a process".to_string(), |p| p.to_string());
+        if !conn::accept_hello(&mut reader, &mut writer, &secret).await {
+            let _ = self
+                .events
+                .send(LinkEvent::Refused(format!("{who}: no valid launch secret")));
+            return;
+        }
+        let Some(unit) = self.join(&mut reader, &who).await else {
+            return;
+        };
+        let (orders, inbox) = mpsc::unbounded_channel();
+        let _ = self.events.send(LinkEvent::Joined {
+            unit,
+            conn: self.conn,
+            peer: self.peer,
+            orders,
+        });
+        let (reports_tx, mut reports) = mpsc::unbounded_channel::<Report>();
+        let read = read_all(reader, reports_tx);
+        let relay = async {
+            while let Some(report) = reports.recv().await {
+                let _ = self.events.send(LinkEvent::Said { unit, report });
+            }
+        };
+        // The connection is over when the host closes it; what was still to be said to it was
+        // either sent or no longer matters.
+        tokio::select! {
+            _ = async { tokio::join!(read, relay) } => {}
+            _ = async { write_all(inbox, writer).await; std::future::pending::<()>().await } => {}
+        }
+        let _ = self.events.send(LinkEvent::Closed {
+            unit,
+            conn: self.conn,
+        });
+    }
+
+    /// Reads the host's join: which unit, running which program.
+    async fn join(&self, reader: &mut FrameReader, who: &str) -> Option<usize> {
+        let first = tokio::time::timeout(Duration::from_secs(30), reader.next()).await;
+        let refuse = |why: String| {
+            let _ = self
+                .events
+                .send(LinkEvent::Refused(format!("{who}: {why}")));
+            None
+        };
+        let Ok(Some(Ok(bytes))) = first else {
+            return refuse("no join".into());
+        };
+        match frame::decode::<Report>(&bytes) {
+            Ok(Report::Join { unit, fingerprint }) if unit < self.units => {
+                if fingerprint != self.fingerprint {
+                    return refuse(format!(
+                        "unit {unit} runs a different program or params (layout {fingerprint}, expected {})",
+                        self.fingerprint
+                    ));
+                }
+                Some(unit)
+            }
+            _ => refuse("expected a join".into()),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The node host: a process running some of the program's nodes (one node, or a `process`
+//! block's) for a supervisor — the `local_mp` launcher, or a cluster launch's coordinator. It
+//! builds its nodes, serves the couriers, reports ready over its control link, starts the runs
+//! when told, and stops when told, when a node fails, when it gets a signal, or when it loses
+//! its supervisor. Every multi-process launch type runs its nodes through it.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::control::{Link, Order, Report};
+use crate::context::{Context, Stopper};
+use crate::courier::client::Net;
+use crate::courier::server::{self, Service};
+use crate::program::{Env, ErasedNode, RunFn};
+use crate::supervise::{build_node, drive_run};
+use crate::transport::frame::Secret;
+
+/// The network a host is on: how its couriers listen, and how it learns where the others are.
+pub(crate) trait Network: Send + Sync {
+    /// Binds node `id`'s listener and serves `service` on it until `stop`; the port it
+    /// listens on, when the supervisor must learn it.
+    fn serve(
+        &self,
+        id: usize,
+        service: Arc<Service>,
+        secret: Secret,
+        stop: CancellationToken,
+    ) -> impl std::future::Future<Output = Result<Option<u16>, String>> + Send;
+
+    /// The supervisor's table of where every serving node is, at the start.
+    fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
+}
+
+/// Unix sockets in the launch directory (`local_mp`, `test_mp`).
+pub(crate) struct UnixNetwork(pub(crate) std::path::PathBuf);
+
+impl Network for UnixNetwork {
+    async fn serve(
+        &self,
+        id: usize,
+        service: Arc<Service>,
+        secret: Secret,
+        stop: CancellationToken,
+    ) -> Result<Option<u16>, String> {
+        let path = crate::transport::unix::node_socket(&self.0, id);
+        let _ = std::fs::remove_file(&path);
+        let listener = tokio::net::UnixListener::bind(&path)
+            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+        tokio::spawn(server::serve(listener, service, secret, stop));
+        Ok(None)
+    }
+}
+
+/// What a host runs and how.
+pub(crate) struct Host<S> {
+    /// Its nodes, and whether each one's `run` is called.
+    pub(crate) nodes: Vec<(ErasedNode, bool)>,
+    /// How its nodes reach the others.
+    pub(crate) net: Net,
+    /// Node labels by id, for messages.
+    pub(crate) labels: Vec<String>,
+    /// How its couriers listen and find the others.
+    pub(crate) network: S,
+    pub(crate) secret: Secret,
+    /// How long runs get to return after the stop.
+    pub(crate) grace: Duration,
+    /// Cancelled when this process stops; servers and contexts watch it.
+    pub(crate) stop: CancellationToken,
+    /// What its supervisor is called in messages: "the launcher", "the coordinator".
+    pub(crate) supervisor: &'static str,
+}
+
+/// A node built and ready to run.
+struct Pending {
+    id: usize,
+    label: String,
+    replica: Option<usize>,
+    run: RunFn,
+    span: tracing::Span,
+}
+
+/// A node's failure, logged and reported to the supervisor.
+struct Reported;
+
+/// How the host's nodes ended.
+enum Ending {
+    /// Stopped when told, or every run finished.
+    Clean,
+    /// A node failed (already reported).
+    Failed,
+    /// The supervisor is gone.
+    Lost,
+}
+
+impl<S: Network> Host<S> {
+    /// Runs the host's nodes to the end; the process's exit status.
+    pub(crate) async fn run(self, mut link: Link) -> ExitCode {
+        let (pending, serving) = match self.build(&link).await {
+            Ok(built) => built,
+            Err(Reported) => {
+                link.close().await;
+                return ExitCode::FAILURE;
+            }
+        };
+        if !self.wait_for_start(&mut link).await {
+            self.stop.cancel();
+            link.close().await;
+            return ExitCode::SUCCESS;
+        }
+        let mut runs = self.start(pending, &link);
+        let ending = self.follow(&mut runs, &mut link, serving).await;
+        let overran = self.drain(&mut runs).await;
+        if let (Some(id), Ending::Clean | Ending::Lost) = (overran, &ending) {
+            let error = format!(
+                "did not stop within the {:?} grace period; killed",
+                self.grace
+            );
+            tracing::error!(target: "lp", "node `{}` failed: {error}", self.label(id));
+            link.send(Report::Overran { node: id, error });
+            link.close().await;
+            return ExitCode::FAILURE;
+        }
+        link.close().await;
+        match ending {
+            Ending::Clean => ExitCode::SUCCESS,
+            Ending::Failed | Ending::Lost => ExitCode::FAILURE,
+        }
+    }
+
+    fn label(&self, id: usize) -> &str {
+        self.labels.get(id).map_or("?", String::as_str)
+    }
+
+    /// Builds every node and serves the couriers, then reports ready; on a failure reports it.
+    /// The nodes to run, and whether any serves.
+    async fn build(&self, link: &Link) -> Result<(Vec<Pending>, bool), Reported> {
+        let mut pending = Vec::new();
+        let mut ports = Vec::new();
+        let mut serving = false;
+        for (node, run_enabled) in &self.nodes {
+            let env = Env::for_node(node, &self.net);
+            let built = build_node(&node.build, &env)
+                .map_err(|error| self.report_failure(link, node.id, error))?;
+            if let Some(service) = built.service {
+                serving = true;
+                let stop = self.stop.clone();
+                match self
+                    .network
+                    .serve(node.id, service, self.secret.clone(), stop)
+                    .await
+                {
+                    Ok(Some(port)) => ports.push((node.id, port)),
+                    Ok(None) => {}
+                    Err(error) => return Err(self.report_failure(link, node.id, error)),
+                }
+            }
+            if let (true, Some(run)) = (*run_enabled, built.run) {
+                pending.push(Pending {
+                    id: node.id,
+                    label: node.label.clone(),
+                    replica: node.replica,
+                    run,
+                    span: env.span.clone(),
+                });
+            }
+        }
+        link.send(Report::Ready { ports });
+        Ok((pending, serving))
+    }
+
+    fn report_failure(&self, link: &Link, id: usize, error: String) -> Reported {
+        tracing::error!(target: "lp", "node `{}` failed: {error}", self.label(id));
+        link.send(Report::Failed { node: id, error });
+        Reported
+    }
+
+    /// Waits for the supervisor's start; false when the program stops first.
+    async fn wait_for_start(&self, link: &mut Link) -> bool {
+        tokio::select! {
+            order = link.recv() => match order {
+                Some(Order::Start { book }) => {
+                    self.network.addresses(book);
+                    true
+                }
+                Some(Order::Stop { failure }) => {
+                    announce(failure);
+                    false
+                }
+                None => {
+                    tracing::error!(target: "lp", "lost {} before the program started", self.supervisor);
+                    false
+                }
+            },
+            signal = super::shutdown_signal() => {
+                tracing::info!(target: "lp", "{signal} before the program started: stopping every node");
+                link.send(Report::Stop { node: None });
+                false
+            }
+        }
+    }
+
+    /// Starts every pending run, each with a context whose `stop()` tells the supervisor.
+    fn start(
+        &self,
+        pending: Vec<Pending>,
+        link: &Link,
+    ) -> FuturesUnordered<impl std::future::Future<Output = (usize, Result<(), String>)>> {
+        let runs = FuturesUnordered::new();
+        for p in pending {
+            let reporter = link.reporter();
+            let id = p.id;
+            let stopper: Arc<dyn Fn() -> bool + Send + Sync> =
+                Arc::new(move || reporter.send(Report::Stop { node: Some(id) }));
+            let ctx = Context::new(
+                p.label,
+                p.replica,
+                self.stop.clone(),
+                Stopper::Launcher(stopper),
+            );
+            let (run, span) = (p.run, p.span);
+            runs.push(async move { (id, drive_run(run(ctx), span).await) });
+        }
+        runs
+    }
+
+    /// Follows the runs and the supervisor until the program stops (or, for a host that
+    /// serves nothing, until every run finished).
+    async fn follow<F>(
+        &self,
+        runs: &mut FuturesUnordered<F>,
+        link: &mut Link,
+        serving: bool,
+    ) -> Ending
+    where
+        F: std::future::Future<Output = (usize, Result<(), String>)>,
+    {
+        if runs.is_empty() && !serving {
+            link.send(Report::Done);
+            return Ending::Clean;
+        }
+        let signal = super::shutdown_signal();
+        tokio::pin!(signal);
+        let ending = loop {
+            tokio::select! {
+                Some((id, outcome)) = runs.next(), if !runs.is_empty() => match outcome {
+                    Err(error) => {
+                        let Reported = self.report_failure(link, id, error);
+                        break Ending::Failed;
+                    }
+                    Ok(()) if runs.is_empty() && !serving => {
+                        link.send(Report::Done);
+                        break Ending::Clean;
+                    }
+                    Ok(()) => {}
+                },
+                order = link.recv() => match order {
+                    Some(Order::Stop { failure }) => {
+                        announce(failure);
+                        break Ending::Clean;
+                    }
+                    Some(Order::Start { .. }) => {}
+                    None => {
+                        tracing::error!(
+                            target: "lp",
+                            "lost {}: stopping this process's nodes",
+                            self.supervisor
+                        );
+                        break Ending::Lost;
+                    }
+                },
+                signal = &mut signal => {
+                    tracing::info!(target: "lp", "{signal}: stopping every node");
+                    link.send(Report::Stop { node: None });
+                    break Ending::Clean;
+                }
+            }
+        };
+        self.stop.cancel();
+        ending
+    }
+
+    /// Gives the runs the grace period to return; an error returned now is the stop's
+    /// consequence (peers went away), noted, not a failure. The first node that overstayed.
+    async fn drain<F>(&self, runs: &mut FuturesUnordered<F>) -> Option<usize>
+    where
+        F: std::future::Future<Output = (usize, Result<(), String>)>,
+    {
+        let drained = tokio::time::timeout(self.grace, async {
+            while let Some((id, outcome)) = runs.next().await {
+                if let Err(error) = outcome {
+                    tracing::info!(
+                        target: "lp",
+                        "node `{}` ended with an error while the program stopped: {error}",
+                        self.label(id)
+                    );
+                }
+            }
+        })
+        .await;
+        match drained {
+            Ok(()) => None,
+            Err(_) => self.nodes.iter().find(|(_, runs)| *runs).map(|(n, _)| n.id),
+        }
+    }
+}
+
+/// Says why the program stops, when a node failed.
+fn announce(failure: Option<(String, String)>) {
+    if let Some((node, error)) = failure {
+        tracing::info!(target: "lp", "node `{node}` failed: {error}; stopping");
+    }
+}
