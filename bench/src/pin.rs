@@ -23,23 +23,27 @@ impl Placement {
 
 /// How many vCPUs the machine has online (whatever this process is pinned to).
 pub fn cpus() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    usize::try_from(online).unwrap_or(1).max(1)
+    std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .and_then(|ranges| online_cpus(ranges.trim()))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// How many CPUs a kernel CPU list (`0-3,6`) names.
+fn online_cpus(ranges: &str) -> Option<usize> {
+    ranges.split(',').try_fold(0, |count, range| {
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+        Some(count + last.checked_sub(first)? + 1)
+    })
 }
 
 fn set_affinity(tid: i32, cpu: usize) -> std::io::Result<()> {
-    // SAFETY: `set` is a plain bitmask zeroed by CPU_ZERO and filled by CPU_SET within its
-    // size; sched_setaffinity only reads it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    let pid = rustix::process::Pid::from_raw(tid);
+    Ok(rustix::thread::sched_setaffinity(pid, &set)?)
 }
 
 /// Pins the calling thread (and the threads it creates later) to `cpu`.
@@ -65,4 +69,18 @@ pub fn pin_process(pid: u32, cpu: usize) {
 pub fn pin_this_process(cpu: usize) {
     pin_process(std::process::id(), cpu);
     pin_this_thread(cpu);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::online_cpus;
+
+    #[test]
+    fn cpu_lists_count_their_cpus() {
+        assert_eq!(online_cpus("0"), Some(1));
+        assert_eq!(online_cpus("0-1"), Some(2));
+        assert_eq!(online_cpus("0-3,6,8-9"), Some(7));
+        assert_eq!(online_cpus("3-1"), None);
+        assert_eq!(online_cpus("x"), None);
+    }
 }

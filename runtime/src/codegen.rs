@@ -7,7 +7,7 @@ pub use serde;
 
 pub use crate::courier::{ClientCore, Courier, Interfaces, Reply, Serve, Served};
 pub use crate::error::{remote_error, ErrValue, RemoteError};
-pub use crate::flags::{Flag, FlagError, FlagValues, ParseFlag};
+pub use crate::flags::{Flag, FlagError, FlagValues, ParseFlag, ParseFlagError};
 pub use crate::launch::main;
 pub use crate::program::{
     group_courier, group_worker, node_courier, node_worker, Count, Env, ErasedNode, IdAlloc,

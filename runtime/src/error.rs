@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Every message names the node and the method involved, so that an error that travels up
 /// through several nodes still says where it started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
 pub enum CallError {
     /// The method ran and returned `Err(e)`; `message` is `e`'s message (`{:#}`, so an
     /// `anyhow` chain is kept). When `e`'s type is `Serialize`, `value` holds it: get it back
@@ -75,6 +76,7 @@ impl CallError {
 
 /// Why a launch, or a launched program, failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum LaunchError {
     /// The program cannot be built from its params: a value computed from them does not
     /// compute or fit (a group size, an argument, an index), or the params cannot be encoded.
@@ -93,8 +95,14 @@ pub enum LaunchError {
         failures: Vec<NodeFailure>,
     },
     /// The launcher itself could not do its job (spawn a process, bind a socket, ...).
-    #[error("launcher error: {0}")]
-    Launcher(String),
+    #[error("the launcher cannot go on: {what}")]
+    Launcher {
+        /// What it was doing, e.g. "cannot bind the control socket".
+        what: String,
+        /// Why it could not.
+        #[source]
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// One node that failed, and how.
@@ -133,8 +141,14 @@ impl LaunchError {
         }
     }
 
-    pub(crate) fn launcher(what: &str, e: impl std::fmt::Display) -> Self {
-        LaunchError::Launcher(format!("{what}: {e}"))
+    pub(crate) fn launcher(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        LaunchError::Launcher {
+            what: what.into(),
+            source: std::sync::Arc::new(source),
+        }
     }
 }
 
@@ -263,4 +277,18 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "a panic with a non-string payload".to_string()
     }
+}
+
+/// An error and its sources, `outer: inner: innermost`: how an error becomes a line of text
+/// (a failure report, a process's last word). Errors of this crate keep their sources out of
+/// their own message, so nothing is said twice.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
 }

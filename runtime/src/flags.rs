@@ -60,14 +60,26 @@ impl FlagValues {
 /// A type a param can have: parsed from its command-line text.
 pub trait ParseFlag: Sized {
     /// Parses the flag's text; the error says what was expected.
-    fn parse_flag(raw: &str) -> Result<Self, String>;
+    fn parse_flag(raw: &str) -> Result<Self, ParseFlagError>;
+}
+
+/// Why a flag's text is not a value of the param's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseFlagError {
+    /// It is not of the form the type takes.
+    #[error("expected {0}")]
+    Expected(&'static str),
+    /// It is a duration too long for a `Duration` of milliseconds.
+    #[error("the duration is too long")]
+    TooLong,
 }
 
 macro_rules! parse_with_from_str {
     ($($t:ty => $what:literal),* $(,)?) => {$(
         impl ParseFlag for $t {
-            fn parse_flag(raw: &str) -> Result<Self, String> {
-                raw.trim().replace('_', "").parse::<$t>().map_err(|_| format!("expected {}", $what))
+            fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
+                raw.trim().replace('_', "").parse::<$t>().map_err(|_| ParseFlagError::Expected($what))
             }
         }
     )*};
@@ -89,30 +101,30 @@ parse_with_from_str! {
 }
 
 impl ParseFlag for bool {
-    fn parse_flag(raw: &str) -> Result<Self, String> {
+    fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
         match raw.trim() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
-            _ => Err("expected `true` or `false`".into()),
+            _ => Err(ParseFlagError::Expected("`true` or `false`")),
         }
     }
 }
 
 impl ParseFlag for String {
-    fn parse_flag(raw: &str) -> Result<Self, String> {
+    fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
         Ok(raw.to_string())
     }
 }
 
 impl ParseFlag for Duration {
-    fn parse_flag(raw: &str) -> Result<Self, String> {
+    fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
         parse_duration(raw)
     }
 }
 
 /// Parses `250ms`, `2s`, `5m`, `1h` (an integer with a unit; `_` separators allowed).
-pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let expected = || format!("expected a duration like `250ms`, `2s`, `5m` or `1h`, got `{raw}`");
+pub(crate) fn parse_duration(raw: &str) -> Result<Duration, ParseFlagError> {
+    let expected = || ParseFlagError::Expected("a duration like `250ms`, `2s`, `5m` or `1h`");
     let raw = raw.trim();
     let split = raw
         .find(|c: char| !(c.is_ascii_digit() || c == '_'))
@@ -128,11 +140,11 @@ pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
     };
     n.checked_mul(per_unit_ms)
         .map(Duration::from_millis)
-        .ok_or_else(|| format!("duration `{raw}` is too long"))
+        .ok_or(ParseFlagError::TooLong)
 }
 
 /// Checks a raw value against a param type name, for clap's error at parse time.
-fn check(ty: &str, raw: &str) -> Result<(), String> {
+fn check(ty: &str, raw: &str) -> Result<(), ParseFlagError> {
     match ty {
         "bool" => bool::parse_flag(raw).map(drop),
         "u8" => u8::parse_flag(raw).map(drop),

@@ -32,7 +32,9 @@ pub use courier::batch::Batch;
 pub use error::{CallError, LaunchError, NodeFailure};
 pub use futures::future::join_all;
 pub use handle::Handle;
-pub use launch::{launch, launch_with, LaunchOptions, LaunchType, Running, Terminal};
+pub use launch::{
+    launch, launch_with, LaunchOptions, LaunchType, Running, Terminal, UnknownLaunchType,
+};
 pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Restart, Settings};
 pub use tracing;
 

@@ -1,18 +1,27 @@
 //! Logging: every line a node logs through `lp::tracing` is prefixed with `[label] ` when nodes
 //! share a process (`local_mt`); a child process of `local_mp` prints plain lines and its
 //! launcher adds the prefix.
+//!
+//! The runtime's own messages (a launch's progress, a node's failure, a stop) are `tracing`
+//! events with the target [`TARGET`], printed `lp: …` (`lp: warning: …` for warnings): a
+//! program can filter them (`RUST_LOG=lp=warn`) or, with a subscriber of its own, redirect
+//! them. Only a process's last word, the `error: …` it exits with, is written directly.
 
 use std::fmt;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
-use tracing::{Event, Level, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::Layer;
+
+/// The target of the runtime's own events.
+pub(crate) const TARGET: &str = "lp";
 
 /// The name of the span each node's work runs in.
 pub(crate) const NODE_SPAN: &str = "lp_node";
@@ -23,15 +32,35 @@ pub(crate) fn init(prefix: bool) {
     if tracing::dispatcher::has_been_set() {
         return;
     }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The runtime's own messages on stderr (as they always were), the nodes' logs on stdout.
+    let writer = std::io::stderr
+        .with_filter(|meta: &Metadata<'_>| meta.target() == TARGET)
+        .or_else(std::io::stdout);
     let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
         .with_ansi(false)
         .event_format(LabelFormat { prefix });
     let _ = tracing_subscriber::registry()
-        .with(filter)
+        .with(filter())
         .with(LabelLayer)
         .with(fmt)
         .try_init();
+}
+
+/// What `RUST_LOG` lets through: any directives (the `env-filter` feature), INFO by default.
+#[cfg(feature = "env-filter")]
+fn filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
+
+/// What `RUST_LOG` lets through: a level (without the `env-filter` feature), INFO by default.
+#[cfg(not(feature = "env-filter"))]
+fn filter() -> tracing_subscriber::filter::LevelFilter {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|level| level.trim().parse().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
 }
 
 /// The label of a node span, stored in the span's extensions.
@@ -69,7 +98,8 @@ impl Visit for LabelVisitor {
     }
 }
 
-/// `[label] LEVEL message fields`, with the level omitted for INFO and no timestamp.
+/// `[label] LEVEL message fields`, with the level omitted for INFO and no timestamp; the
+/// runtime's events are `lp: message` (`lp: warning: message`).
 struct LabelFormat {
     /// Whether to print the `[label] ` prefix.
     prefix: bool,
@@ -97,7 +127,13 @@ where
             }
         }
         let level = *event.metadata().level();
-        if level != Level::INFO {
+        if event.metadata().target() == TARGET {
+            // Failures say so in words ("node `x` failed: …"); warnings get the word.
+            write!(writer, "lp: ")?;
+            if level == Level::WARN {
+                write!(writer, "warning: ")?;
+            }
+        } else if level != Level::INFO {
             write!(writer, "{level} ")?;
         }
         ctx.field_format().format_fields(writer.by_ref(), event)?;

@@ -35,7 +35,7 @@ impl Supervisor {
     /// error a node returns is the stop's consequence — its peers went away — and only noted.
     pub(crate) fn fail(&self, label: &str, error: String) {
         if self.stopping_cleanly() {
-            eprintln!("lp: node `{label}` ended with an error while the program stopped: {error}");
+            tracing::info!(target: "lp", "node `{label}` ended with an error while the program stopped: {error}");
             return;
         }
         self.fail_always(label, error);
@@ -46,7 +46,7 @@ impl Supervisor {
         {
             let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
             if failures.is_empty() {
-                eprintln!("lp: node `{label}` failed: {error}");
+                tracing::error!(target: "lp", "node `{label}` failed: {error}");
             }
             failures.push(NodeFailure {
                 node: label.to_string(),
@@ -85,23 +85,52 @@ pub(crate) fn node_span(label: &str) -> tracing::Span {
     tracing::error_span!(crate::log::NODE_SPAN, label = %label)
 }
 
-/// Calls a node's factory inside its span; an error it returns or a panic becomes an error
-/// message.
-pub(crate) fn build_node(build: &BuildFn, env: &Env) -> Result<Built, String> {
-    let _entered = env.span.clone().entered();
-    match std::panic::catch_unwind(AssertUnwindSafe(|| build(env))) {
-        Ok(Ok(built)) => Ok(built),
-        Ok(Err(error)) => Err(format!("its constructor failed: {error:#}")),
-        Err(panic) => Err(format!(
-            "its constructor panicked: {}",
-            panic_message(&*panic)
-        )),
+/// How a node failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NodeError {
+    /// Its constructor (or factory) returned an error, shown with its chain.
+    #[error("its constructor failed: {0:#}")]
+    Constructor(anyhow::Error),
+    /// Its constructor panicked.
+    #[error("its constructor panicked: {0}")]
+    ConstructorPanicked(String),
+    /// Its `run` returned an error, shown with its chain.
+    #[error("{0:#}")]
+    Run(anyhow::Error),
+    /// Its `run` panicked.
+    #[error("run panicked: {0}")]
+    RunPanicked(String),
+    /// Its courier cannot serve.
+    #[error("cannot listen on {at}")]
+    Listen {
+        /// The address or socket path.
+        at: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl NodeError {
+    /// The failure as one line, with its sources: what is reported and printed.
+    pub(crate) fn report(&self) -> String {
+        crate::error::chain(self)
     }
 }
 
-/// Drives a started `run` to its end inside the node's span; an `Err` or a panic becomes an
-/// error message.
-pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), String> {
+/// Calls a node's factory inside its span; an error it returns or a panic is a failure.
+pub(crate) fn build_node(build: &BuildFn, env: &Env) -> Result<Built, NodeError> {
+    let _entered = env.span.clone().entered();
+    match std::panic::catch_unwind(AssertUnwindSafe(|| build(env))) {
+        Ok(Ok(built)) => Ok(built),
+        Ok(Err(error)) => Err(NodeError::Constructor(error)),
+        Err(panic) => Err(NodeError::ConstructorPanicked(panic_message(&*panic))),
+    }
+}
+
+/// Drives a started `run` to its end inside the node's span; an `Err` or a panic is a
+/// failure.
+pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), NodeError> {
     let outcome = match task {
         RunTask::Async(run) => tokio::spawn(AssertUnwindSafe(run).catch_unwind().instrument(span))
             .await
@@ -115,8 +144,8 @@ pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), 
     };
     match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(panic) => Err(format!("run panicked: {}", panic_message(&*panic))),
+        Ok(Err(e)) => Err(NodeError::Run(e)),
+        Err(panic) => Err(NodeError::RunPanicked(panic_message(&*panic))),
     }
 }
 
@@ -149,8 +178,8 @@ impl Restarts {
             return false;
         }
         self.done += 1;
-        eprintln!(
-            "lp: node `{label}` failed: {error}; restarting in {:?} (restart {} of {})",
+        tracing::warn!(target: "lp",
+            "node `{label}` failed: {error}; restarting in {:?} (restart {} of {})",
             policy.backoff, self.done, policy.max
         );
         tokio::select! {

@@ -433,8 +433,7 @@ impl Pods {
                 ));
             }
         }
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = rustix::process::geteuid().is_root();
         let netns = if root && std::env::var_os("LP_TEST_LOOPBACK").is_none() {
             match Namespaces::make(specs.len()) {
                 Ok(made) => Some(made),
@@ -612,10 +611,11 @@ impl Pods {
     }
 
     /// Sends `signal` to pod `name`'s process (e.g. SIGTERM, as `kubectl delete` does).
-    pub fn signal(&mut self, name: &str, signal: i32) {
-        let pid = self.find(name).child.id() as i32;
-        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our unreaped child.
-        unsafe { libc::kill(pid, signal) };
+    pub fn signal(&mut self, name: &str, signal: rustix::process::Signal) {
+        // The pid is our unreaped child.
+        if let Some(pid) = rustix::process::Pid::from_raw(self.find(name).child.id() as i32) {
+            let _ = rustix::process::kill_process(pid, signal);
+        }
     }
 
     /// Waits until pod `name`'s container was restarted `count` times; panics after `limit`.

@@ -812,7 +812,7 @@ fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
     pods.wait_for_output("lp-coordinator-0", "`flaky/1`: its process ended without a word (killed, or lost its connection); its process restarts (restart 1 of 2)", Duration::from_secs(30));
     // `kubectl delete` sends SIGTERM: a clean stop of every pod.
     std::thread::sleep(Duration::from_millis(500));
-    pods.signal("lp-coordinator-0", libc::SIGTERM);
+    pods.signal("lp-coordinator-0", rustix::process::Signal::TERM);
     let all = pods.wait_all(Duration::from_secs(30));
     let dump = format!(
         "{all:#?}\n{}",
@@ -846,7 +846,7 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("LP_JOB", "consumer"), ("LP_CLUSTER", "nomad")],
-            "expected `k8s` or `slurm`",
+            "`LP_CLUSTER` is not `k8s` or `slurm`: `nomad`",
         ),
         (&[], "did not set `LP_JOB`"),
         (
@@ -868,11 +868,11 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
         ),
         (
             &[("LP_JOB", "consumer"), ("LP_HOSTS", "x.svc")],
-            "is not `name=ip`",
+            "`LP_HOSTS` is not a list of `name=ip` or `name=ip:port`: `x.svc`",
         ),
         (
             &[("LP_JOB", "consumer"), ("LP_PORT", "http")],
-            "is not a port",
+            "`LP_PORT` is not a port (1 to 64510): `http`",
         ),
     ];
     for (overrides, expected) in cases {
@@ -916,7 +916,7 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
             "no valid launch secret",
             Duration::from_secs(30),
         );
-        pods.signal("lp-coordinator-0", libc::SIGTERM);
+        pods.signal("lp-coordinator-0", rustix::process::Signal::TERM);
         let all = pods.wait_all(Duration::from_secs(30));
         eprintln!("refused within {:?}", start.elapsed());
         all

@@ -16,9 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::interface::id;
 use super::{execute, Courier};
+use crate::error::chain;
 use crate::error::CallError;
 use crate::transport::conn::{Dial, FrameReader, FrameWriter};
-use crate::transport::frame::{self, Secret, ToClient, ToServer, MAX_FRAME};
+use crate::transport::frame::{self, Secret, ToClient, ToServer};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
@@ -129,8 +130,9 @@ impl ClientCore {
             Link::Socket(peer) => {
                 let body = frame::encode(&request).map_err(|e| {
                     CallError::Protocol(format!(
-                        "the arguments of `{method}` for `{}` are {e}",
-                        self.node
+                        "the arguments of `{method}` for `{}` are {}",
+                        self.node,
+                        chain(&e)
                     ))
                 })?;
                 let reply = peer.call(id::<I>(), method, body, self.deadline).await?;
@@ -140,7 +142,11 @@ impl ClientCore {
                     None => frame::decode(&reply),
                 };
                 decoded.map_err(|e| {
-                    CallError::Protocol(format!("reply to `{method}` from `{}`: {e}", self.node))
+                    CallError::Protocol(format!(
+                        "reply to `{method}` from `{}`: {}",
+                        self.node,
+                        chain(&e)
+                    ))
                 })
             }
         }
@@ -335,7 +341,10 @@ impl Net {
 
     /// Decodes a request or a reply received by this process: the handles in it become
     /// handles to this launch's nodes.
-    pub(crate) fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, String> {
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+    ) -> Result<T, frame::WireError> {
         let previous = DECODING.with(|net| net.replace(Some(self.clone())));
         let decoded = frame::decode(bytes);
         DECODING.with(|net| *net.borrow_mut() = previous);
@@ -469,13 +478,9 @@ impl SocketPeer {
             body,
             deadline,
         })
-        .map_err(|e| CallError::Protocol(format!("the arguments of `{method}` are {e}")))?;
-        if frame.len() > MAX_FRAME {
-            return Err(CallError::Protocol(format!(
-                "the arguments of `{method}` are {}",
-                frame::over_limit(Some(frame.len()))
-            )));
-        }
+        .map_err(|e| {
+            CallError::Protocol(format!("the arguments of `{method}` are {}", chain(&e)))
+        })?;
         let (tx, rx) = oneshot::channel();
         {
             let mut pending = conn.shared.lock();

@@ -14,8 +14,9 @@ use serde::Serialize;
 
 use super::client::{ClientCore, Net};
 use super::{execute, Host, Reply};
+use crate::error::chain;
 use crate::error::CallError;
-use crate::transport::frame::{self, MAX_FRAME};
+use crate::transport::frame;
 
 /// Something a handle can call: a courier type (`Handle<Producer>`), or a courier trait
 /// (`Handle<dyn Source>`); implemented by generated code.
@@ -214,9 +215,9 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
             deadline,
         } = call;
         let node = &host.node;
-        let request: I::Request = net
-            .decode(&body)
-            .map_err(|e| CallError::Protocol(format!("request for `{method}` on `{node}`: {e}")))?;
+        let request: I::Request = net.decode(&body).map_err(|e| {
+            CallError::Protocol(format!("request for `{method}` on `{node}`: {}", chain(&e)))
+        })?;
         let reply = in_proc::<T, I>(object, request)?;
         let run = execute(reply, &host, &method);
         let response = match deadline {
@@ -229,15 +230,15 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
                 }
             })??,
         };
-        let bytes = frame::encode(&response).map_err(|e| {
-            CallError::Protocol(format!("the result of `{method}` on `{node}` is {e}"))
-        })?;
-        if bytes.len() + 64 > MAX_FRAME {
-            return Err(CallError::Protocol(format!(
-                "the result of `{method}` on `{node}` is {}",
-                frame::over_limit(Some(bytes.len()))
-            )));
-        }
+        // The reply around it takes a few more bytes.
+        let bytes = frame::encode(&response)
+            .and_then(|bytes| frame::fits(bytes.len() + 64).map(|()| bytes))
+            .map_err(|e| {
+                CallError::Protocol(format!(
+                    "the result of `{method}` on `{node}` is {}",
+                    chain(&e)
+                ))
+            })?;
         Ok(bytes)
     })
 }

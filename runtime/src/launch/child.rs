@@ -10,8 +10,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::control::{Link, Report};
+use super::env::{EnvError, Vars};
 use super::host::{Host, UnixNetwork};
 use crate::courier::client::Net;
+use crate::error::chain;
 use crate::program::Program;
 use crate::transport::frame::Secret;
 use crate::transport::unix::{UnixDialer, UnixPath};
@@ -63,54 +65,49 @@ struct ChildEnv {
     grace: Duration,
 }
 
+/// The child's environment, as the launcher sets it.
+const VARS: Vars = Vars { by: "the launcher" };
+
 impl ChildEnv {
-    fn read() -> Result<Self, String> {
-        let var = |name: &str| {
-            std::env::var(name).map_err(|_| format!("the launcher did not set `{name}`"))
-        };
-        let ids = var(vars::NODE_ID)?
+    fn read() -> Result<Self, EnvError> {
+        let raw_ids = VARS.get(vars::NODE_ID)?;
+        let ids = raw_ids
             .split(',')
             .map(str::parse)
             .collect::<Result<Vec<usize>, _>>()
-            .map_err(|_| format!("`{}` is not a list of node ids", vars::NODE_ID))?;
-        let run_enabled: Vec<bool> = var(vars::RUN_ENABLED)?
+            .map_err(|_| EnvError::Invalid {
+                var: vars::NODE_ID,
+                value: Some(raw_ids.clone()),
+                expected: "a list of node ids",
+            })?;
+        let run_enabled: Vec<bool> = VARS
+            .get(vars::RUN_ENABLED)?
             .split(',')
             .map(|r| r == "1")
             .collect();
         if run_enabled.len() != ids.len() {
-            return Err(format!(
+            return Err(EnvError::Mismatch(format!(
                 "`{}` does not match `{}`",
                 vars::RUN_ENABLED,
                 vars::NODE_ID
-            ));
+            )));
         }
-        let secret = Secret::from_hex(&var(vars::SECRET)?)
-            .ok_or_else(|| format!("`{}` is not a launch secret", vars::SECRET))?;
-        let ready_timeout = var(vars::READY_TIMEOUT_MS)
-            .ok()
-            .and_then(|ms| ms.parse().ok())
-            .map_or(
-                crate::courier::client::DEFAULT_READY_TIMEOUT,
-                Duration::from_millis,
-            );
-        let unit = var(vars::UNIT)?
-            .parse()
-            .map_err(|_| format!("`{}` is not a unit number", vars::UNIT))?;
-        let grace = var(vars::GRACE_MS)
-            .ok()
-            .and_then(|ms| ms.parse().ok())
-            .map_or(Duration::from_secs(10), Duration::from_millis);
+        let ready_ms = VARS.parse_or(
+            vars::READY_TIMEOUT_MS,
+            "milliseconds",
+            crate::courier::client::DEFAULT_READY_TIMEOUT.as_millis() as u64,
+        )?;
         Ok(ChildEnv {
             ids,
             run_enabled,
-            unit,
-            grace,
-            params: var(vars::PARAMS)?,
-            program: var(vars::PROGRAM)?,
-            dir: PathBuf::from(var(vars::DIR)?),
-            secret,
-            launcher: PathBuf::from(var(vars::LAUNCHER)?),
-            ready_timeout,
+            unit: VARS.parse(vars::UNIT, "a unit number")?,
+            grace: Duration::from_millis(VARS.parse_or(vars::GRACE_MS, "milliseconds", 10_000)?),
+            params: VARS.get(vars::PARAMS)?,
+            program: VARS.get(vars::PROGRAM)?,
+            dir: PathBuf::from(VARS.get(vars::DIR)?),
+            secret: VARS.secret(vars::SECRET)?,
+            launcher: PathBuf::from(VARS.get(vars::LAUNCHER)?),
+            ready_timeout: Duration::from_millis(ready_ms),
         })
     }
 }
@@ -123,7 +120,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     let env = match ChildEnv::read() {
         Ok(env) => env,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", chain(&e));
             return ExitCode::from(2);
         }
     };
@@ -157,6 +154,7 @@ async fn run<P: crate::codegen::Params, G: Program>(
     let host = match host(&env, program_name, make_program) {
         Ok(host) => host,
         Err(error) => {
+            let error = chain(&error);
             tracing::error!(target: "lp", "{error}");
             link.send(Report::Failed { node: first, error });
             link.close().await;
@@ -176,15 +174,17 @@ fn host<P: crate::codegen::Params, G: Program>(
     env: &ChildEnv,
     program_name: &'static str,
     make_program: fn(P) -> G,
-) -> Result<Host<UnixNetwork>, String> {
+) -> Result<Host<UnixNetwork>, EnvError> {
     if env.program != program_name {
-        return Err(format!(
+        return Err(EnvError::Mismatch(format!(
             "this binary runs program `{program_name}`, the launcher asked for `{}`",
             env.program
-        ));
+        )));
     }
-    let params: P = serde_json::from_str(&env.params)
-        .map_err(|e| format!("cannot read the params from the launcher: {e}"))?;
+    let params: P = serde_json::from_str(&env.params).map_err(|source| EnvError::Params {
+        by: VARS.by,
+        source,
+    })?;
     let (layout, nodes) = make_program(params).into_parts();
     let restartable = super::local_mp::restartable(&layout, &nodes);
     let mut by_id: std::collections::HashMap<usize, _> =
@@ -193,7 +193,7 @@ fn host<P: crate::codegen::Params, G: Program>(
     for (&id, &run_enabled) in env.ids.iter().zip(&env.run_enabled) {
         let node = by_id
             .remove(&id)
-            .ok_or_else(|| format!("the program has no node with id {id}"))?;
+            .ok_or_else(|| EnvError::Mismatch(format!("the program has no node with id {id}")))?;
         mine.push((node, run_enabled));
     }
     let stop = CancellationToken::new();

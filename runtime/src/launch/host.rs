@@ -17,7 +17,7 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::courier::server::{self, Service};
 use crate::program::{Env, ErasedNode, RunFn};
-use crate::supervise::{build_node, drive_run};
+use crate::supervise::{build_node, drive_run, NodeError};
 use crate::transport::frame::Secret;
 
 /// The network a host is on: how its couriers listen, and how it learns where the others are.
@@ -30,7 +30,7 @@ pub(crate) trait Network: Send + Sync {
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
-    ) -> impl std::future::Future<Output = Result<Option<u16>, String>> + Send;
+    ) -> impl std::future::Future<Output = Result<Option<u16>, NodeError>> + Send;
 
     /// The supervisor's table of where every serving node is, at the start.
     fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
@@ -46,11 +46,14 @@ impl Network for UnixNetwork {
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
-    ) -> Result<Option<u16>, String> {
+    ) -> Result<Option<u16>, NodeError> {
         let path = crate::transport::unix::node_socket(&self.0, id);
         let _ = std::fs::remove_file(&path);
-        let listener = tokio::net::UnixListener::bind(&path)
-            .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+        let listener =
+            tokio::net::UnixListener::bind(&path).map_err(|source| NodeError::Listen {
+                at: path.display().to_string(),
+                source,
+            })?;
         tokio::spawn(server::serve(listener, service, secret, stop));
         Ok(None)
     }
@@ -173,7 +176,8 @@ impl<S: Network> Host<S> {
         Ok((pending, serving))
     }
 
-    fn report_failure(&self, link: &Link, id: usize, error: String) -> Reported {
+    fn report_failure(&self, link: &Link, id: usize, error: NodeError) -> Reported {
+        let error = error.report();
         tracing::error!(target: "lp", "node `{}` failed: {error}", self.label(id));
         link.send(Report::Failed { node: id, error });
         Reported
@@ -209,7 +213,7 @@ impl<S: Network> Host<S> {
         &self,
         pending: Vec<Pending>,
         link: &Link,
-    ) -> FuturesUnordered<impl std::future::Future<Output = (usize, Result<(), String>)>> {
+    ) -> FuturesUnordered<impl std::future::Future<Output = (usize, Result<(), NodeError>)>> {
         let runs = FuturesUnordered::new();
         for p in pending {
             let reporter = link.reporter();
@@ -237,7 +241,7 @@ impl<S: Network> Host<S> {
         serving: bool,
     ) -> Ending
     where
-        F: std::future::Future<Output = (usize, Result<(), String>)>,
+        F: std::future::Future<Output = (usize, Result<(), NodeError>)>,
     {
         if runs.is_empty() && !serving {
             link.send(Report::Done);
@@ -288,15 +292,16 @@ impl<S: Network> Host<S> {
     /// consequence (peers went away), noted, not a failure. The first node that overstayed.
     async fn drain<F>(&self, runs: &mut FuturesUnordered<F>) -> Option<usize>
     where
-        F: std::future::Future<Output = (usize, Result<(), String>)>,
+        F: std::future::Future<Output = (usize, Result<(), NodeError>)>,
     {
         let drained = tokio::time::timeout(self.grace, async {
             while let Some((id, outcome)) = runs.next().await {
                 if let Err(error) = outcome {
                     tracing::info!(
                         target: "lp",
-                        "node `{}` ended with an error while the program stopped: {error}",
-                        self.label(id)
+                        "node `{}` ended with an error while the program stopped: {}",
+                        self.label(id),
+                        error.report()
                     );
                 }
             }

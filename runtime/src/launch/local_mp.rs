@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rustix::process::{Pid, Signal};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
@@ -92,14 +93,18 @@ impl Shared {
     }
 
     /// Sends `signal` to every child still running (to its process group when `group`).
-    fn signal_live(&self, signal: i32, group: bool) -> Vec<String> {
+    fn signal_live(&self, signal: Signal, group: bool) -> Vec<String> {
         let children = self.lock_children();
         let mut signalled = Vec::new();
+        // The pids are children not reaped yet (`exited` is set before reaping is observed),
+        // so they are ours.
         for child in children.values().filter(|c| !c.exited) {
-            let target = if group { -child.pid } else { child.pid };
-            // SAFETY: kill(2) has no memory-safety preconditions; the pid is a child we have
-            // not reaped yet (`exited` is set before reaping is observed), so it is ours.
-            unsafe { libc::kill(target, signal) };
+            if let Some(pid) = Pid::from_raw(child.pid) {
+                let _ = match group {
+                    true => rustix::process::kill_process_group(pid, signal),
+                    false => rustix::process::kill_process(pid, signal),
+                };
+            }
             signalled.push(child.label.clone());
         }
         signalled.sort();
@@ -184,15 +189,20 @@ pub(crate) async fn start(
             .zip(&logs)
             .map(|(u, log)| (u.label.clone(), log.as_path()))
             .collect();
-        let session = std::fs::create_dir_all(dir)
-            .map_err(|e| e.to_string())
-            .and_then(|()| tmux::Session::open(layout.program, &windows));
+        let session = match std::fs::create_dir_all(dir) {
+            Ok(()) => tmux::Session::open(layout.program, &windows)
+                .map_err(|e| LaunchError::launcher("cannot open the tmux session", e)),
+            Err(e) => Err(LaunchError::launcher(
+                format!("cannot create the log directory {}", dir.display()),
+                e,
+            )),
+        };
         match session {
             Ok(session) => *state.lock_tmux() = Some(session),
             Err(e) => {
                 supervisor.stop.cancel();
                 state.shutdown(supervisor).await;
-                return Err(LaunchError::launcher("cannot open the tmux session", e));
+                return Err(e);
             }
         }
     }
@@ -323,24 +333,22 @@ impl Spawner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        let launcher_pid = self.launcher_pid;
+        let launcher_pid = Pid::from_raw(self.launcher_pid);
         // SAFETY: the closure runs in the forked child before exec and only makes
-        // async-signal-safe calls (prctl, getppid); it allocates nothing.
+        // async-signal-safe system calls (prctl, getppid); it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+                rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
                 // The launcher may have died between fork and prctl.
-                if libc::getppid() != launcher_pid {
-                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                if rustix::process::getppid() != launcher_pid {
+                    return Err(rustix::io::Errno::SRCH.into());
                 }
                 Ok(())
             });
         }
         let mut child = cmd.spawn().map_err(|e| {
             LaunchError::launcher(
-                &format!(
+                format!(
                     "cannot spawn `{}` for `{}`",
                     self.binary.display(),
                     unit.label
@@ -358,7 +366,7 @@ impl Spawner {
             },
         );
         let sink = Sink::open(&self.terminal, &unit.label).map_err(|e| {
-            LaunchError::launcher(&format!("cannot open the log file of `{}`", unit.label), e)
+            LaunchError::launcher(format!("cannot open the log file of `{}`", unit.label), e)
         })?;
         if let Some(out) = child.stdout.take() {
             self.forwarders.spawn(forward(out, sink.clone(), false));
@@ -605,8 +613,10 @@ fn progress(unit: usize, shared: &Shared) {
     let total = shared.total;
     let terminal = std::io::stderr().is_terminal();
     if ready == total {
-        let end = if terminal { "\r\x1b[K" } else { "" };
-        eprintln!("{end}lp: launched {ready}/{total} nodes");
+        if terminal {
+            eprint!("\r\x1b[K");
+        }
+        tracing::info!(target: "lp", "launched {ready}/{total} nodes");
     } else if terminal {
         eprint!("\r\x1b[Klp: {ready}/{total} nodes ready");
     }
@@ -634,12 +644,12 @@ impl MpState {
             _ => None,
         });
         self.shared.order_stop(failure);
-        self.shared.signal_live(libc::SIGTERM, false);
+        self.shared.signal_live(Signal::TERM, false);
         if tokio::time::timeout(self.grace, self.exited.wait())
             .await
             .is_err()
         {
-            let killed = self.shared.signal_live(libc::SIGKILL, true);
+            let killed = self.shared.signal_live(Signal::KILL, true);
             if let Some(first) = killed.first() {
                 supervisor.fail_always(
                     first,
@@ -661,7 +671,7 @@ impl MpState {
 impl Drop for MpState {
     fn drop(&mut self) {
         // A launch dropped without stop (e.g. a failing test): leave no process behind.
-        self.shared.signal_live(libc::SIGKILL, true);
+        self.shared.signal_live(Signal::KILL, true);
         self.control.abort();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -14,7 +14,7 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
-use crate::supervise::{build_node, drive_run, Restarts, Supervisor};
+use crate::supervise::{build_node, drive_run, NodeError, Restarts, Supervisor};
 use crate::transport::inproc::{Slot, Up};
 
 /// A running in-process program.
@@ -45,7 +45,7 @@ pub(crate) fn start(
             Err(error) => {
                 supervisor.stop.cancel();
                 take_down(&net);
-                return Err(LaunchError::node_failed(node.label, error));
+                return Err(LaunchError::node_failed(node.label, error.report()));
             }
         };
         serving |= built.service.is_some();
@@ -70,7 +70,7 @@ pub(crate) fn start(
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&label);
             if let Err(error) = outcome {
-                supervisor.fail(&label, error);
+                supervisor.fail(&label, error.report());
             }
         });
     }
@@ -105,7 +105,7 @@ async fn supervise(
     slot: Option<Arc<Slot>>,
     mut run: RunFn,
     stop: &CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), NodeError> {
     let mut restarts = Restarts::new(node.settings.restart);
     loop {
         let ctx = Context::new(
@@ -122,7 +122,7 @@ async fn supervise(
             if let Some(slot) = &slot {
                 slot.unpublish();
             }
-            if !restarts.next(&node.label, &error, stop).await {
+            if !restarts.next(&node.label, &error.report(), stop).await {
                 return Err(error);
             }
             match build_node(&node.build, &env) {

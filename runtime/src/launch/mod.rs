@@ -4,10 +4,12 @@
 pub(crate) mod child;
 pub(crate) mod cluster;
 pub(crate) mod control;
+pub(crate) mod env;
 pub(crate) mod host;
 mod local_mp;
 mod local_mt;
 mod tmux;
+pub(crate) mod tool;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +29,7 @@ use crate::supervise::Supervisor;
 
 /// How a program is launched (`--lp_launch_type`, also `--launch-type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LaunchType {
     /// Every node in this process, as tasks and threads; calls skip the network.
     LocalMt,
@@ -39,18 +42,21 @@ pub enum LaunchType {
     TestMp,
 }
 
-impl FromStr for LaunchType {
-    type Err = String;
+/// A launch type name that is none of [`LaunchType`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown launch type `{0}`; expected `local_mt`, `local_mp`, `test_mt` or `test_mp`")]
+pub struct UnknownLaunchType(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for LaunchType {
+    type Err = UnknownLaunchType;
+
+    fn from_str(s: &str) -> Result<Self, UnknownLaunchType> {
         match s {
             "local_mt" => Ok(LaunchType::LocalMt),
             "local_mp" => Ok(LaunchType::LocalMp),
             "test_mt" => Ok(LaunchType::TestMt),
             "test_mp" => Ok(LaunchType::TestMp),
-            _ => Err(format!(
-                "unknown launch type `{s}`; expected `local_mt`, `local_mp`, `test_mt` or `test_mp`"
-            )),
+            _ => Err(UnknownLaunchType(s.to_string())),
         }
     }
 }
@@ -351,21 +357,21 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         let running = match launch_with(program, launch_type, options).await {
             Ok(running) => running,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::error::chain(&e));
                 return ExitCode::FAILURE;
             }
         };
         let outcome = tokio::select! {
             outcome = running.wait() => outcome,
             signal = shutdown_signal() => {
-                eprintln!("lp: {signal}: stopping every node");
+                tracing::info!(target: "lp", "{signal}: stopping every node");
                 running.stop().await
             }
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::error::chain(&e));
                 ExitCode::FAILURE
             }
         }

@@ -4,7 +4,8 @@
 //! the launch ends, and the log files stay.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+use super::tool::{self, ToolError};
 
 /// A tmux session showing a launch's node logs.
 pub(crate) struct Session {
@@ -18,7 +19,7 @@ impl Session {
     }
 
     /// Opens the session with one window per `(label, log file)`.
-    pub(crate) fn open(program: &str, windows: &[(String, &Path)]) -> Result<Session, String> {
+    pub(crate) fn open(program: &str, windows: &[(String, &Path)]) -> Result<Session, ToolError> {
         let name = Session::name(program);
         let mut first = true;
         for (label, log) in windows {
@@ -28,34 +29,17 @@ impl Session {
             } else {
                 vec!["new-window", "-d", "-t", &name, "-n", label, &follow]
             };
-            tmux(&args)?;
+            tool::run("tmux", &args)?;
             first = false;
         }
-        eprintln!("lp: node output in tmux: `tmux attach -t {name}`");
+        tracing::info!(target: "lp", "node output in tmux: `tmux attach -t {name}`");
         Ok(Session { name })
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = tmux(&["kill-session", "-t", &self.name]);
-    }
-}
-
-fn tmux(args: &[&str]) -> Result<(), String> {
-    let output = Command::new("tmux")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run tmux (is it installed?): {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`tmux {}` failed: {}",
-            args.first().copied().unwrap_or_default(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+        let _ = tool::run("tmux", &["kill-session", "-t", &self.name]);
     }
 }
 

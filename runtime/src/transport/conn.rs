@@ -14,6 +14,7 @@ use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, Secret, ToClient, ToServer};
+use crate::error::chain;
 
 /// The read half of a connection, whatever its transport.
 pub(crate) type ReadHalf = Pin<Box<dyn AsyncRead + Send>>;
@@ -96,14 +97,16 @@ pub(crate) async fn client_hello(
             protocol: frame::PROTOCOL,
             proof: secret.proof(&nonce),
         })
-        .map_err(Rejected)?;
+        .map_err(|e| Rejected(chain(&e)))?;
         let failed = |e: std::io::Error| Rejected(format!("handshake failed: {e}"));
         writer.send(hello).await.map_err(failed)?;
         match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes).map_err(Rejected)? {
-                ToClient::Welcome => Ok(()),
-                _ => Err(Rejected("handshake failed: unexpected reply".to_string())),
-            },
+            Some(Ok(bytes)) => {
+                match frame::decode::<ToClient>(&bytes).map_err(|e| Rejected(chain(&e)))? {
+                    ToClient::Welcome => Ok(()),
+                    _ => Err(Rejected("handshake failed: unexpected reply".to_string())),
+                }
+            }
             Some(Err(e)) => Err(failed(e)),
             None => Err(Rejected(
                 "the connection was refused (wrong launch secret?)".to_string(),

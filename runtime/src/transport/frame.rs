@@ -32,28 +32,43 @@ pub(crate) fn codec() -> LengthDelimitedCodec {
 /// The version of the wire protocol: frames, messages, the handshake.
 pub(crate) const PROTOCOL: u32 = 2;
 
+/// Why a value cannot go on the wire, or a frame does not decode.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WireError {
+    /// Serde refused the value (e.g. a map with non-string keys in some formats, a failing
+    /// `Serialize` impl).
+    #[error("not serializable")]
+    Encode(#[source] postcard::Error),
+    /// The encoded value is larger than a frame may be.
+    #[error("{len} bytes, over the {} MiB frame limit", MAX_FRAME >> 20)]
+    TooLarge {
+        /// Its encoded size.
+        len: usize,
+    },
+    /// The bytes are not a valid encoding of the expected type.
+    #[error("malformed")]
+    Decode(#[source] postcard::Error),
+}
+
 /// Encodes a message or a call's argument/result.
-pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, String> {
-    let bytes = postcard::to_stdvec(value).map_err(|e| format!("cannot encode message: {e}"))?;
-    if bytes.len() > MAX_FRAME {
-        return Err(over_limit(Some(bytes.len())));
-    }
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, WireError> {
+    let bytes = postcard::to_stdvec(value).map_err(WireError::Encode)?;
+    fits(bytes.len())?;
     Ok(Bytes::from(bytes))
 }
 
-/// `[N bytes, ]over the 128 MiB frame limit`, for errors about values too large to send.
-pub(crate) fn over_limit(len: Option<usize>) -> String {
-    let limit = format!("over the {} MiB frame limit", MAX_FRAME >> 20);
-    match len {
-        Some(len) => format!("{len} bytes, {limit}"),
-        None => limit,
+/// Whether `len` bytes fit in a frame.
+pub(crate) fn fits(len: usize) -> Result<(), WireError> {
+    match len > MAX_FRAME {
+        true => Err(WireError::TooLarge { len }),
+        false => Ok(()),
     }
 }
 
 /// Decodes a message; any malformed input is an error, never a panic. (A length inside a
 /// message cannot make serde reserve more than about a megabyte ahead of the data.)
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    postcard::from_bytes(bytes).map_err(|e| format!("malformed message: {e}"))
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    postcard::from_bytes(bytes).map_err(WireError::Decode)
 }
 
 /// The protocol version of a peer's first frame (a [`ToClient::Challenge`] or a

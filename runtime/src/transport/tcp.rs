@@ -16,7 +16,30 @@ use super::conn::{Dial, DialError, ReadHalf, Socket, WriteHalf};
 pub(crate) trait Resolve: Send + Sync + 'static {
     /// The node's address; an error (e.g. a DNS name not registered yet, a rendezvous not
     /// complete yet) is retried by [`connect`](super::conn::connect) until its deadline.
-    fn resolve(&self, node: usize) -> BoxFuture<'_, Result<SocketAddr, String>>;
+    fn resolve(&self, node: usize) -> BoxFuture<'_, Result<SocketAddr, ResolveError>>;
+}
+
+/// Why a node's address is not known (yet).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ResolveError {
+    /// The name lookup failed (a DNS record not registered yet, …).
+    #[error("cannot resolve `{host}`")]
+    Lookup {
+        /// `host:port`.
+        host: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The name resolved to nothing.
+    #[error("`{0}` has no address")]
+    NoAddress(String),
+    /// The addresses are handed out at the start, which has not come.
+    #[error("the rendezvous is not complete")]
+    NotYet,
+    /// There is no such node, or it serves nothing.
+    #[error("node {0} serves nothing")]
+    NoServer(usize),
 }
 
 /// How long one TCP connect attempt may take before it counts as failed and is retried.
@@ -38,7 +61,11 @@ impl Dial for TcpDialer {
         Box::pin(async move {
             // A name that does not resolve yet (a DNS record not registered, a rendezvous not
             // complete) is worth retrying.
-            let addr = self.book.resolve(target).await.map_err(DialError::NotYet)?;
+            let addr = self
+                .book
+                .resolve(target)
+                .await
+                .map_err(|e| DialError::NotYet(crate::error::chain(&e)))?;
             match tokio::time::timeout(ATTEMPT_TIMEOUT, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
                     let _ = stream.set_nodelay(true);
@@ -61,10 +88,12 @@ fn retryable(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::TimedOut
             | io::ErrorKind::AddrNotAvailable
-    ) || matches!(
-        e.raw_os_error(),
-        Some(libc::EHOSTUNREACH | libc::ENETUNREACH)
-    )
+    ) || [
+        rustix::io::Errno::HOSTUNREACH,
+        rustix::io::Errno::NETUNREACH,
+    ]
+    .iter()
+    .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()))
 }
 
 #[cfg(test)]
@@ -77,7 +106,7 @@ mod tests {
 
     struct Fixed(SocketAddr);
     impl Resolve for Fixed {
-        fn resolve(&self, _: usize) -> BoxFuture<'_, Result<SocketAddr, String>> {
+        fn resolve(&self, _: usize) -> BoxFuture<'_, Result<SocketAddr, ResolveError>> {
             Box::pin(async move { Ok(self.0) })
         }
     }

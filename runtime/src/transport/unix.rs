@@ -30,8 +30,7 @@ fn remove_stale_dirs(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = rustix::process::geteuid().as_raw();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -44,10 +43,10 @@ fn remove_stale_dirs(base: &Path) {
             continue;
         };
         let ours = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
-        // SAFETY: kill with signal 0 sends nothing; it only checks that the pid exists.
-        let gone = pid > 0
-            && unsafe { libc::kill(pid, 0) } != 0
-            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        // Signal 0 sends nothing; it only checks that the pid exists.
+        let gone = rustix::process::Pid::from_raw(pid).is_some_and(|pid| {
+            rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
+        });
         if ours && gone {
             let _ = std::fs::remove_dir_all(entry.path());
         }
@@ -90,14 +89,18 @@ impl Dial for UnixPath {
     }
 }
 
-/// Connects to a socket: not there yet, or refusing, is worth retrying.
+/// Connects to a socket: not there yet, refusing, or going away (a process exiting resets
+/// the connections queued on its listener) is worth retrying.
 async fn dial(path: PathBuf) -> Result<(ReadHalf, WriteHalf), DialError> {
     match UnixStream::connect(&path).await {
         Ok(stream) => Ok(stream.halves()),
         Err(e)
             if matches!(
                 e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
             ) =>
         {
             Err(DialError::NotYet(e.to_string()))

@@ -17,7 +17,8 @@ use futures::future::BoxFuture;
 
 use super::k8s::Names;
 use super::{vars, Plan, COORDINATOR, DEFAULT_PORT};
-use crate::transport::tcp::Resolve;
+use crate::launch::env::EnvError;
+use crate::transport::tcp::{Resolve, ResolveError};
 
 /// Maps node ids (and the coordinator) to socket addresses.
 pub(crate) enum Book {
@@ -52,14 +53,13 @@ pub(crate) struct Overrides(HashMap<String, (IpAddr, Option<u16>)>);
 
 impl Overrides {
     /// Parses `name=ip` / `name=ip:port` pairs, comma separated.
-    pub(crate) fn parse(raw: &str) -> Result<Overrides, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Overrides, EnvError> {
         let mut map = HashMap::new();
         for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let bad = || {
-                format!(
-                    "`{}` entry `{entry}` is not `name=ip` or `name=ip:port`",
-                    vars::HOSTS
-                )
+            let bad = || EnvError::Invalid {
+                var: vars::HOSTS,
+                value: Some(entry.to_string()),
+                expected: "a list of `name=ip` or `name=ip:port`",
             };
             let (name, addr) = entry.split_once('=').ok_or_else(bad)?;
             let parsed = match addr.parse::<SocketAddr>() {
@@ -72,7 +72,7 @@ impl Overrides {
     }
 
     /// From the environment (empty when `LP_HOSTS` is unset).
-    pub(crate) fn from_env() -> Result<Overrides, String> {
+    pub(crate) fn from_env() -> Result<Overrides, EnvError> {
         match std::env::var(vars::HOSTS) {
             Ok(raw) => Overrides::parse(&raw),
             Err(_) => Ok(Overrides::default()),
@@ -157,7 +157,7 @@ impl Book {
     }
 
     /// Where the coordinator listens.
-    pub(crate) async fn coordinator_listen_addr(&self) -> Result<SocketAddr, String> {
+    pub(crate) async fn coordinator_listen_addr(&self) -> Result<SocketAddr, EnvError> {
         match self {
             Book::Dns(dns) => Ok(match dns.overrides.get(&dns.coordinator) {
                 Some((ip, port)) => SocketAddr::new(ip, port.unwrap_or(dns.port)),
@@ -167,8 +167,10 @@ impl Book {
                 let port = coordinator
                     .rsplit_once(':')
                     .and_then(|(_, p)| p.parse::<u16>().ok())
-                    .ok_or_else(|| {
-                        format!("`{}` is not `host:port`: `{coordinator}`", vars::RENDEZVOUS)
+                    .ok_or_else(|| EnvError::Invalid {
+                        var: vars::RENDEZVOUS,
+                        value: Some(coordinator.clone()),
+                        expected: "`host:port`",
                     })?;
                 Ok(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port))
             }
@@ -176,7 +178,7 @@ impl Book {
     }
 
     /// The coordinator's address, resolved now.
-    pub(crate) async fn coordinator(&self) -> Result<SocketAddr, String> {
+    pub(crate) async fn coordinator(&self) -> Result<SocketAddr, ResolveError> {
         match self {
             Book::Dns(dns) => dns.resolve(&dns.coordinator, 0).await,
             Book::Table { coordinator, .. } => lookup(coordinator).await,
@@ -185,7 +187,7 @@ impl Book {
 }
 
 impl Dns {
-    async fn resolve(&self, host: &str, offset: u16) -> Result<SocketAddr, String> {
+    async fn resolve(&self, host: &str, offset: u16) -> Result<SocketAddr, ResolveError> {
         if let Some((ip, port)) = self.overrides.get(host) {
             return Ok(SocketAddr::new(
                 ip,
@@ -196,34 +198,34 @@ impl Dns {
     }
 }
 
-async fn lookup(host_port: &str) -> Result<SocketAddr, String> {
+async fn lookup(host_port: &str) -> Result<SocketAddr, ResolveError> {
     match tokio::net::lookup_host(host_port).await {
         Ok(mut addrs) => addrs
             .next()
-            .ok_or_else(|| format!("`{host_port}` has no address")),
-        Err(e) => Err(format!("cannot resolve `{host_port}`: {e}")),
+            .ok_or_else(|| ResolveError::NoAddress(host_port.to_string())),
+        Err(source) => Err(ResolveError::Lookup {
+            host: host_port.to_string(),
+            source,
+        }),
     }
 }
 
 impl Resolve for Book {
-    fn resolve(&self, node: usize) -> BoxFuture<'_, Result<SocketAddr, String>> {
+    fn resolve(&self, node: usize) -> BoxFuture<'_, Result<SocketAddr, ResolveError>> {
         Box::pin(async move {
             match self {
                 Book::Dns(dns) => {
-                    let host = dns
-                        .hosts
-                        .get(node)
-                        .ok_or_else(|| format!("no node with id {node}"))?;
+                    let host = dns.hosts.get(node).ok_or(ResolveError::NoServer(node))?;
                     let offset = dns.offsets.get(node).copied().unwrap_or(0);
                     dns.resolve(host, offset).await
                 }
                 Book::Table { table, .. } => match table.get() {
-                    None => Err("the rendezvous is not complete".into()),
+                    None => Err(ResolveError::NotYet),
                     Some(table) => table
                         .get(node)
                         .copied()
                         .flatten()
-                        .ok_or_else(|| "the node serves nothing".to_string()),
+                        .ok_or(ResolveError::NoServer(node)),
                 },
             }
         })
@@ -234,19 +236,23 @@ impl Resolve for Book {
 pub(crate) struct CoordinatorOf(pub(crate) Arc<Book>);
 
 impl Resolve for CoordinatorOf {
-    fn resolve(&self, _: usize) -> BoxFuture<'_, Result<SocketAddr, String>> {
+    fn resolve(&self, _: usize) -> BoxFuture<'_, Result<SocketAddr, ResolveError>> {
         Box::pin(self.0.coordinator())
     }
 }
 
 /// `LP_PORT`, or the default.
-pub(crate) fn port_from_env() -> Result<u16, String> {
+pub(crate) fn port_from_env() -> Result<u16, EnvError> {
     match std::env::var(vars::PORT) {
         Ok(raw) => raw
             .parse::<u16>()
             .ok()
             .filter(|p| *p > 0 && *p < u16::MAX - 1024)
-            .ok_or_else(|| format!("`{}` is not a port: `{raw}`", vars::PORT)),
+            .ok_or(EnvError::Invalid {
+                var: vars::PORT,
+                value: Some(raw),
+                expected: "a port (1 to 64510)",
+            }),
         Err(_) => Ok(DEFAULT_PORT),
     }
 }
@@ -263,7 +269,8 @@ mod tests {
             o.get("b.svc"),
             Some(("127.0.0.1".parse().unwrap(), Some(9000)))
         );
-        assert!(Overrides::parse("a.svc").unwrap_err().contains("name=ip"));
+        let e = Overrides::parse("a.svc").unwrap_err().to_string();
+        assert!(e.contains("name=ip"), "{e}");
         assert!(Overrides::parse("a=not-an-ip").is_err());
         assert!(Overrides::parse("").unwrap().0.is_empty());
     }

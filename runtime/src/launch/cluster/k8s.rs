@@ -17,7 +17,9 @@ use std::process::{Command, ExitCode, Stdio};
 
 use serde_json::{json, Map, Value};
 
+use super::{io, ClusterError};
 use super::{parse_memory, vars, yaml, Job, Plan, COORDINATOR, DEFAULT_PORT};
+use crate::launch::tool::{self, ToolError};
 use crate::program::Resources;
 use crate::transport::frame::Secret;
 
@@ -53,16 +55,16 @@ pub(crate) struct Names {
 
 impl Names {
     /// The names of launch `launch` of `program`.
-    pub(crate) fn new(program: &str, launch: &str) -> Result<Names, String> {
+    pub(crate) fn new(program: &str, launch: &str) -> Result<Names, ClusterError> {
         let program = super::dns_label(program)?;
         if launch.is_empty()
             || !launch
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         {
-            return Err(format!(
-                "`{launch}` is not a launch id (lower-case letters and digits)"
-            ));
+            return Err(
+                format!("`{launch}` is not a launch id (lower-case letters and digits)").into(),
+            );
         }
         Ok(Names {
             service: join_fit(&program, launch, MAX_NAME),
@@ -141,7 +143,7 @@ pub(crate) fn manifests(
     binary: &str,
     secret: &Secret,
     launch: &str,
-) -> Result<Manifests, String> {
+) -> Result<Manifests, ClusterError> {
     if image.trim().is_empty() {
         return Err("`--image` must name a container image".into());
     }
@@ -281,16 +283,13 @@ pub(crate) fn manifests(
 }
 
 /// A block's `resources` as container requests and limits.
-fn resources(job: &Job) -> Result<Value, String> {
+fn resources(job: &Job) -> Result<Value, ClusterError> {
     let Resources { cpus, memory, gpus } = &job.resources;
     let mut requests = Map::new();
     let mut limits = Map::new();
     if let Some(cpus) = cpus {
         if !cpus.is_finite() || *cpus <= 0.0 {
-            return Err(format!(
-                "`{}`: `cpus` must be positive, not {cpus}",
-                job.source
-            ));
+            return Err(format!("`{}`: `cpus` must be positive, not {cpus}", job.source).into());
         }
         let millis = (cpus * 1000.0).ceil() as u64;
         let cpu = if millis % 1000 == 0 {
@@ -367,13 +366,17 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A fresh launch id: 10 hex digits.
-pub(crate) fn launch_id() -> Result<String, String> {
-    let random = Secret::random().map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+pub(crate) fn launch_id() -> Result<String, ClusterError> {
+    let random = Secret::random().map_err(io("cannot read /dev/urandom"))?;
     Ok(random.to_hex()[..10].to_string())
 }
 
 /// `--lp_launch_type k8s`.
-pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<ExitCode, String> {
+pub(crate) fn main(
+    plan: &Plan,
+    args: &[String],
+    options: &Options,
+) -> Result<ExitCode, ClusterError> {
     let image = options.image.as_deref().ok_or(
         "`--image` is required with `--lp_launch_type k8s`: the container image holding this binary",
     )?;
@@ -381,15 +384,15 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .ok_or("cannot find the program binary's name")?;
-    let secret = Secret::random().map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let secret = Secret::random().map_err(io("cannot read /dev/urandom"))?;
     let launch = launch_id()?;
     let namespace = options.namespace.as_deref().unwrap_or("default");
     let manifests = manifests(plan, args, image, namespace, &binary, &secret, &launch)?;
     let all = yaml::documents(manifests.objects.iter().map(|(_, v)| v));
     if let Some(dir) = &options.out {
         write_dir(dir, &manifests)?;
-        eprintln!(
-            "lp: wrote {} manifests of launch {} to {}",
+        tracing::info!(target: "lp",
+            "wrote {} manifests of launch {} to {}",
             manifests.objects.len(),
             manifests.launch,
             dir.display()
@@ -397,22 +400,22 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
     } else if !options.apply {
         std::io::stdout()
             .write_all(all.as_bytes())
-            .map_err(|e| format!("cannot write the manifests: {e}"))?;
+            .map_err(io("cannot write the manifests"))?;
     }
     if options.apply {
         apply(options.out.as_deref(), &all)?;
         let (namespace, launch) = (&manifests.namespace, &manifests.launch);
-        eprintln!(
-            "lp: launched `{}` as launch {launch}; its outcome: kubectl wait -n {namespace} --for=condition=complete job/{}; watch: kubectl get jobs,pods -n {namespace} -l lp.launch={launch}; delete: kubectl delete jobs,services,secrets -n {namespace} -l lp.launch={launch}",
+        tracing::info!(target: "lp",
+            "launched `{}` as launch {launch}; its outcome: kubectl wait -n {namespace} --for=condition=complete job/{}; watch: kubectl get jobs,pods -n {namespace} -l lp.launch={launch}; delete: kubectl delete jobs,services,secrets -n {namespace} -l lp.launch={launch}",
             plan.program, manifests.coordinator,
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_dir(dir: &Path, manifests: &Manifests) -> Result<(), String> {
+fn write_dir(dir: &Path, manifests: &Manifests) -> Result<(), ClusterError> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
     for (name, object) in &manifests.objects {
         let path = dir.join(name);
         // The Secret's file is readable by its owner only.
@@ -423,15 +426,15 @@ fn write_dir(dir: &Path, manifests: &Manifests) -> Result<(), String> {
             .truncate(true)
             .mode(mode)
             .open(&path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(io(format!("cannot write {}", path.display())))?;
         file.write_all(yaml::document(object).as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(io(format!("cannot write {}", path.display())))?;
     }
     Ok(())
 }
 
 /// `kubectl apply -f DIR`, or the manifests through stdin (so the Secret touches no file).
-fn apply(dir: Option<&Path>, all: &str) -> Result<(), String> {
+fn apply(dir: Option<&Path>, all: &str) -> Result<(), ClusterError> {
     let mut cmd = Command::new("kubectl");
     cmd.arg("apply").arg("-f");
     match dir {
@@ -442,22 +445,25 @@ fn apply(dir: Option<&Path>, all: &str) -> Result<(), String> {
             cmd.arg("-").stdin(Stdio::piped());
         }
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run `kubectl` (is it on PATH?): {e}"))?;
+    let mut child = cmd.spawn().map_err(|source| ToolError::Spawn {
+        tool: "kubectl",
+        source,
+    })?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(all.as_bytes())
-            .map_err(|e| format!("cannot pass the manifests to kubectl: {e}"))?;
+            .map_err(|source| ToolError::Io {
+                tool: "kubectl",
+                doing: "pass the manifests to",
+                source,
+            })?;
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("cannot wait for kubectl: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`kubectl apply` failed ({status})"))
-    }
+    let status = child.wait().map_err(|source| ToolError::Io {
+        tool: "kubectl",
+        doing: "wait for",
+        source,
+    })?;
+    Ok(tool::check("kubectl", "apply", status, &[])?)
 }
 
 #[cfg(test)]

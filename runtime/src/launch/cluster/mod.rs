@@ -26,7 +26,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::flags::{Flag, FlagValues};
+use crate::launch::env::EnvError;
+use crate::launch::tool::ToolError;
 use crate::program::{ErasedNode, Layout, Resources, Restart};
+use crate::transport::tcp::ResolveError;
 
 /// The environment variables of cluster children.
 pub(crate) mod vars {
@@ -56,6 +59,50 @@ pub(crate) mod vars {
     pub(crate) const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
     /// Slurm: the task's rank in its step (set by Slurm).
     pub(crate) const SLURM_INDEX: &str = "SLURM_PROCID";
+}
+
+/// Why a cluster launch cannot be written, submitted or run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ClusterError {
+    /// The program, its flags or its settings do not fit the engine.
+    #[error("{0}")]
+    Invalid(String),
+    /// A file or a system resource failed.
+    #[error("{what}")]
+    Io {
+        /// What was being done, e.g. "cannot write job.yaml".
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// kubectl or sbatch failed.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    /// This process's environment is not that of this launch.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// An address could not be resolved.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+}
+
+impl From<String> for ClusterError {
+    fn from(message: String) -> Self {
+        ClusterError::Invalid(message)
+    }
+}
+
+impl From<&str> for ClusterError {
+    fn from(message: &str) -> Self {
+        ClusterError::Invalid(message.to_string())
+    }
+}
+
+/// Wraps an I/O error with what was being done.
+pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ClusterError {
+    let what = what.into();
+    move |source| ClusterError::Io { what, source }
 }
 
 /// The job name of the coordinator (never a sanitized node name: those cannot start with
@@ -144,9 +191,11 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Groups `nodes` into jobs and units; errors name what cannot be expressed on a cluster.
-    pub(crate) fn new(layout: &Layout, nodes: &[ErasedNode]) -> Result<Plan, String> {
+    pub(crate) fn new(layout: &Layout, nodes: &[ErasedNode]) -> Result<Plan, ClusterError> {
         if !layout.errors.is_empty() {
-            return Err(crate::LaunchError::Layout(layout.errors.clone()).to_string());
+            return Err(crate::LaunchError::Layout(layout.errors.clone())
+                .to_string()
+                .into());
         }
         let mut order: Vec<&ErasedNode> = nodes.iter().collect();
         order.sort_by_key(|n| n.id);
@@ -228,7 +277,8 @@ impl Plan {
                 return Err(format!(
                     "`{}` and `{other}` both become the cluster name `{}`; rename one",
                     job.source, job.name
-                ));
+                )
+                .into());
             }
         }
         // Units in job order, so a job's units are consecutive (Slurm ranks map directly).
@@ -302,7 +352,7 @@ fn add(a: &Resources, b: &Resources) -> Resources {
 }
 
 /// Bytes of a Kubernetes quantity (`512Mi`, `2Gi`, `1G`, `1000000`).
-pub(crate) fn parse_memory(raw: &str) -> Result<u64, String> {
+pub(crate) fn parse_memory(raw: &str) -> Result<u64, ClusterError> {
     let raw = raw.trim();
     let split = raw
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -324,12 +374,13 @@ pub(crate) fn parse_memory(raw: &str) -> Result<u64, String> {
         _ => {
             return Err(format!(
                 "memory `{raw}` has an unknown unit `{unit}`; use Ki, Mi, Gi, Ti, k, M, G or T"
-            ))
+            )
+            .into())
         }
     };
     let bytes = number * scale;
     if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(format!("memory `{raw}` is out of range"));
+        return Err(format!("memory `{raw}` is out of range").into());
     }
     Ok(bytes.ceil() as u64)
 }
@@ -337,7 +388,7 @@ pub(crate) fn parse_memory(raw: &str) -> Result<u64, String> {
 /// A DNS-1123 label from a `.lp` name: lower case, `_` → `-`; an error when it cannot start
 /// with a letter. It may be of any length: the Kubernetes object names made from it are
 /// shortened to fit ([`k8s::Names`]).
-pub(crate) fn dns_label(name: &str) -> Result<String, String> {
+pub(crate) fn dns_label(name: &str) -> Result<String, ClusterError> {
     let label: String = name
         .chars()
         .map(|c| match c {
@@ -348,9 +399,9 @@ pub(crate) fn dns_label(name: &str) -> Result<String, String> {
         .collect();
     let label = label.trim_matches('-').to_string();
     if label.is_empty() || !label.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err(format!(
-            "`{name}` cannot be a cluster name (it must start with a letter)"
-        ));
+        return Err(
+            format!("`{name}` cannot be a cluster name (it must start with a letter)").into(),
+        );
     }
     Ok(label)
 }
@@ -504,11 +555,12 @@ pub(crate) fn launch_main<G: crate::program::Program>(
     notice: Duration,
     program: G,
 ) -> ExitCode {
+    crate::log::init(true);
     let (layout, nodes) = program.into_parts();
     let plan = match Plan::new(&layout, &nodes) {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::error::chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -539,7 +591,7 @@ pub(crate) fn launch_main<G: crate::program::Program>(
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::error::chain(&e));
             ExitCode::FAILURE
         }
     }
@@ -635,17 +687,20 @@ mod tests {
         ids.node::<()>("worker");
         let nodes = vec![node(0, "Worker", None, 1), node(1, "worker", None, 1)];
         let e = Plan::new(&ids.finish(), &nodes).unwrap_err();
+        let e = e.to_string();
         assert!(e.contains("both become the cluster name `worker`"), "{e}");
 
         let mut ids = IdAlloc::new("p", &(), &[]);
         ids.node::<()>("lp_coordinator");
         let e = Plan::new(&ids.finish(), &[node(0, "lp_coordinator", None, 1)]).unwrap_err();
+        let e = e.to_string();
         assert!(e.contains("lp-coordinator"), "{e}");
 
         assert_eq!(dns_label("slow_consumer").unwrap(), "slow-consumer");
         assert_eq!(dns_label("_x").unwrap(), "x");
         assert!(dns_label("9lives")
             .unwrap_err()
+            .to_string()
             .contains("start with a letter"));
         assert_eq!(dns_label(&"a".repeat(100)).unwrap(), "a".repeat(100));
     }
@@ -682,6 +737,9 @@ mod tests {
         assert_eq!(parse_memory("1G").unwrap(), 1_000_000_000);
         assert_eq!(parse_memory("1.5Ki").unwrap(), 1536);
         assert!(parse_memory("lots").is_err());
-        assert!(parse_memory("2Gb").unwrap_err().contains("unknown unit"));
+        assert!(parse_memory("2Gb")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown unit"));
     }
 }

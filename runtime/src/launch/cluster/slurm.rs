@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use super::{io, ClusterError};
 use super::{parse_memory, vars, Plan, COORDINATOR};
+use crate::launch::tool::{self, ToolError};
 
 /// The `slurm` flags.
 #[derive(Debug, Clone, Default)]
@@ -53,16 +55,13 @@ struct StepResources {
     gpus: u32,
 }
 
-fn step_resources(plan: &Plan, job: usize) -> Result<StepResources, String> {
+fn step_resources(plan: &Plan, job: usize) -> Result<StepResources, ClusterError> {
     let job = &plan.jobs[job];
     let cpus = match job.resources.cpus {
         None => 1,
         Some(c) if c.is_finite() && c > 0.0 && c <= 4096.0 => c.ceil() as u32,
         Some(c) => {
-            return Err(format!(
-                "`{}`: `cpus` must be positive, not {c}",
-                job.source
-            ))
+            return Err(format!("`{}`: `cpus` must be positive, not {c}", job.source).into())
         }
     };
     let mem_per_cpu_mib = match &job.resources.memory {
@@ -87,7 +86,7 @@ pub(crate) fn script(
     binary: &Path,
     output: &str,
     grace: Duration,
-) -> Result<String, String> {
+) -> Result<String, ClusterError> {
     let steps: Vec<StepResources> = (0..plan.jobs.len())
         .map(|j| step_resources(plan, j))
         .collect::<Result<_, _>>()?;
@@ -182,32 +181,36 @@ exit "$lp_status"
 }
 
 /// `--lp_launch_type slurm`.
-pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<ExitCode, String> {
+pub(crate) fn main(
+    plan: &Plan,
+    args: &[String],
+    options: &Options,
+) -> Result<ExitCode, ClusterError> {
     if options.wait && !options.submit {
         return Err("`--wait` follows a submitted job: add `--submit`".into());
     }
-    let binary =
-        std::env::current_exe().map_err(|e| format!("cannot find the program binary: {e}"))?;
+    let binary = std::env::current_exe().map_err(io("cannot find the program binary"))?;
     let path = options
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.sbatch", plan.program)));
     let path = std::path::absolute(&path)
-        .map_err(|e| format!("cannot make {} absolute: {e}", path.display()))?;
+        .map_err(io(format!("cannot make {} absolute", path.display())))?;
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let output = dir.join(format!("{}-%j.out", plan.program));
     let grace = super::grace_of(args);
     for job in plan.jobs.iter().filter(|j| j.restart.is_some()) {
-        eprintln!(
-            "lp: warning: `{}` has a restart policy, which Slurm cannot apply (srun does not restart tasks): its failure stops the program",
+        tracing::warn!(
+            target: "lp",
+            "`{}` has a restart policy, which Slurm cannot apply (srun does not restart tasks): its failure stops the program",
             job.source
         );
     }
     let text = script(plan, args, &binary, &output.to_string_lossy(), grace)?;
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("lp: wrote {}", path.display());
+    std::fs::write(&path, text).map_err(io(format!("cannot write {}", path.display())))?;
+    tracing::info!(target: "lp", "wrote {}", path.display());
     if !options.submit {
         return Ok(ExitCode::SUCCESS);
     }
@@ -217,9 +220,10 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         cmd.arg("--wait");
     }
     cmd.arg(&path).stdin(Stdio::null()).stdout(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run `sbatch` (is Slurm installed?): {e}"))?;
+    let mut child = cmd.spawn().map_err(|source| ToolError::Spawn {
+        tool: "sbatch",
+        source,
+    })?;
     let stdout = child.stdout.take().ok_or("no sbatch output")?;
     let mut lines = BufReader::new(stdout).lines();
     let job_id = lines
@@ -228,12 +232,17 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         .map(|l| l.split(';').next().unwrap_or_default().trim().to_string())
         .unwrap_or_default();
     if job_id.is_empty() {
-        let status = child.wait().map_err(|e| e.to_string())?;
-        return Err(format!("`sbatch` did not submit the job ({status})"));
+        let status = child.wait().map_err(|source| ToolError::Io {
+            tool: "sbatch",
+            doing: "wait for",
+            source,
+        })?;
+        tool::check("sbatch", "--parsable", status, &[])?;
+        return Err("`sbatch` printed no job id".into());
     }
     let out_file = PathBuf::from(output.to_string_lossy().replace("%j", &job_id));
-    eprintln!(
-        "lp: submitted job {job_id}; output: {}; cancel: scancel {job_id}",
+    tracing::info!(target: "lp",
+        "submitted job {job_id}; output: {}; cancel: scancel {job_id}",
         out_file.display()
     );
     if !options.wait {
@@ -246,13 +255,15 @@ pub(crate) fn main(plan: &Plan, args: &[String], options: &Options) -> Result<Ex
         let done = done.clone();
         std::thread::spawn(move || follow(&out_file, &done))
     };
-    let status = child
-        .wait()
-        .map_err(|e| format!("cannot wait for sbatch: {e}"))?;
+    let status = child.wait().map_err(|source| ToolError::Io {
+        tool: "sbatch",
+        doing: "wait for",
+        source,
+    })?;
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = follower.join();
     let code = status.code().unwrap_or(1);
-    eprintln!("lp: job {job_id} ended with status {code}");
+    tracing::info!(target: "lp", "job {job_id} ended with status {code}");
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 

@@ -12,13 +12,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::book::{self, Book, CoordinatorOf, Overrides};
 use super::coord;
-use super::{vars, Engine, Plan, Unit, COORDINATOR};
+use super::{vars, ClusterError, Engine, Plan, Unit, COORDINATOR};
 use crate::courier::client::Net;
 use crate::courier::server::{self, Service};
+use crate::error::chain;
 use crate::flags::{self, FlagValues};
 use crate::launch::control::{Link, Report};
+use crate::launch::env::{EnvError, Vars};
 use crate::launch::host::{Host, Network};
 use crate::program::{ErasedNode, Program};
+use crate::supervise::NodeError;
 use crate::transport::frame::Secret;
 use crate::transport::tcp::TcpDialer;
 
@@ -34,38 +37,30 @@ struct Identity {
     fingerprint: Option<String>,
 }
 
+/// The environment a cluster engine sets.
+const VARS: Vars = Vars {
+    by: "the cluster engine",
+};
+
 impl Identity {
-    fn read() -> Result<Identity, String> {
-        let var = |name: &str| {
-            std::env::var(name).map_err(|_| format!("the cluster engine did not set `{name}`"))
-        };
-        let engine_name = var(vars::CLUSTER)?;
-        let engine = Engine::parse(&engine_name).ok_or_else(|| {
-            format!(
-                "`{}` is `{engine_name}`; expected `k8s` or `slurm`",
-                vars::CLUSTER
-            )
+    fn read() -> Result<Identity, EnvError> {
+        let engine_name = VARS.get(vars::CLUSTER)?;
+        let engine = Engine::parse(&engine_name).ok_or(EnvError::Invalid {
+            var: vars::CLUSTER,
+            value: Some(engine_name.clone()),
+            expected: "`k8s` or `slurm`",
         })?;
-        let job = var(vars::JOB)?;
-        let rank = if job == COORDINATOR {
-            0
-        } else {
-            let index_var = match engine {
-                Engine::K8s => vars::K8S_INDEX,
-                Engine::Slurm => vars::SLURM_INDEX,
-            };
-            let raw = var(index_var)?;
-            raw.trim()
-                .parse()
-                .map_err(|_| format!("`{index_var}` is not an index: `{raw}`"))?
+        let job = VARS.get(vars::JOB)?;
+        let rank = match (job == COORDINATOR, engine) {
+            (true, _) => 0,
+            (false, Engine::K8s) => VARS.parse(vars::K8S_INDEX, "an index")?,
+            (false, Engine::Slurm) => VARS.parse(vars::SLURM_INDEX, "an index")?,
         };
-        let secret = Secret::from_hex(var(vars::SECRET)?.trim())
-            .ok_or_else(|| format!("`{}` is not a launch secret", vars::SECRET))?;
         Ok(Identity {
             engine,
             job,
             rank,
-            secret,
+            secret: VARS.secret(vars::SECRET)?,
             fingerprint: std::env::var(vars::LAYOUT).ok(),
         })
     }
@@ -80,7 +75,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     let identity = match Identity::read() {
         Ok(identity) => identity,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", chain(&e));
             return ExitCode::from(2);
         }
     };
@@ -98,7 +93,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     let params = match P::from_flags(&values) {
         Ok(params) => params,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::error::chain(&e));
             return ExitCode::from(2);
         }
     };
@@ -118,14 +113,14 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
         let plan = match Plan::new(&layout, &nodes) {
             Ok(plan) => plan,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::error::chain(&e));
                 return ExitCode::FAILURE;
             }
         };
         match run(identity, plan, nodes, notice).await {
             Ok(code) => code,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", chain(&e));
                 ExitCode::FAILURE
             }
         }
@@ -139,38 +134,35 @@ async fn run(
     plan: Plan,
     nodes: Vec<ErasedNode>,
     notice: Duration,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, ClusterError> {
     if let Some(theirs) = &identity.fingerprint {
         if *theirs != plan.fingerprint {
-            return Err(format!(
+            return Err(EnvError::Mismatch(format!(
                 "this binary's program `{}` with these params has layout {}, the launch was made for layout {theirs}: run the image and flags the manifests were generated for",
                 plan.program, plan.fingerprint
-            ));
+            )).into());
         }
     }
     let book = Arc::new(match identity.engine {
-        Engine::K8s => {
-            let var = |name: &str| {
-                std::env::var(name).map_err(|_| format!("the cluster engine did not set `{name}`"))
-            };
-            Book::dns(
-                &plan,
-                &var(vars::SERVICE)?,
-                &var(vars::NAMESPACE)?,
-                book::port_from_env()?,
-                Overrides::from_env()?,
-            )
-        }
+        Engine::K8s => Book::dns(
+            &plan,
+            &VARS.get(vars::SERVICE)?,
+            &VARS.get(vars::NAMESPACE)?,
+            book::port_from_env()?,
+            Overrides::from_env()?,
+        ),
         Engine::Slurm => Book::table(
-            std::env::var(vars::RENDEZVOUS)
-                .map_err(|_| format!("the batch script did not set `{}`", vars::RENDEZVOUS))?,
+            Vars {
+                by: "the batch script",
+            }
+            .get(vars::RENDEZVOUS)?,
         ),
     });
     if identity.job == COORDINATOR {
         let addr = book.coordinator_listen_addr().await?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("the coordinator cannot listen on {addr}: {e}"))?;
+        let listener = TcpListener::bind(addr).await.map_err(super::io(format!(
+            "the coordinator cannot listen on {addr}"
+        )))?;
         // Kubernetes restarts a failed container in its pod (restartPolicy OnFailure), which
         // then rejoins; `srun` restarts nothing.
         let restarts = identity.engine == Engine::K8s;
@@ -217,11 +209,14 @@ impl Network for TcpNetwork {
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
-    ) -> Result<Option<u16>, String> {
+    ) -> Result<Option<u16>, NodeError> {
         let addr = self.0.listen_addr(id);
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            .map_err(|source| NodeError::Listen {
+                at: addr.to_string(),
+                source,
+            })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         tokio::spawn(server::serve(listener, service, secret, stop));
         Ok(Some(port))
