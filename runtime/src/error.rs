@@ -155,8 +155,7 @@ impl LaunchError {
 /// What a courier method's `Err(e)` becomes on the wire: `e`'s message, and `e` itself when its
 /// type is `Serialize`.
 ///
-/// Generated dispatch code makes one with `(&&ErrValue(e)).into_remote()`: method resolution
-/// picks [`RemoteWithValue`] when `E: Serialize` and falls back to [`RemoteMessage`].
+/// Generated dispatch code makes one with `lp::__remote_error!(e)` (see [`ErrValue`]).
 #[derive(Debug, Clone)]
 pub struct RemoteError {
     /// The error's message.

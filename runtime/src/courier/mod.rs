@@ -25,7 +25,7 @@ use crate::error::{panic_message, CallError, RemoteError};
 pub use client::ClientCore;
 pub use interface::{Courier, Interfaces, Serve, Served};
 
-/// The work that answers one call, as returned by [`Courier::handle`].
+/// The work that answers one call, as returned by [`Serve::serve`].
 pub struct Reply<R>(ReplyKind<R>);
 
 enum ReplyKind<R> {

@@ -73,6 +73,21 @@ struct ChildInfo {
 }
 
 impl Shared {
+    fn new(layout: &Layout, units: &[Unit], total: usize) -> Self {
+        Shared {
+            children: Mutex::new(HashMap::new()),
+            reported: Mutex::new(HashMap::new()),
+            ready: Mutex::new(HashSet::new()),
+            total,
+            members: units
+                .iter()
+                .map(|u| u.members.iter().map(|(id, _)| *id).collect())
+                .collect(),
+            labels: layout.labels.clone(),
+            links: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn lock_children(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ChildInfo>> {
         self.children.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -140,18 +155,7 @@ pub(crate) async fn start(
     );
     let total = nodes.len();
     let units = units(layout, nodes);
-    let shared = Arc::new(Shared {
-        children: Mutex::new(HashMap::new()),
-        reported: Mutex::new(HashMap::new()),
-        ready: Mutex::new(HashSet::new()),
-        total,
-        members: units
-            .iter()
-            .map(|u| u.members.iter().map(|(id, _)| *id).collect())
-            .collect(),
-        labels: layout.labels.clone(),
-        links: Mutex::new(HashMap::new()),
-    });
+    let shared = Arc::new(Shared::new(layout, &units, total));
     let control = tokio::spawn(control_loop(
         listener,
         secret.clone(),
@@ -182,39 +186,51 @@ pub(crate) async fn start(
         launcher_pid: std::process::id() as i32,
         forwarders: state.forwarders.clone(),
     });
-    if let Terminal::Tmux(dir) = &options.terminal {
-        let logs: Vec<PathBuf> = units.iter().map(|u| log_file(dir, &u.label)).collect();
-        let windows: Vec<(String, &Path)> = units
-            .iter()
-            .zip(&logs)
-            .map(|(u, log)| (u.label.clone(), log.as_path()))
-            .collect();
-        let session = match std::fs::create_dir_all(dir) {
-            Ok(()) => tmux::Session::open(layout.program, &windows)
-                .map_err(|e| LaunchError::launcher("cannot open the tmux session", e)),
-            Err(e) => Err(LaunchError::launcher(
-                format!("cannot create the log directory {}", dir.display()),
-                e,
-            )),
-        };
-        match session {
-            Ok(session) => *state.lock_tmux() = Some(session),
-            Err(e) => {
-                supervisor.stop.cancel();
-                state.shutdown(supervisor).await;
-                return Err(e);
-            }
-        }
+    let spawned = match &options.terminal {
+        Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
+            *state.lock_tmux() = Some(session);
+        }),
+        _ => Ok(()),
     }
+    .and_then(|()| spawn_all(units, &spawner, &state, &shared, supervisor));
+    if let Err(e) = spawned {
+        supervisor.stop.cancel();
+        state.shutdown(supervisor).await;
+        return Err(e);
+    }
+    state.exited.close();
+    state.forwarders.close();
+    Ok((net, state))
+}
+
+/// `--lp_terminal tmux`: a session with a window following each unit's log file.
+fn open_tmux(dir: &Path, program: &str, units: &[Unit]) -> Result<tmux::Session, LaunchError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        LaunchError::launcher(
+            format!("cannot create the log directory {}", dir.display()),
+            e,
+        )
+    })?;
+    let logs: Vec<PathBuf> = units.iter().map(|u| log_file(dir, &u.label)).collect();
+    let windows: Vec<(String, &Path)> = units
+        .iter()
+        .zip(&logs)
+        .map(|(u, log)| (u.label.clone(), log.as_path()))
+        .collect();
+    tmux::Session::open(program, &windows)
+        .map_err(|e| LaunchError::launcher("cannot open the tmux session", e))
+}
+
+/// Spawns every unit's process, each watched (and restarted under its policy).
+fn spawn_all(
+    units: Vec<Unit>,
+    spawner: &Arc<Spawner>,
+    state: &MpState,
+    shared: &Arc<Shared>,
+    supervisor: &Arc<Supervisor>,
+) -> Result<(), LaunchError> {
     for unit in units {
-        let child = match spawner.spawn(&unit, &shared) {
-            Ok(child) => child,
-            Err(e) => {
-                supervisor.stop.cancel();
-                state.shutdown(supervisor).await;
-                return Err(e);
-            }
-        };
+        let child = spawner.spawn(&unit, shared)?;
         state.exited.spawn(watch(
             child,
             unit,
@@ -223,9 +239,7 @@ pub(crate) async fn start(
             supervisor.clone(),
         ));
     }
-    state.exited.close();
-    state.forwarders.close();
-    Ok((net, state))
+    Ok(())
 }
 
 /// Which nodes may come back after their process died (they have a restart policy), by id:

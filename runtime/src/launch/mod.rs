@@ -325,7 +325,6 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     let launch_type_name = matches
         .get_one::<String>(flags::launcher::LAUNCH_TYPE)
         .map_or("local_mt", String::as_str);
-    let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
     let notice = matches
         .get_one::<f64>(flags::launcher::TERMINATION_NOTICE)
         .copied()
@@ -334,50 +333,63 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     if let Some(engine) = cluster::Engine::parse(launch_type_name) {
         return cluster::launch_main(engine, &matches, &values, notice, program);
     }
+    let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
+    let options = LaunchOptions::new()
+        .termination_notice(notice)
+        .terminal(terminal(&matches));
+    crate::log::init(true);
+    let runtime = match async_runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let code = runtime.block_on(run_to_the_end(program, launch_type, options));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+/// Where node output goes, from `--lp_terminal` and `--lp_log_dir`.
+fn terminal(matches: &clap::ArgMatches) -> Terminal {
     let log_dir = matches
         .get_one::<String>(flags::launcher::LOG_DIR)
         .map_or_else(|| PathBuf::from("lp_logs"), PathBuf::from);
-    let terminal = match matches
+    match matches
         .get_one::<String>(flags::launcher::TERMINAL)
         .map(String::as_str)
     {
         Some("output_to_files") => Terminal::OutputToFiles(log_dir),
         Some("tmux") => Terminal::Tmux(log_dir),
         _ => Terminal::CurrentTerminal,
-    };
-    crate::log::init(true);
-    let runtime = match async_runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let code = runtime.block_on(async move {
-        let options = LaunchOptions::new()
-            .termination_notice(notice)
-            .terminal(terminal);
-        let running = match launch_with(program, launch_type, options).await {
-            Ok(running) => running,
-            Err(e) => {
-                eprintln!("error: {}", crate::error::chain(&e));
-                return ExitCode::FAILURE;
-            }
-        };
-        let outcome = tokio::select! {
-            outcome = running.wait() => outcome,
-            signal = shutdown_signal() => {
-                tracing::info!(target: "lp", "{signal}: stopping every node");
-                running.stop().await
-            }
-        };
-        match outcome {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {}", crate::error::chain(&e));
-                ExitCode::FAILURE
-            }
+    }
+}
+
+/// Launches `program` and waits until it stops by itself or the process gets Ctrl-C/SIGTERM;
+/// the process's exit status.
+async fn run_to_the_end<G: Program>(
+    program: G,
+    launch_type: LaunchType,
+    options: LaunchOptions,
+) -> ExitCode {
+    let running = match launch_with(program, launch_type, options).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("error: {}", crate::error::chain(&e));
+            return ExitCode::FAILURE;
         }
-    });
-    runtime.shutdown_timeout(Duration::from_millis(200));
-    code
+    };
+    let outcome = tokio::select! {
+        outcome = running.wait() => outcome,
+        signal = shutdown_signal() => {
+            tracing::info!(target: "lp", "{signal}: stopping every node");
+            running.stop().await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", crate::error::chain(&e));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A program already split into its layout and nodes, once its layout checked.

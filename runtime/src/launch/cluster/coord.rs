@@ -440,42 +440,65 @@ pub(crate) async fn run(
     ));
     let mut coordinator = Coordinator::new(plan, restarts, grace, join_timeout, Instant::now());
     let mut orders: Vec<Option<mpsc::UnboundedSender<Order>>> = vec![None; plan.units.len()];
-    let term = crate::launch::shutdown_signal();
-    tokio::pin!(term);
     tracing::info!(
         target: "lp",
         "coordinator of `{}`: waiting for {} processes",
         plan.program,
         plan.units.len()
     );
-    let mut outcome = None;
-    let mut signalled = false;
-    if let Some(Action::Exit(o)) = coordinator.on_event(Event::Tick, Instant::now()).pop() {
-        outcome = Some(o);
+    let outcome = follow(&mut coordinator, &mut events, &mut orders).await;
+    accept.abort();
+    // Let the last Stop orders reach the units.
+    drop(orders);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    match outcome {
+        None => {
+            tracing::info!(target: "lp", "every process stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Some((node, error)) => {
+            tracing::error!(target: "lp", "node `{node}` failed: {error}");
+            ExitCode::FAILURE
+        }
     }
-    while outcome.is_none() {
-        let wake = coordinator.wake_at(Instant::now());
-        let event = tokio::select! {
-            event = events.recv() => match event {
-                None => break,
-                Some(LinkEvent::Refused(why)) => {
-                    tracing::warn!(target: "lp", "coordinator: refused a connection: {why}");
-                    continue;
-                }
-                Some(LinkEvent::Joined { unit, conn, peer, orders: to_unit }) => {
-                    if let Some(slot) = orders.get_mut(unit) {
-                        *slot = Some(to_unit);
+}
+
+/// Feeds the coordinator its events and carries out its actions until it exits; the outcome
+/// (a failure, if any).
+async fn follow(
+    coordinator: &mut Coordinator<'_>,
+    events: &mut mpsc::UnboundedReceiver<LinkEvent>,
+    orders: &mut [Option<mpsc::UnboundedSender<Order>>],
+) -> Option<(String, String)> {
+    let term = crate::launch::shutdown_signal();
+    tokio::pin!(term);
+    let mut signalled = false;
+    let mut next = Some(Event::Tick);
+    loop {
+        let event = match next.take() {
+            Some(event) => event,
+            None => tokio::select! {
+                event = events.recv() => match event {
+                    None => return None,
+                    Some(LinkEvent::Refused(why)) => {
+                        tracing::warn!(target: "lp", "coordinator: refused a connection: {why}");
+                        continue;
                     }
-                    Event::Joined { unit, conn, peer }
+                    Some(LinkEvent::Joined { unit, conn, peer, orders: to_unit }) => {
+                        if let Some(slot) = orders.get_mut(unit) {
+                            *slot = Some(to_unit);
+                        }
+                        Event::Joined { unit, conn, peer }
+                    }
+                    Some(LinkEvent::Said { unit, report }) => Event::Said { unit, report },
+                    Some(LinkEvent::Closed { unit, conn }) => Event::Closed { unit, conn },
+                },
+                _ = sleep_until(coordinator.wake_at(Instant::now())) => Event::Tick,
+                signal = &mut term, if !signalled => {
+                    signalled = true;
+                    Event::Signal(signal)
                 }
-                Some(LinkEvent::Said { unit, report }) => Event::Said { unit, report },
-                Some(LinkEvent::Closed { unit, conn }) => Event::Closed { unit, conn },
             },
-            _ = sleep_until(wake) => Event::Tick,
-            signal = &mut term, if !signalled => {
-                signalled = true;
-                Event::Signal(signal)
-            }
         };
         for action in coordinator.on_event(event, Instant::now()) {
             match action {
@@ -485,22 +508,8 @@ pub(crate) async fn run(
                     }
                 }
                 Action::Say(text) => tracing::info!(target: "lp", "{text}"),
-                Action::Exit(o) => outcome = Some(o),
+                Action::Exit(outcome) => return outcome,
             }
-        }
-    }
-    accept.abort();
-    // Let the last Stop orders reach the units.
-    drop(orders);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    match outcome.flatten() {
-        None => {
-            tracing::info!(target: "lp", "every process stopped cleanly");
-            ExitCode::SUCCESS
-        }
-        Some((node, error)) => {
-            tracing::error!(target: "lp", "node `{node}` failed: {error}");
-            ExitCode::FAILURE
         }
     }
 }

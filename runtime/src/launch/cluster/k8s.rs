@@ -151,66 +151,134 @@ pub(crate) fn manifests(
         .ok()
         .filter(|n| n == namespace)
         .ok_or_else(|| format!("`{namespace}` is not a Kubernetes namespace name (lower-case letters, digits and `-`)"))?;
-    let names = Names::new(&plan.program, launch)?;
-    let service = names.service();
-    let program_label = label_value(&plan.program);
-    let secret_name = names.secret();
-    let labels = |group: Option<&str>| {
+    let render = Render {
+        plan,
+        args,
+        image,
+        binary,
+        launch,
+        namespace: &namespace,
+        names: Names::new(&plan.program, launch)?,
+    };
+    let mut objects = vec![
+        ("secret.yaml".to_string(), render.secret(secret)),
+        ("service.yaml".to_string(), render.service()),
+        (
+            format!("{COORDINATOR}.job.yaml"),
+            render.job(
+                &render.names.job(COORDINATOR),
+                COORDINATOR,
+                1,
+                None,
+                json!({ "requests": { "cpu": "50m", "memory": "32Mi" } }),
+                render.env(COORDINATOR, &[]),
+            ),
+        ),
+    ];
+    for job in &plan.jobs {
+        objects.push((
+            format!("{}.job.yaml", job.name),
+            render.job(
+                &render.names.job(&job.name),
+                &label_value(&job.source),
+                job.units.len(),
+                job.restart,
+                resources(job)?,
+                render.env(&job.name, &job.env),
+            ),
+        ));
+    }
+    Ok(Manifests {
+        objects,
+        launch: launch.to_string(),
+        coordinator: render.names.job(COORDINATOR),
+        namespace,
+    })
+}
+
+/// What every object of one launch's manifests shares.
+struct Render<'a> {
+    plan: &'a Plan,
+    /// The param flags, passed to every container.
+    args: &'a [String],
+    image: &'a str,
+    /// The program binary's file name, on the image's `PATH`.
+    binary: &'a str,
+    /// The launch id.
+    launch: &'a str,
+    namespace: &'a str,
+    names: Names,
+}
+
+impl Render<'_> {
+    /// The labels of the launch's objects (of one group's pods, with `group`).
+    fn labels(&self, group: Option<&str>) -> Value {
         let mut m = Map::new();
-        m.insert("lp.program".into(), json!(program_label));
-        m.insert("lp.launch".into(), json!(launch));
+        m.insert("lp.program".into(), json!(label_value(&self.plan.program)));
+        m.insert("lp.launch".into(), json!(self.launch));
         if let Some(group) = group {
             m.insert("lp.group".into(), json!(group));
         }
         Value::Object(m)
-    };
-    let metadata = |name: &str, group: Option<&str>| json!({ "name": name, "namespace": namespace, "labels": labels(group) });
-    let mut objects = Vec::new();
-    objects.push((
-        "secret.yaml".to_string(),
+    }
+
+    fn metadata(&self, name: &str, group: Option<&str>) -> Value {
+        json!({ "name": name, "namespace": self.namespace, "labels": self.labels(group) })
+    }
+
+    /// The Secret holding the launch secret.
+    fn secret(&self, secret: &Secret) -> Value {
         json!({
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": metadata(&secret_name, None),
+            "metadata": self.metadata(&self.names.secret(), None),
             "type": "Opaque",
             "data": { "secret": base64(secret.to_hex().as_bytes()) },
-        }),
-    ));
-    objects.push((
-        "service.yaml".to_string(),
+        })
+    }
+
+    /// The headless Service that gives every pod a DNS name.
+    fn service(&self) -> Value {
         json!({
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": metadata(service, None),
+            "metadata": self.metadata(self.names.service(), None),
             "spec": {
                 "clusterIP": "None",
                 "publishNotReadyAddresses": true,
-                "selector": labels(None),
+                "selector": self.labels(None),
                 "ports": [{ "name": "lp", "port": DEFAULT_PORT, "protocol": "TCP" }],
             },
-        }),
-    ));
-    let env = |job: &str, extra: &[(String, String)]| {
+        })
+    }
+
+    /// The environment of job `job`'s containers, with the block's `extra` variables.
+    fn env(&self, job: &str, extra: &[(String, String)]) -> Value {
         let mut env = vec![
             json!({ "name": vars::CLUSTER, "value": "k8s" }),
             json!({ "name": vars::JOB, "value": job }),
-            json!({ "name": vars::SERVICE, "value": service }),
+            json!({ "name": vars::SERVICE, "value": self.names.service() }),
             json!({ "name": vars::NAMESPACE, "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } } }),
             json!({ "name": vars::PORT, "value": DEFAULT_PORT.to_string() }),
-            json!({ "name": vars::LAYOUT, "value": plan.fingerprint }),
-            json!({ "name": vars::SECRET, "valueFrom": { "secretKeyRef": { "name": secret_name, "key": "secret" } } }),
+            json!({ "name": vars::LAYOUT, "value": self.plan.fingerprint }),
+            json!({ "name": vars::SECRET, "valueFrom": { "secretKeyRef": { "name": self.names.secret(), "key": "secret" } } }),
         ];
         for (k, v) in extra {
             env.push(json!({ "name": k, "value": v }));
         }
         Value::Array(env)
-    };
-    let job_object = |name: &str,
-                      group: &str,
-                      count: usize,
-                      restart: Option<crate::program::Restart>,
-                      resources: Value,
-                      env: Value| {
+    }
+
+    /// An indexed Job of `count` pods.
+    fn job(
+        &self,
+        name: &str,
+        group: &str,
+        count: usize,
+        restart: Option<crate::program::Restart>,
+        resources: Value,
+        env: Value,
+    ) -> Value {
         // With a restart policy, a failed container restarts in its pod (same name and address)
         // and rejoins the program; the coordinator counts the restarts against `max`, and the
         // Job allows as many failures in all. Kubernetes' own back-off replaces `backoff`.
@@ -221,7 +289,7 @@ pub(crate) fn manifests(
         json!({
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": metadata(name, Some(group)),
+            "metadata": self.metadata(name, Some(group)),
             "spec": {
                 "completionMode": "Indexed",
                 "completions": count,
@@ -230,18 +298,18 @@ pub(crate) fn manifests(
                 // the coordinator.
                 "backoffLimit": backoff_limit,
                 "template": {
-                    "metadata": { "labels": labels(Some(group)) },
+                    "metadata": { "labels": self.labels(Some(group)) },
                     "spec": {
                         "restartPolicy": restart_policy,
                         // Kubernetes' SIGKILL comes after the nodes' own grace period.
-                        "terminationGracePeriodSeconds": super::grace_of(args).as_secs() + 5,
-                        "subdomain": service,
+                        "terminationGracePeriodSeconds": super::grace_of(self.args).as_secs() + 5,
+                        "subdomain": self.names.service(),
                         "enableServiceLinks": false,
                         "containers": [{
                             "name": "node",
-                            "image": image,
-                            "command": [binary],
-                            "args": args,
+                            "image": self.image,
+                            "command": [self.binary],
+                            "args": self.args,
                             "env": env,
                             "resources": resources,
                         }],
@@ -249,37 +317,7 @@ pub(crate) fn manifests(
                 },
             },
         })
-    };
-    objects.push((
-        format!("{COORDINATOR}.job.yaml"),
-        job_object(
-            &names.job(COORDINATOR),
-            COORDINATOR,
-            1,
-            None,
-            json!({ "requests": { "cpu": "50m", "memory": "32Mi" } }),
-            env(COORDINATOR, &[]),
-        ),
-    ));
-    for job in &plan.jobs {
-        objects.push((
-            format!("{}.job.yaml", job.name),
-            job_object(
-                &names.job(&job.name),
-                &label_value(&job.source),
-                job.units.len(),
-                job.restart,
-                resources(job)?,
-                env(&job.name, &job.env),
-            ),
-        ));
     }
-    Ok(Manifests {
-        objects,
-        launch: launch.to_string(),
-        namespace,
-        coordinator: names.job(COORDINATOR),
-    })
 }
 
 /// A block's `resources` as container requests and limits.

@@ -199,106 +199,18 @@ impl Plan {
         }
         let mut order: Vec<&ErasedNode> = nodes.iter().collect();
         order.sort_by_key(|n| n.id);
-        // Key of the job a node belongs to: its block, its group, or itself.
-        let mut jobs: Vec<Job> = Vec::new();
-        let mut job_of_key: HashMap<String, usize> = HashMap::new();
-        let mut units: Vec<Unit> = Vec::new();
-        let mut unit_of = vec![usize::MAX; layout.labels.len()];
+        let mut grouping = Grouping {
+            jobs: Vec::new(),
+            job_of_key: HashMap::new(),
+            units: Vec::new(),
+            unit_of: vec![usize::MAX; layout.labels.len()],
+        };
         for node in order {
-            let block = layout.processes.get(node.id).copied().flatten();
-            let (key, source, rank) = match (block, node.replica) {
-                (Some(block), _) => (format!("process {block}"), block.to_string(), 0),
-                (None, Some(replica)) => {
-                    let group = node
-                        .label
-                        .rsplit_once('/')
-                        .map_or(node.label.as_str(), |(g, _)| g);
-                    (format!("group {group}"), group.to_string(), replica)
-                }
-                (None, None) => (format!("node {}", node.label), node.label.clone(), 0),
-            };
-            let job = match job_of_key.get(&key) {
-                Some(&job) => job,
-                None => {
-                    jobs.push(Job {
-                        name: dns_label(&source)?,
-                        source,
-                        units: Vec::new(),
-                        resources: Resources::default(),
-                        env: Vec::new(),
-                        restart: None,
-                    });
-                    job_of_key.insert(key, jobs.len() - 1);
-                    jobs.len() - 1
-                }
-            };
-            let existing = jobs[job]
-                .units
-                .iter()
-                .copied()
-                .find(|&u| units[u].rank == rank);
-            let unit = match existing {
-                Some(unit) => unit,
-                None => {
-                    units.push(Unit {
-                        index: units.len(),
-                        job,
-                        rank,
-                        nodes: Vec::new(),
-                        label: if block.is_some() {
-                            jobs[job].source.clone()
-                        } else {
-                            node.label.clone()
-                        },
-                    });
-                    jobs[job].units.push(units.len() - 1);
-                    units.len() - 1
-                }
-            };
-            units[unit].nodes.push(node.id);
-            if let Some(slot) = unit_of.get_mut(node.id) {
-                *slot = unit;
-            }
-            // Every replica of a group has the same settings; a block adds its nodes'.
-            if rank == 0 {
-                let job = &mut jobs[job];
-                job.resources = add(&job.resources, &node.settings.resources);
-                job.restart = job.restart.or(node.settings.restart);
-                for (k, v) in &node.settings.env {
-                    job.env.retain(|(key, _)| key != k);
-                    job.env.push((k.clone(), v.clone()));
-                }
-            }
+            grouping.add(layout, node)?;
         }
-        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
-        names.insert(COORDINATOR, "the coordinator");
-        for job in &jobs {
-            if let Some(other) = names.insert(&job.name, &job.source) {
-                return Err(format!(
-                    "`{}` and `{other}` both become the cluster name `{}`; rename one",
-                    job.source, job.name
-                )
-                .into());
-            }
-        }
-        // Units in job order, so a job's units are consecutive (Slurm ranks map directly).
-        let mut ordered: Vec<Unit> = Vec::with_capacity(units.len());
-        for job in &mut jobs {
-            let mut members: Vec<usize> = std::mem::take(&mut job.units);
-            members.sort_by_key(|&u| units[u].rank);
-            for u in members {
-                let mut unit = units[u].clone();
-                unit.index = ordered.len();
-                for &id in &unit.nodes {
-                    if let Some(slot) = unit_of.get_mut(id) {
-                        *slot = unit.index;
-                    }
-                }
-                job.units.push(unit.index);
-                ordered.push(unit);
-            }
-        }
-        let fingerprint = fingerprint(layout, &jobs, &ordered);
+        check_names(&grouping.jobs)?;
+        let (jobs, units, unit_of) = grouping.in_job_order();
+        let fingerprint = fingerprint(layout, &jobs, &units);
         let mut restartable = vec![false; layout.labels.len()];
         for node in nodes {
             if let Some(slot) = restartable.get_mut(node.id) {
@@ -310,7 +222,7 @@ impl Plan {
             program: layout.program.to_string(),
             labels: layout.labels.clone(),
             jobs,
-            units: ordered,
+            units,
             unit_of,
             fingerprint,
         })
@@ -328,6 +240,132 @@ impl Plan {
             .and_then(|j| j.units.get(rank))
             .and_then(|&u| self.units.get(u))
     }
+}
+
+/// Nodes grouped into jobs and units, as [`Plan::new`] goes.
+struct Grouping {
+    jobs: Vec<Job>,
+    /// The job of each key: a block, a group, or a single node.
+    job_of_key: HashMap<String, usize>,
+    units: Vec<Unit>,
+    /// The unit of each node, by id.
+    unit_of: Vec<usize>,
+}
+
+impl Grouping {
+    /// Adds `node` to its job (its block's, its group's, or its own) and unit.
+    fn add(&mut self, layout: &Layout, node: &ErasedNode) -> Result<(), ClusterError> {
+        let block = layout.processes.get(node.id).copied().flatten();
+        let (key, source, rank) = match (block, node.replica) {
+            (Some(block), _) => (format!("process {block}"), block.to_string(), 0),
+            (None, Some(replica)) => {
+                let group = node
+                    .label
+                    .rsplit_once('/')
+                    .map_or(node.label.as_str(), |(g, _)| g);
+                (format!("group {group}"), group.to_string(), replica)
+            }
+            (None, None) => (format!("node {}", node.label), node.label.clone(), 0),
+        };
+        let job = self.job(key, source)?;
+        let label = match block {
+            Some(_) => self.jobs[job].source.clone(),
+            None => node.label.clone(),
+        };
+        let unit = self.unit(job, rank, label);
+        self.units[unit].nodes.push(node.id);
+        if let Some(slot) = self.unit_of.get_mut(node.id) {
+            *slot = unit;
+        }
+        // Every replica of a group has the same settings; a block adds its nodes'.
+        if rank == 0 {
+            let job = &mut self.jobs[job];
+            job.resources = add(&job.resources, &node.settings.resources);
+            job.restart = job.restart.or(node.settings.restart);
+            for (k, v) in &node.settings.env {
+                job.env.retain(|(key, _)| key != k);
+                job.env.push((k.clone(), v.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The job of `key`, made when it is new.
+    fn job(&mut self, key: String, source: String) -> Result<usize, ClusterError> {
+        if let Some(&job) = self.job_of_key.get(&key) {
+            return Ok(job);
+        }
+        self.jobs.push(Job {
+            name: dns_label(&source)?,
+            source,
+            units: Vec::new(),
+            resources: Resources::default(),
+            env: Vec::new(),
+            restart: None,
+        });
+        self.job_of_key.insert(key, self.jobs.len() - 1);
+        Ok(self.jobs.len() - 1)
+    }
+
+    /// The unit of `rank` in `job`, made when it is new.
+    fn unit(&mut self, job: usize, rank: usize, label: String) -> usize {
+        let units = &self.units;
+        if let Some(unit) = self.jobs[job]
+            .units
+            .iter()
+            .copied()
+            .find(|&u| units[u].rank == rank)
+        {
+            return unit;
+        }
+        self.units.push(Unit {
+            index: self.units.len(),
+            job,
+            rank,
+            nodes: Vec::new(),
+            label,
+        });
+        self.jobs[job].units.push(self.units.len() - 1);
+        self.units.len() - 1
+    }
+
+    /// The jobs, the units renumbered in job order (so a job's units are consecutive: Slurm
+    /// ranks map directly), and each node's unit.
+    fn in_job_order(mut self) -> (Vec<Job>, Vec<Unit>, Vec<usize>) {
+        let mut ordered: Vec<Unit> = Vec::with_capacity(self.units.len());
+        for job in &mut self.jobs {
+            let mut members: Vec<usize> = std::mem::take(&mut job.units);
+            members.sort_by_key(|&u| self.units[u].rank);
+            for u in members {
+                let mut unit = self.units[u].clone();
+                unit.index = ordered.len();
+                for &id in &unit.nodes {
+                    if let Some(slot) = self.unit_of.get_mut(id) {
+                        *slot = unit.index;
+                    }
+                }
+                job.units.push(unit.index);
+                ordered.push(unit);
+            }
+        }
+        (self.jobs, ordered, self.unit_of)
+    }
+}
+
+/// Two jobs (or a job and the coordinator) whose cluster names collide are an error.
+fn check_names(jobs: &[Job]) -> Result<(), ClusterError> {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    names.insert(COORDINATOR, "the coordinator");
+    for job in jobs {
+        if let Some(other) = names.insert(&job.name, &job.source) {
+            return Err(format!(
+                "`{}` and `{other}` both become the cluster name `{}`; rename one",
+                job.source, job.name
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn add(a: &Resources, b: &Resources) -> Resources {

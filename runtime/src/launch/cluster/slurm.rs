@@ -21,8 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use super::{io, ClusterError};
-use super::{parse_memory, vars, Plan, COORDINATOR};
+use super::{io, parse_memory, vars, ClusterError, Job, Plan, COORDINATOR};
 use crate::launch::tool::{self, ToolError};
 
 /// The `slurm` flags.
@@ -90,12 +89,25 @@ pub(crate) fn script(
     let steps: Vec<StepResources> = (0..plan.jobs.len())
         .map(|j| step_resources(plan, j))
         .collect::<Result<_, _>>()?;
+    let bin = quote(&binary.to_string_lossy());
+    let argv: String = args.iter().map(|a| format!(" {}", quote(a))).collect();
+    let command = format!("{bin}{argv}");
+    let mut s = header(plan, output, &steps);
+    s.push_str(&coordinator(plan, &command));
+    for (job, step) in plan.jobs.iter().zip(&steps) {
+        s.push_str(&step_line(job, step, &command));
+    }
+    s.push_str(&footer(grace));
+    Ok(s)
+}
+
+/// The shebang and the `#SBATCH` lines: one task per unit, each as large as the largest step
+/// needs.
+fn header(plan: &Plan, output: &str, steps: &[StepResources]) -> String {
     let tasks = plan.units.len().max(1);
     let max_cpus = steps.iter().map(|s| s.cpus).max().unwrap_or(1);
     let max_mem = steps.iter().filter_map(|s| s.mem_per_cpu_mib).max();
     let max_gpus = steps.iter().map(|s| s.gpus).max().unwrap_or(0);
-    let bin = quote(&binary.to_string_lossy());
-    let argv: String = args.iter().map(|a| format!(" {}", quote(a))).collect();
     let mut s = String::new();
     s.push_str("#!/bin/bash\n");
     s.push_str(&format!(
@@ -114,7 +126,12 @@ pub(crate) fn script(
     if max_gpus > 0 {
         s.push_str(&format!("#SBATCH --gpus-per-task={max_gpus}\n"));
     }
-    s.push_str(&format!(
+    s
+}
+
+/// The launch secret, the rendezvous address, and the coordinator in the background.
+fn coordinator(plan: &Plan, command: &str) -> String {
+    format!(
         r#"set -u
 # The launch secret: made here, inherited by the tasks through their environment only.
 export {secret}="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
@@ -123,7 +140,7 @@ export {cluster}=slurm {layout}={fingerprint}
 lp_addr="$(scontrol show node "${{SLURMD_NODENAME:-$(hostname -s)}}" -o 2>/dev/null | sed -n 's/.*NodeAddr=\([^ ]*\).*/\1/p')"
 export {rendezvous}="${{lp_addr:-$(hostname)}}:$((20000 + SLURM_JOB_ID % 20000))"
 echo "lp: job $SLURM_JOB_ID: program {program}, coordinator at ${rendezvous}"
-{job}={coordinator} {bin}{argv} &
+{job}={coordinator} {command} &
 lp_coordinator=$!
 lp_steps=()
 "#,
@@ -135,35 +152,42 @@ lp_steps=()
         program = quote(&plan.program),
         job = vars::JOB,
         coordinator = COORDINATOR,
-    ));
-    for (job, step) in plan.jobs.iter().zip(&steps) {
-        let mut opts = format!(
-            "--exact --kill-on-bad-exit=0 --ntasks={} --cpus-per-task={}",
-            job.units.len(),
-            step.cpus
-        );
-        if let Some(mem) = step.mem_per_cpu_mib {
-            opts.push_str(&format!(" --mem-per-cpu={mem}M"));
-        }
-        if step.gpus > 0 {
-            opts.push_str(&format!(" --gpus-per-task={}", step.gpus));
-        }
-        let env: String = job
-            .env
-            .iter()
-            .map(|(k, v)| format!("{}={} ", k, quote(v)))
-            .collect();
-        s.push_str(&format!(
-            "# {} ({} task{})\n{env}{}={} srun {opts} {bin}{argv} &\nlp_steps+=($!)\n",
-            job.source,
-            job.units.len(),
-            if job.units.len() == 1 { "" } else { "s" },
-            vars::JOB,
-            quote(&job.name),
-        ));
+    )
+}
+
+/// One `srun` step in the background: a job's units as its tasks.
+fn step_line(job: &Job, step: &StepResources, command: &str) -> String {
+    let mut opts = format!(
+        "--exact --kill-on-bad-exit=0 --ntasks={} --cpus-per-task={}",
+        job.units.len(),
+        step.cpus
+    );
+    if let Some(mem) = step.mem_per_cpu_mib {
+        opts.push_str(&format!(" --mem-per-cpu={mem}M"));
     }
+    if step.gpus > 0 {
+        opts.push_str(&format!(" --gpus-per-task={}", step.gpus));
+    }
+    let env: String = job
+        .env
+        .iter()
+        .map(|(k, v)| format!("{}={} ", k, quote(v)))
+        .collect();
+    format!(
+        "# {} ({} task{})\n{env}{}={} srun {opts} {command} &\nlp_steps+=($!)\n",
+        job.source,
+        job.units.len(),
+        if job.units.len() == 1 { "" } else { "s" },
+        vars::JOB,
+        quote(&job.name),
+    )
+}
+
+/// The end: the coordinator's status is the job's, unless a step failed after a clean stop;
+/// steps still running past the grace period are terminated.
+fn footer(grace: Duration) -> String {
     let linger = grace.as_secs() + 15;
-    s.push_str(&format!(
+    format!(
         r#"wait "$lp_coordinator"
 lp_status=$?
 # The coordinator has stopped the program; the steps end within the grace period.
@@ -176,8 +200,7 @@ done
 kill "$lp_killer" 2>/dev/null
 exit "$lp_status"
 "#
-    ));
-    Ok(s)
+    )
 }
 
 /// `--lp_launch_type slurm`.
@@ -214,30 +237,31 @@ pub(crate) fn main(
     if !options.submit {
         return Ok(ExitCode::SUCCESS);
     }
+    submit(&path, &output, options.wait)
+}
+
+/// `sbatch` of the script at `path`; with `wait`, follows the job's `output` until it ends
+/// and returns its status.
+fn submit(path: &Path, output: &Path, wait: bool) -> Result<ExitCode, ClusterError> {
     let mut cmd = Command::new("sbatch");
     cmd.arg("--parsable");
-    if options.wait {
+    if wait {
         cmd.arg("--wait");
     }
-    cmd.arg(&path).stdin(Stdio::null()).stdout(Stdio::piped());
+    cmd.arg(path).stdin(Stdio::null()).stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|source| ToolError::Spawn {
         tool: "sbatch",
         source,
     })?;
     let stdout = child.stdout.take().ok_or("no sbatch output")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let job_id = lines
+    let job_id = BufReader::new(stdout)
+        .lines()
         .next()
         .and_then(Result::ok)
         .map(|l| l.split(';').next().unwrap_or_default().trim().to_string())
         .unwrap_or_default();
     if job_id.is_empty() {
-        let status = child.wait().map_err(|source| ToolError::Io {
-            tool: "sbatch",
-            doing: "wait for",
-            source,
-        })?;
-        tool::check("sbatch", "--parsable", status, &[])?;
+        tool::check("sbatch", "--parsable", waited(&mut child)?, &[])?;
         return Err("`sbatch` printed no job id".into());
     }
     let out_file = PathBuf::from(output.to_string_lossy().replace("%j", &job_id));
@@ -245,7 +269,7 @@ pub(crate) fn main(
         "submitted job {job_id}; output: {}; cancel: scancel {job_id}",
         out_file.display()
     );
-    if !options.wait {
+    if !wait {
         let _ = child.wait();
         return Ok(ExitCode::SUCCESS);
     }
@@ -255,16 +279,21 @@ pub(crate) fn main(
         let done = done.clone();
         std::thread::spawn(move || follow(&out_file, &done))
     };
-    let status = child.wait().map_err(|source| ToolError::Io {
-        tool: "sbatch",
-        doing: "wait for",
-        source,
-    })?;
+    let status = waited(&mut child)?;
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = follower.join();
     let code = status.code().unwrap_or(1);
     tracing::info!(target: "lp", "job {job_id} ended with status {code}");
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// Waits for `sbatch` to exit.
+fn waited(child: &mut std::process::Child) -> Result<std::process::ExitStatus, ToolError> {
+    child.wait().map_err(|source| ToolError::Io {
+        tool: "sbatch",
+        doing: "wait for",
+        source,
+    })
 }
 
 /// Copies what is appended to `path` to stdout until `done`, then the rest.
