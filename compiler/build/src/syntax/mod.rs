@@ -11,7 +11,7 @@
 pub mod ast;
 mod expected;
 mod grammar;
-pub(crate) mod lex;
+pub mod lex;
 mod lower;
 #[cfg(test)]
 mod tests;

@@ -2,5 +2,5 @@
 
 /// The `.lp` parser; [`Rule`] has one variant per named rule of the grammar.
 #[derive(pest_derive::Parser)]
-#[grammar = "../grammar/lp.pest"]
+#[grammar = "../../grammar/lp.pest"]
 pub(crate) struct LpParser;

@@ -9,8 +9,8 @@
 //!
 //! ```no_run
 //! // build.rs
-//! fn main() -> Result<(), lpc::BuildError> {
-//!     lpc::Build::new().compile()
+//! fn main() -> Result<(), lpc_build::BuildError> {
+//!     lpc_build::Build::new().compile()
 //! }
 //! ```
 
