@@ -22,7 +22,7 @@ pub fn human(
     let config = term::Config::default();
     for diagnostic in diagnostics {
         let diagnostic = to_codespan(diagnostic, &shown);
-        term::emit(out, &config, &files, &diagnostic).map_err(|e| match e {
+        term::emit_to_write_style(out, &config, &files, &diagnostic).map_err(|e| match e {
             codespan_reporting::files::Error::Io(io) => io,
             other => std::io::Error::other(other.to_string()),
         })?;

@@ -129,7 +129,7 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
         syn::Type::Reference(_) => Some("a reference cannot cross the wire"),
         syn::Type::ImplTrait(_) => Some("`impl Trait` has no concrete type to send"),
         syn::Type::TraitObject(_) => Some("a trait object (`dyn …`) has no concrete type to send"),
-        syn::Type::BareFn(_) => Some("a function pointer cannot cross the wire"),
+        syn::Type::FnPtr(_) => Some("a function pointer cannot cross the wire"),
         syn::Type::Ptr(_) => Some("a raw pointer cannot cross the wire"),
         syn::Type::Never(_) => Some("`!` has no value to send"),
         syn::Type::Infer(_) | syn::Type::Macro(_) | syn::Type::Verbatim(_) => {
