@@ -77,7 +77,9 @@ fn measure(lp: &str, runs: usize) -> (Duration, Duration) {
             "the generated program must check clean"
         );
         let start = Instant::now();
-        let code = checked.generate(files).expect("generated code");
+        let code = checked
+            .generate(files, &lpc_build::codegen::Runtime::default())
+            .expect("generated code");
         generations.push(start.elapsed());
         assert!(!code.is_empty());
     }

@@ -1,6 +1,7 @@
 //! The `lpc` command: check, build, run and expand `.lp` programs.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lpc_build::codegen::Runtime;
 use lpc_build::diag::render;
 use lpc_build::driver::{self, Checked};
 use std::io::IsTerminal;
@@ -305,7 +306,7 @@ fn expand(file: &Path) -> Result<ExitCode, String> {
     let Some(checked) = check_files(&[file.to_path_buf()], Format::Human)? else {
         return Ok(ExitCode::FAILURE);
     };
-    match checked.generate(&[file.to_path_buf()]) {
+    match checked.generate(&[file.to_path_buf()], &Runtime::default()) {
         Some(code) => {
             print!("{code}");
             Ok(ExitCode::SUCCESS)

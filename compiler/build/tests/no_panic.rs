@@ -8,6 +8,7 @@
 //! A longer run, bounded by its case count: `LP_FUZZ_CASES=20000 cargo test --release -p lpc-build --test no_panic`.
 //! A crash found becomes a regression case in `tests/cases/`.
 
+use lpc_build::codegen::Runtime;
 use lpc_build::diag::render;
 use proptest::prelude::*;
 use std::path::Path;
@@ -169,7 +170,7 @@ proptest! {
         }
         let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
         render::human_string(&checked.sources, &diagnostics);
-        if let Some(code) = checked.generate(&[]) {
+        if let Some(code) = checked.generate(&[], &Runtime::default()) {
             prop_assert!(syn::parse_file(&code).is_ok(), "generated code does not parse:\n{code}");
         }
     }

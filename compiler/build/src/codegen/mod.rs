@@ -7,7 +7,8 @@
 //! `main`, `SITES`); everything else lives in `crate::__lp` (clients and wire types in a module
 //! tree that mirrors the crate's, so two types of one name in different modules stay apart; `fn`
 //! wrappers under an injective mangling); user names appear only as fields, variants, methods
-//! and paths, and every path is absolute (`::lp::…`, `::core::…`, `crate::…`).
+//! and paths, and every path is absolute (`::lp::…`, `::core::…`, `crate::…`). The runtime's
+//! path is a [`Runtime`], `::lp` unless the package renamed its dependency on it.
 
 mod courier;
 mod function;
@@ -15,18 +16,108 @@ mod program;
 mod value;
 
 use crate::check::model::Package;
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Spacing, TokenStream, TokenTree};
+use quote::{quote, ToTokens};
 use std::collections::BTreeMap;
 
 /// The version of the contract between generated code and the `lp` runtime
 /// (`lp::codegen::GENERATED_ABI`): a mismatch fails the user's build with a message saying so.
 const ABI: u32 = 2;
 
+/// The path by which generated code names the runtime crate: `::lp` ([`Runtime::default`]), or
+/// the path a package that renamed its dependency gives ([`Runtime::new`]). Interpolated into
+/// `quote!` it is that path (`#lp::codegen::Courier`).
+#[derive(Clone, Debug)]
+pub struct Runtime {
+    /// The path as written (`::my_lp`), for the strings generated code holds
+    /// (`#[serde(crate = "…")]`).
+    text: String,
+    /// The same, as tokens.
+    tokens: TokenStream,
+}
+
+/// A runtime path that is not a Rust path (`::my_lp`, `my_lp`, `crate::runtime`).
+#[derive(Debug, thiserror::Error)]
+#[error("`{path}` is not a path to the `lp` runtime crate: write one like `::my_lp`")]
+pub struct InvalidRuntimePath {
+    /// The path given.
+    pub path: String,
+}
+
+impl Runtime {
+    /// The runtime at `path`: identifiers separated by `::`, optionally starting with `::`
+    /// (`::my_lp`, `crate::reexports::lp`).
+    pub fn new(path: &str) -> Result<Runtime, InvalidRuntimePath> {
+        let invalid = || InvalidRuntimePath {
+            path: path.to_string(),
+        };
+        let tokens: TokenStream = path.parse().map_err(|_| invalid())?;
+        if !is_path(&tokens) {
+            return Err(invalid());
+        }
+        Ok(Runtime {
+            text: tokens.to_string().replace(' ', ""),
+            tokens,
+        })
+    }
+
+    /// The `serde` crate re-exported by the runtime, for `#[serde(crate = "…")]`.
+    fn serde(&self) -> String {
+        format!("{}::codegen::serde", self.text)
+    }
+}
+
+impl Default for Runtime {
+    /// `::lp`: the runtime under its own name.
+    fn default() -> Self {
+        Runtime {
+            text: "::lp".to_string(),
+            tokens: quote!(::lp),
+        }
+    }
+}
+
+impl ToTokens for Runtime {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.tokens.to_tokens(tokens);
+    }
+}
+
+/// Whether `tokens` are a plain path: an optional leading `::`, then identifiers separated by
+/// `::` (no generics, nothing else).
+fn is_path(tokens: &TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut rest = strip_colons(&tokens).unwrap_or(&tokens);
+    loop {
+        let [TokenTree::Ident(_), after @ ..] = rest else {
+            return false;
+        };
+        if after.is_empty() {
+            return true;
+        }
+        let Some(after) = strip_colons(after) else {
+            return false;
+        };
+        rest = after;
+    }
+}
+
+/// What follows a leading `::` of `tokens`, if they start with one.
+fn strip_colons(tokens: &[TokenTree]) -> Option<&[TokenTree]> {
+    match tokens {
+        [TokenTree::Punct(a), TokenTree::Punct(b), rest @ ..]
+            if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':' =>
+        {
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
 /// The generated module for a package, formatted, with its `@generated` header.
-/// `sources` names the `.lp` files it was generated from.
-pub fn generate(package: &Package, sources: &[String]) -> String {
-    let tokens = expand_package(package);
+/// `sources` names the `.lp` files it was generated from; `lp` is how it names the runtime.
+pub fn generate(package: &Package, sources: &[String], lp: &Runtime) -> String {
+    let tokens = expand_package(package, lp);
     let formatted = match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         // Unreachable unless codegen emits invalid tokens; keep the raw tokens so the
@@ -39,12 +130,15 @@ pub fn generate(package: &Package, sources: &[String]) -> String {
     )
 }
 
-fn expand_package(package: &Package) -> TokenStream {
-    let couriers = courier::expand_couriers(package);
-    let programs = package.programs.iter().map(program::expand_program);
-    let functions = function::expand_functions(&package.functions);
+fn expand_package(package: &Package, lp: &Runtime) -> TokenStream {
+    let couriers = courier::expand_couriers(package, lp);
+    let programs = package
+        .programs
+        .iter()
+        .map(|p| program::expand_program(p, lp));
+    let functions = function::expand_functions(&package.functions, lp);
     quote! {
-        const _: () = ::lp::codegen::check_abi(#ABI);
+        const _: () = #lp::codegen::check_abi(#ABI);
 
         /// What generated code needs beside the programs: clients, servers and wire types of
         /// the package's courier types and traits, and the workers of `fn` nodes.
