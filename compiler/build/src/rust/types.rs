@@ -235,3 +235,24 @@ pub fn path_tokens(path: &str) -> TokenStream {
     let segments = path.split("::").map(ident);
     quote!(#(#segments)::*)
 }
+
+/// `T` of the type `Vec<T>` (however the path to `Vec` is written), as tokens; `None` for
+/// another type.
+pub fn vec_element(ty: &TokenStream) -> Option<TokenStream> {
+    let syn::Type::Path(path) = syn::parse2::<syn::Type>(ty.clone()).ok()? else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(element)) if args.args.len() == 1 => {
+            Some(element.to_token_stream())
+        }
+        _ => None,
+    }
+}
