@@ -1,5 +1,5 @@
 //! Checks `kinds.lp` against `src/` and generates its launch code.
 
-fn main() -> Result<(), lpc::BuildError> {
-    lpc::Build::new().compile()
+fn main() -> Result<(), lpc_build::BuildError> {
+    lpc_build::Build::new().compile()
 }

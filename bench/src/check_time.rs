@@ -70,14 +70,16 @@ fn measure(lp: &str, runs: usize) -> (Duration, Duration) {
     let (mut checks, mut generations) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let start = Instant::now();
-        let checked = lpc::driver::check_package(dir.path(), files).expect("check");
+        let checked = lpc_build::driver::check_package(dir.path(), files).expect("check");
         checks.push(start.elapsed());
         assert!(
             checked.package.is_some(),
             "the generated program must check clean"
         );
         let start = Instant::now();
-        let code = checked.generate(files).expect("generated code");
+        let code = checked
+            .generate(files, &lpc_build::codegen::Runtime::default())
+            .expect("generated code");
         generations.push(start.elapsed());
         assert!(!code.is_empty());
     }

@@ -1,22 +1,11 @@
-//! `lpc`: the compiler for Launchpad-for-Rust `.lp` programs.
-//!
-//! The pipeline, one module per stage: [`syntax`] (pest → AST with owned spans) →
-//! [`rust`] (syn → model of the user's crate) → [`check`] (resolve names, check topology and
-//! types against the Rust model) → [`codegen`] (quote → formatted Rust) — driven by [`driver`].
-//! Every stage reports all of its problems as [`diag::Diagnostic`]s; the driver stops between
-//! stages when there are errors. [`Build`] is the build-script API.
+//! `lpc`: the command for Launchpad-for-Rust `.lp` programs, built on the compiler library
+//! [`lpc_build`] (which a package's build script uses on its own). This crate adds the tools a
+//! person or an editor needs: [`fmt`] (`lpc fmt`), [`graph`] (`lpc graph`), [`new`] (`lpc new`),
+//! [`lsp`] (`lpc lsp`) and [`json`] (`lpc check --format json`).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-mod build;
-pub mod check;
-pub mod codegen;
-pub mod diag;
-pub mod driver;
 pub mod fmt;
 pub mod graph;
+pub mod json;
 pub mod lsp;
 pub mod new;
-pub mod rust;
-pub mod syntax;
-
-pub use build::{Build, BuildError};

@@ -1,8 +1,9 @@
 //! The `lpc` command: check, build, run and expand `.lp` programs.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use lpc::diag::render;
-use lpc::driver::{self, Checked};
+use lpc_build::codegen::Runtime;
+use lpc_build::diag::render;
+use lpc_build::driver::{self, Checked};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -147,7 +148,7 @@ fn check_files(files: &[PathBuf], format: Format) -> Result<Option<Checked>, Str
     let checked = driver::check_package(&package, files).map_err(|e| e.to_string())?;
     let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
     match format {
-        Format::Json => print!("{}", render::json_lines(&checked.sources, &diagnostics)),
+        Format::Json => print!("{}", lpc::json::lines(&checked.sources, &diagnostics)),
         Format::Human => {
             let choice = if std::io::stderr().is_terminal() {
                 codespan_reporting::term::termcolor::ColorChoice::Auto
@@ -305,7 +306,7 @@ fn expand(file: &Path) -> Result<ExitCode, String> {
     let Some(checked) = check_files(&[file.to_path_buf()], Format::Human)? else {
         return Ok(ExitCode::FAILURE);
     };
-    match checked.generate(&[file.to_path_buf()]) {
+    match checked.generate(&[file.to_path_buf()], &Runtime::default()) {
         Some(code) => {
             print!("{code}");
             Ok(ExitCode::SUCCESS)

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lpc::diag::{Diagnostics, FileId};
 use lpc::fmt::{format, NotFormatted};
+use lpc_build::diag::{Diagnostics, FileId};
 use proptest::prelude::*;
 
 const SEED: &str = include_str!("../../examples/consumer_producers/consumer_producers.lp");
@@ -34,18 +34,18 @@ program empty {}
 /// Whether `text` parses without syntax errors (control characters included).
 fn parses(text: &str) -> bool {
     let mut diags = Diagnostics::default();
-    lpc::syntax::parse(FileId(0), text, &mut diags);
+    lpc_build::syntax::parse(FileId(0), text, &mut diags);
     let has_errors = diags.iter().any(|d| d.code.is_syntax());
     !has_errors
 }
 
-/// The `.lp` files of the repository: `examples/**`, `tests/`, `compiler/tests/cases/*/`.
+/// The `.lp` files of the repository: `examples/**`, `tests/`, `compiler/build/tests/cases/*/`.
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     walk(&root.join("examples"), &mut files);
     files.extend(lp_files(&root.join("tests")));
-    for case in read_dir(&root.join("compiler/tests/cases")) {
+    for case in read_dir(&root.join("compiler/build/tests/cases")) {
         files.extend(
             lp_files(&case)
                 .into_iter()

@@ -1,19 +1,19 @@
 //! `lpc graph`: the topology of the checked example programs as dot, Mermaid and SVG.
 
-use lpc::check::model::Program;
 use lpc::graph::{render, Format};
+use lpc_build::check::model::Program;
 use std::path::{Path, PathBuf};
 
 /// The checked programs of the package in `dir` (relative to the workspace root).
 fn programs(dir: &str) -> Vec<Program> {
     let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let lp_files = lpc::driver::lp_files(&package);
+    let lp_files = lpc_build::driver::lp_files(&package);
     assert!(
         !lp_files.is_empty(),
         "no .lp files in {}",
         package.display()
     );
-    let checked = lpc::driver::check_package(&package, &lp_files).expect("package checks");
+    let checked = lpc_build::driver::check_package(&package, &lp_files).expect("package checks");
     let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     checked.package.expect("checked package").programs
@@ -186,7 +186,7 @@ program empty {}
 "#,
     )
     .expect("odd.lp");
-    let checked = lpc::driver::check_package(dir.path(), &[lp]).expect("checks");
+    let checked = lpc_build::driver::check_package(dir.path(), &[lp]).expect("checks");
     let errors: Vec<_> = checked
         .diagnostics
         .iter()
@@ -224,10 +224,10 @@ program empty {}
 
 /// The checked program of diagnostic case `name` (checked against the seed fixture).
 fn case(name: &str) -> Program {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let lp = root.join("tests/cases").join(name).join("main.lp");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/tests");
+    let lp = root.join("cases").join(name).join("main.lp");
     let checked =
-        lpc::driver::check_package(&root.join("tests/fixtures/seed"), &[lp]).expect("case checks");
+        lpc_build::driver::check_package(&root.join("fixtures/seed"), &[lp]).expect("case checks");
     checked.package.expect("checked").programs.remove(0)
 }
 

@@ -262,7 +262,7 @@ fn initialize_announces_what_the_server_does() {
 #[test]
 fn diagnostics_are_those_of_lpc_check() {
     let package = seed_package();
-    let cases_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let cases_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/tests/cases");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&cases_dir)
         .expect("the cases")
         .map(|e| e.expect("an entry").path())
@@ -388,7 +388,8 @@ fn diagnostics_are_those_of_lpc_check() {
 fn a_rust_side_problem_is_shown_in_the_lp_file_with_the_rust_location() {
     let package = seed_package();
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/E0300_mut_self_courier/main.lp"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("build/tests/cases/E0300_mut_self_courier/main.lp"),
     )
     .expect("the E0300 case");
     let file = package.path().join("main.lp");

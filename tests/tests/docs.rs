@@ -310,7 +310,10 @@ fn the_language_reference_lists_every_diagnostic_code() {
                 && code[1..].chars().all(|c| c.is_ascii_digit())
         })
         .collect();
-    let codes: BTreeSet<&str> = lpc::diag::Code::ALL.iter().map(|c| c.as_str()).collect();
+    let codes: BTreeSet<&str> = lpc_build::diag::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     let missing: Vec<&&str> = codes.difference(&listed).collect();
     assert!(
         missing.is_empty(),

@@ -26,13 +26,13 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// Writes a package around `lib` (the modules it declares) and the given `.lp` files.
 fn write_package(dir: &Path, package: &Package, lp: &[&generator::Program], harness: bool) {
     let runtime = workspace().join("runtime");
-    let compiler = workspace().join("compiler");
+    let compiler = workspace().join("compiler/build");
     let manifest = format!(
         "[package]\nname = \"gen_pkg\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
          [[bin]]\nname = \"gen-harness\"\npath = \"src/main.rs\"\n\n\
          [dependencies]\nlp = {{ path = {runtime:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\
          tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n\n\
-         [build-dependencies]\nlpc = {{ path = {compiler:?} }}\n\n[workspace]\n"
+         [build-dependencies]\nlpc-build = {{ path = {compiler:?} }}\n\n[workspace]\n"
     );
     let write = |path: &str, text: &str| {
         let path = dir.join(path);
@@ -42,7 +42,7 @@ fn write_package(dir: &Path, package: &Package, lp: &[&generator::Program], harn
     write("Cargo.toml", &manifest);
     write(
         "build.rs",
-        "fn main() -> Result<(), lpc::BuildError> {\n    lpc::Build::new().compile()\n}\n",
+        "fn main() -> Result<(), lpc_build::BuildError> {\n    lpc_build::Build::new().compile()\n}\n",
     );
     let mut lib = String::from("//! Generated programs.\n#![allow(clippy::all)]\n");
     for program in lp {
@@ -98,14 +98,14 @@ fn generated_programs_check_build_and_launch() {
         let dir = tempfile::tempdir().expect("temp dir");
         write_package(dir.path(), &package, &[program], false);
         let lp = dir.path().join(&program.lp_file);
-        let checked = lpc::driver::check_package(dir.path(), &[lp]).expect("checked");
+        let checked = lpc_build::driver::check_package(dir.path(), &[lp]).expect("checked");
         if checked.package.is_none() || checked.diagnostics.has_errors() {
             let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
             rejected.push(format!(
                 "{} (seed {seed}):\n{}\n{}",
                 program.module,
                 program.lp,
-                lpc::diag::render::human_string(&checked.sources, &diagnostics)
+                lpc_build::diag::render::human_string(&checked.sources, &diagnostics)
             ));
         }
     }
@@ -200,7 +200,7 @@ fn broken_generated_programs_are_rejected_with_their_code() {
             let dir = tempfile::tempdir().expect("temp dir");
             write_package(dir.path(), &package, &[&mutated], false);
             let lp = dir.path().join(&mutated.lp_file);
-            let checked = lpc::driver::check_package(dir.path(), &[lp]).expect("checked");
+            let checked = lpc_build::driver::check_package(dir.path(), &[lp]).expect("checked");
             let codes: Vec<&str> = checked
                 .diagnostics
                 .iter()

@@ -39,9 +39,9 @@ fn creates_a_package_that_checks_clean() {
     let main = std::fs::read_to_string(package.join("src/main.rs")).expect("main.rs");
     assert!(main.contains("demo::demo::main()"), "{main}");
 
-    let lp_files = lpc::driver::lp_files(&package);
+    let lp_files = lpc_build::driver::lp_files(&package);
     assert_eq!(lp_files, vec![package.join("src/demo.lp")]);
-    let checked = lpc::driver::check_package(&package, &lp_files).expect("package checks");
+    let checked = lpc_build::driver::check_package(&package, &lp_files).expect("package checks");
     let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     let programs = checked.package.expect("checked").programs;
@@ -56,7 +56,7 @@ fn version_dependencies() {
         create(dir.path(), "demo", Deps::Version("0.1".to_string())).expect("package created");
     let manifest = std::fs::read_to_string(package.join("Cargo.toml")).expect("manifest");
     assert!(manifest.contains("\nlp = \"0.1\"\n"), "{manifest}");
-    assert!(manifest.contains("\nlpc = \"0.1\"\n"), "{manifest}");
+    assert!(manifest.contains("\nlpc-build = \"0.1\"\n"), "{manifest}");
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn missing_path_dependency_is_an_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let deps = Deps::Paths {
         lp: dir.path().join("nowhere"),
-        lpc: workspace().join("compiler"),
+        lpc_build: workspace().join("compiler/build"),
     };
     let error = create(dir.path(), "demo", deps).expect_err("no lp crate there");
     assert!(matches!(error, NewError::MissingCrate { .. }), "{error}");
@@ -75,8 +75,24 @@ fn missing_path_dependency_is_an_error() {
 fn rejects_names_that_cannot_be_a_package_and_program() {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in [
-        "", "Demo", "my-app", "1demo", "_demo", "de mo", "démo", "demo/x", "../x", "fn", "node",
-        "replica", "nodes", "lp", "lpc", "std", "test", "self",
+        "",
+        "Demo",
+        "my-app",
+        "1demo",
+        "_demo",
+        "de mo",
+        "démo",
+        "demo/x",
+        "../x",
+        "fn",
+        "node",
+        "replica",
+        "nodes",
+        "lp",
+        "lpc_build",
+        "std",
+        "test",
+        "self",
     ] {
         match create(dir.path(), name, Deps::Workspace) {
             Err(error @ NewError::InvalidName { .. }) => {

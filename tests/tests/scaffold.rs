@@ -74,16 +74,16 @@ fn examples() -> Vec<PathBuf> {
 fn scaffold_checked(dir: &Path, name: &str, file: &Path) -> PathBuf {
     let package = create_from(dir, name, file, Deps::Workspace)
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let lp_files = lpc::driver::lp_files(&package);
+    let lp_files = lpc_build::driver::lp_files(&package);
     assert_eq!(lp_files.len(), 1, "{lp_files:?}");
     assert!(lp_files[0].starts_with(package.join("src")), "{lp_files:?}");
-    let checked = lpc::driver::check_package(&package, &lp_files).expect("checks");
+    let checked = lpc_build::driver::check_package(&package, &lp_files).expect("checks");
     let diagnostics: Vec<_> = checked.diagnostics.iter().collect();
     assert!(
         diagnostics.is_empty(),
         "{}: {}",
         file.display(),
-        lpc::diag::render::human_string(&checked.sources, &diagnostics)
+        lpc_build::diag::render::human_string(&checked.sources, &diagnostics)
     );
     package
 }

@@ -3,7 +3,7 @@
 //! the caller.
 
 use super::printer::{Blank, Printer, Res, Sep, Stop, INDENT};
-use crate::syntax::lex::Tok;
+use lpc_build::syntax::lex::Tok;
 
 /// Writes one element of a bracketed list.
 type Element<'a> = fn(&mut Printer<'a>) -> Res;

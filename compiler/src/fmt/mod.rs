@@ -14,8 +14,8 @@ mod trivia;
 
 use std::fmt;
 
-use crate::diag::{Diagnostics, FileId};
-use crate::syntax;
+use lpc_build::diag::{Diagnostics, FileId};
+use lpc_build::syntax;
 use printer::{Printer, Stop};
 
 /// Why [`format()`] left a file as it was.

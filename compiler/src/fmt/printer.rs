@@ -2,7 +2,7 @@
 //! places comments, and tries layouts flat (on one line) before breaking them.
 
 use super::trivia::Token;
-use crate::syntax::lex::Tok;
+use lpc_build::syntax::lex::Tok;
 
 /// The maximum line width a flat layout may reach.
 pub(super) const WIDTH: usize = 100;

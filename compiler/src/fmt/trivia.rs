@@ -1,8 +1,8 @@
-//! The formatter's view of a file: the tokens of [`crate::syntax::lex`], each with the comments
+//! The formatter's view of a file: the tokens of [`lpc_build::syntax::lex`], each with the comments
 //! (`//`, `/* */`) written before it and how many line breaks separate them. Comments are not
 //! tokens to the lexer; they live in the gaps between tokens, which hold nothing else.
 
-use crate::syntax::lex::{self, Tok};
+use lpc_build::syntax::lex::{self, Tok};
 
 /// A `//` or `/* */` comment before a token.
 #[derive(Clone, Debug)]

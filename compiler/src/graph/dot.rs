@@ -1,7 +1,7 @@
 //! Graphviz `digraph` text.
 
 use super::Topology;
-use crate::check::model::Kind;
+use lpc_build::check::model::Kind;
 
 /// A Graphviz quoted string: `"` and `\` escaped, line breaks as `\n` (centred lines).
 fn quote(text: &str) -> String {

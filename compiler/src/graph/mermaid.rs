@@ -1,7 +1,7 @@
 //! A Mermaid `flowchart`.
 
 use super::Topology;
-use crate::check::model::Kind;
+use lpc_build::check::model::Kind;
 
 /// Words Mermaid reads as syntax, which cannot be node ids.
 const RESERVED: &[&str] = &[

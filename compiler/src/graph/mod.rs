@@ -11,7 +11,7 @@ mod dot;
 mod mermaid;
 mod svg;
 
-use crate::check::model::{Build, Count, Index, Kind, Node, Program, Value};
+use lpc_build::check::model::{Build, Count, Index, Kind, Node, Program, Value};
 
 /// An output format of [`render`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 //! dashed frame, labelled with the block's name, around its nodes' boxes.
 
 use super::{NodeBox, Topology};
-use crate::check::model::Kind;
 use layout::core::base::Orientation;
 use layout::core::color::Color;
 use layout::core::format::{ClipHandle, RenderBackend};
@@ -15,6 +14,7 @@ use layout::core::geometry::Point;
 use layout::core::style::{LineStyleKind, StyleAttr};
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, RecordDef, ShapeKind};
 use layout::topo::layout::VisualGraph;
+use lpc_build::check::model::Kind;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 

@@ -2,10 +2,10 @@
 //! errors, as the compiler parses it) and the model of its package's crate, built by the
 //! compiler's own loader. Built per request: both are fast, and never stale.
 
-use crate::diag::{Diagnostics, FileId, SourceMap, Span};
-use crate::driver;
-use crate::rust::{self, CrateModel, FunctionDef, TypeDef};
-use crate::syntax::{self, ast};
+use lpc_build::diag::{Diagnostics, FileId, SourceMap, Span};
+use lpc_build::driver;
+use lpc_build::rust::{self, CrateModel, FunctionDef, TypeDef};
+use lpc_build::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 
 /// A document, parsed, with its package's crate.
@@ -77,7 +77,7 @@ impl Analysis {
     /// The full path of a `use` item's path up to segment `segment` (what that segment names).
     pub fn import_path(
         &self,
-        import: &crate::syntax::ast::Import,
+        import: &lpc_build::syntax::ast::Import,
         segment: usize,
     ) -> Option<Vec<String>> {
         let written: Vec<String> = import

@@ -4,8 +4,8 @@
 
 use super::analysis::Analysis;
 use super::lookup::{self, Declaration, Hit};
-use crate::diag::Span;
-use crate::syntax::ast::{self, NodeKind};
+use lpc_build::diag::Span;
+use lpc_build::syntax::ast::{self, NodeKind};
 
 /// The span defining what is at `offset`, if any.
 pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {

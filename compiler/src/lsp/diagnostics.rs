@@ -5,9 +5,9 @@
 
 use super::position::{LineIndex, LspPositions as _};
 use super::uri;
-use crate::diag::{self, Diagnostics, FileId, Severity, SourceMap};
-use crate::driver;
-use crate::syntax;
+use lpc_build::diag::{self, Diagnostics, FileId, Severity, SourceMap};
+use lpc_build::driver;
+use lpc_build::syntax;
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range,
 };

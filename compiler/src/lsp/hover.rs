@@ -3,9 +3,9 @@
 
 use super::analysis::Analysis;
 use super::lookup::{self, Declaration, Hit};
-use crate::diag::Span;
-use crate::rust::{Receiver, RustType, TypeDef, Visibility};
-use crate::syntax::ast::{self, ExprKind, NodeKind};
+use lpc_build::diag::Span;
+use lpc_build::rust::{Receiver, RustType, TypeDef, Visibility};
+use lpc_build::syntax::ast::{self, ExprKind, NodeKind};
 
 /// Markdown about what is at `offset`, and the span it is about.
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
@@ -192,7 +192,7 @@ fn methods(def: &TypeDef, out: &mut String) {
 }
 
 /// `async fn step(&self, context: u64) -> Result<Vec<u64>, CallError>`
-fn signature(method: &crate::rust::Method, name: &str) -> String {
+fn signature(method: &lpc_build::rust::Method, name: &str) -> String {
     let mut params: Vec<String> = Vec::new();
     match method.receiver {
         Receiver::Ref => params.push("&self".into()),

@@ -1,6 +1,6 @@
 //! What is at a byte offset of a document's syntax tree.
 
-use crate::syntax::ast::{self, Expr, ExprKind, Ident};
+use lpc_build::syntax::ast::{self, Expr, ExprKind, Ident};
 
 /// The thing under the cursor.
 #[derive(Debug, Clone, Copy)]

@@ -354,7 +354,7 @@ mod tests {
         )
         .expect("write Cargo.toml");
         std::fs::create_dir(package.path().join("src")).expect("mkdir src");
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed/src");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/tests/fixtures/seed/src");
         for file in ["lib.rs", "nodes.rs"] {
             std::fs::copy(fixture.join(file), package.path().join("src").join(file))
                 .expect("copy the fixture");

@@ -1,7 +1,7 @@
 //! Byte offsets ↔ LSP positions: zero-based lines, columns in UTF-16 code units (the protocol's
 //! default encoding). Out-of-range positions are clamped, never a panic.
 
-pub use crate::diag::LineIndex;
+pub use lpc_build::diag::LineIndex;
 use lsp_types::{Position, Range};
 
 /// Converts LSP positions with a text's [`LineIndex`].

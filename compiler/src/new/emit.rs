@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::scaffold::{FnStub, ItemPath, Model, Param, ProgramInfo, Ty, TypeStub, DURATION};
-use crate::syntax::ast;
+use lpc_build::syntax::ast;
 
 /// The module files: path in the package, contents. The crate root holds `roots` (its `mod`
 /// lines and items come first) and ends with `lp::include_generated!()`.

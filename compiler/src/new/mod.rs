@@ -3,52 +3,55 @@
 //! around an existing `.lp` file instead: a stub for every node type and function it names
 //! (`scaffold` reads what the file asks, `emit` writes it), a binary per program and a test.
 //!
-//! The package depends on `lp` (the runtime) and, for its build script, on `lpc`. Nothing is
-//! published to a registry yet, so by default ([`Deps::Workspace`]) these are path dependencies
-//! on the `runtime/` and `compiler/` directories of the workspace this `lpc` was built from
-//! (known at compile time); [`Deps::Version`] writes registry dependencies instead, for once
-//! the crates are published.
+//! The package depends on `lp` (the runtime) and, for its build script, on `lpc-build` (the
+//! compiler library; not on `lpc`, the command, whose dependencies a build does not need).
+//! Nothing is published to a registry yet, so by default ([`Deps::Workspace`]) these are path
+//! dependencies on the `runtime/` and `compiler/build/` directories of the workspace this `lpc`
+//! was built from (known at compile time); [`Deps::Version`] writes registry dependencies
+//! instead, for once the crates are published.
 
 mod emit;
 mod scaffold;
 
 use std::path::{Path, PathBuf};
 
-/// How the new package depends on the `lp` and `lpc` crates.
+/// How the new package depends on the `lp` and `lpc-build` crates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Deps {
-    /// Path dependencies on `runtime/` and `compiler/` of the workspace `lpc` was built from.
+    /// Path dependencies on `runtime/` and `compiler/build/` of the workspace `lpc` was built
+    /// from.
     #[default]
     Workspace,
-    /// Path dependencies on these directories (the `lp` crate's and the `lpc` crate's).
+    /// Path dependencies on these directories (the `lp` crate's and the `lpc-build` crate's).
     Paths {
         /// The directory of the `lp` crate (`runtime/` in this workspace).
         lp: PathBuf,
-        /// The directory of the `lpc` crate (`compiler/` in this workspace).
-        lpc: PathBuf,
+        /// The directory of the `lpc-build` crate (`compiler/build/` in this workspace).
+        lpc_build: PathBuf,
     },
     /// Registry dependencies of this version requirement (`"0.1"`), for both crates.
     Version(String),
 }
 
 impl Deps {
-    /// The `runtime/` and `compiler/` directories of the workspace this `lpc` was built from.
+    /// The `runtime/` and `compiler/build/` directories of the workspace this `lpc` was built
+    /// from.
     pub fn workspace_paths() -> (PathBuf, PathBuf) {
         let compiler = Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = compiler.parent().unwrap_or(compiler);
-        (root.join("runtime"), root.join("compiler"))
+        (root.join("runtime"), compiler.join("build"))
     }
 
-    /// The TOML values of the `lp` and `lpc` dependency lines.
+    /// The TOML values of the `lp` and `lpc-build` dependency lines.
     fn toml(&self) -> Result<(String, String), NewError> {
         match self {
             Deps::Workspace => {
-                let (lp, lpc) = Deps::workspace_paths();
-                Deps::Paths { lp, lpc }.toml()
+                let (lp, lpc_build) = Deps::workspace_paths();
+                Deps::Paths { lp, lpc_build }.toml()
             }
-            Deps::Paths { lp, lpc } => {
+            Deps::Paths { lp, lpc_build } => {
                 let mut specs = Vec::new();
-                for dir in [lp, lpc] {
+                for dir in [lp, lpc_build] {
                     if !dir.join("Cargo.toml").is_file() {
                         return Err(NewError::MissingCrate { dir: dir.clone() });
                     }
@@ -58,9 +61,9 @@ impl Deps {
                     })?;
                     specs.push(format!("{{ path = {} }}", toml_string(text)));
                 }
-                let lpc = specs.pop().unwrap_or_default();
+                let lpc_build = specs.pop().unwrap_or_default();
                 let lp = specs.pop().unwrap_or_default();
-                Ok((lp, lpc))
+                Ok((lp, lpc_build))
             }
             Deps::Version(version) => {
                 let spec = toml_string(version);
@@ -80,7 +83,7 @@ pub enum NewError {
     #[error("`{path}` already exists; choose another name or directory")]
     Exists { path: PathBuf },
     /// A path dependency's directory holds no crate.
-    #[error("`{dir}` has no Cargo.toml: the new package needs the `lp` and `lpc` crates there (was this `lpc` built from a workspace that has moved?)")]
+    #[error("`{dir}` has no Cargo.toml: the new package needs the `lp` and `lpc-build` crates there (was this `lpc` built from a workspace that has moved?)")]
     MissingCrate { dir: PathBuf },
     /// A path that cannot be written into `Cargo.toml`.
     #[error("`{path}` is not valid UTF-8, so it cannot be written into Cargo.toml")]
@@ -114,7 +117,10 @@ pub enum NewError {
 const RESERVED: &[(&str, &str)] = &[
     ("nodes", "the package's `src/nodes.rs` module has that name"),
     ("lp", "the package depends on the `lp` crate"),
-    ("lpc", "the package depends on the `lpc` crate"),
+    (
+        "lpc_build",
+        "the package's build script depends on the `lpc-build` crate",
+    ),
     ("tokio", "the package depends on the `tokio` crate"),
     ("std", "it is a standard library crate"),
     ("core", "it is a standard library crate"),
@@ -211,7 +217,7 @@ const COMMON: &[(&str, &str)] = &[
 
 /// The files of the ready program of [`create`].
 const READY: &[(&str, &str)] = &[
-    // In `src/`, not next to `target/`: cargo notices a `.lp` file added there (`lpc::Build`).
+    // In `src/`, not next to `target/`: cargo notices a `.lp` file added there (`lpc_build::Build`).
     ("src/{{name}}.lp", include_str!("template/program.lp.tmpl")),
     ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
     ("src/nodes.rs", include_str!("template/nodes.rs.tmpl")),
@@ -290,7 +296,7 @@ fn write_package(
     templates: &[(&str, &str)],
     files: Vec<(String, String)>,
 ) -> Result<PathBuf, NewError> {
-    let (lp, lpc) = deps.toml()?;
+    let (lp, lpc_build) = deps.toml()?;
     let package = dir.join(name);
     if package.exists() || package.is_symlink() {
         return Err(NewError::Exists { path: package });
@@ -315,7 +321,7 @@ fn write_package(
         text.replace("{{name}}", name)
             .replace("{{program}}", name)
             .replace("{{bin}}", bin)
-            .replace("{{lpc}}", &lpc)
+            .replace("{{lpc_build}}", &lpc_build)
             .replace("{{lp}}", &lp)
     };
     let filled = COMMON

@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::NewError;
-use crate::diag::{Diagnostics, SourceMap, Span};
-use crate::syntax::{self, ast};
+use lpc_build::diag::{Diagnostics, SourceMap, Span};
+use lpc_build::syntax::{self, ast};
 
 /// A Rust item the `.lp` file names: `crate::<module…>::<name>`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -151,7 +151,7 @@ pub(super) fn read(file_name: &str, text: &str) -> Result<Model, NewError> {
         let all: Vec<_> = diagnostics.iter().collect();
         return Err(NewError::InvalidLp {
             file: file_name.to_string(),
-            diagnostics: crate::diag::render::human_string(&sources, &all),
+            diagnostics: lpc_build::diag::render::human_string(&sources, &all),
         });
     }
     let reader = Reader {

@@ -10,7 +10,7 @@ pub fn seed_package() -> tempfile::TempDir {
         "[package]\nname = \"seed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     )
     .expect("write Cargo.toml");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed/src");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("build/tests/fixtures/seed/src");
     std::fs::create_dir(dir.path().join("src")).expect("mkdir src");
     for entry in std::fs::read_dir(fixture).expect("the seed fixture") {
         let entry = entry.expect("an entry");

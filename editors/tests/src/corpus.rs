@@ -31,7 +31,7 @@ fn lp_files(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// One case of `compiler/tests/cases`: its `main.lp` and what its snapshot says.
+/// One case of `compiler/build/tests/cases`: its `main.lp` and what its snapshot says.
 #[derive(Debug, Clone)]
 pub struct Case {
     pub path: PathBuf,
@@ -42,10 +42,10 @@ pub struct Case {
     pub syntax_error: bool,
 }
 
-/// Every case of `compiler/tests/cases`, classified by its snapshot the way
-/// `compiler/tests/diagnostics.rs` renders it (`error[CODE]` lines).
+/// Every case of `compiler/build/tests/cases`, classified by its snapshot the way
+/// `compiler/build/tests/diagnostics.rs` renders it (`error[CODE]` lines).
 pub fn syntax_cases() -> Vec<Case> {
-    let root = repo_root().join("compiler/tests");
+    let root = repo_root().join("compiler/build/tests");
     let Ok(entries) = std::fs::read_dir(root.join("cases")) else {
         return Vec::new();
     };
@@ -77,7 +77,7 @@ pub fn syntax_cases() -> Vec<Case> {
 pub fn corpus() -> Vec<PathBuf> {
     let root = repo_root();
     let mut files = Vec::new();
-    lp_files(&root, &root.join("compiler/tests/cases"), &mut files);
+    lp_files(&root, &root.join("compiler/build/tests/cases"), &mut files);
     files.extend(
         syntax_cases()
             .into_iter()

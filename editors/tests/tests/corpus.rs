@@ -2,7 +2,7 @@
 //! them (so an editor test failing on a corpus file is the editor grammar's fault).
 
 use lp_editors::{corpus, relative, repo_root, syntax_cases};
-use lpc::diag::{Code, Diagnostics, FileId};
+use lpc_build::diag::{Code, Diagnostics, FileId};
 
 #[test]
 fn the_corpus_holds_the_examples_the_valid_cases_and_the_showcase() {
@@ -10,7 +10,7 @@ fn the_corpus_holds_the_examples_the_valid_cases_and_the_showcase() {
     for expected in [
         "examples/consumer_producers/consumer_producers.lp",
         "editors/tests/corpus/showcase.lp",
-        "compiler/tests/cases/seed_ok/main.lp",
+        "compiler/build/tests/cases/seed_ok/main.lp",
     ] {
         assert!(
             files.iter().any(|f| f == expected),
@@ -33,7 +33,7 @@ fn lpc_parses_every_corpus_file_without_a_syntax_error() {
     for file in corpus() {
         let text = std::fs::read_to_string(&file).expect("a readable corpus file");
         let mut diags = Diagnostics::default();
-        lpc::syntax::parse(FileId(0), &text, &mut diags);
+        lpc_build::syntax::parse(FileId(0), &text, &mut diags);
         let syntax: Vec<_> = diags
             .iter()
             .filter(|d| matches!(d.code, Code::Syntax | Code::InvalidLiteral))

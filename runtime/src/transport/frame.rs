@@ -141,10 +141,21 @@ pub(crate) enum ToClient {
 pub(crate) struct Secret([u8; 32]);
 
 impl Secret {
-    /// 32 fresh bytes from the operating system's random source.
+    /// 32 fresh bytes from the operating system's random source (the `getrandom` system
+    /// call, which blocks only until the kernel's pool is first initialized).
     pub(crate) fn random() -> std::io::Result<Self> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        let mut filled = 0;
+        while filled < bytes.len() {
+            match rustix::rand::getrandom(
+                &mut bytes[filled..],
+                rustix::rand::GetRandomFlags::empty(),
+            ) {
+                Ok(n) => filled += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(Secret(bytes))
     }
 

@@ -129,7 +129,7 @@ fn walk_wire(ty: &syn::Type, out: &mut Wire) {
         syn::Type::Reference(_) => Some("a reference cannot cross the wire"),
         syn::Type::ImplTrait(_) => Some("`impl Trait` has no concrete type to send"),
         syn::Type::TraitObject(_) => Some("a trait object (`dyn …`) has no concrete type to send"),
-        syn::Type::BareFn(_) => Some("a function pointer cannot cross the wire"),
+        syn::Type::FnPtr(_) => Some("a function pointer cannot cross the wire"),
         syn::Type::Ptr(_) => Some("a raw pointer cannot cross the wire"),
         syn::Type::Never(_) => Some("`!` has no value to send"),
         syn::Type::Infer(_) | syn::Type::Macro(_) | syn::Type::Verbatim(_) => {
@@ -234,4 +234,25 @@ pub fn ident(name: &str) -> Ident {
 pub fn path_tokens(path: &str) -> TokenStream {
     let segments = path.split("::").map(ident);
     quote!(#(#segments)::*)
+}
+
+/// `T` of the type `Vec<T>` (however the path to `Vec` is written), as tokens; `None` for
+/// another type.
+pub fn vec_element(ty: &TokenStream) -> Option<TokenStream> {
+    let syn::Type::Path(path) = syn::parse2::<syn::Type>(ty.clone()).ok()? else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(element)) if args.args.len() == 1 => {
+            Some(element.to_token_stream())
+        }
+        _ => None,
+    }
 }

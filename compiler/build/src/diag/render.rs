@@ -1,11 +1,10 @@
-//! Rendering diagnostics: human-readable through codespan-reporting (colour optional), or one
-//! JSON object per line for editors and CI.
+//! Rendering diagnostics in rustc's style through codespan-reporting (colour optional). (The
+//! `lpc` command also renders them as JSON lines, for editors and CI.)
 
-use super::{Diagnostic, Severity, SourceMap, Span};
+use super::{Diagnostic, Severity, SourceMap};
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::{Files, SimpleFiles};
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::WriteColor};
-use serde::Serialize;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -23,7 +22,7 @@ pub fn human(
     let config = term::Config::default();
     for diagnostic in diagnostics {
         let diagnostic = to_codespan(diagnostic, &shown);
-        term::emit(out, &config, &files, &diagnostic).map_err(|e| match e {
+        term::emit_to_write_style(out, &config, &files, &diagnostic).map_err(|e| match e {
             codespan_reporting::files::Error::Io(io) => io,
             other => std::io::Error::other(other.to_string()),
         })?;
@@ -136,93 +135,4 @@ fn to_codespan(diagnostic: &Diagnostic, shown: &[Shown]) -> cs::Diagnostic<usize
         .with_message(diagnostic.message.clone())
         .with_labels(labels)
         .with_notes(notes)
-}
-
-/// One diagnostic as a JSON object (one per line in `--format json`).
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    code: &'static str,
-    severity: &'static str,
-    message: &'a str,
-    file: Option<&'a str>,
-    range: Option<JsonRange>,
-    labels: Vec<JsonLabel<'a>>,
-    notes: &'a [String],
-    help: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonLabel<'a> {
-    file: &'a str,
-    primary: bool,
-    message: &'a str,
-    range: JsonRange,
-}
-
-/// A span as byte offsets and 1-based line/column (columns count characters).
-#[derive(Serialize)]
-struct JsonRange {
-    start_byte: usize,
-    end_byte: usize,
-    start_line: usize,
-    start_column: usize,
-    end_line: usize,
-    end_column: usize,
-}
-
-fn json_range(sources: &SourceMap, span: &Span) -> JsonRange {
-    let text = sources.get(span.file).text.as_str();
-    let mut files = SimpleFiles::new();
-    let id = files.add("", text);
-    let position = |byte: usize| {
-        let line = files.line_index(id, byte).unwrap_or(0);
-        let column = files.column_number(id, line, byte).unwrap_or(1);
-        (line + 1, column)
-    };
-    let (start_line, start_column) = position(span.range.start);
-    let (end_line, end_column) = position(span.range.end);
-    JsonRange {
-        start_byte: span.range.start,
-        end_byte: span.range.end,
-        start_line,
-        start_column,
-        end_line,
-        end_column,
-    }
-}
-
-/// Renders each diagnostic as one line of JSON.
-pub fn json_lines(sources: &SourceMap, diagnostics: &[&Diagnostic]) -> String {
-    let mut out = String::new();
-    for diagnostic in diagnostics {
-        let primary = diagnostic.labels.iter().find(|l| l.primary);
-        let record = JsonDiagnostic {
-            code: diagnostic.code.as_str(),
-            severity: match diagnostic.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            },
-            message: &diagnostic.message,
-            file: primary.map(|l| sources.get(l.span.file).name.as_str()),
-            range: primary.map(|l| json_range(sources, &l.span)),
-            labels: diagnostic
-                .labels
-                .iter()
-                .map(|l| JsonLabel {
-                    file: sources.get(l.span.file).name.as_str(),
-                    primary: l.primary,
-                    message: &l.message,
-                    range: json_range(sources, &l.span),
-                })
-                .collect(),
-            notes: &diagnostic.notes,
-            help: diagnostic.help.as_deref(),
-        };
-        // Serializing plain strings and numbers cannot fail.
-        if let Ok(line) = serde_json::to_string(&record) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out
 }

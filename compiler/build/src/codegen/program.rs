@@ -2,8 +2,8 @@
 //! `make_program` and `main`. User names appear in it only as fields (of `Params` and `Nodes`)
 //! and inside `__r_`-prefixed locals, so no name a `.lp` file declares can clash with them.
 
-use super::doc_attrs;
 use super::value::{expand_literal, expand_sites, expand_value, ref_ident, In};
+use super::{doc_attrs, Runtime};
 use crate::check::model::{
     Build, Count, EnvValue, Index, Kind, Literal, Node, Param, ParamType, Program, Runner,
     Settings, Value,
@@ -13,14 +13,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The module generated for a program.
-pub(super) fn expand_program(program: &Program) -> TokenStream {
+pub(super) fn expand_program(program: &Program, lp: &Runtime) -> TokenStream {
     let module = ident(&program.name);
     let doc = doc_attrs(program.doc.as_deref());
-    let params = expand_params(&program.params);
+    let params = expand_params(&program.params, lp);
     let names: Vec<String> = program.params.iter().map(|p| p.name.clone()).collect();
-    let sites = expand_sites(&program.sites, &names);
-    let program_struct = expand_program_struct(program);
-    let make_program = expand_make_program(program);
+    let sites = expand_sites(&program.sites, &names, lp);
+    let program_struct = expand_program_struct(program, lp);
+    let make_program = expand_make_program(program, lp);
     let name = &program.name;
     let about = program
         .doc
@@ -38,13 +38,14 @@ pub(super) fn expand_program(program: &Program) -> TokenStream {
 
             /// Parses the program's flags and launches it (the entry point of its binary).
             pub fn main() -> ::std::process::ExitCode {
-                ::lp::codegen::main::<Params, Program>(#name, #about, make_program)
+                #lp::codegen::main::<Params, Program>(#name, #about, make_program)
             }
         }
     }
 }
 
-fn expand_params(params: &[Param]) -> TokenStream {
+fn expand_params(params: &[Param], lp: &Runtime) -> TokenStream {
+    let serde = lp.serde();
     let fields = params.iter().map(|p| {
         let doc = doc_attrs(p.doc.as_deref());
         let name = ident(&p.name);
@@ -80,7 +81,7 @@ fn expand_params(params: &[Param]) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
-        quote!(::lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
+        quote!(#lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
     });
     let names: Vec<_> = params.iter().map(|p| ident(&p.name)).collect();
     let keys = params.iter().map(|p| &p.name);
@@ -90,34 +91,34 @@ fn expand_params(params: &[Param]) -> TokenStream {
         .filter(|(_, p)| p.ty.is_number())
         .map(|(i, p)| {
             let name = ident(&p.name);
-            quote!(#i => ::lp::codegen::Num::from(self.#name),)
+            quote!(#i => #lp::codegen::Num::from(self.#name),)
         });
     quote! {
         /// The program's params: one flag of the binary each.
-        #[derive(Clone, Debug, ::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
-        #[serde(crate = "::lp::codegen::serde")]
+        #[derive(Clone, Debug, #lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
+        #[serde(crate = #serde)]
         pub struct Params {
             #(#fields,)*
         }
 
         #default_impl
 
-        impl ::lp::codegen::Params for Params {
-            fn flags() -> ::std::vec::Vec<::lp::codegen::Flag> {
+        impl #lp::codegen::Params for Params {
+            fn flags() -> ::std::vec::Vec<#lp::codegen::Flag> {
                 ::std::vec![#(#flags),*]
             }
 
             fn from_flags(
-                values: &::lp::codegen::FlagValues,
-            ) -> ::core::result::Result<Self, ::lp::codegen::FlagError> {
+                values: &#lp::codegen::FlagValues,
+            ) -> ::core::result::Result<Self, #lp::codegen::FlagError> {
                 let _ = values;
                 ::core::result::Result::Ok(Params { #(#names: values.get(#keys)?,)* })
             }
 
-            fn number(&self, index: usize) -> ::lp::codegen::Num {
+            fn number(&self, index: usize) -> #lp::codegen::Num {
                 match index {
                     #(#numbers)*
-                    _ => ::lp::codegen::Num::Int(0),
+                    _ => #lp::codegen::Num::Int(0),
                 }
             }
         }
@@ -153,15 +154,15 @@ fn flag_default(literal: &Literal) -> String {
 
 /// `Nodes` (a field per node) and `Program` (the nodes, and the layout), which dereferences to
 /// its `Nodes`: `program.consumer.disable_run()`.
-fn expand_program_struct(program: &Program) -> TokenStream {
+fn expand_program_struct(program: &Program, lp: &Runtime) -> TokenStream {
     let fields = program.nodes.iter().map(|node| {
         let doc = doc_attrs(node.doc.as_deref());
         let name = ident(&node.name);
         let ty = path_tokens(&node.type_path);
         if node.count.is_some() {
-            quote!(#doc pub #name: ::lp::Group<#ty>)
+            quote!(#doc pub #name: #lp::Group<#ty>)
         } else {
-            quote!(#doc pub #name: ::lp::Node<#ty>)
+            quote!(#doc pub #name: #lp::Node<#ty>)
         }
     });
     let erase = program.nodes.iter().map(|node| {
@@ -182,7 +183,7 @@ fn expand_program_struct(program: &Program) -> TokenStream {
         #[doc = #program_doc]
         pub struct Program {
             nodes: Nodes,
-            layout: ::lp::codegen::Layout,
+            layout: #lp::codegen::Layout,
         }
 
         impl ::core::ops::Deref for Program {
@@ -199,8 +200,8 @@ fn expand_program_struct(program: &Program) -> TokenStream {
             }
         }
 
-        impl ::lp::Program for Program {
-            fn into_parts(self) -> (::lp::codegen::Layout, ::std::vec::Vec<::lp::codegen::ErasedNode>) {
+        impl #lp::Program for Program {
+            fn into_parts(self) -> (#lp::codegen::Layout, ::std::vec::Vec<#lp::codegen::ErasedNode>) {
                 let Program { nodes, layout } = self;
                 let mut erased = ::std::vec::Vec::new();
                 #(#erase)*
@@ -210,7 +211,7 @@ fn expand_program_struct(program: &Program) -> TokenStream {
     }
 }
 
-fn expand_make_program(program: &Program) -> TokenStream {
+fn expand_make_program(program: &Program, lp: &Runtime) -> TokenStream {
     let name = &program.name;
     let mut process: Option<&str> = None;
     let mut allocs: Vec<TokenStream> = Vec::new();
@@ -226,22 +227,24 @@ fn expand_make_program(program: &Program) -> TokenStream {
         let ty = path_tokens(&node.type_path);
         let label = &node.name;
         allocs.push(match &node.count {
-            Some(Count::Const(n)) => quote!(let #r = ids.group::<#ty>(#label, ::lp::codegen::Count::Const(#n));),
+            Some(Count::Const(n)) => {
+                quote!(let #r = ids.group::<#ty>(#label, #lp::codegen::Count::Const(#n));)
+            }
             Some(Count::Site(site)) => {
-                quote!(let #r = ids.group::<#ty>(#label, ::lp::codegen::Count::Site(&SITES[#site]));)
+                quote!(let #r = ids.group::<#ty>(#label, #lp::codegen::Count::Site(&SITES[#site]));)
             }
             None => quote!(let #r = ids.node::<#ty>(#label);),
         });
     }
     let names = program.nodes.iter().map(|n| ident(&n.name));
-    let constructs = program.nodes.iter().map(expand_node);
+    let constructs = program.nodes.iter().map(|n| expand_node(n, lp));
     quote! {
         /// Builds the program graph: every node's address is allocated before any node is
         /// constructed, so handles may point anywhere. Every value computed from the params is
         /// computed and checked here, before any node starts: a bad one makes the launch fail
         /// (the binary reports it as a flag error).
         pub fn make_program(params: Params) -> Program {
-            let mut ids = ::lp::codegen::IdAlloc::new(#name, &params, SITES);
+            let mut ids = #lp::codegen::IdAlloc::new(#name, &params, SITES);
             #(#allocs)*
             let nodes = Nodes { #(#names: #constructs,)* };
             Program { nodes, layout: ids.finish() }
@@ -249,13 +252,13 @@ fn expand_make_program(program: &Program) -> TokenStream {
     }
 }
 
-fn expand_node(node: &Node) -> TokenStream {
+fn expand_node(node: &Node, lp: &Runtime) -> TokenStream {
     let r = ref_ident(&node.name);
     let ty = path_tokens(&node.type_path);
     let args: Vec<TokenStream> = node
         .args
         .iter()
-        .map(|arg| expand_value(&arg.value, &arg.target, In::Factory))
+        .map(|arg| expand_value(&arg.value, &arg.target, In::Factory, lp))
         .collect();
     let construct = match &node.build {
         Build::Constructor { name, fallible } => {
@@ -263,7 +266,7 @@ fn expand_node(node: &Node) -> TokenStream {
             if *fallible {
                 quote! {
                     <#ty>::#ctor(#(#args),*)
-                        .map_err(|e| ::lp::codegen::node_error(::lp::__remote_error!(e)))
+                        .map_err(|e| #lp::codegen::node_error(#lp::__remote_error!(e)))
                 }
             } else {
                 quote!(::core::result::Result::Ok(<#ty>::#ctor(#(#args),*)))
@@ -276,15 +279,15 @@ fn expand_node(node: &Node) -> TokenStream {
         }
     };
     let runner = match node.runner {
-        Runner::None => quote!(::lp::codegen::Runner::none()),
-        Runner::Async => quote!(::lp::codegen::Runner::run()),
-        Runner::Blocking => quote!(::lp::codegen::Runner::blocking()),
+        Runner::None => quote!(#lp::codegen::Runner::none()),
+        Runner::Async => quote!(#lp::codegen::Runner::run()),
+        Runner::Blocking => quote!(#lp::codegen::Runner::blocking()),
     };
     let builder = match (node.kind, node.count.is_some()) {
-        (Kind::Courier, false) => quote!(::lp::codegen::node_courier),
-        (Kind::Courier, true) => quote!(::lp::codegen::group_courier),
-        (Kind::Worker, false) => quote!(::lp::codegen::node_worker),
-        (Kind::Worker, true) => quote!(::lp::codegen::group_worker),
+        (Kind::Courier, false) => quote!(#lp::codegen::node_courier),
+        (Kind::Courier, true) => quote!(#lp::codegen::group_courier),
+        (Kind::Worker, false) => quote!(#lp::codegen::node_worker),
+        (Kind::Worker, true) => quote!(#lp::codegen::group_worker),
     };
     let mut held = Vec::new();
     for arg in &node.args {
@@ -308,19 +311,19 @@ fn expand_node(node: &Node) -> TokenStream {
         quote!(#r)
     };
     let factory = quote! {
-        move |#env: &::lp::codegen::Env| -> ::core::result::Result<#ty, ::lp::Error> { #construct }
+        move |#env: &#lp::codegen::Env| -> ::core::result::Result<#ty, #lp::Error> { #construct }
     };
     let factory = if params.is_empty() && refs.is_empty() {
         factory
     } else {
         quote!({ #params #(#refs)* #factory })
     };
-    let settings = expand_settings(&node.settings);
+    let settings = expand_settings(&node.settings, lp);
     quote!(#builder(#self_ref, #runner, #factory)#settings)
 }
 
 /// `.with_settings(…)` for a node with a block, else nothing.
-fn expand_settings(settings: &Settings) -> TokenStream {
+fn expand_settings(settings: &Settings, lp: &Runtime) -> TokenStream {
     if settings.is_empty() {
         return TokenStream::new();
     }
@@ -336,7 +339,7 @@ fn expand_settings(settings: &Settings) -> TokenStream {
     });
     let setting = |value: &Option<Value>, target: RustType| match value {
         Some(v) => {
-            let v = expand_value(v, &target, In::Program);
+            let v = expand_value(v, &target, In::Program, lp);
             quote!(::core::option::Option::Some(#v))
         }
         None => quote!(::core::option::Option::None),
@@ -350,20 +353,21 @@ fn expand_settings(settings: &Settings) -> TokenStream {
                 &r.max,
                 &RustType::Int(crate::rust::IntType::U32),
                 In::Program,
+                lp,
             );
-            let backoff = expand_value(&r.backoff, &RustType::Duration, In::Program);
-            quote!(::core::option::Option::Some(::lp::Restart { max: #max, backoff: #backoff }))
+            let backoff = expand_value(&r.backoff, &RustType::Duration, In::Program, lp);
+            quote!(::core::option::Option::Some(#lp::Restart { max: #max, backoff: #backoff }))
         }
         None => quote!(::core::option::Option::None),
     };
     let usize_type = RustType::Int(crate::rust::IntType::Usize);
     let batches = settings.batches.iter().map(|b| {
         let method = &b.method;
-        let size = expand_value(&b.size, &usize_type, In::Program);
-        let parallel = expand_value(&b.max_parallelism, &usize_type, In::Program);
-        let timeout = expand_value(&b.timeout, &RustType::Duration, In::Program);
+        let size = expand_value(&b.size, &usize_type, In::Program, lp);
+        let parallel = expand_value(&b.max_parallelism, &usize_type, In::Program, lp);
+        let timeout = expand_value(&b.timeout, &RustType::Duration, In::Program, lp);
         quote! {
-            ::lp::Batch {
+            #lp::Batch {
                 method: ::std::string::String::from(#method),
                 size: #size,
                 timeout: #timeout,
@@ -372,9 +376,9 @@ fn expand_settings(settings: &Settings) -> TokenStream {
         }
     });
     quote! {
-        .with_settings(::lp::Settings {
+        .with_settings(#lp::Settings {
             env: ::std::vec![#(#env),*],
-            resources: ::lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
+            resources: #lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
             restart: #restart,
             batches: ::std::vec![#(#batches),*],
         })

@@ -231,7 +231,7 @@ fn add_impl(
     let Some(type_index) = model.types.iter().position(|t| t.segments() == absolute) else {
         return;
     };
-    if let Some((_, trait_path, _)) = &block.trait_ {
+    if let Some((trait_path, _)) = &block.trait_ {
         let written = super::types::path_names(trait_path);
         let resolved = at
             .module
@@ -333,13 +333,13 @@ fn lower_method(
     for input in &sig.inputs {
         match input {
             syn::FnArg::Receiver(r) => {
-                receiver = match (&r.reference, r.mutability, r.colon_token) {
-                    (Some(_), Some(_), None) => Receiver::RefMut,
-                    (Some(_), None, None) => Receiver::Ref,
+                receiver = match &r.kind {
+                    syn::ReceiverKind::Reference(_, _, Some(_)) => Receiver::RefMut,
+                    syn::ReceiverKind::Reference(_, _, None) => Receiver::Ref,
                     _ => Receiver::Value,
                 };
                 receiver_span = at.span(r.self_token.span);
-                if let Some((and, _)) = &r.reference {
+                if let syn::ReceiverKind::Reference(and, _, _) = &r.kind {
                     receiver_span.range.start = at.span(and.span).range.start;
                 }
             }
@@ -394,7 +394,7 @@ fn lower_method(
         span: name_span,
         visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
-        is_unsafe: sig.unsafety.is_some(),
+        is_unsafe: matches!(sig.safety, syn::Safety::Unsafe(_)),
         receiver,
         receiver_span,
         params,

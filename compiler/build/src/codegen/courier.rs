@@ -3,23 +3,27 @@
 //! courier type the dispatch of every interface it serves (`Serve<I>`) and the list of them
 //! (`Served`).
 
-use super::nest;
+use super::{nest, Runtime};
 use crate::check::model::{Courier, CourierMethod, Interface, Output, Package};
 use crate::rust::{ident, path_tokens};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// The `couriers` module and every courier impl.
-pub(super) fn expand_couriers(package: &Package) -> TokenStream {
+pub(super) fn expand_couriers(package: &Package, lp: &Runtime) -> TokenStream {
     let interfaces = package
         .couriers
         .iter()
         .map(|c| &c.interface)
         .chain(&package.traits);
-    let modules: Vec<(Vec<String>, TokenStream)> =
-        interfaces.map(|i| (mirror(i), expand_wire(i))).collect();
+    let modules: Vec<(Vec<String>, TokenStream)> = interfaces
+        .map(|i| (mirror(i), expand_wire(i, lp)))
+        .collect();
     let modules = nest(modules);
-    let serve_impls = package.couriers.iter().map(|c| expand_serve(c, package));
+    let serve_impls = package
+        .couriers
+        .iter()
+        .map(|c| expand_serve(c, package, lp));
     quote! {
         pub mod couriers {
             #modules
@@ -58,7 +62,8 @@ fn client_ident(interface: &Interface) -> Ident {
 }
 
 /// The request and response enums and the client of one interface.
-fn expand_wire(interface: &Interface) -> TokenStream {
+fn expand_wire(interface: &Interface, lp: &Runtime) -> TokenStream {
+    let serde = lp.serde();
     let client = client_ident(interface);
     let client_doc = format!(
         " The client of `{}`: what an `lp::Handle` to it dereferences to.",
@@ -77,27 +82,27 @@ fn expand_wire(interface: &Interface) -> TokenStream {
     let client_methods = interface
         .methods
         .iter()
-        .map(|m| expand_client_method(interface, m));
-    let courier_impl = expand_courier_impl(interface);
+        .map(|m| expand_client_method(interface, m, lp));
+    let courier_impl = expand_courier_impl(interface, lp);
     // A type served only through its courier traits has a client with no method of its own.
     let unused = interface
         .methods
         .is_empty()
         .then(|| quote!(#[allow(dead_code)]));
     quote! {
-        #[derive(::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
-        #[serde(crate = "::lp::codegen::serde")]
+        #[derive(#lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
+        #[serde(crate = #serde)]
         pub enum Request { #(#request_variants),* }
 
-        #[derive(::lp::codegen::serde::Serialize, ::lp::codegen::serde::Deserialize)]
-        #[serde(crate = "::lp::codegen::serde")]
+        #[derive(#lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
+        #[serde(crate = #serde)]
         pub enum Response { #(#response_variants),* }
 
         #[doc = #client_doc]
         #[derive(Clone)]
         pub struct #client {
             #unused
-            core: ::lp::codegen::ClientCore,
+            core: #lp::codegen::ClientCore,
         }
 
         impl #client {
@@ -110,7 +115,7 @@ fn expand_wire(interface: &Interface) -> TokenStream {
 
 /// `impl ::lp::codegen::Courier for T` (or `for dyn Trait`), inside the interface's module
 /// (where the client's field is visible).
-fn expand_courier_impl(interface: &Interface) -> TokenStream {
+fn expand_courier_impl(interface: &Interface, lp: &Runtime) -> TokenStream {
     let module = module_path(interface);
     let client = client_ident(interface);
     let for_type = if interface.is_trait {
@@ -125,21 +130,21 @@ fn expand_courier_impl(interface: &Interface) -> TokenStream {
         interface.path.clone()
     };
     quote! {
-        impl ::lp::codegen::Courier for #for_type {
+        impl #lp::codegen::Courier for #for_type {
             type Request = #module::Request;
             type Response = #module::Response;
             type Client = #module::#client;
             const NAME: &'static str = #name;
             const METHODS: &'static [&'static str] = &[#(#method_names),*];
 
-            fn client(core: ::lp::codegen::ClientCore) -> #module::#client {
+            fn client(core: #lp::codegen::ClientCore) -> #module::#client {
                 #module::#client { core }
             }
         }
     }
 }
 
-fn expand_client_method(interface: &Interface, m: &CourierMethod) -> TokenStream {
+fn expand_client_method(interface: &Interface, m: &CourierMethod, lp: &Runtime) -> TokenStream {
     let name = ident(&m.name);
     let blocking = format_ident!("{}_blocking", name.to_string().trim_start_matches("r#"));
     let client = client_ident(interface);
@@ -178,25 +183,25 @@ fn expand_client_method(interface: &Interface, m: &CourierMethod) -> TokenStream
     };
     quote! {
         #[doc = #doc]
-        pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, ::lp::CallError> {
+        pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, #lp::CallError> {
             match self.core.#call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
                 Response::#name(value) => ::core::result::Result::Ok(value),
                 #[allow(unreachable_patterns)]
-                _ => ::core::result::Result::Err(::lp::CallError::Protocol(#unexpected.into())),
+                _ => ::core::result::Result::Err(#lp::CallError::Protocol(#unexpected.into())),
             }
         }
 
         #[doc = #blocking_doc]
-        pub fn #blocking(&self, #(#params),*) -> ::core::result::Result<#ty, ::lp::CallError> {
-            ::lp::codegen::block_on(#client::#name(self, #(#names),*))
+        pub fn #blocking(&self, #(#params),*) -> ::core::result::Result<#ty, #lp::CallError> {
+            #lp::codegen::block_on(#client::#name(self, #(#names),*))
         }
     }
 }
 
 /// `impl Serve<I> for T` for every interface `T` serves, and `impl Served for T`.
-fn expand_serve(courier: &Courier, package: &Package) -> TokenStream {
+fn expand_serve(courier: &Courier, package: &Package, lp: &Runtime) -> TokenStream {
     let ty = type_path(&courier.interface);
-    let own = expand_dispatch(&courier.interface, &ty, &ty, None);
+    let own = expand_dispatch(&courier.interface, &ty, &ty, None, lp);
     let traits: Vec<&Interface> = courier
         .traits
         .iter()
@@ -204,15 +209,15 @@ fn expand_serve(courier: &Courier, package: &Package) -> TokenStream {
         .collect();
     let trait_impls = traits.iter().map(|t| {
         let trait_path = path_tokens(&t.path);
-        expand_dispatch(t, &ty, &dyn_path(&t.path), Some(&trait_path))
+        expand_dispatch(t, &ty, &dyn_path(&t.path), Some(&trait_path), lp)
     });
     let trait_interfaces = traits.iter().map(|t| dyn_path(&t.path));
     quote! {
         #own
         #(#trait_impls)*
 
-        impl ::lp::codegen::Served for #ty {
-            fn interfaces(set: &mut ::lp::codegen::Interfaces<Self>) {
+        impl #lp::codegen::Served for #ty {
+            fn interfaces(set: &mut #lp::codegen::Interfaces<Self>) {
                 set.add::<#ty>();
                 #(set.add::<#trait_interfaces>();)*
             }
@@ -228,6 +233,7 @@ fn expand_dispatch(
     ty: &TokenStream,
     served: &TokenStream,
     via_trait: Option<&TokenStream>,
+    lp: &Runtime,
 ) -> TokenStream {
     let module = module_path(interface);
     let callee = match via_trait {
@@ -237,7 +243,7 @@ fn expand_dispatch(
     let arms = interface
         .methods
         .iter()
-        .map(|m| expand_dispatch_arm(m, &callee));
+        .map(|m| expand_dispatch_arm(m, &callee, lp));
     let body = if interface.methods.is_empty() {
         quote!(match request {})
     } else {
@@ -247,36 +253,42 @@ fn expand_dispatch(
         }
     };
     quote! {
-        impl ::lp::codegen::Serve<#served> for #ty {
+        impl #lp::codegen::Serve<#served> for #ty {
             fn serve(
                 self: ::std::sync::Arc<Self>,
                 request: #module::Request,
-            ) -> ::lp::codegen::Reply<#module::Response> {
+            ) -> #lp::codegen::Reply<#module::Response> {
                 #body
             }
         }
     }
 }
 
-fn expand_dispatch_arm(m: &CourierMethod, callee: &TokenStream) -> TokenStream {
+fn expand_dispatch_arm(m: &CourierMethod, callee: &TokenStream, lp: &Runtime) -> TokenStream {
     let variant = ident(&m.name);
     let args: Vec<Ident> = (0..m.params.len()).map(|i| format_ident!("a{i}")).collect();
     let method_name = &m.name;
     match &m.batch {
         None => {
             let wrap = quote!(Response::#variant);
-            let result = method_result(m, callee, quote!(&self), &args, Some(wrap));
-            let reply = reply(m, result);
+            let result = method_result(m, callee, quote!(&self), &args, Some(wrap), lp);
+            let reply = reply(m, result, lp);
             quote!(Request::#variant(#(#args),*) => #reply,)
         }
         Some(shape) => {
             let item = &shape.item;
             let batch = format_ident!("batch");
-            let result =
-                method_result(m, callee, quote!(&this), std::slice::from_ref(&batch), None);
-            let reply = reply(m, result);
+            let result = method_result(
+                m,
+                callee,
+                quote!(&this),
+                std::slice::from_ref(&batch),
+                None,
+                lp,
+            );
+            let reply = reply(m, result, lp);
             quote! {
-                Request::#variant(#(#args),*) => ::lp::codegen::Reply::batch(
+                Request::#variant(#(#args),*) => #lp::codegen::Reply::batch(
                     self,
                     #method_name,
                     #(#args),*,
@@ -296,6 +308,7 @@ fn method_result(
     receiver: TokenStream,
     args: &[Ident],
     wrap: Option<TokenStream>,
+    lp: &Runtime,
 ) -> TokenStream {
     let name = ident(&m.name);
     let call = if m.is_async {
@@ -303,7 +316,7 @@ fn method_result(
     } else {
         quote!(#callee::#name(#receiver, #(#args),*))
     };
-    let into_remote = quote!(map_err(|e| ::lp::__remote_error!(e)));
+    let into_remote = quote!(map_err(|e| #lp::__remote_error!(e)));
     match (&m.output, wrap) {
         (Output::Plain(_), Some(wrap)) => quote!(::core::result::Result::Ok(#wrap(#call))),
         (Output::Plain(_), None) => quote!(::core::result::Result::Ok(#call)),
@@ -313,11 +326,11 @@ fn method_result(
 }
 
 /// The work of a call: on a blocking thread for a sync method, a future for an async one.
-fn reply(m: &CourierMethod, result: TokenStream) -> TokenStream {
+fn reply(m: &CourierMethod, result: TokenStream, lp: &Runtime) -> TokenStream {
     if m.is_async {
-        quote!(::lp::codegen::Reply::spawn(async move { #result }))
+        quote!(#lp::codegen::Reply::spawn(async move { #result }))
     } else {
-        quote!(::lp::codegen::Reply::blocking(move || #result))
+        quote!(#lp::codegen::Reply::blocking(move || #result))
     }
 }
 

@@ -2,7 +2,7 @@
 //! generate. Each stage reports all of its problems; generation runs only on a clean check.
 
 use crate::check::{self, model};
-use crate::codegen;
+use crate::codegen::{self, Runtime};
 use crate::diag::{Diagnostics, SourceMap};
 use crate::rust::{self, CrateModel};
 use crate::syntax;
@@ -40,8 +40,9 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// The generated Rust for the checked package, if the check passed.
-    pub fn generate(&self, lp_files: &[PathBuf]) -> Option<String> {
+    /// The generated Rust for the checked package, if the check passed, naming the runtime
+    /// crate by `lp`.
+    pub fn generate(&self, lp_files: &[PathBuf], lp: &Runtime) -> Option<String> {
         let names: Vec<String> = lp_files
             .iter()
             .map(|p| {
@@ -53,7 +54,7 @@ impl Checked {
             .collect();
         self.package
             .as_ref()
-            .map(|package| codegen::generate(package, &names))
+            .map(|package| codegen::generate(package, &names, lp))
     }
 }
 
@@ -282,10 +283,15 @@ fn rename_rust_files(sources: &mut SourceMap, skip: usize) {
 }
 
 /// Checks and generates for a build script: writes `out_dir/lp_generated.rs` (only when its
-/// contents changed) and returns the check's outcome.
-pub fn build(package_dir: &Path, lp_files: &[PathBuf], out_dir: &Path) -> Result<Checked, Error> {
+/// contents changed), naming the runtime crate by `lp`, and returns the check's outcome.
+pub fn build(
+    package_dir: &Path,
+    lp_files: &[PathBuf],
+    out_dir: &Path,
+    lp: &Runtime,
+) -> Result<Checked, Error> {
     let checked = check_package(package_dir, lp_files)?;
-    if let Some(code) = checked.generate(lp_files) {
+    if let Some(code) = checked.generate(lp_files, lp) {
         let path = out_dir.join("lp_generated.rs");
         if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
             std::fs::write(&path, code).map_err(|source| Error::Write { path, source })?;

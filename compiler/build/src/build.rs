@@ -9,11 +9,12 @@
 //!
 //! ```no_run
 //! // build.rs
-//! fn main() -> Result<(), lpc::BuildError> {
-//!     lpc::Build::new().compile()
+//! fn main() -> Result<(), lpc_build::BuildError> {
+//!     lpc_build::Build::new().compile()
 //! }
 //! ```
 
+use crate::codegen::{InvalidRuntimePath, Runtime};
 use crate::diag::render;
 use crate::driver;
 use std::path::{Path, PathBuf};
@@ -24,25 +25,46 @@ pub struct Build {
     programs: Vec<PathBuf>,
     out_dir: Option<PathBuf>,
     package_dir: Option<PathBuf>,
+    runtime_path: Option<String>,
 }
 
-/// Why a build script failed; its `Debug` is its message, so `main() -> Result<(), BuildError>`
+/// Why a build script failed. Its `Debug` is its message, so `main() -> Result<(), BuildError>`
 /// prints something readable.
-pub struct BuildError(String);
+#[derive(thiserror::Error)]
+pub enum BuildError {
+    /// An environment variable cargo sets for build scripts is missing.
+    #[error("`{name}` is not set: run this from a build script, or set it with `Build::{setter}`")]
+    NotInBuildScript {
+        /// The variable (`OUT_DIR`, `CARGO_MANIFEST_DIR`).
+        name: &'static str,
+        /// The setter that replaces it.
+        setter: &'static str,
+    },
+    /// The package has no `.lp` file and none was named.
+    #[error("no `.lp` file found in `{dir}`: add one, or name it with `Build::program`")]
+    NoPrograms {
+        /// The package's directory.
+        dir: PathBuf,
+    },
+    /// [`Build::runtime_path`] was not a path.
+    #[error(transparent)]
+    RuntimePath(#[from] InvalidRuntimePath),
+    /// A file could not be read or written, or the package has no crate root.
+    #[error(transparent)]
+    Driver(#[from] driver::Error),
+    /// The programs have errors; their diagnostics were printed to stderr.
+    #[error("lpc found {errors} error(s) in the package's `.lp` programs (shown above); `lpc check FILE` shows them too")]
+    Diagnostics {
+        /// How many errors.
+        errors: usize,
+    },
+}
 
 impl std::fmt::Debug for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        std::fmt::Display::fmt(self, f)
     }
 }
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BuildError {}
 
 impl Build {
     /// A build of every `.lp` file in the package (outside `target/` and hidden directories;
@@ -70,24 +92,33 @@ impl Build {
         self
     }
 
+    /// The path generated code names the runtime crate by, for a package that renamed its
+    /// dependency on it (`my_lp = { package = "lp", … }` in `Cargo.toml`: `"::my_lp"`), or
+    /// reaches it through a re-export (`"crate::deps::lp"`). Default: `"::lp"`.
+    pub fn runtime_path(&mut self, path: impl Into<String>) -> &mut Self {
+        self.runtime_path = Some(path.into());
+        self
+    }
+
     /// Checks and generates. Diagnostics are printed to stderr (cargo shows them when the build
     /// fails; warnings also become `cargo:warning` lines).
     pub fn compile(&self) -> Result<(), BuildError> {
-        let env_dir = |name: &str| {
-            std::env::var_os(name).map(PathBuf::from).ok_or_else(|| {
-                BuildError(format!(
-                    "`{name}` is not set: run this from a build script, or set it with `Build::{}`",
-                    name.to_lowercase()
-                ))
-            })
+        let env_dir = |name: &'static str, setter: &'static str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .ok_or(BuildError::NotInBuildScript { name, setter })
         };
         let package_dir = match &self.package_dir {
             Some(dir) => dir.clone(),
-            None => env_dir("CARGO_MANIFEST_DIR")?,
+            None => env_dir("CARGO_MANIFEST_DIR", "package_dir")?,
         };
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
-            None => env_dir("OUT_DIR")?,
+            None => env_dir("OUT_DIR", "out_dir")?,
+        };
+        let runtime = match &self.runtime_path {
+            Some(path) => Runtime::new(path)?,
+            None => Runtime::default(),
         };
         let (lp_files, watch, blind) = if self.programs.is_empty() {
             let scan = driver::scan(&package_dir);
@@ -99,13 +130,9 @@ impl Build {
             (files.clone(), watch.collect(), Vec::new())
         };
         if lp_files.is_empty() {
-            return Err(BuildError(format!(
-                "no `.lp` file found in `{}`: add one, or name it with `Build::program`",
-                package_dir.display()
-            )));
+            return Err(BuildError::NoPrograms { dir: package_dir });
         }
-        let checked = driver::build(&package_dir, &lp_files, &out_dir)
-            .map_err(|e| BuildError(e.to_string()))?;
+        let checked = driver::build(&package_dir, &lp_files, &out_dir, &runtime)?;
         for path in watch.iter().chain(&checked.rust_files) {
             println!("cargo:rerun-if-changed={}", path.display());
         }
@@ -124,10 +151,9 @@ impl Build {
             }
         }
         if checked.package.is_none() {
-            return Err(BuildError(format!(
-                "lpc found {} error(s) in the package's `.lp` programs (shown above); `lpc check FILE` shows them too",
-                checked.diagnostics.error_count()
-            )));
+            return Err(BuildError::Diagnostics {
+                errors: checked.diagnostics.error_count(),
+            });
         }
         Ok(())
     }

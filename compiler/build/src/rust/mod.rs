@@ -15,7 +15,7 @@ mod span;
 mod types;
 
 pub use load::{crate_root, load_crate};
-pub use types::{ident, path_tokens};
+pub use types::{ident, path_tokens, vec_element};
 
 use crate::diag::Span;
 use proc_macro2::TokenStream;

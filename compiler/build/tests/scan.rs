@@ -1,7 +1,7 @@
 //! `driver::scan`: which `.lp` files a package has, and what cargo must watch to notice that
 //! set change without rerunning the build script on every build.
 
-use lpc::driver::{scan, BlindDir};
+use lpc_build::driver::{scan, BlindDir};
 use std::path::{Path, PathBuf};
 
 /// Creates `files` (directories end with `/`) under `root`.

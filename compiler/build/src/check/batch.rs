@@ -5,9 +5,6 @@
 
 use std::time::Duration;
 
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-
 use super::model::{
     BatchSetting, BatchShape, Courier, CourierMethod, Kind, Literal, NumType, Output, Package,
     Value,
@@ -15,7 +12,7 @@ use super::model::{
 use super::settings::{number_field, unknown, value_field};
 use super::values::Exprs;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::rust::{IntType, RustType};
+use crate::rust::{vec_element, IntType, RustType};
 use crate::syntax::ast;
 
 const FIELDS: [&str; 3] = ["size", "timeout", "max_parallelism"];
@@ -163,26 +160,6 @@ fn shape(method: &CourierMethod) -> Option<BatchShape> {
         item: vec_element(param)?,
         output: vec_element(output)?,
     })
-}
-
-/// `T` of `Vec<T>` (however the path to `Vec` is written).
-fn vec_element(ty: &TokenStream) -> Option<TokenStream> {
-    let syn::Type::Path(path) = syn::parse2::<syn::Type>(ty.clone()).ok()? else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != "Vec" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first() {
-        Some(syn::GenericArgument::Type(element)) if args.args.len() == 1 => {
-            Some(element.to_token_stream())
-        }
-        _ => None,
-    }
 }
 
 /// Every courier node must batch exactly the methods its type's interface batches.

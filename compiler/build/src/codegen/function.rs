@@ -2,17 +2,18 @@
 //! an injective mangling of its path) whose fields hold the arguments given in `.lp`, and whose
 //! `run` calls the function.
 
+use super::Runtime;
 use crate::check::model::FnNode;
 use crate::rust::{ident, path_tokens};
 use proc_macro2::TokenStream;
 use quote::quote;
 
 /// The `fns` module, or nothing when no program has `fn` nodes.
-pub(super) fn expand_functions(functions: &[FnNode]) -> TokenStream {
+pub(super) fn expand_functions(functions: &[FnNode], lp: &Runtime) -> TokenStream {
     if functions.is_empty() {
         return TokenStream::new();
     }
-    let wrappers = functions.iter().map(expand_wrapper);
+    let wrappers = functions.iter().map(|f| expand_wrapper(f, lp));
     quote! {
         /// Worker types that run the functions of `fn` nodes.
         pub mod fns {
@@ -21,7 +22,7 @@ pub(super) fn expand_functions(functions: &[FnNode]) -> TokenStream {
     }
 }
 
-fn expand_wrapper(function: &FnNode) -> TokenStream {
+fn expand_wrapper(function: &FnNode, lp: &Runtime) -> TokenStream {
     let name = ident(&function.wrapper);
     let path = path_tokens(&function.path);
     let doc = format!(" Runs `{}` as a node.", function.path);
@@ -48,7 +49,7 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
             match #call {
                 ::core::result::Result::Ok(_) => ::core::result::Result::Ok(()),
                 ::core::result::Result::Err(e) => {
-                    ::core::result::Result::Err(::lp::codegen::node_error(::lp::__remote_error!(e)))
+                    ::core::result::Result::Err(#lp::codegen::node_error(#lp::__remote_error!(e)))
                 }
             }
         }
@@ -57,8 +58,8 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
     };
     let run = if function.is_async {
         quote! {
-            impl ::lp::Run for #name {
-                async fn run(&self, ctx: ::lp::Context) -> ::lp::Result<()> {
+            impl #lp::Run for #name {
+                async fn run(&self, ctx: #lp::Context) -> #lp::Result<()> {
                     let _ = &ctx;
                     #body
                 }
@@ -66,8 +67,8 @@ fn expand_wrapper(function: &FnNode) -> TokenStream {
         }
     } else {
         quote! {
-            impl ::lp::BlockingRun for #name {
-                fn run(&self, ctx: ::lp::Context) -> ::lp::Result<()> {
+            impl #lp::BlockingRun for #name {
+                fn run(&self, ctx: #lp::Context) -> #lp::Result<()> {
                     let _ = &ctx;
                     #body
                 }

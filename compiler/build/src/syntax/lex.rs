@@ -1,17 +1,17 @@
 //! A coarse token scan of the whole file, in one linear pass. The grammar does the real parsing;
 //! these tokens are for what pest cannot do for us: describing the token an error points at,
 //! finding where the next item starts after an error, and refusing nesting that would recurse
-//! too deep before pest ever sees it.
+//! too deep before pest ever sees it. The `lpc fmt` formatter lays out these same tokens.
 
 use pest::unicode::{XID_CONTINUE, XID_START};
 
 /// How deep brackets (and nested block comments) may go; deeper input is refused with one
 /// diagnostic instead of risking the stack.
-pub(crate) const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = 128;
 
 /// What a token is, as far as recovery and messages care.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Tok {
+pub enum Tok {
     /// An identifier or keyword.
     Ident,
     /// A number, duration or anything starting with a digit.
@@ -32,22 +32,26 @@ pub(crate) enum Tok {
 
 /// One token: its kind and byte range.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Token {
+pub struct Token {
+    /// What it is.
     pub kind: Tok,
+    /// The byte offset of its first character.
     pub start: usize,
+    /// The byte offset just past it.
     pub end: usize,
 }
 
 /// The tokens of a file, and where nesting went deeper than [`MAX_DEPTH`].
 #[derive(Debug, Default)]
-pub(crate) struct Tokens {
+pub struct Tokens {
+    /// The tokens, in order.
     pub list: Vec<Token>,
     /// Start of each token (or comment) where nesting first exceeded [`MAX_DEPTH`].
     pub too_deep: Vec<usize>,
 }
 
 /// Whether `c` is whitespace to the grammar (`WHITESPACE` in lp.pest).
-pub(crate) fn is_whitespace(c: char) -> bool {
+pub fn is_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{0C}' | '\u{FEFF}')
 }
 
@@ -59,7 +63,7 @@ pub(crate) fn is_ident_start(c: char) -> bool {
 const PUNCT: &str = ";:,={}()[]+-*/%";
 
 /// Scans `text` into tokens, skipping whitespace and comments that are not doc comments.
-pub(crate) fn lex(text: &str) -> Tokens {
+pub fn lex(text: &str) -> Tokens {
     let mut tokens = Tokens::default();
     let bytes = text.as_bytes();
     let mut depth = 0usize;

@@ -1,6 +1,7 @@
 //! Values: constructor arguments and block settings (literals, params, handles, and numbers
 //! computed from flags through the program's `SITES`), and the sites themselves.
 
+use super::Runtime;
 use crate::check::model::{BinOp, Index, Literal, NumExpr, NumType, Site, Value};
 use crate::rust::{ident, RustType};
 use proc_macro2::{Literal as Lit, TokenStream};
@@ -15,7 +16,7 @@ pub(super) enum In {
 }
 
 /// The expression passing `value` to a parameter of type `target`.
-pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStream {
+pub(super) fn expand_value(value: &Value, target: &RustType, at: In, lp: &Runtime) -> TokenStream {
     let inner = match target {
         RustType::Vec(inner) | RustType::Option(inner) => &**inner,
         other => other,
@@ -37,14 +38,14 @@ pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStr
         }
         Value::Computed(site) => {
             let ty = number_type(target);
-            computed(*site, ty, at)
+            computed(*site, ty, at, lp)
         }
         Value::List(items) => {
-            let items = items.iter().map(|item| expand_value(item, inner, at));
+            let items = items.iter().map(|item| expand_value(item, inner, at, lp));
             quote!(::std::vec![#(#items),*])
         }
         Value::Some(value) => {
-            let value = expand_value(value, inner, at);
+            let value = expand_value(value, inner, at, lp);
             quote!(::core::option::Option::Some(#value))
         }
         Value::None => quote!(::core::option::Option::None),
@@ -63,7 +64,7 @@ pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStr
                     let i = Lit::u64_unsuffixed(*i);
                     quote!(#i)
                 }
-                Index::Site(site) => computed(*site, quote!(usize), at),
+                Index::Site(site) => computed(*site, quote!(usize), at, lp),
             };
             quote!(env.group_at(&#r, #index)?)
         }
@@ -71,9 +72,9 @@ pub(super) fn expand_value(value: &Value, target: &RustType, at: In) -> TokenStr
 }
 
 /// A number computed from a site.
-fn computed(site: usize, ty: TokenStream, at: In) -> TokenStream {
+fn computed(site: usize, ty: TokenStream, at: In, lp: &Runtime) -> TokenStream {
     match at {
-        In::Factory => quote!(::lp::codegen::value::<#ty, _>(&SITES[#site], &params, env)?),
+        In::Factory => quote!(#lp::codegen::value::<#ty, _>(&SITES[#site], &params, env)?),
         In::Program => quote!(ids.setting::<#ty>(&SITES[#site])),
     }
 }
@@ -134,10 +135,10 @@ pub(super) fn ref_ident(name: &str) -> proc_macro2::Ident {
 }
 
 /// The program's `SITES` table.
-pub(super) fn expand_sites(sites: &[Site], param_names: &[String]) -> TokenStream {
+pub(super) fn expand_sites(sites: &[Site], param_names: &[String], lp: &Runtime) -> TokenStream {
     let sites = sites.iter().map(|site| {
         let (what, text, at) = (&site.what, &site.text, &site.at);
-        let expr = expand_num(&site.expr);
+        let expr = expand_num(&site.expr, lp);
         let target = match site.target {
             NumType::Int(int) => format_ident!("{}", capitalize(int.name())),
             NumType::Float(f) => format_ident!("{}", capitalize(f)),
@@ -160,12 +161,12 @@ pub(super) fn expand_sites(sites: &[Site], param_names: &[String]) -> TokenStrea
             quote!((#name, #i))
         });
         quote! {
-            ::lp::codegen::Site {
+            #lp::codegen::Site {
                 what: #what,
                 text: #text,
                 at: #at,
                 expr: &#expr,
-                target: ::lp::codegen::Target::#target,
+                target: #lp::codegen::Target::#target,
                 min: #min,
                 max: #max,
                 group: #group,
@@ -176,7 +177,7 @@ pub(super) fn expand_sites(sites: &[Site], param_names: &[String]) -> TokenStrea
     });
     quote! {
         /// The values computed from flags when the program is built, each checked once.
-        const SITES: &[::lp::codegen::Site] = &[#(#sites),*];
+        const SITES: &[#lp::codegen::Site] = &[#(#sites),*];
     }
 }
 
@@ -188,25 +189,25 @@ fn capitalize(name: &str) -> String {
 }
 
 /// A [`NumExpr`] as a `::lp::codegen::Expr` constant.
-fn expand_num(expr: &NumExpr) -> TokenStream {
+fn expand_num(expr: &NumExpr, lp: &Runtime) -> TokenStream {
     match expr {
         NumExpr::Int(v) => {
             let v = signed(*v);
-            quote!(::lp::codegen::Expr::Int(#v))
+            quote!(#lp::codegen::Expr::Int(#v))
         }
         NumExpr::Float(f) => {
             let lit = expand_literal(&Literal::Float(*f));
-            quote!(::lp::codegen::Expr::Float(#lit))
+            quote!(#lp::codegen::Expr::Float(#lit))
         }
-        NumExpr::Param(i) => quote!(::lp::codegen::Expr::Param(#i)),
-        NumExpr::Replica => quote!(::lp::codegen::Expr::Replica),
-        NumExpr::Replicas => quote!(::lp::codegen::Expr::Replicas),
+        NumExpr::Param(i) => quote!(#lp::codegen::Expr::Param(#i)),
+        NumExpr::Replica => quote!(#lp::codegen::Expr::Replica),
+        NumExpr::Replicas => quote!(#lp::codegen::Expr::Replicas),
         NumExpr::Neg(inner) => {
-            let inner = expand_num(inner);
-            quote!(::lp::codegen::Expr::Neg(&#inner))
+            let inner = expand_num(inner, lp);
+            quote!(#lp::codegen::Expr::Neg(&#inner))
         }
         NumExpr::Binary(op, lhs, rhs) => {
-            let (lhs, rhs) = (expand_num(lhs), expand_num(rhs));
+            let (lhs, rhs) = (expand_num(lhs, lp), expand_num(rhs, lp));
             let op = match op {
                 BinOp::Add => quote!(Add),
                 BinOp::Sub => quote!(Sub),
@@ -214,7 +215,7 @@ fn expand_num(expr: &NumExpr) -> TokenStream {
                 BinOp::Div => quote!(Div),
                 BinOp::Rem => quote!(Rem),
             };
-            quote!(::lp::codegen::Expr::Binary(::lp::codegen::Op::#op, &#lhs, &#rhs))
+            quote!(#lp::codegen::Expr::Binary(#lp::codegen::Op::#op, &#lhs, &#rhs))
         }
     }
 }
