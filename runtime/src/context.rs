@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::LaunchType;
+
 /// A node's view of the running program, passed to [`Run::run`] / [`BlockingRun::run`].
 ///
 /// Cloning is cheap; every clone refers to the same node.
@@ -23,6 +25,8 @@ struct ContextInner {
     /// How `stop()` reaches every other node: in-process it is the same token, in a child
     /// process it is a message to the launcher.
     stopper: Stopper,
+    /// How the program was launched.
+    launch_type: LaunchType,
 }
 
 /// How a node asks the whole program to stop.
@@ -41,6 +45,7 @@ impl Context {
         replica: Option<usize>,
         stop: CancellationToken,
         stopper: Stopper,
+        launch_type: LaunchType,
     ) -> Self {
         Context {
             inner: Arc::new(ContextInner {
@@ -48,6 +53,7 @@ impl Context {
                 replica,
                 stop,
                 stopper,
+                launch_type,
             }),
         }
     }
@@ -99,6 +105,31 @@ impl Context {
     pub fn replica(&self) -> Option<usize> {
         self.inner.replica
     }
+
+    /// How the program was launched (Launchpad's `launch_type`): e.g. a node that writes
+    /// files may put them elsewhere on a cluster.
+    pub fn launch_type(&self) -> LaunchType {
+        self.inner.launch_type
+    }
+
+    /// Calls `hook` once, as soon as the program starts stopping (Launchpad's
+    /// `register_stop_handler`): to close a file, wake a blocked thread, flush a buffer. It
+    /// runs on the runtime, so it should be quick; a `run` may still be running meanwhile.
+    pub fn on_stop(&self, hook: impl FnOnce() + Send + 'static) {
+        let stop = self.inner.stop.clone();
+        let wait = async move {
+            stop.cancelled().await;
+            hook();
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(wait)),
+            Err(_) => {
+                if let Some(runtime) = crate::launch::fallback_runtime() {
+                    drop(runtime.spawn(wait));
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Context {
@@ -107,6 +138,7 @@ impl std::fmt::Debug for Context {
             .field("label", &self.inner.label)
             .field("replica", &self.inner.replica)
             .field("stopping", &self.is_stopping())
+            .field("launch_type", &self.inner.launch_type)
             .finish()
     }
 }
@@ -136,7 +168,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn wait_for_stop_with_a_timeout() {
-        let ctx = Context::new("n".into(), None, CancellationToken::new(), Stopper::Local);
+        let ctx = Context::new(
+            "n".into(),
+            None,
+            CancellationToken::new(),
+            Stopper::Local,
+            LaunchType::TestMt,
+        );
         assert!(!ctx.wait_for_stop_timeout(Duration::from_secs(5)).await);
         let other = ctx.clone();
         tokio::spawn(async move {

@@ -58,9 +58,22 @@ pub enum CallError {
     /// The call was abandoned before it finished (e.g. its task was cancelled).
     #[error("call cancelled")]
     Cancelled,
+    /// The program is stopping (a node called `stop()`, a node failed, or the launcher got a
+    /// signal), and the call was cut short or refused: not a failure of the callee. A node
+    /// ends quietly with [`CallResultExt::ok_if_stopping`].
+    #[error("the call to `{node}` was cut short: the program is stopping")]
+    Stopping {
+        /// The node that was called.
+        node: String,
+    },
 }
 
 impl CallError {
+    /// Whether the call failed because the program is stopping ([`CallError::Stopping`]).
+    pub fn is_stopping(&self) -> bool {
+        matches!(self, CallError::Stopping { .. })
+    }
+
     /// The error value a method returned (`Err(e)`), decoded as `E`, when the error is
     /// [`Remote`](Self::Remote) and `e`'s type is `Serialize`. `None` otherwise, or when the
     /// value does not decode as an `E` (ask for the method's own error type).
@@ -72,6 +85,38 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// What a node does with a call's result while the program may be stopping.
+pub trait CallResultExt<T> {
+    /// `Ok(Some(value))` for a value, `Ok(None)` when the call was cut short because the
+    /// program is stopping (so the node can end quietly), and any other error as it is:
+    ///
+    /// ```ignore
+    /// let Some(item) = producer.work(i).await.ok_if_stopping()? else {
+    ///     return Ok(()); // the program is stopping
+    /// };
+    /// ```
+    fn ok_if_stopping(self) -> Result<Option<T>, CallError>;
+}
+
+impl<T> CallResultExt<T> for Result<T, CallError> {
+    fn ok_if_stopping(self) -> Result<Option<T>, CallError> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_stopping() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether an error a node returned is, at its root, a call cut short by the stop: such a
+/// node ends quietly.
+pub(crate) fn is_stopping(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<CallError>()
+            .is_some_and(CallError::is_stopping)
+    })
 }
 
 /// Why a launch, or a launched program, failed.
@@ -94,6 +139,12 @@ pub enum LaunchError {
         /// Every failure, the first included.
         failures: Vec<NodeFailure>,
     },
+    /// A cluster launch type asked of [`launch`](crate::launch): a cluster engine starts the
+    /// processes, from what the program binary writes (`--lp_launch_type k8s|slurm`).
+    #[error(
+        "`{0}` launches from the program binary (`--lp_launch_type {0}`), not from `lp::launch`"
+    )]
+    NotHere(crate::LaunchType),
     /// The launcher itself could not do its job (spawn a process, bind a socket, ...).
     #[error("the launcher cannot go on: {what}")]
     Launcher {

@@ -70,35 +70,62 @@ pub enum ParseFlagError {
     /// It is not of the form the type takes.
     #[error("expected {0}")]
     Expected(&'static str),
+    /// It is of the right form, and too large or too small for the type.
+    #[error("out of range: expected {0}")]
+    OutOfRange(&'static str),
     /// It is a duration too long for a `Duration` of milliseconds.
     #[error("the duration is too long")]
     TooLong,
 }
 
-macro_rules! parse_with_from_str {
+macro_rules! parse_integers {
     ($($t:ty => $what:literal),* $(,)?) => {$(
         impl ParseFlag for $t {
             fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
-                raw.trim().replace('_', "").parse::<$t>().map_err(|_| ParseFlagError::Expected($what))
+                let text = raw.trim().replace('_', "");
+                text.parse::<$t>().map_err(|_| match is_integer(&text) {
+                    true => ParseFlagError::OutOfRange($what),
+                    false => ParseFlagError::Expected($what),
+                })
             }
         }
     )*};
 }
 
-parse_with_from_str! {
+macro_rules! parse_floats {
+    ($($t:ty),* $(,)?) => {$(
+        impl ParseFlag for $t {
+            fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
+                match raw.trim().replace('_', "").parse::<$t>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(_) => Err(ParseFlagError::OutOfRange("a finite number")),
+                    Err(_) => Err(ParseFlagError::Expected("a number")),
+                }
+            }
+        }
+    )*};
+}
+
+/// Whether `text` is an integer (a sign, then digits), whatever its size.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+parse_integers! {
     u8 => "an integer from 0 to 255",
     u16 => "an integer from 0 to 65535",
     u32 => "an integer from 0 to 4294967295",
     u64 => "an integer from 0 to 18446744073709551615",
-    usize => "a non-negative integer",
+    usize => "an integer from 0 to 18446744073709551615",
     i8 => "an integer from -128 to 127",
     i16 => "an integer from -32768 to 32767",
-    i32 => "a 32-bit integer",
-    i64 => "a 64-bit integer",
-    isize => "an integer",
-    f32 => "a number",
-    f64 => "a number",
+    i32 => "an integer from -2147483648 to 2147483647",
+    i64 => "an integer from -9223372036854775808 to 9223372036854775807",
+    isize => "an integer from -9223372036854775808 to 9223372036854775807",
 }
+
+parse_floats!(f32, f64);
 
 impl ParseFlag for bool {
     fn parse_flag(raw: &str) -> Result<Self, ParseFlagError> {
@@ -190,6 +217,27 @@ fn free(aliases: &[&'static str], params: &[Flag]) -> Vec<&'static str> {
         .collect()
 }
 
+/// `--lp_termination_notice_secs`: a number of seconds a `Duration` can hold.
+fn parse_notice(raw: &str) -> Result<Duration, String> {
+    let secs: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds".to_string())?;
+    if secs < 0.0 {
+        return Err("out of range: expected 0 seconds (kill at once) or more".into());
+    }
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("out of range: expected at most {} seconds", u64::MAX))
+}
+
+/// The grace period `--lp_termination_notice_secs` gives (10 s by default).
+pub(crate) fn termination_notice(matches: &clap::ArgMatches) -> Duration {
+    matches
+        .get_one::<Duration>(launcher::TERMINATION_NOTICE)
+        .copied()
+        .unwrap_or(Duration::from_secs(10))
+}
+
 /// The binary's command: the launcher flags, then one flag per param.
 pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]) -> clap::Command {
     use clap::{Arg, ArgAction};
@@ -210,12 +258,8 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .long(launcher::TERMINATION_NOTICE)
                 .aliases(free(&["lp-termination-notice-secs"], flags))
                 .value_name("SECS")
-                .value_parser(|raw: &str| {
-                    raw.parse::<f64>()
-                        .ok()
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .ok_or_else(|| "expected a non-negative number of seconds".to_string())
-                })
+                .value_parser(parse_notice)
+                .allow_negative_numbers(true)
                 .default_value("10")
                 .action(ArgAction::Set)
                 .help("Seconds nodes get to stop after a stop request before they are killed"),
@@ -247,6 +291,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
             .value_name(flag.ty.to_uppercase())
             .help(flag.help)
             .action(ArgAction::Set)
+            .allow_negative_numbers(true)
             .value_parser(move |raw: &str| check(ty, raw).map(|()| raw.to_string()));
         let kebab = flag.name.replace('_', "-");
         if kebab != flag.name {
@@ -340,5 +385,58 @@ mod tests {
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn numbers_out_of_range_say_the_range() {
+        assert_eq!(
+            u32::parse_flag("-1"),
+            Err(ParseFlagError::OutOfRange(
+                "an integer from 0 to 4294967295"
+            ))
+        );
+        assert_eq!(
+            u8::parse_flag("256"),
+            Err(ParseFlagError::OutOfRange("an integer from 0 to 255"))
+        );
+        assert_eq!(
+            i64::parse_flag("99999999999999999999"),
+            Err(ParseFlagError::OutOfRange(
+                "an integer from -9223372036854775808 to 9223372036854775807"
+            ))
+        );
+        assert_eq!(i8::parse_flag("-128"), Ok(-128));
+        assert_eq!(u64::parse_flag("1_000"), Ok(1000));
+        assert_eq!(
+            u16::parse_flag("12x"),
+            Err(ParseFlagError::Expected("an integer from 0 to 65535"))
+        );
+        assert_eq!(
+            f32::parse_flag("1e300"),
+            Err(ParseFlagError::OutOfRange("a finite number"))
+        );
+        assert_eq!(
+            f64::parse_flag("nan"),
+            Err(ParseFlagError::OutOfRange("a finite number"))
+        );
+        assert_eq!(f64::parse_flag("-2.5"), Ok(-2.5));
+    }
+
+    #[test]
+    fn the_notice_is_a_duration_or_an_error_naming_the_flag() {
+        assert_eq!(parse_notice("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_notice("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_notice("-1").unwrap_err().contains("0 seconds"));
+        assert!(parse_notice("1e300").unwrap_err().contains("at most"));
+        assert!(parse_notice("soon").unwrap_err().contains("seconds"));
+        let e = parse(&["p", "--timeout", "1s", "--lp_termination_notice_secs", "-1"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("--lp_termination_notice_secs"),
+            "{e}"
+        );
+        let e = parse(&["p", "--timeout", "1s", "--num_producers", "-1"]).unwrap_err();
+        assert!(e.to_string().contains("--num_producers"), "{e}");
+        assert!(e.to_string().contains("out of range"), "{e}");
     }
 }

@@ -29,8 +29,8 @@ mod values;
 pub use anyhow::{bail, ensure, Error, Result};
 pub use context::{BlockingRun, Context, Run};
 pub use courier::batch::Batch;
-pub use error::{CallError, LaunchError, NodeFailure};
-pub use futures::future::join_all;
+pub use error::{CallError, CallResultExt, LaunchError, NodeFailure};
+pub use futures::future::{join_all, try_join_all};
 pub use handle::Handle;
 pub use launch::{
     launch, launch_with, LaunchOptions, LaunchType, Running, Terminal, UnknownLaunchType,

@@ -11,6 +11,11 @@ use tracing::Instrument;
 use crate::error::{panic_message, LaunchError, NodeFailure};
 use crate::program::{BuildFn, Built, Env, Restart, RunTask};
 
+/// How long past the grace period a `run` gets to return: calls it waits on that are still
+/// unanswered when the grace period ends are cut then (they fail with `CallError::Stopping`),
+/// and a run that returns soon after has not overstayed.
+pub(crate) const RUN_MARGIN: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The program-wide state every launcher shares with its nodes.
 pub(crate) struct Supervisor {
     /// Cancelled when the program stops: `stop()` from a node or the caller, a signal, or a
@@ -47,6 +52,13 @@ impl Supervisor {
             let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
             if failures.is_empty() {
                 tracing::error!(target: "lp", "node `{label}` failed: {error}");
+            }
+            // A node that failed is not listed again (e.g. killed after the grace period
+            // because its constructor never returned).
+            if failures.iter().any(|f| f.node == label) {
+                drop(failures);
+                self.stop.cancel();
+                return;
             }
             failures.push(NodeFailure {
                 node: label.to_string(),
@@ -116,6 +128,12 @@ impl NodeError {
     pub(crate) fn report(&self) -> String {
         crate::error::chain(self)
     }
+
+    /// Whether the node's `run` ended with a call cut short by the program's stop: it ended
+    /// because of the stop, quietly, and did not fail.
+    pub(crate) fn is_stopping(&self) -> bool {
+        matches!(self, NodeError::Run(e) if crate::error::is_stopping(e))
+    }
 }
 
 /// Calls a node's factory inside its span; an error it returns or a panic is a failure.
@@ -131,6 +149,18 @@ pub(crate) fn build_node(build: &BuildFn, env: &Env) -> Result<Built, NodeError>
 /// Drives a started `run` to its end inside the node's span; an `Err` or a panic is a
 /// failure.
 pub(crate) async fn drive_run(task: RunTask, span: tracing::Span) -> Result<(), NodeError> {
+    let outcome = run_caught(task, span).await;
+    match outcome {
+        Err(e) if e.is_stopping() => {
+            tracing::debug!(target: "lp", "a run ended with the stop: {}", e.report());
+            Ok(())
+        }
+        outcome => outcome,
+    }
+}
+
+/// Runs a node's `run` to its end; an `Err` or a panic is a failure.
+async fn run_caught(task: RunTask, span: tracing::Span) -> Result<(), NodeError> {
     let outcome = match task {
         RunTask::Async(run) => tokio::spawn(AssertUnwindSafe(run).catch_unwind().instrument(span))
             .await

@@ -334,10 +334,10 @@ async fn launch_types() {
             started.elapsed() < Duration::from_millis(450),
             "stopped within the grace"
         );
-        // After stop, calls fail fast instead of hanging.
+        // After stop, calls fail fast instead of hanging, saying the program stopped.
         let after = tokio::time::timeout(Duration::from_secs(5), handles[0].add(1, 1)).await;
         assert!(
-            matches!(after, Ok(Err(CallError::Unavailable { .. }))),
+            matches!(after, Ok(Err(CallError::Stopping { .. }))),
             "{after:?}"
         );
 

@@ -8,8 +8,10 @@
 //! builds packages made by `lpc new`.
 
 pub mod cluster_nodes;
+pub mod fault_nodes;
 pub mod flaky;
 pub mod generator;
+pub mod launched;
 pub mod load;
 pub mod nodes;
 pub mod packages;

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_yaml::Value;
 
+use crate::support::{binary, run};
+
 /// Whether a service a test needs is there. When it is not: under `CI=true` the test fails
 /// (CI must have every service), otherwise it is skipped with a clear message.
 pub fn service_available(what: &str, available: Result<(), String>) -> bool {
@@ -399,6 +401,8 @@ pub struct Pods {
     failures: BTreeMap<String, u64>,
     /// Which network the pods got.
     pub network: Network,
+    /// `LP_HOSTS`: where each pod's DNS name points.
+    hosts: String,
     _namespaces: Option<Namespaces>,
 }
 
@@ -515,6 +519,7 @@ impl Pods {
             pods,
             failures: BTreeMap::new(),
             network,
+            hosts,
             _namespaces: namespaces,
         })
     }
@@ -564,6 +569,41 @@ impl Pods {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Where node `k` of pod `name` serves (`LP_PORT + 1 + k` at the pod's address).
+    pub fn address(&mut self, name: &str, k: u16) -> std::net::SocketAddr {
+        let spec = self.find(name).spec.clone();
+        let port: u16 = spec
+            .env
+            .get("LP_PORT")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(7070);
+        let target = self
+            .hosts
+            .split(',')
+            .find_map(|h| h.strip_prefix(&format!("{}=", spec.dns)))
+            .unwrap_or_else(|| panic!("pod `{name}` is not in LP_HOSTS {}", self.hosts));
+        let (ip, port) = match target.rsplit_once(':') {
+            Some((ip, p)) => (ip, p.parse().unwrap_or(port)),
+            None => (target, port),
+        };
+        std::net::SocketAddr::new(ip.parse().expect("an IP"), port + 1 + k)
+    }
+
+    /// The pid of pod `name`'s process.
+    pub fn pid(&mut self, name: &str) -> u32 {
+        self.find(name).child.id()
+    }
+
+    /// A variable of pod `name`'s environment (e.g. `LP_SECRET`).
+    pub fn env(&mut self, name: &str, var: &str) -> String {
+        self.find(name)
+            .spec
+            .env
+            .get(var)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Sends SIGKILL to pod `name`, as a node failure or an eviction would end it.
@@ -690,6 +730,59 @@ impl Drop for Pods {
     fn drop(&mut self) {
         self.kill_all();
     }
+}
+
+/// Writes `program`'s manifests (with the extra flags `extra`) into a fresh directory.
+pub fn manifests(program: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("manifests");
+    let mut cmd = Command::new(binary(program));
+    cmd.args([
+        "--lp_launch_type",
+        "k8s",
+        "--image",
+        &format!("registry.example.com/lp/{program}:test"),
+        "--namespace",
+        "lp-test",
+        "--out",
+    ])
+    .arg(&out)
+    .args(extra);
+    let output = run(cmd, Duration::from_secs(60));
+    assert_eq!(output.status, Some(0), "{program}: {output:#?}");
+    (dir, out)
+}
+
+/// Starts the pods of `program`'s manifests (made with the extra flags `extra`), each with
+/// the extra environment `env` too.
+pub fn start_program(
+    program: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, Pods) {
+    let (dir, out) = manifests(program, extra);
+    let docs = read_manifests(&out).expect("manifests");
+    let mut specs = pod_specs(&docs).expect("pod specs");
+    for spec in &mut specs {
+        spec.env
+            .extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    }
+    let pods = Pods::start(&binary(program), specs).expect("pods start");
+    eprintln!(
+        "pods of {program} on {}",
+        match pods.network {
+            Network::Namespaces => "one network namespace each",
+            Network::Loopback => "loopback",
+        }
+    );
+    (dir, pods)
+}
+
+/// How pod `name` ended, among `all`.
+pub fn ended<'a>(all: &'a [Ended], name: &str) -> &'a Ended {
+    all.iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no pod {name}: {all:#?}"))
 }
 
 #[cfg(test)]

@@ -35,27 +35,6 @@ const PROGRAMS: &[&str] = &[
     "cluster_long_names",
 ];
 
-/// Writes `program`'s manifests into a fresh directory.
-fn manifests(program: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("manifests");
-    let mut cmd = Command::new(binary(program));
-    cmd.args([
-        "--lp_launch_type",
-        "k8s",
-        "--image",
-        &format!("registry.example.com/lp/{program}:test"),
-        "--namespace",
-        "lp-test",
-        "--out",
-    ])
-    .arg(&out)
-    .args(extra);
-    let output = run(cmd, Duration::from_secs(60));
-    assert_eq!(output.status, Some(0), "{program}: {output:#?}");
-    (dir, out)
-}
-
 /// The `kubernetes-validate` command: `LP_KUBERNETES_VALIDATE`, the repo's `.venv` (made by
 /// `scripts/setup`), or PATH.
 fn kubernetes_validate() -> Result<PathBuf, String> {
@@ -148,7 +127,7 @@ fn k8s_manifests_of_every_example_validate_strictly() {
     };
     let mut newest = String::new();
     for program in PROGRAMS {
-        let (_dir, out) = manifests(program, &[]);
+        let (_dir, out) = pods::manifests(program, &[]);
         let docs = pods::read_manifests(&out).expect("manifests read back as YAML");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
             .expect("out dir")
@@ -251,7 +230,7 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
 fn k8s_block_settings_become_container_resources_and_env() {
     // A param value full of YAML syntax must reach the pods unchanged.
     let nasty = "no: #1 'it''s' \"q\" - [a, b] {c} \\ é\ttab";
-    let (_dir, out) = manifests("kinds", &["--num_actors", "3", "--label", nasty]);
+    let (_dir, out) = pods::manifests("kinds", &["--num_actors", "3", "--label", nasty]);
     let docs = pods::read_manifests(&out).expect("manifests");
     let job = |name: &str| {
         docs.iter()
@@ -344,7 +323,7 @@ fn is_dns_label(name: &str, max: usize) -> bool {
 
 #[test]
 fn k8s_object_names_fit_for_names_of_any_length() {
-    let (_dir, out) = manifests("cluster_long_names", &[]);
+    let (_dir, out) = pods::manifests("cluster_long_names", &[]);
     let docs = pods::read_manifests(&out).expect("manifests");
     let mut jobs = Vec::new();
     for (file, doc) in &docs {
@@ -398,7 +377,7 @@ fn two_programs_and_two_launches_share_a_namespace() {
         "hello_world",
         "cluster_long_names",
     ] {
-        let (_dir, out) = manifests(program, &[]);
+        let (_dir, out) = pods::manifests(program, &[]);
         for (file, doc) in pods::read_manifests(&out).expect("manifests") {
             assert_eq!(str_at(&doc, &["metadata", "namespace"]), "lp-test");
             let key = (
@@ -414,7 +393,7 @@ fn two_programs_and_two_launches_share_a_namespace() {
 
 #[test]
 fn the_pods_of_a_program_with_long_names_find_each_other() {
-    let (_dir, mut pods) = start_pods("cluster_long_names", &[]);
+    let (_dir, mut pods) = pods::start_program("cluster_long_names", &[], &[]);
     let all = pods.wait_all(Duration::from_secs(60));
     let dump = format!("{all:#?}");
     for pod in &all {
@@ -422,38 +401,17 @@ fn the_pods_of_a_program_with_long_names_find_each_other() {
     }
     assert_eq!(all.len(), 5, "{dump}");
     assert!(
-        ended(&all, "lp-coordinator-0")
+        pods::ended(&all, "lp-coordinator-0")
             .output
             .contains("every process stopped cleanly"),
         "{dump}"
     );
 }
 
-/// Starts the pods of `program`'s manifests.
-fn start_pods(program: &str, extra: &[&str]) -> (tempfile::TempDir, Pods) {
-    let (dir, out) = manifests(program, extra);
-    let docs = pods::read_manifests(&out).expect("manifests");
-    let specs = pods::pod_specs(&docs).expect("pod specs");
-    let pods = Pods::start(&binary(program), specs).expect("pods start");
-    eprintln!(
-        "pods of {program} on {}",
-        match pods.network {
-            pods::Network::Namespaces => "one network namespace each",
-            pods::Network::Loopback => "loopback",
-        }
-    );
-    (dir, pods)
-}
-
-fn ended<'a>(all: &'a [pods::Ended], name: &str) -> &'a pods::Ended {
-    all.iter()
-        .find(|e| e.name == name)
-        .unwrap_or_else(|| panic!("no pod {name}: {all:#?}"))
-}
-
 #[test]
 fn the_seed_program_runs_as_the_manifests_say() {
-    let (_dir, mut pods) = start_pods("consumer_producers", &["--num_producers", "3"]);
+    let (_dir, mut pods) =
+        pods::start_program("consumer_producers", &["--num_producers", "3"], &[]);
     let start = Instant::now();
     let all = pods.wait_all(Duration::from_secs(90));
     eprintln!(
@@ -464,7 +422,7 @@ fn the_seed_program_runs_as_the_manifests_say() {
     for pod in &all {
         assert_eq!(pod.code, Some(0), "pod {} failed:\n{}", pod.name, dump());
     }
-    let consumer = ended(&all, "consumer-0");
+    let consumer = pods::ended(&all, "consumer-0");
     for step in 0..10 {
         let expected = format!("[consumer] step {step}: [{step}, {step}, {step}]");
         assert!(
@@ -474,7 +432,7 @@ fn the_seed_program_runs_as_the_manifests_say() {
         );
     }
     for i in 0..3 {
-        let producer = ended(&all, &format!("producer-{i}"));
+        let producer = pods::ended(&all, &format!("producer-{i}"));
         assert!(
             producer
                 .output
@@ -483,7 +441,7 @@ fn the_seed_program_runs_as_the_manifests_say() {
             dump()
         );
     }
-    let coordinator = ended(&all, "lp-coordinator-0");
+    let coordinator = pods::ended(&all, "lp-coordinator-0");
     assert!(
         coordinator.output.contains("every process stopped cleanly"),
         "{}",
@@ -493,20 +451,20 @@ fn the_seed_program_runs_as_the_manifests_say() {
 
 #[test]
 fn a_program_whose_nodes_all_finish_ends_by_itself() {
-    let (_dir, mut pods) = start_pods("hello_world", &["--name", "cluster"]);
+    let (_dir, mut pods) = pods::start_program("hello_world", &["--name", "cluster"], &[]);
     let all = pods.wait_all(Duration::from_secs(60));
     let dump = format!("{all:#?}");
     for pod in &all {
         assert_eq!(pod.code, Some(0), "{dump}");
     }
     assert!(
-        ended(&all, "greeter-0")
+        pods::ended(&all, "greeter-0")
             .output
             .contains("[greeter] Hello cluster!"),
         "{dump}"
     );
     assert!(
-        ended(&all, "lp-coordinator-0")
+        pods::ended(&all, "lp-coordinator-0")
             .output
             .contains("every process stopped cleanly"),
         "{dump}"
@@ -515,25 +473,26 @@ fn a_program_whose_nodes_all_finish_ends_by_itself() {
 
 #[test]
 fn a_failing_node_fails_its_pod_and_stops_the_others() {
-    let (_dir, mut pods) = start_pods(
+    let (_dir, mut pods) = pods::start_program(
         "cluster_probe",
         &["--workers", "3", "--fail", "1", "--after", "300ms"],
+        &[],
     );
     let all = pods.wait_all(Duration::from_secs(60));
     let dump = format!("{all:#?}");
-    assert_eq!(ended(&all, "member-1").code, Some(1), "{dump}");
+    assert_eq!(pods::ended(&all, "member-1").code, Some(1), "{dump}");
     assert!(
-        ended(&all, "member-1")
+        pods::ended(&all, "member-1")
             .output
             .contains("injected failure in worker 1"),
         "{dump}"
     );
     for other in ["member-0", "member-2"] {
-        let pod = ended(&all, other);
+        let pod = pods::ended(&all, other);
         assert_eq!(pod.code, Some(0), "{dump}");
         assert!(pod.output.contains("stopped"), "{dump}");
     }
-    let coordinator = ended(&all, "lp-coordinator-0");
+    let coordinator = pods::ended(&all, "lp-coordinator-0");
     assert_eq!(
         coordinator.code,
         Some(1),
@@ -550,7 +509,8 @@ fn a_failing_node_fails_its_pod_and_stops_the_others() {
 /// Starts `cluster_probe` with workers that never stop by themselves, waits until every worker runs,
 /// kills pod `victim`, and returns how every pod ended and how long the others took.
 fn kill_one(victim: &str) -> (Vec<pods::Ended>, Duration) {
-    let (_dir, mut pods) = start_pods("cluster_probe", &["--workers", "3", "--after", "1h"]);
+    let (_dir, mut pods) =
+        pods::start_program("cluster_probe", &["--workers", "3", "--after", "1h"], &[]);
     for i in 0..3 {
         pods.wait_for_output(
             &format!("member-{i}"),
@@ -570,13 +530,13 @@ fn kill_one(victim: &str) -> (Vec<pods::Ended>, Duration) {
 fn a_killed_pod_stops_the_others() {
     let (all, took) = kill_one("member-1");
     let dump = format!("{all:#?}");
-    assert_eq!(ended(&all, "member-1").signal, Some(9), "{dump}");
+    assert_eq!(pods::ended(&all, "member-1").signal, Some(9), "{dump}");
     for other in ["member-0", "member-2"] {
-        let pod = ended(&all, other);
+        let pod = pods::ended(&all, other);
         assert_eq!(pod.code, Some(0), "{dump}");
         assert!(pod.output.contains("stopped"), "{dump}");
     }
-    let coordinator = ended(&all, "lp-coordinator-0");
+    let coordinator = pods::ended(&all, "lp-coordinator-0");
     assert_eq!(coordinator.code, Some(1), "{dump}");
     assert!(
         coordinator.output.contains("node `member/1` failed"),
@@ -593,7 +553,7 @@ fn a_killed_coordinator_stops_every_pod() {
     let (all, took) = kill_one("lp-coordinator-0");
     let dump = format!("{all:#?}");
     for i in 0..3 {
-        let pod = ended(&all, &format!("member-{i}"));
+        let pod = pods::ended(&all, &format!("member-{i}"));
         assert_eq!(
             pod.code,
             Some(1),
@@ -784,7 +744,7 @@ fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
     let dir = tempfile::tempdir().expect("temp dir");
     let attempts = dir.path().join("attempts");
     let attempts_arg = attempts.to_string_lossy().into_owned();
-    let (_manifests, out) = manifests(
+    let (_manifests, out) = pods::manifests(
         "restarts",
         &["--attempts_file", &attempts_arg, "--failures", "2"],
     );
@@ -821,8 +781,8 @@ fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
     for pod in &all {
         assert_eq!(pod.code, Some(0), "{}: {dump}", pod.name);
     }
-    assert_eq!(ended(&all, "crasher-0").restarts, 2, "{dump}");
-    assert_eq!(ended(&all, "flaky-1").restarts, 1, "{dump}");
+    assert_eq!(pods::ended(&all, "crasher-0").restarts, 2, "{dump}");
+    assert_eq!(pods::ended(&all, "flaky-1").restarts, 1, "{dump}");
     let lines = std::fs::read_to_string(&attempts)
         .unwrap_or_default()
         .lines()
@@ -890,7 +850,7 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
 
 #[test]
 fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
-    let (_dir, out) = manifests("hello_world", &[]);
+    let (_dir, out) = pods::manifests("hello_world", &[]);
     let docs = pods::read_manifests(&out).expect("manifests");
     let specs = pods::pod_specs(&docs).expect("pod specs");
     let coordinator = specs
@@ -922,9 +882,9 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
         all
     };
     let dump = format!("{all:#?}");
-    assert_eq!(ended(&all, "greeter-0").code, Some(1), "{dump}");
+    assert_eq!(pods::ended(&all, "greeter-0").code, Some(1), "{dump}");
     assert!(
-        !ended(&all, "greeter-0").output.contains("Hello"),
+        !pods::ended(&all, "greeter-0").output.contains("Hello"),
         "the impostor ran nothing: {dump}"
     );
 }
@@ -943,7 +903,7 @@ fn mapreduce_on_pods_counts_what_one_process_counts() {
     assert_eq!(out.status, Some(0), "{out:#?}");
     let input_arg = input.to_string_lossy().into_owned();
     let output_arg = pods_out.to_string_lossy().into_owned();
-    let (_dir, mut pods) = start_pods(
+    let (_dir, mut pods) = pods::start_program(
         "mapreduce",
         &[
             "--input_dir",
@@ -955,6 +915,7 @@ fn mapreduce_on_pods_counts_what_one_process_counts() {
             "--num_reducers",
             "2",
         ],
+        &[],
     );
     let all = pods.wait_all(Duration::from_secs(120));
     let dump = format!("{all:#?}");

@@ -27,22 +27,18 @@ pub mod policy;
 pub mod replay;
 pub mod rng;
 
-/// Awaits `call` unless the program stops first: `Ok(None)` once it is stopping, so that a
-/// node's loop ends quietly on a stop and fails on any other error. (An error a node returns
-/// after the stop began — its peers going away — is only noted by the launcher, never a
-/// failure; this keeps the output quiet too.)
+/// Awaits `call` unless the program stops first: `Ok(None)` once it is stopping (the call
+/// may be one that waits, like a sample from a replay buffer still filling), so that a node's
+/// loop ends quietly on a stop and fails on any other error.
 pub async fn unless_stopping<T>(
     ctx: &lp::Context,
     call: impl Future<Output = Result<T, lp::CallError>>,
 ) -> lp::Result<Option<T>> {
+    use lp::CallResultExt;
     let stop = ctx.stop_token();
     tokio::select! {
         () = stop.cancelled() => Ok(None),
-        result = call => match result {
-            Ok(value) => Ok(Some(value)),
-            Err(_) if ctx.is_stopping() => Ok(None),
-            Err(error) => Err(error.into()),
-        },
+        result = call => Ok(result.ok_if_stopping()?),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use lp::{Context, Handle};
+use lp::{CallResultExt, Context, Handle};
 use serde::{Deserialize, Serialize};
 
 /// How the server's batches came out.
@@ -72,7 +72,9 @@ impl lp::Run for Client {
     async fn run(&self, ctx: Context) -> lp::Result<()> {
         let first = ctx.replica().unwrap_or(0) as u64 * 1_000_000;
         for x in first..first + u64::from(self.calls) {
-            let y = self.server.compute(x).await?;
+            let Some(y) = self.server.compute(x).await.ok_if_stopping()? else {
+                return Ok(()); // the program is stopping
+            };
             lp::ensure!(y == x + 1, "compute({x}) answered {y}");
         }
         if ctx.replica() != Some(0) {
@@ -80,7 +82,9 @@ impl lp::Run for Client {
         }
         let expected = u64::from(self.calls) * u64::from(self.clients);
         loop {
-            let stats = self.server.stats().await?;
+            let Some(stats) = self.server.stats().await.ok_if_stopping()? else {
+                return Ok(());
+            };
             if stats.calls >= expected {
                 println!(
                     "{} calls answered in {} batches (largest {})",

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use lp::CallResultExt;
+
 // ANCHOR: producer
 /// Does a unit of work for the consumer.
 #[derive(Debug, Default)]
@@ -47,10 +49,10 @@ impl Consumer {
         Consumer { producers }
     }
 
-    /// Calls `work(context)` on every producer in parallel and collects the results.
+    /// Calls `work(context)` on every producer in parallel and collects the results; on a
+    /// failure, the error of the call that failed first (it names its producer).
     pub async fn step(&self, context: u64) -> Result<Vec<u64>, lp::CallError> {
-        let calls = self.producers.iter().map(|p| p.work(context));
-        lp::join_all(calls).await.into_iter().collect()
+        lp::try_join_all(self.producers.iter().map(|p| p.work(context))).await
     }
 
     /// How many producers this consumer talks to.
@@ -61,11 +63,15 @@ impl Consumer {
 
 impl lp::Run for Consumer {
     async fn run(&self, ctx: lp::Context) -> lp::Result<()> {
-        let pids = lp::join_all(self.producers.iter().map(|p| p.pid())).await;
-        let pids = pids.into_iter().collect::<Result<Vec<u32>, _>>()?;
+        let pids = lp::try_join_all(self.producers.iter().map(|p| p.pid())).await;
+        let Some(pids) = pids.ok_if_stopping()? else {
+            return Ok(()); // the program is stopping
+        };
         lp::tracing::info!("producer pids: {pids:?}");
         for i in 0..10 {
-            let results = self.step(i).await?;
+            let Some(results) = self.step(i).await.ok_if_stopping()? else {
+                return Ok(());
+            };
             lp::tracing::info!("step {i}: {results:?}");
         }
         ctx.stop();

@@ -56,6 +56,10 @@ enum Link {
         slot: Arc<Slot>,
         /// How long to wait for the node to be constructed.
         ready_timeout: Duration,
+        /// Cancelled when the program stops.
+        stop: CancellationToken,
+        /// Cancelled when the grace period ends: calls still running are cut then.
+        cut: CancellationToken,
     },
     /// The node is another process; this is the one connection to it.
     Socket(Arc<SocketPeer>),
@@ -102,12 +106,18 @@ impl ClientCore {
             Link::InProc {
                 slot,
                 ready_timeout,
+                stop,
+                cut,
             } => {
-                let state = match tokio::time::timeout(*ready_timeout, slot.ready()).await {
-                    Ok(state) => state,
-                    Err(_) => {
-                        return Err(self.unavailable(format!("not up after {ready_timeout:?}")))
-                    }
+                let ready = tokio::time::timeout(*ready_timeout, slot.ready());
+                let state = tokio::select! {
+                    state = ready => match state {
+                        Ok(state) => state,
+                        Err(_) => {
+                            return Err(self.unavailable(format!("not up after {ready_timeout:?}")))
+                        }
+                    },
+                    _ = stop.cancelled() => return Err(self.stopping()),
                 };
                 match state {
                     SlotState::Up(up) => {
@@ -120,7 +130,21 @@ impl ClientCore {
                                 }
                                 other => other,
                             })?;
-                        execute(reply, &up.host, method).await
+                        let answered = tokio::select! {
+                            answered = execute(reply, &up.host, method) => answered,
+                            _ = cut.cancelled() => Err(self.stopping()),
+                        };
+                        match answered {
+                            // As over a socket: a method failing once the program is
+                            // stopping failed because of the stop.
+                            Err(CallError::Remote { .. }) if stop.is_cancelled() => {
+                                Err(self.stopping())
+                            }
+                            result => result,
+                        }
+                    }
+                    SlotState::Pending | SlotState::Down if stop.is_cancelled() => {
+                        Err(self.stopping())
                     }
                     SlotState::Pending | SlotState::Down => {
                         Err(self.unavailable("the node has stopped".into()))
@@ -176,6 +200,12 @@ impl ClientCore {
             reason,
         }
     }
+
+    fn stopping(&self) -> CallError {
+        CallError::Stopping {
+            node: self.node.to_string(),
+        }
+    }
 }
 
 /// Where the nodes of a launched program are, from this process's point of view.
@@ -195,7 +225,8 @@ struct NetInner {
 }
 
 enum NetKind {
-    InProc(InProcNet),
+    /// The slots of this process's nodes, the program's stop, and the end of its grace period.
+    InProc(InProcNet, CancellationToken, CancellationToken),
     Sockets {
         /// Whether each node (by id) has a restart policy.
         restartable: Vec<bool>,
@@ -212,14 +243,28 @@ enum NetKind {
 }
 
 impl Net {
-    pub(crate) fn in_proc(labels: Vec<String>, ready_timeout: Duration) -> Self {
+    /// Calls to nodes in this process, in their slots: refused once `stop` is cancelled, cut
+    /// once [`cut_calls`](Self::cut_calls) is called.
+    pub(crate) fn in_proc(
+        labels: Vec<String>,
+        stop: CancellationToken,
+        ready_timeout: Duration,
+    ) -> Self {
         let slots = InProcNet::new(labels.len());
         Net {
             inner: Arc::new(NetInner {
                 labels,
-                kind: NetKind::InProc(slots),
+                kind: NetKind::InProc(slots, stop, CancellationToken::new()),
                 ready_timeout,
             }),
+        }
+    }
+
+    /// Cuts every in-process call still running (the grace period is over): they fail with
+    /// `CallError::Stopping`.
+    pub(crate) fn cut_calls(&self) {
+        if let NetKind::InProc(_, _, cut) = &self.inner.kind {
+            cut.cancel();
         }
     }
 
@@ -252,7 +297,9 @@ impl Net {
     /// handles from `self`.
     pub(crate) fn detached(&self) -> Net {
         let kind = match &self.inner.kind {
-            NetKind::InProc(net) => NetKind::InProc(net.clone()),
+            NetKind::InProc(net, stop, cut) => {
+                NetKind::InProc(net.clone(), stop.clone(), cut.clone())
+            }
             NetKind::Sockets {
                 restartable,
                 dial,
@@ -279,7 +326,7 @@ impl Net {
     /// The in-process slots, when calls are in process.
     pub(crate) fn slots(&self) -> Option<&InProcNet> {
         match &self.inner.kind {
-            NetKind::InProc(net) => Some(net),
+            NetKind::InProc(net, _, _) => Some(net),
             NetKind::Sockets { .. } => None,
         }
     }
@@ -298,13 +345,15 @@ impl Net {
     pub(crate) fn core(&self, id: usize) -> ClientCore {
         let node: Arc<str> = Arc::from(self.label(id));
         let link = match &self.inner.kind {
-            NetKind::InProc(net) => Link::InProc {
+            NetKind::InProc(net, stop, cut) => Link::InProc {
                 slot: net
                     .slots
                     .get(id)
                     .cloned()
                     .unwrap_or_else(|| Arc::new(Slot::new())),
                 ready_timeout: self.inner.ready_timeout,
+                stop: stop.clone(),
+                cut: cut.clone(),
             },
             NetKind::Sockets {
                 restartable,
@@ -325,6 +374,7 @@ impl Net {
                         stop: stop.clone(),
                         conn: tokio::sync::Mutex::new(None),
                         ever_connected: AtomicBool::new(false),
+                        peer_stopping: Arc::default(),
                     })
                 });
                 Link::Socket(peer.clone())
@@ -384,6 +434,9 @@ pub(crate) struct SocketPeer {
     /// Whether a connection ever succeeded: after that a lost peer is dead, not late, and
     /// reconnecting is tried only briefly.
     ever_connected: AtomicBool,
+    /// The node said its program is stopping: what it no longer answers, on this connection
+    /// or a later one, was cut by the stop.
+    peer_stopping: Arc<AtomicBool>,
 }
 
 /// A live connection: the writer task's inbox and the table of calls awaiting replies.
@@ -400,6 +453,10 @@ struct Shared {
     pending: Mutex<Pending>,
     /// The next request id.
     next_id: AtomicU64,
+    /// The peer said its program is stopping: what it does not answer was cut by the stop.
+    peer_stopping: Arc<AtomicBool>,
+    /// Cancelled when this process stops.
+    stop: CancellationToken,
 }
 
 #[derive(Default)]
@@ -415,6 +472,24 @@ impl Shared {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether the program (this process's, or the peer's) is stopping.
+    fn stopping(&self) -> bool {
+        self.peer_stopping.load(Ordering::Relaxed) || self.stop.is_cancelled()
+    }
+
+    /// Why a call on this connection gets no answer: the stop, or `reason`.
+    fn cut(&self, node: &str, reason: &str) -> CallError {
+        match self.stopping() {
+            true => CallError::Stopping {
+                node: node.to_string(),
+            },
+            false => CallError::Unavailable {
+                node: node.to_string(),
+                reason: reason.to_string(),
+            },
+        }
+    }
+
     /// Fails every waiting call and refuses new ones.
     fn close(&self, node: &str, reason: &str) {
         let waiters = {
@@ -423,10 +498,7 @@ impl Shared {
             std::mem::take(&mut pending.waiters)
         };
         for (_, waiter) in waiters {
-            let _ = waiter.send(Err(CallError::Unavailable {
-                node: node.to_string(),
-                reason: reason.to_string(),
-            }));
+            let _ = waiter.send(Err(self.cut(node, reason)));
         }
     }
 
@@ -456,9 +528,14 @@ impl Drop for WaiterGuard<'_> {
 
 impl SocketPeer {
     fn unavailable(&self, reason: impl Into<String>) -> CallError {
-        CallError::Unavailable {
-            node: self.node.to_string(),
-            reason: reason.into(),
+        match self.stop.is_cancelled() || self.peer_stopping.load(Ordering::Relaxed) {
+            true => CallError::Stopping {
+                node: self.node.to_string(),
+            },
+            false => CallError::Unavailable {
+                node: self.node.to_string(),
+                reason: reason.into(),
+            },
         }
     }
 
@@ -482,20 +559,21 @@ impl SocketPeer {
             CallError::Protocol(format!("the arguments of `{method}` are {}", chain(&e)))
         })?;
         let (tx, rx) = oneshot::channel();
+        let closed = || conn.shared.cut(&self.node, "the connection closed");
         {
             let mut pending = conn.shared.lock();
-            if pending.closed {
-                return Err(self.unavailable("the connection closed"));
+            if pending.closed || conn.shared.stopping() {
+                return Err(closed());
             }
             pending.waiters.insert(id, tx);
         }
         let _guard = WaiterGuard { conn: &conn, id };
-        if conn.outbox.send(frame).await.is_err() {
-            return Err(self.unavailable("the connection closed"));
-        }
+        // When the writer is gone the connection is broken, and its reader fails this call
+        // with the reason once it has read what the peer said last.
+        let _ = conn.outbox.send(frame).await;
         match rx.await {
             Ok(result) => result,
-            Err(_) => Err(self.unavailable("the connection closed")),
+            Err(_) => Err(closed()),
         }
     }
 
@@ -526,28 +604,30 @@ impl SocketPeer {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             next_id: AtomicU64::new(0),
+            peer_stopping: self.peer_stopping.clone(),
+            stop: self.stop.clone(),
         });
         let (outbox, mut inbox) = mpsc::channel::<Bytes>(OUTBOX);
         let node = self.node.clone();
         let writer_shared = shared.clone();
         tokio::spawn(async move {
+            let mut failed = false;
             while let Some(frame) = inbox.recv().await {
-                if writer.feed(frame).await.is_err() {
-                    break;
-                }
+                failed = writer.feed(frame).await.is_err();
                 // Batch whatever else is queued into one flush.
-                let mut failed = false;
-                while let Ok(frame) = inbox.try_recv() {
-                    if writer.feed(frame).await.is_err() {
-                        failed = true;
-                        break;
-                    }
+                while let (false, Ok(frame)) = (failed, inbox.try_recv()) {
+                    failed = writer.feed(frame).await.is_err();
                 }
                 if failed || SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
+                    failed = true;
                     break;
                 }
             }
-            writer_shared.close(&node, "the connection closed");
+            // Unless the peer is gone: then the reader, which reads what the peer said last
+            // (that it stops, say), fails the calls still waiting.
+            if !failed {
+                writer_shared.close(&node, "the connection closed");
+            }
         });
         let node = self.node.clone();
         let reader_shared = shared.clone();
@@ -560,6 +640,9 @@ impl SocketPeer {
                             if let Some(waiter) = waiter {
                                 let _ = waiter.send(result);
                             }
+                        }
+                        Ok(ToClient::Stopping) => {
+                            reader_shared.peer_stopping.store(true, Ordering::Relaxed);
                         }
                         Ok(ToClient::Welcome | ToClient::Challenge { .. }) => {
                             break "the peer repeated its handshake"

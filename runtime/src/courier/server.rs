@@ -9,16 +9,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::client::Net;
 use super::interface::{Call, Table};
 use super::Host;
 use crate::error::CallError;
-use crate::transport::conn::{self, Listener, Socket};
+use crate::transport::conn::{self, Authenticated, Listener};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
@@ -57,70 +58,51 @@ impl Service {
     }
 }
 
-/// Serves `service` on `listener` until `stop` is cancelled.
+/// Serves `service` on `listener` until `stop` is cancelled: every connection proves the
+/// secret first (see [`conn::accept_authenticated`]). Returns once every connection has
+/// told its client of the stop and answered what it still runs.
 pub(crate) async fn serve<L: Listener>(
     listener: L,
     service: Arc<Service>,
     secret: Secret,
     stop: CancellationToken,
 ) {
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = stop.cancelled() => return,
-        };
-        tokio::spawn(serve_connection(
-            stream,
-            service.clone(),
-            secret.clone(),
-            stop.clone(),
-        ));
-    }
+    let connections = TaskTracker::new();
+    let (serving, tracker) = (stop.clone(), connections.clone());
+    let on_conn = move |conn: Authenticated| {
+        tracker.spawn(serve_connection(conn, service.clone(), serving.clone()));
+    };
+    conn::accept_authenticated(listener, secret, stop, on_conn, |_| {}).await;
+    connections.close();
+    connections.wait().await;
 }
 
-/// Serves one connection: a hello with the secret first, then calls until the peer goes away,
-/// sends a frame that is not a call, or the server stops.
-pub(crate) async fn serve_connection<S: Socket>(
-    stream: S,
-    service: Arc<Service>,
-    secret: Secret,
-    stop: CancellationToken,
-) {
-    let (mut reader, mut writer) = conn::framed(stream);
-    if !conn::accept_hello(&mut reader, &mut writer, &secret).await {
-        return;
-    }
-    let (outbox, mut inbox) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT);
-    tokio::spawn(async move {
-        while let Some(frame) = inbox.recv().await {
-            if writer.feed(frame).await.is_err() {
-                return;
-            }
-            while let Ok(frame) = inbox.try_recv() {
-                if writer.feed(frame).await.is_err() {
-                    return;
-                }
-            }
-            if SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
-                return;
-            }
-        }
-    });
+/// Serves one authenticated connection: calls until the peer goes away, sends a frame that is
+/// not a call, or the server stops.
+async fn serve_connection(conn: Authenticated, service: Arc<Service>, stop: CancellationToken) {
+    let Authenticated {
+        mut reader, writer, ..
+    } = conn;
+    let (outbox, inbox) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT);
+    let written = tokio::spawn(write_replies(writer, inbox));
     let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     // The calls running on this connection, so the client can cancel them.
     let running: Arc<Mutex<HashMap<u64, AbortHandle>>> = Arc::default();
     loop {
         let next = tokio::select! {
             next = reader.next() => next,
-            // Calls still running finish during the program's grace period.
-            _ = stop.cancelled() => return,
+            // Calls still running finish during the program's grace period; the client learns
+            // that what is not answered was cut by the stop.
+            _ = stop.cancelled() => {
+                if let Ok(frame) = frame::encode(&ToClient::Stopping) {
+                    let _ = outbox.send(frame).await;
+                }
+                // The writer ends once every running call has answered (within the grace
+                // period, after which the process ends anyway).
+                drop(outbox);
+                let _ = written.await;
+                return;
+            }
         };
         // EOF, an I/O error or an oversized frame: this connection is done, and no one is
         // left to answer.
@@ -150,20 +132,67 @@ pub(crate) async fn serve_connection<S: Socket>(
         let Ok(permit) = limit.clone().acquire_owned().await else {
             return;
         };
-        let service = service.clone();
-        let outbox = outbox.clone();
-        let done = running.clone();
         let mut table = lock(&running);
-        let call = tokio::spawn(async move {
-            let result = service.call(interface, method, body, deadline).await;
-            drop(permit);
-            lock(&done).remove(&id);
-            let reply = ToClient::Reply { id, result };
-            if let Ok(frame) = frame::encode(&reply) {
-                let _ = outbox.send(frame).await;
-            }
-        });
+        let call = tokio::spawn(
+            answer(
+                service.clone(),
+                interface,
+                method,
+                body,
+                deadline,
+                stop.clone(),
+            )
+            .then({
+                let (outbox, done) = (outbox.clone(), running.clone());
+                move |result| async move {
+                    drop(permit);
+                    lock(&done).remove(&id);
+                    let reply = ToClient::Reply { id, result };
+                    if let Ok(frame) = frame::encode(&reply) {
+                        let _ = outbox.send(frame).await;
+                    }
+                }
+            }),
+        );
         table.insert(id, call.abort_handle());
+    }
+}
+
+/// Writes the replies of a connection as they come, coalescing what is queued into one flush.
+async fn write_replies<W: futures::Sink<Bytes> + Unpin>(
+    mut writer: W,
+    mut inbox: mpsc::Receiver<Bytes>,
+) {
+    while let Some(frame) = inbox.recv().await {
+        if writer.feed(frame).await.is_err() {
+            return;
+        }
+        while let Ok(frame) = inbox.try_recv() {
+            if writer.feed(frame).await.is_err() {
+                return;
+            }
+        }
+        if SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs one call; a method that fails once the program is stopping failed because of the stop
+/// (its own calls were cut short): the caller learns that, not an error.
+async fn answer(
+    service: Arc<Service>,
+    interface: u64,
+    method: String,
+    body: Bytes,
+    deadline: Option<Duration>,
+    stopping: CancellationToken,
+) -> Result<Bytes, CallError> {
+    match service.call(interface, method, body, deadline).await {
+        Err(CallError::Remote { node, .. }) if stopping.is_cancelled() => {
+            Err(CallError::Stopping { node })
+        }
+        result => result,
     }
 }
 

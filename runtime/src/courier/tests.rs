@@ -229,7 +229,11 @@ impl Serving {
             object: calc.clone(),
             table: Arc::new(Table::of::<Calc>()),
             host: calc_host(),
-            net: Net::in_proc(vec!["calc".into()], Duration::from_secs(5)),
+            net: Net::in_proc(
+                vec!["calc".into()],
+                CancellationToken::new(),
+                Duration::from_secs(5),
+            ),
         });
         tokio::spawn(serve(listener, service, secret.clone(), stop.clone()));
         Serving {
@@ -399,7 +403,8 @@ async fn an_oversized_frame_is_rejected_from_its_header() {
     assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0);
     // The codec refuses to even send one.
     let big = Bytes::from(vec![0u8; frame::MAX_FRAME + 1]);
-    let mut codec = frame::codec();
+    let mut codec = frame::FrameCodec::hello();
+    codec.authenticated();
     let mut out = bytes::BytesMut::new();
     assert!(tokio_util::codec::Encoder::encode(&mut codec, big, &mut out).is_err());
 }
@@ -482,7 +487,11 @@ async fn per_call_deadlines() {
 
 #[tokio::test]
 async fn in_process_calls_errors_panics_and_slow_sync_methods() {
-    let net = Net::in_proc(vec!["calc".into()], Duration::from_secs(5));
+    let net = Net::in_proc(
+        vec!["calc".into()],
+        CancellationToken::new(),
+        Duration::from_secs(5),
+    );
     let client = Calc::client(net.core(0));
     let calc = Arc::new(Calc::default());
     let slot = net.slots().unwrap().slots[0].clone();
@@ -509,7 +518,11 @@ async fn in_process_calls_errors_panics_and_slow_sync_methods() {
 
 #[tokio::test(start_paused = true)]
 async fn in_process_node_that_never_comes_up_is_unavailable() {
-    let net = Net::in_proc(vec!["late".into()], Duration::from_secs(30));
+    let net = Net::in_proc(
+        vec!["late".into()],
+        CancellationToken::new(),
+        Duration::from_secs(30),
+    );
     let err = Calc::client(net.core(0)).add(1, 1).await.unwrap_err();
     assert!(matches!(err, CallError::Unavailable { .. }), "{err}");
 }
@@ -518,7 +531,11 @@ async fn in_process_node_that_never_comes_up_is_unavailable() {
 async fn both_transports() -> (Serving, CalcClient, CalcClient, Arc<Calc>) {
     let served = Serving::start().await;
     let over_socket = served.client();
-    let net = Net::in_proc(vec!["calc".into()], Duration::from_secs(5));
+    let net = Net::in_proc(
+        vec!["calc".into()],
+        CancellationToken::new(),
+        Duration::from_secs(5),
+    );
     let calc = Arc::new(Calc::default());
     net.slots().unwrap().slots[0].publish(up(&calc));
     (served, over_socket, Calc::client(net.core(0)), calc)
@@ -584,4 +601,79 @@ async fn batched_calls_form_batches_and_partial_batches_run_after_the_timeout() 
         assert_eq!(client.double(21).await.unwrap(), 42);
         assert_eq!(*node.batches.lock().unwrap(), vec![1]);
     }
+}
+
+/// Reads until the server closes the connection; how many bytes it sent meanwhile.
+async fn until_closed(stream: &mut UnixStream) -> usize {
+    use tokio::io::AsyncReadExt;
+    let mut sent = 0;
+    let mut buf = [0u8; 256];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return sent,
+            Ok(n) => sent += n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn before_the_handshake_only_a_hello_sized_frame_is_read() {
+    let served = Serving::start().await;
+    let path = unix::node_socket(&served.dir, 0);
+    // Each announces a frame just under the limit, as a hostile peer would, and sends nothing
+    // more: the server reads no further than the header.
+    let mut peers = Vec::new();
+    for _ in 0..8 {
+        let mut stream = UnixStream::connect(&path).await.unwrap();
+        stream
+            .write_all(&((frame::MAX_FRAME - 1) as u32).to_be_bytes())
+            .await
+            .unwrap();
+        peers.push(stream);
+    }
+    for stream in &mut peers {
+        let closed = tokio::time::timeout(Duration::from_secs(2), until_closed(stream)).await;
+        assert!(
+            closed.is_ok(),
+            "closed at once, not after the handshake timeout"
+        );
+    }
+    assert_eq!(served.client().add(1, 1).await.unwrap(), 2);
+    assert_eq!(served.calc.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_peer_is_dropped_after_the_handshake_timeout() {
+    let served = Serving::start().await;
+    let mut stream = UnixStream::connect(unix::node_socket(&served.dir, 0))
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let challenge = until_closed(&mut stream).await;
+    assert!(challenge > 0, "it got the challenge");
+    let waited = started.elapsed();
+    assert!(
+        waited >= conn::HANDSHAKE_TIMEOUT && waited < conn::HANDSHAKE_TIMEOUT * 2,
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_beyond_the_handshake_cap_are_closed_unread() {
+    let served = Serving::start().await;
+    let path = unix::node_socket(&served.dir, 0);
+    let mut silent = Vec::new();
+    for _ in 0..conn::MAX_HANDSHAKES {
+        silent.push(UnixStream::connect(&path).await.unwrap());
+    }
+    // Let the server take them all into their handshakes.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut one_more = UnixStream::connect(&path).await.unwrap();
+    let started = tokio::time::Instant::now();
+    assert_eq!(until_closed(&mut one_more).await, 0, "no challenge for it");
+    assert!(started.elapsed() < conn::HANDSHAKE_TIMEOUT);
+    // Once the silent ones time out, a client gets through.
+    tokio::time::sleep(conn::HANDSHAKE_TIMEOUT).await;
+    assert_eq!(served.client().add(2, 2).await.unwrap(), 4);
+    drop(silent);
 }

@@ -8,15 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::control::{Link, Report};
 use super::env::{EnvError, Vars};
-use super::host::{Host, UnixNetwork};
+use super::host::{Host, Supervisor, UnixNetwork};
 use crate::courier::client::Net;
 use crate::error::chain;
 use crate::program::Program;
 use crate::transport::frame::Secret;
 use crate::transport::unix::{UnixDialer, UnixPath};
+use crate::LaunchType;
 
 /// The environment variables the launcher sets for a child.
 pub(crate) mod vars {
@@ -30,8 +32,11 @@ pub(crate) mod vars {
     pub(crate) const PROGRAM: &str = "LP_PROGRAM";
     /// The launch's private directory.
     pub(crate) const DIR: &str = "LP_DIR";
-    /// The launch secret, hex (removed from the environment once read).
-    pub(crate) const SECRET: &str = "LP_SECRET";
+    /// The descriptor of a pipe holding the launch secret (hex): the secret itself never
+    /// enters the environment, which `/proc/PID/environ` shows for the process's lifetime.
+    pub(crate) const SECRET_FD: &str = "LP_SECRET_FD";
+    /// `local_mp` or `test_mp`: what the nodes' `Context::launch_type` says.
+    pub(crate) const LAUNCH_TYPE: &str = "LP_LAUNCH_TYPE";
     /// The launcher's control socket.
     pub(crate) const LAUNCHER: &str = "LP_LAUNCHER";
     /// How long calls wait for a node that is not up yet, in milliseconds.
@@ -63,6 +68,7 @@ struct ChildEnv {
     unit: usize,
     /// How long runs get to return after the stop.
     grace: Duration,
+    launch_type: LaunchType,
 }
 
 /// The child's environment, as the launcher sets it.
@@ -105,11 +111,40 @@ impl ChildEnv {
             params: VARS.get(vars::PARAMS)?,
             program: VARS.get(vars::PROGRAM)?,
             dir: PathBuf::from(VARS.get(vars::DIR)?),
-            secret: VARS.secret(vars::SECRET)?,
+            secret: read_secret()?,
+            launch_type: VARS.parse(vars::LAUNCH_TYPE, "a launch type")?,
             launcher: PathBuf::from(VARS.get(vars::LAUNCHER)?),
             ready_timeout: Duration::from_millis(ready_ms),
         })
     }
+}
+
+/// Reads the launch secret from the pipe the launcher passed, and closes it.
+fn read_secret() -> Result<Secret, EnvError> {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let fd: i32 = VARS.parse(vars::SECRET_FD, "a file descriptor")?;
+    let invalid = || EnvError::Invalid {
+        var: vars::SECRET_FD,
+        value: None,
+        expected: "a pipe holding the launch secret",
+    };
+    if fd < 3 {
+        return Err(invalid());
+    }
+    // SAFETY: the launcher made this descriptor for this process alone (a pipe's read end,
+    // inherited across exec) and nothing else in the process knows its number; F_GETFD checks
+    // that it is open before ownership is taken (owning a closed number could later close
+    // another file that took it).
+    let owned = unsafe {
+        rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).map_err(|_| invalid())?;
+        OwnedFd::from_raw_fd(fd)
+    };
+    let mut hex = String::new();
+    std::fs::File::from(owned)
+        .read_to_string(&mut hex)
+        .map_err(|_| invalid())?;
+    Secret::from_hex(hex.trim()).ok_or_else(invalid)
 }
 
 /// The child's `main`.
@@ -124,8 +159,6 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
             return ExitCode::from(2);
         }
     };
-    // Keep the secret out of whatever this node spawns. Still single-threaded here.
-    std::env::remove_var(vars::SECRET);
     // One node: the launcher prefixes its lines. Several: each line names its node.
     crate::log::init(env.ids.len() > 1);
     let runtime = match super::async_runtime() {
@@ -214,6 +247,8 @@ fn host<P: crate::codegen::Params, G: Program>(
         secret: env.secret.clone(),
         grace: env.grace,
         stop,
-        supervisor: "the launcher",
+        servers: TaskTracker::new(),
+        supervisor: Supervisor::Launcher,
+        launch_type: env.launch_type,
     })
 }

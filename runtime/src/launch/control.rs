@@ -9,14 +9,17 @@
 //! [`Report::Stop`] means its process died.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::transport::conn::{self, ConnectError, Dial, FrameReader, FrameWriter, Listener};
+use crate::transport::conn::{
+    self, Authenticated, ConnectError, Dial, FrameReader, FrameWriter, Listener, Refused,
+};
 use crate::transport::frame::{self, Secret};
 
 /// What a host tells its supervisor.
@@ -200,61 +203,89 @@ pub(crate) enum LinkEvent {
 
 /// Accepts hosts' links on `listener`: each must prove the secret, then join as a unit below
 /// `units` running the program of `fingerprint`. Every event goes to `events`; returns when
-/// `events` is dropped.
+/// `stop` is cancelled.
 pub(crate) async fn accept<L: Listener>(
     listener: L,
     secret: Secret,
     units: usize,
     fingerprint: String,
     events: mpsc::UnboundedSender<LinkEvent>,
+    stop: CancellationToken,
 ) {
-    let mut next_conn = 0u64;
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(target: "lp", "accepting a control connection failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        if events.is_closed() {
-            return;
-        }
-        next_conn += 1;
+    let next_conn = std::sync::atomic::AtomicU64::new(0);
+    let refusals = Arc::new(Refusals {
+        events: events.clone(),
+        last: Mutex::new((None, 0)),
+    });
+    let hosts_refuse = refusals.clone();
+    let on_conn = move |conn: Authenticated| {
         let host = Host {
-            conn: next_conn,
-            peer,
+            conn: next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            peer: conn.peer,
             units,
             fingerprint: fingerprint.clone(),
             events: events.clone(),
+            refusals: hosts_refuse.clone(),
         };
-        tokio::spawn(host.serve(stream, secret.clone()));
-    }
+        tokio::spawn(host.serve(conn.reader, conn.writer));
+    };
+    let on_refused = move |refused: Refused| {
+        let who = refused
+            .peer
+            .map_or_else(|| "a process".to_string(), |p| p.to_string());
+        refusals.refuse(&who, refused.why);
+    };
+    conn::accept_authenticated(listener, secret, stop, on_conn, on_refused).await;
 }
 
-/// One accepted host connection.
+/// One authenticated host connection.
 struct Host {
     conn: u64,
     peer: Option<IpAddr>,
     units: usize,
     fingerprint: String,
     events: mpsc::UnboundedSender<LinkEvent>,
+    refusals: Arc<Refusals>,
+}
+
+/// How often a refused connection is reported: a flood of bad connections is not a flood of
+/// warnings.
+const REFUSAL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Reports refused connections to the supervisor, at most one per [`REFUSAL_INTERVAL`], with
+/// how many more were refused since the last report.
+struct Refusals {
+    events: mpsc::UnboundedSender<LinkEvent>,
+    /// When the last was reported, and how many were refused since.
+    last: Mutex<(Option<Instant>, u64)>,
+}
+
+impl Refusals {
+    fn refuse(&self, who: &str, why: &str) {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if last
+            .0
+            .is_some_and(|at| now.duration_since(at) < REFUSAL_INTERVAL)
+        {
+            last.1 += 1;
+            return;
+        }
+        let more = std::mem::take(&mut last.1);
+        last.0 = Some(now);
+        let text = match more {
+            0 => format!("{who}: {why}"),
+            more => format!("{who}: {why} (and {more} more since the last report)"),
+        };
+        let _ = self.events.send(LinkEvent::Refused(text));
+    }
 }
 
 impl Host {
-    async fn serve<S: conn::Socket>(self, stream: S, secret: Secret) {
-        let (mut reader, writer) = conn::framed(stream);
-        let mut writer = writer;
+    async fn serve(self, mut reader: FrameReader, writer: FrameWriter) {
         let who = self
             .peer
             .map_or_else(|| "a process".to_string(), |p| p.to_string());
-        if !conn::accept_hello(&mut reader, &mut writer, &secret).await {
-            let _ = self
-                .events
-                .send(LinkEvent::Refused(format!("{who}: no valid launch secret")));
-            return;
-        }
         let Some(unit) = self.join(&mut reader, &who).await else {
             return;
         };
@@ -288,9 +319,7 @@ impl Host {
     async fn join(&self, reader: &mut FrameReader, who: &str) -> Option<usize> {
         let first = tokio::time::timeout(Duration::from_secs(30), reader.next()).await;
         let refuse = |why: String| {
-            let _ = self
-                .events
-                .send(LinkEvent::Refused(format!("{who}: {why}")));
+            self.refusals.refuse(who, &why);
             None
         };
         let Ok(Some(Ok(bytes))) = first else {

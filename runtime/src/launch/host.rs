@@ -11,25 +11,28 @@ use std::time::Duration;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::control::{Link, Order, Report};
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::courier::server::{self, Service};
 use crate::program::{Env, ErasedNode, RunFn};
-use crate::supervise::{build_node, drive_run, NodeError};
+use crate::supervise::{build_node, drive_run, NodeError, RUN_MARGIN};
 use crate::transport::frame::Secret;
+use crate::LaunchType;
 
 /// The network a host is on: how its couriers listen, and how it learns where the others are.
 pub(crate) trait Network: Send + Sync {
-    /// Binds node `id`'s listener and serves `service` on it until `stop`; the port it
-    /// listens on, when the supervisor must learn it.
+    /// Binds node `id`'s listener and serves `service` on it until `stop`, in a task of
+    /// `servers`; the port it listens on, when the supervisor must learn it.
     fn serve(
         &self,
         id: usize,
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
+        servers: &TaskTracker,
     ) -> impl std::future::Future<Output = Result<Option<u16>, NodeError>> + Send;
 
     /// The supervisor's table of where every serving node is, at the start.
@@ -46,6 +49,7 @@ impl Network for UnixNetwork {
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
+        servers: &TaskTracker,
     ) -> Result<Option<u16>, NodeError> {
         let path = crate::transport::unix::node_socket(&self.0, id);
         let _ = std::fs::remove_file(&path);
@@ -54,7 +58,7 @@ impl Network for UnixNetwork {
                 at: path.display().to_string(),
                 source,
             })?;
-        tokio::spawn(server::serve(listener, service, secret, stop));
+        servers.spawn(server::serve(listener, service, secret, stop));
         Ok(None)
     }
 }
@@ -74,8 +78,34 @@ pub(crate) struct Host<S> {
     pub(crate) grace: Duration,
     /// Cancelled when this process stops; servers and contexts watch it.
     pub(crate) stop: CancellationToken,
-    /// What its supervisor is called in messages: "the launcher", "the coordinator".
-    pub(crate) supervisor: &'static str,
+    /// The servers of its couriers: after the stop, they tell their clients and answer what
+    /// they still run.
+    pub(crate) servers: TaskTracker,
+    /// Who supervises it.
+    pub(crate) supervisor: Supervisor,
+    /// How the program was launched, for the nodes' contexts.
+    pub(crate) launch_type: LaunchType,
+}
+
+/// How long servers get, past the grace period if need be, to tell their clients of the stop.
+const FLUSH: Duration = Duration::from_millis(100);
+
+/// Who supervises a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Supervisor {
+    /// The `local_mp` launcher, which prints every failure itself.
+    Launcher,
+    /// A cluster's coordinator: each process's log says why it stops.
+    Coordinator,
+}
+
+impl std::fmt::Display for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Supervisor::Launcher => "the launcher",
+            Supervisor::Coordinator => "the coordinator",
+        })
+    }
 }
 
 /// A node built and ready to run.
@@ -103,11 +133,12 @@ enum Ending {
 impl<S: Network> Host<S> {
     /// Runs the host's nodes to the end; the process's exit status.
     pub(crate) async fn run(self, mut link: Link) -> ExitCode {
-        let (pending, serving) = match self.build(&link).await {
+        let (pending, serving) = match self.build(&mut link).await {
             Ok(built) => built,
-            Err(Reported) => {
+            Err(code) => {
+                self.stop.cancel();
                 link.close().await;
-                return ExitCode::FAILURE;
+                return code;
             }
         };
         if !self.wait_for_start(&mut link).await {
@@ -117,7 +148,18 @@ impl<S: Network> Host<S> {
         }
         let mut runs = self.start(pending, &link);
         let ending = self.follow(&mut runs, &mut link, serving).await;
-        let overran = self.drain(&mut runs).await;
+        // The servers answer the calls they still run within the grace period (and get a
+        // moment to tell their clients of the stop); when it ends, this process exits and
+        // what is left is cut. The runs get a moment more, to return once cut.
+        let stopped = tokio::time::Instant::now();
+        self.servers.close();
+        let servers = (stopped + self.grace).max(stopped + FLUSH);
+        let (overran, _) = tokio::join!(
+            self.drain(&mut runs, stopped + self.grace + RUN_MARGIN),
+            tokio::time::timeout_at(servers, self.servers.wait()),
+        );
+        // A grace period of zero means "kill at once": no node overstays it.
+        let overran = overran.filter(|_| !self.grace.is_zero());
         if let (Some(id), Ending::Clean | Ending::Lost) = (overran, &ending) {
             let error = format!(
                 "did not stop within the {:?} grace period; killed",
@@ -135,31 +177,45 @@ impl<S: Network> Host<S> {
         }
     }
 
+    /// Says why the program stops, when a node failed (in a pod's log; the `local_mp`
+    /// launcher says it once for every process).
+    fn announce(&self, failure: Option<(String, String)>) {
+        if let (Some((node, error)), Supervisor::Coordinator) = (failure, self.supervisor) {
+            tracing::info!(target: "lp", "node `{node}` failed: {error}; stopping");
+        }
+    }
+
     fn label(&self, id: usize) -> &str {
         self.labels.get(id).map_or("?", String::as_str)
     }
 
     /// Builds every node and serves the couriers, then reports ready; on a failure reports it.
-    /// The nodes to run, and whether any serves.
-    async fn build(&self, link: &Link) -> Result<(Vec<Pending>, bool), Reported> {
+    /// The nodes to run, and whether any serves; or the exit status when the program stopped
+    /// (or the node failed) first.
+    async fn build(&self, link: &mut Link) -> Result<(Vec<Pending>, bool), ExitCode> {
         let mut pending = Vec::new();
         let mut ports = Vec::new();
         let mut serving = false;
         for (node, run_enabled) in &self.nodes {
-            let env = Env::for_node(node, &self.net);
-            let built = build_node(&node.build, &env)
-                .map_err(|error| self.report_failure(link, node.id, error))?;
+            let (env, built) = self.construct(node, link).await?;
+            let built = built.map_err(|error| {
+                let Reported = self.report_failure(link, node.id, error);
+                ExitCode::FAILURE
+            })?;
             if let Some(service) = built.service {
                 serving = true;
                 let stop = self.stop.clone();
                 match self
                     .network
-                    .serve(node.id, service, self.secret.clone(), stop)
+                    .serve(node.id, service, self.secret.clone(), stop, &self.servers)
                     .await
                 {
                     Ok(Some(port)) => ports.push((node.id, port)),
                     Ok(None) => {}
-                    Err(error) => return Err(self.report_failure(link, node.id, error)),
+                    Err(error) => {
+                        let Reported = self.report_failure(link, node.id, error);
+                        return Err(ExitCode::FAILURE);
+                    }
                 }
             }
             if let (true, Some(run)) = (*run_enabled, built.run) {
@@ -174,6 +230,55 @@ impl<S: Network> Host<S> {
         }
         link.send(Report::Ready { ports });
         Ok((pending, serving))
+    }
+
+    /// Runs `node`'s constructor on a blocking thread while following the supervisor and the
+    /// signals: a constructor that never returns cannot keep this process from stopping (its
+    /// thread is abandoned when the process exits).
+    async fn construct(
+        &self,
+        node: &ErasedNode,
+        link: &mut Link,
+    ) -> Result<(Env, Result<crate::program::Built, NodeError>), ExitCode> {
+        let (factory, env) = (node.build.clone(), Env::for_node(node, &self.net));
+        let mut constructing = tokio::task::spawn_blocking(move || {
+            let built = build_node(&factory, &env);
+            (env, built)
+        });
+        let signal = super::shutdown_signal();
+        tokio::pin!(signal);
+        loop {
+            tokio::select! {
+                done = &mut constructing => {
+                    return done.map_err(|e| {
+                        let error = NodeError::ConstructorPanicked(e.to_string());
+                        let Reported = self.report_failure(link, node.id, error);
+                        ExitCode::FAILURE
+                    });
+                }
+                order = link.recv() => match order {
+                    Some(Order::Stop { failure }) => {
+                        self.announce(failure);
+                        return Err(ExitCode::SUCCESS);
+                    }
+                    Some(Order::Start { .. }) => {}
+                    None => {
+                        tracing::error!(
+                            target: "lp",
+                            "lost {} while node `{}` was being built",
+                            self.supervisor,
+                            node.label
+                        );
+                        return Err(ExitCode::FAILURE);
+                    }
+                },
+                signal = &mut signal => {
+                    tracing::info!(target: "lp", "{signal} while node `{}` was being built: stopping every node", node.label);
+                    link.send(Report::Stop { node: None });
+                    return Err(ExitCode::SUCCESS);
+                }
+            }
+        }
     }
 
     fn report_failure(&self, link: &Link, id: usize, error: NodeError) -> Reported {
@@ -192,7 +297,7 @@ impl<S: Network> Host<S> {
                     true
                 }
                 Some(Order::Stop { failure }) => {
-                    announce(failure);
+                    self.announce(failure);
                     false
                 }
                 None => {
@@ -225,6 +330,7 @@ impl<S: Network> Host<S> {
                 p.replica,
                 self.stop.clone(),
                 Stopper::Launcher(stopper),
+                self.launch_type,
             );
             let (run, span) = (p.run, p.span);
             runs.push(async move { (id, drive_run(run(ctx), span).await) });
@@ -264,7 +370,7 @@ impl<S: Network> Host<S> {
                 },
                 order = link.recv() => match order {
                     Some(Order::Stop { failure }) => {
-                        announce(failure);
+                        self.announce(failure);
                         break Ending::Clean;
                     }
                     Some(Order::Start { .. }) => {}
@@ -290,11 +396,15 @@ impl<S: Network> Host<S> {
 
     /// Gives the runs the grace period to return; an error returned now is the stop's
     /// consequence (peers went away), noted, not a failure. The first node that overstayed.
-    async fn drain<F>(&self, runs: &mut FuturesUnordered<F>) -> Option<usize>
+    async fn drain<F>(
+        &self,
+        runs: &mut FuturesUnordered<F>,
+        deadline: tokio::time::Instant,
+    ) -> Option<usize>
     where
         F: std::future::Future<Output = (usize, Result<(), NodeError>)>,
     {
-        let drained = tokio::time::timeout(self.grace, async {
+        let drained = tokio::time::timeout_at(deadline, async {
             while let Some((id, outcome)) = runs.next().await {
                 if let Err(error) = outcome {
                     tracing::info!(
@@ -311,12 +421,5 @@ impl<S: Network> Host<S> {
             Ok(()) => None,
             Err(_) => self.nodes.iter().find(|(_, runs)| *runs).map(|(n, _)| n.id),
         }
-    }
-}
-
-/// Says why the program stops, when a node failed.
-fn announce(failure: Option<(String, String)>) {
-    if let Some((node, error)) = failure {
-        tracing::info!(target: "lp", "node `{node}` failed: {error}; stopping");
     }
 }

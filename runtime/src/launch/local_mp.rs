@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,11 +17,12 @@ use rustix::process::{Pid, Signal};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::child::vars;
 use super::control::{self, LinkEvent, Order, Report};
-use super::{tmux, LaunchOptions, Terminal};
+use super::{tmux, LaunchOptions, LaunchType, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{ErasedNode, Layout, Restart};
@@ -40,10 +42,12 @@ pub(crate) struct MpState {
     forwarders: TaskTracker,
     /// The control socket's accept loop, ended with the launch.
     control: tokio::task::AbortHandle,
-    /// How long children get between SIGTERM and SIGKILL.
+    /// How long children get between the stop order and SIGKILL.
     grace: Duration,
     /// The tmux session showing the node logs (`--lp_terminal tmux`), closed at the end.
     tmux: Mutex<Option<tmux::Session>>,
+    /// Set once [`shutdown`](MpState::shutdown) is over.
+    shut_down: std::sync::atomic::AtomicBool,
 }
 
 struct Shared {
@@ -61,6 +65,8 @@ struct Shared {
     members: Vec<Vec<usize>>,
     /// Node labels by id.
     labels: Vec<String>,
+    /// The units whose current process reported ready.
+    up: Mutex<HashSet<usize>>,
     /// Each unit's control link (its connection's number, its orders), by unit index, while
     /// it is connected.
     links: Mutex<HashMap<usize, (u64, mpsc::UnboundedSender<Order>)>>,
@@ -84,12 +90,17 @@ impl Shared {
                 .map(|u| u.members.iter().map(|(id, _)| *id).collect())
                 .collect(),
             labels: layout.labels.clone(),
+            up: Mutex::new(HashSet::new()),
             links: Mutex::new(HashMap::new()),
         }
     }
 
     fn lock_children(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ChildInfo>> {
         self.children.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_up(&self) -> std::sync::MutexGuard<'_, HashSet<usize>> {
+        self.up.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_links(
@@ -107,18 +118,15 @@ impl Shared {
         }
     }
 
-    /// Sends `signal` to every child still running (to its process group when `group`).
-    fn signal_live(&self, signal: Signal, group: bool) -> Vec<String> {
+    /// SIGKILLs every child still running, with whatever it spawned (its process group).
+    fn kill_live(&self) -> Vec<String> {
         let children = self.lock_children();
         let mut signalled = Vec::new();
         // The pids are children not reaped yet (`exited` is set before reaping is observed),
         // so they are ours.
         for child in children.values().filter(|c| !c.exited) {
             if let Some(pid) = Pid::from_raw(child.pid) {
-                let _ = match group {
-                    true => rustix::process::kill_process_group(pid, signal),
-                    false => rustix::process::kill_process(pid, signal),
-                };
+                let _ = rustix::process::kill_process_group(pid, Signal::KILL);
             }
             signalled.push(child.label.clone());
         }
@@ -132,6 +140,7 @@ pub(crate) async fn start(
     nodes: Vec<ErasedNode>,
     options: &LaunchOptions,
     supervisor: &Arc<Supervisor>,
+    launch_type: LaunchType,
 ) -> Result<(Net, MpState), LaunchError> {
     let binary = match &options.binary {
         Some(binary) => binary.clone(),
@@ -172,6 +181,7 @@ pub(crate) async fn start(
         control,
         grace: options.termination_notice,
         tmux: Mutex::new(None),
+        shut_down: std::sync::atomic::AtomicBool::new(false),
     };
     let spawner = Arc::new(Spawner {
         binary,
@@ -185,6 +195,7 @@ pub(crate) async fn start(
         terminal: options.terminal.clone(),
         launcher_pid: std::process::id() as i32,
         forwarders: state.forwarders.clone(),
+        launch_type,
     });
     let spawned = match &options.terminal {
         Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
@@ -266,10 +277,18 @@ async fn watch(
     let key = unit.key();
     let mut restarts = Restarts::new(unit.restart);
     loop {
+        tokio::spawn(ready_or_fail(
+            &unit,
+            child.id(),
+            spawner.ready_timeout,
+            shared.clone(),
+            supervisor.clone(),
+        ));
         let status = child.wait().await;
         if let Some(info) = shared.lock_children().get_mut(&key) {
             info.exited = true;
         }
+        shared.lock_up().remove(&unit.index);
         if matches!(&status, Ok(s) if s.success()) {
             return;
         }
@@ -304,6 +323,31 @@ async fn watch(
     }
 }
 
+/// Fails the program when the process `pid` of `unit` has not reported ready within
+/// `timeout`: a constructor that never returns must not leave the program running silently.
+fn ready_or_fail(
+    unit: &Unit,
+    pid: Option<u32>,
+    timeout: Duration,
+    shared: Arc<Shared>,
+    supervisor: Arc<Supervisor>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (index, key, label) = (unit.index, unit.key(), unit.label.clone());
+    async move {
+        tokio::time::sleep(timeout).await;
+        let same_process = shared
+            .lock_children()
+            .get(&key)
+            .is_some_and(|c| !c.exited && Some(c.pid as u32) == pid);
+        if same_process && !shared.lock_up().contains(&index) && !supervisor.stop.is_cancelled() {
+            supervisor.fail(
+                &label,
+                format!("not up after {timeout:?}: its constructor has not returned"),
+            );
+        }
+    }
+}
+
 /// How the launcher starts (and restarts) its children.
 struct Spawner {
     binary: PathBuf,
@@ -323,9 +367,31 @@ struct Spawner {
     launcher_pid: i32,
     /// The output forwarding tasks.
     forwarders: TaskTracker,
+    /// `local_mp` or `test_mp`.
+    launch_type: LaunchType,
 }
 
 impl Spawner {
+    /// A pipe holding the launch secret (close-on-exec; the child's pre-exec hook clears that
+    /// on its copy): its read end.
+    fn secret_pipe(&self, unit: &Unit) -> Result<std::os::fd::OwnedFd, LaunchError> {
+        let failed = |e: rustix::io::Errno| {
+            LaunchError::launcher(
+                format!("cannot pass the launch secret to `{}`", unit.label),
+                std::io::Error::from(e),
+            )
+        };
+        let (read, write) =
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(failed)?;
+        // 64 bytes fit in any pipe's buffer: this does not block.
+        let hex = self.secret.to_hex();
+        let written = rustix::io::write(&write, hex.as_bytes()).map_err(failed)?;
+        if written != hex.len() {
+            return Err(failed(rustix::io::Errno::PIPE));
+        }
+        Ok(read)
+    }
+
     /// Spawns `unit`'s process, records it, and forwards its output.
     fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<tokio::process::Child, LaunchError> {
         let mut cmd = tokio::process::Command::new(&self.binary);
@@ -335,8 +401,8 @@ impl Spawner {
             .env(vars::PARAMS, &self.params_json)
             .env(vars::PROGRAM, self.program)
             .env(vars::DIR, &self.dir)
-            .env(vars::SECRET, self.secret.to_hex())
             .env(vars::LAUNCHER, &self.control_path)
+            .env(vars::LAUNCH_TYPE, self.launch_type.to_string())
             .env(
                 vars::READY_TIMEOUT_MS,
                 self.ready_timeout.as_millis().to_string(),
@@ -347,11 +413,18 @@ impl Spawner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // The secret goes through a pipe only the child inherits, never the environment.
+        let secret = self.secret_pipe(unit)?;
+        let secret_fd = secret.as_raw_fd();
+        cmd.env(vars::SECRET_FD, secret_fd.to_string());
         let launcher_pid = Pid::from_raw(self.launcher_pid);
         // SAFETY: the closure runs in the forked child before exec and only makes
-        // async-signal-safe system calls (prctl, getppid); it allocates nothing.
+        // async-signal-safe system calls (fcntl, prctl, getppid); it allocates nothing. The
+        // descriptor is the pipe's read end, open in the parent until after the spawn.
         unsafe {
             cmd.pre_exec(move || {
+                let fd = std::os::fd::BorrowedFd::borrow_raw(secret_fd);
+                rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
                 rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
                 // The launcher may have died between fork and prctl.
                 if rustix::process::getppid() != launcher_pid {
@@ -360,7 +433,9 @@ impl Spawner {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().map_err(|e| {
+        let spawned = cmd.spawn();
+        drop(secret);
+        let mut child = spawned.map_err(|e| {
             LaunchError::launcher(
                 format!(
                     "cannot spawn `{}` for `{}`",
@@ -551,7 +626,12 @@ async fn control_loop(
     supervisor: Arc<Supervisor>,
 ) {
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    tokio::spawn(control::accept(listener, secret, units, program, events_tx));
+    // The accept loop ends with this one (which is aborted when the launch ends).
+    let accepting = CancellationToken::new();
+    let _accepting = accepting.clone().drop_guard();
+    tokio::spawn(control::accept(
+        listener, secret, units, program, events_tx, accepting,
+    ));
     while let Some(event) = events.recv().await {
         match event {
             LinkEvent::Joined {
@@ -586,6 +666,7 @@ fn handle_report(unit: usize, report: Report, shared: &Shared, supervisor: &Supe
     match report {
         Report::Join { .. } | Report::Done => {}
         Report::Ready { .. } => {
+            shared.lock_up().insert(unit);
             // No barrier locally: each child runs as soon as it serves.
             if let Some((_, orders)) = shared.lock_links().get(&unit) {
                 let _ = orders.send(Order::Start { book: Vec::new() });
@@ -636,7 +717,16 @@ fn progress(unit: usize, shared: &Shared) {
     }
 }
 
+/// How long past the grace period a child gets to say which of its nodes overstayed it (past
+/// its own [`RUN_MARGIN`](crate::supervise::RUN_MARGIN)).
+const REPORT_MARGIN: Duration = Duration::from_millis(750);
+
 impl MpState {
+    /// SIGKILLs every child still running, at once; their labels.
+    pub(crate) fn kill(&self) -> Vec<String> {
+        self.shared.kill_live()
+    }
+
     fn lock_tmux(&self) -> std::sync::MutexGuard<'_, Option<tmux::Session>> {
         self.tmux.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -650,21 +740,23 @@ impl MpState {
         }
     }
 
-    /// SIGTERM to every child, the grace period, SIGKILL to what is left; then drains the
-    /// output and removes the directory.
+    /// Orders every child to stop (over its control link), gives them the grace period (and a
+    /// moment to report a node that overstayed it themselves), SIGKILLs what is left; then
+    /// drains the output and removes the directory. A grace period of zero kills at once, and
+    /// that is no failure.
     pub(crate) async fn shutdown(&self, supervisor: &Supervisor) {
         let failure = supervisor.outcome().err().and_then(|e| match e {
             LaunchError::NodeFailed { node, error, .. } => Some((node, error)),
             _ => None,
         });
         self.shared.order_stop(failure);
-        self.shared.signal_live(Signal::TERM, false);
-        if tokio::time::timeout(self.grace, self.exited.wait())
-            .await
-            .is_err()
-        {
-            let killed = self.shared.signal_live(Signal::KILL, true);
-            if let Some(first) = killed.first() {
+        let ended = !self.grace.is_zero()
+            && tokio::time::timeout(self.grace + REPORT_MARGIN, self.exited.wait())
+                .await
+                .is_ok();
+        if !ended {
+            let killed = self.kill();
+            if let (Some(first), false) = (killed.first(), self.grace.is_zero()) {
                 supervisor.fail_always(
                     first,
                     format!(
@@ -679,14 +771,34 @@ impl MpState {
         self.lock_tmux().take();
         self.control.abort();
         let _ = std::fs::remove_dir_all(&self.dir);
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 impl Drop for MpState {
+    /// A launch dropped without a stop (a test that ends early, a panic): the program stops as
+    /// with [`shutdown`](MpState::shutdown) — the order, the grace period, then SIGKILL — in
+    /// the background; nothing outlives it (a child also dies with its launcher's thread).
     fn drop(&mut self) {
-        // A launch dropped without stop (e.g. a failing test): leave no process behind.
-        self.shared.signal_live(Signal::KILL, true);
-        self.control.abort();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.shut_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        self.shared.order_stop(None);
+        let (shared, dir, grace) = (self.shared.clone(), self.dir.clone(), self.grace);
+        let control = self.control.clone();
+        let _ = std::thread::Builder::new()
+            .name("lp-stop".into())
+            .spawn(move || {
+                let deadline = std::time::Instant::now() + grace + REPORT_MARGIN;
+                while std::time::Instant::now() < deadline
+                    && shared.lock_children().values().any(|c| !c.exited)
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                shared.kill_live();
+                control.abort();
+                let _ = std::fs::remove_dir_all(&dir);
+            });
     }
 }

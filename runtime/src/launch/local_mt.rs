@@ -3,18 +3,19 @@
 //! slot once built; runs are tasks (async) or blocking threads (sync).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::LaunchOptions;
+use super::{LaunchOptions, LaunchType};
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
-use crate::supervise::{build_node, drive_run, NodeError, Restarts, Supervisor};
+use crate::supervise::{build_node, drive_run, NodeError, Restarts, Supervisor, RUN_MARGIN};
 use crate::transport::inproc::{Slot, Up};
 
 /// A running in-process program.
@@ -29,32 +30,35 @@ pub(crate) struct MtState {
     grace: Duration,
 }
 
-pub(crate) fn start(
+/// Builds every node (on a blocking thread, watched: a constructor that does not return within
+/// the ready timeout fails the launch, naming its node), then starts the runs.
+pub(crate) async fn start(
     layout: &Layout,
     nodes: Vec<ErasedNode>,
     options: &LaunchOptions,
     supervisor: &Arc<Supervisor>,
+    launch_type: LaunchType,
 ) -> Result<(Net, MtState), LaunchError> {
-    let net = Net::in_proc(layout.labels.clone(), options.ready_timeout);
-    let mut serving = false;
-    let mut runs = Vec::new();
-    for node in nodes {
-        let env = Env::for_node(&node, &net);
-        let built = match build_node(&node.build, &env) {
-            Ok(built) => built,
-            Err(error) => {
-                supervisor.stop.cancel();
-                take_down(&net);
-                return Err(LaunchError::node_failed(node.label, error.report()));
-            }
-        };
-        serving |= built.service.is_some();
-        let slot = net.slots().and_then(|s| s.slots.get(node.id)).cloned();
-        publish(slot.as_deref(), &built);
-        if let Some(run) = built.run {
-            runs.push((node, env, slot, run));
+    let net = Net::in_proc(
+        layout.labels.clone(),
+        supervisor.stop.clone(),
+        options.ready_timeout,
+    );
+    let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
+    let building = Arc::new(AtomicUsize::new(0));
+    let construction = tokio::task::spawn_blocking({
+        let (net, building) = (net.clone(), building.clone());
+        move || build_all(nodes, &net, &building)
+    });
+    let built = watch(construction, &building, &labels, options.ready_timeout).await;
+    let (runs, serving) = match built {
+        Ok(built) => built,
+        Err((label, error)) => {
+            supervisor.stop.cancel();
+            take_down(&net);
+            return Err(LaunchError::node_failed(label, error));
         }
-    }
+    };
     let tracker = TaskTracker::new();
     let live = Arc::new(Mutex::new(BTreeSet::new()));
     for (node, env, slot, run) in runs {
@@ -65,7 +69,7 @@ pub(crate) fn start(
             .insert(node.label.clone());
         tracker.spawn(async move {
             let label = node.label.clone();
-            let outcome = supervise(node, env, slot, run, &supervisor.stop).await;
+            let outcome = supervise(node, env, slot, run, &supervisor.stop, launch_type).await;
             live.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&label);
@@ -84,6 +88,60 @@ pub(crate) fn start(
             grace: options.termination_notice,
         },
     ))
+}
+
+/// A node built, with its `run`.
+type Runnable = (ErasedNode, Env, Option<Arc<Slot>>, RunFn);
+
+/// Builds every node in order, publishing each courier in its slot; `building` says which
+/// node is being built. The runs, and whether any node serves; or the first failure.
+fn build_all(
+    nodes: Vec<ErasedNode>,
+    net: &Net,
+    building: &AtomicUsize,
+) -> Result<(Vec<Runnable>, bool), (String, String)> {
+    let mut serving = false;
+    let mut runs = Vec::new();
+    for (i, node) in nodes.into_iter().enumerate() {
+        building.store(i, Ordering::Relaxed);
+        let env = Env::for_node(&node, net);
+        let built = build_node(&node.build, &env).map_err(|e| (node.label.clone(), e.report()))?;
+        serving |= built.service.is_some();
+        let slot = net.slots().and_then(|s| s.slots.get(node.id)).cloned();
+        publish(slot.as_deref(), &built);
+        if let Some(run) = built.run {
+            runs.push((node, env, slot, run));
+        }
+    }
+    Ok((runs, serving))
+}
+
+/// Waits for the construction; a node whose constructor runs longer than `timeout` fails it
+/// (its thread is abandoned).
+async fn watch<T>(
+    mut construction: tokio::task::JoinHandle<Result<T, (String, String)>>,
+    building: &AtomicUsize,
+    labels: &[String],
+    timeout: Duration,
+) -> Result<T, (String, String)> {
+    // Real time: a test's paused clock must not time a constructor out.
+    let mut current = (usize::MAX, std::time::Instant::now());
+    loop {
+        tokio::select! {
+            done = &mut construction => {
+                return done.unwrap_or_else(|e| Err(("?".into(), format!("the construction failed: {e}"))));
+            }
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                let now = building.load(Ordering::Relaxed);
+                if now != current.0 {
+                    current = (now, std::time::Instant::now());
+                } else if current.1.elapsed() >= timeout {
+                    let label = labels.get(now).cloned().unwrap_or_default();
+                    return Err((label, format!("not up after {timeout:?}: its constructor has not returned")));
+                }
+            }
+        }
+    }
 }
 
 /// Makes a built courier callable in its slot.
@@ -105,6 +163,7 @@ async fn supervise(
     slot: Option<Arc<Slot>>,
     mut run: RunFn,
     stop: &CancellationToken,
+    launch_type: LaunchType,
 ) -> Result<(), NodeError> {
     let mut restarts = Restarts::new(node.settings.restart);
     loop {
@@ -113,6 +172,7 @@ async fn supervise(
             node.replica,
             stop.clone(),
             Stopper::Local,
+            launch_type,
         );
         let mut error = match drive_run(run(ctx), env.span.clone()).await {
             Ok(()) => return Ok(()),
@@ -140,7 +200,8 @@ async fn supervise(
     }
 }
 
-fn take_down(net: &Net) {
+/// Takes every courier down: calls to them fail (with `Stopping` once the program stops).
+pub(crate) fn take_down(net: &Net) {
     if let Some(slots) = net.slots() {
         for slot in &slots.slots {
             slot.take_down();
@@ -164,10 +225,19 @@ impl MtState {
     /// Takes every courier down and gives runs the grace period to return.
     pub(crate) async fn shutdown(&self, net: &Net, supervisor: &Supervisor) {
         take_down(net);
-        if tokio::time::timeout(self.grace, self.runs.wait())
+        // Calls still unanswered when the grace period ends are cut; the runs waiting on them
+        // get a moment more to return. A grace period of zero means "kill at once": the runs
+        // are abandoned, and that is no failure.
+        let overstayed = tokio::time::timeout(self.grace, self.runs.wait())
             .await
             .is_err()
-        {
+            && {
+                net.cut_calls();
+                tokio::time::timeout(RUN_MARGIN, self.runs.wait())
+                    .await
+                    .is_err()
+            };
+        if overstayed && !self.grace.is_zero() {
             let first = self
                 .live
                 .lock()

@@ -40,11 +40,21 @@ pub enum LaunchType {
     /// As `LocalMp`, for tests: [`launch`] returns with handles (set
     /// [`LaunchOptions::binary`] to the program binary).
     TestMp,
+    /// On Kubernetes: `--lp_launch_type k8s` on the program binary writes (and applies) the
+    /// manifests; what a node's [`Context::launch_type`](crate::Context::launch_type) says
+    /// in its pod.
+    K8s,
+    /// On Slurm: `--lp_launch_type slurm` on the program binary writes (and submits) the batch
+    /// script; what a node's [`Context::launch_type`](crate::Context::launch_type) says in
+    /// its task.
+    Slurm,
 }
 
 /// A launch type name that is none of [`LaunchType`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown launch type `{0}`; expected `local_mt`, `local_mp`, `test_mt` or `test_mp`")]
+#[error(
+    "unknown launch type `{0}`; expected `local_mt`, `local_mp`, `test_mt`, `test_mp`, `k8s` or `slurm`"
+)]
 pub struct UnknownLaunchType(pub String);
 
 impl FromStr for LaunchType {
@@ -56,6 +66,8 @@ impl FromStr for LaunchType {
             "local_mp" => Ok(LaunchType::LocalMp),
             "test_mt" => Ok(LaunchType::TestMt),
             "test_mp" => Ok(LaunchType::TestMp),
+            "k8s" => Ok(LaunchType::K8s),
+            "slurm" => Ok(LaunchType::Slurm),
             _ => Err(UnknownLaunchType(s.to_string())),
         }
     }
@@ -68,6 +80,8 @@ impl std::fmt::Display for LaunchType {
             LaunchType::LocalMp => "local_mp",
             LaunchType::TestMt => "test_mt",
             LaunchType::TestMp => "test_mp",
+            LaunchType::K8s => "k8s",
+            LaunchType::Slurm => "slurm",
         })
     }
 }
@@ -182,12 +196,17 @@ pub async fn launch_with<P: Program>(
     let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
     let (net, backend) = match launch_type {
         LaunchType::LocalMt | LaunchType::TestMt => {
-            let (net, state) = local_mt::start(&layout, nodes, &options, &supervisor)?;
+            let (net, state) =
+                local_mt::start(&layout, nodes, &options, &supervisor, launch_type).await?;
             (net, Backend::Mt(state))
         }
         LaunchType::LocalMp | LaunchType::TestMp => {
-            let (net, state) = local_mp::start(&layout, nodes, &options, &supervisor).await?;
+            let (net, state) =
+                local_mp::start(&layout, nodes, &options, &supervisor, launch_type).await?;
             (net, Backend::Mp(state))
+        }
+        LaunchType::K8s | LaunchType::Slurm => {
+            return Err(LaunchError::NotHere(launch_type));
         }
     };
     Ok(Running {
@@ -265,6 +284,16 @@ impl Running {
             .clone()
     }
 
+    /// Kills every node at once, without the grace period (a second Ctrl-C): processes get
+    /// SIGKILL; in-process nodes end with this process.
+    pub fn kill(&self) {
+        self.supervisor.stop.cancel();
+        match &self.backend {
+            Backend::Mt(_) => local_mt::take_down(&self.net),
+            Backend::Mp(state) => drop(state.kill()),
+        }
+    }
+
     /// Waits until the program stops by itself — a node calls `stop()`, a node fails, or
     /// every node has finished — then stops what is left, like [`stop`](Self::stop).
     pub async fn wait(&self) -> Result<(), LaunchError> {
@@ -325,11 +354,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     let launch_type_name = matches
         .get_one::<String>(flags::launcher::LAUNCH_TYPE)
         .map_or("local_mt", String::as_str);
-    let notice = matches
-        .get_one::<f64>(flags::launcher::TERMINATION_NOTICE)
-        .copied()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .unwrap_or(Duration::from_secs(10));
+    let notice = flags::termination_notice(&matches);
     if let Some(engine) = cluster::Engine::parse(launch_type_name) {
         return cluster::launch_main(engine, &matches, &values, notice, program);
     }
@@ -379,8 +404,15 @@ async fn run_to_the_end<G: Program>(
     let outcome = tokio::select! {
         outcome = running.wait() => outcome,
         signal = shutdown_signal() => {
-            tracing::info!(target: "lp", "{signal}: stopping every node");
-            running.stop().await
+            tracing::info!(target: "lp", "{signal}: stopping every node (again to kill them at once)");
+            tokio::select! {
+                outcome = running.stop() => outcome,
+                again = shutdown_signal() => {
+                    tracing::info!(target: "lp", "{again} again: killing every node");
+                    running.kill();
+                    return ExitCode::from(130);
+                }
+            }
         }
     };
     match outcome {
@@ -388,6 +420,21 @@ async fn run_to_the_end<G: Program>(
         Err(e) => {
             eprintln!("error: {}", crate::error::chain(&e));
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl Drop for Running {
+    /// A program dropped without [`stop`](Running::stop) (a test that returns early, a panic)
+    /// stops as with `stop()`, in the background: its nodes see the stop and get the grace
+    /// period; in `test_mp`, processes still running then are killed.
+    fn drop(&mut self) {
+        if self.outcome.initialized() {
+            return;
+        }
+        self.supervisor.stop.cancel();
+        if let Backend::Mt(_) = &self.backend {
+            local_mt::take_down(&self.net);
         }
     }
 }

@@ -5,15 +5,17 @@
 
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio::sync::Semaphore;
+use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::frame::{self, Secret, ToClient, ToServer};
+use super::frame::{self, FrameCodec, Secret, ToClient, ToServer};
 use crate::error::chain;
 
 /// The read half of a connection, whatever its transport.
@@ -21,9 +23,9 @@ pub(crate) type ReadHalf = Pin<Box<dyn AsyncRead + Send>>;
 /// The write half of a connection, whatever its transport.
 pub(crate) type WriteHalf = Pin<Box<dyn AsyncWrite + Send>>;
 /// The read half of a framed connection.
-pub(crate) type FrameReader = FramedRead<ReadHalf, LengthDelimitedCodec>;
+pub(crate) type FrameReader = FramedRead<ReadHalf, FrameCodec>;
 /// The write half of a framed connection.
-pub(crate) type FrameWriter = FramedWrite<WriteHalf, LengthDelimitedCodec>;
+pub(crate) type FrameWriter = FramedWrite<WriteHalf, FrameCodec>;
 
 /// A socket that splits into owned halves whose write half, dropped, shuts down the write
 /// direction — so the peer sees end-of-stream when this side's writer ends, even while its
@@ -48,17 +50,33 @@ impl Socket for tokio::net::TcpStream {
     }
 }
 
-/// Splits a socket (Unix or TCP) into framed halves.
+/// Splits a socket (Unix or TCP) into framed halves, limited to handshake frames until
+/// [`authenticated`].
 pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
     let (r, w) = stream.halves();
+    halves(r, w)
+}
+
+fn halves(r: ReadHalf, w: WriteHalf) -> (FrameReader, FrameWriter) {
     (
-        FramedRead::new(r, frame::codec()),
-        FramedWrite::new(w, frame::codec()),
+        FramedRead::new(r, FrameCodec::hello()),
+        FramedWrite::new(w, FrameCodec::hello()),
     )
 }
 
-/// How long either side waits for the other's half of the handshake.
-pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Lifts a connection's frame limit once its handshake is done.
+fn authenticated(reader: &mut FrameReader, writer: &mut FrameWriter) {
+    reader.decoder_mut().authenticated();
+    writer.encoder_mut().authenticated();
+}
+
+/// How long either side waits for the other's half of the handshake: short, since a peer
+/// that holds a connection without proving the secret costs a slot (see [`MAX_HANDSHAKES`]).
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections one listener keeps in their handshake at once; more are closed unread until a
+/// slot frees, so unauthenticated peers cost bounded memory and descriptors.
+pub(crate) const MAX_HANDSHAKES: usize = 64;
 
 /// Why the client side of the handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,7 +132,11 @@ pub(crate) async fn client_hello(
         }
     };
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, welcome).await {
-        Ok(result) => result,
+        Ok(Ok(())) => {
+            authenticated(reader, writer);
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(Rejected("handshake timed out".into())),
     }
 }
@@ -132,40 +154,114 @@ fn version_mismatch(first: &[u8]) -> String {
 }
 
 /// The server side of the handshake: sends a fresh challenge, and is true when the client's
-/// first frame is a hello proving the secret on it (and the welcome was sent). Anything else —
-/// timeout, garbage, a wrong proof — is false, and the caller closes the connection without
-/// executing anything.
+/// first frame is a hello proving the secret on it (and the welcome was sent), all within
+/// [`HANDSHAKE_TIMEOUT`]. Anything else — timeout, garbage, a frame larger than a hello, a
+/// wrong proof — is false, and the caller closes the connection without executing anything.
 pub(crate) async fn accept_hello(
     reader: &mut FrameReader,
     writer: &mut FrameWriter,
     secret: &Secret,
 ) -> bool {
-    let Ok(nonce) = Secret::nonce() else {
-        return false;
-    };
-    let Ok(challenge) = frame::encode(&ToClient::Challenge {
-        protocol: frame::PROTOCOL,
-        nonce: nonce.clone(),
-    }) else {
-        return false;
-    };
-    if writer.send(challenge).await.is_err() {
-        return false;
-    }
-    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
-        Ok(Some(Ok(bytes))) => bytes,
-        _ => return false,
-    };
-    match frame::decode::<ToServer>(&first) {
-        Ok(ToServer::Hello {
+    let welcomed = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        let nonce = Secret::nonce().ok()?;
+        let challenge = frame::encode(&ToClient::Challenge {
             protocol: frame::PROTOCOL,
-            proof,
-        }) if secret.verify(&nonce, &proof) => {}
-        _ => return false,
+            nonce: nonce.clone(),
+        })
+        .ok()?;
+        writer.send(challenge).await.ok()?;
+        let first = reader.next().await?.ok()?;
+        match frame::decode::<ToServer>(&first) {
+            Ok(ToServer::Hello {
+                protocol: frame::PROTOCOL,
+                proof,
+            }) if secret.verify(&nonce, &proof) => {}
+            _ => return None,
+        }
+        writer
+            .send(frame::encode(&ToClient::Welcome).ok()?)
+            .await
+            .ok()
+    })
+    .await;
+    if !matches!(welcomed, Ok(Some(()))) {
+        return false;
     }
-    match frame::encode(&ToClient::Welcome) {
-        Ok(welcome) => writer.send(welcome).await.is_ok(),
-        Err(_) => false,
+    authenticated(reader, writer);
+    true
+}
+
+/// A connection whose peer proved the secret.
+pub(crate) struct Authenticated {
+    pub(crate) reader: FrameReader,
+    pub(crate) writer: FrameWriter,
+    /// The peer's address, when the network has one.
+    pub(crate) peer: Option<IpAddr>,
+}
+
+/// A connection refused before it could run anything.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// The peer's address, when the network has one.
+    pub(crate) peer: Option<IpAddr>,
+    /// Why.
+    pub(crate) why: &'static str,
+}
+
+/// Accepts connections on `listener` until `stop`, each authenticated in a task of its own:
+/// at most [`MAX_HANDSHAKES`] at a time (more are closed unread), within
+/// [`HANDSHAKE_TIMEOUT`], before any frame larger than a hello. `on_conn` gets each
+/// authenticated connection (and should spawn whatever serves it); `on_refused` each refusal.
+pub(crate) async fn accept_authenticated<L, C, R>(
+    listener: L,
+    secret: Secret,
+    stop: CancellationToken,
+    on_conn: C,
+    on_refused: R,
+) where
+    L: Listener,
+    C: Fn(Authenticated) + Send + Sync + 'static,
+    R: Fn(Refused) + Send + Sync + 'static,
+{
+    let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    let handlers = Arc::new((on_conn, on_refused));
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of descriptors, or the peer gave up: the next accept may succeed.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = stop.cancelled() => return,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            (handlers.1)(Refused {
+                peer,
+                why: "too many connections in their handshake",
+            });
+            continue;
+        };
+        let (secret, handlers) = (secret.clone(), handlers.clone());
+        tokio::spawn(async move {
+            let (mut reader, mut writer) = framed(stream);
+            let ok = accept_hello(&mut reader, &mut writer, &secret).await;
+            drop(slot);
+            match ok {
+                true => (handlers.0)(Authenticated {
+                    reader,
+                    writer,
+                    peer,
+                }),
+                false => (handlers.1)(Refused {
+                    peer,
+                    why: "no valid launch secret",
+                }),
+            }
+        });
     }
 }
 
@@ -294,10 +390,7 @@ async fn attempt(
         DialError::Fatal(e) => Retry::No(ConnectError::Failed(e)),
         DialError::NotYet(e) => Retry::Yes(e),
     })?;
-    let (mut reader, mut writer) = (
-        FramedRead::new(r, frame::codec()),
-        FramedWrite::new(w, frame::codec()),
-    );
+    let (mut reader, mut writer) = halves(r, w);
     match client_hello(&mut reader, &mut writer, secret).await {
         Ok(()) => Ok((reader, writer)),
         Err(e @ HandshakeError::Lost(_)) => Err(Retry::Yes(e.to_string())),

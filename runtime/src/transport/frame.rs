@@ -1,20 +1,22 @@
 //! The wire: length-delimited frames of postcard-encoded messages.
 //!
-//! A frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
-//! `LengthDelimitedCodec`). The length is checked against [`MAX_FRAME`] before anything is
-//! allocated, so a peer cannot make us reserve memory by announcing a huge frame. A frame that
-//! does not decode as the expected message closes its connection (and only that one).
+//! A frame is a 4-byte big-endian length followed by that many bytes ([`FrameCodec`]). The
+//! length is checked against the connection's limit before anything is read: [`MAX_HELLO`]
+//! until the handshake is done, [`MAX_FRAME`] after. Nothing is reserved on a frame's
+//! announced length: the buffer grows as its bytes arrive, so a peer's memory cost is what it
+//! sends. A frame that does not decode as the expected message closes its connection (and only
+//! that one).
 //!
 //! The format is postcard (maintained, compact varints; bincode 1 is unmaintained,
 //! RUSTSEC-2025-0141). Its version is [`PROTOCOL`], the first field of the server's first frame
 //! and of the client's answer, so peers of different versions fail with a message that says so.
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tokio_util::codec::LengthDelimitedCodec;
+use tokio_util::codec::{Decoder, Encoder};
 
 use crate::error::CallError;
 
@@ -22,11 +24,84 @@ use crate::error::CallError;
 /// checked before anything is allocated).
 pub(crate) const MAX_FRAME: usize = 128 << 20;
 
-/// The codec every connection uses (node servers, clients, the launcher's control socket).
-pub(crate) fn codec() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .max_frame_length(MAX_FRAME)
-        .new_codec()
+/// The largest frame before the handshake is done: a challenge or a hello (a few dozen bytes).
+pub(crate) const MAX_HELLO: usize = 256;
+
+/// The buffer grows by at most this much ahead of the bytes that arrived (and at most by what
+/// has arrived already, so growth is geometric, not per chunk).
+const GROWTH: usize = 64 << 10;
+
+/// Length-prefixed frames with a limit, that grow their buffer as bytes arrive: the codec of
+/// every connection (node servers, clients, control links).
+#[derive(Debug, Clone)]
+pub(crate) struct FrameCodec {
+    /// The largest frame accepted or sent.
+    max: usize,
+}
+
+impl FrameCodec {
+    /// A codec for a connection before its handshake: frames of at most [`MAX_HELLO`] bytes.
+    pub(crate) fn hello() -> Self {
+        FrameCodec { max: MAX_HELLO }
+    }
+
+    /// Lifts the limit to [`MAX_FRAME`], once the peer proved the secret.
+    pub(crate) fn authenticated(&mut self) {
+        self.max = MAX_FRAME;
+    }
+}
+
+/// A frame over its connection's limit.
+#[derive(Debug, thiserror::Error)]
+#[error("a frame of {len} bytes, over this connection's limit of {max}")]
+pub(crate) struct TooLarge {
+    len: usize,
+    max: usize,
+}
+
+impl Decoder for FrameCodec {
+    type Item = BytesMut;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> std::io::Result<Option<BytesMut>> {
+        let Some(head) = src.first_chunk::<4>() else {
+            return Ok(None);
+        };
+        let len = u32::from_be_bytes(*head) as usize;
+        if len > self.max {
+            let max = self.max;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                TooLarge { len, max },
+            ));
+        }
+        let missing = (4 + len).saturating_sub(src.len());
+        if missing > 0 {
+            src.reserve(missing.min(GROWTH.max(src.len())));
+            return Ok(None);
+        }
+        src.advance(4);
+        Ok(Some(src.split_to(len)))
+    }
+}
+
+impl Encoder<Bytes> for FrameCodec {
+    type Error = std::io::Error;
+
+    fn encode(&mut self, frame: Bytes, dst: &mut BytesMut) -> std::io::Result<()> {
+        let len = frame.len();
+        if len > self.max {
+            let max = self.max;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                TooLarge { len, max },
+            ));
+        }
+        dst.reserve(4 + len);
+        dst.put_u32(len as u32);
+        dst.extend_from_slice(&frame);
+        Ok(())
+    }
 }
 
 /// The version of the wire protocol: frames, messages, the handshake.
@@ -134,6 +209,9 @@ pub(crate) enum ToClient {
         /// The encoded response or why there is none.
         result: Result<Bytes, CallError>,
     },
+    /// The server's program is stopping: calls still running may answer, then the connection
+    /// closes; calls it will not answer are cut short by the stop, not failed.
+    Stopping,
 }
 
 /// The per-launch secret every connection must present (32 random bytes).
@@ -254,13 +332,13 @@ mod tests {
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
-    use tokio_util::codec::Decoder;
 
     proptest! {
         /// Arbitrary bytes through the codec and the message decoder: errors, never panics.
         #[test]
         fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let mut codec = codec();
+            let mut codec = FrameCodec::hello();
+            codec.authenticated();
             let mut buf = bytes::BytesMut::from(&data[..]);
             while let Ok(Some(frame)) = codec.decode(&mut buf) {
                 let _ = decode::<ToServer>(&frame);
@@ -308,5 +386,62 @@ mod fuzz {
         .unwrap();
         assert_eq!(peer_protocol(&hello), Some(7));
         assert_eq!(peer_protocol(b""), None);
+    }
+}
+
+#[cfg(test)]
+mod codec {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_split_where_they_end() {
+        let mut codec = FrameCodec::hello();
+        let mut wire = BytesMut::new();
+        codec.encode(Bytes::from_static(b"one"), &mut wire).unwrap();
+        codec.encode(Bytes::from_static(b""), &mut wire).unwrap();
+        codec
+            .encode(Bytes::from_static(b"three"), &mut wire)
+            .unwrap();
+        wire.extend_from_slice(&[0, 0]);
+        let frames: Vec<BytesMut> =
+            std::iter::from_fn(|| codec.decode(&mut wire).unwrap()).collect();
+        assert_eq!(frames, [&b"one"[..], b"", b"three"]);
+        assert_eq!(&wire[..], [0, 0], "a partial header waits");
+    }
+
+    #[test]
+    fn the_limit_is_the_hello_until_authenticated() {
+        let mut codec = FrameCodec::hello();
+        let mut wire = BytesMut::from(&((MAX_HELLO + 1) as u32).to_be_bytes()[..]);
+        assert!(
+            codec.decode(&mut wire).is_err(),
+            "a large frame before the handshake"
+        );
+        let mut wire = BytesMut::from(&((MAX_HELLO + 1) as u32).to_be_bytes()[..]);
+        codec.authenticated();
+        assert!(
+            codec.decode(&mut wire).unwrap().is_none(),
+            "waits for the body"
+        );
+        let mut wire = BytesMut::from(&((MAX_FRAME + 1) as u32).to_be_bytes()[..]);
+        assert!(codec.decode(&mut wire).is_err());
+        let too_big = Bytes::from(vec![0u8; MAX_HELLO + 1]);
+        assert!(FrameCodec::hello()
+            .encode(too_big, &mut BytesMut::new())
+            .is_err());
+    }
+
+    #[test]
+    fn an_announced_length_reserves_only_what_arrived() {
+        let mut codec = FrameCodec::hello();
+        codec.authenticated();
+        let mut wire = BytesMut::from(&((MAX_FRAME - 1) as u32).to_be_bytes()[..]);
+        wire.extend_from_slice(&[7; 100]);
+        assert!(codec.decode(&mut wire).unwrap().is_none());
+        assert!(
+            wire.capacity() <= 2 * GROWTH,
+            "{} bytes reserved for 104 received",
+            wire.capacity()
+        );
     }
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::Plan;
 use crate::launch::control::{self, LinkEvent, Order, Report};
@@ -431,12 +432,14 @@ pub(crate) async fn run(
     restarts: bool,
 ) -> ExitCode {
     let (events_tx, mut events) = mpsc::unbounded_channel::<LinkEvent>();
-    let accept = tokio::spawn(control::accept(
+    let accepting = CancellationToken::new();
+    tokio::spawn(control::accept(
         listener,
         secret,
         plan.units.len(),
         plan.fingerprint.clone(),
         events_tx,
+        accepting.clone(),
     ));
     let mut coordinator = Coordinator::new(plan, restarts, grace, join_timeout, Instant::now());
     let mut orders: Vec<Option<mpsc::UnboundedSender<Order>>> = vec![None; plan.units.len()];
@@ -447,7 +450,7 @@ pub(crate) async fn run(
         plan.units.len()
     );
     let outcome = follow(&mut coordinator, &mut events, &mut orders).await;
-    accept.abort();
+    accepting.cancel();
     // Let the last Stop orders reach the units.
     drop(orders);
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::book::{self, Book, CoordinatorOf, Overrides};
 use super::coord;
@@ -19,11 +20,12 @@ use crate::error::chain;
 use crate::flags::{self, FlagValues};
 use crate::launch::control::{Link, Report};
 use crate::launch::env::{EnvError, Vars};
-use crate::launch::host::{Host, Network};
+use crate::launch::host::{Host, Network, Supervisor};
 use crate::program::{ErasedNode, Program};
 use crate::supervise::NodeError;
 use crate::transport::frame::Secret;
 use crate::transport::tcp::TcpDialer;
+use crate::LaunchType;
 
 /// Who this process is, from the engine's environment.
 struct Identity {
@@ -97,11 +99,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
             return ExitCode::from(2);
         }
     };
-    let notice = matches
-        .get_one::<f64>(flags::launcher::TERMINATION_NOTICE)
-        .copied()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .unwrap_or(Duration::from_secs(10));
+    let notice = flags::termination_notice(&matches);
     crate::log::init(true);
     let runtime = match crate::launch::async_runtime() {
         Ok(runtime) => runtime,
@@ -176,6 +174,25 @@ async fn run(
         )
         .await);
     }
+    let unit = unit_of(&plan, &identity)?;
+    let launch_type = match identity.engine {
+        Engine::K8s => LaunchType::K8s,
+        Engine::Slurm => LaunchType::Slurm,
+    };
+    Ok(run_unit(
+        plan,
+        unit,
+        nodes,
+        book,
+        identity.secret,
+        notice,
+        launch_type,
+    )
+    .await)
+}
+
+/// The unit this process runs, from its job and rank.
+fn unit_of(plan: &Plan, identity: &Identity) -> Result<Unit, ClusterError> {
     let job = plan.job(&identity.job).ok_or_else(|| {
         format!(
             "program `{}` has no cluster job `{}` (jobs: {})",
@@ -188,15 +205,15 @@ async fn run(
                 .join(", ")
         )
     })?;
-    let unit = plan.unit(job, identity.rank).cloned().ok_or_else(|| {
+    plan.unit(job, identity.rank).cloned().ok_or_else(|| {
         format!(
             "job `{}` has {} processes; this is number {}",
             identity.job,
             plan.jobs[job].units.len(),
             identity.rank
         )
-    })?;
-    Ok(run_unit(plan, unit, nodes, book, identity.secret, notice).await)
+        .into()
+    })
 }
 
 /// A unit's network: TCP, at the addresses of the launch's address book.
@@ -209,6 +226,7 @@ impl Network for TcpNetwork {
         service: Arc<Service>,
         secret: Secret,
         stop: CancellationToken,
+        servers: &TaskTracker,
     ) -> Result<Option<u16>, NodeError> {
         let addr = self.0.listen_addr(id);
         let listener = TcpListener::bind(addr)
@@ -218,7 +236,7 @@ impl Network for TcpNetwork {
                 source,
             })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        tokio::spawn(server::serve(listener, service, secret, stop));
+        servers.spawn(server::serve(listener, service, secret, stop));
         Ok(Some(port))
     }
 
@@ -235,6 +253,7 @@ async fn run_unit(
     book: Arc<Book>,
     secret: Secret,
     grace: Duration,
+    launch_type: LaunchType,
 ) -> ExitCode {
     let coordinator = TcpDialer::new(Arc::new(CoordinatorOf(book.clone())));
     let link = match Link::open(
@@ -286,7 +305,9 @@ async fn run_unit(
         secret,
         grace,
         stop,
-        supervisor: "the coordinator",
+        servers: TaskTracker::new(),
+        supervisor: Supervisor::Coordinator,
+        launch_type,
     };
     host.run(link).await
 }
