@@ -341,6 +341,34 @@ async fn launch_types() {
             "{after:?}"
         );
 
+        println!("{launch_type}: dropping a Running stops the program");
+        let before = children_of(std::process::id());
+        let mut program = make_program(params("wait"));
+        let calcs = program.calc.refs();
+        let running = lp::launch_with(program, launch_type, options())
+            .await
+            .unwrap();
+        let handles = running.handles(&calcs);
+        assert_eq!(handles[0].add(1, 2).await.unwrap(), 3);
+        let spawned: Vec<u32> = children_of(std::process::id())
+            .into_iter()
+            .filter(|pid| !before.contains(pid))
+            .collect();
+        assert_eq!(
+            spawned.is_empty(),
+            launch_type == LaunchType::TestMt,
+            "{spawned:?}"
+        );
+        drop(running);
+        let after = tokio::time::timeout(Duration::from_secs(5), handles[0].add(1, 1)).await;
+        assert!(
+            matches!(after, Ok(Err(CallError::Stopping { .. }))),
+            "{after:?}"
+        );
+        wait_until("the nodes' processes to end", Duration::from_secs(5), || {
+            spawned.iter().all(|&pid| !alive(pid))
+        });
+
         println!("{launch_type}: a run that ignores stop is abandoned/killed after the grace");
         let running = lp::launch_with(make_program(params("hang")), launch_type, options())
             .await
