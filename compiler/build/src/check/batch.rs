@@ -155,6 +155,7 @@ fn shape(method: &CourierMethod) -> Option<BatchShape> {
     };
     let output = match &method.output {
         Output::Plain(ty) | Output::Result(ty) => ty,
+        Output::Unit => return None,
     };
     Some(BatchShape {
         item: vec_element(param)?,

@@ -69,6 +69,8 @@ pub struct BatchShape {
 /// A courier method's return type.
 #[derive(Debug)]
 pub enum Output {
+    /// `()`: the dispatch calls the method, then answers `()`.
+    Unit,
     /// Returned as it is.
     Plain(TokenStream),
     /// `Result<T, E>`: `Ok(T)` is returned, `Err(e)` becomes `CallError::Remote`.
@@ -89,6 +91,8 @@ pub struct FnNode {
     pub params: Vec<FnParam>,
     /// Whether it returns `Result<_, E>` (its error then fails the node).
     pub returns_result: bool,
+    /// Whether it returns `()`: the worker calls it as a statement.
+    pub returns_unit: bool,
 }
 
 /// A parameter of a function run by a `fn` node.
@@ -99,6 +103,9 @@ pub struct FnParam {
     pub tokens: TokenStream,
     /// Whether it is the node's `lp::Context` (passed by the runtime, not from `.lp`).
     pub context: bool,
+    /// Whether its type is `Copy` (a number, a `bool`, a `Duration`…): the worker passes its
+    /// field on without cloning it.
+    pub copy: bool,
 }
 
 /// One checked program.

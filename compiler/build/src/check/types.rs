@@ -439,6 +439,7 @@ fn servable(method: &Method, served: &Served, diags: &mut Diagnostics) -> Option
         params: param_names(&method.params),
         output: match &method.result_ok {
             Some(ok) => Output::Result(ok.clone()),
+            None if method.output == RustType::Unit => Output::Unit,
             None => Output::Plain(method.output_tokens.clone()),
         },
         batch: None,
@@ -640,9 +641,11 @@ pub(super) fn function_wrapper(
                 name: p.name.clone(),
                 tokens: p.tokens.clone(),
                 context: p.ty == RustType::Context,
+                copy: p.ty.is_copy(),
             })
             .collect(),
         returns_result: method.result_ok.is_some(),
+        returns_unit: method.output == RustType::Unit,
     })
 }
 

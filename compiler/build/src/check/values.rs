@@ -16,6 +16,18 @@ use std::collections::HashMap;
 /// The most replicas a group may have (the runtime's limit, `lp::codegen::MAX_REPLICAS`).
 pub(super) const MAX_REPLICAS: i128 = 1 << 20;
 
+/// A group being indexed, as its scope entry holds it.
+struct IndexedGroup {
+    /// What its nodes are.
+    target: NodeTarget,
+    /// The node type as written, for messages.
+    written: String,
+    /// Its replica count, once checked.
+    count: Option<GroupCount>,
+    /// Its index among the program's nodes and groups.
+    index: usize,
+}
+
 /// Where a value is being checked: for messages, and for `replica`.
 pub(super) struct Ctx<'a> {
     /// What the value is for, e.g. "argument `seed` of `actor`".
@@ -358,52 +370,68 @@ impl Exprs<'_, '_, '_> {
                 let rhs = self.lower_into(rhs, target, ctx, out);
                 Some(NumExpr::Binary(*op, Box::new(lhs?), Box::new(rhs?)))
             }
-            ExprKind::Replica | ExprKind::Replicas => {
-                let word = if matches!(expr.kind, ExprKind::Replica) {
-                    "replica"
-                } else {
-                    "replicas"
-                };
-                if ctx.group.is_none() {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::ReplicaOutsideGroup,
-                            format!("`{word}` used outside a group"),
-                        )
-                        .primary(expr.span.clone(), "only a group's replicas have an index")
-                        .help("use `replica` in the arguments of a `group` declaration"),
-                    );
-                    return None;
-                }
-                out.uses_replica = true;
-                Some(if word == "replica" {
-                    NumExpr::Replica
-                } else {
-                    NumExpr::Replicas
-                })
-            }
-            ExprKind::Name(name) => match self.scope.get(&name.name) {
-                Some(Entity::Param { ty, index, .. })
-                    if matches!(ty, ParamType::Int(_))
-                        || (float && matches!(ty, ParamType::Float(_))) =>
-                {
-                    if !out.params.contains(index) {
-                        out.params.push(*index);
-                    }
-                    Some(NumExpr::Param(*index))
-                }
-                Some(_) => {
-                    self.not_a_number(expr, target, ctx);
-                    None
-                }
-                None => {
-                    self.known_name(name);
-                    None
-                }
-            },
+            ExprKind::Replica | ExprKind::Replicas => self.replica(expr, ctx, out),
+            ExprKind::Name(name) => self.numeric_param(expr, name, target, ctx, out),
             ExprKind::Error => None,
             _ => {
                 self.not_a_number(expr, target, ctx);
+                None
+            }
+        }
+    }
+
+    /// `replica` or `replicas`, which only a group's arguments may use.
+    fn replica(&mut self, expr: &ast::Expr, ctx: &Ctx, out: &mut Lowered) -> Option<NumExpr> {
+        let word = if matches!(expr.kind, ExprKind::Replica) {
+            "replica"
+        } else {
+            "replicas"
+        };
+        if ctx.group.is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::ReplicaOutsideGroup,
+                    format!("`{word}` used outside a group"),
+                )
+                .primary(expr.span.clone(), "only a group's replicas have an index")
+                .help("use `replica` in the arguments of a `group` declaration"),
+            );
+            return None;
+        }
+        out.uses_replica = true;
+        Some(if word == "replica" {
+            NumExpr::Replica
+        } else {
+            NumExpr::Replicas
+        })
+    }
+
+    /// A name in arithmetic for `target`: a param of a numeric type that fits it.
+    fn numeric_param(
+        &mut self,
+        expr: &ast::Expr,
+        name: &ast::Ident,
+        target: NumType,
+        ctx: &Ctx,
+        out: &mut Lowered,
+    ) -> Option<NumExpr> {
+        let float = matches!(target, NumType::Float(_));
+        match self.scope.get(&name.name) {
+            Some(Entity::Param { ty, index, .. })
+                if matches!(ty, ParamType::Int(_))
+                    || (float && matches!(ty, ParamType::Float(_))) =>
+            {
+                if !out.params.contains(index) {
+                    out.params.push(*index);
+                }
+                Some(NumExpr::Param(*index))
+            }
+            Some(_) => {
+                self.not_a_number(expr, target, ctx);
+                None
+            }
+            None => {
+                self.known_name(name);
                 None
             }
         }
@@ -602,12 +630,64 @@ impl Exprs<'_, '_, '_> {
         handle: &HandleTarget,
         ctx: &Ctx,
     ) -> Option<Value> {
+        let group = self.indexed_group(base)?;
+        self.serves(expr, &base.name, &group.target, &group.written, handle, ctx)?;
+        let index_ctx = Ctx {
+            what: format!("the index into `{}` in {}", base.name, ctx.what),
+            rust_span: None,
+            group: ctx.group.clone(),
+        };
+        let target = NumType::Int(IntType::Usize);
+        let lowered = self.lower(index, target, &index_ctx)?;
+        let count = group.count?;
+        let replicas = ctx.group.as_ref().and_then(const_count);
+        let folded = fold::eval(
+            &lowered.expr,
+            false,
+            Known {
+                replica: None,
+                replicas,
+            },
+        );
+        match (folded, count.count) {
+            (Err(fault), _) => {
+                self.fault(index, fault, None, &index_ctx);
+                None
+            }
+            (Ok(Some(Num::Int(i))), Count::Const(n)) => self.const_index(base, index, i, n),
+            _ => {
+                let limits = Limits::default();
+                if let (true, Some(replicas), Count::Const(n)) =
+                    (lowered.params.is_empty(), replicas, count.count)
+                {
+                    let bound = Limits {
+                        min: None,
+                        max: Some(i128::from(n) - 1),
+                    };
+                    let num = lowered.expr.clone();
+                    self.each_replica(index, &num, false, replicas, target, bound, &index_ctx)?;
+                }
+                let site = self.site(
+                    index,
+                    lowered,
+                    target,
+                    limits,
+                    Some((group.index, &count)),
+                    &index_ctx,
+                );
+                Some(Value::GroupAt(base.name.clone(), Index::Site(site)))
+            }
+        }
+    }
+
+    /// The group `base` names, for indexing; reports a name that is not a group.
+    fn indexed_group(&mut self, base: &ast::Ident) -> Option<IndexedGroup> {
         let Some(Entity::Node {
-            target: node_target,
+            target,
             is_group,
             count,
             written,
-            index: group_index,
+            index,
             ..
         }) = self.scope.get(&base.name)
         else {
@@ -633,79 +713,42 @@ impl Exprs<'_, '_, '_> {
             );
             return None;
         }
-        let (node_target, written, count, group_index) = (
-            node_target.clone(),
-            written.clone(),
-            count.clone(),
-            *group_index,
-        );
-        self.serves(expr, &base.name, &node_target, &written, handle, ctx)?;
-        let index_ctx = Ctx {
-            what: format!("the index into `{}` in {}", base.name, ctx.what),
-            rust_span: None,
-            group: ctx.group.clone(),
-        };
-        let target = NumType::Int(IntType::Usize);
-        let lowered = self.lower(index, target, &index_ctx)?;
-        let count = count?;
-        let replicas = ctx.group.as_ref().and_then(const_count);
-        let folded = fold::eval(
-            &lowered.expr,
-            false,
-            Known {
-                replica: None,
-                replicas,
-            },
-        );
-        match (folded, count.count) {
-            (Err(fault), _) => {
-                self.fault(index, fault, None, &index_ctx);
-                None
-            }
-            (Ok(Some(Num::Int(i))), Count::Const(n)) => {
-                if i < 0 || i >= i128::from(n) {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::BadIndex,
-                            format!(
-                                "index {i} is out of range for group `{}` of {n} replicas",
-                                base.name
-                            ),
-                        )
-                        .primary(index.span.clone(), "out of range")
-                        .help(if n == 0 {
-                            format!("group `{}` is empty: it has no replica to index", base.name)
-                        } else {
-                            format!("use an index from 0 to {}", n - 1)
-                        }),
-                    );
-                    return None;
-                }
-                Some(Value::GroupAt(base.name.clone(), Index::Const(i as u64)))
-            }
-            _ => {
-                let limits = Limits::default();
-                if let (true, Some(replicas), Count::Const(n)) =
-                    (lowered.params.is_empty(), replicas, count.count)
-                {
-                    let bound = Limits {
-                        min: None,
-                        max: Some(i128::from(n) - 1),
-                    };
-                    let num = lowered.expr.clone();
-                    self.each_replica(index, &num, false, replicas, target, bound, &index_ctx)?;
-                }
-                let site = self.site(
-                    index,
-                    lowered,
-                    target,
-                    limits,
-                    Some((group_index, &count)),
-                    &index_ctx,
-                );
-                Some(Value::GroupAt(base.name.clone(), Index::Site(site)))
-            }
+        Some(IndexedGroup {
+            target: target.clone(),
+            written: written.clone(),
+            count: count.clone(),
+            index: *index,
+        })
+    }
+
+    /// Replica `i` of the group `base` of `n` replicas, a constant index: reported when out of
+    /// range.
+    fn const_index(
+        &mut self,
+        base: &ast::Ident,
+        index: &ast::Expr,
+        i: i128,
+        n: u64,
+    ) -> Option<Value> {
+        if i < 0 || i >= i128::from(n) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadIndex,
+                    format!(
+                        "index {i} is out of range for group `{}` of {n} replicas",
+                        base.name
+                    ),
+                )
+                .primary(index.span.clone(), "out of range")
+                .help(if n == 0 {
+                    format!("group `{}` is empty: it has no replica to index", base.name)
+                } else {
+                    format!("use an index from 0 to {}", n - 1)
+                }),
+            );
+            return None;
         }
+        Some(Value::GroupAt(base.name.clone(), Index::Const(i as u64)))
     }
 
     fn vec(
@@ -779,20 +822,10 @@ impl Exprs<'_, '_, '_> {
         handle: &HandleTarget,
         ctx: &Ctx,
     ) -> Option<()> {
-        let matches = |path: &[String]| {
-            if handle.is_dyn {
-                self.model
-                    .type_at_path(path)
-                    .is_some_and(|t| t.implements(&handle.path))
-            } else {
-                path == handle.path.as_slice()
-            }
-        };
-        let (label, note) = match target {
-            NodeTarget::Unresolved => return None,
-            NodeTarget::Courier(path) if matches(path) => return Some(()),
-            NodeTarget::Courier(path) => (format!("a `{written}` node"), Some(path.join("::"))),
-            NodeTarget::Worker(path) if matches(path) => {
+        match target {
+            NodeTarget::Unresolved => None,
+            NodeTarget::Courier(path) if self.answers(path, handle) => Some(()),
+            NodeTarget::Worker(path) if self.answers(path, handle) => {
                 let mut diagnostic = Diagnostic::new(
                     Code::HandleType,
                     format!(
@@ -808,9 +841,8 @@ impl Exprs<'_, '_, '_> {
                 self.diags.push(diagnostic.help(format!(
                     "declare `{node}` as a `courier` (its `run` still runs), or pass another node"
                 )));
-                return None;
+                None
             }
-            NodeTarget::Worker(path) => (format!("a `{written}` worker"), Some(path.join("::"))),
             NodeTarget::Function(path) => {
                 let mut diagnostic = Diagnostic::new(
                     Code::HandleType,
@@ -827,12 +859,50 @@ impl Exprs<'_, '_, '_> {
                 self.diags.push(diagnostic.help(
                     "only `courier` nodes can be called: pass a courier node of the expected type",
                 ));
-                return None;
+                None
             }
-        };
+            NodeTarget::Courier(path) => {
+                let label = format!("a `{written}` node");
+                self.wrong_handle_type(expr, node, written, path, label, handle, ctx);
+                None
+            }
+            NodeTarget::Worker(path) => {
+                let label = format!("a `{written}` worker");
+                self.wrong_handle_type(expr, node, written, path, label, handle, ctx);
+                None
+            }
+        }
+    }
+
+    /// Whether the type at `path` answers calls through `handle`: it is the handle's type, or
+    /// implements the handle's trait.
+    fn answers(&self, path: &[String], handle: &HandleTarget) -> bool {
+        if handle.is_dyn {
+            self.model
+                .type_at_path(path)
+                .is_some_and(|t| t.implements(&handle.path))
+        } else {
+            path == handle.path.as_slice()
+        }
+    }
+
+    /// Reports `node`, of the type at `path` (written `written`, labelled `label`), given for a
+    /// handle it does not answer, naming a node that would.
+    #[allow(clippy::too_many_arguments)]
+    fn wrong_handle_type(
+        &mut self,
+        expr: &ast::Expr,
+        node: &str,
+        written: &str,
+        path: &[String],
+        label: String,
+        handle: &HandleTarget,
+        ctx: &Ctx,
+    ) {
         let expected = handle.display();
         // Two types of one name: say both paths.
-        let both = note
+        let actual = path.join("::");
+        let both = Some(actual)
             .filter(|actual| actual.rsplit("::").next() == handle.path.last().map(String::as_str));
         let message = match &both {
             Some(actual) => format!(
@@ -855,7 +925,7 @@ impl Exprs<'_, '_, '_> {
         if let Some(span) = ctx.rust_span {
             diagnostic = diagnostic.secondary(span.clone(), format!("`{expected}` expected here"));
         }
-        let candidates = self.scope.nodes_serving(matches);
+        let candidates = self.scope.nodes_serving(|path| self.answers(path, handle));
         diagnostic = match candidates.first() {
             Some(other) => diagnostic.help(format!("did you mean `{other}`?")),
             None if handle.is_dyn => diagnostic.help(format!(
@@ -868,7 +938,6 @@ impl Exprs<'_, '_, '_> {
             )),
         };
         self.diags.push(diagnostic);
-        None
     }
 
     /// Reports an unknown name (with "did you mean"); `Some(())` when the name is known.

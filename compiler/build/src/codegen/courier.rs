@@ -25,6 +25,8 @@ pub(super) fn expand_couriers(package: &Package, lp: &Runtime) -> TokenStream {
         .iter()
         .map(|c| expand_serve(c, package, lp));
     quote! {
+        // Its modules mirror the crate's, whose names they repeat.
+        #[allow(clippy::module_inception)]
         pub mod couriers {
             #modules
         }
@@ -89,22 +91,27 @@ fn expand_wire(interface: &Interface, lp: &Runtime) -> TokenStream {
         .methods
         .is_empty()
         .then(|| quote!(#[allow(dead_code)]));
+    // The variants hold the user's parameter and result types, and the client's methods take
+    // the user's methods' parameters: whatever their sizes, shapes and numbers.
     quote! {
         #[derive(#lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
         #[serde(crate = #serde)]
+        #[allow(clippy::large_enum_variant, clippy::type_complexity)]
         pub enum Request { #(#request_variants),* }
 
         #[derive(#lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
         #[serde(crate = #serde)]
+        #[allow(clippy::large_enum_variant, clippy::type_complexity)]
         pub enum Response { #(#response_variants),* }
 
         #[doc = #client_doc]
-        #[derive(Clone)]
+        #[derive(::core::clone::Clone)]
         pub struct #client {
             #unused
             core: #lp::codegen::ClientCore,
         }
 
+        #[allow(clippy::too_many_arguments, clippy::type_complexity)]
         impl #client {
             #(#client_methods)*
         }
@@ -187,7 +194,9 @@ fn expand_client_method(interface: &Interface, m: &CourierMethod, lp: &Runtime) 
             match self.core.#call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
                 Response::#name(value) => ::core::result::Result::Ok(value),
                 #[allow(unreachable_patterns)]
-                _ => ::core::result::Result::Err(#lp::CallError::Protocol(#unexpected.into())),
+                _ => ::core::result::Result::Err(#lp::CallError::Protocol(
+                    ::std::borrow::ToOwned::to_owned(#unexpected),
+                )),
             }
         }
 
@@ -252,7 +261,9 @@ fn expand_dispatch(
             match request { #(#arms)* }
         }
     };
+    // A batch is a `Vec` of the user's parameter type, whatever its shape.
     quote! {
+        #[allow(clippy::type_complexity)]
         impl #lp::codegen::Serve<#served> for #ty {
             fn serve(
                 self: ::std::sync::Arc<Self>,
@@ -318,6 +329,9 @@ fn method_result(
     };
     let into_remote = quote!(map_err(|e| #lp::__remote_error!(e)));
     match (&m.output, wrap) {
+        // The call is a statement: a call returning `()` is no argument (clippy's `unit_arg`).
+        (Output::Unit, Some(wrap)) => quote!({ #call; ::core::result::Result::Ok(#wrap(())) }),
+        (Output::Unit, None) => quote!({ #call; ::core::result::Result::Ok(()) }),
         (Output::Plain(_), Some(wrap)) => quote!(::core::result::Result::Ok(#wrap(#call))),
         (Output::Plain(_), None) => quote!(::core::result::Result::Ok(#call)),
         (Output::Result(_), Some(wrap)) => quote!(#call.map(#wrap).#into_remote),
@@ -344,9 +358,10 @@ fn param_types(m: &CourierMethod) -> Vec<&TokenStream> {
 }
 
 /// What a caller gets back: the method's `Ok` type, or a batched method's element type.
-fn output_type(m: &CourierMethod) -> &TokenStream {
+fn output_type(m: &CourierMethod) -> TokenStream {
     match (&m.batch, &m.output) {
-        (Some(shape), _) => &shape.output,
-        (None, Output::Plain(ty) | Output::Result(ty)) => ty,
+        (Some(shape), _) => shape.output.clone(),
+        (None, Output::Unit) => quote!(()),
+        (None, Output::Plain(ty) | Output::Result(ty)) => ty.clone(),
     }
 }

@@ -31,14 +31,29 @@ fn expand_wrapper(function: &FnNode, lp: &Runtime) -> TokenStream {
         let ty = &p.tokens;
         quote!(pub #field: #ty)
     });
-    let args = function.params.iter().map(|p| {
+    // The node's context goes to the last parameter that takes it (clones to any before), each
+    // field as a copy when its type is `Copy`, else as a clone (`run` has only `&self`).
+    let last_context = function.params.iter().rposition(|p| p.context);
+    let args = function.params.iter().enumerate().map(|(i, p)| {
         if p.context {
-            quote!(::core::clone::Clone::clone(&ctx))
+            return if Some(i) == last_context {
+                quote!(ctx)
+            } else {
+                quote!(::core::clone::Clone::clone(&ctx))
+            };
+        }
+        let field = ident(&p.name);
+        if p.copy {
+            quote!(self.#field)
         } else {
-            let field = ident(&p.name);
             quote!(::core::clone::Clone::clone(&self.#field))
         }
     });
+    let ctx = if last_context.is_some() {
+        quote!(ctx)
+    } else {
+        quote!(_ctx)
+    };
     let call = if function.is_async {
         quote!(#path(#(#args),*).await)
     } else {
@@ -54,13 +69,17 @@ fn expand_wrapper(function: &FnNode, lp: &Runtime) -> TokenStream {
             }
         }
     } else {
-        quote!(let _ = #call; ::core::result::Result::Ok(()))
+        // The function's value, whatever it is (`()` often), is not the node's.
+        quote! {
+            #[allow(clippy::let_unit_value)]
+            let _ = #call;
+            ::core::result::Result::Ok(())
+        }
     };
     let run = if function.is_async {
         quote! {
             impl #lp::Run for #name {
-                async fn run(&self, ctx: #lp::Context) -> #lp::Result<()> {
-                    let _ = &ctx;
+                async fn run(&self, #ctx: #lp::Context) -> #lp::Result<()> {
                     #body
                 }
             }
@@ -68,8 +87,7 @@ fn expand_wrapper(function: &FnNode, lp: &Runtime) -> TokenStream {
     } else {
         quote! {
             impl #lp::BlockingRun for #name {
-                fn run(&self, ctx: #lp::Context) -> #lp::Result<()> {
-                    let _ = &ctx;
+                fn run(&self, #ctx: #lp::Context) -> #lp::Result<()> {
                     #body
                 }
             }

@@ -7,8 +7,10 @@
 //! `main`, `SITES`); everything else lives in `crate::__lp` (clients and wire types in a module
 //! tree that mirrors the crate's, so two types of one name in different modules stay apart; `fn`
 //! wrappers under an injective mangling); user names appear only as fields, variants, methods
-//! and paths, and every path is absolute (`::lp::…`, `::core::…`, `crate::…`). The runtime's
-//! path is a [`Runtime`], `::lp` unless the package renamed its dependency on it.
+//! and paths, and every path is absolute (`::lp::…`, `::core::…`, `crate::…`). Nothing is named
+//! through the prelude, not even a trait's method (`::core::clone::Clone::clone(&x)`), so the
+//! code compiles in a crate with `#![no_implicit_prelude]` (`tests/packages/shadowed_prelude`).
+//! The runtime's path is a [`Runtime`], `::lp` unless the package renamed its dependency on it.
 
 mod courier;
 mod function;
@@ -137,13 +139,15 @@ fn expand_package(package: &Package, lp: &Runtime) -> TokenStream {
         .iter()
         .map(|p| program::expand_program(p, lp));
     let functions = function::expand_functions(&package.functions, lp);
+    // Every path is absolute, even where a shorter one would do; wire variants are named after
+    // methods, and modules after the crate's modules and types.
     quote! {
         const _: () = #lp::codegen::check_abi(#ABI);
 
         /// What generated code needs beside the programs: clients, servers and wire types of
         /// the package's courier types and traits, and the workers of `fn` nodes.
         #[doc(hidden)]
-        #[allow(clippy::all, unused_qualifications, non_camel_case_types, non_snake_case)]
+        #[allow(unused_qualifications, non_camel_case_types, non_snake_case)]
         pub mod __lp {
             #couriers
             #functions

@@ -2,7 +2,7 @@
 //! `make_program` and `main`. User names appear in it only as fields (of `Params` and `Nodes`)
 //! and inside `__r_`-prefixed locals, so no name a `.lp` file declares can clash with them.
 
-use super::value::{expand_literal, expand_sites, expand_value, ref_ident, In};
+use super::value::{expand_literal, expand_sites, expand_value, ref_ident, string, In};
 use super::{doc_attrs, Runtime};
 use crate::check::model::{
     Build, Count, EnvValue, Index, Kind, Literal, Node, Param, ParamType, Program, Runner,
@@ -27,9 +27,11 @@ pub(super) fn expand_program(program: &Program, lp: &Runtime) -> TokenStream {
         .as_deref()
         .unwrap_or_default()
         .replace('\n', " ");
+    // Every path is absolute, even where a shorter one would do; user names (the module's, the
+    // fields') need not be snake case; literals are the `.lp` file's, as written (`3.14159`).
     quote! {
         #doc
-        #[allow(clippy::all, unused_qualifications, non_snake_case)]
+        #[allow(unused_qualifications, non_snake_case, clippy::approx_constant)]
         pub mod #module {
             #params
             #sites
@@ -52,50 +54,19 @@ fn expand_params(params: &[Param], lp: &Runtime) -> TokenStream {
         let ty = param_type(p.ty);
         quote!(#doc pub #name: #ty)
     });
-    let default_impl = params
-        .iter()
-        .map(|p| {
-            p.default
-                .as_ref()
-                .map(|d| (ident(&p.name), default_tokens(d)))
-        })
-        .collect::<Option<Vec<_>>>()
-        .map(|defaults| {
-            let (names, values): (Vec<_>, Vec<_>) = defaults.into_iter().unzip();
-            quote! {
-                impl ::core::default::Default for Params {
-                    fn default() -> Self {
-                        Params { #(#names: #values),* }
-                    }
-                }
-            }
-        });
-    let flags = params.iter().map(|p| {
-        let name = &p.name;
-        let ty = p.ty.name();
-        let help = p.doc.as_deref().unwrap_or_default().replace('\n', " ");
-        let default = match &p.default {
-            Some(d) => {
-                let text = flag_default(d);
-                quote!(::core::option::Option::Some(#text))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        quote!(#lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
-    });
+    let default_impl = expand_default(params);
+    let flags = params.iter().map(|p| expand_flag(p, lp));
     let names: Vec<_> = params.iter().map(|p| ident(&p.name)).collect();
     let keys = params.iter().map(|p| &p.name);
-    let numbers = params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.ty.is_number())
-        .map(|(i, p)| {
-            let name = ident(&p.name);
-            quote!(#i => #lp::codegen::Num::from(self.#name),)
-        });
+    let number = expand_number(params, lp);
     quote! {
         /// The program's params: one flag of the binary each.
-        #[derive(Clone, Debug, #lp::codegen::serde::Serialize, #lp::codegen::serde::Deserialize)]
+        #[derive(
+            ::core::clone::Clone,
+            ::core::fmt::Debug,
+            #lp::codegen::serde::Serialize,
+            #lp::codegen::serde::Deserialize
+        )]
         #[serde(crate = #serde)]
         pub struct Params {
             #(#fields,)*
@@ -115,12 +86,73 @@ fn expand_params(params: &[Param], lp: &Runtime) -> TokenStream {
                 ::core::result::Result::Ok(Params { #(#names: values.get(#keys)?,)* })
             }
 
-            fn number(&self, index: usize) -> #lp::codegen::Num {
-                match index {
-                    #(#numbers)*
-                    _ => #lp::codegen::Num::Int(0),
-                }
+            #number
+        }
+    }
+}
+
+/// `impl Default for Params` with the `.lp` file's defaults, when every param has one.
+fn expand_default(params: &[Param]) -> Option<TokenStream> {
+    let defaults = params
+        .iter()
+        .map(|p| {
+            p.default
+                .as_ref()
+                .map(|d| (ident(&p.name), default_tokens(d)))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (names, values): (Vec<_>, Vec<_>) = defaults.into_iter().unzip();
+    // The defaults may all be the types' own (`false`, `0`): still the `.lp` file's.
+    Some(quote! {
+        #[allow(clippy::derivable_impls)]
+        impl ::core::default::Default for Params {
+            fn default() -> Self {
+                Params { #(#names: #values),* }
             }
+        }
+    })
+}
+
+/// A param's entry in `Params::flags`: its name, type, help and default.
+fn expand_flag(p: &Param, lp: &Runtime) -> TokenStream {
+    let name = &p.name;
+    let ty = p.ty.name();
+    let help = p.doc.as_deref().unwrap_or_default().replace('\n', " ");
+    let default = match &p.default {
+        Some(d) => {
+            let text = flag_default(d);
+            quote!(::core::option::Option::Some(#text))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(#lp::codegen::Flag { name: #name, ty: #ty, help: #help, default: #default })
+}
+
+/// `Params::number`: the numeric param `index`, for the sites.
+fn expand_number(params: &[Param], lp: &Runtime) -> TokenStream {
+    let numbers: Vec<TokenStream> = params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ty.is_number())
+        .map(|(i, p)| {
+            let name = ident(&p.name);
+            quote!(#i => ::core::convert::From::from(self.#name),)
+        })
+        .collect();
+    // Without a numeric param there is nothing to match on.
+    let body = if numbers.is_empty() {
+        quote!(let _ = index; #lp::codegen::Num::Int(0))
+    } else {
+        quote! {
+            match index {
+                #(#numbers)*
+                _ => #lp::codegen::Num::Int(0),
+            }
+        }
+    };
+    quote! {
+        fn number(&self, index: usize) -> #lp::codegen::Num {
+            #body
         }
     }
 }
@@ -167,7 +199,7 @@ fn expand_program_struct(program: &Program, lp: &Runtime) -> TokenStream {
     });
     let erase = program.nodes.iter().map(|node| {
         let name = ident(&node.name);
-        quote!(erased.extend(nodes.#name.erase());)
+        quote!(::core::iter::Extend::extend(&mut erased, nodes.#name.erase());)
     });
     let nodes_doc = format!(" The nodes of `{}`, before launch.", program.name);
     let program_doc = format!(
@@ -289,14 +321,16 @@ fn expand_node(node: &Node, lp: &Runtime) -> TokenStream {
         (Kind::Worker, false) => quote!(#lp::codegen::node_worker),
         (Kind::Worker, true) => quote!(#lp::codegen::group_worker),
     };
-    let mut held = Vec::new();
+    // The factory owns a clone of each group it holds handles to; a `NodeRef` is `Copy`, so
+    // the `move` closure takes a copy of each node's.
+    let mut groups = Vec::new();
     for arg in &node.args {
-        collect_refs(&arg.value, &mut held);
+        collect_groups(&arg.value, &mut groups);
     }
-    let refs: Vec<TokenStream> = held
+    let refs: Vec<TokenStream> = groups
         .iter()
         .map(|n| ref_ident(n))
-        .map(|r| quote!(let #r = #r.clone();))
+        .map(|r| quote!(let #r = ::core::clone::Clone::clone(&#r);))
         .collect();
     let uses_env = node.args.iter().any(|a| value_uses_env(&a.value));
     let env = if uses_env { quote!(env) } else { quote!(_env) };
@@ -306,7 +340,7 @@ fn expand_node(node: &Node, lp: &Runtime) -> TokenStream {
         quote!()
     };
     let self_ref = if node.count.is_some() {
-        quote!(#r.clone())
+        quote!(::core::clone::Clone::clone(&#r))
     } else {
         quote!(#r)
     };
@@ -329,13 +363,14 @@ fn expand_settings(settings: &Settings, lp: &Runtime) -> TokenStream {
     }
     let env = settings.env.iter().map(|(name, value)| {
         let value = match value {
-            EnvValue::Literal(s) => quote!(::std::string::String::from(#s)),
+            EnvValue::Literal(s) => string(s),
             EnvValue::Param(p) => {
                 let p = ident(p);
                 quote!(::core::clone::Clone::clone(&params.#p))
             }
         };
-        quote!((::std::string::String::from(#name), #value))
+        let name = string(name);
+        quote!((#name, #value))
     });
     let setting = |value: &Option<Value>, target: RustType| match value {
         Some(v) => {
@@ -362,13 +397,13 @@ fn expand_settings(settings: &Settings, lp: &Runtime) -> TokenStream {
     };
     let usize_type = RustType::Int(crate::rust::IntType::Usize);
     let batches = settings.batches.iter().map(|b| {
-        let method = &b.method;
+        let method = string(&b.method);
         let size = expand_value(&b.size, &usize_type, In::Program, lp);
         let parallel = expand_value(&b.max_parallelism, &usize_type, In::Program, lp);
         let timeout = expand_value(&b.timeout, &RustType::Duration, In::Program, lp);
         quote! {
             #lp::Batch {
-                method: ::std::string::String::from(#method),
+                method: #method,
                 size: #size,
                 timeout: #timeout,
                 max_parallelism: #parallel,
@@ -405,16 +440,17 @@ fn value_uses_env(value: &Value) -> bool {
     }
 }
 
-/// Adds the names of the nodes and groups a value holds handles to (each once).
-fn collect_refs(value: &Value, out: &mut Vec<String>) {
+/// Adds the names of the groups a value holds handles to (each once).
+fn collect_groups(value: &Value, out: &mut Vec<String>) {
     match value {
-        Value::Node(n) | Value::Group(n) | Value::GroupAt(n, _) => {
+        Value::Group(n) | Value::GroupAt(n, _) => {
             if !out.contains(n) {
                 out.push(n.clone());
             }
         }
-        Value::List(items) => items.iter().for_each(|i| collect_refs(i, out)),
-        Value::Some(inner) => collect_refs(inner, out),
-        Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {}
+        Value::List(items) => items.iter().for_each(|i| collect_groups(i, out)),
+        Value::Some(inner) => collect_groups(inner, out),
+        Value::Node(_) | Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {
+        }
     }
 }

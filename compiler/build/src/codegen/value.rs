@@ -22,11 +22,12 @@ pub(super) fn expand_value(value: &Value, target: &RustType, at: In, lp: &Runtim
         other => other,
     };
     match value {
-        // A float computes in `f64`, then converts: the same rounding as a computed value.
+        // A float computes in `f64`, then converts: the same rounding as a computed value. (No
+        // parentheses: the value is always a whole argument, element or field.)
         Value::Literal(Literal::Float(f)) if *target == RustType::Float("f32") => {
             let lit = Lit::f64_suffixed(f.abs());
             let sign = f.is_sign_negative().then(|| quote!(-));
-            quote!((#sign #lit as f32))
+            quote!(#sign #lit as f32)
         }
         Value::Literal(literal) => expand_literal(literal),
         Value::Param(name) => {
@@ -108,9 +109,14 @@ pub(super) fn expand_literal(literal: &Literal) -> TokenStream {
             }
         }
         Literal::Bool(b) => quote!(#b),
-        Literal::Str(s) => quote!(::std::string::String::from(#s)),
+        Literal::Str(s) => string(s),
         Literal::Duration(d) => duration(d),
     }
+}
+
+/// A `String` holding `s`, as an expression (`String::from` would need `From` in scope).
+pub(super) fn string(s: &str) -> TokenStream {
+    quote!(::std::borrow::ToOwned::to_owned(#s))
 }
 
 /// A `Duration` as an expression.

@@ -3,6 +3,7 @@
 
 use super::load::Module;
 use super::resolve::item_name;
+use super::resolve::rooted;
 use super::span::SynSpans as _;
 use super::types::{classify, result_ok, wire};
 use super::{
@@ -319,90 +320,30 @@ fn lower_method(
     is_item: &dyn Fn(&[String], &str) -> bool,
 ) -> Method {
     let name_span = at.span(sig.ident.span());
-    let qualify = |ty: &syn::Type| {
-        let mut ty = ty.clone();
-        if let Some(self_path) = self_path {
-            ReplaceSelf(self_path).visit(&mut ty);
-        }
-        at.module.scope.qualify_type(&mut ty, is_item);
-        ty
-    };
+    let qualify = |ty: &syn::Type| qualified(ty, self_path, at, is_item);
     let mut receiver = Receiver::None;
     let mut receiver_span = name_span.clone();
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
-            syn::FnArg::Receiver(r) => {
-                receiver = match &r.kind {
-                    syn::ReceiverKind::Reference(_, _, Some(_)) => Receiver::RefMut,
-                    syn::ReceiverKind::Reference(_, _, None) => Receiver::Ref,
-                    _ => Receiver::Value,
-                };
-                receiver_span = at.span(r.self_token.span);
-                if let syn::ReceiverKind::Reference(and, _, _) = &r.kind {
-                    receiver_span.range.start = at.span(and.span).range.start;
-                }
-            }
-            syn::FnArg::Typed(typed) => {
-                let (param_name, is_pattern, span) = match &*typed.pat {
-                    syn::Pat::Ident(p) if p.subpat.is_none() => {
-                        (name(&p.ident), false, at.span(p.ident.span()))
-                    }
-                    other => (
-                        other.to_token_stream().to_string(),
-                        true,
-                        at.span(first_span(other)),
-                    ),
-                };
-                let ty = qualify(&typed.ty);
-                params.push(Param {
-                    name: param_name,
-                    is_pattern,
-                    span,
-                    ty: classify(&ty),
-                    ty_span: at.span(first_span(&*typed.ty)),
-                    tokens: ty.to_token_stream(),
-                    wire: wire(&ty),
-                });
-            }
+            syn::FnArg::Receiver(r) => (receiver, receiver_span) = lower_receiver(r, at),
+            syn::FnArg::Typed(typed) => params.push(lower_param(typed, qualify(&typed.ty), at)),
         }
     }
-    let (output, output_tokens, result_ok, output_span, output_wire) = match &sig.output {
-        syn::ReturnType::Default => (
-            RustType::Unit,
-            quote::quote!(()),
-            None,
-            name_span.clone(),
-            super::Wire::default(),
-        ),
-        syn::ReturnType::Type(_, ty) => {
-            let span = at.span(first_span(&**ty));
-            let ty = qualify(ty);
-            let ok = super::types::result_ok_type(&ty);
-            let travels = wire(ok.unwrap_or(&ty));
-            (
-                classify(&ty),
-                ty.to_token_stream(),
-                result_ok(&ty),
-                span,
-                travels,
-            )
-        }
-    };
-    Method {
+    let mut method = Method {
         name: name(&sig.ident),
-        span: name_span,
+        span: name_span.clone(),
         visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
         is_unsafe: matches!(sig.safety, syn::Safety::Unsafe(_)),
         receiver,
         receiver_span,
         params,
-        output,
-        output_tokens,
-        output_span,
-        result_ok,
-        output_wire,
+        output: RustType::Unit,
+        output_tokens: quote::quote!(()),
+        output_span: name_span,
+        result_ok: None,
+        output_wire: super::Wire::default(),
         // Lifetime parameters alone are inferred at the call: only types and consts count.
         generics: sig
             .generics
@@ -410,7 +351,76 @@ fn lower_method(
             .iter()
             .find(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
             .map(|p| at.span(spanned(p))),
+    };
+    if let syn::ReturnType::Type(_, ty) = &sig.output {
+        let span = at.span(first_span(&**ty));
+        set_output(&mut method, &qualify(ty), span);
     }
+    method
+}
+
+/// A signature's type, `Self` replaced by the impl's self type (if any) and every path made
+/// absolute.
+fn qualified(
+    ty: &syn::Type,
+    self_path: Option<&syn::Type>,
+    at: &At,
+    is_item: &dyn Fn(&[String], &str) -> bool,
+) -> syn::Type {
+    let mut ty = ty.clone();
+    if let Some(self_path) = self_path {
+        ReplaceSelf(self_path).visit(&mut ty);
+    }
+    at.module.scope.qualify_type(&mut ty, is_item);
+    ty
+}
+
+/// How a method takes `self`, and the span of `self` (from its `&`).
+fn lower_receiver(receiver: &syn::Receiver, at: &At) -> (Receiver, Span) {
+    let kind = match &receiver.kind {
+        syn::ReceiverKind::Reference(_, _, Some(_)) => Receiver::RefMut,
+        syn::ReceiverKind::Reference(_, _, None) => Receiver::Ref,
+        _ => Receiver::Value,
+    };
+    let mut span = at.span(receiver.self_token.span);
+    if let syn::ReceiverKind::Reference(and, _, _) = &receiver.kind {
+        span.range.start = at.span(and.span).range.start;
+    }
+    (kind, span)
+}
+
+/// A typed parameter, its type `ty` already qualified.
+fn lower_param(typed: &syn::PatType, ty: syn::Type, at: &At) -> Param {
+    let (param_name, is_pattern, span) = match &*typed.pat {
+        syn::Pat::Ident(p) if p.subpat.is_none() => {
+            (name(&p.ident), false, at.span(p.ident.span()))
+        }
+        other => (
+            other.to_token_stream().to_string(),
+            true,
+            at.span(first_span(other)),
+        ),
+    };
+    Param {
+        name: param_name,
+        is_pattern,
+        span,
+        ty: classify(&ty),
+        ty_span: at.span(first_span(&*typed.ty)),
+        tokens: rooted(&ty).to_token_stream(),
+        wire: wire(&ty),
+    }
+}
+
+/// Sets what a method returns from its (qualified) return type `ty`, written at `span`.
+fn set_output(method: &mut Method, ty: &syn::Type, span: Span) {
+    let ok = super::types::result_ok_type(ty);
+    method.output_wire = wire(ok.unwrap_or(ty));
+    method.output = classify(ty);
+    let rooted = rooted(ty);
+    method.output_tokens = rooted.to_token_stream();
+    method.result_ok = result_ok(&rooted);
+    method.output_span = span;
 }
 
 /// A span covering the node's tokens (start of the first to end of the last).

@@ -406,6 +406,20 @@ pub enum RustType {
 }
 
 impl RustType {
+    /// Whether the type is `Copy`, as far as its kind tells: numbers, `bool`, `Duration`, `()`
+    /// and options of these.
+    pub fn is_copy(&self) -> bool {
+        match self {
+            RustType::Int(_)
+            | RustType::Float(_)
+            | RustType::Bool
+            | RustType::Duration
+            | RustType::Unit => true,
+            RustType::Option(inner) => inner.is_copy(),
+            _ => false,
+        }
+    }
+
     /// How the type reads in a message.
     pub fn display(&self) -> String {
         match self {

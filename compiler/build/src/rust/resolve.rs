@@ -162,6 +162,48 @@ impl Scope {
     }
 }
 
+/// `ty`, qualified, with every path into another crate made absolute (`std::path::PathBuf` →
+/// `::std::path::PathBuf`): the tokens generated code names it by, which then resolve in any
+/// module (one that has an item named like the crate, or no extern prelude).
+pub(super) fn rooted(ty: &syn::Type) -> syn::Type {
+    let mut ty = ty.clone();
+    Root.visit_type_mut(&mut ty);
+    ty
+}
+
+/// Roots the paths of a qualified type that lead into other crates: those of two segments or
+/// more that start with neither `crate`, `self`, `super` nor `Self`.
+struct Root;
+
+impl Root {
+    fn root(path: &mut syn::Path) {
+        let first = path.segments.first().map(|s| name(&s.ident));
+        let external = path.segments.len() > 1
+            && !matches!(
+                first.as_deref(),
+                Some("crate" | "self" | "super" | "Self") | None
+            );
+        if external {
+            path.leading_colon = Some(Default::default());
+        }
+    }
+}
+
+impl VisitMut for Root {
+    fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
+        syn::visit_mut::visit_type_path_mut(self, ty);
+        if ty.qself.is_none() {
+            Root::root(&mut ty.path);
+        }
+    }
+
+    /// The traits of `dyn Trait` and `impl Trait`.
+    fn visit_trait_bound_mut(&mut self, bound: &mut syn::TraitBound) {
+        syn::visit_mut::visit_trait_bound_mut(self, bound);
+        Root::root(&mut bound.path);
+    }
+}
+
 struct Qualify<'a> {
     scope: &'a Scope,
     is_item: &'a dyn Fn(&[String], &str) -> bool,

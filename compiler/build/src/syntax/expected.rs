@@ -220,24 +220,8 @@ pub(crate) fn syntax_error(
     if error.too_deep {
         return too_deep(src, pos);
     }
-    match token {
-        Some(t) if t.kind == Tok::UnterminatedStr && t.start == pos => {
-            return Diagnostic::new(Code::Syntax, "unterminated string")
-                .primary(
-                    src.span(t.start, t.start + 1),
-                    "this string is never closed",
-                )
-                .help("add a closing `\"`");
-        }
-        Some(t) if t.kind == Tok::UnterminatedComment && t.start == pos => {
-            return Diagnostic::new(Code::Syntax, "unterminated block comment")
-                .primary(
-                    src.span(t.start, t.start + 2),
-                    "this comment is never closed",
-                )
-                .help("close it with `*/`");
-        }
-        _ => {}
+    if let Some(diagnostic) = unterminated(src, token, pos) {
+        return diagnostic;
     }
 
     if let Some(earlier) = closer_before_item(src, item_start, index) {
@@ -276,28 +260,14 @@ pub(crate) fn syntax_error(
 
     // An unclosed bracket, when its closer is among what was expected.
     if let Some(open) = src.unclosed(item_start, pos) {
-        let closer = match src.token_text(&open) {
-            "(" => "`)`",
-            "[" => "`]`",
-            _ => "`}`",
-        };
-        // Where the bracket should have been closed: before the next item, the `;` that ends
-        // this one, or the `}` that ends the body.
-        let at_item = token.is_none()
-            || token.is_some_and(|t| match t.kind {
-                Tok::Ident => is_item_keyword(src.token_text(&t)),
-                Tok::Punct => matches!(src.token_text(&t), ";" | "}") && closer != "`}`",
-                _ => false,
-            });
-        if words.contains(&closer) && at_item {
+        if let Some(closer) = missing_closer(src, open, token, &words) {
             let open_text = src.token_text(&open).to_owned();
-            diagnostic = diagnostic
+            return diagnostic
                 .secondary(
                     src.span(open.start, open.end),
                     format!("this `{open_text}` is never closed"),
                 )
                 .help(format!("add {closer} to close it"));
-            return diagnostic;
         }
     }
 
@@ -305,6 +275,53 @@ pub(crate) fn syntax_error(
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// The diagnostic for an error right at an unterminated string or block comment, which runs
+/// to the end of the file.
+fn unterminated(src: &Source<'_>, token: Option<Token>, pos: usize) -> Option<Diagnostic> {
+    match token {
+        Some(t) if t.kind == Tok::UnterminatedStr && t.start == pos => Some(
+            Diagnostic::new(Code::Syntax, "unterminated string")
+                .primary(
+                    src.span(t.start, t.start + 1),
+                    "this string is never closed",
+                )
+                .help("add a closing `\"`"),
+        ),
+        Some(t) if t.kind == Tok::UnterminatedComment && t.start == pos => Some(
+            Diagnostic::new(Code::Syntax, "unterminated block comment")
+                .primary(
+                    src.span(t.start, t.start + 2),
+                    "this comment is never closed",
+                )
+                .help("close it with `*/`"),
+        ),
+        _ => None,
+    }
+}
+
+/// The closer (`` `)` ``, `` `]` `` or `` `}` ``) of the bracket `open`, when it is among the
+/// expected `words` and `token` is where the bracket should have been closed: before the next
+/// item, the `;` that ends this one, or the `}` that ends the body.
+fn missing_closer(
+    src: &Source<'_>,
+    open: Token,
+    token: Option<Token>,
+    words: &[&str],
+) -> Option<&'static str> {
+    let closer = match src.token_text(&open) {
+        "(" => "`)`",
+        "[" => "`]`",
+        _ => "`}`",
+    };
+    let at_item = token.is_none()
+        || token.is_some_and(|t| match t.kind {
+            Tok::Ident => is_item_keyword(src.token_text(&t)),
+            Tok::Punct => matches!(src.token_text(&t), ";" | "}") && closer != "`}`",
+            _ => false,
+        });
+    (words.contains(&closer) && at_item).then_some(closer)
 }
 
 /// `new(` then `node c = …` on the next line: pest read the item keyword as an argument name and
@@ -339,9 +356,14 @@ fn help(
     token: Option<Token>,
     found: &str,
 ) -> Option<String> {
-    let has = |rule: Rule| rules.contains(&rule);
-    let kind = token.map(|t| t.kind);
-    if kind == Some(Tok::Doc) {
+    doc_comment_help(src, rules, token)
+        .or_else(|| item_help(rules, words, token, found))
+        .or_else(|| punctuation_help(src, rules, words, token, found))
+}
+
+/// Help for a doc comment where pest expected something else, or one with no item after it.
+fn doc_comment_help(src: &Source<'_>, rules: &[Rule], token: Option<Token>) -> Option<String> {
+    if token.map(|t| t.kind) == Some(Tok::Doc) {
         return Some(
             "a doc comment documents the item after it; use `//` for a plain comment".to_owned(),
         );
@@ -352,12 +374,21 @@ fn help(
             i.checked_sub(1).and_then(|i| src.tokens.list.get(i))
         })
         .is_some_and(|prev| prev.kind == Tok::Doc);
+    let has = |rule: Rule| rules.contains(&rule);
     if after_doc && (has(Rule::doc) || has(Rule::top_item)) {
         return Some(
             "a doc comment must be followed by the item it documents; use `//` for a plain comment"
                 .to_owned(),
         );
     }
+    None
+}
+
+/// Help for an item's words: a keyword as a name, an item where it cannot go, a node without
+/// its kind.
+fn item_help(rules: &[Rule], words: &[&str], token: Option<Token>, found: &str) -> Option<String> {
+    let has = |rule: Rule| rules.contains(&rule);
+    let kind = token.map(|t| t.kind);
     let name_rules = [
         Rule::program_name,
         Rule::param_name,
@@ -392,6 +423,20 @@ fn help(
             "say how the node runs before its type, e.g. {example}: `courier` serves methods, `worker` runs `run`, `fn` runs a function"
         ));
     }
+    None
+}
+
+/// Help for punctuation: `=` where `:` goes, an argument without its name, a count or a
+/// terminator missing.
+fn punctuation_help(
+    src: &Source<'_>,
+    rules: &[Rule],
+    words: &[&str],
+    token: Option<Token>,
+    found: &str,
+) -> Option<String> {
+    let has = |rule: Rule| rules.contains(&rule);
+    let kind = token.map(|t| t.kind);
     if found == "=" && has(Rule::arg_colon) {
         return Some("arguments are written `name: value`".to_owned());
     }

@@ -65,7 +65,6 @@ const PUNCT: &str = ";:,={}()[]+-*/%";
 /// Scans `text` into tokens, skipping whitespace and comments that are not doc comments.
 pub fn lex(text: &str) -> Tokens {
     let mut tokens = Tokens::default();
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
     while i < text.len() {
@@ -84,63 +83,28 @@ pub fn lex(text: &str) -> Tokens {
             i += rest.find('\n').unwrap_or(rest.len());
             continue;
         } else if rest.starts_with("/*") {
-            // Nested block comment.
-            let mut level = 0usize;
-            let mut j = i;
-            let mut closed = false;
-            while j < text.len() {
-                if bytes[j..].starts_with(b"/*") {
-                    level += 1;
-                    if depth + level == MAX_DEPTH + 1 {
-                        tokens.too_deep.push(start);
-                    }
-                    j += 2;
-                } else if bytes[j..].starts_with(b"*/") {
-                    level -= 1;
-                    j += 2;
-                    if level == 0 {
-                        closed = true;
-                        break;
-                    }
-                } else {
-                    j += 1;
-                }
-            }
-            if closed {
-                i = j;
+            if let Some(end) = block_comment_end(text, start, depth, &mut tokens.too_deep) {
+                i = end;
                 continue;
             }
             i = text.len();
             kind = Tok::UnterminatedComment;
         } else if c == '"' {
-            let mut j = i + 1;
-            let mut closed = false;
-            while j < text.len() {
-                match bytes[j] {
-                    b'\\' => j += 2,
-                    b'"' => {
-                        j += 1;
-                        closed = true;
-                        break;
-                    }
-                    _ => j += 1,
+            match string_end(text, start) {
+                Some(end) => {
+                    i = end;
+                    kind = Tok::Str;
                 }
-            }
-            if closed {
-                i = j;
-                kind = Tok::Str;
-            } else {
-                i = text.len();
-                kind = Tok::UnterminatedStr;
+                None => {
+                    i = text.len();
+                    kind = Tok::UnterminatedStr;
+                }
             }
         } else if c.is_ascii_digit() {
             i += number_len(rest);
             kind = Tok::Number;
         } else if is_ident_start(c) {
-            i += rest
-                .char_indices()
-                .find(|&(_, c)| !XID_CONTINUE(c))
-                .map_or(rest.len(), |(n, _)| n);
+            i += ident_len(rest);
             kind = Tok::Ident;
         } else if rest.starts_with("::") {
             i += 2;
@@ -171,14 +135,63 @@ pub fn lex(text: &str) -> Tokens {
     tokens
 }
 
+/// The end of the (nested) block comment at `start`, `None` when it is never closed. Where the
+/// comments nest deeper than [`MAX_DEPTH`] with the `depth` brackets around them, `start` is
+/// added to `too_deep`.
+fn block_comment_end(
+    text: &str,
+    start: usize,
+    depth: usize,
+    too_deep: &mut Vec<usize>,
+) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut level = 0usize;
+    let mut j = start;
+    while j < text.len() {
+        if bytes[j..].starts_with(b"/*") {
+            level += 1;
+            if depth + level == MAX_DEPTH + 1 {
+                too_deep.push(start);
+            }
+            j += 2;
+        } else if bytes[j..].starts_with(b"*/") {
+            level -= 1;
+            j += 2;
+            if level == 0 {
+                return Some(j);
+            }
+        } else {
+            j += 1;
+        }
+    }
+    None
+}
+
+/// The end of the string literal whose `"` is at `start`, `None` when it is never closed.
+fn string_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut j = start + 1;
+    while j < text.len() {
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Length of the identifier at the start of `s`.
+fn ident_len(s: &str) -> usize {
+    s.char_indices()
+        .find(|&(_, c)| !XID_CONTINUE(c))
+        .map_or(s.len(), |(n, _)| n)
+}
+
 /// Length of the number at the start of `s` (which starts with a digit), as `number` in lp.pest.
 fn number_len(s: &str) -> usize {
     let j = numeric_len(s);
-    let rest = &s[j..];
-    j + rest
-        .char_indices()
-        .find(|&(_, c)| !XID_CONTINUE(c))
-        .map_or(rest.len(), |(n, _)| n)
+    j + ident_len(&s[j..])
 }
 
 /// Length of the numeric part of a number (digits, fraction, exponent), before any unit.

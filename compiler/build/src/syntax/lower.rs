@@ -518,43 +518,8 @@ impl Lower<'_> {
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::kw_replica => ExprKind::Replica,
             Rule::kw_replicas => ExprKind::Replicas,
-            Rule::call => {
-                let name = pair
-                    .clone()
-                    .into_inner()
-                    .find(|p| p.as_rule() == Rule::name)
-                    .map_or_else(|| self.missing(&pair), |p| self.ident(&p));
-                let mut args = Vec::new();
-                for p in pair.into_inner().filter(|p| p.as_rule() == Rule::arg) {
-                    let (arg, arg_depth) = self.arg_depth(p);
-                    depth = depth.max(arg_depth + 1);
-                    args.push(arg);
-                }
-                ExprKind::Call { name, args }
-            }
-            Rule::index => {
-                let mut base = self.missing(&pair);
-                let mut index = None;
-                for p in pair.into_inner() {
-                    match p.as_rule() {
-                        Rule::name => base = self.ident(&p),
-                        Rule::expr => {
-                            let (expr, index_depth) = self.expr_depth(p);
-                            depth = index_depth + 1;
-                            index = Some(expr);
-                        }
-                        _ => {}
-                    }
-                }
-                let index = index.unwrap_or(Expr {
-                    kind: ExprKind::Error,
-                    span: span.clone(),
-                });
-                ExprKind::Index {
-                    base,
-                    index: Box::new(index),
-                }
-            }
+            Rule::call => self.call(pair, &mut depth),
+            Rule::index => self.index(pair, &span, &mut depth),
             Rule::name => ExprKind::Name(self.ident(&pair)),
             _ => ExprKind::Error,
         };
@@ -564,98 +529,60 @@ impl Lower<'_> {
         (Expr { kind, span }, depth)
     }
 
+    /// `name(args)`; raises `depth` to one more than its deepest argument's.
+    fn call(&mut self, pair: Pair<'_, Rule>, depth: &mut usize) -> ExprKind {
+        let name = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::name)
+            .map_or_else(|| self.missing(&pair), |p| self.ident(&p));
+        let mut args = Vec::new();
+        for p in pair.into_inner().filter(|p| p.as_rule() == Rule::arg) {
+            let (arg, arg_depth) = self.arg_depth(p);
+            *depth = (*depth).max(arg_depth + 1);
+            args.push(arg);
+        }
+        ExprKind::Call { name, args }
+    }
+
+    /// `base[index]` at `span`; sets `depth` to one more than the index's.
+    fn index(&mut self, pair: Pair<'_, Rule>, span: &Span, depth: &mut usize) -> ExprKind {
+        let mut base = self.missing(&pair);
+        let mut index = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::name => base = self.ident(&p),
+                Rule::expr => {
+                    let (expr, index_depth) = self.expr_depth(p);
+                    *depth = index_depth + 1;
+                    index = Some(expr);
+                }
+                _ => {}
+            }
+        }
+        let index = index.unwrap_or(Expr {
+            kind: ExprKind::Error,
+            span: span.clone(),
+        });
+        ExprKind::Index {
+            base,
+            index: Box::new(index),
+        }
+    }
+
     // ---- literals ----------------------------------------------------------------------------
 
     /// An integer, float or duration; reports what is invalid.
     fn number(&mut self, text: &str, span: &Span) -> ExprKind {
-        let radix = match text.get(..2) {
-            Some("0x") => Some((16, "hexadecimal")),
-            Some("0o") => Some((8, "octal")),
-            Some("0b") => Some((2, "binary")),
-            _ => None,
-        };
-        if let Some((radix, what)) = radix {
-            let digits = &text[2..];
-            if let Some(bad) = digits.chars().find(|&c| c != '_' && !c.is_digit(radix)) {
-                self.error(
-                    span.clone(),
-                    format!("invalid digit `{}` in {what} literal", bad.escape_debug()),
-                    "invalid literal",
-                    None,
-                );
-                return ExprKind::Error;
-            }
-            if !digits.chars().any(|c| c.is_digit(radix)) {
-                self.error(
-                    span.clone(),
-                    format!("{what} literal has no digits"),
-                    "invalid literal",
-                    None,
-                );
-                return ExprKind::Error;
-            }
-            return match parse_int(digits, radix) {
-                Some(v) => ExprKind::Int(v),
-                None => {
-                    self.too_large(span);
-                    ExprKind::Error
-                }
-            };
+        if let Some(kind) = self.prefixed_int(text, span) {
+            return kind;
         }
-
         let (number, suffix) = text.split_at(numeric_len(text));
         let is_float = number.contains(['.', 'e', 'E']);
         match suffix {
-            "" if is_float => match number.replace('_', "").parse::<f64>() {
-                Ok(v) if v.is_finite() => ExprKind::Float(v),
-                _ => {
-                    self.error(
-                        span.clone(),
-                        "float literal is out of range",
-                        "does not fit in an `f64`",
-                        None,
-                    );
-                    ExprKind::Error
-                }
-            },
-            "" => match parse_int(number, 10) {
-                Some(v) => ExprKind::Int(v),
-                None => {
-                    self.too_large(span);
-                    ExprKind::Error
-                }
-            },
-            "ms" | "s" | "m" | "h" => {
-                if is_float {
-                    let help = match units::literal(number, suffix) {
-                        Some(literal) => format!("write `{literal}`"),
-                        None => units::HOW.to_owned(),
-                    };
-                    self.error(
-                        span.clone(),
-                        "a duration must be a whole number",
-                        "fractional duration",
-                        Some(&help),
-                    );
-                    return ExprKind::Error;
-                }
-                let millis = parse_int(number, 10)
-                    .and_then(|v| u64::try_from(v).ok())
-                    .zip(units::millis(suffix))
-                    .and_then(|(v, unit)| v.checked_mul(unit));
-                match millis {
-                    Some(ms) => ExprKind::Duration(Duration::from_millis(ms)),
-                    None => {
-                        self.error(
-                            span.clone(),
-                            "duration is too large",
-                            "does not fit in a `Duration`",
-                            None,
-                        );
-                        ExprKind::Error
-                    }
-                }
-            }
+            "" if is_float => self.float(number, span),
+            "" => self.int(number, 10, span),
+            "ms" | "s" | "m" | "h" => self.duration(number, suffix, is_float, span),
             "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
             | "i128" | "isize" | "f32" | "f64" => {
                 self.error(
@@ -668,20 +595,113 @@ impl Lower<'_> {
                 );
                 ExprKind::Error
             }
+            _ => self.unknown_unit(number, suffix, span),
+        }
+    }
+
+    /// A `0x`, `0o` or `0b` integer; `None` when `text` has none of these prefixes.
+    fn prefixed_int(&mut self, text: &str, span: &Span) -> Option<ExprKind> {
+        let (radix, what) = match text.get(..2) {
+            Some("0x") => (16, "hexadecimal"),
+            Some("0o") => (8, "octal"),
+            Some("0b") => (2, "binary"),
+            _ => return None,
+        };
+        let digits = &text[2..];
+        if let Some(bad) = digits.chars().find(|&c| c != '_' && !c.is_digit(radix)) {
+            self.error(
+                span.clone(),
+                format!("invalid digit `{}` in {what} literal", bad.escape_debug()),
+                "invalid literal",
+                None,
+            );
+            return Some(ExprKind::Error);
+        }
+        if !digits.chars().any(|c| c.is_digit(radix)) {
+            self.error(
+                span.clone(),
+                format!("{what} literal has no digits"),
+                "invalid literal",
+                None,
+            );
+            return Some(ExprKind::Error);
+        }
+        Some(self.int(digits, radix, span))
+    }
+
+    /// Digits in `radix` as an integer, or an error when they do not fit in 128 bits.
+    fn int(&mut self, digits: &str, radix: u32, span: &Span) -> ExprKind {
+        match parse_int(digits, radix) {
+            Some(v) => ExprKind::Int(v),
+            None => {
+                self.too_large(span);
+                ExprKind::Error
+            }
+        }
+    }
+
+    /// A float without a suffix, or an error when it is not a finite `f64`.
+    fn float(&mut self, number: &str, span: &Span) -> ExprKind {
+        match number.replace('_', "").parse::<f64>() {
+            Ok(v) if v.is_finite() => ExprKind::Float(v),
             _ => {
-                let help = match units::unit_named(suffix).and_then(|u| units::literal(number, u)) {
-                    Some(literal) => format!("write `{literal}`"),
-                    None => units::HOW.to_owned(),
-                };
                 self.error(
                     span.clone(),
-                    format!("unknown duration unit `{}`", shorten(suffix)),
-                    "unknown unit",
-                    Some(&help),
+                    "float literal is out of range",
+                    "does not fit in an `f64`",
+                    None,
                 );
                 ExprKind::Error
             }
         }
+    }
+
+    /// `number` followed by the duration unit `unit`: whole, and small enough for a `Duration`.
+    fn duration(&mut self, number: &str, unit: &str, is_float: bool, span: &Span) -> ExprKind {
+        if is_float {
+            let help = match units::literal(number, unit) {
+                Some(literal) => format!("write `{literal}`"),
+                None => units::HOW.to_owned(),
+            };
+            self.error(
+                span.clone(),
+                "a duration must be a whole number",
+                "fractional duration",
+                Some(&help),
+            );
+            return ExprKind::Error;
+        }
+        let millis = parse_int(number, 10)
+            .and_then(|v| u64::try_from(v).ok())
+            .zip(units::millis(unit))
+            .and_then(|(v, unit)| v.checked_mul(unit));
+        match millis {
+            Some(ms) => ExprKind::Duration(Duration::from_millis(ms)),
+            None => {
+                self.error(
+                    span.clone(),
+                    "duration is too large",
+                    "does not fit in a `Duration`",
+                    None,
+                );
+                ExprKind::Error
+            }
+        }
+    }
+
+    /// `number` followed by `suffix`, which is neither a duration unit nor a type.
+    fn unknown_unit(&mut self, number: &str, suffix: &str, span: &Span) -> ExprKind {
+        let help = match units::unit_named(suffix).and_then(|u| units::literal(number, u)) {
+            Some(literal) => format!("write `{literal}`"),
+            None => units::HOW.to_owned(),
+        };
+        self.error(
+            span.clone(),
+            format!("unknown duration unit `{}`", shorten(suffix)),
+            "unknown unit",
+            Some(&help),
+        );
+        ExprKind::Error
     }
 
     /// `10 ms`: a number, spaces, then a word where the expression should end. Always a syntax
@@ -730,7 +750,6 @@ impl Lower<'_> {
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .unwrap_or("");
-        let base = span.range.start + 1;
         let mut out = String::with_capacity(body.len());
         let mut ok = true;
         let mut chars = body.char_indices().peekable();
@@ -740,87 +759,10 @@ impl Lower<'_> {
                 continue;
             }
             let Some((_, e)) = chars.next() else { break };
-            let simple = match e {
-                'n' => Some('\n'),
-                'r' => Some('\r'),
-                't' => Some('\t'),
-                '\\' => Some('\\'),
-                '0' => Some('\0'),
-                '\'' => Some('\''),
-                '"' => Some('"'),
-                _ => None,
-            };
-            if let Some(s) = simple {
-                out.push(s);
-                continue;
-            }
-            match e {
-                '\n' | '\r' => {
-                    // Line continuation: skip the newline and leading whitespace.
-                    while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
-                }
-                'x' => {
-                    let hex: String = (0..2)
-                        .filter_map(|_| chars.next_if(|&(_, c)| c.is_ascii_hexdigit()))
-                        .map(|(_, c)| c)
-                        .collect();
-                    match u8::from_str_radix(&hex, 16) {
-                        Ok(v) if hex.len() == 2 && v <= 0x7f => out.push(char::from(v)),
-                        _ => {
-                            let end = base + i + 2 + hex.len();
-                            ok = false;
-                            self.error(
-                                Span::new(span.file, base + i..end),
-                                "invalid `\\x` escape",
-                                "invalid escape",
-                                Some("`\\x` takes two hex digits up to `7f`; use `\\u{…}` for other characters"),
-                            );
-                        }
-                    }
-                }
-                'u' => {
-                    let mut end = i + 2;
-                    let mut value = None;
-                    if chars.next_if(|&(_, c)| c == '{').is_some() {
-                        let mut hex = String::new();
-                        while let Some((_, c)) =
-                            chars.next_if(|&(_, c)| c.is_ascii_hexdigit() || c == '_')
-                        {
-                            hex.push(c);
-                        }
-                        end = i + 3 + hex.len();
-                        if chars.next_if(|&(_, c)| c == '}').is_some() {
-                            end += 1;
-                            let digits = hex.replace('_', "");
-                            if (1..=6).contains(&digits.len()) {
-                                value = u32::from_str_radix(&digits, 16)
-                                    .ok()
-                                    .and_then(char::from_u32);
-                            }
-                        }
-                    }
-                    match value {
-                        Some(c) => out.push(c),
-                        None => {
-                            ok = false;
-                            self.error(
-                                Span::new(span.file, base + i..base + end),
-                                "invalid unicode escape",
-                                "invalid escape",
-                                Some("write a unicode scalar value as `\\u{1F600}`"),
-                            );
-                        }
-                    }
-                }
-                other => {
-                    ok = false;
-                    self.error(
-                        Span::new(span.file, base + i..base + i + 1 + other.len_utf8()),
-                        format!("unknown escape `\\{}`", other.escape_debug()),
-                        "unknown escape",
-                        Some("escapes are `\\n`, `\\r`, `\\t`, `\\\\`, `\\0`, `\\'`, `\\\"`, `\\x7f` and `\\u{…}`; write `\\\\` for a backslash"),
-                    );
-                }
+            match self.escape(e, i, &mut chars, span) {
+                Escape::Char(c) => out.push(c),
+                Escape::Nothing => {}
+                Escape::Invalid => ok = false,
             }
         }
         if ok {
@@ -829,6 +771,116 @@ impl Lower<'_> {
             ExprKind::Error
         }
     }
+
+    /// The escape `\e` at byte `i` of the body of the string literal at `span`, the rest of
+    /// the body in `chars`; an invalid one is reported.
+    fn escape(&mut self, e: char, i: usize, chars: &mut BodyChars<'_>, span: &Span) -> Escape {
+        let simple = match e {
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            '\\' => Some('\\'),
+            '0' => Some('\0'),
+            '\'' => Some('\''),
+            '"' => Some('"'),
+            _ => None,
+        };
+        if let Some(s) = simple {
+            return Escape::Char(s);
+        }
+        let base = span.range.start + 1;
+        match e {
+            '\n' | '\r' => {
+                // Line continuation: skip the newline and leading whitespace.
+                while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
+                Escape::Nothing
+            }
+            'x' => self.hex_escape(i, chars, span),
+            'u' => self.unicode_escape(i, chars, span),
+            other => {
+                self.error(
+                    Span::new(span.file, base + i..base + i + 1 + other.len_utf8()),
+                    format!("unknown escape `\\{}`", other.escape_debug()),
+                    "unknown escape",
+                    Some("escapes are `\\n`, `\\r`, `\\t`, `\\\\`, `\\0`, `\\'`, `\\\"`, `\\x7f` and `\\u{…}`; write `\\\\` for a backslash"),
+                );
+                Escape::Invalid
+            }
+        }
+    }
+
+    /// `\x7f` at byte `i` of the string's body: two hex digits, at most `7f`.
+    fn hex_escape(&mut self, i: usize, chars: &mut BodyChars<'_>, span: &Span) -> Escape {
+        let base = span.range.start + 1;
+        let hex: String = (0..2)
+            .filter_map(|_| chars.next_if(|&(_, c)| c.is_ascii_hexdigit()))
+            .map(|(_, c)| c)
+            .collect();
+        match u8::from_str_radix(&hex, 16) {
+            Ok(v) if hex.len() == 2 && v <= 0x7f => Escape::Char(char::from(v)),
+            _ => {
+                let end = base + i + 2 + hex.len();
+                self.error(
+                    Span::new(span.file, base + i..end),
+                    "invalid `\\x` escape",
+                    "invalid escape",
+                    Some(
+                        "`\\x` takes two hex digits up to `7f`; use `\\u{…}` for other characters",
+                    ),
+                );
+                Escape::Invalid
+            }
+        }
+    }
+
+    /// `\u{1F600}` at byte `i` of the string's body: one to six hex digits naming a scalar
+    /// value.
+    fn unicode_escape(&mut self, i: usize, chars: &mut BodyChars<'_>, span: &Span) -> Escape {
+        let base = span.range.start + 1;
+        let mut end = i + 2;
+        let mut value = None;
+        if chars.next_if(|&(_, c)| c == '{').is_some() {
+            let mut hex = String::new();
+            while let Some((_, c)) = chars.next_if(|&(_, c)| c.is_ascii_hexdigit() || c == '_') {
+                hex.push(c);
+            }
+            end = i + 3 + hex.len();
+            if chars.next_if(|&(_, c)| c == '}').is_some() {
+                end += 1;
+                let digits = hex.replace('_', "");
+                if (1..=6).contains(&digits.len()) {
+                    value = u32::from_str_radix(&digits, 16)
+                        .ok()
+                        .and_then(char::from_u32);
+                }
+            }
+        }
+        match value {
+            Some(c) => Escape::Char(c),
+            None => {
+                self.error(
+                    Span::new(span.file, base + i..base + end),
+                    "invalid unicode escape",
+                    "invalid escape",
+                    Some("write a unicode scalar value as `\\u{1F600}`"),
+                );
+                Escape::Invalid
+            }
+        }
+    }
+}
+
+/// The characters of a string literal's body still to read, with their byte offsets.
+type BodyChars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
+/// What an escape in a string literal stands for.
+enum Escape {
+    /// One character.
+    Char(char),
+    /// Nothing: a line continuation.
+    Nothing,
+    /// An invalid escape, reported.
+    Invalid,
 }
 
 /// The doc comment of an item: its `///` lines without the marker and one leading space.

@@ -401,10 +401,6 @@ impl<'a> Parser<'a> {
         let open = i.saturating_sub(1);
         let mut items = Vec::new();
         let mut last_end = self.tokens().prev_end(self.token_start(i)).unwrap_or(0);
-        let rule = match level {
-            Level::Process => Rule::process_item,
-            _ => Rule::program_item,
-        };
         while !self.stopped() {
             let Some(&token) = self.tokens().list.get(i) else {
                 // An unterminated string or comment already explains the missing `}`.
@@ -419,20 +415,7 @@ impl<'a> Parser<'a> {
             if self.is_punct(i, "}") {
                 return (items, token.end, i + 1);
             }
-            let keyword = self.item_keyword(i);
-            if matches!(keyword, "use" | "program") {
-                self.unclosed(level, open, owner, Some(i));
-                self.unmatched_closers += 1;
-                return (items, last_end, i);
-            }
-            // A `param` or `process` no deeper than the `process` line belongs to the program:
-            // the process is what was left open (its `}` then closes the program).
-            if level == Level::Process
-                && matches!(keyword, "param" | "process")
-                && self.src_starts_line(token.start)
-                && self.column(token.start) <= self.indentation(self.token_start(open))
-            {
-                self.unclosed(level, open, owner, Some(i));
+            if self.left_open(level, open, owner, i) {
                 return (items, last_end, i);
             }
             let end = if self.tokens().too_deep.is_empty() {
@@ -440,64 +423,113 @@ impl<'a> Parser<'a> {
             } else {
                 self.sync(level, i, 0)
             };
-            if keyword == "process" && level == Level::Program {
+            if self.item_keyword(i) == "process" && level == Level::Program {
                 if self.check_depth(i, self.head_end(i, end)) {
                     i = end;
-                    continue;
+                } else {
+                    i = self.process_block(level, i, &mut items, &mut last_end);
                 }
-                match self.run(Rule::process_head, i) {
-                    Ok((head, offset)) => {
-                        let start = self.lower(offset).item_start(&head);
-                        let next = self.after(offset + head.as_span().end());
-                        let (doc, name) = self.lower(offset).head(head);
-                        let (nodes, close, after) = self.body(Level::Process, next, &name);
-                        let span = Span::new(self.src.file, start..close.max(start));
-                        let mut broken = Vec::new();
-                        let process_nodes = nodes
-                            .into_iter()
-                            .filter_map(|node| node.into_node(&mut broken))
-                            .collect();
-                        items.extend(broken.into_iter().map(BodyItem::Broken));
-                        items.push(BodyItem::Process(ast::Process {
-                            doc,
-                            name,
-                            nodes: process_nodes,
-                            span,
-                        }));
-                        last_end = close;
-                        i = after;
-                    }
-                    Err(error) => {
-                        self.syntax_error(i, &error, &["`}`"]);
-                        i = self.recover_head(level, i, &error);
-                    }
-                }
-                continue;
-            }
-            if self.check_depth(i, end) {
+            } else if self.check_depth(i, end) {
                 i = end;
-                continue;
-            }
-            match self.run(rule, i) {
-                Ok((pair, offset)) => {
-                    last_end = offset + pair.as_span().end();
-                    let next = self.after(last_end);
-                    let mut lower = self.lower(offset);
-                    let item = match level {
-                        Level::Process => lower.process_item(pair).map(BodyItem::Node),
-                        _ => lower.program_item(pair).map(BodyItem::Program),
-                    };
-                    items.extend(item);
-                    i = next;
-                }
-                Err(error) => {
-                    self.syntax_error(i, &error, &["`}`"]);
-                    items.extend(self.declared_name(i).map(BodyItem::Broken));
-                    i = self.sync(level, i, error.pos);
-                }
+            } else {
+                i = self.body_item(level, i, &mut items, &mut last_end);
             }
         }
         (items, last_end, self.tokens().list.len())
+    }
+
+    /// Whether the item at token `i` shows that the body opened at token `open` was left
+    /// unclosed (reported): a `use` or `program` item, or in a process, a `param` or `process`
+    /// no deeper than the `process` line (which belongs to the program: the process is what was
+    /// left open, and its `}` then closes the program).
+    fn left_open(&mut self, level: Level, open: usize, owner: &ast::Ident, i: usize) -> bool {
+        let keyword = self.item_keyword(i);
+        if matches!(keyword, "use" | "program") {
+            self.unclosed(level, open, owner, Some(i));
+            self.unmatched_closers += 1;
+            return true;
+        }
+        let start = self.token_start(i);
+        if level == Level::Process
+            && matches!(keyword, "param" | "process")
+            && self.src_starts_line(start)
+            && self.column(start) <= self.indentation(self.token_start(open))
+        {
+            self.unclosed(level, open, owner, Some(i));
+            return true;
+        }
+        false
+    }
+
+    /// A `process` block at token `i` of a program body, added to `items` (or its syntax error
+    /// reported); returns the token after it.
+    fn process_block(
+        &mut self,
+        level: Level,
+        i: usize,
+        items: &mut Vec<BodyItem>,
+        last_end: &mut usize,
+    ) -> usize {
+        match self.run(Rule::process_head, i) {
+            Ok((head, offset)) => {
+                let start = self.lower(offset).item_start(&head);
+                let next = self.after(offset + head.as_span().end());
+                let (doc, name) = self.lower(offset).head(head);
+                let (nodes, close, after) = self.body(Level::Process, next, &name);
+                let span = Span::new(self.src.file, start..close.max(start));
+                let mut broken = Vec::new();
+                let process_nodes = nodes
+                    .into_iter()
+                    .filter_map(|node| node.into_node(&mut broken))
+                    .collect();
+                items.extend(broken.into_iter().map(BodyItem::Broken));
+                items.push(BodyItem::Process(ast::Process {
+                    doc,
+                    name,
+                    nodes: process_nodes,
+                    span,
+                }));
+                *last_end = close;
+                after
+            }
+            Err(error) => {
+                self.syntax_error(i, &error, &["`}`"]);
+                self.recover_head(level, i, &error)
+            }
+        }
+    }
+
+    /// The item at token `i` of a program or process body, added to `items` (or its syntax
+    /// error reported, and its name kept when it has one); returns the token after it.
+    fn body_item(
+        &mut self,
+        level: Level,
+        i: usize,
+        items: &mut Vec<BodyItem>,
+        last_end: &mut usize,
+    ) -> usize {
+        let rule = match level {
+            Level::Process => Rule::process_item,
+            _ => Rule::program_item,
+        };
+        match self.run(rule, i) {
+            Ok((pair, offset)) => {
+                *last_end = offset + pair.as_span().end();
+                let next = self.after(*last_end);
+                let mut lower = self.lower(offset);
+                let item = match level {
+                    Level::Process => lower.process_item(pair).map(BodyItem::Node),
+                    _ => lower.program_item(pair).map(BodyItem::Program),
+                };
+                items.extend(item);
+                next
+            }
+            Err(error) => {
+                self.syntax_error(i, &error, &["`}`"]);
+                items.extend(self.declared_name(i).map(BodyItem::Broken));
+                self.sync(level, i, error.pos)
+            }
+        }
     }
 
     /// The name a `param`/`node`/`group` item starting at token `i` declares, when the name is
