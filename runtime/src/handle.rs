@@ -43,12 +43,21 @@ impl<T: ?Sized + Courier> Handle<T> {
 
     /// The same node, with every call through the returned handle failing with
     /// [`CallError::DeadlineExceeded`](crate::CallError::DeadlineExceeded) when no reply came
-    /// within `deadline` (default: no deadline).
+    /// within `deadline` (default: the `deadline` of the node's `.lp` block, else none).
     ///
     /// An associated function (`Handle::with_deadline(&h, d)`) so it never shadows a method of
     /// the node.
     pub fn with_deadline(this: &Self, deadline: Duration) -> Self {
         Handle::new(this.core.with_deadline(Some(deadline)))
+    }
+
+    /// A handle to the same node whose calls wait for their reply however long it takes, even
+    /// when the node's `.lp` block declares a `deadline`.
+    ///
+    /// An associated function (`Handle::without_deadline(&h)`) so it never shadows a method of
+    /// the node.
+    pub fn without_deadline(this: &Self) -> Self {
+        Handle::new(this.core.with_deadline(None))
     }
 
     /// The names of the node's remotely callable methods, e.g. `["work", "pid"]` (Launchpad's

@@ -29,13 +29,15 @@ mod values;
 pub use anyhow::{bail, ensure, Error, Result};
 pub use context::{BlockingRun, Context, Run};
 pub use courier::batch::Batch;
+pub use courier::start::{InFlight, Start};
 pub use error::{CallError, CallResultExt, LaunchError, NodeFailure};
 pub use futures::future::{join_all, try_join_all};
 pub use handle::Handle;
 pub use launch::{
     launch, launch_with, LaunchOptions, LaunchType, Running, Terminal, UnknownLaunchType,
 };
-pub use program::{Group, GroupRef, Node, NodeRef, Program, Resources, Restart, Settings};
+pub use program::{Group, GroupRef, Node, NodeRef, Nodes, Program, Resources, Restart, Settings};
+pub use supervise::NodeOutcome;
 pub use tracing;
 
 /// Includes the code `lpc` generated for this package (`$OUT_DIR/lp_generated.rs`).

@@ -8,6 +8,8 @@
 //! them. Only a process's last word, the `error: …` it exits with, is written directly.
 
 use std::fmt;
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -32,10 +34,11 @@ pub(crate) fn init(prefix: bool) {
     if tracing::dispatcher::has_been_set() {
         return;
     }
-    // The runtime's own messages on stderr (as they always were), the nodes' logs on stdout.
-    let writer = std::io::stderr
+    // The runtime's own messages on stderr (as they always were), the nodes' logs on stdout;
+    // each event written whole.
+    let writer = (|| WholeLine::new(Stream::Stderr))
         .with_filter(|meta: &Metadata<'_>| meta.target() == TARGET)
-        .or_else(std::io::stdout);
+        .or_else(|| WholeLine::new(Stream::Stdout));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false)
@@ -45,6 +48,64 @@ pub(crate) fn init(prefix: bool) {
         .with(LabelLayer)
         .with(fmt)
         .try_init();
+}
+
+/// Held while a line is written to stdout or stderr: two streams merged into one pipe (`2>&1`)
+/// never get one line spliced into another, however slowly the pipe is read.
+static OUTPUT: Mutex<()> = Mutex::new(());
+
+/// One of this process's output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Writes `line` (its newline included) to `stream` whole: no other line of this process's
+/// lp output (the launcher's messages, the nodes' forwarded lines and logs) lands inside it.
+pub(crate) fn write_whole(stream: Stream, line: &[u8]) {
+    let _whole = OUTPUT.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(line).and_then(|()| out.flush())
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(line),
+    };
+}
+
+/// The writer of one tracing event: gathers its text, and writes it whole when dropped.
+struct WholeLine {
+    stream: Stream,
+    text: Vec<u8>,
+}
+
+impl WholeLine {
+    fn new(stream: Stream) -> Self {
+        WholeLine {
+            stream,
+            text: Vec::new(),
+        }
+    }
+}
+
+impl Write for WholeLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for WholeLine {
+    fn drop(&mut self) {
+        if !self.text.is_empty() {
+            write_whole(self.stream, &self.text);
+        }
+    }
 }
 
 /// What `RUST_LOG` lets through: any directives (the `env-filter` feature), INFO by default.

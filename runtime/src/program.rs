@@ -32,15 +32,31 @@ pub trait Program: Send + 'static {
 pub struct NodeRef<T> {
     /// The node's index in the program.
     pub(crate) id: usize,
-    /// The node's label.
-    pub(crate) label: &'static str,
+    /// The node's name, or its group's.
+    pub(crate) name: &'static str,
+    /// Its index in its group, for a replica.
+    pub(crate) replica: Option<usize>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> NodeRef<T> {
-    /// The node's label (for a replica taken from a [`GroupRef`], the group's name).
-    pub fn label(&self) -> &'static str {
-        self.label
+    /// The node's label, as its own [`Context::label`](crate::Context::label) says it:
+    /// `name` for a node, `name/i` for replica `i` of a group.
+    pub fn label(&self) -> String {
+        match self.replica {
+            Some(i) => format!("{}/{i}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// The node's name in the `.lp` file: for a replica, its group's.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its index in its group, for a replica (as [`Context::replica`](crate::Context::replica)).
+    pub fn replica(&self) -> Option<usize> {
+        self.replica
     }
 }
 
@@ -53,7 +69,7 @@ impl<T> Copy for NodeRef<T> {}
 
 impl<T> std::fmt::Debug for NodeRef<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NodeRef({})", self.label)
+        write!(f, "NodeRef({})", self.label())
     }
 }
 
@@ -79,11 +95,17 @@ impl<T> GroupRef<T> {
         self.len == 0
     }
 
+    /// The group's name in the `.lp` file (its replicas' labels are `name/i`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Replica `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<NodeRef<T>> {
         (i < self.len).then(|| NodeRef {
             id: self.first + i,
-            label: self.name,
+            name: self.name,
+            replica: Some(i),
             _type: PhantomData,
         })
     }
@@ -107,6 +129,41 @@ impl<T> Clone for GroupRef<T> {
 impl<T> std::fmt::Debug for GroupRef<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "GroupRef({}[{}])", self.name, self.len)
+    }
+}
+
+/// Some nodes of a program, for [`Running::wait_for`](crate::Running::wait_for): made from a
+/// [`NodeRef`], a [`GroupRef`] (every replica), or an array or `Vec` of those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Nodes(pub(crate) Vec<usize>);
+
+impl<T> From<NodeRef<T>> for Nodes {
+    fn from(node: NodeRef<T>) -> Self {
+        Nodes(vec![node.id])
+    }
+}
+
+impl<T> From<&GroupRef<T>> for Nodes {
+    fn from(group: &GroupRef<T>) -> Self {
+        Nodes(group.ids().collect())
+    }
+}
+
+impl<T> From<GroupRef<T>> for Nodes {
+    fn from(group: GroupRef<T>) -> Self {
+        Nodes::from(&group)
+    }
+}
+
+impl<N: Into<Nodes>, const K: usize> From<[N; K]> for Nodes {
+    fn from(all: [N; K]) -> Self {
+        Nodes(all.into_iter().flat_map(|n| n.into().0).collect())
+    }
+}
+
+impl<N: Into<Nodes>> From<Vec<N>> for Nodes {
+    fn from(all: Vec<N>) -> Self {
+        Nodes(all.into_iter().flat_map(|n| n.into().0).collect())
     }
 }
 
@@ -186,7 +243,8 @@ impl IdAlloc {
         self.sizes.push(1);
         NodeRef {
             id: self.labels.len() - 1,
-            label,
+            name: label,
+            replica: None,
             _type: PhantomData,
         }
     }
@@ -478,6 +536,21 @@ pub struct Settings {
     pub restart: Option<Restart>,
     /// `batch METHOD { size: …, timeout: …, max_parallelism: … }`, one per batched method.
     pub batches: Vec<Batch>,
+    /// `deadline: 2s`: how long every caller of this courier waits for a reply, unless its
+    /// handle says otherwise ([`Handle::with_deadline`](crate::Handle::with_deadline),
+    /// [`Handle::without_deadline`](crate::Handle::without_deadline)); `None`: no deadline.
+    pub deadline: Option<Duration>,
+}
+
+/// The call deadline each node's block declares, by node id, for a program of `count` nodes.
+pub(crate) fn deadlines(count: usize, nodes: &[ErasedNode]) -> Vec<Option<Duration>> {
+    let mut deadlines = vec![None; count];
+    for node in nodes {
+        if let Some(slot) = deadlines.get_mut(node.id) {
+            *slot = node.settings.deadline;
+        }
+    }
+    deadlines
 }
 
 /// `restart: on_failure(max: 3, backoff: 1s)`: a node whose `run` fails (returns `Err`,
@@ -598,7 +671,7 @@ impl<T: Send + Sync + 'static> Node<T> {
 
     /// The node's label.
     pub fn label(&self) -> &str {
-        self.r.label
+        self.r.name
     }
 
     /// Launch the node without calling its `run` (for tests that drive it through its handle).
@@ -611,7 +684,7 @@ impl<T: Send + Sync + 'static> Node<T> {
     pub fn erase(self) -> Vec<ErasedNode> {
         vec![self.spec.erase(
             self.r.id,
-            self.r.label.to_string(),
+            self.r.name.to_string(),
             None,
             1,
             self.run_enabled,

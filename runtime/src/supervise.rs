@@ -1,6 +1,7 @@
 //! Watching nodes: building them, driving their `run`, and turning the first failure into the
 //! program's failure.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, PoisonError};
 
@@ -24,6 +25,37 @@ pub(crate) struct Supervisor {
     /// Every node that failed, in order; the first is the cause, later ones are often its
     /// consequences.
     failures: Mutex<Vec<NodeFailure>>,
+    /// How each node that ended ended, by id.
+    outcomes: Mutex<HashMap<usize, NodeOutcome>>,
+    /// Bumped whenever a node ends, for those waiting on some nodes.
+    ended: tokio::sync::watch::Sender<u64>,
+}
+
+/// How a node ended, as [`Running::outcome`](crate::Running::outcome) tells it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum NodeOutcome {
+    /// Its `run` returned `Ok` (or returned with the program's stop); a node without a `run`,
+    /// once it stopped cleanly with the program.
+    Finished,
+    /// Its constructor or `run` returned an error (shown with its sources), or its process
+    /// ended badly (under `local_mp`: "its process was killed by signal 9", say).
+    Failed(String),
+    /// Its constructor or `run` panicked, with this message.
+    Panicked(String),
+    /// It did not return within the grace period after the stop, and was killed.
+    Killed,
+}
+
+impl From<&NodeError> for NodeOutcome {
+    fn from(error: &NodeError) -> Self {
+        match error {
+            NodeError::ConstructorPanicked(message) | NodeError::RunPanicked(message) => {
+                NodeOutcome::Panicked(message.clone())
+            }
+            error => NodeOutcome::Failed(error.report()),
+        }
+    }
 }
 
 impl Supervisor {
@@ -31,6 +63,45 @@ impl Supervisor {
         Supervisor {
             stop,
             failures: Mutex::new(Vec::new()),
+            outcomes: Mutex::new(HashMap::new()),
+            ended: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// Records how node `id` ended (a later word replaces an earlier one: a node killed after
+    /// it was reported failing was killed).
+    pub(crate) fn ended(&self, id: usize, outcome: NodeOutcome) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, outcome);
+        self.ended.send_modify(|n| *n += 1);
+    }
+
+    /// How node `id` ended, if it has.
+    pub(crate) fn outcome_of(&self, id: usize) -> Option<NodeOutcome> {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned()
+    }
+
+    /// Resolves once every node of `ids` has ended, or the program stops.
+    pub(crate) async fn wait_ended(&self, ids: &[usize]) {
+        let mut ended = self.ended.subscribe();
+        loop {
+            let done = {
+                let outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
+                ids.iter().all(|id| outcomes.contains_key(id))
+            };
+            if done {
+                return;
+            }
+            tokio::select! {
+                _ = self.stop.cancelled() => return,
+                changed = ended.changed() => if changed.is_err() { return },
+            }
         }
     }
 

@@ -55,6 +55,10 @@ impl lp::BlockingRun for Driver {
                 Err(lp::Error::msg("driver gave up"))
             }
             "panic" => panic!("driver exploded"),
+            "return" => {
+                self.calc.add_blocking(1, 1)?;
+                Ok(())
+            }
             "wait" => {
                 while !ctx.is_stopping() {
                     std::thread::sleep(Duration::from_millis(5));
@@ -319,7 +323,7 @@ async fn launch_types() {
         expect_failure(outcome("panic", launch_type).await, "driver exploded");
 
         println!("{launch_type}: stop() from outside reaches a running node");
-        let mut program = make_program(params("wait"));
+        let program = make_program(params("wait"));
         let calcs = program.calc.refs();
         let running = lp::launch_with(program, launch_type, options())
             .await
@@ -340,6 +344,57 @@ async fn launch_types() {
             matches!(after, Ok(Err(CallError::Stopping { .. }))),
             "{after:?}"
         );
+
+        println!("{launch_type}: wait_for one node while the others serve; outcomes");
+        let program = make_program(params("return"));
+        let (driver, calcs) = (program.driver.id(), program.calc.refs());
+        let calc0 = calcs.get(0).unwrap();
+        assert_eq!(calc0.label(), "calc/0");
+        assert_eq!((calc0.name(), calc0.replica()), ("calc", Some(0)));
+        let running = lp::launch_with(program, launch_type, options())
+            .await
+            .unwrap();
+        running.wait_for(driver).await.unwrap();
+        assert_eq!(running.outcome(driver), Some(lp::NodeOutcome::Finished));
+        assert_eq!(running.outcome(calc0), None, "still serving");
+        assert!(!running.is_stopping());
+        assert_eq!(running.handle(calc0).add(2, 3).await.unwrap(), 5);
+        running.stop().await.unwrap();
+        assert_eq!(running.outcome(calc0), Some(lp::NodeOutcome::Finished));
+        let status = running.exit_status(driver);
+        match launch_type {
+            LaunchType::TestMp => assert!(status.is_some_and(|s| s.success()), "{status:?}"),
+            _ => assert_eq!(status, None),
+        }
+
+        println!("{launch_type}: wait_for a node that panics; its outcome");
+        let program = make_program(params("panic"));
+        let driver = program.driver.id();
+        let running = lp::launch_with(program, launch_type, options())
+            .await
+            .unwrap();
+        expect_failure(running.wait_for([driver]).await, "driver exploded");
+        assert_eq!(
+            running.outcome(driver),
+            Some(lp::NodeOutcome::Panicked("driver exploded".into()))
+        );
+
+        println!("{launch_type}: a node that ignores the stop is named and killed");
+        let program = make_program(params("hang"));
+        let (driver, calc0) = (program.driver.id(), program.calc.refs().get(0).unwrap());
+        let running = lp::launch_with(program, launch_type, options())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match running.stop().await {
+            Err(LaunchError::NodeFailed { node, failures, .. }) => {
+                assert_eq!(node, "driver");
+                assert_eq!(failures.len(), 1, "{failures:?}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(running.outcome(driver), Some(lp::NodeOutcome::Killed));
+        assert_eq!(running.outcome(calc0), Some(lp::NodeOutcome::Finished));
 
         println!("{launch_type}: dropping a Running stops the program");
         let before = children_of(std::process::id());
@@ -365,9 +420,11 @@ async fn launch_types() {
             matches!(after, Ok(Err(CallError::Stopping { .. }))),
             "{after:?}"
         );
-        wait_until("the nodes' processes to end", Duration::from_secs(5), || {
-            spawned.iter().all(|&pid| !alive(pid))
-        });
+        wait_until(
+            "the nodes' processes to end",
+            Duration::from_secs(5),
+            || spawned.iter().all(|&pid| !alive(pid)),
+        );
 
         println!("{launch_type}: a run that ignores stop is abandoned/killed after the grace");
         let running = lp::launch_with(make_program(params("hang")), launch_type, options())

@@ -45,6 +45,11 @@ impl Victim {
         std::process::id()
     }
 
+    /// Counts a call, quietly: how many ran so far, this one included.
+    pub fn tick(&self) -> u64 {
+        self.pings.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// Panics.
     pub fn boom(&self) -> u32 {
         panic!("{}: the method exploded", self.name)
@@ -55,12 +60,14 @@ impl Victim {
         std::future::pending().await
     }
 
-    /// Prints a long line `count` times, as fast as it can (whole lines or not?).
+    /// Prints a long line (over a pipe's atomic write size) `count` times on each of its
+    /// log, stdout and stderr, as fast as it can (whole lines or not?).
     pub fn chatter(&self, count: u32) -> u32 {
-        let line = format!("{}: {}", self.name, "chatter ".repeat(64));
+        let line = chatter_line(&self.name);
         for _ in 0..count {
             lp::tracing::info!("{line}");
             println!("{line}");
+            eprintln!("{line}");
         }
         count
     }
@@ -195,4 +202,9 @@ pub fn calls_ok(output: &str) -> u64 {
         .filter_map(|rest| rest.split(' ').next()?.parse().ok())
         .next_back()
         .unwrap_or(0)
+}
+
+/// The line `chatter` prints: 5 KiB, more than a pipe writes atomically.
+pub fn chatter_line(name: &str) -> String {
+    format!("{name}: {}", "chatter ".repeat(640))
 }

@@ -562,6 +562,20 @@ fn the_secret_is_in_no_process_environment() {
     );
 }
 
+/// Checks that every line of chatter in `output` is whole, with or without its prefix.
+fn chatter_is_whole(output: &str, at_least: usize) {
+    let whole = lp_tests::fault_nodes::chatter_line("victim");
+    let chatter: Vec<&str> = output.lines().filter(|l| l.contains("chatter")).collect();
+    assert!(chatter.len() >= at_least, "{} lines", chatter.len());
+    for line in chatter {
+        let rest = line.trim_end().strip_suffix(whole.trim_end());
+        assert!(
+            matches!(rest, Some("" | "[victim] ")),
+            "a line mixed with another: {line:?}"
+        );
+    }
+}
+
 #[test]
 fn every_line_of_local_mt_output_is_whole() {
     let ended = launch("local_mt", &["--mode", "chatter"], &[]).wait(Duration::from_secs(60));
@@ -570,19 +584,51 @@ fn every_line_of_local_mt_output_is_whole() {
         &ended,
         stopped_cleanly(Duration::from_secs(60)),
     );
-    let whole = format!("victim: {}", "chatter ".repeat(64));
-    let chatter: Vec<&str> = ended
-        .output
-        .lines()
-        .filter(|l| l.contains("chatter"))
-        .collect();
-    assert!(chatter.len() >= 1600, "{} lines", chatter.len());
-    for line in chatter {
-        let line = line.trim_end();
-        let rest = line.strip_suffix(whole.trim_end());
+    chatter_is_whole(&ended.output, 2400);
+}
+
+/// Runs the `faults` binary with its stdout and stderr on one pipe (`2>&1`), read slowly; what
+/// it printed, and its exit status.
+fn merged_and_read_slowly(args: &[&str]) -> (String, Option<i32>) {
+    let (reader, writer) = rustix::pipe::pipe().expect("a pipe");
+    let mut child = std::process::Command::new(lp_tests::support::binary("faults"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().expect("dup"))
+        .stderr(writer)
+        .spawn()
+        .expect("spawned");
+    let mut reader = std::fs::File::from(reader);
+    let (mut output, mut chunk) = (Vec::new(), vec![0u8; 4096]);
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(120), "no end");
+        match reader.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => output.extend_from_slice(&chunk[..n]),
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    let status = child.wait().expect("waited");
+    (String::from_utf8_lossy(&output).into_owned(), status.code())
+}
+
+#[test]
+fn every_line_of_local_mp_output_is_whole_on_one_slow_pipe() {
+    let (output, code) = merged_and_read_slowly(&[
+        "--lp_launch_type",
+        "local_mp",
+        "--lp_termination_notice_secs",
+        GRACE,
+        "--mode",
+        "chatter",
+    ]);
+    assert_eq!(code, Some(0), "{output}");
+    chatter_is_whole(&output, 2400);
+    for line in output.lines().filter(|l| !l.contains("chatter")) {
         assert!(
-            matches!(rest, Some("" | "[victim] ")),
-            "a line mixed with another: {line:?}"
+            line.starts_with("lp: ") || line.starts_with('['),
+            "a line that is not whole: {line:?}"
         );
     }
 }

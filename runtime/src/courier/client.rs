@@ -218,6 +218,9 @@ pub(crate) struct Net {
 struct NetInner {
     /// Node labels by id.
     labels: Vec<String>,
+    /// The call deadline each node's `.lp` block declares (`deadline: 2s`), by id: what every
+    /// handle to it gets unless it sets its own. Set once, at the launch.
+    deadlines: std::sync::OnceLock<Vec<Option<Duration>>>,
     /// How calls travel.
     kind: NetKind,
     /// How long a call waits for a node that is not up yet.
@@ -243,6 +246,17 @@ enum NetKind {
 }
 
 impl Net {
+    /// The call deadlines the nodes' blocks declare, by id (the first call wins: once per
+    /// launch).
+    pub(crate) fn set_deadlines(&self, deadlines: Vec<Option<Duration>>) {
+        let _ = self.inner.deadlines.set(deadlines);
+    }
+
+    /// How many nodes the program has.
+    pub(crate) fn nodes(&self) -> usize {
+        self.inner.labels.len()
+    }
+
     /// Calls to nodes in this process, in their slots: refused once `stop` is cancelled, cut
     /// once [`cut_calls`](Self::cut_calls) is called.
     pub(crate) fn in_proc(
@@ -254,6 +268,7 @@ impl Net {
         Net {
             inner: Arc::new(NetInner {
                 labels,
+                deadlines: std::sync::OnceLock::new(),
                 kind: NetKind::InProc(slots, stop, CancellationToken::new()),
                 ready_timeout,
             }),
@@ -281,6 +296,7 @@ impl Net {
         Net {
             inner: Arc::new(NetInner {
                 labels,
+                deadlines: std::sync::OnceLock::new(),
                 kind: NetKind::Sockets {
                     restartable,
                     dial,
@@ -317,6 +333,7 @@ impl Net {
         Net {
             inner: Arc::new(NetInner {
                 labels: self.inner.labels.clone(),
+                deadlines: self.inner.deadlines.clone(),
                 kind,
                 ready_timeout: self.inner.ready_timeout,
             }),
@@ -380,11 +397,16 @@ impl Net {
                 Link::Socket(peer.clone())
             }
         };
+        let deadline = self
+            .inner
+            .deadlines
+            .get()
+            .and_then(|d| d.get(id).copied().flatten());
         ClientCore {
             link,
             id,
             node,
-            deadline: None,
+            deadline,
             net: Arc::downgrade(&self.inner),
         }
     }

@@ -11,6 +11,7 @@ pub(crate) mod batch;
 pub(crate) mod client;
 pub(crate) mod interface;
 pub(crate) mod server;
+pub(crate) mod start;
 
 use std::future::Future;
 use std::sync::Arc;

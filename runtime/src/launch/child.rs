@@ -220,6 +220,7 @@ fn host<P: crate::codegen::Params, G: Program>(
     })?;
     let (layout, nodes) = make_program(params).into_parts();
     let restartable = super::local_mp::restartable(&layout, &nodes);
+    let deadlines = crate::program::deadlines(layout.labels.len(), &nodes);
     let mut by_id: std::collections::HashMap<usize, _> =
         nodes.into_iter().map(|n| (n.id, n)).collect();
     let mut mine = Vec::new();
@@ -239,6 +240,7 @@ fn host<P: crate::codegen::Params, G: Program>(
         stop.clone(),
         env.ready_timeout,
     );
+    net.set_deadlines(deadlines);
     Ok(Host {
         nodes: mine,
         net,

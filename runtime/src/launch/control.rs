@@ -59,6 +59,14 @@ pub(crate) enum Report {
     },
     /// Every node of this unit finished and it serves nothing; it exits.
     Done,
+    /// A node of this unit ended (its `run` returned, failed or panicked, or its constructor
+    /// failed): how, for [`Running::outcome`](crate::Running::outcome).
+    Ended {
+        /// The node's id.
+        node: usize,
+        /// How it ended.
+        outcome: crate::supervise::NodeOutcome,
+    },
 }
 
 /// What a supervisor tells its hosts.

@@ -4,8 +4,9 @@
 //! when told, and stops when told, when a node fails, when it gets a signal, or when it loses
 //! its supervisor. Every multi-process launch type runs its nodes through it.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::stream::FuturesUnordered;
@@ -18,7 +19,7 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::courier::server::{self, Service};
 use crate::program::{Env, ErasedNode, RunFn};
-use crate::supervise::{build_node, drive_run, NodeError, RUN_MARGIN};
+use crate::supervise::{build_node, drive_run, NodeError, NodeOutcome, RUN_MARGIN};
 use crate::transport::frame::Secret;
 use crate::LaunchType;
 
@@ -146,7 +147,8 @@ impl<S: Network> Host<S> {
             link.close().await;
             return ExitCode::SUCCESS;
         }
-        let mut runs = self.start(pending, &link);
+        let live = Arc::new(Mutex::new(pending.iter().map(|p| p.id).collect()));
+        let mut runs = self.start(pending, &link, &live);
         let ending = self.follow(&mut runs, &mut link, serving).await;
         // The servers answer the calls they still run within the grace period (and get a
         // moment to tell their clients of the stop); when it ends, this process exits and
@@ -154,19 +156,28 @@ impl<S: Network> Host<S> {
         let stopped = tokio::time::Instant::now();
         self.servers.close();
         let servers = (stopped + self.grace).max(stopped + FLUSH);
-        let (overran, _) = tokio::join!(
+        let (drained, _) = tokio::join!(
             self.drain(&mut runs, stopped + self.grace + RUN_MARGIN),
             tokio::time::timeout_at(servers, self.servers.wait()),
         );
-        // A grace period of zero means "kill at once": no node overstays it.
-        let overran = overran.filter(|_| !self.grace.is_zero());
-        if let (Some(id), Ending::Clean | Ending::Lost) = (overran, &ending) {
+        // Every node still running overstayed; a grace period of zero means "kill at once":
+        // then no node overstays it.
+        let overran: Vec<usize> = match (drained, self.grace.is_zero()) {
+            (Err(Overstayed), false) => lock(&live).iter().copied().collect(),
+            _ => Vec::new(),
+        };
+        if let (false, Ending::Clean | Ending::Lost) = (overran.is_empty(), &ending) {
             let error = format!(
                 "did not stop within the {:?} grace period; killed",
                 self.grace
             );
-            tracing::error!(target: "lp", "node `{}` failed: {error}", self.label(id));
-            link.send(Report::Overran { node: id, error });
+            for id in overran {
+                tracing::error!(target: "lp", "node `{}` failed: {error}", self.label(id));
+                link.send(Report::Overran {
+                    node: id,
+                    error: error.clone(),
+                });
+            }
             link.close().await;
             return ExitCode::FAILURE;
         }
@@ -199,6 +210,10 @@ impl<S: Network> Host<S> {
         for (node, run_enabled) in &self.nodes {
             let (env, built) = self.construct(node, link).await?;
             let built = built.map_err(|error| {
+                link.send(Report::Ended {
+                    node: node.id,
+                    outcome: NodeOutcome::from(&error),
+                });
                 let Reported = self.report_failure(link, node.id, error);
                 ExitCode::FAILURE
             })?;
@@ -314,14 +329,18 @@ impl<S: Network> Host<S> {
     }
 
     /// Starts every pending run, each with a context whose `stop()` tells the supervisor.
+    /// Each run, once it ends, leaves `live` and reports how it ended.
     fn start(
         &self,
         pending: Vec<Pending>,
         link: &Link,
+        live: &Arc<Mutex<BTreeSet<usize>>>,
     ) -> FuturesUnordered<impl std::future::Future<Output = (usize, Result<(), NodeError>)>> {
         let runs = FuturesUnordered::new();
         for p in pending {
             let reporter = link.reporter();
+            let ended = link.reporter();
+            let live = live.clone();
             let id = p.id;
             let stopper: Arc<dyn Fn() -> bool + Send + Sync> =
                 Arc::new(move || reporter.send(Report::Stop { node: Some(id) }));
@@ -333,7 +352,19 @@ impl<S: Network> Host<S> {
                 self.launch_type,
             );
             let (run, span) = (p.run, p.span);
-            runs.push(async move { (id, drive_run(run(ctx), span).await) });
+            runs.push(async move {
+                let outcome = drive_run(run(ctx), span).await;
+                lock(&live).remove(&id);
+                let how = match &outcome {
+                    Ok(()) => NodeOutcome::Finished,
+                    Err(error) => NodeOutcome::from(error),
+                };
+                ended.send(Report::Ended {
+                    node: id,
+                    outcome: how,
+                });
+                (id, outcome)
+            });
         }
         runs
     }
@@ -395,16 +426,16 @@ impl<S: Network> Host<S> {
     }
 
     /// Gives the runs the grace period to return; an error returned now is the stop's
-    /// consequence (peers went away), noted, not a failure. The first node that overstayed.
+    /// consequence (peers went away), noted, not a failure. `Err` when some overstayed.
     async fn drain<F>(
         &self,
         runs: &mut FuturesUnordered<F>,
         deadline: tokio::time::Instant,
-    ) -> Option<usize>
+    ) -> Result<(), Overstayed>
     where
         F: std::future::Future<Output = (usize, Result<(), NodeError>)>,
     {
-        let drained = tokio::time::timeout_at(deadline, async {
+        tokio::time::timeout_at(deadline, async {
             while let Some((id, outcome)) = runs.next().await {
                 if let Err(error) = outcome {
                     tracing::info!(
@@ -416,10 +447,14 @@ impl<S: Network> Host<S> {
                 }
             }
         })
-        .await;
-        match drained {
-            Ok(()) => None,
-            Err(_) => self.nodes.iter().find(|(_, runs)| *runs).map(|(n, _)| n.id),
-        }
+        .await
+        .map_err(|_| Overstayed)
     }
+}
+
+/// Some runs did not return in time.
+struct Overstayed;
+
+fn lock(live: &Mutex<BTreeSet<usize>>) -> std::sync::MutexGuard<'_, BTreeSet<usize>> {
+    live.lock().unwrap_or_else(PoisonError::into_inner)
 }

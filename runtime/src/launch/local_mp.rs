@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,8 +26,9 @@ use super::control::{self, LinkEvent, Order, Report};
 use super::{tmux, LaunchOptions, LaunchType, Terminal};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
+use crate::log::{write_whole, Stream};
 use crate::program::{ErasedNode, Layout, Restart};
-use crate::supervise::{Restarts, Supervisor};
+use crate::supervise::{NodeOutcome, Restarts, Supervisor};
 use crate::transport::frame::Secret;
 use crate::transport::unix::{self, UnixDialer};
 
@@ -56,6 +58,9 @@ struct Shared {
     children: Mutex<HashMap<usize, ChildInfo>>,
     /// What each failed child reported over the control socket.
     reported: Mutex<HashMap<usize, String>>,
+    /// How nodes said they failed, by id, until their process's fate is known (a restart
+    /// replaces the node).
+    last_words: Mutex<HashMap<usize, NodeOutcome>>,
     /// The nodes whose process reported ready (once each, restarts aside), for the progress
     /// line.
     ready: Mutex<HashSet<usize>>,
@@ -76,6 +81,8 @@ struct ChildInfo {
     pid: i32,
     label: String,
     exited: bool,
+    /// How its last process exited, once it has.
+    status: Option<std::process::ExitStatus>,
 }
 
 impl Shared {
@@ -83,6 +90,7 @@ impl Shared {
         Shared {
             children: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashMap::new()),
+            last_words: Mutex::new(HashMap::new()),
             ready: Mutex::new(HashSet::new()),
             total,
             members: units
@@ -162,6 +170,7 @@ pub(crate) async fn start(
         supervisor.stop.clone(),
         options.ready_timeout,
     );
+    net.set_deadlines(crate::program::deadlines(layout.labels.len(), &nodes));
     let total = nodes.len();
     let units = units(layout, nodes);
     let shared = Arc::new(Shared::new(layout, &units, total));
@@ -287,9 +296,11 @@ async fn watch(
         let status = child.wait().await;
         if let Some(info) = shared.lock_children().get_mut(&key) {
             info.exited = true;
+            info.status = status.as_ref().ok().copied();
         }
         shared.lock_up().remove(&unit.index);
         if matches!(&status, Ok(s) if s.success()) {
+            settle(&unit, &shared, &supervisor, NodeOutcome::Finished);
             return;
         }
         // Give the child's own failure report a moment to land on the control socket.
@@ -305,14 +316,32 @@ async fn watch(
         };
         let (node, error) = match (reported, status) {
             (Some(failure), _) => failure,
-            (None, _) if supervisor.stop.is_cancelled() => return,
+            (None, status) if supervisor.stop.is_cancelled() => {
+                let killed = status.as_ref().is_ok_and(|s| s.signal().is_some());
+                let outcome = match killed {
+                    true => NodeOutcome::Killed,
+                    false => NodeOutcome::Failed(status.map_or_else(|e| e.to_string(), describe)),
+                };
+                settle(&unit, &shared, &supervisor, outcome);
+                return;
+            }
             (None, Ok(status)) => (unit.label.clone(), describe(status)),
             (None, Err(e)) => (unit.label.clone(), format!("cannot wait for it: {e}")),
         };
         if !restarts.next(&node, &error, &supervisor.stop).await {
-            supervisor.fail(&node, error);
+            supervisor.fail(&node, error.clone());
+            settle(&unit, &shared, &supervisor, NodeOutcome::Failed(error));
             return;
         }
+        // The restarted process's nodes are new: what the old ones said is moot.
+        let mut last_words = shared
+            .last_words
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (id, _) in &unit.members {
+            last_words.remove(id);
+        }
+        drop(last_words);
         child = match spawner.spawn(&unit, &shared) {
             Ok(child) => child,
             Err(e) => {
@@ -320,6 +349,21 @@ async fn watch(
                 return;
             }
         };
+    }
+}
+
+/// Records how each node of `unit`, whose process ended for good, ended: what it said (a
+/// failure), or else `otherwise`; a node already recorded (it returned) keeps its outcome.
+fn settle(unit: &Unit, shared: &Shared, supervisor: &Supervisor, otherwise: NodeOutcome) {
+    let mut last_words = shared
+        .last_words
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    for (id, _) in &unit.members {
+        let said = last_words.remove(id);
+        if supervisor.outcome_of(*id).is_none() {
+            supervisor.ended(*id, said.unwrap_or_else(|| otherwise.clone()));
+        }
     }
 }
 
@@ -452,6 +496,7 @@ impl Spawner {
                 pid,
                 label: unit.label.clone(),
                 exited: false,
+                status: None,
             },
         );
         let sink = Sink::open(&self.terminal, &unit.label).map_err(|e| {
@@ -538,7 +583,6 @@ fn units(layout: &Layout, nodes: Vec<ErasedNode>) -> Vec<Unit> {
 }
 
 fn describe(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("its process exited with status {code}"),
         (None, Some(signal)) => format!("its process was killed by signal {signal}"),
@@ -582,11 +626,12 @@ impl Sink {
 
     fn write_line(&self, text: &str, is_stderr: bool) {
         match self {
-            Sink::Terminal(prefix) if is_stderr => {
-                let _ = writeln!(std::io::stderr().lock(), "{prefix}{text}");
-            }
             Sink::Terminal(prefix) => {
-                let _ = writeln!(std::io::stdout().lock(), "{prefix}{text}");
+                let stream = match is_stderr {
+                    true => Stream::Stderr,
+                    false => Stream::Stdout,
+                };
+                write_whole(stream, format!("{prefix}{text}\n").as_bytes());
             }
             Sink::File(file) => {
                 let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
@@ -690,7 +735,21 @@ fn handle_report(unit: usize, report: Report, shared: &Shared, supervisor: &Supe
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(node, error);
         }
-        Report::Overran { node, error } => supervisor.fail_always(&label(node), error),
+        Report::Overran { node, error } => {
+            supervisor.ended(node, NodeOutcome::Killed);
+            supervisor.fail_always(&label(node), error);
+        }
+        Report::Ended {
+            node,
+            outcome: NodeOutcome::Finished,
+        } => supervisor.ended(node, NodeOutcome::Finished),
+        Report::Ended { node, outcome } => {
+            shared
+                .last_words
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(node, outcome);
+        }
     }
 }
 
@@ -722,6 +781,13 @@ fn progress(unit: usize, shared: &Shared) {
 const REPORT_MARGIN: Duration = Duration::from_millis(750);
 
 impl MpState {
+    /// How the process of node `id` exited, once it has (its last process, after restarts).
+    pub(crate) fn exit_status(&self, id: usize) -> Option<std::process::ExitStatus> {
+        let unit = self.shared.members.iter().find(|m| m.contains(&id))?;
+        let key = *unit.first()?;
+        self.shared.lock_children().get(&key)?.status
+    }
+
     /// SIGKILLs every child still running, at once; their labels.
     pub(crate) fn kill(&self) -> Vec<String> {
         self.shared.kill_live()

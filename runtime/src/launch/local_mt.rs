@@ -2,7 +2,7 @@
 //! any node is built, so handles (even cyclic ones) resolve; couriers are published into their
 //! slot once built; runs are tasks (async) or blocking threads (sync).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,15 +15,17 @@ use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::error::LaunchError;
 use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
-use crate::supervise::{build_node, drive_run, NodeError, Restarts, Supervisor, RUN_MARGIN};
+use crate::supervise::{
+    build_node, drive_run, NodeError, NodeOutcome, Restarts, Supervisor, RUN_MARGIN,
+};
 use crate::transport::inproc::{Slot, Up};
 
 /// A running in-process program.
 pub(crate) struct MtState {
     /// The run tasks; closed once all are spawned, so `wait` means "every run returned".
     runs: TaskTracker,
-    /// Labels of nodes whose run has not returned yet, to name them if they overstay.
-    live: Arc<Mutex<BTreeSet<String>>>,
+    /// Labels of nodes whose run has not returned yet, by id, to name them if they overstay.
+    live: Arc<Mutex<BTreeMap<usize, String>>>,
     /// Whether any node serves calls (then the program lives until stopped).
     serving: bool,
     /// How long runs get to return after the stop.
@@ -44,6 +46,7 @@ pub(crate) async fn start(
         supervisor.stop.clone(),
         options.ready_timeout,
     );
+    net.set_deadlines(crate::program::deadlines(layout.labels.len(), &nodes));
     let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
     let building = Arc::new(AtomicUsize::new(0));
     let construction = tokio::task::spawn_blocking({
@@ -60,21 +63,25 @@ pub(crate) async fn start(
         }
     };
     let tracker = TaskTracker::new();
-    let live = Arc::new(Mutex::new(BTreeSet::new()));
+    let live = Arc::new(Mutex::new(BTreeMap::new()));
     for (node, env, slot, run) in runs {
         let supervisor = supervisor.clone();
         let live = live.clone();
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(node.label.clone());
+            .insert(node.id, node.label.clone());
         tracker.spawn(async move {
-            let label = node.label.clone();
+            let (id, label) = (node.id, node.label.clone());
             let outcome = supervise(node, env, slot, run, &supervisor.stop, launch_type).await;
             live.lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .remove(&label);
-            if let Err(error) = outcome {
-                supervisor.fail(&label, error.report());
+                .remove(&id);
+            match outcome {
+                Ok(()) => supervisor.ended(id, NodeOutcome::Finished),
+                Err(error) => {
+                    supervisor.ended(id, NodeOutcome::from(&error));
+                    supervisor.fail(&label, error.report());
+                }
             }
         });
     }
@@ -238,15 +245,15 @@ impl MtState {
                     .is_err()
             };
         if overstayed && !self.grace.is_zero() {
-            let first = self
+            let live = self
                 .live
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .first()
-                .cloned();
-            if let Some(first) = first {
+                .clone();
+            for (id, label) in live {
+                supervisor.ended(id, NodeOutcome::Killed);
                 supervisor.fail_always(
-                    &first,
+                    &label,
                     format!(
                         "did not return from run within the {:?} grace period; abandoned",
                         self.grace

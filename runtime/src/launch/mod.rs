@@ -278,6 +278,13 @@ impl Running {
                     Backend::Mt(state) => state.shutdown(&self.net, &self.supervisor).await,
                     Backend::Mp(state) => state.shutdown(&self.supervisor).await,
                 }
+                // What ended with the stop and said nothing else (a courier without a run)
+                // finished with it.
+                for id in 0..self.net.nodes() {
+                    if self.supervisor.outcome_of(id).is_none() {
+                        self.supervisor.ended(id, crate::NodeOutcome::Finished);
+                    }
+                }
                 self.supervisor.outcome()
             })
             .await
@@ -291,6 +298,35 @@ impl Running {
         match &self.backend {
             Backend::Mt(_) => local_mt::take_down(&self.net),
             Backend::Mp(state) => drop(state.kill()),
+        }
+    }
+
+    /// Waits until every node of `nodes` has ended — its `run` returned, it failed, or it
+    /// was killed — while the rest of the program keeps running (Launchpad's
+    /// `wait(['main'])`): `running.wait_for(program.learner.id())`,
+    /// `running.wait_for([program.actor.refs(), program.evaluator.refs()])`. A node without a
+    /// `run` ends only with the program. When the program stops first (a node failed, say),
+    /// returns what [`stop`](Self::stop) returns.
+    pub async fn wait_for(&self, nodes: impl Into<crate::Nodes>) -> Result<(), LaunchError> {
+        let ids = nodes.into().0;
+        self.supervisor.wait_ended(&ids).await;
+        match self.supervisor.stop.is_cancelled() {
+            true => self.stop().await,
+            false => Ok(()),
+        }
+    }
+
+    /// How `node` ended, once it has: `None` while it runs.
+    pub fn outcome<T>(&self, node: NodeRef<T>) -> Option<crate::NodeOutcome> {
+        self.supervisor.outcome_of(node.id)
+    }
+
+    /// Under `local_mp` and `test_mp`: how the process of `node` exited, once it has (after
+    /// restarts, its last process). `None` in-process, and while the process runs.
+    pub fn exit_status<T>(&self, node: NodeRef<T>) -> Option<std::process::ExitStatus> {
+        match &self.backend {
+            Backend::Mt(_) => None,
+            Backend::Mp(state) => state.exit_status(node.id),
         }
     }
 

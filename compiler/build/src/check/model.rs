@@ -270,6 +270,8 @@ pub struct Settings {
     pub restart: Option<Restart>,
     /// `batch METHOD { … }` entries.
     pub batches: Vec<BatchSetting>,
+    /// `deadline: 2s` (`Duration`): how long its callers wait for a reply.
+    pub deadline: Option<Value>,
 }
 
 impl Settings {
@@ -281,6 +283,7 @@ impl Settings {
             && self.gpus.is_none()
             && self.restart.is_none()
             && self.batches.is_empty()
+            && self.deadline.is_none()
     }
 }
 

@@ -329,7 +329,10 @@ fn check_node(
     let settings = node
         .block
         .as_ref()
-        .map(|block| super::settings::check_block(block, &node.name.name, exprs))
+        .map(|block| {
+            let kind = decl.callee.as_ref().map(|c| c.kind);
+            super::settings::check_block(block, &node.name.name, kind, exprs)
+        })
         .unwrap_or_default();
     let callee = decl.callee.as_ref()?;
     super::batch::check_methods(

@@ -4,18 +4,24 @@
 
 use std::time::Duration;
 
-use super::model::{Literal, NumType, ParamType, Restart, Settings, Value};
+use super::model::{Kind, Literal, NumType, ParamType, Restart, Settings, Value};
 use super::scope::Entity;
 use super::values::{Ctx, Exprs, Limits};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::rust::{IntType, RustType};
 use crate::syntax::ast::{self, ExprKind};
 
-const SECTIONS: [&str; 4] = ["resources", "env", "restart", "batch"];
+const SECTIONS: [&str; 5] = ["resources", "env", "restart", "deadline", "batch"];
 const RESOURCES: [&str; 3] = ["cpus", "memory", "gpus"];
 
-/// The settings a block asks for; problems are reported and the entry skipped.
-pub(super) fn check_block(block: &ast::Block, node: &str, exprs: &mut Exprs) -> Settings {
+/// The settings a block asks for; problems are reported and the entry skipped. `kind`: the
+/// node's, when it is known.
+pub(super) fn check_block(
+    block: &ast::Block,
+    node: &str,
+    kind: Option<Kind>,
+    exprs: &mut Exprs,
+) -> Settings {
     let mut settings = Settings::default();
     let mut seen: Vec<&ast::Ident> = Vec::new();
     for entry in &block.entries {
@@ -51,6 +57,9 @@ pub(super) fn check_block(block: &ast::Block, node: &str, exprs: &mut Exprs) -> 
             ("env", ast::BlockEntry::Section(section)) => env(section, &mut settings, exprs),
             ("restart", ast::BlockEntry::Setting(setting)) => {
                 settings.restart = restart(&setting.value, node, exprs)
+            }
+            ("deadline", ast::BlockEntry::Setting(setting)) => {
+                settings.deadline = deadline(setting, node, kind, exprs)
             }
             _ => unknown(name, &SECTIONS, "block entry", exprs.diags),
         }
@@ -94,6 +103,32 @@ pub(super) fn value_field(
         target,
         &field_ctx(&field.name.name, entry, node),
     )
+}
+
+/// `deadline: 2s`: how long callers of a courier wait for its replies.
+fn deadline(
+    setting: &ast::Arg,
+    node: &str,
+    kind: Option<Kind>,
+    exprs: &mut Exprs,
+) -> Option<Value> {
+    if kind == Some(Kind::Worker) {
+        exprs.diags.push(
+            Diagnostic::new(
+                Code::DeadlineOnWorker,
+                format!("`{node}` is a worker: no one calls it, so no call waits for it"),
+            )
+            .primary(setting.name.span.clone(), "a call deadline here")
+            .help("declare the node `courier`, or remove the `deadline`"),
+        );
+        return None;
+    }
+    let ctx = Ctx {
+        what: format!("`deadline` of `{node}`"),
+        rust_span: None,
+        group: None,
+    };
+    exprs.value(&setting.value, &RustType::Duration, &ctx)
 }
 
 const RESTART_FIELDS: [&str; 2] = ["max", "backoff"];

@@ -190,13 +190,23 @@ fn expand_client_method(interface: &Interface, m: &CourierMethod, lp: &Runtime) 
     };
     quote! {
         #[doc = #doc]
-        pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#ty, #lp::CallError> {
-            match self.core.#call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
-                Response::#name(value) => ::core::result::Result::Ok(value),
-                #[allow(unreachable_patterns)]
-                _ => ::core::result::Result::Err(#lp::CallError::Protocol(
-                    ::std::borrow::ToOwned::to_owned(#unexpected),
-                )),
+        #[doc = ""]
+        #[doc = " The call starts when first awaited, or at once with `.start()` (`lp::Start`)."]
+        pub fn #name(
+            &self,
+            #(#params),*
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<#ty, #lp::CallError>
+        > + 'static {
+            let core = ::core::clone::Clone::clone(&self.core);
+            async move {
+                match core.#call::<#courier>(#method_name, Request::#name(#(#names),*)).await? {
+                    Response::#name(value) => ::core::result::Result::Ok(value),
+                    #[allow(unreachable_patterns)]
+                    _ => ::core::result::Result::Err(#lp::CallError::Protocol(
+                        ::std::borrow::ToOwned::to_owned(#unexpected),
+                    )),
+                }
             }
         }
 

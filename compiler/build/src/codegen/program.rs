@@ -382,6 +382,7 @@ fn expand_settings(settings: &Settings, lp: &Runtime) -> TokenStream {
     let cpus = setting(&settings.cpus, RustType::Float("f64"));
     let memory = setting(&settings.memory, RustType::String);
     let gpus = setting(&settings.gpus, RustType::Int(crate::rust::IntType::U32));
+    let deadline = setting(&settings.deadline, RustType::Duration);
     let restart = match &settings.restart {
         Some(r) => {
             let max = expand_value(
@@ -416,6 +417,7 @@ fn expand_settings(settings: &Settings, lp: &Runtime) -> TokenStream {
             resources: #lp::Resources { cpus: #cpus, memory: #memory, gpus: #gpus },
             restart: #restart,
             batches: ::std::vec![#(#batches),*],
+            deadline: #deadline,
         })
     }
 }

@@ -87,6 +87,7 @@ codes! {
     BadBatch = "E0314", Error, "method cannot be batched";
     BatchMismatch = "E0315", Error, "nodes of one courier type batch different methods";
     GeneratedNameClash = "E0316", Error, "courier method clashes with a generated method";
+    DeadlineOnWorker = "E0317", Error, "call deadline on a node that is not called";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
 }

@@ -194,7 +194,7 @@ pub enum BlockEntry {
     Section(Section),
     /// `batch compute { size: 8, timeout: 200ms }`.
     Batch(Batch),
-    /// `restart: on_failure(max: 3, backoff: 1s)`.
+    /// `restart: on_failure(max: 3, backoff: 1s)`, `deadline: 2s`.
     Setting(Arg),
 }
 

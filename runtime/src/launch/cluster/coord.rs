@@ -281,6 +281,8 @@ impl<'p> Coordinator<'p> {
                     None => Some(Some((label, error))),
                 }
             }
+            // How each node ended matters to a local launch's tests only.
+            Report::Ended { .. } => None,
             Report::Done => {
                 self.units[unit].done = true;
                 self.units.iter().all(|u| u.done).then_some(None)
