@@ -1,7 +1,14 @@
 //! "The pods, run as the manifests say": reads the Kubernetes manifests a program binary
 //! generated and starts every pod of every Job as a local process of that binary — the
-//! container's `command`/`args`/`env`, with the Secret's value and `JOB_COMPLETION_INDEX` filled
-//! in, and the pod DNS names resolved through the runtime's `LP_HOSTS` test override.
+//! container's `command`/`args`/`env`, with `JOB_COMPLETION_INDEX` filled in, and the pod DNS
+//! names resolved through the runtime's `LP_HOSTS` test override.
+//!
+//! Volumes are directories of a temporary directory, one per pod and volume: a `secret` volume
+//! holds the Secret's keys as files (with the volume's mode), an `emptyDir` starts empty. A
+//! container path under a volume's `mountPath` in an env value (`LP_SECRET_FILE`, `TMPDIR`) is
+//! rewritten to that directory, as there is no container file system here. Neither a read-only
+//! root, a read-only mount, the user a pod runs as, nor the NetworkPolicy is enforced: the pods
+//! run as processes of this machine, as the test's user.
 //!
 //! Where network namespaces can be made (root, `ip netns`), each pod gets its own namespace and
 //! address on a private bridge, as on a cluster (every pod uses the same ports); otherwise the
@@ -93,14 +100,77 @@ pub struct PodSpec {
     pub command: Vec<String>,
     /// The container's `args`.
     pub args: Vec<String>,
-    /// The container's env, resolved (Secret, field references, `JOB_COMPLETION_INDEX`).
+    /// The container's env, resolved (Secret keys, field references, `JOB_COMPLETION_INDEX`);
+    /// paths are the container's, as the manifest says ([`Pods::start`] rewrites those under a
+    /// volume).
     pub env: BTreeMap<String, String>,
+    /// The container's volumes, in the order it mounts them.
+    pub volumes: Vec<Volume>,
     /// The program's job ([`program_job`]).
     pub job: String,
     /// `restartPolicy: OnFailure`: a container that fails is restarted in its pod.
     pub restart_on_failure: bool,
     /// The Job's `backoffLimit`: how many failures all its pods may have.
     pub backoff_limit: u64,
+}
+
+/// A volume a container mounts: a Secret's keys as files, or an empty directory.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    /// The volume's name in the pod.
+    pub name: String,
+    /// Where the container sees it.
+    pub mount_path: String,
+    /// `readOnly` on the mount.
+    pub read_only: bool,
+    /// Its files (a `secret` volume's keys, by the path the volume gives them), empty for an
+    /// `emptyDir`.
+    pub files: BTreeMap<String, File>,
+}
+
+/// A file of a [`Volume`].
+#[derive(Debug, Clone)]
+pub struct File {
+    /// What it holds.
+    pub contents: Vec<u8>,
+    /// Its permission bits (`defaultMode` or the item's `mode`; Kubernetes' default 0644).
+    pub mode: u32,
+}
+
+impl PodSpec {
+    /// The volume file at container path `path`.
+    pub fn file(&self, path: &str) -> Option<&File> {
+        self.volumes.iter().find_map(|v| {
+            let rest = path.strip_prefix(v.mount_path.trim_end_matches('/'))?;
+            v.files.get(rest.strip_prefix('/')?)
+        })
+    }
+
+    /// What the volume file named by env variable `var` holds (e.g. `LP_SECRET_FILE`), as
+    /// text.
+    pub fn file_of(&self, var: &str) -> Option<String> {
+        let file = self.file(self.env.get(var)?)?;
+        Some(String::from_utf8_lossy(&file.contents).into_owned())
+    }
+
+    /// Replaces what the volume file at container path `path` holds (e.g. to give a pod a
+    /// wrong launch secret).
+    pub fn set_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
+        let volume = self
+            .volumes
+            .iter_mut()
+            .find(|v| {
+                path.strip_prefix(v.mount_path.trim_end_matches('/'))
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|rest| v.files.contains_key(rest))
+            })
+            .ok_or_else(|| format!("pod `{}` has no volume file {path}", self.name))?;
+        let key = &path[volume.mount_path.trim_end_matches('/').len() + 1..];
+        if let Some(file) = volume.files.get_mut(key) {
+            file.contents = contents.to_vec();
+        }
+        Ok(())
+    }
 }
 
 fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
@@ -132,7 +202,7 @@ fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
 
 /// Every pod of every Job in `docs`, with the env a kubelet would give it.
 pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
-    let mut secrets: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut secrets: Secrets = BTreeMap::new();
     for (_, doc) in docs {
         if str_at(doc, &["kind"]) == "Secret" {
             let name = str_at(doc, &["metadata", "name"]).to_string();
@@ -140,8 +210,7 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
                 for (k, v) in data {
                     let key = k.as_str().unwrap_or_default().to_string();
                     let bytes = decode_base64(v.as_str().unwrap_or_default())?;
-                    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
-                    secrets.insert((name.clone(), key), text);
+                    secrets.insert((name.clone(), key), bytes);
                 }
             }
         }
@@ -181,6 +250,7 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
         let [container] = containers.as_slice() else {
             return Err(format!("{file}: expected one container"));
         };
+        let volumes = volumes(pod, container, &secrets).map_err(|e| format!("{file}: {e}"))?;
         let strings = |key: &str| -> Vec<String> {
             at(container, &[key])
                 .and_then(Value::as_sequence)
@@ -200,9 +270,10 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
                         v.as_str().unwrap_or_default().to_string()
                     } else if let Some(r) = at(var, &["valueFrom", "secretKeyRef"]) {
                         let key = (str_at(r, &["name"]).into(), str_at(r, &["key"]).into());
-                        secrets.get(&key).cloned().ok_or_else(|| {
+                        let bytes = secrets.get(&key).cloned().ok_or_else(|| {
                             format!("{file}: `{name}` refers to a missing Secret key {key:?}")
-                        })?
+                        })?;
+                        String::from_utf8(bytes).map_err(|e| format!("{file}: `{name}`: {e}"))?
                     } else if str_at(var, &["valueFrom", "fieldRef", "fieldPath"])
                         == "metadata.namespace"
                     {
@@ -222,6 +293,7 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
                 command: strings("command"),
                 args: strings("args"),
                 env,
+                volumes: volumes.clone(),
                 job: job.to_string(),
                 restart_on_failure,
                 backoff_limit,
@@ -229,6 +301,144 @@ pub fn pod_specs(docs: &[(String, Value)]) -> Result<Vec<PodSpec>, String> {
         }
     }
     Ok(pods)
+}
+
+/// The Secrets' data: `(Secret, key)` → bytes.
+type Secrets = BTreeMap<(String, String), Vec<u8>>;
+
+/// The volumes `container` mounts, from its pod's `volumes`: `secret` (its `items`, or every
+/// key) and `emptyDir`; any other kind, or a mount of a volume the pod does not have, is an
+/// error.
+fn volumes(pod: &Value, container: &Value, secrets: &Secrets) -> Result<Vec<Volume>, String> {
+    let empty = Vec::new();
+    let declared = at(pod, &["volumes"])
+        .and_then(Value::as_sequence)
+        .unwrap_or(&empty);
+    let mounts = at(container, &["volumeMounts"])
+        .and_then(Value::as_sequence)
+        .unwrap_or(&empty);
+    let mut volumes = Vec::new();
+    for mount in mounts {
+        let name = str_at(mount, &["name"]);
+        if at(mount, &["subPath"]).is_some() {
+            return Err(format!(
+                "volume mount `{name}` has a subPath, which this test does not know"
+            ));
+        }
+        let volume = declared
+            .iter()
+            .find(|v| str_at(v, &["name"]) == name)
+            .ok_or_else(|| format!("the container mounts `{name}`, which the pod does not have"))?;
+        let files = if at(volume, &["emptyDir"]).is_some() {
+            BTreeMap::new()
+        } else if let Some(secret) = at(volume, &["secret"]) {
+            secret_files(secret, secrets)?
+        } else {
+            return Err(format!(
+                "volume `{name}` is of a kind this test does not know"
+            ));
+        };
+        volumes.push(Volume {
+            name: name.to_string(),
+            mount_path: str_at(mount, &["mountPath"]).to_string(),
+            read_only: at(mount, &["readOnly"]).and_then(Value::as_bool) == Some(true),
+            files,
+        });
+    }
+    Ok(volumes)
+}
+
+/// The files of a `secret` volume: its `items` (key → path, with their `mode`), or every key of
+/// the Secret under its own name; `defaultMode` or 0644.
+fn secret_files(secret: &Value, secrets: &Secrets) -> Result<BTreeMap<String, File>, String> {
+    let name = str_at(secret, &["secretName"]);
+    let mode = |v: &Value| -> Option<u32> { v.as_u64().and_then(|m| u32::try_from(m).ok()) };
+    let default_mode = at(secret, &["defaultMode"]).and_then(mode).unwrap_or(0o644);
+    let mut files = BTreeMap::new();
+    match at(secret, &["items"]).and_then(Value::as_sequence) {
+        Some(items) => {
+            for item in items {
+                let key = str_at(item, &["key"]);
+                let contents = secrets
+                    .get(&(name.to_string(), key.to_string()))
+                    .ok_or_else(|| {
+                        format!("a volume refers to a missing Secret key ({name:?}, {key:?})")
+                    })?;
+                let mode = at(item, &["mode"]).and_then(mode).unwrap_or(default_mode);
+                files.insert(
+                    str_at(item, &["path"]).to_string(),
+                    File {
+                        contents: contents.clone(),
+                        mode,
+                    },
+                );
+            }
+        }
+        None => {
+            for ((secret, key), contents) in secrets {
+                if secret == name {
+                    files.insert(
+                        key.clone(),
+                        File {
+                            contents: contents.clone(),
+                            mode: default_mode,
+                        },
+                    );
+                }
+            }
+            if files.is_empty() {
+                return Err(format!("a volume refers to a missing Secret `{name}`"));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Makes pod `spec`'s volumes as directories under `root`; returns its env with every path
+/// under a volume's mount path rewritten to the volume's directory.
+fn materialize(spec: &PodSpec, root: &Path) -> Result<BTreeMap<String, String>, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut moved: Vec<(String, PathBuf)> = Vec::new();
+    for (k, volume) in spec.volumes.iter().enumerate() {
+        let dir = root.join(format!("{}-{k}-{}", spec.name, volume.name));
+        let fail =
+            |e: std::io::Error| format!("pod `{}`: cannot make {}: {e}", spec.name, dir.display());
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        for (path, file) in &volume.files {
+            let target = dir.join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(fail)?;
+            }
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(file.mode)
+                .open(&target)
+                .and_then(|mut f| f.write_all(&file.contents))
+                .map_err(fail)?;
+        }
+        moved.push((volume.mount_path.trim_end_matches('/').to_string(), dir));
+    }
+    let rewrite = |value: &str| -> String {
+        for (mount, dir) in &moved {
+            if value == mount {
+                return dir.to_string_lossy().into_owned();
+            }
+            if let Some(rest) = value
+                .strip_prefix(mount.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                return dir.join(rest).to_string_lossy().into_owned();
+            }
+        }
+        value.to_string()
+    };
+    Ok(spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), rewrite(v)))
+        .collect())
 }
 
 /// A private network for the pods: a bridge and one namespace per pod (root only).
@@ -404,6 +614,8 @@ pub struct Pods {
     /// `LP_HOSTS`: where each pod's DNS name points.
     hosts: String,
     _namespaces: Option<Namespaces>,
+    /// The pods' volumes, a directory each.
+    _volumes: tempfile::TempDir,
 }
 
 /// How a pod ended.
@@ -470,6 +682,10 @@ impl Pods {
             }
         };
         let hosts = hosts.join(",");
+        let volumes = tempfile::Builder::new()
+            .prefix("lp-pod-volumes")
+            .tempdir()
+            .map_err(|e| format!("cannot make the pods' volumes: {e}"))?;
         let mut pods = Vec::new();
         for (k, spec) in specs.into_iter().enumerate() {
             let (program, prefix) = match &netns {
@@ -489,7 +705,7 @@ impl Pods {
                 "PATH".to_string(),
                 std::env::var("PATH").unwrap_or_default(),
             )];
-            env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            env.extend(materialize(&spec, volumes.path())?);
             env.push(("LP_HOSTS".to_string(), hosts.clone()));
             let recipe = Recipe {
                 program,
@@ -521,6 +737,7 @@ impl Pods {
             network,
             hosts,
             _namespaces: namespaces,
+            _volumes: volumes,
         })
     }
 
@@ -596,13 +813,15 @@ impl Pods {
         self.find(name).child.id()
     }
 
-    /// A variable of pod `name`'s environment (e.g. `LP_SECRET`).
+    /// A variable of pod `name`'s environment as the manifest gives it. A variable the pod
+    /// gets as a file instead (the `_FILE` convention: `LP_SECRET` through `LP_SECRET_FILE`, a
+    /// path in a volume) is that file's contents. "" when it has neither.
     pub fn env(&mut self, name: &str, var: &str) -> String {
-        self.find(name)
-            .spec
-            .env
+        let spec = &self.find(name).spec;
+        spec.env
             .get(var)
             .cloned()
+            .or_else(|| spec.file_of(&format!("{var}_FILE")))
             .unwrap_or_default()
     }
 

@@ -1,14 +1,15 @@
 //! The cluster launch types, end to end.
 //!
 //! - `k8s`: every example's manifests validate with `kubernetes-validate --strict` against
-//!   Kubernetes 1.25, 1.30 and the newest schemas it bundles (an unknown kind fails); then "the
+//!   Kubernetes 1.25, 1.30 and the newest schemas it bundles (an unknown kind fails), and pass
+//!   Checkov's checks of pod hardening, the secret as a file and the NetworkPolicy; then "the
 //!   pods, run as the manifests say" (`lp_tests::pods`): the seed program runs to completion, a
 //!   failing node fails its pod and stops the others, a killed pod (or a killed coordinator)
 //!   stops every other pod.
 //! - `slurm`: against the real daemons of `scripts/slurm-up`: the seed program under
 //!   `sbatch --wait` prints every node's output; a failing node fails the job.
 //!
-//! A missing service (kubernetes-validate, Slurm) skips its test with a message, except under
+//! A missing service (kubernetes-validate, Checkov, Slurm) skips its test with a message, except under
 //! `CI=true`, where it fails the test.
 
 use std::path::{Path, PathBuf};
@@ -148,6 +149,155 @@ fn k8s_manifests_of_every_example_validate_strictly() {
     );
 }
 
+/// The `checkov` command: `LP_CHECKOV`, the repo's `.venv` (made by `scripts/setup`), or PATH.
+fn checkov() -> Result<PathBuf, String> {
+    let candidates = [
+        std::env::var_os("LP_CHECKOV").map(PathBuf::from),
+        Some(workspace().join(".venv/bin/checkov")),
+        Some(PathBuf::from("checkov")),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        let works = Command::new(&candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if works {
+            return Ok(candidate);
+        }
+    }
+    Err("`checkov` is not in .venv/bin nor on PATH".into())
+}
+
+/// The Checkov checks every pod of every launch passes (the issue "Least privilege from the
+/// topology"): no privilege escalation (20), a read-only root file system (22), not root (23),
+/// no NET_RAW (28), a pod and a container security context (29, 30), the runtime's seccomp
+/// profile (31), the secret as a file rather than an env var (35), no capabilities (37), no
+/// service-account token (38), a high UID (40), a NetworkPolicy (CKV2_K8S_6). The others are
+/// the user's choice (docs/cluster.md lists them).
+const CHECKOV_REQUIRED: &[&str] = &[
+    "CKV_K8S_20",
+    "CKV_K8S_22",
+    "CKV_K8S_23",
+    "CKV_K8S_28",
+    "CKV_K8S_29",
+    "CKV_K8S_30",
+    "CKV_K8S_31",
+    "CKV_K8S_35",
+    "CKV_K8S_37",
+    "CKV_K8S_38",
+    "CKV_K8S_40",
+    "CKV2_K8S_6",
+];
+
+#[test]
+fn k8s_manifests_of_every_example_pass_checkov() {
+    let tool = match checkov() {
+        Ok(tool) => tool,
+        Err(e) => {
+            service_available("checkov", Err(e));
+            return;
+        }
+    };
+    // Every program's manifests in a directory of its own, all checked in one run (Checkov
+    // starts slowly); a finding's file path starts with the program. (Checkov skips directories
+    // whose name starts with `.`, as tempfile's do by default.)
+    let root = tempfile::Builder::new()
+        .prefix("lp-checkov")
+        .tempdir()
+        .expect("temp dir");
+    let mut dirs = Vec::new();
+    for program in PROGRAMS {
+        let (dir, out) = pods::manifests(program, &[]);
+        let target = root.path().join(program);
+        std::fs::rename(&out, &target)
+            .or_else(|_| copy_dir(&out, &target))
+            .expect("move the manifests");
+        dirs.push(dir);
+    }
+    let output = Command::new(&tool)
+        .args([
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",
+            "--skip-download",
+            "-d",
+        ])
+        .arg(root.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov printed no JSON report ({e}; {}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let results = |kind: &str| -> Vec<(String, String, String)> {
+        report["results"][kind]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|r| {
+                        let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                        (field("check_id"), field("file_path"), field("resource"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (passed, failed) = (results("passed_checks"), results("failed_checks"));
+    assert!(
+        !passed.is_empty(),
+        "checkov checked nothing ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let program_of = |path: &str| {
+        path.trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut wrong = Vec::new();
+    for check in CHECKOV_REQUIRED {
+        for program in PROGRAMS {
+            let ran = passed
+                .iter()
+                .any(|(id, path, _)| id == check && program_of(path) == *program);
+            if !ran {
+                wrong.push(format!("{check} did not pass on any object of {program}"));
+            }
+        }
+        for (id, path, resource) in failed.iter().filter(|(id, _, _)| id == check) {
+            wrong.push(format!("{id} fails on {resource} ({path})"));
+        }
+    }
+    let mut others: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (id, _, _) in &failed {
+        *others.entry(id.as_str()).or_default() += 1;
+    }
+    eprintln!(
+        "checkov: {} passed, {} failed over {} programs; the failures, all the user's choice (docs/cluster.md): {others:?}",
+        passed.len(),
+        failed.len(),
+        PROGRAMS.len()
+    );
+    assert!(wrong.is_empty(), "checkov:\n{}", wrong.join("\n"));
+}
+
+/// Copies the files of directory `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
 /// What the schemas do not check: every object labelled, every Job indexed with pods that
 /// cannot restart and at least one container, the secret never a plain value.
 fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) {
@@ -166,11 +316,41 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
         .map(|(_, d)| serde_yaml::to_string(d).unwrap_or_default())
         .collect();
     let specs = pods::pod_specs(docs).expect("pod specs");
-    let secret = specs[0].env.get("LP_SECRET").cloned().unwrap_or_default();
-    assert_eq!(secret.len(), 64, "{program}: LP_SECRET from the Secret");
+    for spec in &specs {
+        let secret = spec.file_of("LP_SECRET_FILE").unwrap_or_default();
+        assert_eq!(
+            secret.len(),
+            64,
+            "{program}/{}: LP_SECRET_FILE names the Secret's file",
+            spec.name
+        );
+        assert!(
+            !all_text.contains(&secret),
+            "{program}: the secret appears in plain text"
+        );
+        assert!(
+            !spec.env.contains_key("LP_SECRET"),
+            "{program}/{}: the secret as an env var",
+            spec.name
+        );
+        let secret_volume = spec
+            .volumes
+            .iter()
+            .find(|v| v.mount_path == "/var/run/secrets/lp")
+            .unwrap_or_else(|| panic!("{program}/{}: no secret volume", spec.name));
+        assert!(secret_volume.read_only, "{program}/{}", spec.name);
+        let file = spec
+            .file("/var/run/secrets/lp/secret")
+            .expect("secret file");
+        assert_eq!(
+            file.mode, 0o440,
+            "{program}/{}: secret file mode",
+            spec.name
+        );
+    }
     assert!(
-        !all_text.contains(&secret),
-        "{program}: the secret appears in plain text"
+        !all_text.contains("secretKeyRef"),
+        "{program}: the secret as an env var"
     );
     let mut kinds = Vec::new();
     for (file, doc) in docs {
@@ -212,6 +392,10 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
                 .and_then(serde_yaml::Value::as_sequence)
                 .map_or(0, Vec::len);
             assert_eq!(containers, 1, "{program}/{file}: one container");
+            check_restricted(&format!("{program}/{file}"), doc);
+        }
+        if kind == "NetworkPolicy" {
+            check_network_policy(&format!("{program}/{file}"), doc, docs);
         }
     }
     assert_eq!(
@@ -224,6 +408,129 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
         1,
         "{program}: one Secret"
     );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "NetworkPolicy").count(),
+        1,
+        "{program}: one NetworkPolicy"
+    );
+}
+
+/// The `restricted` Pod Security Standard, as the Job `doc`'s pod template says it.
+fn check_restricted(what: &str, doc: &serde_yaml::Value) {
+    use serde_yaml::Value;
+    let pod = pods::at(doc, &["spec", "template", "spec"]).expect("pod template");
+    let container = &pods::at(pod, &["containers"])
+        .and_then(Value::as_sequence)
+        .expect("containers")[0];
+    let is = |value: &Value, path: &[&str], expected: Value| {
+        assert_eq!(pods::at(value, path), Some(&expected), "{what}: {path:?}");
+    };
+    is(pod, &["automountServiceAccountToken"], Value::Bool(false));
+    is(pod, &["securityContext", "runAsNonRoot"], Value::Bool(true));
+    is(
+        pod,
+        &["securityContext", "seccompProfile", "type"],
+        "RuntimeDefault".into(),
+    );
+    let uid = pods::at(pod, &["securityContext", "runAsUser"]).and_then(Value::as_u64);
+    assert!(
+        uid.is_some_and(|u| u >= 10000),
+        "{what}: a high UID, not {uid:?}"
+    );
+    for (key, expected) in [
+        ("allowPrivilegeEscalation", false),
+        ("readOnlyRootFilesystem", true),
+        ("runAsNonRoot", true),
+    ] {
+        is(container, &["securityContext", key], Value::Bool(expected));
+    }
+    is(
+        container,
+        &["securityContext", "capabilities", "drop"],
+        Value::Sequence(vec!["ALL".into()]),
+    );
+    // The one writable place: an emptyDir at /tmp, which TMPDIR names.
+    let env = |name: &str| {
+        pods::at(container, &["env"])
+            .and_then(Value::as_sequence)
+            .and_then(|env| env.iter().find(|v| str_at(v, &["name"]) == name))
+            .map(|v| str_at(v, &["value"]).to_string())
+    };
+    assert_eq!(env("TMPDIR").as_deref(), Some("/tmp"), "{what}");
+    let mounts = pods::at(container, &["volumeMounts"])
+        .and_then(Value::as_sequence)
+        .expect("volume mounts");
+    let tmp = mounts
+        .iter()
+        .find(|m| str_at(m, &["mountPath"]) == "/tmp")
+        .unwrap_or_else(|| panic!("{what}: nothing at /tmp"));
+    let volume = pods::at(pod, &["volumes"])
+        .and_then(Value::as_sequence)
+        .and_then(|v| {
+            v.iter()
+                .find(|v| str_at(v, &["name"]) == str_at(tmp, &["name"]))
+        })
+        .unwrap_or_else(|| panic!("{what}: no volume for /tmp"));
+    assert!(
+        pods::at(volume, &["emptyDir"]).is_some(),
+        "{what}: /tmp is an emptyDir"
+    );
+}
+
+/// The launch's NetworkPolicy selects every pod of the launch and admits connections only from
+/// them, on lp's ports.
+fn check_network_policy(
+    what: &str,
+    policy: &serde_yaml::Value,
+    docs: &[(String, serde_yaml::Value)],
+) {
+    use serde_yaml::Value;
+    let launch = str_at(policy, &["metadata", "labels", "lp.launch"]);
+    let selects = |selector: &Value, labels: &Value| {
+        pods::at(selector, &["matchLabels"])
+            .and_then(Value::as_mapping)
+            .is_some_and(|want| {
+                !want.is_empty() && want.iter().all(|(k, v)| labels.get(k) == Some(v))
+            })
+    };
+    let selector = pods::at(policy, &["spec", "podSelector"]).expect("podSelector");
+    assert_eq!(
+        str_at(selector, &["matchLabels", "lp.launch"]),
+        launch,
+        "{what}: selects the launch"
+    );
+    let types = pods::at(policy, &["spec", "policyTypes"]).and_then(Value::as_sequence);
+    assert_eq!(types, Some(&vec![Value::from("Ingress")]), "{what}");
+    let rules = pods::at(policy, &["spec", "ingress"])
+        .and_then(Value::as_sequence)
+        .expect("ingress rules");
+    assert_eq!(rules.len(), 1, "{what}: one rule");
+    let from = pods::at(&rules[0], &["from"])
+        .and_then(Value::as_sequence)
+        .expect("from");
+    assert_eq!(from.len(), 1, "{what}: only pods of the launch");
+    let peer = pods::at(&from[0], &["podSelector"]).expect("a pod selector");
+    assert_eq!(
+        str_at(peer, &["matchLabels", "lp.launch"]),
+        launch,
+        "{what}"
+    );
+    let ports = pods::at(&rules[0], &["ports"])
+        .and_then(Value::as_sequence)
+        .expect("ports");
+    let first = pods::at(&ports[0], &["port"]).and_then(Value::as_u64);
+    assert_eq!(first, Some(7070), "{what}: from the coordinator's port");
+    for (file, doc) in docs.iter().filter(|(_, d)| str_at(d, &["kind"]) == "Job") {
+        let labels = pods::at(doc, &["spec", "template", "metadata", "labels"]).expect("labels");
+        assert!(
+            selects(selector, labels),
+            "{what} does not select the pods of {file}"
+        );
+        assert!(
+            selects(peer, labels),
+            "{what} does not admit the pods of {file}"
+        );
+    }
 }
 
 #[test]
@@ -704,8 +1011,9 @@ fn k8s_apply_pipes_the_manifests_to_kubectl() {
         "manifests are not printed: {out:#?}"
     );
     assert!(
-        out.stderr
-            .contains("kubectl delete jobs,services,secrets -n default -l lp.launch="),
+        out.stderr.contains(
+            "kubectl delete jobs,services,secrets,networkpolicies -n default -l lp.launch="
+        ),
         "{out:#?}"
     );
     // Every name starts with the program and the launch id, which the message names.
@@ -729,7 +1037,9 @@ fn k8s_apply_pipes_the_manifests_to_kubectl() {
         "kind: Secret".to_string(),
         "kind: Service".to_string(),
         "kind: Job".to_string(),
+        "kind: NetworkPolicy".to_string(),
         format!("name: {prefix}-secret"),
+        format!("name: {prefix}-ingress"),
         format!("name: {prefix}\n"),
         format!("name: {prefix}-lp-coordinator"),
         format!("name: {prefix}-producer"),
@@ -795,14 +1105,27 @@ fn k8s_a_restart_policy_restarts_the_container_which_rejoins() {
 
 #[test]
 fn a_cluster_process_with_a_bad_environment_fails_clearly() {
-    let secret = "ab".repeat(32);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = |name: &str, contents: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).expect("write");
+        path.to_string_lossy().into_owned()
+    };
+    let secret = file("secret", &"ab".repeat(32));
+    let not_a_secret = file("not-a-secret", "xyz\n");
+    let nowhere = dir.path().join("nowhere").to_string_lossy().into_owned();
     let base = [
         ("LP_CLUSTER", "k8s"),
         ("LP_SERVICE", "consumer-producers"),
         ("LP_NAMESPACE", "lp-test"),
-        ("LP_SECRET", secret.as_str()),
+        ("LP_SECRET_FILE", secret.as_str()),
         ("JOB_COMPLETION_INDEX", "0"),
     ];
+    let hex = "ab".repeat(32);
+    let not_a_secret_says = format!(
+        "cannot read the launch secret from `{not_a_secret}`, the file `LP_SECRET_FILE` names"
+    );
+    let nowhere_says = format!("cannot read the launch secret from `{nowhere}`");
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("LP_JOB", "consumer"), ("LP_CLUSTER", "nomad")],
@@ -810,8 +1133,25 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
         ),
         (&[], "did not set `LP_JOB`"),
         (
-            &[("LP_JOB", "consumer"), ("LP_SECRET", "xyz")],
-            "is not a launch secret",
+            &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &not_a_secret)],
+            &not_a_secret_says,
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &not_a_secret)],
+            "does not hold a launch secret (64 hex digits)",
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &nowhere)],
+            &nowhere_says,
+        ),
+        (
+            &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &nowhere)],
+            "it cannot be read: No such file or directory",
+        ),
+        // On Kubernetes the secret comes from a file only, never from the environment.
+        (
+            &[("LP_JOB", "consumer"), ("LP_SECRET", &hex)],
+            "did not set `LP_SECRET_FILE`",
         ),
         (
             &[("LP_JOB", "consumer"), ("JOB_COMPLETION_INDEX", "first")],
@@ -839,6 +1179,9 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
         let mut cmd = Command::new(binary("consumer_producers"));
         cmd.env_clear().envs(base);
         cmd.envs(overrides.iter().copied());
+        if overrides.iter().any(|(k, _)| *k == "LP_SECRET") {
+            cmd.env_remove("LP_SECRET_FILE");
+        }
         let out = run(cmd, Duration::from_secs(30));
         assert!(
             matches!(out.status, Some(1 | 2)) && out.stderr.contains(expected),
@@ -864,7 +1207,14 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
         .expect("greeter")
         .clone();
     let mut wrong = greeter.clone();
-    wrong.env.insert("LP_SECRET".into(), "cd".repeat(32));
+    let path = wrong
+        .env
+        .get("LP_SECRET_FILE")
+        .cloned()
+        .expect("LP_SECRET_FILE");
+    wrong
+        .set_file(&path, "cd".repeat(32).as_bytes())
+        .expect("the secret file");
     // Only the impostor and the coordinator: the impostor is refused, the coordinator times out
     // waiting for the real greeter and says which process never came.
     let mut pods = Pods::start(&binary("hello_world"), vec![coordinator, wrong]).expect("start");

@@ -38,6 +38,9 @@ fn creates_a_package_that_checks_clean() {
     );
     let main = std::fs::read_to_string(package.join("src/main.rs")).expect("main.rs");
     assert!(main.contains("demo::demo::main()"), "{main}");
+    // The image runs as the user the hardened pods run as.
+    let dockerfile = std::fs::read_to_string(package.join("Dockerfile")).expect("Dockerfile");
+    assert!(dockerfile.contains("\nUSER 10001:10001\n"), "{dockerfile}");
 
     let lp_files = lpc_build::driver::lp_files(&package);
     assert_eq!(lp_files, vec![package.join("src/demo.lp")]);

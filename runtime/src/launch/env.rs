@@ -1,7 +1,11 @@
 //! What a process started by a launcher or a cluster engine reads from its environment, and
 //! why it may not make sense of it.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::str::FromStr;
+
+use crate::transport::frame::Secret;
 
 /// Why a process cannot make sense of the environment it was started with.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,31 @@ pub(crate) enum EnvError {
     /// The variables are fine but describe another launch (another program, params or layout).
     #[error("{0}")]
     Mismatch(String),
+    /// The file a variable names cannot give the launch secret.
+    #[error(
+        "cannot read the launch secret from `{}`, the file `{var}` names (the manifests mount the launch's Secret there: run the pod as they say, or point `{var}` at a file holding the secret)",
+        path.display()
+    )]
+    SecretFile {
+        /// The variable naming the file.
+        var: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        problem: SecretFileProblem,
+    },
+}
+
+/// Why the file that should hold the launch secret does not give it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SecretFileProblem {
+    /// It cannot be opened or read (missing, not readable by this user, a directory…).
+    #[error("it cannot be read")]
+    Read(#[source] std::io::Error),
+    /// It holds something else than 64 hex digits (surrounding white space is ignored).
+    #[error("it does not hold a launch secret (64 hex digits)")]
+    NotASecret,
 }
 
 fn shown(value: &Option<String>) -> String {
@@ -85,14 +114,81 @@ impl Vars {
     }
 
     /// The launch secret in `var` (hex); its value is never shown.
-    pub(crate) fn secret(
-        &self,
-        var: &'static str,
-    ) -> Result<crate::transport::frame::Secret, EnvError> {
-        crate::transport::frame::Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
+    pub(crate) fn secret(&self, var: &'static str) -> Result<Secret, EnvError> {
+        Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
             var,
             value: None,
             expected: "a launch secret",
         })
+    }
+
+    /// The launch secret in the file `var` names (hex, surrounding white space ignored); its
+    /// value is never shown. At most [`MAX_SECRET_FILE`] bytes are read.
+    pub(crate) fn secret_file(&self, var: &'static str) -> Result<Secret, EnvError> {
+        let path =
+            PathBuf::from(std::env::var_os(var).ok_or(EnvError::Missing { var, by: self.by })?);
+        read_secret_file(&path).map_err(|problem| EnvError::SecretFile { var, path, problem })
+    }
+}
+
+/// The most a secret file may hold: a hex secret with generous white space.
+pub(crate) const MAX_SECRET_FILE: u64 = 4096;
+
+/// The launch secret in the file at `path`.
+fn read_secret_file(path: &std::path::Path) -> Result<Secret, SecretFileProblem> {
+    let file = std::fs::File::open(path).map_err(SecretFileProblem::Read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(SecretFileProblem::Read)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err(SecretFileProblem::NotASecret);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| SecretFileProblem::NotASecret)?;
+    Secret::from_hex(text.trim()).ok_or(SecretFileProblem::NotASecret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(contents: Option<&[u8]>) -> Result<Secret, SecretFileProblem> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("secret");
+        if let Some(contents) = contents {
+            std::fs::write(&path, contents).expect("write");
+        }
+        read_secret_file(&path)
+    }
+
+    #[test]
+    fn a_secret_file_holds_64_hex_digits() {
+        let hex = "ab".repeat(32);
+        let secret = problem(Some(format!("{hex}\n").as_bytes())).expect("a secret");
+        assert_eq!(secret.to_hex(), hex);
+        assert!(matches!(problem(None), Err(SecretFileProblem::Read(_))));
+        for bad in [&b"xyz"[..], b"", &[0xff; 64], &[b'a'; 5000]] {
+            assert!(
+                matches!(problem(Some(bad)), Err(SecretFileProblem::NotASecret)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_file_error_names_the_file_and_what_to_do() {
+        let error = EnvError::SecretFile {
+            var: "LP_SECRET_FILE",
+            path: PathBuf::from("/nowhere/secret"),
+            problem: SecretFileProblem::NotASecret,
+        };
+        let text = crate::error::chain(&error);
+        assert!(text.contains("`/nowhere/secret`"), "{text}");
+        assert!(text.contains("`LP_SECRET_FILE`"), "{text}");
+        assert!(text.contains("mount the launch's Secret"), "{text}");
+        assert!(
+            text.ends_with("does not hold a launch secret (64 hex digits)"),
+            "{text}"
+        );
     }
 }

@@ -7,8 +7,15 @@
 //!   as pods run);
 //! - every object's name starts with `<program>-<launch id>` ([`Names`]), so programs and
 //!   launches share a namespace;
-//! - one Secret with the launch secret, passed to every container as an env var *from the
-//!   Secret* (never as a plain value in a Job);
+//! - one Secret with the launch secret, mounted read-only into every container as a file
+//!   ([`SECRET_FILE`], named by `LP_SECRET_FILE`): never an env var, never a plain value in a
+//!   Job;
+//! - one NetworkPolicy: the launch's pods accept connections only from pods of the same
+//!   launch, on the ports lp serves ([`Render::network_policy`]);
+//! - pods that meet the `restricted` Pod Security Standard ([`Render::pod_spec`]): not root
+//!   ([`USER`]), no privilege escalation, no capabilities, the runtime's default seccomp
+//!   profile, a read-only root file system with an `emptyDir` at `/tmp` (`TMPDIR`), no
+//!   service-account token;
 //! - labels `lp.program`, `lp.launch`, `lp.group` on every object and pod.
 
 use std::io::Write;
@@ -35,6 +42,27 @@ pub(crate) struct Options {
     /// `--apply`: `kubectl apply` them.
     pub(crate) apply: bool,
 }
+
+/// The user and group every container runs as (not root, above the ranges distributions give
+/// system and login users, so it owns nothing of the node's); the Dockerfile `lpc new` writes
+/// says `USER 10001:10001` too.
+const USER: u32 = 10001;
+
+/// Where the launch's Secret is mounted (read-only) in every container.
+const SECRET_DIR: &str = "/var/run/secrets/lp";
+
+/// The key of the launch secret in the Secret, and its file name under [`SECRET_DIR`].
+const SECRET_KEY: &str = "secret";
+
+/// The file holding the launch secret in every container (`LP_SECRET_FILE`).
+const SECRET_FILE: &str = "/var/run/secrets/lp/secret";
+
+/// The secret file's mode: read-only for its owner (root) and its group, which is [`USER`]'s
+/// group through `fsGroup`; nobody else.
+const SECRET_MODE: u32 = 0o440;
+
+/// The one writable directory of a container (an `emptyDir`), also `TMPDIR`.
+const TMP_DIR: &str = "/tmp";
 
 /// The longest Kubernetes object name: a DNS-1123 label.
 const MAX_NAME: usize = 63;
@@ -86,6 +114,11 @@ impl Names {
     /// The Secret holding the launch secret.
     pub(crate) fn secret(&self) -> String {
         join_fit(&self.service, "secret", MAX_NAME)
+    }
+
+    /// The NetworkPolicy of the launch's pods.
+    pub(crate) fn network_policy(&self) -> String {
+        join_fit(&self.service, "ingress", MAX_NAME)
     }
 
     /// The Job of the program's job `job` (a [`Job::name`], or the coordinator).
@@ -163,6 +196,7 @@ pub(crate) fn manifests(
     let mut objects = vec![
         ("secret.yaml".to_string(), render.secret(secret)),
         ("service.yaml".to_string(), render.service()),
+        ("networkpolicy.yaml".to_string(), render.network_policy()),
         (
             format!("{COORDINATOR}.job.yaml"),
             render.job(
@@ -233,7 +267,43 @@ impl Render<'_> {
             "kind": "Secret",
             "metadata": self.metadata(&self.names.secret(), None),
             "type": "Opaque",
-            "data": { "secret": base64(secret.to_hex().as_bytes()) },
+            "data": { SECRET_KEY: base64(secret.to_hex().as_bytes()) },
+        })
+    }
+
+    /// The NetworkPolicy: the launch's pods accept TCP connections only from pods of the same
+    /// launch, and only on the ports lp serves (the coordinator's `LP_PORT`, and `LP_PORT + 1 +
+    /// k` for the `k`th node of a pod). Egress is left open (DNS, and whatever the nodes' own
+    /// code reaches).
+    ///
+    /// Per launch rather than per Job: the program's graph (who holds a handle to whom) is
+    /// known to `lpc`, not to the binary's [`Plan`], so every pod of the launch may connect to
+    /// every other; the handshake still refuses any connection without the launch secret.
+    fn network_policy(&self) -> Value {
+        let most_nodes = self
+            .plan
+            .units
+            .iter()
+            .map(|u| u.nodes.len())
+            .max()
+            .unwrap_or(0);
+        let mut ports = json!({ "protocol": "TCP", "port": DEFAULT_PORT });
+        let last = u64::from(DEFAULT_PORT) + most_nodes as u64;
+        if last > u64::from(DEFAULT_PORT) {
+            ports["endPort"] = json!(last.min(u64::from(u16::MAX)));
+        }
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": self.metadata(&self.names.network_policy(), None),
+            "spec": {
+                "podSelector": { "matchLabels": self.labels(None) },
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [{ "podSelector": { "matchLabels": self.labels(None) } }],
+                    "ports": [ports],
+                }],
+            },
         })
     }
 
@@ -261,7 +331,8 @@ impl Render<'_> {
             json!({ "name": vars::NAMESPACE, "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } } }),
             json!({ "name": vars::PORT, "value": DEFAULT_PORT.to_string() }),
             json!({ "name": vars::LAYOUT, "value": self.plan.fingerprint }),
-            json!({ "name": vars::SECRET, "valueFrom": { "secretKeyRef": { "name": self.names.secret(), "key": "secret" } } }),
+            json!({ "name": vars::SECRET_FILE, "value": SECRET_FILE }),
+            json!({ "name": "TMPDIR", "value": TMP_DIR }),
         ];
         for (k, v) in extra {
             env.push(json!({ "name": k, "value": v }));
@@ -299,23 +370,66 @@ impl Render<'_> {
                 "backoffLimit": backoff_limit,
                 "template": {
                     "metadata": { "labels": self.labels(Some(group)) },
-                    "spec": {
-                        "restartPolicy": restart_policy,
-                        // Kubernetes' SIGKILL comes after the nodes' own grace period.
-                        "terminationGracePeriodSeconds": super::grace_of(self.args).as_secs() + 5,
-                        "subdomain": self.names.service(),
-                        "enableServiceLinks": false,
-                        "containers": [{
-                            "name": "node",
-                            "image": self.image,
-                            "command": [self.binary],
-                            "args": self.args,
-                            "env": env,
-                            "resources": resources,
-                        }],
-                    },
+                    "spec": self.pod_spec(restart_policy, resources, env),
                 },
             },
+        })
+    }
+
+    /// A pod of a Job: one container running the binary, meeting the `restricted` Pod
+    /// Security Standard (and Checkov's checks of it): not root, no privilege escalation, every
+    /// capability dropped, the runtime's default seccomp profile, a read-only root file system
+    /// with an `emptyDir` at [`TMP_DIR`], no service-account token (lp never talks to the
+    /// Kubernetes API), the launch secret as a read-only file.
+    fn pod_spec(&self, restart_policy: &str, resources: Value, env: Value) -> Value {
+        json!({
+            "restartPolicy": restart_policy,
+            // Kubernetes' SIGKILL comes after the nodes' own grace period.
+            "terminationGracePeriodSeconds": super::grace_of(self.args).as_secs() + 5,
+            "subdomain": self.names.service(),
+            "enableServiceLinks": false,
+            "automountServiceAccountToken": false,
+            "securityContext": {
+                "runAsNonRoot": true,
+                "runAsUser": USER,
+                "runAsGroup": USER,
+                // The secret file's group, so that the container's user can read it.
+                "fsGroup": USER,
+                "seccompProfile": { "type": "RuntimeDefault" },
+            },
+            "containers": [{
+                "name": "node",
+                "image": self.image,
+                "command": [self.binary],
+                "args": self.args,
+                "env": env,
+                "resources": resources,
+                "securityContext": {
+                    "runAsNonRoot": true,
+                    "runAsUser": USER,
+                    "runAsGroup": USER,
+                    "allowPrivilegeEscalation": false,
+                    "privileged": false,
+                    "readOnlyRootFilesystem": true,
+                    "capabilities": { "drop": ["ALL"] },
+                    "seccompProfile": { "type": "RuntimeDefault" },
+                },
+                "volumeMounts": [
+                    { "name": "lp-secret", "mountPath": SECRET_DIR, "readOnly": true },
+                    { "name": "tmp", "mountPath": TMP_DIR },
+                ],
+            }],
+            "volumes": [
+                {
+                    "name": "lp-secret",
+                    "secret": {
+                        "secretName": self.names.secret(),
+                        "items": [{ "key": SECRET_KEY, "path": SECRET_KEY }],
+                        "defaultMode": SECRET_MODE,
+                    },
+                },
+                { "name": "tmp", "emptyDir": {} },
+            ],
         })
     }
 }
@@ -444,7 +558,7 @@ pub(crate) fn main(
         apply(options.out.as_deref(), &all)?;
         let (namespace, launch) = (&manifests.namespace, &manifests.launch);
         tracing::info!(target: "lp",
-            "launched `{}` as launch {launch}; its outcome: kubectl wait -n {namespace} --for=condition=complete job/{}; watch: kubectl get jobs,pods -n {namespace} -l lp.launch={launch}; delete: kubectl delete jobs,services,secrets -n {namespace} -l lp.launch={launch}",
+            "launched `{}` as launch {launch}; its outcome: kubectl wait -n {namespace} --for=condition=complete job/{}; watch: kubectl get jobs,pods -n {namespace} -l lp.launch={launch}; delete: kubectl delete jobs,services,secrets,networkpolicies -n {namespace} -l lp.launch={launch}",
             plan.program, manifests.coordinator,
         );
     }
@@ -527,6 +641,87 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     }
 
+    /// The manifests of the `mod.rs` tests' program (a group of 3, a node, a block of 2).
+    fn rendered() -> Manifests {
+        let (layout, nodes) = super::super::tests::program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
+        manifests(&plan, &[], "img:1", "ns", "bin", &secret, "0123456789").unwrap()
+    }
+
+    #[test]
+    fn the_secret_file_is_the_secret_volume_key() {
+        assert_eq!(SECRET_FILE, format!("{SECRET_DIR}/{SECRET_KEY}"));
+    }
+
+    #[test]
+    fn pods_are_restricted_and_get_the_secret_as_a_file() {
+        let manifests = rendered();
+        let text = yaml::documents(manifests.objects.iter().map(|(_, v)| v));
+        assert!(!text.contains(&"ab".repeat(32)), "the secret in plain text");
+        assert!(!text.contains("secretKeyRef"), "the secret as an env var");
+        let jobs: Vec<&Value> = manifests
+            .objects
+            .iter()
+            .filter(|(_, o)| o["kind"] == "Job")
+            .map(|(_, o)| o)
+            .collect();
+        assert_eq!(jobs.len(), 4, "three jobs and the coordinator");
+        for job in jobs {
+            let pod = &job["spec"]["template"]["spec"];
+            assert_eq!(pod["automountServiceAccountToken"], json!(false));
+            assert_eq!(pod["securityContext"]["runAsNonRoot"], json!(true));
+            assert_eq!(pod["securityContext"]["runAsUser"], json!(USER));
+            assert_eq!(pod["securityContext"]["fsGroup"], json!(USER));
+            let container = &pod["containers"][0];
+            let context = &container["securityContext"];
+            assert_eq!(context["allowPrivilegeEscalation"], json!(false));
+            assert_eq!(context["readOnlyRootFilesystem"], json!(true));
+            assert_eq!(context["capabilities"]["drop"], json!(["ALL"]));
+            assert_eq!(context["seccompProfile"]["type"], json!("RuntimeDefault"));
+            let env = |name: &str| {
+                container["env"]
+                    .as_array()
+                    .and_then(|env| env.iter().find(|v| v["name"] == name))
+                    .map(|v| v["value"].clone())
+            };
+            assert_eq!(env(vars::SECRET_FILE), Some(json!(SECRET_FILE)));
+            assert_eq!(env("TMPDIR"), Some(json!(TMP_DIR)));
+            assert_eq!(env(vars::SECRET), None);
+            let volume = &pod["volumes"][0]["secret"];
+            assert_eq!(volume["secretName"], json!("seed-like-0123456789-secret"));
+            assert_eq!(volume["defaultMode"], json!(0o440));
+            assert_eq!(container["volumeMounts"][0]["mountPath"], json!(SECRET_DIR));
+            assert_eq!(container["volumeMounts"][0]["readOnly"], json!(true));
+            assert_eq!(container["volumeMounts"][1]["mountPath"], json!(TMP_DIR));
+            assert!(pod["volumes"][1]["emptyDir"].is_object());
+        }
+    }
+
+    #[test]
+    fn the_network_policy_admits_only_the_launch_on_lp_ports() {
+        let manifests = rendered();
+        let (file, policy) = manifests
+            .objects
+            .iter()
+            .find(|(_, o)| o["kind"] == "NetworkPolicy")
+            .expect("a NetworkPolicy");
+        assert_eq!(file, "networkpolicy.yaml");
+        let launch = json!({ "lp.program": "seed_like", "lp.launch": "0123456789" });
+        let spec = &policy["spec"];
+        assert_eq!(spec["podSelector"]["matchLabels"], launch);
+        assert_eq!(spec["policyTypes"], json!(["Ingress"]));
+        assert_eq!(
+            spec["ingress"][0]["from"],
+            json!([{ "podSelector": { "matchLabels": launch } }])
+        );
+        // The `pair` block's pod serves two nodes, on LP_PORT + 1 and + 2.
+        assert_eq!(
+            spec["ingress"][0]["ports"],
+            json!([{ "protocol": "TCP", "port": DEFAULT_PORT, "endPort": DEFAULT_PORT + 2 }])
+        );
+    }
+
     #[test]
     fn label_values() {
         assert_eq!(label_value("consumer_producers"), "consumer_producers");
@@ -573,7 +768,11 @@ mod tests {
         for program in &programs {
             for launch in ["0123456789", "abcdef0123"] {
                 let names = Names::new(program, launch).unwrap();
-                for name in [names.service().to_string(), names.secret()] {
+                for name in [
+                    names.service().to_string(),
+                    names.secret(),
+                    names.network_policy(),
+                ] {
                     assert!(is_dns_label(&name, MAX_NAME), "{name}");
                     assert!(seen.insert(name.clone()), "{name} twice");
                 }

@@ -38,8 +38,12 @@ pub(crate) mod vars {
     /// The job this process belongs to (a sanitized group, node or `process` block name), or
     /// [`COORDINATOR`](super::COORDINATOR).
     pub(crate) const JOB: &str = "LP_JOB";
-    /// The launch secret, hex (removed from the environment once read).
+    /// Slurm: the launch secret, hex (removed from the environment once read). Kubernetes
+    /// passes it as a file instead ([`SECRET_FILE`]).
     pub(crate) const SECRET: &str = "LP_SECRET";
+    /// The path of a file holding the launch secret, hex: on Kubernetes, the launch's Secret
+    /// mounted read-only as a volume. When set it wins over [`SECRET`]; Kubernetes requires it.
+    pub(crate) const SECRET_FILE: &str = "LP_SECRET_FILE";
     /// A fingerprint of the program's layout, so a mismatched binary or params fail clearly.
     pub(crate) const LAYOUT: &str = "LP_LAYOUT";
     /// Kubernetes: the headless Service the pods are a subdomain of.

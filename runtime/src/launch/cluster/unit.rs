@@ -62,9 +62,25 @@ impl Identity {
             engine,
             job,
             rank,
-            secret: VARS.secret(vars::SECRET)?,
+            secret: read_secret(engine)?,
             fingerprint: std::env::var(vars::LAYOUT).ok(),
         })
+    }
+}
+
+/// The launch secret: from the file `LP_SECRET_FILE` names when it is set (on Kubernetes, the
+/// launch's Secret mounted as a volume: Kubernetes requires it); otherwise, on Slurm only,
+/// from `LP_SECRET`, which the batch script exports to its tasks.
+fn read_secret(engine: Engine) -> Result<Secret, EnvError> {
+    if std::env::var_os(vars::SECRET_FILE).is_some() {
+        return VARS.secret_file(vars::SECRET_FILE);
+    }
+    match engine {
+        Engine::K8s => Err(EnvError::Missing {
+            var: vars::SECRET_FILE,
+            by: VARS.by,
+        }),
+        Engine::Slurm => VARS.secret(vars::SECRET),
     }
 }
 
@@ -81,8 +97,10 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
             return ExitCode::from(2);
         }
     };
-    // Keep the secret out of whatever the nodes spawn. Still single-threaded here.
+    // Keep the secret (on Slurm) and where it is (on Kubernetes) out of whatever the nodes
+    // spawn. Still single-threaded here.
     std::env::remove_var(vars::SECRET);
+    std::env::remove_var(vars::SECRET_FILE);
     let param_flags = P::flags();
     let matches = match flags::command(program_name, about, &param_flags).try_get_matches() {
         Ok(matches) => matches,
