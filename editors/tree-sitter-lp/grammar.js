@@ -151,13 +151,19 @@ module.exports = grammar({
 
     node_kind: _ => choice('courier', 'worker', 'fn'),
 
-    /** `process NAME { node …; group …; }` */
+    /** `process NAME { return_on_first_completed: true; node …; group …; }` */
     process_declaration: $ => seq(
       'process',
       field('name', $.identifier),
       field('body', $.process_body),
     ),
-    process_body: $ => seq('{', repeat(choice($.node_declaration, $.group_declaration)), '}'),
+    process_body: $ => seq(
+      '{',
+      repeat(choice($.process_setting, $.node_declaration, $.group_declaration)),
+      '}',
+    ),
+    /** `return_on_first_completed: true;` */
+    process_setting: $ => seq(field('name', $.identifier), ':', field('value', $._expression), ';'),
 
     arguments: $ => seq('(', commaSep($.argument), ')'),
     /** `name: value` (Rust-side names may be `.lp` keywords). */

@@ -184,6 +184,8 @@ pub struct IdAlloc {
     processes: Vec<Option<&'static str>>,
     /// The `process` block nodes allocated now belong to.
     current_process: Option<&'static str>,
+    /// The `process` blocks that end with their first finished node.
+    first_completed: Vec<&'static str>,
     /// The size of each node and group allocated so far, in allocation (node index) order.
     sizes: Vec<usize>,
     /// Problems found: values that do not compute or fit, params that do not encode.
@@ -225,6 +227,7 @@ impl IdAlloc {
             labels: Vec::new(),
             processes: Vec::new(),
             current_process: None,
+            first_completed: Vec::new(),
             sizes: Vec::new(),
             errors,
         }
@@ -234,6 +237,13 @@ impl IdAlloc {
     /// colocated, as threads of one OS process); `None` ends the block.
     pub fn process(&mut self, name: Option<&'static str>) {
         self.current_process = name;
+    }
+
+    /// The current `process` block ends when its first node finishes
+    /// (`return_on_first_completed: true;`, Launchpad's `return_on_first_completed`): its
+    /// other nodes are stopped then, while the rest of the program runs on.
+    pub fn return_on_first_completed(&mut self) {
+        self.first_completed.extend(self.current_process);
     }
 
     /// Allocates one node labelled `label`.
@@ -329,6 +339,7 @@ impl IdAlloc {
             params_json: self.params_json,
             labels: self.labels,
             processes: self.processes,
+            first_completed: self.first_completed,
             errors: self.errors,
         }
     }
@@ -394,7 +405,18 @@ pub struct Layout {
     pub(crate) labels: Vec<String>,
     /// The `process` block of each node, by id.
     pub(crate) processes: Vec<Option<&'static str>>,
+    /// The `process` blocks that end with their first finished node.
+    pub(crate) first_completed: Vec<&'static str>,
     pub(crate) errors: Vec<LayoutError>,
+}
+
+impl Layout {
+    /// Whether node `id` is in a `process` block that ends with its first finished node; the
+    /// block's name then.
+    pub(crate) fn ends_with_first(&self, id: usize) -> Option<&'static str> {
+        let process = self.processes.get(id).copied().flatten()?;
+        self.first_completed.contains(&process).then_some(process)
+    }
 }
 
 /// What a node factory sees while it builds its node.

@@ -73,6 +73,31 @@ impl Victim {
     }
 }
 
+/// A worker that returns after a while, or when stopped: the members of a `process` block
+/// that ends with its first finished node.
+pub struct Relay {
+    name: String,
+    after: Duration,
+}
+
+impl Relay {
+    /// `name` returns after `after`, or at the stop.
+    pub fn new(name: String, after: Duration) -> Self {
+        Relay { name, after }
+    }
+}
+
+impl lp::Run for Relay {
+    async fn run(&self, ctx: Context) -> lp::Result<()> {
+        println!("{} up: pid {}", self.name, std::process::id());
+        match ctx.wait_for_stop_timeout(self.after).await {
+            true => println!("{}: stopped", self.name),
+            false => println!("{}: finished", self.name),
+        }
+        Ok(())
+    }
+}
+
 /// Calls the victims as its mode says.
 pub struct Caller {
     victim: Handle<Victim>,

@@ -441,11 +441,16 @@ fn program(rng: &mut Rng, index: usize, taken: &mut Vec<String>) -> (String, Str
                 let n = rng.below(4);
                 (Some(n), n.to_string())
             };
+            // A courier's call deadline: long, so that no report times out.
+            let deadline = match types[i].courier && rng.chance(50) {
+                true => "\n        deadline: 30s",
+                false => "",
+            };
             let block = rng.chance(20).then(|| match int_params.first() {
                 Some((p, _)) => format!(
-                    " {{\n        restart: on_failure(max: {p} + 1, backoff: 10ms)\n        resources {{ cpus: 0.5 * 2, memory: \"1Gi\", gpus: {p} % 2 }}\n    }}"
+                    " {{\n        restart: on_failure(max: {p} + 1, backoff: 10ms)\n        resources {{ cpus: 0.5 * 2, memory: \"1Gi\", gpus: {p} % 2 }}{deadline}\n    }}"
                 ),
-                None => " {\n        resources { cpus: 1, memory: \"512Mi\" }\n    }".to_string(),
+                None => format!(" {{\n        resources {{ cpus: 1, memory: \"512Mi\" }}{deadline}\n    }}"),
             });
             decls.push(Decl {
                 name: namer.fresh(rng, "n"),
@@ -564,6 +569,10 @@ fn program(rng: &mut Rng, index: usize, taken: &mut Vec<String>) -> (String, Str
         }
         let name = namer.fresh(rng, "proc");
         let _ = writeln!(lp, "    process {name}_{p} {{");
+        // A setting that keeps every node up (the program's couriers report at the end).
+        if rng.chance(50) {
+            let _ = writeln!(lp, "        return_on_first_completed: false;");
+        }
         for line in lines {
             let _ = writeln!(lp, "        {}", line.replace("\n    ", "\n        "));
         }

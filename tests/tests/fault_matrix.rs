@@ -412,7 +412,7 @@ fn abuse<S: Read + Write>(stream: &mut S, what: Hostile, limit: Duration) -> boo
 fn hostile_peers_before_the_handshake_run_nothing_and_cost_bounded_memory() {
     let mut run = launch("local_mp", &[], &[]);
     let victim = run.pid_of("victim");
-    run.wait_for("launched 4/4 nodes", Duration::from_secs(30));
+    run.wait_for("launched 6/6 nodes", Duration::from_secs(30));
     let socket = victim_socket(&run);
     let before = rss_kib(victim);
     for what in [Hostile::Garbage, Hostile::Oversized, Hostile::WrongSecret] {
@@ -510,7 +510,7 @@ fn a_stop_reaches_every_process_with_the_launcher_out_of_descriptors() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let mut run = Launched::spawn(cmd);
-    run.wait_for("launched 4/4 nodes", Duration::from_secs(30));
+    run.wait_for("launched 6/6 nodes", Duration::from_secs(30));
     let control = run.launch_dir().join("launcher.sock");
     let mut flood = Vec::new();
     while lp_tests::launched::open_fds(run.pid()) < 62 && flood.len() < 500 {
@@ -538,7 +538,7 @@ fn a_stop_reaches_every_process_with_the_launcher_out_of_descriptors() {
 #[test]
 fn the_secret_is_in_no_process_environment() {
     let mut run = launch("local_mp", &[], &[]);
-    run.wait_for("launched 4/4 nodes", Duration::from_secs(30));
+    run.wait_for("launched 6/6 nodes", Duration::from_secs(30));
     for name in ["victim", "caller"] {
         let pid = run.pid_of(name);
         let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");

@@ -223,14 +223,24 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// `process NAME { node …; group …; }`
+    /// `process NAME { SETTING: VALUE; node …; group …; }`
     fn process(&mut self) -> Res {
         self.docs()?;
         self.expect("process")?;
         self.sep(Sep::Space);
         self.name()?;
         self.sep(Sep::Space);
-        self.body(Self::node)
+        self.body(Self::process_item)
+    }
+
+    /// A `node`, `group` or setting (`return_on_first_completed: true;`) of a `process` block.
+    fn process_item(&mut self) -> Res {
+        if self.peek(1) != ":" {
+            return self.node();
+        }
+        self.arg()?;
+        self.sep(Sep::None);
+        self.expect(";")
     }
 
     /// `node NAME = KIND PATH(ARGS);` or `group NAME[COUNT] = …`, ending in `;` or a block.

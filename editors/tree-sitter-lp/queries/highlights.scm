@@ -155,6 +155,9 @@
 (setting
   name: (identifier) @label)
 
+(process_setting
+  name: (identifier) @label)
+
 (batch
   method: (identifier) @function.method)
 

@@ -241,7 +241,12 @@ fn host<P: crate::codegen::Params, G: Program>(
         env.ready_timeout,
     );
     net.set_deadlines(deadlines);
+    let ends_with_first = env
+        .ids
+        .iter()
+        .any(|&id| layout.ends_with_first(id).is_some());
     Ok(Host {
+        ends_with_first,
         nodes: mine,
         net,
         labels: layout.labels,

@@ -86,6 +86,9 @@ pub(crate) struct Host<S> {
     pub(crate) supervisor: Supervisor,
     /// How the program was launched, for the nodes' contexts.
     pub(crate) launch_type: LaunchType,
+    /// Its nodes are a `process` block that ends with its first finished node: then the
+    /// others are stopped, and the process ends, while the program runs on.
+    pub(crate) ends_with_first: bool,
 }
 
 /// How long servers get, past the grace period if need be, to tell their clients of the stop.
@@ -393,7 +396,7 @@ impl<S: Network> Host<S> {
                         let Reported = self.report_failure(link, id, error);
                         break Ending::Failed;
                     }
-                    Ok(()) if runs.is_empty() && !serving => {
+                    Ok(()) if self.ends_with_first || (runs.is_empty() && !serving) => {
                         link.send(Report::Done);
                         break Ending::Clean;
                     }

@@ -2,7 +2,7 @@
 //! any node is built, so handles (even cyclic ones) resolve; couriers are published into their
 //! slot once built; runs are tasks (async) or blocking threads (sync).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -64,18 +64,26 @@ pub(crate) async fn start(
     };
     let tracker = TaskTracker::new();
     let live = Arc::new(Mutex::new(BTreeMap::new()));
+    let blocks = Blocks::new(layout, &supervisor.stop);
     for (node, env, slot, run) in runs {
         let supervisor = supervisor.clone();
         let live = live.clone();
         live.lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(node.id, node.label.clone());
+        let block = blocks.of(node.id);
+        let net = net.clone();
         tracker.spawn(async move {
             let (id, label) = (node.id, node.label.clone());
-            let outcome = supervise(node, env, slot, run, &supervisor.stop, launch_type).await;
+            let stop = block.as_ref().map(|(_, stop)| stop.clone());
+            let outcome =
+                supervise(node, env, slot, run, &supervisor.stop, stop, launch_type).await;
             live.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&id);
+            if let (Ok(()), Some((members, stop))) = (&outcome, &block) {
+                end_block(&net, members, stop);
+            }
             match outcome {
                 Ok(()) => supervisor.ended(id, NodeOutcome::Finished),
                 Err(error) => {
@@ -164,21 +172,35 @@ fn publish(slot: Option<&Slot>, built: &Built) {
 
 /// Runs a node until its `run` returns; under a restart policy, a failed node is built again
 /// and run again (callers wait in its slot meanwhile). The error is the last failure's.
+/// `block`: the stop of the node's `process` block, when the block ends with its first
+/// finished node (the node's context watches it; its `stop()` still stops the program).
 async fn supervise(
     node: ErasedNode,
     env: Env,
     slot: Option<Arc<Slot>>,
     mut run: RunFn,
     stop: &CancellationToken,
+    block: Option<CancellationToken>,
     launch_type: LaunchType,
 ) -> Result<(), NodeError> {
     let mut restarts = Restarts::new(node.settings.restart);
     loop {
+        let (watched, stopper) = match &block {
+            None => (stop.clone(), Stopper::Local),
+            Some(block) => {
+                let program = stop.clone();
+                let stopper: Arc<dyn Fn() -> bool + Send + Sync> = Arc::new(move || {
+                    program.cancel();
+                    true
+                });
+                (block.clone(), Stopper::Launcher(stopper))
+            }
+        };
         let ctx = Context::new(
             node.label.clone(),
             node.replica,
-            stop.clone(),
-            Stopper::Local,
+            watched,
+            stopper,
             launch_type,
         );
         let mut error = match drive_run(run(ctx), env.span.clone()).await {
@@ -202,6 +224,48 @@ async fn supervise(
                     break;
                 }
                 Err(failed) => error = failed,
+            }
+        }
+    }
+}
+
+/// The `process` blocks that end with their first finished node: each one's members and
+/// stop (a child of the program's).
+struct Blocks(HashMap<&'static str, (Arc<[usize]>, CancellationToken)>);
+
+impl Blocks {
+    fn new(layout: &Layout, program: &CancellationToken) -> Self {
+        let mut members: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        for id in 0..layout.labels.len() {
+            if let Some(block) = layout.ends_with_first(id) {
+                members.entry(block).or_default().push(id);
+            }
+        }
+        Blocks(
+            members
+                .into_iter()
+                .map(|(block, ids)| (block, (ids.into(), program.child_token())))
+                .collect(),
+        )
+    }
+
+    /// The members and stop of node `id`'s block, if it ends with its first finished node.
+    fn of(&self, id: usize) -> Option<(Arc<[usize]>, CancellationToken)> {
+        self.0
+            .values()
+            .find(|(members, _)| members.contains(&id))
+            .cloned()
+    }
+}
+
+/// Ends a `process` block whose first node finished: its other nodes see the stop, and its
+/// couriers are taken down, as its process would end under `local_mp`.
+fn end_block(net: &Net, members: &[usize], stop: &CancellationToken) {
+    stop.cancel();
+    if let Some(slots) = net.slots() {
+        for id in members {
+            if let Some(slot) = slots.slots.get(*id) {
+                slot.take_down();
             }
         }
     }

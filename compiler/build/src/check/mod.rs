@@ -7,6 +7,7 @@ mod fold;
 pub mod model;
 mod names;
 mod param_type;
+mod process;
 mod program;
 mod scope;
 mod settings;

@@ -119,6 +119,9 @@ pub struct Program {
     /// The values computed from flags (and replica indices) when the program is built: each is
     /// evaluated and range-checked once, before any node starts.
     pub sites: Vec<Site>,
+    /// The `process` blocks that end with their first finished node
+    /// (`return_on_first_completed: true;`).
+    pub first_completed: Vec<String>,
 }
 
 /// The type of a program param.

@@ -37,6 +37,7 @@ pub(super) fn check_program(
     let errors_before = diags.error_count();
     let params = declare_params(program, &mut scope, diags);
     let decls = declare_nodes(program, &mut scope, inputs, package, diags);
+    let first_completed = super::process::first_completed(program, diags);
 
     let mut sites = Vec::new();
     for decl in decls.iter() {
@@ -76,6 +77,7 @@ pub(super) fn check_program(
         params,
         nodes,
         sites,
+        first_completed,
     }
 }
 

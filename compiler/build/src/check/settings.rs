@@ -38,15 +38,8 @@ pub(super) fn check_block(
             }
         };
         if let Some(first) = seen.iter().find(|s| s.name == name.name) {
-            exprs.diags.push(
-                Diagnostic::new(
-                    Code::DuplicateName,
-                    format!("`{}` is given twice in this block", name.name),
-                )
-                .primary(name.span.clone(), "given again here")
-                .secondary(first.span.clone(), "first given here")
-                .help("merge the two into one"),
-            );
+            let twice = given_twice(name, first, "block").help("merge the two into one");
+            exprs.diags.push(twice);
             continue;
         }
         seen.push(name);
@@ -65,6 +58,16 @@ pub(super) fn check_block(
         }
     }
     settings
+}
+
+/// `name`, given in `place` again after `first`.
+pub(super) fn given_twice(name: &ast::Ident, first: &ast::Ident, place: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateName,
+        format!("`{}` is given twice in this {place}", name.name),
+    )
+    .primary(name.span.clone(), "given again here")
+    .secondary(first.span.clone(), "first given here")
 }
 
 /// The context of a block field's value.

@@ -254,6 +254,9 @@ fn expand_make_program(program: &Program, lp: &Runtime) -> TokenStream {
                 Some(name) => quote!(ids.process(::core::option::Option::Some(#name));),
                 None => quote!(ids.process(::core::option::Option::None);),
             });
+            if process.is_some_and(|name| program.first_completed.iter().any(|p| p == name)) {
+                allocs.push(quote!(ids.return_on_first_completed();));
+            }
         }
         let r = ref_ident(&node.name);
         let ty = path_tokens(&node.type_path);

@@ -121,6 +121,8 @@ pub struct Process {
     pub doc: Option<String>,
     pub name: Ident,
     pub nodes: Vec<NodeDecl>,
+    /// `return_on_first_completed: true;`
+    pub settings: Vec<Arg>,
     pub span: Span,
 }
 

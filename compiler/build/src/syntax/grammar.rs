@@ -97,10 +97,12 @@ left alone: it starts something else, after a missing `,`.*/
     r#node,
     ///`group NAME[COUNT] = KIND PATH::CTOR(ARGS);` or with a BLOCK instead of `;`
     r#group,
-    ///`process NAME { node …; group …; }`
+    ///`process NAME { return_on_first_completed: true; node …; group …; }`
     r#process,
     r#process_head,
     r#process_item,
+    ///`return_on_first_completed: true;`
+    r#process_setting,
     r#node_kind,
     ///`Producer::new`, `crate::nodes::Producer::new`, or for `fn`, `path::to::function`
     r#target,
@@ -202,6 +204,7 @@ impl Rule {
             Rule::r#process,
             Rule::r#process_head,
             Rule::r#process_item,
+            Rule::r#process_setting,
             Rule::r#node_kind,
             Rule::r#target,
             Rule::r#args,
@@ -2539,6 +2542,31 @@ impl ::pest::Parser<Rule> for LpParser {
                             |state| {
                                 self::r#node(state)
                                     .or_else(|state| { self::r#group(state) })
+                                    .or_else(|state| { self::r#process_setting(state) })
+                            },
+                        )
+                }
+                #[inline]
+                #[allow(non_snake_case, unused_variables)]
+                pub fn r#process_setting(
+                    state: ::std::boxed::Box<::pest::ParserState<'_, Rule>>,
+                ) -> ::pest::ParseResult<
+                    ::std::boxed::Box<::pest::ParserState<'_, Rule>>,
+                > {
+                    state
+                        .rule(
+                            Rule::r#process_setting,
+                            |state| {
+                                state
+                                    .sequence(|state| {
+                                        self::r#entry_name(state)
+                                            .and_then(|state| { super::hidden::skip(state) })
+                                            .and_then(|state| { self::r#colon(state) })
+                                            .and_then(|state| { super::hidden::skip(state) })
+                                            .and_then(|state| { self::r#expr(state) })
+                                            .and_then(|state| { super::hidden::skip(state) })
+                                            .and_then(|state| { self::r#semi(state) })
+                                    })
                             },
                         )
                 }
@@ -3468,6 +3496,7 @@ impl ::pest::Parser<Rule> for LpParser {
                     Rule::r#process => rules::r#process(state),
                     Rule::r#process_head => rules::r#process_head(state),
                     Rule::r#process_item => rules::r#process_item(state),
+                    Rule::r#process_setting => rules::r#process_setting(state),
                     Rule::r#node_kind => rules::r#node_kind(state),
                     Rule::r#target => rules::r#target(state),
                     Rule::r#args => rules::r#args(state),

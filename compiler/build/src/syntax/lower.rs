@@ -15,6 +15,13 @@ use crate::diag::{Code, Diagnostic, Diagnostics, FileId, Span};
 /// How deep an expression tree may be (operators, negations, lists, calls, indexing).
 pub(crate) const MAX_EXPR_DEPTH: usize = 256;
 
+/// An item of a `process` block.
+pub(crate) enum ProcessItem {
+    Node(NodeDecl),
+    /// `return_on_first_completed: true;`
+    Setting(Arg),
+}
+
 /// Lowering state for one pest parse: where its input starts in the file.
 pub(crate) struct Lower<'a> {
     pub file: FileId,
@@ -197,10 +204,13 @@ impl Lower<'_> {
         })
     }
 
-    /// `process_item` → [`NodeDecl`].
-    pub fn process_item(&mut self, pair: Pair<'_, Rule>) -> Option<NodeDecl> {
+    /// `process_item` → a [`NodeDecl`] or a setting.
+    pub fn process_item(&mut self, pair: Pair<'_, Rule>) -> Option<ProcessItem> {
         let inner = pair.into_inner().next()?;
-        Some(self.node(inner))
+        Some(match inner.as_rule() {
+            Rule::process_setting => ProcessItem::Setting(self.arg(inner)),
+            _ => ProcessItem::Node(self.node(inner)),
+        })
     }
 
     fn param(&mut self, pair: Pair<'_, Rule>) -> Param {
@@ -230,11 +240,15 @@ impl Lower<'_> {
         let span = self.item_span(&pair);
         let mut doc = None;
         let mut name = self.missing(&pair);
-        let mut nodes = Vec::new();
+        let (mut nodes, mut settings) = (Vec::new(), Vec::new());
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::process_head => (doc, name) = self.head(p),
-                Rule::process_item => nodes.extend(self.process_item(p)),
+                Rule::process_item => match self.process_item(p) {
+                    Some(ProcessItem::Node(node)) => nodes.push(node),
+                    Some(ProcessItem::Setting(setting)) => settings.push(setting),
+                    None => {}
+                },
                 _ => {}
             }
         }
@@ -242,6 +256,7 @@ impl Lower<'_> {
             doc,
             name,
             nodes,
+            settings,
             span,
         }
     }

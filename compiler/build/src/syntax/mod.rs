@@ -30,7 +30,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics, FileId, Span};
 use expected::{Source, SyntaxError};
 use grammar::{LpParser, Rule};
 use lex::{Tok, Tokens};
-use lower::Lower;
+use lower::{Lower, ProcessItem};
 
 pub(crate) use text::not_utf8;
 
@@ -477,16 +477,23 @@ impl<'a> Parser<'a> {
                 let (doc, name) = self.lower(offset).head(head);
                 let (nodes, close, after) = self.body(Level::Process, next, &name);
                 let span = Span::new(self.src.file, start..close.max(start));
-                let mut broken = Vec::new();
+                let (mut broken, mut settings) = (Vec::new(), Vec::new());
                 let process_nodes = nodes
                     .into_iter()
-                    .filter_map(|node| node.into_node(&mut broken))
+                    .filter_map(|item| match item {
+                        BodyItem::Setting(setting) => {
+                            settings.push(setting);
+                            None
+                        }
+                        item => item.into_node(&mut broken),
+                    })
                     .collect();
                 items.extend(broken.into_iter().map(BodyItem::Broken));
                 items.push(BodyItem::Process(ast::Process {
                     doc,
                     name,
                     nodes: process_nodes,
+                    settings,
                     span,
                 }));
                 *last_end = close;
@@ -518,7 +525,10 @@ impl<'a> Parser<'a> {
                 let next = self.after(*last_end);
                 let mut lower = self.lower(offset);
                 let item = match level {
-                    Level::Process => lower.process_item(pair).map(BodyItem::Node),
+                    Level::Process => lower.process_item(pair).map(|item| match item {
+                        ProcessItem::Node(node) => BodyItem::Node(node),
+                        ProcessItem::Setting(setting) => BodyItem::Setting(setting),
+                    }),
                     _ => lower.program_item(pair).map(BodyItem::Program),
                 };
                 items.extend(item);
@@ -582,6 +592,8 @@ enum BodyItem {
     Program(ast::ProgramItem),
     Node(ast::NodeDecl),
     Process(ast::Process),
+    /// A setting of a `process` block.
+    Setting(ast::Arg),
     /// The name of an item that failed to parse.
     Broken(ast::Ident),
 }
@@ -593,6 +605,8 @@ impl BodyItem {
             BodyItem::Program(item) => Some(item),
             BodyItem::Process(process) => Some(ast::ProgramItem::Process(process)),
             BodyItem::Node(node) => Some(ast::ProgramItem::Node(node)),
+            // Only a `process` block has settings.
+            BodyItem::Setting(_) => None,
             BodyItem::Broken(name) => {
                 broken.push(name);
                 None

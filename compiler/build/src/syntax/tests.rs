@@ -556,7 +556,7 @@ fn more_messages() {
         ),
         (
             "program p { process q { param x: u32; } }",
-            "expected `node`, `group` or `}`, found `param`",
+            "expected `node`, `group`, a setting or `}`, found `param`",
         ),
         (
             "program { node a = courier A::new(); }",

@@ -191,6 +191,9 @@ pub(crate) struct Plan {
     pub(crate) fingerprint: String,
     /// Whether each node (by id) has a restart policy: calls to it wait for it to come back.
     pub(crate) restartable: Vec<bool>,
+    /// Whether each node (by id) is in a `process` block that ends with its first finished
+    /// node.
+    pub(crate) ends_with_first: Vec<bool>,
 }
 
 impl Plan {
@@ -215,14 +218,11 @@ impl Plan {
         check_names(&grouping.jobs)?;
         let (jobs, units, unit_of) = grouping.in_job_order();
         let fingerprint = fingerprint(layout, &jobs, &units);
-        let mut restartable = vec![false; layout.labels.len()];
-        for node in nodes {
-            if let Some(slot) = restartable.get_mut(node.id) {
-                *slot = node.settings.restart.is_some();
-            }
-        }
         Ok(Plan {
-            restartable,
+            restartable: crate::launch::local_mp::restartable(layout, nodes),
+            ends_with_first: (0..layout.labels.len())
+                .map(|id| layout.ends_with_first(id).is_some())
+                .collect(),
             program: layout.program.to_string(),
             labels: layout.labels.clone(),
             jobs,

@@ -289,6 +289,7 @@ async fn run_unit(
             return ExitCode::FAILURE;
         }
     };
+    let deadlines = crate::program::deadlines(plan.labels.len(), &nodes);
     let mut by_id: HashMap<usize, ErasedNode> = nodes.into_iter().map(|n| (n.id, n)).collect();
     let mut mine = Vec::new();
     for &id in &unit.nodes {
@@ -315,6 +316,8 @@ async fn run_unit(
         stop.clone(),
         crate::launch::LaunchOptions::new().ready_timeout,
     );
+    net.set_deadlines(deadlines);
+    let ends_with_first = unit.nodes.iter().any(|&id| plan.ends_with_first[id]);
     let host = Host {
         nodes: mine,
         net,
@@ -326,6 +329,7 @@ async fn run_unit(
         servers: TaskTracker::new(),
         supervisor: Supervisor::Coordinator,
         launch_type,
+        ends_with_first,
     };
     host.run(link).await
 }
