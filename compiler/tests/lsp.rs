@@ -154,6 +154,32 @@ impl Client {
         self.diagnostics(uri)
     }
 
+    fn change(&mut self, uri: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+
+    /// A request at the `n`th occurrence of `needle` in `text` (the document at `uri`), plus
+    /// `extra` params.
+    fn at(
+        &mut self,
+        method: &str,
+        uri: &str,
+        text: &str,
+        needle: &str,
+        n: usize,
+        extra: Value,
+    ) -> Value {
+        let mut params =
+            json!({ "textDocument": { "uri": uri }, "position": position_of(text, needle, n) });
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        self.call(method, params)
+    }
+
     /// Shuts the server down and checks that it exits successfully; returns its stderr.
     fn shutdown(mut self) -> String {
         self.request("shutdown", Value::Null);
@@ -488,13 +514,12 @@ fn definition_goes_from_node_types_to_their_rust_items() {
     );
     // The group's name → its type.
     assert_eq!(definition("producer[", 0), in_nodes("Producer", 0));
-    // `producer` used as an argument → the group's declaration in the `.lp` file.
-    let found = definition("producers: producer", 0);
+    // An argument's name → the Rust constructor's parameter.
     assert_eq!(
-        found,
-        json!(null),
-        "`producers` is a Rust parameter name: {found}"
+        definition("producers: producer", 0),
+        in_nodes("producers", 1)
     );
+    // `producer` used as an argument → the group's declaration in the `.lp` file.
     let at = position_of(SEED, "producer)", 0);
     let found = client.request(
         "textDocument/definition",
@@ -630,7 +655,13 @@ fn no_input_ends_the_server() {
             json!({ "line": 0, "character": 3 }),
             json!({ "line": 999, "character": 999 }),
         ] {
-            for method in ["textDocument/hover", "textDocument/definition"] {
+            for method in [
+                "textDocument/hover",
+                "textDocument/definition",
+                "textDocument/completion",
+                "textDocument/signatureHelp",
+                "textDocument/prepareRename",
+            ] {
                 let response = client.call(
                     method,
                     json!({ "textDocument": { "uri": uri(&file) }, "position": position }),
@@ -645,6 +676,26 @@ fn no_input_ends_the_server() {
             "textDocument/formatting",
             json!({ "textDocument": { "uri": uri(&file) }, "options": { "tabSize": 4, "insertSpaces": true } }),
         );
+        let whole = json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 999, "character": 0 } });
+        for (method, extra) in [
+            ("textDocument/documentSymbol", json!({})),
+            ("textDocument/semanticTokens/full", json!({})),
+            ("textDocument/inlayHint", json!({ "range": whole })),
+            (
+                "textDocument/codeAction",
+                json!({ "range": whole, "context": { "diagnostics": published["diagnostics"] } }),
+            ),
+        ] {
+            let mut params = json!({ "textDocument": { "uri": uri(&file) } });
+            if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+                params.extend(extra.clone());
+            }
+            let response = client.call(method, params);
+            assert!(
+                response.get("error").is_none(),
+                "{method} on {text:?}: {response}"
+            );
+        }
     }
     // Outside any package: the parser's diagnostics and a warning that Rust was not checked.
     let file = outside.path().join("lone.lp");
@@ -723,5 +774,572 @@ fn a_changed_rust_file_rechecks_the_open_documents() {
     );
     let published = client.diagnostics(&uri(&file));
     assert_eq!(published["diagnostics"], json!([]), "{published}");
+    client.shutdown();
+}
+
+/// `text` without its `$0` marker, and the LSP position of the marker.
+fn marked(text: &str) -> (String, Value) {
+    let position = position_of(text, "$0", 0);
+    (text.replacen("$0", "", 1), position)
+}
+
+/// The labels of a completion answer, in the order an editor shows them (by `sortText`).
+fn labels(answer: &Value) -> Vec<String> {
+    let mut items: Vec<&Value> = answer["result"].as_array().into_iter().flatten().collect();
+    items.sort_by_key(|i| {
+        i["sortText"]
+            .as_str()
+            .or(i["label"].as_str())
+            .unwrap_or("")
+            .to_string()
+    });
+    items
+        .iter()
+        .filter_map(|i| i["label"].as_str().map(String::from))
+        .collect()
+}
+
+/// Completion at the `$0` of `text`, opened as `uri`.
+fn complete(client: &mut Client, uri: &str, text: &str) -> Value {
+    let (text, position) = marked(text);
+    client.change(uri, 2, &text);
+    client.call(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": position }),
+    )
+}
+
+#[test]
+fn completion_offers_what_fits_where_the_cursor_is() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    client.open(&file, SEED);
+    let head = "use crate::nodes::{Consumer, Producer};\nprogram p {\n    param n: u32 = 2;\n    group producer[n] = courier Producer::new();\n    ";
+    let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (format!("{head}$0\n}}"), vec!["param", "node", "group", "process"], vec![]),
+        (format!("{head}node c = $0\n}}"), vec!["courier", "worker", "fn"], vec![]),
+        (format!("{head}node c = courier Con$0\n}}"), vec!["Consumer", "Producer"], vec![]),
+        (format!("{head}node c = courier Consumer::$0\n}}"), vec!["new"], vec!["step"]),
+        (format!("{head}node c = courier Producer::$0\n}}"), vec!["new", "with_delay"], vec!["work"]),
+        (format!("{head}node c = courier Consumer::new($0\n}}"), vec!["producers"], vec![]),
+        (format!("{head}node c = courier Consumer::new(producers: $0\n}}"), vec!["n", "producer"], vec!["replica"]),
+        (format!("{head}group c[2] = worker crate::nodes::Actor::new(seed: $0\n}}"), vec!["replica", "replicas", "n"], vec![]),
+        (format!("{head}node c = fn crate::nodes::$0\n}}"), vec!["setup", "warm_up"], vec![]),
+        (format!("{head}node c = courier Consumer::new(producers: producer) {{ $0 }}\n}}"), vec!["resources", "env", "restart", "batch"], vec![]),
+        (format!("{head}node c = courier Consumer::new(producers: producer) {{ batch $0 }}\n}}"), vec!["step"], vec!["new", "run"]),
+        (format!("{head}node c = courier Consumer::new(producers: producer) {{ resources {{ $0 }} }}\n}}"), vec!["cpus", "memory", "gpus"], vec![]),
+        (format!("{head}node c = courier Consumer::new(producers: producer) {{ restart: $0 }}\n}}"), vec!["on_failure", "never"], vec![]),
+        (format!("{head}param m: $0\n}}"), vec!["u32", "Duration", "String"], vec![]),
+    ];
+    for (text, wanted, unwanted) in cases {
+        let answer = complete(&mut client, &file, &text);
+        let got = labels(&answer);
+        for label in wanted {
+            assert!(
+                got.iter().any(|l| l == label),
+                "no `{label}` at\n{text}\n{got:?}"
+            );
+        }
+        for label in unwanted {
+            assert!(
+                !got.iter().any(|l| l == label),
+                "`{label}` at\n{text}\n{got:?}"
+            );
+        }
+    }
+    // After `courier`, couriers come first; an argument shows its Rust type and inserts `name: `.
+    let got = labels(&complete(
+        &mut client,
+        &file,
+        &format!("{head}node c = courier $0\n}}"),
+    ));
+    let courier = got.iter().position(|l| l == "Consumer").expect("Consumer");
+    let not_courier = got.iter().position(|l| l == "Sleeper").expect("Sleeper");
+    assert!(courier < not_courier, "{got:?}");
+    let answer = complete(
+        &mut client,
+        &file,
+        &format!("{head}node c = courier Consumer::new($0\n}}"),
+    );
+    let item = &answer["result"][0];
+    assert_eq!(item["detail"], "Vec<Handle<Producer>>", "{item}");
+    assert_eq!(item["textEdit"]["newText"], "producers: ", "{item}");
+    // Inside a comment or a string: nothing.
+    let answer = complete(&mut client, &file, &format!("{head}// node c = $0\n}}"));
+    assert_eq!(answer["result"], json!([]), "{answer}");
+    client.shutdown();
+}
+
+#[test]
+fn signature_help_shows_the_constructor_and_the_current_argument() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    client.open(&file, SEED);
+    let (text, position) = marked("use crate::nodes::Actor;\nprogram p {\n    node a = worker Actor::new(learner: l, seed: $0\n}\n");
+    client.change(&file, 2, &text);
+    let help = client.request(
+        "textDocument/signatureHelp",
+        json!({ "textDocument": { "uri": file }, "position": position }),
+    );
+    let signature = &help["signatures"][0];
+    let label = signature["label"].as_str().unwrap_or("");
+    assert_eq!(
+        label,
+        "fn Actor::new(learner: Handle<Learner>, seed: u64, name: String, rate: f64, verbose: bool) -> crate::nodes::Actor"
+    );
+    assert_eq!(help["activeParameter"], 1, "{help}");
+    let offsets = &signature["parameters"][1]["label"];
+    let (start, end) = (
+        offsets[0].as_u64().unwrap_or(0) as usize,
+        offsets[1].as_u64().unwrap_or(0) as usize,
+    );
+    assert_eq!(&label[start..end], "seed: u64");
+    // After a comma: the first argument not given yet.
+    let (text, position) = marked(
+        "use crate::nodes::Actor;\nprogram p {\n    node a = worker Actor::new(seed: 1, $0\n}\n",
+    );
+    client.change(&file, 3, &text);
+    let help = client.request(
+        "textDocument/signatureHelp",
+        json!({ "textDocument": { "uri": file }, "position": position }),
+    );
+    assert_eq!(help["activeParameter"], 0, "{help}");
+    client.shutdown();
+}
+
+#[test]
+fn symbols_rename_and_references() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    std::fs::write(
+        package.path().join("other.lp"),
+        "use crate::nodes::Learner;\nprogram other { process learners { group learner[2] = courier Learner::new(steps: 1); } }\n",
+    )
+    .expect("write other.lp");
+    let (mut client, _) = Client::start(package.path());
+    client.open(&file, SEED);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": file } }),
+    );
+    let program = &symbols[0];
+    assert_eq!(program["name"], "consumer_producers", "{symbols}");
+    let children: Vec<&str> = program["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        children,
+        ["num_producers", "producer", "consumer"],
+        "{symbols}"
+    );
+    assert_eq!(
+        program["children"][1]["selectionRange"]["start"],
+        position_of(SEED, "producer[", 0)
+    );
+    // Workspace symbols: the open document and the other file on disk, nested in a process.
+    let found = client.request("workspace/symbol", json!({ "query": "learn" }));
+    let names: Vec<String> = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            format!(
+                "{}::{}",
+                s["containerName"].as_str().unwrap_or(""),
+                s["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["other::learners", "other::learners::learner"],
+        "{found}"
+    );
+    let found = client.request("workspace/symbol", json!({ "query": "" }));
+    assert_eq!(found.as_array().map(Vec::len), Some(7), "{found}");
+
+    // References of the group: its declaration and its use.
+    let refs = client.at(
+        "textDocument/references",
+        &file,
+        SEED,
+        "producer)",
+        0,
+        json!({ "context": { "includeDeclaration": true } }),
+    );
+    let starts: Vec<&Value> = refs["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| &l["range"]["start"])
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            &position_of(SEED, "producer[", 0),
+            &position_of(SEED, "producer)", 0)
+        ],
+        "{refs}"
+    );
+    // Rename of the param everywhere; refused on Rust names, keywords and taken names.
+    let prepared = client.at(
+        "textDocument/prepareRename",
+        &file,
+        SEED,
+        "num_producers]",
+        0,
+        json!({}),
+    );
+    assert_eq!(
+        prepared["result"]["placeholder"], "num_producers",
+        "{prepared}"
+    );
+    let renamed = client.at(
+        "textDocument/rename",
+        &file,
+        SEED,
+        "num_producers]",
+        0,
+        json!({ "newName": "width" }),
+    );
+    let edits = renamed["result"]["changes"][&file]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(edits.len(), 2, "{renamed}");
+    assert!(edits.iter().all(|e| e["newText"] == "width"), "{renamed}");
+    for (needle, name) in [
+        ("Producer::new", "x"),
+        ("new()", "x"),
+        ("producers: producer", "x"),
+        ("Consumer,", "x"),
+    ] {
+        let refused = client.at(
+            "textDocument/prepareRename",
+            &file,
+            SEED,
+            needle,
+            0,
+            json!({ "newName": name }),
+        );
+        let message = refused["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains("is a Rust name"), "{needle}: {refused}");
+    }
+    for name in ["node", "consumer", "1x"] {
+        let refused = client.at(
+            "textDocument/rename",
+            &file,
+            SEED,
+            "producer[",
+            0,
+            json!({ "newName": name }),
+        );
+        assert!(refused.get("error").is_some(), "{name}: {refused}");
+    }
+    client.shutdown();
+}
+
+/// The semantic tokens of `text`, decoded: (line, column, length, type name).
+fn semantic_tokens(
+    client: &mut Client,
+    legend: &Value,
+    file: &str,
+) -> Vec<(u64, u64, u64, String)> {
+    let answer = client.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": file } }),
+    );
+    let data: Vec<u64> = answer["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    let (mut line, mut column) = (0, 0);
+    data.chunks(5)
+        .map(|t| {
+            if t[0] > 0 {
+                column = 0;
+            }
+            line += t[0];
+            column += t[1];
+            let kind = legend["tokenTypes"][t[3] as usize]
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
+            (line, column, t[2], kind)
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_colour_keyword_named_arguments_as_names() {
+    let package = seed_package();
+    std::fs::write(
+        package.path().join("src/relay.rs"),
+        "use lp::Handle;\nuse crate::nodes::Producer;\npub struct Relay;\nimpl Relay {\n    pub fn new(node: Handle<Producer>, batch: u32) -> Self {\n        Relay\n    }\n}\n",
+    )
+    .expect("write relay.rs");
+    let lib = package.path().join("src/lib.rs");
+    let root = std::fs::read_to_string(&lib).expect("lib.rs");
+    std::fs::write(&lib, format!("{root}pub mod relay;\n")).expect("write lib.rs");
+    let text = "use crate::nodes::Producer;\nuse crate::relay::Relay;\n// a comment\nprogram p {\n    node p = courier Producer::new();\n    node r = courier Relay::new(node: p, batch: 2);\n}\n";
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, capabilities) = Client::start(package.path());
+    let published = client.open(&file, text);
+    let errors = published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["severity"] == 1);
+    assert_eq!(errors.count(), 0, "{published}");
+    let legend = capabilities["semanticTokensProvider"]["legend"].clone();
+    let tokens = semantic_tokens(&mut client, &legend, &file);
+    let kind_at = |needle: &str, n: usize| {
+        let at = position_of(text, needle, n);
+        tokens
+            .iter()
+            .find(|t| json!(t.0) == at["line"] && json!(t.1) == at["character"])
+            .map(|t| t.3.clone())
+            .unwrap_or_else(|| format!("nothing at {needle:?}: {tokens:?}"))
+    };
+    assert_eq!(kind_at("node: p", 0), "parameter");
+    assert_eq!(kind_at("batch: 2", 0), "parameter");
+    assert_eq!(kind_at("node p", 0), "keyword");
+    assert_eq!(kind_at("courier Relay", 0), "keyword");
+    assert_eq!(kind_at("Relay::new", 0), "type");
+    assert_eq!(kind_at("p, batch", 0), "variable");
+    assert_eq!(kind_at("2)", 0), "number");
+    assert_eq!(kind_at("// a comment", 0), "comment");
+    client.shutdown();
+}
+
+/// The code actions for the diagnostics published for `text`: (title, edits).
+fn quick_fixes(client: &mut Client, file: &str, text: &str, version: i32) -> Vec<(String, Value)> {
+    client.change(file, version, text);
+    let published = client.diagnostics(file);
+    let diagnostics = published["diagnostics"].clone();
+    let answer = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": file },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } },
+            "context": { "diagnostics": diagnostics },
+        }),
+    );
+    answer
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["title"].as_str().unwrap_or("").to_string(),
+                a["edit"]["changes"][file].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn code_actions_apply_the_diagnostics_help() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    client.open(&file, SEED);
+    let cases = [
+        (
+            SEED.replace("producers: producer)", "producers: produce)"),
+            "Replace with `producer`",
+            "producer",
+        ),
+        (
+            SEED.replace("Consumer::new(producers: producer)", "Consumer::new()"),
+            "Add argument `producers: producer`",
+            "producers: producer",
+        ),
+        (
+            SEED.replace("{Consumer, Producer}", "Consumer"),
+            "Add `use crate::nodes::Producer;`",
+            "use crate::nodes::Producer;\n",
+        ),
+    ];
+    for (version, (text, title, new_text)) in (2..).zip(cases) {
+        let fixes = quick_fixes(&mut client, &file, &text, version);
+        let fix = fixes.iter().find(|(t, _)| t == title);
+        let (_, edits) = fix.unwrap_or_else(|| panic!("no `{title}` in {fixes:?}"));
+        assert_eq!(edits[0]["newText"], new_text, "{edits}");
+    }
+    let rl = "use crate::nodes::{Actor, Learner};\nprogram rl {\n    group learner[2] = courier Learner::new(steps: 10);\n    group actor[4] = worker Actor::new(learner: learner, seed: replica, name: \"a\", rate: 1.0, verbose: false);\n}\n";
+    let fixes = quick_fixes(&mut client, &file, rl, 9);
+    let (_, edits) = fixes
+        .iter()
+        .find(|(t, _)| t == "Replace with `learner[0]`")
+        .expect("the group fix");
+    assert_eq!(
+        edits[0]["range"]["start"],
+        position_of(rl, "learner, seed", 0),
+        "{edits}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn inlay_hints_show_replica_counts_and_argument_types() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    client.open(&file, SEED);
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({ "textDocument": { "uri": file }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } } }),
+    );
+    let shown: Vec<(Value, &str)> = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| (h["position"].clone(), h["label"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (position_of(SEED, "] = courier Producer", 0), "= 2"),
+            (position_of(SEED, ");\n}", 0), "as Vec<Handle<Producer>>"),
+        ],
+        "{hints}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn an_untitled_buffer_gets_syntax_diagnostics() {
+    let package = seed_package();
+    let (mut client, _) = Client::start(package.path());
+    let published = client.open("untitled:Untitled-1", "program p { param x u32; }");
+    let diagnostics = published["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    assert_eq!(diagnostics[0]["code"], "E0001", "{published}");
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": "untitled:Untitled-1" } }),
+    );
+    assert_eq!(symbols[0]["name"], "p", "{symbols}");
+    client.shutdown();
+}
+
+/// A program of `nodes` courier nodes and a consumer of two of them.
+fn big_program(nodes: usize) -> String {
+    let mut text = String::from(
+        "use crate::nodes::{Consumer, Producer};\nprogram big {\n    param n: u32 = 2;\n",
+    );
+    for i in 0..nodes {
+        text.push_str(&format!("    node p{i} = courier Producer::new();\n"));
+    }
+    text.push_str("    node consumer = courier Consumer::new(producers: [p0, p1]);\n}\n");
+    text
+}
+
+/// A 10,000-node file is served correctly, and a burst of changes is checked once it has all
+/// arrived: the last diagnostics are those of the last version, and not every version is
+/// checked. (Timings are measured outside the test suite, never asserted.)
+#[test]
+fn a_10000_node_file_and_a_burst_of_changes() {
+    let package = seed_package();
+    let file = uri(&package.path().join("big.lp"));
+    let text = big_program(10_000);
+    let (mut client, _) = Client::start(package.path());
+    let published = client.open(&file, &text);
+    let errors = published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["severity"] == 1);
+    assert_eq!(errors.count(), 0, "{published}");
+    let hover = client.at("textDocument/hover", &file, &text, "p5000 =", 0, json!({}));
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        shown.contains("node p5000 = courier Producer::new"),
+        "{hover}"
+    );
+    let definition = client.at("textDocument/definition", &file, &text, "p1]", 0, json!({}));
+    assert_eq!(
+        definition["result"]["range"]["start"],
+        position_of(&text, "p1 =", 0),
+        "{definition}"
+    );
+    for version in 2..=11 {
+        let edited = text.replace("param n: u32 = 2;", &format!("param n: u32 = {version};"));
+        let edited = if version == 11 {
+            edited.replace("[p0, p1]", "[p0, nowhere]")
+        } else {
+            edited
+        };
+        client.change(&file, version, &edited);
+    }
+    let mut versions = Vec::new();
+    let last = loop {
+        let published = client.diagnostics(&file);
+        versions.push(published["version"].clone());
+        if published["version"] == 11 {
+            break published;
+        }
+    };
+    assert!(
+        versions.len() < 10,
+        "every change was checked: {versions:?}"
+    );
+    assert_eq!(last["diagnostics"][0]["code"], "E0100", "{last}");
+    client.shutdown();
+}
+
+/// Without file watching by the client, the server notices a changed `.rs` file itself.
+#[test]
+fn a_changed_rust_file_is_noticed_without_the_client() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    let published = client.open(&file, SEED);
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    let nodes = package.path().join("src/nodes.rs");
+    let source = std::fs::read_to_string(&nodes).expect("nodes.rs");
+    std::fs::write(
+        &nodes,
+        source.replace("pub fn new(producers:", "pub fn new(workers:"),
+    )
+    .expect("write nodes.rs");
+    let published = loop {
+        let published = client.diagnostics(&file);
+        if published["diagnostics"] != json!([]) {
+            break published;
+        }
+    };
+    let codes: Vec<&Value> = published["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, ["E0202", "E0203"], "{published}");
+    // A request sees the new crate too.
+    let hover = client.at(
+        "textDocument/hover",
+        &file,
+        SEED,
+        "producers: producer",
+        0,
+        json!({}),
+    );
+    assert_eq!(
+        hover["result"],
+        json!(null),
+        "`producers` is no parameter any more: {hover}"
+    );
     client.shutdown();
 }

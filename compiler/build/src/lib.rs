@@ -24,5 +24,6 @@ pub mod diag;
 pub mod driver;
 pub mod rust;
 pub mod syntax;
+pub mod vocabulary;
 
 pub use build::{Build, BuildError};

@@ -2,14 +2,14 @@
 //! imported name) to the Rust `struct`/`fn` in the user's crate; from a name used in an
 //! expression to its `param`/`node`/`group` declaration.
 
-use super::analysis::Analysis;
+use super::analysis::{names, Analysis};
 use super::lookup::{self, Declaration, Hit};
 use lpc_build::diag::Span;
 use lpc_build::syntax::ast::{self, NodeKind};
 
 /// The span defining what is at `offset`, if any.
 pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {
-    match lookup::at(&analysis.file, offset)? {
+    match lookup::at(analysis.file, offset)? {
         Hit::Target { node, segment, .. } => target(analysis, node, Some(segment)),
         Hit::Node { node, .. } => target(analysis, node, None),
         Hit::Import { import, segment } => {
@@ -19,7 +19,12 @@ pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {
                 .map(|t| t.span.clone())
                 .or_else(|| analysis.function_at(&full).map(|f| f.method.span.clone()))
         }
-        Hit::Param(_) => None,
+        Hit::Param(_) | Hit::Process(_) => None,
+        Hit::Argument { node, arg } => {
+            let callee = analysis.callee(node.kind, &names(&node.target.segments))?;
+            let param = callee.params.iter().find(|p| p.name == arg.name.name)?;
+            Some(param.span.clone())
+        }
         Hit::Reference { name, program } => match lookup::declaration(program, &name.name)? {
             Declaration::Param(p) => Some(p.name.span.clone()),
             Declaration::Node(n) => Some(n.name.span.clone()),
@@ -29,12 +34,7 @@ pub fn definition(analysis: &Analysis, offset: usize) -> Option<Span> {
 
 /// The Rust item behind a segment of a node's target (`None`: the node's type or function).
 fn target(analysis: &Analysis, node: &ast::NodeDecl, segment: Option<usize>) -> Option<Span> {
-    let written: Vec<String> = node
-        .target
-        .segments
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let written = names(&node.target.segments);
     let last = written.len().checked_sub(1)?;
     if node.kind == NodeKind::Fn {
         let function = analysis.function_at(&analysis.full_path(&written)?)?;

@@ -1,31 +1,38 @@
-//! The diagnostics of an open `.lp` document: exactly what `lpc check FILE` reports (through
-//! [`driver::check_sources`], with the editor's unsaved text), as LSP diagnostics on that
-//! document. Labels elsewhere — the user's `.rs` files — become related information; a problem
-//! found in a `.rs` file is shown where the `.lp` file points at it (or on its first line).
+//! The diagnostics of an open `.lp` document: exactly what `lpc check FILE` reports (the
+//! pipeline of [`lpc_build::driver::check_sources`], with the editor's unsaved text, its parse
+//! made once per version and the crate's model cached), as LSP diagnostics on that document.
+//! Labels elsewhere — the user's `.rs` files — become related information; a problem found in a
+//! `.rs` file is shown where the `.lp` file points at it (or on its first line). A buffer that is
+//! not a local file (`untitled:`) gets its syntax diagnostics.
 
+use super::crates::Crates;
+use super::documents::{Document, DOCUMENT};
 use super::position::{LineIndex, LspPositions as _};
 use super::uri;
-use lpc_build::diag::{self, Diagnostics, FileId, Severity, SourceMap};
-use lpc_build::driver;
-use lpc_build::syntax;
+use lpc_build::check;
+use lpc_build::diag::{self, Diagnostics, Severity, SourceMap};
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range,
 };
 use std::path::Path;
 
-/// The diagnostics of the document at `path` whose text is `text`.
-pub fn check(path: &Path, text: &str) -> Vec<Diagnostic> {
-    let checked = driver::find_package(path).and_then(|package| {
-        driver::check_sources(&package, &[(path.to_path_buf(), text.to_string())])
-    });
-    match checked {
-        Ok(checked) => convert(&checked.sources, &checked.diagnostics),
+/// The diagnostics of `document`, at `path` (`None`: not a local file).
+pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> Vec<Diagnostic> {
+    let parsed = document.parsed();
+    let mut sources = SourceMap::default();
+    let name = path.map_or_else(String::new, |p| p.display().to_string());
+    sources.add(name, document.text.as_str());
+    let mut diagnostics = Diagnostics::default();
+    for d in &parsed.diagnostics {
+        diagnostics.push(d.clone());
+    }
+    let Some(path) = path else {
+        return convert(&sources, &diagnostics);
+    };
+    let krate = match crates.for_document(path) {
+        Ok(krate) => krate,
         Err(error) => {
             // No package to check against: still report what the parser finds.
-            let mut sources = SourceMap::default();
-            let mut diagnostics = Diagnostics::default();
-            let id = sources.add(path.display().to_string(), text);
-            syntax::parse(id, text, &mut diagnostics);
             let mut out = convert(&sources, &diagnostics);
             out.push(Diagnostic {
                 range: Range::default(),
@@ -34,14 +41,35 @@ pub fn check(path: &Path, text: &str) -> Vec<Diagnostic> {
                 message: format!("not checked against Rust: {error}"),
                 ..Diagnostic::default()
             });
-            out
+            return out;
         }
+    };
+    for (_, file) in krate.sources.files().skip(1) {
+        sources.add(file.name.as_str(), file.text.as_str());
     }
+    for d in &krate.diagnostics {
+        diagnostics.push(d.clone());
+    }
+    // As the driver does: a crate that could not be read completely would make every type look
+    // missing; warnings only without errors.
+    if !diagnostics.iter().any(|d| d.code.is_rust_loading()) {
+        check::check(
+            &[(DOCUMENT, &parsed.file)],
+            &krate.model,
+            &sources,
+            &mut diagnostics,
+        );
+    }
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        diagnostics.drop_warnings();
+    }
+    convert(&sources, &diagnostics)
 }
 
 /// Converts the diagnostics of a check whose document is file 0 of `sources`.
 fn convert(sources: &SourceMap, diagnostics: &Diagnostics) -> Vec<Diagnostic> {
-    let document = FileId(0);
+    let document = DOCUMENT;
     let index = LineIndex::new(&sources.get(document).text);
     diagnostics
         .iter()

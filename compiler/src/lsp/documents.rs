@@ -1,14 +1,53 @@
-//! The open documents: the client's text of each, which may differ from the file on disk.
+//! The open documents: the client's text of each, which may differ from the file on disk, and
+//! its syntax tree, parsed once per version and shared by every request on that version.
 
+use lpc_build::diag::{Diagnostic, Diagnostics, FileId};
+use lpc_build::syntax::{self, ast};
 use lsp_types::Uri;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
+/// The `FileId` of a document in its own parse and in the source map of its check.
+pub const DOCUMENT: FileId = FileId(0);
+
 /// One open document.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Document {
     pub text: String,
     /// The client's version of the text, echoed in published diagnostics.
     pub version: i32,
+    /// The parse of `text`, made on first use.
+    parsed: OnceCell<Parsed>,
+}
+
+/// A document's syntax tree (recovered past errors) and its syntax diagnostics.
+#[derive(Debug)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Document {
+    /// A document with this text and version, not parsed yet.
+    pub fn new(text: String, version: i32) -> Document {
+        Document {
+            text,
+            version,
+            parsed: OnceCell::new(),
+        }
+    }
+
+    /// The parse of the text (as [`DOCUMENT`]), made once.
+    pub fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            let mut diagnostics = Diagnostics::default();
+            let file = syntax::parse(DOCUMENT, &self.text, &mut diagnostics);
+            Parsed {
+                file,
+                diagnostics: diagnostics.iter().cloned().collect(),
+            }
+        })
+    }
 }
 
 /// Open documents by URI.
@@ -20,8 +59,10 @@ pub struct Documents {
 impl Documents {
     /// Records a document's (new) text.
     pub fn set(&mut self, uri: Uri, text: String, version: i32) {
-        self.open
-            .insert(uri.as_str().to_string(), (uri, Document { text, version }));
+        self.open.insert(
+            uri.as_str().to_string(),
+            (uri, Document::new(text, version)),
+        );
     }
 
     /// Forgets a closed document.

@@ -1,7 +1,7 @@
 //! Hover: what a node or group is (kind, Rust type, replica count, callable methods), what a
 //! param is, what an imported type offers.
 
-use super::analysis::Analysis;
+use super::analysis::{names, Analysis};
 use super::lookup::{self, Declaration, Hit};
 use lpc_build::diag::Span;
 use lpc_build::rust::{Receiver, RustType, TypeDef, Visibility};
@@ -9,8 +9,8 @@ use lpc_build::syntax::ast::{self, ExprKind, NodeKind};
 
 /// Markdown about what is at `offset`, and the span it is about.
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
-    let text = &analysis.sources.get(super::analysis::DOCUMENT).text;
-    match lookup::at(&analysis.file, offset)? {
+    let text = analysis.text;
+    match lookup::at(analysis.file, offset)? {
         Hit::Node { node, program } => Some((
             node_text(analysis, text, node, program),
             node.name.span.clone(),
@@ -24,6 +24,18 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             node.target.segments.get(segment)?.span.clone(),
         )),
         Hit::Param(param) => Some((param_text(text, param), param.name.span.clone())),
+        Hit::Process(process) => Some((process_text(process), process.name.span.clone())),
+        Hit::Argument { node, arg } => {
+            let callee = analysis.callee(node.kind, &names(&node.target.segments))?;
+            let param = callee.params.iter().find(|p| p.name == arg.name.name)?;
+            let shown = format!(
+                "```rust\n{}: {}\n```\n\nparameter of `{}`\n",
+                param.name,
+                tidy(&param.ty.display()),
+                node.target
+            );
+            Some((shown, arg.name.span.clone()))
+        }
         Hit::Reference { name, program } => {
             let shown = match lookup::declaration(program, &name.name)? {
                 Declaration::Param(p) => param_text(text, p),
@@ -53,6 +65,22 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
 
 fn source<'t>(text: &'t str, span: &Span) -> &'t str {
     text.get(span.range.clone()).unwrap_or("")
+}
+
+fn process_text(process: &ast::Process) -> String {
+    let mut out = format!(
+        "```lp\nprocess {}\n```\n\n**process** of {} node declaration{}: one OS process under \
+         `local_mp`\n",
+        process.name.name,
+        process.nodes.len(),
+        if process.nodes.len() == 1 { "" } else { "s" }
+    );
+    if let Some(doc) = &process.doc {
+        out.push('\n');
+        out.push_str(doc);
+        out.push('\n');
+    }
+    out
 }
 
 fn param_text(text: &str, param: &ast::Param) -> String {
@@ -98,12 +126,7 @@ fn node_text(
         )),
         None => out.push_str(&format!("\n**node** (one replica) · **{kind}**")),
     }
-    let written: Vec<String> = node
-        .target
-        .segments
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let written = names(&node.target.segments);
     if node.kind == NodeKind::Fn {
         match analysis
             .full_path(&written)
@@ -192,7 +215,7 @@ fn methods(def: &TypeDef, out: &mut String) {
 }
 
 /// `async fn step(&self, context: u64) -> Result<Vec<u64>, CallError>`
-fn signature(method: &lpc_build::rust::Method, name: &str) -> String {
+pub(super) fn signature(method: &lpc_build::rust::Method, name: &str) -> String {
     let mut params: Vec<String> = Vec::new();
     match method.receiver {
         Receiver::Ref => params.push("&self".into()),
@@ -218,7 +241,7 @@ fn signature(method: &lpc_build::rust::Method, name: &str) -> String {
 }
 
 /// A type as tokens print it (`lp :: CallError`, `Vec < u64 >`) → as one writes it.
-fn tidy(tokens: &str) -> String {
+pub(super) fn tidy(tokens: &str) -> String {
     let mut out = tokens.to_string();
     for (from, to) in [
         (" :: ", "::"),

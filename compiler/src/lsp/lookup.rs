@@ -23,6 +23,13 @@ pub enum Hit<'a> {
     },
     /// The name of a param where it is declared.
     Param(&'a ast::Param),
+    /// The name of a process where it is declared.
+    Process(&'a ast::Process),
+    /// The name of a constructor argument: a Rust parameter's name.
+    Argument {
+        node: &'a ast::NodeDecl,
+        arg: &'a ast::Arg,
+    },
     /// A name used in an expression: a param, node or group of `program`.
     Reference {
         name: &'a Ident,
@@ -80,10 +87,15 @@ fn in_program(program: &ast::Program, offset: usize) -> Option<Hit<'_>> {
                     .and_then(|e| in_expr(e, offset, program))
             }
             ast::ProgramItem::Node(node) => in_node(node, offset, program),
-            ast::ProgramItem::Process(process) => process
-                .nodes
-                .iter()
-                .find_map(|node| in_node(node, offset, program)),
+            ast::ProgramItem::Process(process) => {
+                if contains(&process.name, offset) {
+                    return Some(Hit::Process(process));
+                }
+                process
+                    .nodes
+                    .iter()
+                    .find_map(|node| in_node(node, offset, program))
+            }
         };
         if hit.is_some() {
             return hit;
@@ -112,25 +124,73 @@ fn in_node<'a>(
             program,
         });
     }
-    let exprs = node
-        .count
+    if let Some(arg) = node.args.iter().find(|a| contains(&a.name, offset)) {
+        return Some(Hit::Argument { node, arg });
+    }
+    node_exprs(node)
+        .into_iter()
+        .find_map(|expr| in_expr(expr, offset, program))
+}
+
+/// Every expression of a node: its count, its arguments' values, its block's values.
+pub fn node_exprs(node: &ast::NodeDecl) -> Vec<&Expr> {
+    let block = node.block.iter().flat_map(|b| &b.entries);
+    let fields = block.flat_map(|entry| match entry {
+        ast::BlockEntry::Section(s) => s.fields.as_slice(),
+        ast::BlockEntry::Batch(b) => b.fields.as_slice(),
+        ast::BlockEntry::Setting(a) => std::slice::from_ref(a),
+    });
+    node.count
         .iter()
         .chain(node.args.iter().map(|a| &a.value))
-        .chain(node.block.iter().flat_map(|b| {
-            b.entries.iter().flat_map(|entry| match entry {
-                ast::BlockEntry::Section(s) => {
-                    s.fields.iter().map(|f| &f.value).collect::<Vec<_>>()
-                }
-                ast::BlockEntry::Batch(b) => b.fields.iter().map(|f| &f.value).collect(),
-                ast::BlockEntry::Setting(a) => vec![&a.value],
-            })
-        }));
-    for expr in exprs {
-        if let Some(hit) = in_expr(expr, offset, program) {
-            return Some(hit);
+        .chain(fields.map(|f| &f.value))
+        .collect()
+}
+
+/// Every node and group of a program, those in processes included, in source order.
+pub fn nodes(program: &ast::Program) -> impl Iterator<Item = &ast::NodeDecl> {
+    program.items.iter().flat_map(|item| match item {
+        ast::ProgramItem::Node(node) => std::slice::from_ref(node),
+        ast::ProgramItem::Process(process) => process.nodes.as_slice(),
+        ast::ProgramItem::Param(_) => &[],
+    })
+}
+
+/// Every name an expression of `program` uses (params, nodes, groups), in source order.
+pub fn uses(program: &ast::Program) -> Vec<&Ident> {
+    let mut out = Vec::new();
+    for item in &program.items {
+        if let ast::ProgramItem::Param(param) = item {
+            if let Some(default) = &param.default {
+                expr_uses(default, &mut out);
+            }
         }
     }
-    None
+    for node in nodes(program) {
+        for expr in node_exprs(node) {
+            expr_uses(expr, &mut out);
+        }
+    }
+    out.sort_by_key(|i| i.span.range.start);
+    out
+}
+
+fn expr_uses<'a>(expr: &'a Expr, out: &mut Vec<&'a Ident>) {
+    match &expr.kind {
+        ExprKind::Name(name) => out.push(name),
+        ExprKind::Index { base, index } => {
+            out.push(base);
+            expr_uses(index, out);
+        }
+        ExprKind::List(items) => items.iter().for_each(|e| expr_uses(e, out)),
+        ExprKind::Neg(inner) => expr_uses(inner, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            expr_uses(lhs, out);
+            expr_uses(rhs, out);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| expr_uses(&a.value, out)),
+        _ => {}
+    }
 }
 
 fn in_expr<'a>(expr: &'a Expr, offset: usize, program: &'a ast::Program) -> Option<Hit<'a>> {
@@ -176,6 +236,14 @@ pub fn declaration<'a>(program: &'a ast::Program, name: &str) -> Option<Declarat
             .iter()
             .find(|n| n.name.name == name)
             .map(Declaration::Node),
+        _ => None,
+    })
+}
+
+/// The process called `name` in `program`.
+pub fn process<'a>(program: &'a ast::Program, name: &str) -> Option<&'a ast::Process> {
+    program.items.iter().find_map(|item| match item {
+        ast::ProgramItem::Process(p) if p.name.name == name => Some(p),
         _ => None,
     })
 }

@@ -15,6 +15,10 @@ pub trait LspPositions {
     fn offset(&self, position: Position) -> usize;
     /// The range of the whole text.
     fn whole(&self) -> Range;
+    /// The byte range of a range.
+    fn offsets(&self, range: Range) -> std::ops::Range<usize> {
+        self.offset(range.start)..self.offset(range.end)
+    }
 }
 
 impl LspPositions for LineIndex<'_> {

@@ -15,7 +15,7 @@ use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::rust::{vec_element, IntType, RustType};
 use crate::syntax::ast;
 
-const FIELDS: [&str; 3] = ["size", "timeout", "max_parallelism"];
+use crate::vocabulary::BATCH_FIELDS as FIELDS;
 
 /// How long a partial batch waits when the entry does not say.
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);

@@ -4,11 +4,7 @@
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::syntax::ast;
 
-/// Every type a param may have, in the order messages list them.
-const SUPPORTED: [&str; 14] = [
-    "bool", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "f32", "f64", "String",
-    "Duration",
-];
+use crate::vocabulary::PARAM_TYPES as SUPPORTED;
 
 /// The diagnostic for a param whose type, as written, is not supported.
 pub(super) fn unsupported(param: &ast::Param) -> Diagnostic {

@@ -4,7 +4,7 @@ use super::settings::{given_twice, unknown};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::syntax::ast::{self, ExprKind};
 
-const SETTINGS: [&str; 1] = ["return_on_first_completed"];
+use crate::vocabulary::PROCESS_SETTINGS as SETTINGS;
 
 /// The names of the `process` blocks of `program` that end with their first finished node.
 pub(super) fn first_completed(program: &ast::Program, diags: &mut Diagnostics) -> Vec<String> {

@@ -11,8 +11,7 @@ use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::rust::{IntType, RustType};
 use crate::syntax::ast::{self, ExprKind};
 
-const SECTIONS: [&str; 5] = ["resources", "env", "restart", "deadline", "batch"];
-const RESOURCES: [&str; 3] = ["cpus", "memory", "gpus"];
+use crate::vocabulary::{BLOCK_ENTRIES as SECTIONS, RESOURCES, RESTART_FIELDS};
 
 /// The settings a block asks for; problems are reported and the entry skipped. `kind`: the
 /// node's, when it is known.
@@ -133,8 +132,6 @@ fn deadline(
     };
     exprs.value(&setting.value, &RustType::Duration, &ctx)
 }
-
-const RESTART_FIELDS: [&str; 2] = ["max", "backoff"];
 
 /// How long a restart waits when the policy does not say.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);

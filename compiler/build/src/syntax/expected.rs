@@ -108,11 +108,7 @@ fn expected_words(rules: &[Rule], extra: &[&'static str]) -> Vec<&'static str> {
     out
 }
 
-const ITEM_KEYWORDS: &[&str] = &["use", "program", "param", "node", "group", "process"];
-const KEYWORDS: &[&str] = &[
-    "use", "program", "param", "node", "group", "process", "courier", "worker", "fn", "as", "true",
-    "false", "replica", "replicas",
-];
+use crate::vocabulary::{ITEM_KEYWORDS, KEYWORDS};
 
 /// Whether `word` is a keyword of `.lp`.
 pub(crate) fn is_keyword(word: &str) -> bool {
