@@ -5,7 +5,7 @@
 //! descriptors and memory stay flat after a warm-up, and a SIGTERM at the end stops everything
 //! cleanly with no process left.
 //!
-//! Bounded: `LP_CHAOS_SECS` seconds of chaos (20 by default), e.g.
+//! Bounded: `LP_CHAOS_SECS` seconds of chaos (30 by default), e.g.
 //! `LP_CHAOS_SECS=300 cargo test -p lp-tests --test chaos -- --nocapture`. The schedule of
 //! kills comes from a seed, printed, and taken from `LP_CHAOS_SEED` when set.
 
@@ -72,7 +72,7 @@ fn random_kills_of_restartable_nodes() {
     let secs: u64 = std::env::var("LP_CHAOS_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(30);
     let seed: u64 = std::env::var("LP_CHAOS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
