@@ -536,6 +536,31 @@ fn a_stop_reaches_every_process_with_the_launcher_out_of_descriptors() {
 }
 
 #[test]
+fn a_launch_over_the_descriptor_limit_is_refused_before_any_process_starts() {
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.args(["--nofile=40:40", "--"])
+        .arg(lp_tests::support::binary("faults"))
+        .args(["--lp_launch_type", "local_mp", "--mode", "calls"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let ended = Launched::spawn(cmd).wait(Duration::from_secs(30));
+    check(
+        "a launch too large for its descriptors",
+        &ended,
+        failed(
+            Duration::from_secs(10),
+            &["open files", "may have 40", "ulimit -n", "`process` blocks"],
+        ),
+    );
+    assert!(
+        !ended.output.contains(" up: pid "),
+        "no node started: {}",
+        ended.output
+    );
+}
+
+#[test]
 fn the_secret_is_in_no_process_environment() {
     let mut run = launch("local_mp", &[], &[]);
     run.wait_for("launched 6/6 nodes", Duration::from_secs(30));

@@ -173,6 +173,8 @@ pub(crate) async fn start(
     net.set_deadlines(crate::program::deadlines(layout.labels.len(), &nodes));
     let total = nodes.len();
     let units = units(layout, nodes);
+    super::limits::check(units.len())
+        .map_err(|e| LaunchError::launcher("the launch is too large for this machine", e))?;
     let shared = Arc::new(Shared::new(layout, &units, total));
     let control = tokio::spawn(control_loop(
         listener,

@@ -87,8 +87,10 @@ pub(crate) async fn start(
             match outcome {
                 Ok(()) => supervisor.ended(id, NodeOutcome::Finished),
                 Err(error) => {
-                    supervisor.ended(id, NodeOutcome::from(&error));
+                    // The failure first: whoever waits on the node's end sees the program fail.
+                    let outcome = NodeOutcome::from(&error);
                     supervisor.fail(&label, error.report());
+                    supervisor.ended(id, outcome);
                 }
             }
         });

@@ -6,6 +6,7 @@ pub(crate) mod cluster;
 pub(crate) mod control;
 pub(crate) mod env;
 pub(crate) mod host;
+mod limits;
 mod local_mp;
 mod local_mt;
 mod tmux;
@@ -310,7 +311,13 @@ impl Running {
     pub async fn wait_for(&self, nodes: impl Into<crate::Nodes>) -> Result<(), LaunchError> {
         let ids = nodes.into().0;
         self.supervisor.wait_ended(&ids).await;
-        match self.supervisor.stop.is_cancelled() {
+        let failed = ids.iter().any(|&id| {
+            !matches!(
+                self.supervisor.outcome_of(id),
+                None | Some(crate::NodeOutcome::Finished)
+            )
+        });
+        match failed || self.supervisor.stop.is_cancelled() {
             true => self.stop().await,
             false => Ok(()),
         }
