@@ -111,7 +111,13 @@ fn expand_wire(interface: &Interface, lp: &Runtime) -> TokenStream {
             core: #lp::codegen::ClientCore,
         }
 
-        #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+        // The node's methods, named as the user named them (`clone`, `cmp`…), taking what
+        // they take.
+        #[allow(
+            clippy::too_many_arguments,
+            clippy::type_complexity,
+            clippy::should_implement_trait
+        )]
         impl #client {
             #(#client_methods)*
         }
