@@ -201,22 +201,29 @@ fn sigterm_of_the_launcher_stops_cleanly_and_quietly() {
     }
 }
 
+/// The `faults` program with a caller that ignores the stop and a grace period of `notice`
+/// seconds, once the caller is up.
+fn ignoring_the_stop(launch_type: &str, notice: &str) -> Launched {
+    let mut run = Launched::start(
+        "faults",
+        &[
+            "--lp_launch_type",
+            launch_type,
+            "--lp_termination_notice_secs",
+            notice,
+            "--mode",
+            "ignore_stop",
+        ],
+        &[],
+    );
+    run.wait_for("caller up", Duration::from_secs(30));
+    run
+}
+
 #[test]
 fn a_second_interrupt_kills_at_once() {
     for launch_type in LOCAL {
-        let mut run = Launched::start(
-            "faults",
-            &[
-                "--lp_launch_type",
-                launch_type,
-                "--lp_termination_notice_secs",
-                "600",
-                "--mode",
-                "ignore_stop",
-            ],
-            &[],
-        );
-        run.wait_for("caller up", Duration::from_secs(30));
+        let mut run = ignoring_the_stop(launch_type, "600");
         run.signal(Signal::INT);
         run.wait_for("again to kill", Duration::from_secs(10));
         let asked = Instant::now();
@@ -242,19 +249,7 @@ fn a_second_interrupt_kills_at_once() {
 #[test]
 fn a_zero_notice_kills_at_once_and_is_no_failure() {
     for launch_type in LOCAL {
-        let mut run = Launched::start(
-            "faults",
-            &[
-                "--lp_launch_type",
-                launch_type,
-                "--lp_termination_notice_secs",
-                "0",
-                "--mode",
-                "ignore_stop",
-            ],
-            &[],
-        );
-        run.wait_for("caller up", Duration::from_secs(30));
+        let mut run = ignoring_the_stop(launch_type, "0");
         run.signal(Signal::TERM);
         let ended = run.wait(Duration::from_secs(10));
         check(
