@@ -201,6 +201,8 @@ pub(crate) mod launcher {
     pub(crate) const TERMINAL: &str = "lp_terminal";
     /// `--lp_log_dir`.
     pub(crate) const LOG_DIR: &str = "lp_log_dir";
+    /// `--lp_dashboard`.
+    pub(crate) const DASHBOARD: &str = "lp_dashboard";
 }
 
 /// The launcher's aliases that no param takes (a param `launch_type` wins `--launch_type`):
@@ -237,6 +239,34 @@ pub(crate) fn termination_notice(matches: &clap::ArgMatches) -> Duration {
         .copied()
         .unwrap_or(Duration::from_secs(10))
 }
+
+/// Where `--lp_dashboard` serves the dashboard: `off`, or an address (`127.0.0.1:8080`;
+/// port 0: a free port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DashboardAddr(pub(crate) Option<std::net::SocketAddr>);
+
+/// `--lp_dashboard`: `off` or `HOST:PORT`.
+fn parse_dashboard(raw: &str) -> Result<DashboardAddr, String> {
+    match raw.trim() {
+        "off" => Ok(DashboardAddr(None)),
+        addr => addr.parse().map(|a| DashboardAddr(Some(a))).map_err(|_| {
+            "expected `off` or an address and port like `127.0.0.1:8080` (port 0: any free port)"
+                .to_string()
+        }),
+    }
+}
+
+/// Where `--lp_dashboard` serves the dashboard (`127.0.0.1:0` by default), if anywhere.
+pub(crate) fn dashboard(matches: &clap::ArgMatches) -> Option<std::net::SocketAddr> {
+    matches
+        .get_one::<DashboardAddr>(launcher::DASHBOARD)
+        .map_or(Some(DEFAULT_DASHBOARD), |d| d.0)
+}
+
+/// Where the dashboard is served by default: loopback, a free port.
+const DEFAULT_DASHBOARD: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
+);
 
 /// The binary's command: the launcher flags, then one flag per param.
 pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]) -> clap::Command {
@@ -282,6 +312,16 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .default_value("lp_logs")
                 .action(ArgAction::Set)
                 .help("The directory of the per-node log files of --lp_terminal output_to_files and tmux"),
+        )
+        .arg(
+            Arg::new(launcher::DASHBOARD)
+                .long(launcher::DASHBOARD)
+                .aliases(free(&["lp-dashboard"], flags))
+                .value_name("ADDR")
+                .value_parser(parse_dashboard)
+                .default_value("127.0.0.1:0")
+                .action(ArgAction::Set)
+                .help("Where local_mt and local_mp serve the live dashboard (a web page, a JSON API, /metrics): HOST:PORT (port 0: a free port), or off"),
         );
     cmd = crate::launch::cluster::args(cmd, flags);
     for flag in flags {
@@ -420,6 +460,24 @@ mod tests {
             Err(ParseFlagError::OutOfRange("a finite number"))
         );
         assert_eq!(f64::parse_flag("-2.5"), Ok(-2.5));
+    }
+
+    #[test]
+    fn the_dashboard_is_on_loopback_by_default_an_address_or_off() {
+        let flags = |args: &[&str]| {
+            command("p", "about", FLAGS)
+                .try_get_matches_from(args)
+                .map(|m| dashboard(&m))
+        };
+        let on = flags(&["p", "--timeout", "1s"]).unwrap();
+        assert_eq!(on, Some(DEFAULT_DASHBOARD));
+        let off = flags(&["p", "--timeout", "1s", "--lp_dashboard", "off"]).unwrap();
+        assert_eq!(off, None);
+        let at = flags(&["p", "--timeout", "1s", "--lp-dashboard=127.0.0.1:8080"]).unwrap();
+        assert_eq!(at, Some("127.0.0.1:8080".parse().unwrap()));
+        let e = flags(&["p", "--timeout", "1s", "--lp_dashboard", "8080"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--lp_dashboard"), "{e}");
     }
 
     #[test]

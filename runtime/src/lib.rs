@@ -15,11 +15,13 @@
 pub mod codegen;
 mod context;
 mod courier;
+mod dashboard;
 mod error;
 mod flags;
 mod handle;
 mod launch;
 mod log;
+mod metrics;
 mod program;
 mod supervise;
 pub mod testing;

@@ -131,6 +131,30 @@ struct NodeLabel(String);
 struct LabelLayer;
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for LabelLayer {
+    /// Keeps the event as its node's latest line, for the dashboard (when one is on).
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !crate::dashboard::logs::keeping() {
+            return;
+        }
+        let Some(scope) = ctx.event_scope(event) else {
+            return;
+        };
+        let Some(label) = scope
+            .into_iter()
+            .find_map(|span| span.extensions().get::<NodeLabel>().map(|l| l.0.clone()))
+        else {
+            return;
+        };
+        let mut line = LineVisitor(String::new());
+        event.record(&mut line);
+        let level = *event.metadata().level();
+        let text = match level {
+            Level::INFO => line.0,
+            level => format!("{level} {}", line.0),
+        };
+        crate::dashboard::logs::push(&label, &text);
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if attrs.metadata().name() != NODE_SPAN {
             return;
@@ -156,6 +180,22 @@ impl Visit for LabelVisitor {
         if field.name() == "label" {
             self.0 = Some(format!("{value:?}"));
         }
+    }
+}
+
+/// An event's message, then its other fields as `name=value`.
+struct LineVisitor(String);
+
+impl Visit for LineVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        use std::fmt::Write as _;
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        let _ = match field.name() {
+            "message" => write!(self.0, "{value:?}"),
+            name => write!(self.0, "{name}={value:?}"),
+        };
     }
 }
 

@@ -249,7 +249,7 @@ fn a_second_interrupt_kills_at_once() {
 #[test]
 fn a_zero_notice_kills_at_once_and_is_no_failure() {
     for launch_type in LOCAL {
-        let mut run = ignoring_the_stop(launch_type, "0");
+        let run = ignoring_the_stop(launch_type, "0");
         run.signal(Signal::TERM);
         let ended = run.wait(Duration::from_secs(10));
         check(

@@ -59,6 +59,7 @@ impl Network for UnixNetwork {
                 at: path.display().to_string(),
                 source,
             })?;
+        crate::metrics::publish_from_child(&self.0, id, &service.host.node, stop.clone());
         servers.spawn(server::serve(listener, service, secret, stop));
         Ok(None)
     }

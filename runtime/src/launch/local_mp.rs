@@ -25,6 +25,7 @@ use super::child::vars;
 use super::control::{self, LinkEvent, Order, Report};
 use super::{tmux, LaunchOptions, LaunchType, Terminal};
 use crate::courier::client::Net;
+use crate::dashboard::board::Board;
 use crate::error::LaunchError;
 use crate::log::{write_whole, Stream};
 use crate::program::{ErasedNode, Layout, Restart};
@@ -70,6 +71,8 @@ struct Shared {
     members: Vec<Vec<usize>>,
     /// Node labels by id.
     labels: Vec<String>,
+    /// What the dashboard shows of each node.
+    board: Arc<Board>,
     /// The units whose current process reported ready.
     up: Mutex<HashSet<usize>>,
     /// Each unit's control link (its connection's number, its orders), by unit index, while
@@ -86,7 +89,7 @@ struct ChildInfo {
 }
 
 impl Shared {
-    fn new(layout: &Layout, units: &[Unit], total: usize) -> Self {
+    fn new(layout: &Layout, units: &[Unit], total: usize, board: Arc<Board>) -> Self {
         Shared {
             children: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashMap::new()),
@@ -98,6 +101,7 @@ impl Shared {
                 .map(|u| u.members.iter().map(|(id, _)| *id).collect())
                 .collect(),
             labels: layout.labels.clone(),
+            board,
             up: Mutex::new(HashSet::new()),
             links: Mutex::new(HashMap::new()),
         }
@@ -148,15 +152,12 @@ pub(crate) async fn start(
     nodes: Vec<ErasedNode>,
     options: &LaunchOptions,
     supervisor: &Arc<Supervisor>,
-    launch_type: LaunchType,
+    (launch_type, board): (LaunchType, Arc<Board>),
 ) -> Result<(Net, MpState), LaunchError> {
-    let binary = match &options.binary {
-        Some(binary) => binary.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| LaunchError::launcher("cannot find the program binary", e))?,
-    };
+    let binary = program_binary(options)?;
     let dir = unix::make_private_dir()
         .map_err(|e| LaunchError::launcher("cannot create the launch directory", e))?;
+    board.publish_in(dir.clone());
     let secret =
         Secret::random().map_err(|e| LaunchError::launcher("cannot read /dev/urandom", e))?;
     let control_path = unix::control_socket(&dir);
@@ -175,7 +176,7 @@ pub(crate) async fn start(
     let units = units(layout, nodes);
     super::limits::check(units.len())
         .map_err(|e| LaunchError::launcher("the launch is too large for this machine", e))?;
-    let shared = Arc::new(Shared::new(layout, &units, total));
+    let shared = Arc::new(Shared::new(layout, &units, total, board));
     let control = tokio::spawn(control_loop(
         listener,
         secret.clone(),
@@ -207,6 +208,7 @@ pub(crate) async fn start(
         launcher_pid: std::process::id() as i32,
         forwarders: state.forwarders.clone(),
         launch_type,
+        metrics: options.dashboard.is_some(),
     });
     let spawned = match &options.terminal {
         Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
@@ -223,6 +225,15 @@ pub(crate) async fn start(
     state.exited.close();
     state.forwarders.close();
     Ok((net, state))
+}
+
+/// The binary every node process runs: the one the options name, else this one.
+fn program_binary(options: &LaunchOptions) -> Result<PathBuf, LaunchError> {
+    match &options.binary {
+        Some(binary) => Ok(binary.clone()),
+        None => std::env::current_exe()
+            .map_err(|e| LaunchError::launcher("cannot find the program binary", e)),
+    }
 }
 
 /// `--lp_terminal tmux`: a session with a window following each unit's log file.
@@ -330,20 +341,13 @@ async fn watch(
             (None, Ok(status)) => (unit.label.clone(), describe(status)),
             (None, Err(e)) => (unit.label.clone(), format!("cannot wait for it: {e}")),
         };
+        unit.ids().for_each(|id| shared.board.restarting(id));
         if !restarts.next(&node, &error, &supervisor.stop).await {
             supervisor.fail(&node, error.clone());
             settle(&unit, &shared, &supervisor, NodeOutcome::Failed(error));
             return;
         }
-        // The restarted process's nodes are new: what the old ones said is moot.
-        let mut last_words = shared
-            .last_words
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (id, _) in &unit.members {
-            last_words.remove(id);
-        }
-        drop(last_words);
+        renew(&unit, &shared);
         child = match spawner.spawn(&unit, &shared) {
             Ok(child) => child,
             Err(e) => {
@@ -351,6 +355,18 @@ async fn watch(
                 return;
             }
         };
+    }
+}
+
+/// `unit`'s process is restarted: its nodes are new, and what the old ones said is moot.
+fn renew(unit: &Unit, shared: &Shared) {
+    let mut last_words = shared
+        .last_words
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    for id in unit.ids() {
+        last_words.remove(&id);
+        shared.board.restarted(id);
     }
 }
 
@@ -415,6 +431,8 @@ struct Spawner {
     forwarders: TaskTracker,
     /// `local_mp` or `test_mp`.
     launch_type: LaunchType,
+    /// Whether children count calls and publish their counters (for the dashboard).
+    metrics: bool,
 }
 
 impl Spawner {
@@ -463,6 +481,9 @@ impl Spawner {
         let secret = self.secret_pipe(unit)?;
         let secret_fd = secret.as_raw_fd();
         cmd.env(vars::SECRET_FD, secret_fd.to_string());
+        if self.metrics {
+            cmd.env(crate::metrics::ENV, "1");
+        }
         let launcher_pid = Pid::from_raw(self.launcher_pid);
         // SAFETY: the closure runs in the forked child before exec and only makes
         // async-signal-safe system calls (fcntl, prctl, getppid); it allocates nothing. The
@@ -501,14 +522,18 @@ impl Spawner {
                 status: None,
             },
         );
+        let ids: Vec<usize> = unit.ids().collect();
+        shared.board.spawned(&ids, pid.unsigned_abs(), &unit.label);
         let sink = Sink::open(&self.terminal, &unit.label).map_err(|e| {
             LaunchError::launcher(format!("cannot open the log file of `{}`", unit.label), e)
         })?;
+        let label: Arc<str> = unit.label.as_str().into();
         if let Some(out) = child.stdout.take() {
-            self.forwarders.spawn(forward(out, sink.clone(), false));
+            self.forwarders
+                .spawn(forward(out, sink.clone(), false, label.clone()));
         }
         if let Some(err) = child.stderr.take() {
-            self.forwarders.spawn(forward(err, sink, true));
+            self.forwarders.spawn(forward(err, sink, true, label));
         }
         Ok(child)
     }
@@ -552,6 +577,11 @@ impl Unit {
                 .collect(),
             restart,
         }
+    }
+
+    /// Its nodes' ids.
+    fn ids(&self) -> impl Iterator<Item = usize> + '_ {
+        self.members.iter().map(|(id, _)| *id)
     }
 
     /// The key of its process in the launcher's table: its first node's id.
@@ -648,8 +678,9 @@ fn log_file(dir: &Path, label: &str) -> PathBuf {
     dir.join(format!("{}.log", label.replace('/', "_")))
 }
 
-/// Copies a child's output, line by line, to its sink.
-async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool) {
+/// Copies a child's output, line by line, to its sink (and keeps the last lines of `label`
+/// for the dashboard).
+async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool, label: Arc<str>) {
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
     loop {
@@ -658,7 +689,9 @@ async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
-                sink.write_line(text.trim_end_matches(['\n', '\r']), is_stderr);
+                let text = text.trim_end_matches(['\n', '\r']);
+                crate::dashboard::logs::push(&label, text);
+                sink.write_line(text, is_stderr);
             }
         }
     }
@@ -714,6 +747,9 @@ fn handle_report(unit: usize, report: Report, shared: &Shared, supervisor: &Supe
         Report::Join { .. } | Report::Done => {}
         Report::Ready { .. } => {
             shared.lock_up().insert(unit);
+            shared
+                .board
+                .up(shared.members.get(unit).map_or(&[], Vec::as_slice));
             // No barrier locally: each child runs as soon as it serves.
             if let Some((_, orders)) = shared.lock_links().get(&unit) {
                 let _ = orders.send(Order::Start { book: Vec::new() });

@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use super::{LaunchOptions, LaunchType};
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
+use crate::dashboard::board::{Board, Phase};
 use crate::error::LaunchError;
 use crate::program::{Built, Env, ErasedNode, Layout, RunFn};
 use crate::supervise::{
@@ -39,7 +40,7 @@ pub(crate) async fn start(
     nodes: Vec<ErasedNode>,
     options: &LaunchOptions,
     supervisor: &Arc<Supervisor>,
-    launch_type: LaunchType,
+    (launch_type, board): (LaunchType, Arc<Board>),
 ) -> Result<(Net, MtState), LaunchError> {
     let net = Net::in_proc(
         layout.labels.clone(),
@@ -50,8 +51,8 @@ pub(crate) async fn start(
     let labels: Vec<String> = nodes.iter().map(|n| n.label.clone()).collect();
     let building = Arc::new(AtomicUsize::new(0));
     let construction = tokio::task::spawn_blocking({
-        let (net, building) = (net.clone(), building.clone());
-        move || build_all(nodes, &net, &building)
+        let (net, building, board) = (net.clone(), building.clone(), board.clone());
+        move || build_all(nodes, &net, &building, &board)
     });
     let built = watch(construction, &building, &labels, options.ready_timeout).await;
     let (runs, serving) = match built {
@@ -73,11 +74,14 @@ pub(crate) async fn start(
             .insert(node.id, node.label.clone());
         let block = blocks.of(node.id);
         let net = net.clone();
+        let around = Around {
+            launch_type,
+            board: board.clone(),
+        };
         tracker.spawn(async move {
             let (id, label) = (node.id, node.label.clone());
             let stop = block.as_ref().map(|(_, stop)| stop.clone());
-            let outcome =
-                supervise(node, env, slot, run, &supervisor.stop, stop, launch_type).await;
+            let outcome = supervise(node, env, slot, run, &supervisor.stop, stop, around).await;
             live.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&id);
@@ -116,6 +120,7 @@ fn build_all(
     nodes: Vec<ErasedNode>,
     net: &Net,
     building: &AtomicUsize,
+    board: &Board,
 ) -> Result<(Vec<Runnable>, bool), (String, String)> {
     let mut serving = false;
     let mut runs = Vec::new();
@@ -124,6 +129,7 @@ fn build_all(
         let env = Env::for_node(&node, net);
         let built = build_node(&node.build, &env).map_err(|e| (node.label.clone(), e.report()))?;
         serving |= built.service.is_some();
+        board.built(node.id, built.service.is_some());
         let slot = net.slots().and_then(|s| s.slots.get(node.id)).cloned();
         publish(slot.as_deref(), &built);
         if let Some(run) = built.run {
@@ -172,6 +178,13 @@ fn publish(slot: Option<&Slot>, built: &Built) {
     }
 }
 
+/// What a node's supervision needs besides the node: how the program was launched, and the
+/// board its phases are shown on.
+struct Around {
+    launch_type: LaunchType,
+    board: Arc<Board>,
+}
+
 /// Runs a node until its `run` returns; under a restart policy, a failed node is built again
 /// and run again (callers wait in its slot meanwhile). The error is the last failure's.
 /// `block`: the stop of the node's `process` block, when the block ends with its first
@@ -183,7 +196,7 @@ async fn supervise(
     mut run: RunFn,
     stop: &CancellationToken,
     block: Option<CancellationToken>,
-    launch_type: LaunchType,
+    Around { launch_type, board }: Around,
 ) -> Result<(), NodeError> {
     let mut restarts = Restarts::new(node.settings.restart);
     loop {
@@ -205,6 +218,7 @@ async fn supervise(
             stopper,
             launch_type,
         );
+        board.phase(node.id, Phase::Running);
         let mut error = match drive_run(run(ctx), env.span.clone()).await {
             Ok(()) => return Ok(()),
             Err(error) => error,
@@ -213,11 +227,14 @@ async fn supervise(
             if let Some(slot) = &slot {
                 slot.unpublish();
             }
+            board.restarting(node.id);
             if !restarts.next(&node.label, &error.report(), stop).await {
                 return Err(error);
             }
+            board.restarted(node.id);
             match build_node(&node.build, &env) {
                 Ok(built) => {
+                    board.built(node.id, built.service.is_some());
                     publish(slot.as_deref(), &built);
                     match built.run {
                         Some(next) => run = next,

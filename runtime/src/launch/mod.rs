@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::courier::client::{Net, DEFAULT_READY_TIMEOUT};
 use crate::courier::{Courier, Serve};
+use crate::dashboard::board::Board;
+use crate::dashboard::Dashboard;
 use crate::error::LaunchError;
 use crate::flags::{self, FlagValues};
 use crate::handle::Handle;
@@ -98,6 +100,8 @@ pub struct LaunchOptions {
     ready_timeout: Duration,
     /// Where the `local_mp`/`test_mp` children's output goes.
     terminal: Terminal,
+    /// Where the dashboard is served, if anywhere.
+    dashboard: Option<std::net::SocketAddr>,
 }
 
 /// Where node output goes under `local_mp`/`test_mp` (`--lp_terminal`).
@@ -131,7 +135,17 @@ impl LaunchOptions {
             termination_notice: Duration::from_secs(10),
             ready_timeout,
             terminal: Terminal::CurrentTerminal,
+            dashboard: None,
         }
+    }
+
+    /// Serves the launch's live dashboard (a web page, a JSON API, `/metrics`) on `addr`
+    /// (port 0: a free port), or nowhere with `None` (default: nowhere; a program binary
+    /// serves it on `127.0.0.1:0` unless `--lp_dashboard off`).
+    /// [`Running::dashboard_url`] says where, token included.
+    pub fn dashboard(mut self, addr: Option<std::net::SocketAddr>) -> Self {
+        self.dashboard = addr;
+        self
     }
 
     /// Where node output goes under `local_mp`/`test_mp` (default: the current terminal).
@@ -195,19 +209,23 @@ pub async fn launch_with<P: Program>(
         return Err(LaunchError::Layout(layout.errors));
     }
     let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
+    if let LaunchType::K8s | LaunchType::Slurm = launch_type {
+        return Err(LaunchError::NotHere(launch_type));
+    }
+    let board = Arc::new(Board::new(&layout, &nodes, launch_type, supervisor.clone()));
+    let dashboard = serve_dashboard(&options, &board).await?;
     let (net, backend) = match launch_type {
-        LaunchType::LocalMt | LaunchType::TestMt => {
-            let (net, state) =
-                local_mt::start(&layout, nodes, &options, &supervisor, launch_type).await?;
-            (net, Backend::Mt(state))
-        }
         LaunchType::LocalMp | LaunchType::TestMp => {
             let (net, state) =
-                local_mp::start(&layout, nodes, &options, &supervisor, launch_type).await?;
+                local_mp::start(&layout, nodes, &options, &supervisor, (launch_type, board))
+                    .await?;
             (net, Backend::Mp(state))
         }
-        LaunchType::K8s | LaunchType::Slurm => {
-            return Err(LaunchError::NotHere(launch_type));
+        _ => {
+            let (net, state) =
+                local_mt::start(&layout, nodes, &options, &supervisor, (launch_type, board))
+                    .await?;
+            (net, Backend::Mt(state))
         }
     };
     Ok(Running {
@@ -215,7 +233,26 @@ pub async fn launch_with<P: Program>(
         supervisor,
         backend,
         outcome: tokio::sync::OnceCell::new(),
+        dashboard,
     })
+}
+
+/// Serves the dashboard when `options` ask for it, saying where; turns on the call
+/// counters and the log rings it shows.
+async fn serve_dashboard(
+    options: &LaunchOptions,
+    board: &Arc<Board>,
+) -> Result<Option<Dashboard>, LaunchError> {
+    let Some(addr) = options.dashboard else {
+        return Ok(None);
+    };
+    let dashboard = crate::dashboard::serve(addr, board.clone())
+        .await
+        .map_err(|e| LaunchError::launcher("cannot serve the dashboard", e))?;
+    crate::metrics::enable();
+    crate::dashboard::logs::keep();
+    tracing::info!(target: "lp", "dashboard at {}", dashboard.url);
+    Ok(Some(dashboard))
 }
 
 /// A launched program.
@@ -228,6 +265,8 @@ pub struct Running {
     backend: Backend,
     /// The result of stopping, computed once however many callers stop.
     outcome: tokio::sync::OnceCell<Result<(), LaunchError>>,
+    /// The live dashboard, served while this lives (when asked for).
+    dashboard: Option<Dashboard>,
 }
 
 enum Backend {
@@ -236,6 +275,13 @@ enum Backend {
 }
 
 impl Running {
+    /// Where the launch's dashboard is served, its token included
+    /// (`http://127.0.0.1:PORT/?token=TOKEN`); `None` unless
+    /// [`LaunchOptions::dashboard`] asked for one.
+    pub fn dashboard_url(&self) -> Option<&str> {
+        self.dashboard.as_ref().map(|d| d.url.as_str())
+    }
+
     /// A typed handle to a node.
     pub fn handle<T: Courier>(&self, node: NodeRef<T>) -> Handle<T> {
         Handle::new(self.net.core(node.id))
@@ -404,7 +450,8 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
     let options = LaunchOptions::new()
         .termination_notice(notice)
-        .terminal(terminal(&matches));
+        .terminal(terminal(&matches))
+        .dashboard(flags::dashboard(&matches));
     crate::log::init(true);
     let runtime = match async_runtime() {
         Ok(runtime) => runtime,

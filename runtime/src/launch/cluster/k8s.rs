@@ -444,7 +444,7 @@ fn resources(job: &Job) -> Result<Value, ClusterError> {
             return Err(format!("`{}`: `cpus` must be positive, not {cpus}", job.source).into());
         }
         let millis = (cpus * 1000.0).ceil() as u64;
-        let cpu = if millis % 1000 == 0 {
+        let cpu = if millis.is_multiple_of(1000) {
             (millis / 1000).to_string()
         } else {
             format!("{millis}m")

@@ -1,0 +1,300 @@
+//! Per-method call counters of the nodes this process serves: calls, errors and a latency
+//! histogram per (node label, method), measured on the serving side.
+//!
+//! Off by default: a call then costs one relaxed atomic load here. A launcher that serves a
+//! dashboard turns them on ([`enable`]) in its own process (`local_mt`) or, through the
+//! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
+//! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
+//!
+//! The courier server reports each call it ran with [`observe`] (or [`record`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// Set (to `1`) in a child's environment when its launcher wants its counters.
+pub(crate) const ENV: &str = "LP_METRICS";
+
+/// How often a child process publishes its counters to the launch directory.
+pub(crate) const PUBLISH_EVERY: Duration = Duration::from_millis(500);
+
+/// The upper bounds of the latency histogram's buckets, in seconds (a last bucket, `+Inf`,
+/// takes the rest).
+pub(crate) const BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// Whether calls are counted in this process.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Starts counting calls in this process.
+pub(crate) fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Whether calls are counted in this process.
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Runs `call`, a call of `method` served by node `node`, and counts it: its time, and an
+/// error when it returns `Err`. A call dropped before it ends is not counted.
+///
+/// The hook of the courier server (`courier::execute`), the one place every served call
+/// passes, in process and over sockets.
+#[allow(dead_code)] // until the courier server calls it
+pub(crate) async fn observe<T, E>(
+    node: &str,
+    method: &str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    if !enabled() {
+        return call.await;
+    }
+    let started = Instant::now();
+    let result = call.await;
+    record(node, method, started.elapsed(), result.is_ok());
+    result
+}
+
+/// Counts one call of `method` served by `node` that took `took` (a no-op when counting is
+/// off).
+pub(crate) fn record(node: &str, method: &str, took: Duration, ok: bool) {
+    if enabled() {
+        registry().counter(node, method).add(took, ok);
+    }
+}
+
+/// The counters of one method.
+#[derive(Default)]
+struct Counter {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    /// The sum of the calls' times, in nanoseconds.
+    nanos: AtomicU64,
+    /// Calls per bucket (not cumulative), the last one past every bound.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+}
+
+impl Counter {
+    fn add(&self, took: Duration, ok: bool) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+        let secs = took.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|bound| secs <= *bound)
+            .unwrap_or(BUCKETS.len());
+        if let Some(b) = self.buckets.get(bucket) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn stats(&self, method: &str) -> MethodStats {
+        let mut cumulative = 0;
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|b| {
+                cumulative += b.load(Ordering::Relaxed);
+                cumulative
+            })
+            .collect();
+        MethodStats {
+            method: method.to_string(),
+            calls: self.calls.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            seconds: Duration::from_nanos(self.nanos.load(Ordering::Relaxed)).as_secs_f64(),
+            buckets,
+        }
+    }
+}
+
+/// What one method of a node served so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MethodStats {
+    /// The method's name.
+    pub(crate) method: String,
+    /// Calls served (answered or failed).
+    pub(crate) calls: u64,
+    /// Calls that failed (the method returned `Err`, panicked, or the call was cut).
+    pub(crate) errors: u64,
+    /// The calls' total time, in seconds.
+    pub(crate) seconds: f64,
+    /// Calls that took at most each of [`BUCKETS`] (cumulative), then all of them.
+    pub(crate) buckets: Vec<u64>,
+}
+
+impl MethodStats {
+    /// An estimate of the `q` quantile of the calls' times (the bound of the bucket it falls
+    /// in), in seconds; `None` without calls or past the last bound.
+    pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
+        let total = *self.buckets.last()?;
+        if total == 0 {
+            return None;
+        }
+        let rank = (q * total as f64).ceil().max(1.0) as u64;
+        let bucket = self.buckets.iter().position(|&n| n >= rank)?;
+        BUCKETS.get(bucket).copied()
+    }
+}
+
+/// Every counter of this process, by node label, then method.
+#[derive(Default)]
+struct Registry {
+    nodes: RwLock<HashMap<String, HashMap<String, Arc<Counter>>>>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::default)
+}
+
+impl Registry {
+    fn counter(&self, node: &str, method: &str) -> Arc<Counter> {
+        let found = self
+            .nodes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(node)
+            .and_then(|methods| methods.get(method))
+            .cloned();
+        found.unwrap_or_else(|| {
+            self.nodes
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(node.to_string())
+                .or_default()
+                .entry(method.to_string())
+                .or_default()
+                .clone()
+        })
+    }
+}
+
+/// What every method of node `node` served in this process so far, by method name.
+pub(crate) fn snapshot(node: &str) -> Vec<MethodStats> {
+    let nodes = registry()
+        .nodes
+        .read()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut stats: Vec<MethodStats> = nodes
+        .get(node)
+        .into_iter()
+        .flatten()
+        .map(|(method, counter)| counter.stats(method))
+        .collect();
+    stats.sort_by(|a, b| a.method.cmp(&b.method));
+    stats
+}
+
+/// Where a child publishes node `id`'s counters in the launch directory `dir`.
+pub(crate) fn file(dir: &Path, id: usize) -> PathBuf {
+    dir.join(format!("{id}.metrics.json"))
+}
+
+/// Reads what a child published for node `id` (nothing yet: no calls counted).
+pub(crate) fn read_published(dir: &Path, id: usize) -> Vec<MethodStats> {
+    std::fs::read(file(dir, id))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// In a child process whose launcher asked for counters ([`ENV`]): counts calls and publishes
+/// node `id`'s (labelled `label`) to the launch directory `dir` until `stop`.
+pub(crate) fn publish_from_child(
+    dir: &Path,
+    id: usize,
+    label: &str,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    if std::env::var_os(ENV).is_none_or(|v| v != "1") {
+        return;
+    }
+    enable();
+    let (path, label) = (file(dir, id), label.to_string());
+    let temporary = path.with_extension("tmp");
+    tokio::spawn(async move {
+        let mut last = Vec::new();
+        loop {
+            let stats = snapshot(&label);
+            if stats != last {
+                // Whole files only: written aside, then renamed over the last one.
+                let written = serde_json::to_vec(&stats).map(|json| {
+                    std::fs::write(&temporary, json)
+                        .and_then(|()| std::fs::rename(&temporary, &path))
+                });
+                if matches!(written, Ok(Ok(()))) {
+                    last = stats;
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(PUBLISH_EVERY) => {}
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_calls_errors_and_buckets() {
+        enable();
+        record("m/0", "work", Duration::from_micros(50), true);
+        record("m/0", "work", Duration::from_millis(3), false);
+        record("m/0", "work", Duration::from_secs(60), true);
+        let stats = snapshot("m/0");
+        assert_eq!(stats.len(), 1);
+        let work = &stats[0];
+        assert_eq!((work.calls, work.errors), (3, 1));
+        assert_eq!(work.buckets.len(), BUCKETS.len() + 1);
+        assert_eq!(work.buckets[0], 1, "50µs is in the first bucket");
+        assert_eq!(
+            work.buckets[BUCKETS.len() - 1],
+            2,
+            "60s is past every bound"
+        );
+        assert_eq!(work.buckets[BUCKETS.len()], 3);
+        assert_eq!(work.quantile(0.1), Some(0.0001));
+        assert_eq!(work.quantile(0.5), Some(0.005));
+        assert_eq!(work.quantile(0.99), None);
+        assert!(snapshot("nobody").is_empty());
+    }
+
+    #[tokio::test]
+    async fn observe_counts_what_the_call_returns() {
+        enable();
+        let ok: Result<u8, ()> = observe("o/0", "f", async { Ok(1) }).await;
+        let err: Result<u8, ()> = observe("o/0", "f", async { Err(()) }).await;
+        assert_eq!((ok, err), (Ok(1), Err(())));
+        let f = &snapshot("o/0")[0];
+        assert_eq!((f.calls, f.errors), (2, 1));
+    }
+
+    /// What a counted call costs (run with `--nocapture` to see it).
+    #[test]
+    fn a_counted_call_costs_well_under_a_microsecond() {
+        enable();
+        let n = 200_000;
+        let started = Instant::now();
+        for _ in 0..n {
+            record("bench/0", "work", Duration::from_micros(20), true);
+        }
+        let each = started.elapsed() / n;
+        eprintln!("metrics::record: {each:?} per call");
+        assert!(each < Duration::from_micros(5), "{each:?} per call");
+    }
+}
