@@ -9,3 +9,4 @@ pub mod graph;
 pub mod json;
 pub mod lsp;
 pub mod new;
+pub mod top;

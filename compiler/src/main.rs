@@ -96,6 +96,16 @@ enum Cmd {
     /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics, go to
     /// definition, hover and formatting of `.lp` files.
     Lsp,
+    /// A live view of a running launch, from its dashboard: the program's state and per node
+    /// its kind, pid, state, restarts, CPU, memory and calls. `q` quits.
+    Top {
+        /// The dashboard URL the launcher printed, or a `local_mp` launch's directory; by
+        /// default the only running `local_mp` launch.
+        target: Option<String>,
+        /// Print one frame and exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -127,11 +137,22 @@ fn main() -> ExitCode {
         Cmd::New { name, from } => new(&name, from.as_deref()),
         Cmd::Expand { file } => expand(&file),
         Cmd::Lsp => lpc::lsp::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Top { target, once } => lpc::top::run(target.as_deref(), once)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| chain(&e)),
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");
         ExitCode::FAILURE
     })
+}
+
+/// An error and its sources, one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Checks the files of one package and prints their diagnostics; `Ok(None)` when any error.

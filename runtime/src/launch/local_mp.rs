@@ -819,6 +819,21 @@ fn progress(unit: usize, shared: &Shared) {
 const REPORT_MARGIN: Duration = Duration::from_millis(750);
 
 impl MpState {
+    /// Writes where the launch's dashboard is into its private directory, for `lpc top`
+    /// (only this user may read it: the URL holds the token).
+    pub(crate) fn publish_dashboard(&self, url: &str) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(self.dir.join("dashboard.url"))
+            .and_then(|mut file| file.write_all(url.as_bytes()));
+        if let Err(e) = written {
+            tracing::debug!(target: "lp", "cannot write the dashboard's address: {e}");
+        }
+    }
+
     /// How the process of node `id` exited, once it has (its last process, after restarts).
     pub(crate) fn exit_status(&self, id: usize) -> Option<std::process::ExitStatus> {
         let unit = self.shared.members.iter().find(|m| m.contains(&id))?;

@@ -228,6 +228,9 @@ pub async fn launch_with<P: Program>(
             (net, Backend::Mt(state))
         }
     };
+    if let (Some(dashboard), Backend::Mp(state)) = (&dashboard, &backend) {
+        state.publish_dashboard(&dashboard.url);
+    }
     Ok(Running {
         net,
         supervisor,
