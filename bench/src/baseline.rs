@@ -1,17 +1,19 @@
 //! The baselines, built here and run in the same command as lp: a tokio channel round trip
-//! (the limit for `local_mt`), a raw Unix-socket ping-pong with the same framing and serde
-//! format as lp (the limit for `local_mp`), and tarpc over Unix sockets and TCP (a peer).
+//! (the limit for `local_mt`), a raw Unix-socket client and server with the same framing and
+//! serde format as lp, one task per side writing whole batches (the limit for `local_mp`), and
+//! tarpc over Unix sockets (multi-thread and current-thread servers) and TCP (a peer).
 //!
-//! Socket servers run as separate processes: `lp-bench serve raw|tarpc-unix|tarpc-tcp ADDR`.
+//! Socket servers run as separate processes:
+//! `lp-bench serve limit|tarpc-unix|tarpc-unix-1t|tarpc-tcp ADDR CPU`.
 
 use std::future::Future;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
+use bytes::{Buf, BufMut, BytesMut};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
@@ -27,12 +29,6 @@ fn answer(request: Request) -> u64 {
         Request::Work(x) => x.wrapping_add(1),
         Request::Size(data) => data.len() as u64,
     }
-}
-
-fn codec() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .max_frame_length(256 << 20)
-        .new_codec()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,65 +62,114 @@ pub async fn channel_call(server: &mpsc::Sender<(u64, oneshot::Sender<u64>)>, x:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw socket
+// The limit: one task per side, whole buffers, one write per batch
 
-/// Serves raw frames on one connection: decode, answer, encode, flushing when no further
-/// request is buffered.
-async fn raw_connection(io: impl AsyncRead + AsyncWrite + Unpin) {
-    let mut framed = Framed::new(io, codec());
-    while let Some(Ok(frame)) = framed.next().await {
-        let Ok(request) = postcard::from_bytes::<Request>(&frame) else {
-            return;
-        };
-        let reply = postcard::to_stdvec(&answer(request)).expect("encode");
-        if framed.feed(Bytes::from(reply)).await.is_err() {
-            return;
+/// Appends one frame holding `value` to `out`: lp's framing (a 4-byte big-endian length) around
+/// its postcard encoding, written in place.
+fn put_frame<T: Serialize>(out: &mut BytesMut, value: &T) {
+    let at = out.len();
+    out.put_u32(0);
+    let mut writer = out.writer();
+    postcard::to_io(value, &mut writer).expect("encode");
+    let out = writer.into_inner();
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// Takes the next whole frame off the front of `buffer`, if one is there; otherwise reserves
+/// room for the rest of it.
+fn next_frame(buffer: &mut BytesMut) -> Option<BytesMut> {
+    let head = buffer.first_chunk::<4>()?;
+    let len = u32::from_be_bytes(*head) as usize;
+    if buffer.len() < 4 + len {
+        buffer.reserve(4 + len - buffer.len());
+        return None;
+    }
+    buffer.advance(4);
+    Some(buffer.split_to(len))
+}
+
+/// Reads once into `buffer` (growing it first when full): false at end of stream.
+async fn read_some(io: &mut (impl AsyncRead + Unpin), buffer: &mut BytesMut) -> bool {
+    buffer.reserve(BUFFER);
+    matches!(io.read_buf(buffer).await, Ok(n) if n > 0)
+}
+
+/// How much a limit peer reads at once.
+const BUFFER: usize = 64 << 10;
+
+/// Serves one connection at the transport's limit: reads whatever arrived, answers every whole
+/// frame in it into one buffer, writes that buffer once.
+async fn limit_connection(mut io: impl AsyncRead + AsyncWrite + Unpin) {
+    let (mut input, mut output) = (BytesMut::new(), BytesMut::with_capacity(BUFFER));
+    while read_some(&mut io, &mut input).await {
+        while let Some(frame) = next_frame(&mut input) {
+            let Ok(request) = postcard::from_bytes::<Request>(&frame) else {
+                return;
+            };
+            put_frame(&mut output, &answer(request));
         }
-        if framed.read_buffer().is_empty() && SinkExt::<Bytes>::flush(&mut framed).await.is_err() {
+        if io.write_all_buf(&mut output).await.is_err() {
             return;
         }
     }
 }
 
-/// A client of the raw server: one connection, calls in order.
-pub struct RawClient {
-    framed: Framed<tokio::net::UnixStream, LengthDelimitedCodec>,
+/// A client at the transport's limit: one connection, one task, requests written in batches
+/// (one write each), replies read in whole buffers.
+pub struct LimitClient {
+    io: tokio::net::UnixStream,
+    input: BytesMut,
+    output: BytesMut,
 }
 
-impl RawClient {
-    pub async fn connect(path: &str) -> RawClient {
-        let stream = connect_retrying(|| tokio::net::UnixStream::connect(path)).await;
-        RawClient {
-            framed: Framed::new(stream, codec()),
+impl LimitClient {
+    pub async fn connect(path: &str) -> LimitClient {
+        LimitClient {
+            io: connect_retrying(|| tokio::net::UnixStream::connect(path)).await,
+            input: BytesMut::new(),
+            output: BytesMut::with_capacity(BUFFER),
+        }
+    }
+
+    /// Writes what is queued, then waits for at least one reply: how many came.
+    async fn exchange(&mut self) -> u64 {
+        self.io.write_all_buf(&mut self.output).await.expect("send");
+        loop {
+            let mut answered = 0;
+            while let Some(reply) = next_frame(&mut self.input) {
+                let _: u64 = postcard::from_bytes(&reply).expect("decode");
+                answered += 1;
+            }
+            if answered > 0 {
+                return answered;
+            }
+            assert!(read_some(&mut self.io, &mut self.input).await, "answer");
         }
     }
 
     /// One request, one answer.
-    pub async fn call(&mut self, request: &Request) -> u64 {
-        let frame = postcard::to_stdvec(request).expect("encode");
-        self.framed.send(Bytes::from(frame)).await.expect("send");
-        let reply = self.framed.next().await.expect("answer").expect("frame");
-        postcard::from_bytes(&reply).expect("decode")
+    pub async fn call(&mut self, request: &Request) {
+        put_frame(&mut self.output, request);
+        self.exchange().await;
     }
 
-    /// Calls per second with `in_flight` requests pipelined on the connection for `window`.
+    /// Calls per second with `in_flight` requests pipelined on the connection for `window`:
+    /// the window is refilled, in one write, each time replies arrive.
     pub async fn pipelined(&mut self, in_flight: usize, window: Duration) -> f64 {
         let start = std::time::Instant::now();
-        let (mut sent, mut answered, mut open) = (0u64, 0u64, 0usize);
+        let (mut sent, mut answered, mut open) = (0u64, 0u64, 0u64);
         while start.elapsed() < window || open > 0 {
-            while open < in_flight && start.elapsed() < window {
-                let frame = postcard::to_stdvec(&Request::Work(sent)).expect("encode");
-                self.framed.feed(Bytes::from(frame)).await.expect("send");
-                sent += 1;
-                open += 1;
+            if start.elapsed() < window {
+                for x in sent..sent + in_flight as u64 - open {
+                    put_frame(&mut self.output, &Request::Work(x));
+                }
+                sent += in_flight as u64 - open;
+                open = in_flight as u64;
             }
-            SinkExt::<Bytes>::flush(&mut self.framed)
-                .await
-                .expect("flush");
-            let reply = self.framed.next().await.expect("answer").expect("frame");
-            let _: u64 = postcard::from_bytes(&reply).expect("decode");
-            answered += 1;
-            open -= 1;
+            let got = self.exchange().await;
+            answered += got;
+            open -= got;
         }
         answered as f64 / start.elapsed().as_secs_f64()
     }
@@ -184,18 +229,31 @@ pub async fn tarpc_call(client: &WorkServiceClient, x: u64) {
 // Server processes
 
 /// A baseline server process.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Server {
-    Raw,
+    /// The raw limit ([`limit_connection`]), on a current-thread runtime.
+    Limit,
+    /// tarpc over a Unix socket, on a multi-thread runtime.
     TarpcUnix,
+    /// tarpc over a Unix socket, on a current-thread runtime.
+    TarpcUnixOneThread,
+    /// tarpc over TCP loopback, on a multi-thread runtime.
     TarpcTcp,
 }
 
 impl Server {
+    const ALL: [Server; 4] = [
+        Server::Limit,
+        Server::TarpcUnix,
+        Server::TarpcUnixOneThread,
+        Server::TarpcTcp,
+    ];
+
     fn arg(self) -> &'static str {
         match self {
-            Server::Raw => "raw",
+            Server::Limit => "limit",
             Server::TarpcUnix => "tarpc-unix",
+            Server::TarpcUnixOneThread => "tarpc-unix-1t",
             Server::TarpcTcp => "tarpc-tcp",
         }
     }
@@ -210,38 +268,41 @@ impl Server {
             .spawn()
             .expect("spawn the baseline server")
     }
+
+    /// Accepts connections on `addr` and serves each on a task of its own, forever.
+    async fn run(self, addr: &str) {
+        if self == Server::TarpcTcp {
+            let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+            loop {
+                let (stream, _) = listener.accept().await.expect("accept");
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(tarpc_connection(stream));
+            }
+        }
+        let listener = tokio::net::UnixListener::bind(addr).expect("bind");
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            match self {
+                Server::Limit => tokio::spawn(limit_connection(stream)),
+                _ => tokio::spawn(tarpc_connection(stream)),
+            };
+        }
+    }
 }
 
 /// The `serve` subcommand: runs a baseline server until killed.
 pub fn serve(kind: &str, addr: &str, cpu: usize) {
     crate::pin::pin_this_thread(cpu);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        match kind {
-            "raw" | "tarpc-unix" => {
-                let listener = tokio::net::UnixListener::bind(addr).expect("bind");
-                loop {
-                    let (stream, _) = listener.accept().await.expect("accept");
-                    if kind == "raw" {
-                        tokio::spawn(raw_connection(stream));
-                    } else {
-                        tokio::spawn(tarpc_connection(stream));
-                    }
-                }
-            }
-            _ => {
-                let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-                loop {
-                    let (stream, _) = listener.accept().await.expect("accept");
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(tarpc_connection(stream));
-                }
-            }
-        }
-    });
+    let Some(server) = Server::ALL.into_iter().find(|s| s.arg() == kind) else {
+        eprintln!("lp-bench: no baseline server `{kind}`");
+        return;
+    };
+    let mut builder = match server {
+        Server::Limit | Server::TarpcUnixOneThread => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = builder.enable_all().build().expect("runtime");
+    runtime.block_on(server.run(addr));
 }
 
 /// Connects, retrying while the server process starts (bounded: 10 s).

@@ -4,12 +4,14 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use std::process::Child;
+
 use lp::{Handle, LaunchOptions, LaunchType, Running};
 use lp_bench::bench::{make_program, Params};
 use lp_bench::nodes::Work;
 use tokio::sync::Mutex;
 
-use crate::baseline::{self, RawClient, Request, Server, WorkServiceClient};
+use crate::baseline::{self, LimitClient, Request, Server, WorkServiceClient};
 use crate::measure::{latency, throughput, Latency};
 use crate::pin::{pin_process, Placement};
 use crate::report::{Pair, Report, Row};
@@ -25,6 +27,20 @@ pub struct Effort {
     pub large_calls: usize,
 }
 
+/// The baselines every `local_mp` throughput figure is compared with, in the order of
+/// [`Figures::rates`].
+const RATE_BASELINES: [&str; 3] = [
+    "raw limit: one task per side, a write per batch",
+    "tarpc, Unix socket, multi-thread server",
+    "tarpc, Unix socket, current-thread server",
+];
+
+/// Which of [`RATE_BASELINES`] is the limit, the one the targets are set against.
+const LIMIT: usize = 0;
+
+/// Which of [`RATE_BASELINES`] is tarpc's best configuration.
+const TARPC_BEST: usize = 2;
+
 /// Everything measured under one placement.
 struct Figures {
     channel: Latency,
@@ -33,26 +49,19 @@ struct Figures {
     raw: Latency,
     mp_async: Latency,
     mp_sync: Latency,
-    tarpc_unix: Latency,
-    tarpc_tcp: Latency,
-    /// (in flight, callers) → (lp local_mp, raw, tarpc Unix) calls/s.
-    rates: Vec<((usize, usize), [f64; 3])>,
+    /// tarpc over a Unix socket (multi-thread server, current-thread server), then TCP.
+    tarpc: [Latency; 3],
+    /// (in flight, callers) → lp local_mp calls/s, then each of [`RATE_BASELINES`]'.
+    rates: Vec<((usize, usize), [f64; 1 + RATE_BASELINES.len()])>,
     /// lp local_mt and the channel with 256 in flight, calls/s.
     mt_rate: [f64; 2],
     /// (bytes, lp local_mp, raw) bytes/s.
     large: Vec<(usize, f64, f64)>,
 }
 
-/// The program binary next to this one.
+/// The program's node binary: this one (`main` runs a node when the launcher spawns it).
 pub fn node_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("own binary");
-    let path = exe.with_file_name("bench-node");
-    assert!(
-        path.is_file(),
-        "{} is missing: run through `cargo run --release -p lp-bench`, which builds it",
-        path.display()
-    );
-    path
+    std::env::current_exe().expect("own binary")
 }
 
 async fn launch(launch_type: LaunchType) -> (Running, Handle<Work>) {
@@ -66,6 +75,16 @@ async fn launch(launch_type: LaunchType) -> (Running, Handle<Work>) {
     (running, handle)
 }
 
+/// The `profile` subcommand: only lp's `local_mp` calls/s with `in_flight` calls open for
+/// `window` (the callee placed by `placement`), so that `perf record` sees nothing else.
+pub async fn profile(placement: Placement, in_flight: usize, window: Duration) -> f64 {
+    let (mp, work) = launch(LaunchType::TestMp).await;
+    pin_process(work.pid().await.expect("pid"), placement.callee_cpu());
+    let rate = throughput(1, in_flight, window, |x| call_async(&work, x)).await;
+    mp.stop().await.expect("stop");
+    rate
+}
+
 /// One call of the async `work_async`.
 async fn call_async(work: &Handle<Work>, x: u64) {
     work.work_async(x).await.expect("call");
@@ -76,26 +95,92 @@ async fn call_sync(work: &Handle<Work>, x: u64) {
     work.work(x).await.expect("call");
 }
 
-async fn measure(placement: Placement, effort: Effort) -> Figures {
-    let cpu = placement.callee_cpu();
-    let n = effort.calls;
-    let warmup = n / 10;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let raw_path = dir.path().join("raw.sock").display().to_string();
-    let tarpc_path = dir.path().join("tarpc.sock").display().to_string();
-    let tcp_addr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        probe.local_addr().expect("its address").to_string()
-    };
-    let mut servers = vec![
-        Server::Raw.spawn(&raw_path, cpu),
-        Server::TarpcUnix.spawn(&tarpc_path, cpu),
-        Server::TarpcTcp.spawn(&tcp_addr, cpu),
-    ];
+/// The socket baselines of one placement: their server processes and a client of each.
+struct Peers {
+    servers: Vec<Child>,
+    /// The raw limit, shared by sequential calls.
+    limit: Rc<Mutex<LimitClient>>,
+    /// tarpc over a Unix socket: multi-thread server, current-thread server; then over TCP.
+    tarpc: [WorkServiceClient; 3],
+    /// Holds the sockets.
+    _dir: tempfile::TempDir,
+}
 
+impl Peers {
+    /// Starts every baseline server pinned to `cpu`, and connects to each.
+    async fn start(cpu: usize) -> Peers {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let tcp_addr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            probe.local_addr().expect("its address").to_string()
+        };
+        let unix = [Server::TarpcUnix, Server::TarpcUnixOneThread];
+        let mut servers = vec![
+            Server::Limit.spawn(&path("limit.sock"), cpu),
+            Server::TarpcTcp.spawn(&tcp_addr, cpu),
+        ];
+        servers.extend(
+            unix.iter()
+                .map(|s| s.spawn(&path(&format!("{s:?}.sock")), cpu)),
+        );
+        let tarpc_unix = |server: Server| async move {
+            let sock = path(&format!("{server:?}.sock"));
+            let stream = baseline::connect_retrying(|| tokio::net::UnixStream::connect(&sock));
+            baseline::tarpc_client(stream.await)
+        };
+        let tcp = baseline::connect_retrying(|| tokio::net::TcpStream::connect(&tcp_addr)).await;
+        tcp.set_nodelay(true).expect("nodelay");
+        Peers {
+            servers,
+            limit: Rc::new(Mutex::new(LimitClient::connect(&path("limit.sock")).await)),
+            tarpc: [
+                tarpc_unix(unix[0]).await,
+                tarpc_unix(unix[1]).await,
+                baseline::tarpc_client(tcp),
+            ],
+            _dir: dir,
+        }
+    }
+
+    /// One sequential call of the raw limit.
+    async fn limit_call(&self, request: Request) {
+        self.limit.lock().await.call(&request).await;
+    }
+
+    /// Each of [`RATE_BASELINES`]' calls/s with `in_flight` × `callers` calls open.
+    async fn rates(&mut self, in_flight: usize, callers: usize, window: Duration) -> [f64; 3] {
+        let mut limit = self.limit.lock().await;
+        let limit = limit.pipelined(in_flight * callers, window).await;
+        let tarpc = |client: &WorkServiceClient| {
+            let client = client.clone();
+            throughput(callers, in_flight, window, move |x| {
+                let client = client.clone();
+                async move { baseline::tarpc_call(&client, x).await }
+            })
+        };
+        [
+            limit,
+            tarpc(&self.tarpc[0]).await,
+            tarpc(&self.tarpc[1]).await,
+        ]
+    }
+
+    /// Kills the servers.
+    fn stop(mut self) {
+        for server in &mut self.servers {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+/// `local_mt` latencies (async, sync) and calls/s beside the channel's: the figures of
+/// [`Figures`] that start with `channel` and `mt_`.
+async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 3], [f64; 2]) {
+    let (n, warmup) = (effort.calls, effort.calls / 10);
     let channel = baseline::channel_server(cpu);
     let channel_lat = latency(n, warmup, |x| baseline::channel_call(&channel, x)).await;
-
     let (mt, mt_work) = launch(LaunchType::TestMt).await;
     let mt_async = latency(n, warmup, |x| call_async(&mt_work, x)).await;
     let mt_sync = latency(n, warmup, |x| call_sync(&mt_work, x)).await;
@@ -107,85 +192,72 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
         .await,
     ];
     mt.stop().await.expect("stop");
+    ([channel_lat, mt_async, mt_sync], mt_rate)
+}
 
+async fn measure(placement: Placement, effort: Effort) -> Figures {
+    let cpu = placement.callee_cpu();
+    let n = effort.calls;
+    let warmup = n / 10;
+    let ([channel, mt_async, mt_sync], mt_rate) = measure_mt(cpu, effort).await;
+    let mut peers = Peers::start(cpu).await;
     let (mp, work) = launch(LaunchType::TestMp).await;
     pin_process(work.pid().await.expect("pid"), cpu);
     let mp_async = latency(n, warmup, |x| call_async(&work, x)).await;
     let mp_sync = latency(n, warmup, |x| call_sync(&work, x)).await;
-
-    let raw = Rc::new(Mutex::new(RawClient::connect(&raw_path).await));
-    let raw_lat = latency(n, warmup, |x| {
-        let raw = raw.clone();
-        async move {
-            raw.lock().await.call(&Request::Work(x)).await;
-        }
-    })
-    .await;
-    let unix = baseline::connect_retrying(|| tokio::net::UnixStream::connect(&tarpc_path)).await;
-    let tarpc_unix: WorkServiceClient = baseline::tarpc_client(unix);
-    let tarpc_unix_lat = latency(n, warmup, |x| baseline::tarpc_call(&tarpc_unix, x)).await;
-    let tcp = baseline::connect_retrying(|| tokio::net::TcpStream::connect(&tcp_addr)).await;
-    tcp.set_nodelay(true).expect("nodelay");
-    let tarpc_tcp = baseline::tarpc_client(tcp);
-    let tarpc_tcp_lat = latency(n, warmup, |x| baseline::tarpc_call(&tarpc_tcp, x)).await;
+    let raw_lat = latency(n, warmup, |x| peers.limit_call(Request::Work(x))).await;
+    let mut tarpc = Vec::new();
+    for client in &peers.tarpc {
+        tarpc.push(latency(n, warmup, |x| baseline::tarpc_call(client, x)).await);
+    }
 
     let mut rates = Vec::new();
     for (in_flight, callers) in [(1, 1), (16, 1), (256, 1), (64, 4)] {
         let ours = throughput(callers, in_flight, effort.window, |x| call_async(&work, x)).await;
-        let raw_rate = raw
-            .lock()
-            .await
-            .pipelined(in_flight * callers, effort.window)
-            .await;
-        let tarpc_rate = throughput(callers, in_flight, effort.window, |x| {
-            baseline::tarpc_call(&tarpc_unix, x)
-        })
-        .await;
-        rates.push(((in_flight, callers), [ours, raw_rate, tarpc_rate]));
+        let [a, b, c] = peers.rates(in_flight, callers, effort.window).await;
+        rates.push(((in_flight, callers), [ours, a, b, c]));
     }
+    let large = large_arguments(&work, &peers, effort).await;
+    mp.stop().await.expect("stop");
+    peers.stop();
+    Figures {
+        channel,
+        mt_async,
+        mt_sync,
+        raw: raw_lat,
+        mp_async,
+        mp_sync,
+        tarpc: [tarpc[0], tarpc[1], tarpc[2]],
+        rates,
+        mt_rate,
+        large,
+    }
+}
 
+/// (bytes, lp local_mp, raw) bytes/s of sequential calls with a 1 KiB and a 1 MiB argument.
+async fn large_arguments(
+    work: &Handle<Work>,
+    peers: &Peers,
+    effort: Effort,
+) -> Vec<(usize, f64, f64)> {
     let mut large = Vec::new();
     for size in [1usize << 10, 1 << 20] {
         let data = vec![7u8; size];
         let calls = if size > 4096 {
             effort.large_calls
         } else {
-            n / 4
+            effort.calls / 4
         };
         let ours = latency(calls, 2, |_| async {
             let got = work.size(data.clone()).await.expect("call");
             debug_assert_eq!(got as usize, size);
         })
         .await;
-        let raw_lat = latency(calls, 2, |_| {
-            let raw = raw.clone();
-            let request = Request::Size(data.clone());
-            async move {
-                raw.lock().await.call(&request).await;
-            }
-        })
-        .await;
+        let raw = latency(calls, 2, |_| peers.limit_call(Request::Size(data.clone()))).await;
         let bytes_per_s = |l: Latency| size as f64 / (l.p50 / 1e6);
-        large.push((size, bytes_per_s(ours), bytes_per_s(raw_lat)));
+        large.push((size, bytes_per_s(ours), bytes_per_s(raw)));
     }
-    mp.stop().await.expect("stop");
-    for server in &mut servers {
-        let _ = server.kill();
-        let _ = server.wait();
-    }
-    Figures {
-        channel: channel_lat,
-        mt_async,
-        mt_sync,
-        raw: raw_lat,
-        mp_async,
-        mp_sync,
-        tarpc_unix: tarpc_unix_lat,
-        tarpc_tcp: tarpc_tcp_lat,
-        rates,
-        mt_rate,
-        large,
-    }
+    large
 }
 
 /// Measures rows 1–3 under both placements (split only with two vCPUs) and adds them.
@@ -199,119 +271,123 @@ pub async fn rows(report: &mut Report, effort: Effort) {
             .push("the split placement: this machine has one vCPU".into());
         None
     };
-    let mut row = |name: &str,
-                   unit: &'static str,
-                   baseline: &str,
-                   target: Option<&str>,
-                   get: &dyn Fn(&Figures) -> (f64, f64)| {
+    let mut rows = Rows {
+        report,
+        same: &same,
+        split: split.as_ref(),
+    };
+    latency_rows(&mut rows);
+    rate_rows(&mut rows);
+}
+
+/// Adds rows to a report from the figures of both placements.
+struct Rows<'a> {
+    report: &'a mut Report,
+    same: &'a Figures,
+    split: Option<&'a Figures>,
+}
+
+impl Rows<'_> {
+    /// Adds a row whose figures (ours, the baseline's) `get` picks from each placement's.
+    fn add(
+        &mut self,
+        name: &str,
+        unit: &'static str,
+        baseline: &str,
+        target: Option<&str>,
+        get: &dyn Fn(&Figures) -> (f64, f64),
+    ) {
         let pair = |f: &Figures| {
             let (ours, baseline) = get(f);
             Pair { ours, baseline }
         };
-        report.rows.push(Row {
+        self.report.rows.push(Row {
             name: name.to_string(),
             unit,
             baseline: baseline.to_string(),
-            same: pair(&same),
-            split: split.as_ref().map(pair),
+            same: pair(self.same),
+            split: self.split.map(pair),
             target: target.map(str::to_string),
         });
-    };
-    row(
+    }
+}
+
+/// The latency rows: `local_mt` against a channel, `local_mp` against the raw limit and tarpc.
+fn latency_rows(rows: &mut Rows) {
+    let (mt, mp, us) = ("tokio mpsc + oneshot", "raw limit, Unix socket", "µs");
+    rows.add(
         "call p50, local_mt, async method",
-        "µs",
-        "tokio mpsc + oneshot",
+        us,
+        mt,
         Some("≤ 5"),
         &|f| (f.mt_async.p50, f.channel.p50),
     );
-    row(
-        "call p99, local_mt, async method",
-        "µs",
-        "tokio mpsc + oneshot",
-        None,
-        &|f| (f.mt_async.p99, f.channel.p99),
-    );
-    row(
-        "call p50, local_mt, sync method",
-        "µs",
-        "tokio mpsc + oneshot",
-        None,
-        &|f| (f.mt_sync.p50, f.channel.p50),
-    );
-    row(
+    rows.add("call p99, local_mt, async method", us, mt, None, &|f| {
+        (f.mt_async.p99, f.channel.p99)
+    });
+    rows.add("call p50, local_mt, sync method", us, mt, None, &|f| {
+        (f.mt_sync.p50, f.channel.p50)
+    });
+    rows.add(
         "call p50, local_mp, async method",
-        "µs",
-        "raw Unix socket",
-        Some("≤ 1.3"),
+        us,
+        mp,
+        Some("≤ 1.2"),
         &|f| (f.mp_async.p50, f.raw.p50),
     );
-    row(
-        "call p99, local_mp, async method",
-        "µs",
-        "raw Unix socket",
-        None,
-        &|f| (f.mp_async.p99, f.raw.p99),
-    );
-    row(
-        "call p50, local_mp, sync method",
-        "µs",
-        "raw Unix socket",
-        None,
-        &|f| (f.mp_sync.p50, f.raw.p50),
-    );
-    row(
-        "call p50, local_mp, async method",
-        "µs",
-        "tarpc, Unix socket",
-        Some("≤ 1"),
-        &|f| (f.mp_async.p50, f.tarpc_unix.p50),
-    );
-    row(
-        "call p50, local_mp, async method",
-        "µs",
+    rows.add("call p99, local_mp, async method", us, mp, None, &|f| {
+        (f.mp_async.p99, f.raw.p99)
+    });
+    rows.add("call p50, local_mp, sync method", us, mp, None, &|f| {
+        (f.mp_sync.p50, f.raw.p50)
+    });
+    let tarpc = [
+        "tarpc, Unix socket, multi-thread server",
+        "tarpc, Unix socket, current-thread server",
         "tarpc, TCP loopback",
-        None,
-        &|f| (f.mp_async.p50, f.tarpc_tcp.p50),
-    );
-    let rate_rows = same.rates.len();
-    for i in 0..rate_rows {
-        let ((in_flight, callers), _) = same.rates[i];
+    ];
+    for (i, peer) in tarpc.into_iter().enumerate() {
+        let target = (i == 0).then_some("≤ 1");
+        rows.add("call p50, local_mp, async method", us, peer, target, &|f| {
+            (f.mp_async.p50, f.tarpc[i].p50)
+        });
+    }
+}
+
+/// The throughput rows: `local_mp` against every one of [`RATE_BASELINES`], `local_mt` against
+/// the channel, and large arguments against the raw limit.
+fn rate_rows(rows: &mut Rows) {
+    for i in 0..rows.same.rates.len() {
+        let ((in_flight, callers), _) = rows.same.rates[i];
         let what = if callers == 1 {
             format!("calls/s, local_mp, {in_flight} in flight")
         } else {
             format!("calls/s, local_mp, {callers} callers × {in_flight} in flight")
         };
-        let big = in_flight == 256;
-        row(
-            &what,
-            "calls/s",
-            "raw Unix socket, pipelined",
-            big.then_some("≥ 0.5"),
-            &|f| (f.rates[i].1[0], f.rates[i].1[1]),
-        );
-        row(
-            &what,
-            "calls/s",
-            "tarpc, Unix socket",
-            big.then_some("≥ 3"),
-            &|f| (f.rates[i].1[0], f.rates[i].1[2]),
-        );
+        for (b, baseline) in RATE_BASELINES.into_iter().enumerate() {
+            let target = match (in_flight, b) {
+                (16 | 256, LIMIT) => Some("≥ 0.5"),
+                (256, TARPC_BEST) => Some("≥ 2"),
+                _ => None,
+            };
+            rows.add(&what, "calls/s", baseline, target, &|f| {
+                (f.rates[i].1[0], f.rates[i].1[1 + b])
+            });
+        }
     }
-    row(
+    rows.add(
         "calls/s, local_mt, 256 in flight",
         "calls/s",
         "tokio mpsc + oneshot",
         None,
         &|f| (f.mt_rate[0], f.mt_rate[1]),
     );
-    for i in 0..same.large.len() {
-        let size = same.large[i].0;
-        let what = if size >= 1 << 20 {
-            "1 MiB argument, local_mp".to_string()
-        } else {
-            "1 KiB argument, local_mp".to_string()
+    for i in 0..rows.same.large.len() {
+        let what = match rows.same.large[i].0 {
+            size if size >= 1 << 20 => "1 MiB argument, local_mp",
+            _ => "1 KiB argument, local_mp",
         };
-        row(&what, "MB/s", "raw Unix socket", None, &|f| {
+        rows.add(what, "MB/s", "raw limit, Unix socket", None, &|f| {
             (f.large[i].1 / 1e6, f.large[i].2 / 1e6)
         });
     }

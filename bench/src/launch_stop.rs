@@ -1,7 +1,7 @@
 //! Rows 4 and 6: launching a `local_mp` program of N nodes until every node answered a call,
 //! stopping it until every process is gone, and the memory of an idle node process. Baselines:
 //! spawning N processes of a trivial binary and waiting for them; killing N sleeping processes;
-//! the memory of an idle tokio server (the raw baseline server).
+//! the memory of an idle tokio server (the raw limit's server: one thread).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -121,7 +121,7 @@ pub async fn rows(report: &mut Report, quick: bool) {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("idle.sock").display().to_string();
-    let mut idle = Server::Raw.spawn(&path, 0);
+    let mut idle = Server::Limit.spawn(&path, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let baseline = rss_kib(idle.id());
     let _ = idle.kill();

@@ -2,6 +2,9 @@
 //! physical limits and its peers, side by side, in one run, and prints a Markdown table (also
 //! written as JSON, by default to `target/lp-bench.json`). Ratios are ours / baseline: below 1
 //! is better for times, above 1 for rates. See `bench/README.md`.
+//!
+//! The same binary is the benchmark program's node binary: the `local_mp` launcher re-executes
+//! it with `LP_NODE_ID` set, and then it runs that node (so `cargo run` builds all it needs).
 
 mod baseline;
 mod calls;
@@ -12,23 +15,73 @@ mod pin;
 mod report;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use report::Report;
 
 fn usage() -> ! {
-    eprintln!("usage: lp-bench [--quick] [--json FILE]");
+    eprintln!(
+        "usage: lp-bench [--quick] [--json FILE]\n       \
+         lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)"
+    );
     std::process::exit(2);
 }
 
-fn main() {
+/// A current-thread runtime: the caller side is one thread.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Logs nothing: tarpc traces every call, and lp would install its log formatter and print
+/// them, slowing tarpc down.
+fn quiet() {
+    let _ = lp::tracing::subscriber::set_global_default(
+        lp::tracing::subscriber::NoSubscriber::default(),
+    );
+}
+
+/// The `profile` subcommand: lp's `local_mp` calls/s alone, printed.
+fn profile(args: &[String]) {
+    let [placement, in_flight, seconds] = args else {
+        usage()
+    };
+    let placement = match placement.as_str() {
+        "same" => pin::Placement::Same,
+        "split" => pin::Placement::Split,
+        _ => usage(),
+    };
+    let (Ok(in_flight), Ok(seconds)) = (in_flight.parse(), seconds.parse()) else {
+        usage()
+    };
+    quiet();
+    pin::pin_this_process(0);
+    let window = Duration::from_secs_f64(seconds);
+    let rate = runtime().block_on(calls::profile(placement, in_flight, window));
+    println!("{rate:.0} calls/s, local_mp, {in_flight} in flight, {placement:?}");
+}
+
+/// Set by the `local_mp` launcher in every node process it spawns (see `lp::main`).
+const NODE_PROCESS: &str = "LP_NODE_ID";
+
+fn main() -> ExitCode {
+    if std::env::var_os(NODE_PROCESS).is_some() {
+        return lp_bench::bench::main();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("serve") {
         let [_, kind, addr, cpu] = &args[..] else {
             usage()
         };
         baseline::serve(kind, addr, cpu.parse().unwrap_or(0));
-        return;
+        return ExitCode::SUCCESS;
+    }
+    if args.first().map(String::as_str) == Some("profile") {
+        profile(&args[1..]);
+        return ExitCode::SUCCESS;
     }
     let mut quick = false;
     let mut json = PathBuf::from("target/lp-bench.json");
@@ -40,17 +93,10 @@ fn main() {
             _ => usage(),
         }
     }
-    // tarpc traces every call; lp would install its log formatter and print them, slowing
-    // tarpc down. Nothing is logged during the measurements.
-    let _ = lp::tracing::subscriber::set_global_default(
-        lp::tracing::subscriber::NoSubscriber::default(),
-    );
+    quiet();
     // The caller side runs on vCPU 0, on one thread.
     pin::pin_this_process(0);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let effort = if quick {
         calls::Effort {
             calls: 2_000,
@@ -85,4 +131,5 @@ fn main() {
         },
         Err(e) => eprintln!("lp-bench: cannot encode the report: {e}"),
     }
+    ExitCode::SUCCESS
 }

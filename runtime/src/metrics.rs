@@ -47,7 +47,6 @@ pub(crate) fn enabled() -> bool {
 ///
 /// The hook of the courier server (`courier::execute`), the one place every served call
 /// passes, in process and over sockets.
-#[allow(dead_code)] // until the courier server calls it
 pub(crate) async fn observe<T, E>(
     node: &str,
     method: &str,

@@ -218,6 +218,15 @@ fn a_local_mp_launch_serves_every_field_to_the_token_only() {
             .any(|l| l.as_str().is_some_and(|l| l.contains("calls ok")))),
         "{logs:#}"
     );
+    // Calls are counted where they are served: the victim's `ping`, by the caller.
+    let nodes = dashboard.nodes_when(|nodes| node(nodes, "victim")["calls"].as_u64() > Some(0));
+    let victim = node(&nodes, "victim");
+    assert!(
+        victim["methods"].as_array().is_some_and(|methods| methods
+            .iter()
+            .any(|m| m["method"] == "ping" && m["calls"].as_u64() > Some(0))),
+        "{victim:#}"
+    );
     assert_eq!(dashboard.get("/api/logs/phoenix%2F0").status, 200);
     assert_eq!(dashboard.get("/api/logs/nobody").status, 404);
     let page = dashboard.get("/");
@@ -465,10 +474,12 @@ fn the_page_shows_every_node_live_in_chromium() {
             .filter_map(|c| c[key].as_f64())
             .sum()
     };
+    // Uptime, CPU and the victim's calls rise, live.
     let later = browser.until(cards, |cards| {
-        sum(cards, "uptime") > sum(&first, "uptime") + 1.0 && sum(cards, "cpu") > sum(&first, "cpu")
+        sum(cards, "uptime") > sum(&first, "uptime") + 1.0
+            && sum(cards, "cpu") > sum(&first, "cpu")
+            && sum(cards, "calls") > sum(&first, "calls")
     });
-    assert!(sum(&later, "calls") >= sum(&first, "calls"));
     let caller = node(later.as_array().expect("cards"), "caller");
     assert!(
         caller["log"]

@@ -4,23 +4,22 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::interface::id;
 use super::{execute, Courier};
 use crate::error::chain;
 use crate::error::CallError;
-use crate::transport::conn::{Dial, FrameReader, FrameWriter};
-use crate::transport::frame::{self, Secret, ToClient, ToServer};
+use crate::transport::conn::Dial;
+use crate::transport::frame::{self, Secret};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
+use crate::transport::mux::Conn;
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
 /// (`LaunchOptions::ready_timeout`, or the `LP_READY_TIMEOUT_SECS` environment variable).
@@ -29,20 +28,24 @@ pub(crate) const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a call retries a peer it was connected to before and lost: a dead peer fails fast.
 const RECONNECT_WINDOW: Duration = Duration::from_secs(1);
 
-/// Calls in flight per connection beyond which writers wait (backpressure).
-const OUTBOX: usize = 1024;
-
-/// The transport-level client of one node: what a generated client wraps.
+/// The transport-level client of one node: what a generated client wraps. Cloned for every
+/// call a generated client starts, so a clone is one reference count.
 #[derive(Clone)]
 pub struct ClientCore {
+    /// The node and the way to it, shared by every clone.
+    to: Arc<Target>,
+    /// The per-call deadline, if any (see `Handle::with_deadline`).
+    deadline: Option<Duration>,
+}
+
+/// What a [`ClientCore`] calls.
+struct Target {
     /// The way to the node.
     link: Link,
     /// The node's id: what a handle sent in a call carries.
     id: usize,
     /// The node's label, for error messages.
     node: Arc<str>,
-    /// The per-call deadline, if any (see `Handle::with_deadline`).
-    deadline: Option<Duration>,
     /// The nodes of this process's launch, for handles in replies (weak: nodes hold handles,
     /// and the launch holds the nodes).
     net: Weak<NetInner>,
@@ -78,7 +81,7 @@ impl ClientCore {
             Some(deadline) => match tokio::time::timeout(deadline, call).await {
                 Ok(result) => result,
                 Err(_) => Err(CallError::DeadlineExceeded {
-                    node: self.node.to_string(),
+                    node: self.to.node.to_string(),
                     method: method.to_string(),
                 }),
             },
@@ -102,7 +105,7 @@ impl ClientCore {
         method: &'static str,
         request: I::Request,
     ) -> Result<I::Response, CallError> {
-        match &self.link {
+        match &self.to.link {
             Link::InProc {
                 slot,
                 ready_timeout,
@@ -126,7 +129,7 @@ impl ClientCore {
                             .call_in_proc::<I>(up.object.clone(), request)
                             .map_err(|e| match e {
                                 CallError::Protocol(why) => {
-                                    CallError::Protocol(format!("node `{}`: {why}", self.node))
+                                    CallError::Protocol(format!("node `{}`: {why}", self.to.node))
                                 }
                                 other => other,
                             })?;
@@ -155,12 +158,12 @@ impl ClientCore {
                 let body = frame::encode(&request).map_err(|e| {
                     CallError::Protocol(format!(
                         "the arguments of `{method}` for `{}` are {}",
-                        self.node,
+                        self.to.node,
                         chain(&e)
                     ))
                 })?;
                 let reply = peer.call(id::<I>(), method, body, self.deadline).await?;
-                let decoded = match self.net.upgrade() {
+                let decoded = match self.to.net.upgrade() {
                     Some(inner) => Net { inner }.decode(&reply),
                     // The launch is gone: a reply holding a handle cannot be decoded.
                     None => frame::decode(&reply),
@@ -168,7 +171,7 @@ impl ClientCore {
                 decoded.map_err(|e| {
                     CallError::Protocol(format!(
                         "reply to `{method}` from `{}`: {}",
-                        self.node,
+                        self.to.node,
                         chain(&e)
                     ))
                 })
@@ -186,24 +189,24 @@ impl ClientCore {
 
     /// The node's label.
     pub(crate) fn node(&self) -> &str {
-        &self.node
+        &self.to.node
     }
 
     /// The node's id.
     pub(crate) fn id(&self) -> usize {
-        self.id
+        self.to.id
     }
 
     fn unavailable(&self, reason: String) -> CallError {
         CallError::Unavailable {
-            node: self.node.to_string(),
+            node: self.to.node.to_string(),
             reason,
         }
     }
 
     fn stopping(&self) -> CallError {
         CallError::Stopping {
-            node: self.node.to_string(),
+            node: self.to.node.to_string(),
         }
     }
 }
@@ -389,7 +392,8 @@ impl Net {
                         ready_timeout: self.inner.ready_timeout,
                         restartable: restartable.get(id).copied().unwrap_or(false),
                         stop: stop.clone(),
-                        conn: tokio::sync::Mutex::new(None),
+                        live: Mutex::new(None),
+                        connecting: tokio::sync::Mutex::new(()),
                         ever_connected: AtomicBool::new(false),
                         peer_stopping: Arc::default(),
                     })
@@ -403,11 +407,13 @@ impl Net {
             .get()
             .and_then(|d| d.get(id).copied().flatten());
         ClientCore {
-            link,
-            id,
-            node,
+            to: Arc::new(Target {
+                link,
+                id,
+                node,
+                net: Arc::downgrade(&self.inner),
+            }),
             deadline,
-            net: Arc::downgrade(&self.inner),
         }
     }
 
@@ -451,101 +457,16 @@ pub(crate) struct SocketPeer {
     restartable: bool,
     /// Ends waiting when this process stops.
     stop: CancellationToken,
-    /// The live connection; an async mutex so concurrent first calls open only one.
-    conn: tokio::sync::Mutex<Option<Conn>>,
+    /// The live connection, taken by every call without waiting.
+    live: Mutex<Option<Conn>>,
+    /// Held while connecting, so that concurrent first calls open only one connection.
+    connecting: tokio::sync::Mutex<()>,
     /// Whether a connection ever succeeded: after that a lost peer is dead, not late, and
     /// reconnecting is tried only briefly.
     ever_connected: AtomicBool,
     /// The node said its program is stopping: what it no longer answers, on this connection
     /// or a later one, was cut by the stop.
     peer_stopping: Arc<AtomicBool>,
-}
-
-/// A live connection: the writer task's inbox and the table of calls awaiting replies.
-#[derive(Clone)]
-struct Conn {
-    /// Encoded frames for the writer task; dropping every sender ends the connection.
-    outbox: mpsc::Sender<Bytes>,
-    /// Shared with the reader and writer tasks.
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    /// Calls awaiting replies, and whether the connection is gone.
-    pending: Mutex<Pending>,
-    /// The next request id.
-    next_id: AtomicU64,
-    /// The peer said its program is stopping: what it does not answer was cut by the stop.
-    peer_stopping: Arc<AtomicBool>,
-    /// Cancelled when this process stops.
-    stop: CancellationToken,
-}
-
-#[derive(Default)]
-struct Pending {
-    /// Set once the connection is gone; no waiter may be added after.
-    closed: bool,
-    /// Where each reply goes, by request id.
-    waiters: HashMap<u64, oneshot::Sender<Result<Bytes, CallError>>>,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Whether the program (this process's, or the peer's) is stopping.
-    fn stopping(&self) -> bool {
-        self.peer_stopping.load(Ordering::Relaxed) || self.stop.is_cancelled()
-    }
-
-    /// Why a call on this connection gets no answer: the stop, or `reason`.
-    fn cut(&self, node: &str, reason: &str) -> CallError {
-        match self.stopping() {
-            true => CallError::Stopping {
-                node: node.to_string(),
-            },
-            false => CallError::Unavailable {
-                node: node.to_string(),
-                reason: reason.to_string(),
-            },
-        }
-    }
-
-    /// Fails every waiting call and refuses new ones.
-    fn close(&self, node: &str, reason: &str) {
-        let waiters = {
-            let mut pending = self.lock();
-            pending.closed = true;
-            std::mem::take(&mut pending.waiters)
-        };
-        for (_, waiter) in waiters {
-            let _ = waiter.send(Err(self.cut(node, reason)));
-        }
-    }
-
-    fn is_closed(&self) -> bool {
-        self.lock().closed
-    }
-}
-
-/// Removes a call's waiter when the call is dropped (e.g. its deadline passed) and, if no reply
-/// came yet, tells the server to cancel it.
-struct WaiterGuard<'a> {
-    conn: &'a Conn,
-    id: u64,
-}
-
-impl Drop for WaiterGuard<'_> {
-    fn drop(&mut self) {
-        let unanswered = self.conn.shared.lock().waiters.remove(&self.id).is_some();
-        if unanswered {
-            if let Ok(frame) = frame::encode(&ToServer::Cancel { id: self.id }) {
-                // Best effort: a full outbox or a closed connection needs no cancel.
-                let _ = self.conn.outbox.try_send(frame);
-            }
-        }
-    }
 }
 
 impl SocketPeer {
@@ -568,44 +489,25 @@ impl SocketPeer {
         body: Bytes,
         deadline: Option<Duration>,
     ) -> Result<Bytes, CallError> {
-        let conn = self.connection().await?;
-        let id = conn.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let frame = frame::encode(&ToServer::Call {
-            id,
-            interface,
-            method: method.to_string(),
-            body,
-            deadline,
-        })
-        .map_err(|e| {
-            CallError::Protocol(format!("the arguments of `{method}` are {}", chain(&e)))
-        })?;
-        let (tx, rx) = oneshot::channel();
-        let closed = || conn.shared.cut(&self.node, "the connection closed");
-        {
-            let mut pending = conn.shared.lock();
-            if pending.closed || conn.shared.stopping() {
-                return Err(closed());
-            }
-            pending.waiters.insert(id, tx);
-        }
-        let _guard = WaiterGuard { conn: &conn, id };
-        // When the writer is gone the connection is broken, and its reader fails this call
-        // with the reason once it has read what the peer said last.
-        let _ = conn.outbox.send(frame).await;
-        match rx.await {
-            Ok(result) => result,
-            Err(_) => Err(closed()),
-        }
+        let conn = match self.live() {
+            Some(conn) => conn,
+            // Boxed: connecting is rare, and its future large.
+            None => Box::pin(self.connect()).await?,
+        };
+        conn.call(interface, method, &body, deadline).await
     }
 
-    /// The live connection, connecting (and waiting for the node) if there is none.
-    async fn connection(&self) -> Result<Conn, CallError> {
-        let mut slot = self.conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            if !conn.shared.is_closed() {
-                return Ok(conn.clone());
-            }
+    /// The live connection, if there is one.
+    fn live(&self) -> Option<Conn> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.as_ref().filter(|conn| !conn.is_closed()).cloned()
+    }
+
+    /// Connects (waiting for the node) unless another call did meanwhile.
+    async fn connect(&self) -> Result<Conn, CallError> {
+        let _connecting = self.connecting.lock().await;
+        if let Some(conn) = self.live() {
+            return Ok(conn);
         }
         let wait = if self.ever_connected.load(Ordering::Relaxed) && !self.restartable {
             RECONNECT_WINDOW
@@ -617,66 +519,14 @@ impl SocketPeer {
                 .await
                 .map_err(|e| self.unavailable(e.to_string()))?;
         self.ever_connected.store(true, Ordering::Relaxed);
-        let conn = self.start(reader, writer);
-        *slot = Some(conn.clone());
+        let conn = Conn::start(
+            reader,
+            writer,
+            self.node.clone(),
+            self.peer_stopping.clone(),
+            self.stop.clone(),
+        );
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
         Ok(conn)
-    }
-
-    fn start(&self, mut reader: FrameReader, mut writer: FrameWriter) -> Conn {
-        let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending::default()),
-            next_id: AtomicU64::new(0),
-            peer_stopping: self.peer_stopping.clone(),
-            stop: self.stop.clone(),
-        });
-        let (outbox, mut inbox) = mpsc::channel::<Bytes>(OUTBOX);
-        let node = self.node.clone();
-        let writer_shared = shared.clone();
-        tokio::spawn(async move {
-            let mut failed = false;
-            while let Some(frame) = inbox.recv().await {
-                failed = writer.feed(frame).await.is_err();
-                // Batch whatever else is queued into one flush.
-                while let (false, Ok(frame)) = (failed, inbox.try_recv()) {
-                    failed = writer.feed(frame).await.is_err();
-                }
-                if failed || SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            // Unless the peer is gone: then the reader, which reads what the peer said last
-            // (that it stops, say), fails the calls still waiting.
-            if !failed {
-                writer_shared.close(&node, "the connection closed");
-            }
-        });
-        let node = self.node.clone();
-        let reader_shared = shared.clone();
-        tokio::spawn(async move {
-            let reason = loop {
-                match reader.next().await {
-                    Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
-                        Ok(ToClient::Reply { id, result }) => {
-                            let waiter = reader_shared.lock().waiters.remove(&id);
-                            if let Some(waiter) = waiter {
-                                let _ = waiter.send(result);
-                            }
-                        }
-                        Ok(ToClient::Stopping) => {
-                            reader_shared.peer_stopping.store(true, Ordering::Relaxed);
-                        }
-                        Ok(ToClient::Welcome | ToClient::Challenge { .. }) => {
-                            break "the peer repeated its handshake"
-                        }
-                        Err(_) => break "the peer sent a malformed frame",
-                    },
-                    Some(Err(_)) => break "the connection failed",
-                    None => break "the connection closed (the node stopped or died)",
-                }
-            };
-            reader_shared.close(&node, reason);
-        });
-        Conn { outbox, shared }
     }
 }

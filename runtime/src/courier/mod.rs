@@ -20,7 +20,6 @@ use std::panic::AssertUnwindSafe;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use tracing::Instrument;
 
 use crate::error::{panic_message, CallError, RemoteError};
 pub use client::ClientCore;
@@ -74,15 +73,24 @@ impl<R: Send + 'static> Reply<R> {
 }
 
 /// Runs a reply where it belongs, inside the serving node's span, turning its error or panic
-/// into the caller's [`CallError`].
+/// into the caller's [`CallError`]; counted for the dashboard when it is on.
 pub(crate) async fn execute<R: Send + 'static>(
     reply: Reply<R>,
     host: &Host,
     method: &str,
 ) -> Result<R, CallError> {
-    let span = host.span.clone();
+    crate::metrics::observe(&host.node, method, execute_unobserved(reply, host, method)).await
+}
+
+/// [`execute`], uncounted.
+async fn execute_unobserved<R: Send + 'static>(
+    reply: Reply<R>,
+    host: &Host,
+    method: &str,
+) -> Result<R, CallError> {
     let joined = match reply.0 {
         ReplyKind::Blocking(work) => {
+            let span = host.span.clone();
             let ran = tokio::task::spawn_blocking(move || {
                 let _entered = span.enter();
                 std::panic::catch_unwind(AssertUnwindSafe(work))
@@ -93,7 +101,12 @@ pub(crate) async fn execute<R: Send + 'static>(
                 Err(_) => return Err(CallError::Cancelled),
             }
         }
-        ReplyKind::Spawn(work) => AssertUnwindSafe(work.instrument(span)).catch_unwind().await,
+        // Inside the node's span at each poll, borrowed rather than cloned (a clone and its
+        // drop cost the subscriber more than the call).
+        ReplyKind::Spawn(mut work) => {
+            let polled = std::future::poll_fn(|cx| host.span.in_scope(|| work.as_mut().poll(cx)));
+            AssertUnwindSafe(polled).catch_unwind().await
+        }
         ReplyKind::Batch(join) => return join(host).await,
     };
     match joined {

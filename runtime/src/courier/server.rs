@@ -5,9 +5,10 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
@@ -18,8 +19,8 @@ use tokio_util::task::TaskTracker;
 use super::client::Net;
 use super::interface::{Call, Table};
 use super::Host;
-use crate::error::CallError;
-use crate::transport::conn::{self, Authenticated, Listener};
+use crate::error::{chain, CallError};
+use crate::transport::conn::{self, Authenticated, FrameWriter, Listener};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
@@ -77,119 +78,205 @@ pub(crate) async fn serve<L: Listener>(
     connections.wait().await;
 }
 
+/// Frames a connection takes off its socket, at most, before it writes the replies they
+/// produced (it writes sooner when nothing more has arrived).
+const BATCH: usize = 256;
+
+/// The reply to a call that ran as a task of its own: its id and its result.
+type Answered = (u64, Result<Bytes, CallError>);
+
+/// What a connection does after a frame.
+enum Flow {
+    /// Reads on.
+    Go,
+    /// The peer went away (end of stream, an I/O error, an oversized frame): no one is left to
+    /// answer, so the calls it made are cut.
+    Gone,
+    /// The peer sent something that is not a call or a cancel: the connection takes no more
+    /// calls, answers those it runs, and closes.
+    Refused,
+}
+
+/// One authenticated connection, served by one task: it reads calls, runs each until it first
+/// waits (most calls finish there, and are answered without a task or a channel), writes the
+/// replies of everything it read in one go, and hands calls that wait to tasks of their own.
+struct Connection {
+    /// The node.
+    service: Arc<Service>,
+    /// The program's stop: a method failing once it is cancelled failed because of it.
+    stop: CancellationToken,
+    /// Where calls running as tasks send their replies; dropping it (and their copies) ends
+    /// the connection's last replies.
+    replies: mpsc::Sender<Answered>,
+    /// Calls running as tasks at once, at most [`MAX_IN_FLIGHT`]: further frames wait
+    /// (backpressure).
+    limit: Arc<Semaphore>,
+    /// The calls running as tasks, so the client can cancel them.
+    running: Arc<Mutex<HashMap<u64, AbortHandle>>>,
+}
+
 /// Serves one authenticated connection: calls until the peer goes away, sends a frame that is
 /// not a call, or the server stops.
 async fn serve_connection(conn: Authenticated, service: Arc<Service>, stop: CancellationToken) {
     let Authenticated {
-        mut reader, writer, ..
+        mut reader,
+        mut writer,
+        ..
     } = conn;
-    let (outbox, inbox) = mpsc::channel::<Bytes>(MAX_IN_FLIGHT);
-    let written = tokio::spawn(write_replies(writer, inbox));
-    let limit = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    // The calls running on this connection, so the client can cancel them.
-    let running: Arc<Mutex<HashMap<u64, AbortHandle>>> = Arc::default();
+    let (replies, mut answered) = mpsc::channel::<Answered>(MAX_IN_FLIGHT);
+    let conn = Connection {
+        service,
+        stop: stop.clone(),
+        replies,
+        limit: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        running: Arc::default(),
+    };
     loop {
-        let next = tokio::select! {
-            next = reader.next() => next,
+        let mut flow = tokio::select! {
             // Calls still running finish during the program's grace period; the client learns
             // that what is not answered was cut by the stop.
-            _ = stop.cancelled() => {
-                if let Ok(frame) = frame::encode(&ToClient::Stopping) {
-                    let _ = outbox.send(frame).await;
-                }
-                // The writer ends once every running call has answered (within the grace
-                // period, after which the process ends anyway).
-                drop(outbox);
-                let _ = written.await;
-                return;
+            _ = stop.cancelled() => return conn.finish(writer, answered, true).await,
+            Some((id, result)) = answered.recv() => {
+                put_reply(writer.write_buffer_mut(), id, result);
+                Flow::Go
             }
+            next = reader.next() => conn.take(next, writer.write_buffer_mut()).await,
         };
-        // EOF, an I/O error or an oversized frame: this connection is done, and no one is
-        // left to answer.
-        let Some(Ok(bytes)) = next else {
-            for (_, call) in lock(&running).drain() {
-                call.abort();
+        // Whatever else already arrived or finished goes out in the same write.
+        for _ in 0..BATCH {
+            let Flow::Go = flow else { break };
+            match reader.next().now_or_never() {
+                Some(next) => flow = conn.take(next, writer.write_buffer_mut()).await,
+                None => break,
             }
-            return;
+        }
+        while let Ok((id, result)) = answered.try_recv() {
+            put_reply(writer.write_buffer_mut(), id, result);
+        }
+        match flow {
+            Flow::Go if SinkExt::<Bytes>::flush(&mut writer).await.is_ok() => {}
+            Flow::Refused => return conn.finish(writer, answered, false).await,
+            Flow::Go | Flow::Gone => return conn.cut(),
+        }
+    }
+}
+
+impl Connection {
+    /// Handles one frame from the peer, appending to `out` the reply of a call that finished
+    /// at once.
+    async fn take(&self, next: Option<std::io::Result<BytesMut>>, out: &mut BytesMut) -> Flow {
+        let Some(Ok(bytes)) = next else {
+            return Flow::Gone;
         };
         // Anything but a well-formed call or cancel closes this connection (and only it).
-        let (id, interface, method, body, deadline) = match frame::decode::<ToServer>(&bytes) {
+        match frame::decode::<ToServer>(&bytes) {
             Ok(ToServer::Call {
                 id,
                 interface,
                 method,
                 body,
                 deadline,
-            }) => (id, interface, method, body, deadline),
+            }) => {
+                let call = self.service.call(interface, method, body, deadline);
+                self.run(id, call, out).await;
+                Flow::Go
+            }
             Ok(ToServer::Cancel { id }) => {
-                if let Some(call) = lock(&running).remove(&id) {
+                if let Some(call) = lock(&self.running).remove(&id) {
                     call.abort();
                 }
-                continue;
+                Flow::Go
             }
-            _ => return,
-        };
-        let Ok(permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
-        let mut table = lock(&running);
-        let call = tokio::spawn(
-            answer(
-                service.clone(),
-                interface,
-                method,
-                body,
-                deadline,
-                stop.clone(),
-            )
-            .then({
-                let (outbox, done) = (outbox.clone(), running.clone());
-                move |result| async move {
-                    drop(permit);
-                    lock(&done).remove(&id);
-                    let reply = ToClient::Reply { id, result };
-                    if let Ok(frame) = frame::encode(&reply) {
-                        let _ = outbox.send(frame).await;
-                    }
-                }
-            }),
-        );
-        table.insert(id, call.abort_handle());
-    }
-}
-
-/// Writes the replies of a connection as they come, coalescing what is queued into one flush.
-async fn write_replies<W: futures::Sink<Bytes> + Unpin>(
-    mut writer: W,
-    mut inbox: mpsc::Receiver<Bytes>,
-) {
-    while let Some(frame) = inbox.recv().await {
-        if writer.feed(frame).await.is_err() {
-            return;
+            _ => Flow::Refused,
         }
-        while let Ok(frame) = inbox.try_recv() {
-            if writer.feed(frame).await.is_err() {
+    }
+
+    /// Polls a call once, here: if it finished, its reply goes into `out`; otherwise it runs on
+    /// as a task of its own (so calls run concurrently and can be cancelled), holding one of
+    /// the connection's permits.
+    async fn run(
+        &self,
+        id: u64,
+        mut call: BoxFuture<'static, Result<Bytes, CallError>>,
+        out: &mut BytesMut,
+    ) {
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        if let Poll::Ready(result) = first {
+            return put_reply(out, id, stopped(result, &self.stop));
+        }
+        let Ok(permit) = self.limit.clone().acquire_owned().await else {
+            return;
+        };
+        let (replies, running, stop) = (
+            self.replies.clone(),
+            self.running.clone(),
+            self.stop.clone(),
+        );
+        let mut table = lock(&self.running);
+        let task = tokio::spawn(async move {
+            let result = call.await;
+            drop(permit);
+            lock(&running).remove(&id);
+            let _ = replies.send((id, stopped(result, &stop))).await;
+        });
+        table.insert(id, task.abort_handle());
+    }
+
+    /// Cuts every call still running: its caller is gone.
+    fn cut(self) {
+        for (_, call) in lock(&self.running).drain() {
+            call.abort();
+        }
+    }
+
+    /// Takes no more calls and answers those still running (within the grace period, after
+    /// which the process ends anyway), first telling the client the program is stopping if it
+    /// is; then the connection closes.
+    async fn finish(
+        self,
+        mut writer: FrameWriter,
+        mut answered: mpsc::Receiver<Answered>,
+        stopping: bool,
+    ) {
+        if stopping {
+            let _ = frame::encode_into(writer.write_buffer_mut(), &ToClient::Stopping);
+        }
+        drop(self.replies);
+        loop {
+            if SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
                 return;
             }
-        }
-        if SinkExt::<Bytes>::flush(&mut writer).await.is_err() {
-            return;
+            let Some((id, result)) = answered.recv().await else {
+                return;
+            };
+            put_reply(writer.write_buffer_mut(), id, result);
+            while let Ok((id, result)) = answered.try_recv() {
+                put_reply(writer.write_buffer_mut(), id, result);
+            }
         }
     }
 }
 
-/// Runs one call; a method that fails once the program is stopping failed because of the stop
-/// (its own calls were cut short): the caller learns that, not an error.
-async fn answer(
-    service: Arc<Service>,
-    interface: u64,
-    method: String,
-    body: Bytes,
-    deadline: Option<Duration>,
-    stopping: CancellationToken,
-) -> Result<Bytes, CallError> {
-    match service.call(interface, method, body, deadline).await {
-        Err(CallError::Remote { node, .. }) if stopping.is_cancelled() => {
+/// Appends the reply to call `id` to `out`; a result that cannot be encoded is answered with
+/// why.
+fn put_reply(out: &mut BytesMut, id: u64, result: Result<Bytes, CallError>) {
+    if let Err(e) = frame::encode_into(out, &ToClient::Reply { id, result }) {
+        let why = CallError::Protocol(format!("the reply cannot be sent: {}", chain(&e)));
+        let _ = frame::encode_into(
+            out,
+            &ToClient::Reply {
+                id,
+                result: Err(why),
+            },
+        );
+    }
+}
+
+/// A method that fails once the program is stopping failed because of the stop (its own calls
+/// were cut short): the caller learns that, not an error.
+fn stopped(result: Result<Bytes, CallError>, stop: &CancellationToken) -> Result<Bytes, CallError> {
+    match result {
+        Err(CallError::Remote { node, .. }) if stop.is_cancelled() => {
             Err(CallError::Stopping { node })
         }
         result => result,

@@ -132,6 +132,24 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, WireError> {
     Ok(Bytes::from(bytes))
 }
 
+/// Appends `value` to `dst` as one whole frame (the length, then the postcard encoding),
+/// written in place: no buffer of its own, no copy. On an error nothing is appended.
+pub(crate) fn encode_into<T: Serialize>(dst: &mut BytesMut, value: &T) -> Result<(), WireError> {
+    let start = dst.len();
+    dst.put_u32(0);
+    let written = match postcard::to_io(value, (&mut *dst).writer()) {
+        Ok(_) => fits(dst.len() - start - 4),
+        Err(e) => Err(WireError::Encode(e)),
+    };
+    if let Err(e) = written {
+        dst.truncate(start);
+        return Err(e);
+    }
+    let len = (dst.len() - start - 4) as u32;
+    dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
 /// Whether `len` bytes fit in a frame.
 pub(crate) fn fits(len: usize) -> Result<(), WireError> {
     match len > MAX_FRAME {
@@ -188,6 +206,37 @@ pub(crate) enum ToServer {
         /// The id of the call.
         id: u64,
     },
+}
+
+/// A [`ToServer::Call`] that borrows its method and body, to encode one without building the
+/// owned message: it encodes exactly as that does (see the test `borrowed_calls_encode_as_owned_ones`).
+pub(crate) struct CallRef<'a> {
+    pub(crate) id: u64,
+    pub(crate) interface: u64,
+    pub(crate) method: &'a str,
+    pub(crate) body: &'a [u8],
+    pub(crate) deadline: Option<std::time::Duration>,
+}
+
+impl Serialize for CallRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStructVariant;
+        /// Bytes, as `Bytes` serializes them.
+        struct Raw<'a>(&'a [u8]);
+        impl Serialize for Raw<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(self.0)
+            }
+        }
+        // `ToServer::Call`: the second variant, five fields.
+        let mut call = serializer.serialize_struct_variant("ToServer", 1, "Call", 5)?;
+        call.serialize_field("id", &self.id)?;
+        call.serialize_field("interface", &self.interface)?;
+        call.serialize_field("method", self.method)?;
+        call.serialize_field("body", &Raw(self.body))?;
+        call.serialize_field("deadline", &self.deadline)?;
+        call.end()
+    }
 }
 
 /// What a server sends back.
@@ -308,6 +357,27 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_calls_encode_as_owned_ones() {
+        for deadline in [None, Some(std::time::Duration::from_millis(1500))] {
+            let owned = ToServer::Call {
+                id: 1 << 40 | 9,
+                interface: u64::MAX,
+                method: "work".into(),
+                body: Bytes::from_static(b"\x00\x01body"),
+                deadline,
+            };
+            let borrowed = CallRef {
+                id: 1 << 40 | 9,
+                interface: u64::MAX,
+                method: "work",
+                body: b"\x00\x01body",
+                deadline,
+            };
+            assert_eq!(encode(&owned).unwrap(), encode(&borrowed).unwrap());
+        }
+    }
+
+    #[test]
     fn messages_round_trip() {
         let m = ToServer::Call {
             id: 7,
@@ -407,6 +477,20 @@ mod codec {
             std::iter::from_fn(|| codec.decode(&mut wire).unwrap()).collect();
         assert_eq!(frames, [&b"one"[..], b"", b"three"]);
         assert_eq!(&wire[..], [0, 0], "a partial header waits");
+    }
+
+    #[test]
+    fn frames_encoded_in_place_decode_as_sent() {
+        let mut wire = BytesMut::from(&b"before"[..]);
+        encode_into(&mut wire, &ToServer::Cancel { id: 300 }).unwrap();
+        encode_into(&mut wire, &ToClient::Stopping).unwrap();
+        wire.advance(6);
+        let mut codec = FrameCodec::hello();
+        let first = codec.decode(&mut wire).unwrap().unwrap();
+        assert!(matches!(decode(&first), Ok(ToServer::Cancel { id: 300 })));
+        let second = codec.decode(&mut wire).unwrap().unwrap();
+        assert!(matches!(decode(&second), Ok(ToClient::Stopping)));
+        assert!(wire.is_empty());
     }
 
     #[test]

@@ -1,3 +1,0 @@
-fn main() -> std::process::ExitCode {
-    lp_bench::bench::main()
-}
