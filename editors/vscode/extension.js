@@ -3,13 +3,26 @@
 "use strict";
 
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 const vscode = require("vscode");
 
 let client;
 
+/** `~` or `~/…` (`~\…` on Windows) with the home directory in place of `~`. */
+function expandHome(configured) {
+  if (configured === "~") {
+    return os.homedir();
+  }
+  if (configured.startsWith("~/") || (process.platform === "win32" && configured.startsWith("~\\"))) {
+    return path.join(os.homedir(), configured.slice(2));
+  }
+  return configured;
+}
+
 /** The `lpc` executable: the configured path, or the first `lpc` on PATH; undefined if none. */
-function findLpc(configured) {
+function findLpc(setting) {
+  const configured = expandHome(setting.trim());
   const isFile = (p) => {
     try {
       fs.accessSync(p, fs.constants.X_OK);
@@ -18,7 +31,7 @@ function findLpc(configured) {
       return false;
     }
   };
-  if (configured.includes(path.sep)) {
+  if (configured.includes("/") || configured.includes(path.sep)) {
     return isFile(configured) ? configured : undefined;
   }
   const exe = process.platform === "win32" ? [".exe", ""] : [""];
@@ -38,9 +51,23 @@ async function activate(context) {
   if (!config.get("enable", true)) {
     return;
   }
-  const lpc = findLpc(config.get("path", "lpc"));
+  const setting = config.get("path", "lpc") || "lpc";
+  const lpc = findLpc(setting);
   if (!lpc) {
-    console.log("lp: `lpc` not found on PATH; the language server is off (highlighting still works)");
+    const where = setting === "lpc" ? "on PATH" : `at \`${setting}\` (the setting lp.server.path)`;
+    const open = "Open Settings";
+    vscode.window
+      .showWarningMessage(
+        `lp: \`lpc\` was not found ${where}, so the language server (diagnostics, completion, ` +
+          "go to definition, …) is off; highlighting still works. Install lpc " +
+          "(`cargo install --path compiler` in the lp repository) or set lp.server.path.",
+        open
+      )
+      .then((choice) => {
+        if (choice === open) {
+          vscode.commands.executeCommand("workbench.action.openSettings", "lp.server.path");
+        }
+      });
     return;
   }
   let lc;
@@ -58,8 +85,12 @@ async function activate(context) {
     "lpc lsp",
     { run: server, debug: server },
     {
-      documentSelector: [{ scheme: "file", language: "lp" }],
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{lp,rs}") },
+      documentSelector: [
+        { scheme: "file", language: "lp" },
+        { scheme: "untitled", language: "lp" },
+      ],
+      // No `synchronize.fileEvents` watcher here: `lpc lsp` registers its own (`**/*.rs`,
+      // `**/Cargo.toml`) through the client, and a second one would report every change twice.
     }
   );
   context.subscriptions.push(client);

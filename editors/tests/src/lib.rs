@@ -97,6 +97,23 @@ pub fn assert_no_mismatches(editor: &dyn Highlighter, files: &[std::path::PathBu
     );
 }
 
+/// Where a chosen token is in `text`: the byte range of `needle` on (1-based) `line`, or with `|`
+/// marks in `needle` (`"(|node|:"`), of the part between them; `None` when the line lacks it.
+pub fn find_on_line(text: &str, line: usize, needle: &str) -> Option<std::ops::Range<usize>> {
+    let start = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let line_text = text[start..].lines().next()?;
+    let (before, target) = match needle.split('|').collect::<Vec<_>>()[..] {
+        [before, target, _] => (before, target),
+        _ => ("", needle),
+    };
+    let column = line_text.find(&needle.replace('|', ""))? + before.len();
+    Some(start + column..start + column + target.len())
+}
+
 /// 1-based line and byte column of `byte` in `text`.
 pub fn line_col(text: &str, byte: usize) -> (usize, usize) {
     let before = &text[..byte.min(text.len())];

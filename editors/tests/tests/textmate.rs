@@ -3,7 +3,8 @@
 //! classified token of the corpus gets its scope, and chosen tokens of the showcase get theirs.
 
 use lp_editors::{
-    assert_no_mismatches, corpus, repo_root, require_tool, run_with_timeout, Class, Highlighter,
+    assert_no_mismatches, corpus, find_on_line, repo_root, require_tool, run_with_timeout, Class,
+    Highlighter,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -210,6 +211,57 @@ fn chosen_tokens_of_the_showcase_have_their_scopes() {
                 wrong.push(format!(
                     "showcase.lp:{line}:{} `{needle}`: expected {scope}, got {scopes:?}",
                     byte - start + 1
+                ));
+                break;
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Chosen tokens of `corpus/keyword_names.lp`: `(line, text, innermost scope)`, `|` marks as
+/// above. Keyword-named arguments and fields are names, a lowercase import is a function.
+const KEYWORD_NAMES: &[(usize, &str, &str)] = &[
+    (4, "fns", "entity.name.namespace.lp"),
+    (4, "::|tick|;", "entity.name.function.lp"),
+    (5, "{|setup| as", "entity.name.function.lp"),
+    (5, " |as| ", "keyword.control.import.as.lp"),
+    (5, "as |prepare|", "entity.name.function.alias.lp"),
+    (5, "Producer", "entity.name.type.lp"),
+    (10, "(|node|:", "variable.parameter.argument.lp"),
+    (10, "|batch|: 2", "variable.parameter.argument.lp"),
+    (10, "|process|: 3", "variable.parameter.argument.lp"),
+    (10, "|group|: 4", "variable.parameter.argument.lp"),
+    (10, "|node| first", "storage.type.node.lp"),
+    (17, "(|fn|:", "variable.parameter.argument.lp"),
+    (17, "= |fn| tick", "storage.modifier.kind.lp"),
+    (17, "|param|:", "variable.parameter.argument.lp"),
+    (17, "|replicas|: replicas", "variable.parameter.argument.lp"),
+    (17, "replicas: |replicas|", "variable.language.replica.lp"),
+    (18, "{ |node|:", "variable.other.property.lp"),
+    (18, "|batch|: 2", "variable.other.property.lp"),
+    (19, "|batch| work", "keyword.control.batch.lp"),
+    (19, "|process|: 8", "variable.other.property.lp"),
+];
+
+#[test]
+fn keyword_named_arguments_and_imported_functions_have_their_scopes() {
+    let file = repo_root().join("editors/tests/corpus/keyword_names.lp");
+    let Some(textmate) = tokenize(std::slice::from_ref(&file)) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&file).expect("corpus/keyword_names.lp");
+    let mut wrong = Vec::new();
+    for &(line, needle, scope) in KEYWORD_NAMES {
+        let Some(range) = find_on_line(&text, line, needle) else {
+            wrong.push(format!("line {line} has no `{needle}`"));
+            continue;
+        };
+        for byte in range {
+            let scopes = textmate.scopes(&file, byte).unwrap_or(&[]);
+            if scopes.last().map(String::as_str) != Some(scope) {
+                wrong.push(format!(
+                    "keyword_names.lp:{line} `{needle}`: expected {scope} innermost, got {scopes:?}"
                 ));
                 break;
             }

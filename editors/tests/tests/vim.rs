@@ -4,7 +4,8 @@
 //! file in `lpc fmt`'s layout changes nothing.
 
 use lp_editors::{
-    assert_no_mismatches, corpus, repo_root, require_tool, run_with_timeout, Class, Highlighter,
+    assert_no_mismatches, corpus, find_on_line, repo_root, require_tool, run_with_timeout, Class,
+    Highlighter,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -199,4 +200,71 @@ fn vim_keeps_lpc_fmt_indentation() {
 #[test]
 fn neovim_keeps_lpc_fmt_indentation() {
     check_indent("nvim", &["--headless"]);
+}
+
+/// Chosen tokens of `corpus/keyword_names.lp`: `(line, text, group)`; when the text has `|`
+/// marks, only the part between them is checked. Keyword-named arguments and fields are names,
+/// and what a `use` imports is highlighted whatever its case.
+const CHOSEN: &[(usize, &str, &str)] = &[
+    (4, "use", "lpInclude"),
+    (4, "fns", "lpNamespace"),
+    (4, "::|tick|;", "lpUseFunction"),
+    (5, "{|setup| as", "lpUseFunction"),
+    (5, " |as| ", "lpInclude"),
+    (5, "as |prepare|", "lpUseFunction"),
+    (5, "Producer", "lpType"),
+    (10, "(|node|:", "lpArgName"),
+    (10, "|batch|: 2", "lpArgName"),
+    (10, "|process|: 3", "lpArgName"),
+    (10, "|group|: 4", "lpArgName"),
+    (10, "|node| first", "lpItem"),
+    (12, "process", "lpItem"),
+    (17, "(|fn|:", "lpArgName"),
+    (17, "= |fn| tick", "lpKind"),
+    (17, "|param|:", "lpArgName"),
+    (17, "|replicas|: replicas", "lpArgName"),
+    (17, "replicas: |replicas|", "lpReplica"),
+    (17, "true", "lpBoolean"),
+    (18, "{ |node|:", "lpArgName"),
+    (18, "|batch|: 2", "lpArgName"),
+    (19, "|batch| work", "lpBatch"),
+    (19, "|process|: 8", "lpArgName"),
+];
+
+fn check_chosen(program: &str, name: &'static str, headless: &[&str]) {
+    let Some(path) = require_tool(program, name) else {
+        return;
+    };
+    let file = repo_root().join("editors/tests/corpus/keyword_names.lp");
+    let text = std::fs::read_to_string(&file).expect("corpus/keyword_names.lp");
+    let vim = Vim {
+        name,
+        groups: dump(&path, headless, std::slice::from_ref(&file)),
+    };
+    let mut wrong = Vec::new();
+    for &(line, needle, group) in CHOSEN {
+        let Some(range) = find_on_line(&text, line, needle) else {
+            wrong.push(format!("line {line} has no `{needle}`"));
+            continue;
+        };
+        if let Some(got) = range
+            .map(|byte| vim.at(&file, byte).unwrap_or_default())
+            .find(|got| got != group)
+        {
+            wrong.push(format!(
+                "keyword_names.lp:{line} `{needle}`: expected {group}, got {got:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{name}:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn vim_highlights_keyword_named_arguments_and_imported_functions() {
+    check_chosen("vim", "Vim's syntax highlighting", &["-N", "-es"]);
+}
+
+#[test]
+fn neovim_highlights_keyword_named_arguments_and_imported_functions() {
+    check_chosen("nvim", "Neovim's syntax highlighting", &["--headless"]);
 }

@@ -30,18 +30,19 @@ syn match   lpNumber       "\<0b[01][01_]*\>"
 syn match   lpFloat        "\<\d[0-9_]*\%(\.\d[0-9_]*\%([eE][+-]\=\d[0-9_]*\)\=\|[eE][+-]\=\d[0-9_]*\)\>"
 syn match   lpDuration     "\<\d[0-9_]*\%(ms\|s\|m\|h\)\>" contains=lpDurationUnit
 syn match   lpDurationUnit contained "\%(ms\|s\|m\|h\)\>"
-syn keyword lpBoolean      true false
-syn keyword lpReplica      replica replicas
+" Keywords, as matches rather than `syn keyword`s (a keyword beats every match at its column): a
+" keyword followed by `:` or `::` is a name, an argument, field or path segment (`node: 1`,
+" `batch: 2`, `crate::batch::run`).
+syn match   lpBoolean      "\<\%(true\|false\)\>\%(\s*:\)\@!"
+syn match   lpReplica      "\<\%(replicas\|replica\)\>\%(\s*:\)\@!"
 
 " Items and their names: `program NAME`, `param NAME: TYPE`, `node NAME`, `group NAME[`, ….
-syn keyword lpInclude      use
-syn keyword lpInclude      as nextgroup=lpTypeName skipwhite
-syn keyword lpItem         program nextgroup=lpProgramName skipwhite skipempty
-syn keyword lpItem         param nextgroup=lpParamName skipwhite skipempty
-syn keyword lpItem         node group nextgroup=lpNodeName skipwhite skipempty
-syn keyword lpItem         process nextgroup=lpProcessName skipwhite skipempty
-syn keyword lpKind         courier worker fn
-syn keyword lpBatch        batch nextgroup=lpMethodName skipwhite
+syn match   lpItem         "\<program\>\%(\s*:\)\@!" nextgroup=lpProgramName skipwhite skipempty
+syn match   lpItem         "\<param\>\%(\s*:\)\@!" nextgroup=lpParamName skipwhite skipempty
+syn match   lpItem         "\<\%(node\|group\)\>\%(\s*:\)\@!" nextgroup=lpNodeName skipwhite skipempty
+syn match   lpItem         "\<process\>\%(\s*:\)\@!" nextgroup=lpProcessName skipwhite skipempty
+syn match   lpKind         "\<\%(courier\|worker\|fn\)\>\%(\s*:\)\@!"
+syn match   lpBatch        "\<batch\>\%(\s*:\)\@!" nextgroup=lpMethodName skipwhite
 
 syn match   lpProgramName  contained "\h\w*"
 syn match   lpParamName    contained "\h\w*" nextgroup=lpParamColon skipwhite
@@ -50,15 +51,20 @@ syn match   lpParamType    contained "\h\w*"
 syn match   lpNodeName     contained "\h\w*"
 syn match   lpProcessName  contained "\h\w*"
 syn match   lpMethodName   contained "\h\w*"
-syn match   lpTypeName     contained "\h\w*"
 
 " Paths: `crate::nodes::Producer::new(`.
-syn keyword lpCrate        crate
 syn match   lpType         "\<\u\w*\>"
 syn match   lpNamespace    "\<\l\w*\ze\s*::"
-syn match   lpCrate        "\<crate\ze\s*::"
+syn match   lpCrate        "\<crate\>\%(\s*:\%(:\)\@!\)\@!"
 syn match   lpFunction     "\<\h\w*\ze\s*("
 syn match   lpPathSep      "::"
+
+" `use a::b::{C, d as E};`: what it imports (a path's last segment, an alias) is a type when
+" capitalized, else a function (run by `fn` nodes), as where it is used.
+syn region  lpUse          matchgroup=lpInclude start="\<use\>\%(\s*:\)\@!" end="\ze;" end="\ze\<\%(use\|program\)\>" transparent contains=lpComment,lpDocComment,lpBlockComment,lpCrate,lpNamespace,lpPathSep,lpType,lpUseFunction,lpInclude,lpDelimiter
+syn match   lpInclude      contained "\<as\>" nextgroup=lpTypeName,lpUseFunction skipwhite skipempty
+syn match   lpTypeName     contained "\<\u\w*"
+syn match   lpUseFunction  contained "\<\%(as\>\)\@!\%(\l\|_\)\w*\>\%(\s*::\)\@!"
 
 " `name:` in argument lists and block fields (not `a::b`).
 syn match   lpArgName      "\<\h\w*\ze\s*:\%(:\)\@!"
@@ -103,6 +109,7 @@ hi def link lpCrate         Keyword
 hi def link lpType          Type
 hi def link lpNamespace     Include
 hi def link lpFunction      Function
+hi def link lpUseFunction   Function
 hi def link lpPathSep       Delimiter
 hi def link lpArgName       Identifier
 hi def link lpSection       Label
