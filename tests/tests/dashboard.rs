@@ -496,6 +496,48 @@ fn the_page_shows_every_node_live_in_chromium() {
     assert_eq!(launched.wait(Duration::from_secs(30)).code, Some(0));
 }
 
+/// The README's picture: the `actor_learner` example's page, every node serving or running
+/// and calls counted; written to `target/dashboard/actor_learner.png` (docs/dashboard.png is
+/// a copy of it).
+#[test]
+fn the_actor_learner_page_in_chromium() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let args = ["--lp_launch_type", "local_mp", "--num_steps", "1000000"];
+    let mut launched = Launched::start("actor_learner", &args, &[]);
+    launched.wait_for("lp: dashboard at ", Duration::from_secs(60));
+    let dashboard = Dashboard::printed(&launched.output());
+    // Every node up; the learner and the replay buffer serve calls (the actors make them).
+    let labels = [
+        "actor/0", "actor/1", "actor/2", "actor/3", "learner", "replay",
+    ];
+    let served = ["learner", "replay"];
+    let ready = |cards: &[Value], calls: &str| {
+        labels.iter().all(|label| {
+            cards.iter().any(|c| {
+                c["label"] == *label
+                    && (c["state"] == "running" || c["state"] == "serving")
+                    && (!served.contains(label) || c[calls].as_f64() > Some(0.0))
+            })
+        })
+    };
+    dashboard.nodes_when(|nodes| ready(nodes, "calls"));
+    let mut browser = Browser::open(&chromium, &dashboard.url());
+    let cards = "JSON.stringify([...document.querySelectorAll('.node')].map(n => \
+        ({label: n.dataset.label, state: n.dataset.state, calls: +n.dataset.calls})))";
+    browser.until(cards, |cards| {
+        cards.as_array().is_some_and(|cards| ready(cards, "calls"))
+    });
+    let shot = workspace().join("target/dashboard/actor_learner.png");
+    browser.screenshot(&shot);
+    eprintln!("screenshot: {}", shot.display());
+    launched.signal(rustix::process::Signal::TERM);
+    // The bound counts from the launch.
+    let ended = launched.wait(Duration::from_secs(180));
+    assert_eq!(ended.code, Some(0), "{}", ended.output);
+}
+
 /// The chromium binary, if installed (under `CI=true` it must be).
 fn chromium() -> Option<String> {
     ["chromium", "chromium-browser", "google-chrome"]
