@@ -233,3 +233,13 @@ pub fn calls_ok(output: &str) -> u64 {
 pub fn chatter_line(name: &str) -> String {
     format!("{name}: {}", "chatter ".repeat(640))
 }
+
+/// Every node label of the `faults` program (`tests/faults.lp`), in id order.
+pub const LABELS: [&str; 6] = [
+    "victim",
+    "phoenix/0",
+    "phoenix/1",
+    "sprinter",
+    "stayer",
+    "caller",
+];

@@ -17,15 +17,7 @@ use lp_tests::launched::Launched;
 use lp_tests::support::{tool_available, workspace};
 use serde_json::Value;
 
-/// Every label of the `faults` program.
-const LABELS: [&str; 6] = [
-    "victim",
-    "phoenix/0",
-    "phoenix/1",
-    "sprinter",
-    "stayer",
-    "caller",
-];
+use lp_tests::fault_nodes::LABELS;
 
 /// The fields every node of `/api/nodes` has.
 const NODE_FIELDS: [&str; 13] = [

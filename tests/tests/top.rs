@@ -27,14 +27,7 @@ fn launch() -> (Launched, String) {
 
 /// Every node of the program is in `frame`, with a state.
 fn shows_every_node(frame: &str) {
-    for label in [
-        "victim",
-        "phoenix/0",
-        "phoenix/1",
-        "sprinter",
-        "stayer",
-        "caller",
-    ] {
+    for label in lp_tests::fault_nodes::LABELS {
         assert!(
             frame.lines().any(|l| l.starts_with(label)),
             "{label} in:\n{frame}"
