@@ -253,27 +253,37 @@ fn check_texts(
     });
     rename_rust_files(&mut sources, lp_count);
 
-    // A crate that could not be read completely would make every type look missing: report
-    // why it could not be read, and check against it only once it reads.
-    let package = if diagnostics.iter().any(|d| d.code.is_rust_loading()) {
-        None
-    } else {
-        let refs: Vec<_> = files.iter().map(|(id, file)| (*id, file)).collect();
-        Some(check::check(&refs, &model, &sources, &mut diagnostics))
-    };
-    diagnostics.sort();
-    // Warnings only for a package without errors: after an error they would be noise, or wrong
-    // (a param used only in an item that failed to parse looks unused).
-    if diagnostics.has_errors() {
-        diagnostics.drop_warnings();
-    }
-    let package = package.filter(|_| !diagnostics.has_errors());
+    let refs: Vec<_> = files.iter().map(|(id, file)| (*id, file)).collect();
+    let package = check_parsed(&refs, &model, &sources, &mut diagnostics);
     Ok(Checked {
         sources,
         diagnostics,
         package,
         rust_files,
     })
+}
+
+/// Checks parsed `files` against `model`, as `lpc check` does, into `diagnostics` (which already
+/// hold the parser's and the crate loading's): not at all when the crate could not be read
+/// completely (every type would look missing), then sorted, and without warnings when there
+/// are errors (after an error they would be noise, or wrong: a param used only in an item that
+/// failed to parse looks unused). The checked package, when there is no error.
+pub fn check_parsed(
+    files: &[(crate::diag::FileId, &syntax::ast::File)],
+    model: &CrateModel,
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Option<model::Package> {
+    let unread = diagnostics.iter().any(|d| d.code.is_rust_loading());
+    let package = match unread {
+        true => None,
+        false => Some(check::check(files, model, sources, diagnostics)),
+    };
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        diagnostics.drop_warnings();
+    }
+    package.filter(|_| !diagnostics.has_errors())
 }
 
 /// Shows the Rust files (added after the `.lp` files) by their paths relative to the current

@@ -9,7 +9,6 @@ use super::crates::Crates;
 use super::documents::{Document, DOCUMENT};
 use super::position::{LineIndex, LspPositions as _};
 use super::uri;
-use lpc_build::check;
 use lpc_build::diag::{self, Diagnostics, Severity, SourceMap};
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range,
@@ -50,20 +49,8 @@ pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> V
     for d in &krate.diagnostics {
         diagnostics.push(d.clone());
     }
-    // As the driver does: a crate that could not be read completely would make every type look
-    // missing; warnings only without errors.
-    if !diagnostics.iter().any(|d| d.code.is_rust_loading()) {
-        check::check(
-            &[(DOCUMENT, &parsed.file)],
-            &krate.model,
-            &sources,
-            &mut diagnostics,
-        );
-    }
-    diagnostics.sort();
-    if diagnostics.has_errors() {
-        diagnostics.drop_warnings();
-    }
+    let files = [(DOCUMENT, &parsed.file)];
+    lpc_build::driver::check_parsed(&files, &krate.model, &sources, &mut diagnostics);
     convert(&sources, &diagnostics)
 }
 
