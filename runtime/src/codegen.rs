@@ -92,10 +92,19 @@ pub fn node_error(error: RemoteError) -> crate::Error {
 /// # Panics
 ///
 /// On a current-thread runtime (blocking its only thread would deadlock: call the async
-/// method with `.await` there), and outside any runtime when no program was launched.
+/// method with `.await` there) — so under `sim` as well — and outside any runtime when no
+/// program was launched.
 pub fn block_on<F: Future>(f: F) -> F::Output {
     use tokio::runtime::RuntimeFlavor;
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        if crate::transport::sim::simulated() {
+            panic!(
+                "lp: a `*_blocking` client method was called under `sim`, where every node runs \
+                 on the simulation's one thread and blocking it would stop the simulated world: \
+                 make the calling method or `run` async and call the async method with `.await` \
+                 (see docs/sim.md)"
+            );
+        }
         if handle.runtime_flavor() == RuntimeFlavor::CurrentThread {
             panic!(
                 "lp: a `*_blocking` client method was called on a current-thread tokio runtime, \

@@ -203,6 +203,8 @@ pub(crate) mod launcher {
     pub(crate) const LOG_DIR: &str = "lp_log_dir";
     /// `--lp_dashboard`.
     pub(crate) const DASHBOARD: &str = "lp_dashboard";
+    /// `--lp_seed`.
+    pub(crate) const SEED: &str = "lp_seed";
 }
 
 /// The launcher's aliases that no param takes (a param `launch_type` wins `--launch_type`):
@@ -256,6 +258,11 @@ fn parse_dashboard(raw: &str) -> Result<DashboardAddr, String> {
     }
 }
 
+/// The seed `--lp_seed` gives a `sim` launch (0 by default).
+pub(crate) fn seed(matches: &clap::ArgMatches) -> u64 {
+    matches.get_one::<u64>(launcher::SEED).copied().unwrap_or(0)
+}
+
 /// Where `--lp_dashboard` serves the dashboard (`127.0.0.1:0` by default), if anywhere.
 pub(crate) fn dashboard(matches: &clap::ArgMatches) -> Option<std::net::SocketAddr> {
     matches
@@ -278,10 +285,20 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .long(launcher::LAUNCH_TYPE)
                 .aliases(free(&["launch-type", "launch_type", "lp-launch-type"], flags))
                 .value_name("TYPE")
-                .value_parser(["local_mt", "local_mp", "test_mt", "test_mp", "k8s", "slurm"])
+                .value_parser(["local_mt", "local_mp", "test_mt", "test_mp", "k8s", "slurm", "sim"])
                 .default_value("local_mt")
                 .action(ArgAction::Set)
-                .help("How to launch the program: every node as threads of one process (local_mt), as its own process (local_mp), or on a cluster (k8s, slurm: writes the engine's job description)"),
+                .help("How to launch the program: every node as threads of one process (local_mt), as its own process (local_mp), on a cluster (k8s, slurm: writes the engine's job description), or on simulated hosts under a simulated network and clock (sim, see --lp_seed)"),
+        )
+        .arg(
+            Arg::new(launcher::SEED)
+                .long(launcher::SEED)
+                .aliases(free(&["lp-seed"], flags))
+                .value_name("N")
+                .value_parser(clap::value_parser!(u64))
+                .default_value("0")
+                .action(ArgAction::Set)
+                .help("The seed of a sim launch: the same seed runs the same schedule, with the same output"),
         )
         .arg(
             Arg::new(launcher::TERMINATION_NOTICE)

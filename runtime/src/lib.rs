@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 pub mod codegen;
 mod context;
 mod courier;
@@ -23,6 +24,7 @@ mod launch;
 mod log;
 mod metrics;
 mod program;
+pub mod sim;
 mod supervise;
 pub mod testing;
 mod transport;

@@ -108,20 +108,27 @@ impl Drop for WholeLine {
     }
 }
 
-/// What `RUST_LOG` lets through: any directives (the `env-filter` feature), INFO by default.
+/// What `RUST_LOG` lets through: any directives (the `env-filter` feature); by default INFO,
+/// and only warnings of the simulator `sim` runs on (`RUST_LOG=info,turmoil=trace` shows its
+/// every packet).
 #[cfg(feature = "env-filter")]
 fn filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,turmoil=warn"))
 }
 
-/// What `RUST_LOG` lets through: a level (without the `env-filter` feature), INFO by default.
+/// What `RUST_LOG` lets through: a level (without the `env-filter` feature), INFO by default;
+/// the simulator `sim` runs on says no more than warnings.
 #[cfg(not(feature = "env-filter"))]
-fn filter() -> tracing_subscriber::filter::LevelFilter {
-    std::env::var("RUST_LOG")
+fn filter() -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = std::env::var("RUST_LOG")
         .ok()
         .and_then(|level| level.trim().parse().ok())
-        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
+        .unwrap_or(LevelFilter::INFO);
+    tracing_subscriber::filter::Targets::new()
+        .with_default(level)
+        .with_target("turmoil", level.min(LevelFilter::WARN))
 }
 
 /// The label of a node span, stored in the span's extensions.

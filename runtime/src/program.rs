@@ -564,6 +564,30 @@ pub struct Settings {
     pub deadline: Option<Duration>,
 }
 
+/// Groups nodes into the processes of a multi-process launch: one per node, except that the
+/// nodes of a `process` block share one, named after the block (a lone node's is its label).
+pub(crate) fn by_process(
+    layout: &Layout,
+    nodes: Vec<ErasedNode>,
+) -> Vec<(String, Vec<ErasedNode>)> {
+    let mut groups: Vec<(String, Vec<ErasedNode>)> = Vec::new();
+    let mut blocks: std::collections::HashMap<&'static str, usize> =
+        std::collections::HashMap::new();
+    for node in nodes {
+        match layout.processes.get(node.id).copied().flatten() {
+            Some(block) => match blocks.get(block) {
+                Some(&i) => groups[i].1.push(node),
+                None => {
+                    blocks.insert(block, groups.len());
+                    groups.push((block.to_string(), vec![node]));
+                }
+            },
+            None => groups.push((node.label.clone(), vec![node])),
+        }
+    }
+    groups
+}
+
 /// The call deadline each node's block declares, by node id, for a program of `count` nodes.
 pub(crate) fn deadlines(count: usize, nodes: &[ErasedNode]) -> Vec<Option<Duration>> {
     let mut deadlines = vec![None; count];
@@ -846,6 +870,7 @@ pub fn group_worker<T: Send + Sync + 'static>(
 }
 
 /// A node with its type erased, as the launchers see it.
+#[derive(Clone)]
 pub struct ErasedNode {
     /// The node's id (index in the layout).
     pub(crate) id: usize,

@@ -236,12 +236,12 @@ async fn run_caught(task: RunTask, span: tracing::Span) -> Result<(), NodeError>
         RunTask::Async(run) => tokio::spawn(AssertUnwindSafe(run).catch_unwind().instrument(span))
             .await
             .unwrap_or_else(|e| Err(Box::new(e.to_string()))),
-        RunTask::Blocking(run) => tokio::task::spawn_blocking(move || {
+        RunTask::Blocking(run) => crate::blocking::off_runtime(move || {
             let _entered = span.enter();
             std::panic::catch_unwind(AssertUnwindSafe(run))
         })
         .await
-        .unwrap_or_else(|e| Err(Box::new(e.to_string()))),
+        .unwrap_or_else(|| Err(Box::new("the runtime shut down".to_string()))),
     };
     match outcome {
         Ok(Ok(())) => Ok(()),

@@ -61,7 +61,7 @@ impl Host {
 }
 
 impl<R: Send + 'static> Reply<R> {
-    /// A synchronous method's work, run on a blocking thread.
+    /// A synchronous method's work, run on a blocking thread (inline on a simulated host).
     pub fn blocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
         Reply(ReplyKind::Blocking(Box::new(work)))
     }
@@ -91,14 +91,14 @@ async fn execute_unobserved<R: Send + 'static>(
     let joined = match reply.0 {
         ReplyKind::Blocking(work) => {
             let span = host.span.clone();
-            let ran = tokio::task::spawn_blocking(move || {
+            let ran = crate::blocking::off_runtime(move || {
                 let _entered = span.enter();
                 std::panic::catch_unwind(AssertUnwindSafe(work))
             });
             match ran.await {
-                Ok(outcome) => outcome,
+                Some(outcome) => outcome,
                 // The runtime is shutting down.
-                Err(_) => return Err(CallError::Cancelled),
+                None => return Err(CallError::Cancelled),
             }
         }
         // Inside the node's span at each poll, borrowed rather than cloned (a clone and its

@@ -251,26 +251,27 @@ impl<S: Network> Host<S> {
         Ok((pending, serving))
     }
 
-    /// Runs `node`'s constructor on a blocking thread while following the supervisor and the
-    /// signals: a constructor that never returns cannot keep this process from stopping (its
-    /// thread is abandoned when the process exits).
+    /// Runs `node`'s constructor on a blocking thread (inline on a simulated host) while
+    /// following the supervisor and the signals: a constructor that never returns cannot keep
+    /// this process from stopping (its thread is abandoned when the process exits).
     async fn construct(
         &self,
         node: &ErasedNode,
         link: &mut Link,
     ) -> Result<(Env, Result<crate::program::Built, NodeError>), ExitCode> {
         let (factory, env) = (node.build.clone(), Env::for_node(node, &self.net));
-        let mut constructing = tokio::task::spawn_blocking(move || {
+        let constructing = crate::blocking::off_runtime(move || {
             let built = build_node(&factory, &env);
             (env, built)
         });
+        tokio::pin!(constructing);
         let signal = super::shutdown_signal();
         tokio::pin!(signal);
         loop {
             tokio::select! {
                 done = &mut constructing => {
-                    return done.map_err(|e| {
-                        let error = NodeError::ConstructorPanicked(e.to_string());
+                    return done.ok_or_else(|| {
+                        let error = NodeError::ConstructorPanicked("the runtime shut down".into());
                         let Reported = self.report_failure(link, node.id, error);
                         ExitCode::FAILURE
                     });

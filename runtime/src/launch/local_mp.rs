@@ -593,21 +593,7 @@ impl Unit {
 /// Groups nodes into processes: one per node, except that the nodes of a `process` block share
 /// one.
 fn units(layout: &Layout, nodes: Vec<ErasedNode>) -> Vec<Unit> {
-    let mut groups: Vec<(String, Vec<ErasedNode>)> = Vec::new();
-    let mut blocks: HashMap<&'static str, usize> = HashMap::new();
-    for node in nodes {
-        match layout.processes.get(node.id).copied().flatten() {
-            Some(block) => match blocks.get(block) {
-                Some(&i) => groups[i].1.push(node),
-                None => {
-                    blocks.insert(block, groups.len());
-                    groups.push((block.to_string(), vec![node]));
-                }
-            },
-            None => groups.push((node.label.clone(), vec![node])),
-        }
-    }
-    groups
+    crate::program::by_process(layout, nodes)
         .into_iter()
         .enumerate()
         .map(|(index, (label, nodes))| Unit::new(index, label, &nodes))

@@ -12,6 +12,8 @@ mod local_mt;
 mod tmux;
 pub(crate) mod tool;
 
+pub(crate) use local_mp::restartable;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -51,12 +53,19 @@ pub enum LaunchType {
     /// script; what a node's [`Context::launch_type`](crate::Context::launch_type) says in
     /// its task.
     Slurm,
+    /// Every node on a simulated host, all on one thread, under a simulated network and clock
+    /// drawn from `seed` (see [`sim`](crate::sim)): `--lp_launch_type sim --lp_seed N` on the
+    /// program binary, [`Sim::run`](crate::sim::Sim::run) in a test.
+    Sim {
+        /// The seed of the run.
+        seed: u64,
+    },
 }
 
 /// A launch type name that is none of [`LaunchType`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown launch type `{0}`; expected `local_mt`, `local_mp`, `test_mt`, `test_mp`, `k8s` or `slurm`"
+    "unknown launch type `{0}`; expected `local_mt`, `local_mp`, `test_mt`, `test_mp`, `k8s`, `slurm` or `sim`"
 )]
 pub struct UnknownLaunchType(pub String);
 
@@ -71,6 +80,7 @@ impl FromStr for LaunchType {
             "test_mp" => Ok(LaunchType::TestMp),
             "k8s" => Ok(LaunchType::K8s),
             "slurm" => Ok(LaunchType::Slurm),
+            "sim" => Ok(LaunchType::Sim { seed: 0 }),
             _ => Err(UnknownLaunchType(s.to_string())),
         }
     }
@@ -85,6 +95,7 @@ impl std::fmt::Display for LaunchType {
             LaunchType::TestMp => "test_mp",
             LaunchType::K8s => "k8s",
             LaunchType::Slurm => "slurm",
+            LaunchType::Sim { .. } => "sim",
         })
     }
 }
@@ -209,7 +220,7 @@ pub async fn launch_with<P: Program>(
         return Err(LaunchError::Layout(layout.errors));
     }
     let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
-    if let LaunchType::K8s | LaunchType::Slurm = launch_type {
+    if let LaunchType::K8s | LaunchType::Slurm | LaunchType::Sim { .. } = launch_type {
         return Err(LaunchError::NotHere(launch_type));
     }
     let board = Arc::new(Board::new(&layout, &nodes, launch_type, supervisor.clone()));
@@ -450,6 +461,9 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     if let Some(engine) = cluster::Engine::parse(launch_type_name) {
         return cluster::launch_main(engine, &matches, &values, notice, program);
     }
+    if launch_type_name == "sim" {
+        return simulate(program, &matches, notice);
+    }
     let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
     let options = LaunchOptions::new()
         .termination_notice(notice)
@@ -463,6 +477,27 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     let code = runtime.block_on(run_to_the_end(program, launch_type, options));
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
+}
+
+/// `--lp_launch_type sim`: runs the program on simulated hosts from `--lp_seed`, saying the
+/// seed first and, when the run fails, the flags that replay it.
+fn simulate(program: Parts, matches: &clap::ArgMatches, notice: Duration) -> ExitCode {
+    let sim = crate::sim::Sim::new(flags::seed(matches)).termination_notice(notice);
+    crate::log::init(true);
+    tracing::info!(target: "lp", "sim: seed {}", sim.seed());
+    let outcome = sim.run(program);
+    match &outcome.result {
+        Ok(()) => {
+            tracing::info!(target: "lp", "sim: stopped after {:?} of simulated time", outcome.elapsed);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", crate::error::chain(e));
+            eprintln!("{outcome}");
+            eprintln!("replay this run with `{}`", outcome.reproduce());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Where node output goes, from `--lp_terminal` and `--lp_log_dir`.
@@ -555,6 +590,10 @@ impl Program for Parts {
 /// Resolves on Ctrl-C or SIGTERM, saying which.
 pub(crate) async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
+    // A simulated host has no signals: the process's are the simulation's.
+    if crate::transport::sim::simulated() {
+        return std::future::pending().await;
+    }
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,
         Err(_) => return std::future::pending().await,
