@@ -99,6 +99,7 @@ impl Supervisor {
                 return;
             }
             tokio::select! {
+                biased;
                 _ = self.stop.cancelled() => return,
                 changed = ended.changed() => if changed.is_err() { return },
             }
@@ -284,6 +285,7 @@ impl Restarts {
             policy.backoff, self.done, policy.max
         );
         tokio::select! {
+            biased;
             _ = tokio::time::sleep(policy.backoff) => !stop.is_cancelled(),
             _ = stop.cancelled() => false,
         }

@@ -32,10 +32,23 @@ fn read_summary(file: &Path) -> Summary {
     serde_json::from_str(&json).expect("the summary is JSON of a `Summary`")
 }
 
-/// What every finished run must show: `num_steps` steps on full batches, a policy that got
-/// better than it started and now walks straight to the reward, and actors that pulled
-/// parameters the learner published.
+/// What every finished run must show: the policy learned ([`assert_policy_learned`]), and
+/// actors that pulled parameters the learner published.
 fn assert_learned(summary: &Summary, num_actors: usize, num_steps: u64) {
+    assert_policy_learned(summary, num_steps);
+    assert_eq!(summary.actor_versions.len(), num_actors);
+    for (actor, pulled) in summary.actor_versions.iter().enumerate() {
+        let pulled = pulled.unwrap_or_else(|| panic!("actor {actor} answered with a version"));
+        assert!(
+            pulled > 0 && pulled <= num_steps,
+            "actor {actor} pulled learned parameters: version {pulled}"
+        );
+    }
+}
+
+/// `num_steps` steps on full batches, a policy that got better than it started and now walks
+/// straight to the reward.
+fn assert_policy_learned(summary: &Summary, num_steps: u64) {
     let batch_size = u64::from(Params::default().batch_size);
     let LearnerStats {
         steps,
@@ -60,14 +73,6 @@ fn assert_learned(summary: &Summary, num_actors: usize, num_steps: u64) {
         summary.stats
     );
     assert_eq!(greedy_reward, 1.0, "the greedy policy walks right");
-    assert_eq!(summary.actor_versions.len(), num_actors);
-    for (actor, pulled) in summary.actor_versions.iter().enumerate() {
-        let pulled = pulled.unwrap_or_else(|| panic!("actor {actor} answered with a version"));
-        assert!(
-            pulled > 0 && pulled <= num_steps,
-            "actor {actor} pulled learned parameters: version {pulled}"
-        );
-    }
 }
 
 /// Launches the whole program and waits (bounded) for it to stop by itself.
@@ -82,7 +87,7 @@ async fn runs_to_its_end(launch_type: LaunchType) {
         .await
         .unwrap_or_else(|_| panic!("{launch_type}: the program did not stop within {LIMIT:?}"))
         .expect("the program stops cleanly");
-    assert_learned(&read_summary(&file), 3, 300);
+    assert_learned(&read_summary(&file), 3, 1_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,4 +334,49 @@ async fn bad_params_fail_naming_the_learner() {
         assert!(out.contains("node `learner` failed"), "{args:?}:\n{out}");
         assert!(out.contains(error), "{args:?}:\n{out}");
     }
+}
+
+/// Under `sim`, with actors crashing and partitioned from the learning process at random
+/// (drawn from the seed), the program still learns and stops by itself; the run is minutes of
+/// simulated time (its real time is in docs/sim.md: a benchmark, not an assertion).
+#[test]
+fn learns_under_sim_with_crashes_and_partitions() {
+    use lp::sim::{Chaos, Sim};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("summary.json");
+    let program = make_program(params(3, 1_000, &file));
+    let (actors, learner) = (program.actor.refs(), program.learner.id());
+    let chaos = Chaos::new()
+        .crash(&actors)
+        .partition(&actors, learner)
+        .every(Duration::from_secs(20))
+        .lasting(Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    let outcome = Sim::new(11)
+        .latency(Duration::from_millis(1), Duration::from_millis(100))
+        .chaos(chaos)
+        .run(program);
+    println!(
+        "{:?} of simulated time in {:?}",
+        outcome.elapsed,
+        started.elapsed()
+    );
+    println!("{outcome}");
+    assert!(outcome.result.is_ok(), "{outcome}");
+    let count = |what: &str| {
+        outcome
+            .trace
+            .iter()
+            .filter(|e| e.what.contains(what))
+            .count()
+    };
+    assert!(count("crashed (fault)") > 0, "{outcome}");
+    assert!(count("partitioned from") > 0, "{outcome}");
+    assert_eq!(count("restarted"), count("crashed (fault)"), "{outcome}");
+    assert!(outcome.elapsed >= Duration::from_secs(60), "{outcome}");
+    // An actor partitioned away when the learner asks for the summary does not answer.
+    let summary = read_summary(&file);
+    assert_policy_learned(&summary, 1_000);
+    assert_eq!(summary.actor_versions.len(), 3);
+    assert!(summary.actor_versions.iter().flatten().any(|&v| v > 0));
 }

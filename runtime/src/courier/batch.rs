@@ -8,7 +8,7 @@
 //! next batches, so any number of waiting callers drains without deadlock.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -54,14 +54,14 @@ pub(crate) struct Batches {
     /// The settings of every batched method of the node.
     settings: Vec<Batch>,
     /// The queue of each method called so far (an `mpsc::Sender<Waiting<I, O>>` as `Any`).
-    queues: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
+    queues: Mutex<BTreeMap<&'static str, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Batches {
     pub(crate) fn new(settings: Vec<Batch>) -> Self {
         Batches {
             settings,
-            queues: Mutex::new(HashMap::new()),
+            queues: Mutex::new(BTreeMap::new()),
         }
     }
 

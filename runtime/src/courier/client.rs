@@ -3,7 +3,7 @@
 //! socket, or TCP in cluster launches).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -114,6 +114,7 @@ impl ClientCore {
             } => {
                 let ready = tokio::time::timeout(*ready_timeout, slot.ready());
                 let state = tokio::select! {
+                    biased;
                     state = ready => match state {
                         Ok(state) => state,
                         Err(_) => {
@@ -134,6 +135,7 @@ impl ClientCore {
                                 other => other,
                             })?;
                         let answered = tokio::select! {
+                            biased;
                             answered = execute(reply, &up.host, method) => answered,
                             _ = cut.cancelled() => Err(self.stopping()),
                         };
@@ -243,8 +245,9 @@ enum NetKind {
         secret: Secret,
         /// Cancelled when this process stops: waiting for a peer ends then.
         stop: CancellationToken,
-        /// One peer per node id, created on first use, so all handles share one connection.
-        peers: Mutex<HashMap<usize, Arc<SocketPeer>>>,
+        /// One peer per node id, created on first use, so all handles share one connection
+        /// (ordered: dropped, their connections close in the same order every time).
+        peers: Mutex<BTreeMap<usize, Arc<SocketPeer>>>,
     },
 }
 
@@ -305,7 +308,7 @@ impl Net {
                     dial,
                     secret,
                     stop,
-                    peers: Mutex::new(HashMap::new()),
+                    peers: Mutex::new(BTreeMap::new()),
                 },
                 ready_timeout,
             }),
@@ -330,7 +333,7 @@ impl Net {
                 dial: dial.clone(),
                 secret: secret.clone(),
                 stop: stop.clone(),
-                peers: Mutex::new(HashMap::new()),
+                peers: Mutex::new(BTreeMap::new()),
             },
         };
         Net {

@@ -3,7 +3,7 @@
 //! replies back tagged with their request id.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -111,8 +111,9 @@ struct Connection {
     /// Calls running as tasks at once, at most [`MAX_IN_FLIGHT`]: further frames wait
     /// (backpressure).
     limit: Arc<Semaphore>,
-    /// The calls running as tasks, so the client can cancel them.
-    running: Arc<Mutex<HashMap<u64, AbortHandle>>>,
+    /// The calls running as tasks, so the client can cancel them (ordered: cut in the same
+    /// order every time).
+    running: Arc<Mutex<BTreeMap<u64, AbortHandle>>>,
 }
 
 /// Serves one authenticated connection: calls until the peer goes away, sends a frame that is
@@ -133,6 +134,7 @@ async fn serve_connection(conn: Authenticated, service: Arc<Service>, stop: Canc
     };
     loop {
         let mut flow = tokio::select! {
+            biased;
             // Calls still running finish during the program's grace period; the client learns
             // that what is not answered was cut by the stop.
             _ = stop.cancelled() => return conn.finish(writer, answered, true).await,
@@ -224,7 +226,7 @@ impl Connection {
 
     /// Cuts every call still running: its caller is gone.
     fn cut(self) {
-        for (_, call) in lock(&self.running).drain() {
+        for (_, call) in std::mem::take(&mut *lock(&self.running)) {
             call.abort();
         }
     }
@@ -283,6 +285,6 @@ fn stopped(result: Result<Bytes, CallError>, stop: &CancellationToken) -> Result
     }
 }
 
-fn lock(running: &Mutex<HashMap<u64, AbortHandle>>) -> MutexGuard<'_, HashMap<u64, AbortHandle>> {
+fn lock(running: &Mutex<BTreeMap<u64, AbortHandle>>) -> MutexGuard<'_, BTreeMap<u64, AbortHandle>> {
     running.lock().unwrap_or_else(PoisonError::into_inner)
 }

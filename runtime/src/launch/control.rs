@@ -314,6 +314,7 @@ impl Host {
         // The connection is over when the host closes it; what was still to be said to it was
         // either sent or no longer matters.
         tokio::select! {
+            biased;
             _ = async { tokio::join!(read, relay) } => {}
             _ = async { write_all(inbox, writer).await; std::future::pending::<()>().await } => {}
         }

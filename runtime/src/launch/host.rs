@@ -269,6 +269,7 @@ impl<S: Network> Host<S> {
         tokio::pin!(signal);
         loop {
             tokio::select! {
+                biased;
                 done = &mut constructing => {
                     return done.ok_or_else(|| {
                         let error = NodeError::ConstructorPanicked("the runtime shut down".into());
@@ -311,6 +312,7 @@ impl<S: Network> Host<S> {
     /// Waits for the supervisor's start; false when the program stops first.
     async fn wait_for_start(&self, link: &mut Link) -> bool {
         tokio::select! {
+            biased;
             order = link.recv() => match order {
                 Some(Order::Start { book }) => {
                     self.network.addresses(book);
@@ -393,6 +395,7 @@ impl<S: Network> Host<S> {
         tokio::pin!(signal);
         let ending = loop {
             tokio::select! {
+                biased;
                 Some((id, outcome)) = runs.next(), if !runs.is_empty() => match outcome {
                     Err(error) => {
                         let Reported = self.report_failure(link, id, error);

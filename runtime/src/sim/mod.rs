@@ -10,15 +10,16 @@
 //! seconds. The same seed gives the same schedule, the same message order and the same output.
 //!
 //! ```no_run
-//! # fn program() -> lp::testing::Empty { lp::testing::Empty }
+//! # fn make_program() -> impl lp::Program { unimplemented!() }
+//! # let actors = lp::Nodes::default();
 //! use std::time::Duration;
-//! use lp::sim::{Chaos, Fault, Sim};
+//! use lp::sim::{Chaos, Sim};
 //!
 //! let outcome = Sim::new(7)
 //!     .limit(Duration::from_secs(600))
-//!     .at(Duration::from_secs(5), Fault::crash(lp::Nodes::default()))
-//!     .run(program());
-//! outcome.result.expect("the program stops cleanly");
+//!     .chaos(Chaos::new().crash(actors))
+//!     .run(make_program());
+//! assert!(outcome.result.is_ok(), "{outcome}");
 //! ```
 //!
 //! See `docs/sim.md` for what is simulated and what is not.
@@ -311,11 +312,12 @@ impl std::error::Error for Counterexample {}
 /// seed whose outcome breaks it, with its trace. `Ok`: how many seeds ran.
 ///
 /// ```no_run
-/// # fn program() -> lp::testing::Empty { lp::testing::Empty }
+/// # fn make_program() -> impl lp::Program { unimplemented!() }
+/// # let actors = lp::Nodes::default();
 /// use lp::sim::{explore, Chaos, Sim};
 /// let explored = explore(
 ///     0..1_000,
-///     |seed| Sim::new(seed).chaos(Chaos::new()).run(program()),
+///     |seed| Sim::new(seed).chaos(Chaos::new().crash(actors.clone())).run(make_program()),
 ///     |outcome| outcome.result.as_ref().map(|_| ()).map_err(|e| e.to_string()),
 /// );
 /// ```

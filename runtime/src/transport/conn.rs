@@ -227,6 +227,8 @@ pub(crate) async fn accept_authenticated<L, C, R>(
     let handlers = Arc::new((on_conn, on_refused));
     loop {
         let (stream, peer) = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of descriptors, or the peer gave up: the next accept may succeed.
@@ -235,7 +237,6 @@ pub(crate) async fn accept_authenticated<L, C, R>(
                     continue;
                 }
             },
-            _ = stop.cancelled() => return,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             drop(stream);
@@ -352,6 +353,7 @@ pub(crate) async fn connect(
     let mut backoff = Duration::from_millis(2);
     loop {
         let attempt = tokio::select! {
+            biased;
             attempt = attempt(dial, target, secret) => attempt,
             _ = stop.cancelled() => return Err(ConnectError::Stopping),
         };
@@ -365,6 +367,7 @@ pub(crate) async fn connect(
             return Err(ConnectError::NotUp { wait, last });
         }
         tokio::select! {
+            biased;
             _ = tokio::time::sleep(backoff.min(deadline - now)) => {}
             _ = stop.cancelled() => return Err(ConnectError::Stopping),
         }

@@ -2,6 +2,11 @@
 //! the same frames and handshake as the real transports ([`conn`](super::conn)). Each unit of
 //! the program (a node, or a `process` block's nodes) is a simulated host named after it; a
 //! node listens on [`port`] of its unit's host.
+//!
+//! Determinism: turmoil steps the hosts in an order drawn from the seed, on one thread, with
+//! the clock paused between steps; the runtime's own `select!`s are `biased` (tokio would
+//! otherwise draw the branch to poll first from an unseeded generator) and the maps it iterates
+//! are ordered, so a run is a function of its seed.
 
 use std::io;
 use std::net::IpAddr;
