@@ -1,10 +1,12 @@
 //! The open documents: the client's text of each, which may differ from the file on disk, and
-//! its syntax tree, parsed once per version and shared by every request on that version.
+//! its syntax tree, parsed once per version and shared by every request on that version. A new
+//! version is parsed from the last parse where it can (`lsp/reparse.rs`): only what changed.
 
+use super::reparse;
 use lpc_build::diag::{Diagnostic, Diagnostics, FileId};
 use lpc_build::syntax::{self, ast};
 use lsp_types::Uri;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 /// The `FileId` of a document in its own parse and in the source map of its check.
@@ -18,6 +20,16 @@ pub struct Document {
     pub version: i32,
     /// The parse of `text`, made on first use.
     parsed: OnceCell<Parsed>,
+    /// The last parse made of an earlier version, and that version's text: the parse is made
+    /// from it when only part of the text changed. Taken when the parse is made.
+    earlier: RefCell<Option<Earlier>>,
+}
+
+/// An earlier version of a document: its text and parse.
+#[derive(Debug)]
+struct Earlier {
+    text: String,
+    parsed: Parsed,
 }
 
 /// A document's syntax tree (recovered past errors) and its syntax diagnostics.
@@ -34,12 +46,36 @@ impl Document {
             text,
             version,
             parsed: OnceCell::new(),
+            earlier: RefCell::new(None),
+        }
+    }
+
+    /// The next version of this document: parsed, when it is, from this one's parse.
+    fn next(self, text: String, version: i32) -> Document {
+        let earlier = match self.parsed.into_inner() {
+            Some(parsed) => Some(Earlier {
+                text: self.text,
+                parsed,
+            }),
+            None => self.earlier.into_inner(),
+        };
+        Document {
+            text,
+            version,
+            parsed: OnceCell::new(),
+            earlier: RefCell::new(earlier),
         }
     }
 
     /// The parse of the text (as [`DOCUMENT`]), made once.
     pub fn parsed(&self) -> &Parsed {
         self.parsed.get_or_init(|| {
+            let earlier = self.earlier.borrow_mut().take();
+            if let Some(parsed) =
+                earlier.and_then(|e| reparse::reparse(&e.text, e.parsed, &self.text))
+            {
+                return parsed;
+            }
             let mut diagnostics = Diagnostics::default();
             let file = syntax::parse(DOCUMENT, &self.text, &mut diagnostics);
             Parsed {
@@ -59,10 +95,11 @@ pub struct Documents {
 impl Documents {
     /// Records a document's (new) text.
     pub fn set(&mut self, uri: Uri, text: String, version: i32) {
-        self.open.insert(
-            uri.as_str().to_string(),
-            (uri, Document::new(text, version)),
-        );
+        let document = match self.open.remove(uri.as_str()) {
+            Some((_, earlier)) => earlier.next(text, version),
+            None => Document::new(text, version),
+        };
+        self.open.insert(uri.as_str().to_string(), (uri, document));
     }
 
     /// Forgets a closed document.

@@ -14,7 +14,8 @@
 //!
 //! One thread handles messages in order. Changes are coalesced: a document is checked when no
 //! message is waiting, so a burst of edits is checked once, at its last version. A document is
-//! parsed once per version (`lsp/documents.rs`) and a package's crate is loaded once and reused
+//! parsed once per version (`lsp/documents.rs`), from its last parse where only part of it
+//! changed (`lsp/reparse.rs`), and a package's crate is loaded once and reused
 //! until one of its files changes (`lsp/crates.rs`); while idle, the server looks for changed
 //! Rust files itself and checks the open documents again. Every handler runs under
 //! `catch_unwind`: a bug answers one request with an error instead of ending the server.
@@ -33,6 +34,7 @@ mod hover;
 mod lookup;
 mod position;
 mod rename;
+mod reparse;
 mod requests;
 mod server;
 mod signature;

@@ -296,3 +296,226 @@ impl BinOp {
         }
     }
 }
+
+impl Item {
+    /// Moves every span of the item by `delta` bytes (text was inserted or removed before it).
+    pub fn shift(&mut self, delta: isize) {
+        Shift::shift(self, delta);
+    }
+}
+
+impl ProgramItem {
+    /// Moves every span of the item by `delta` bytes (text was inserted or removed before it).
+    pub fn shift(&mut self, delta: isize) {
+        Shift::shift(self, delta);
+    }
+}
+
+/// Moving spans, node by node.
+trait Shift {
+    fn shift(&mut self, delta: isize);
+}
+
+impl Shift for Span {
+    fn shift(&mut self, delta: isize) {
+        let moved = |at: usize| at.saturating_add_signed(delta);
+        self.range = moved(self.range.start)..moved(self.range.end);
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, delta: isize) {
+        self.iter_mut().for_each(|x| x.shift(delta));
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, delta: isize) {
+        if let Some(x) = self {
+            x.shift(delta);
+        }
+    }
+}
+
+impl Shift for Item {
+    fn shift(&mut self, delta: isize) {
+        match self {
+            Item::Use(Use {
+                doc: _,
+                imports,
+                span,
+            }) => {
+                imports.shift(delta);
+                span.shift(delta);
+            }
+            Item::Program(Program {
+                doc: _,
+                name,
+                items,
+                broken_names,
+                span,
+            }) => {
+                name.shift(delta);
+                items.shift(delta);
+                broken_names.shift(delta);
+                span.shift(delta);
+            }
+        }
+    }
+}
+
+impl Shift for Import {
+    fn shift(&mut self, delta: isize) {
+        let Import { path, name, alias } = self;
+        path.shift(delta);
+        name.shift(delta);
+        alias.shift(delta);
+    }
+}
+
+impl Shift for Ident {
+    fn shift(&mut self, delta: isize) {
+        self.span.shift(delta);
+    }
+}
+
+impl Shift for Path {
+    fn shift(&mut self, delta: isize) {
+        self.segments.shift(delta);
+        self.span.shift(delta);
+    }
+}
+
+impl Shift for ProgramItem {
+    fn shift(&mut self, delta: isize) {
+        match self {
+            ProgramItem::Param(Param {
+                doc: _,
+                name,
+                ty,
+                default,
+                span,
+            }) => {
+                name.shift(delta);
+                ty.shift(delta);
+                default.shift(delta);
+                span.shift(delta);
+            }
+            ProgramItem::Node(node) => node.shift(delta),
+            ProgramItem::Process(Process {
+                doc: _,
+                name,
+                nodes,
+                settings,
+                span,
+            }) => {
+                name.shift(delta);
+                nodes.shift(delta);
+                settings.shift(delta);
+                span.shift(delta);
+            }
+        }
+    }
+}
+
+impl Shift for NodeDecl {
+    fn shift(&mut self, delta: isize) {
+        let NodeDecl {
+            doc: _,
+            name,
+            count,
+            kind: _,
+            kind_span,
+            target,
+            args,
+            args_span,
+            block,
+            span,
+        } = self;
+        name.shift(delta);
+        count.shift(delta);
+        kind_span.shift(delta);
+        target.shift(delta);
+        args.shift(delta);
+        args_span.shift(delta);
+        block.shift(delta);
+        span.shift(delta);
+    }
+}
+
+impl Shift for Arg {
+    fn shift(&mut self, delta: isize) {
+        let Arg { name, value, span } = self;
+        name.shift(delta);
+        value.shift(delta);
+        span.shift(delta);
+    }
+}
+
+impl Shift for Block {
+    fn shift(&mut self, delta: isize) {
+        self.entries.shift(delta);
+        self.span.shift(delta);
+    }
+}
+
+impl Shift for BlockEntry {
+    fn shift(&mut self, delta: isize) {
+        match self {
+            BlockEntry::Section(Section { name, fields, span }) => {
+                name.shift(delta);
+                fields.shift(delta);
+                span.shift(delta);
+            }
+            BlockEntry::Batch(Batch {
+                keyword,
+                method,
+                fields,
+                span,
+            }) => {
+                keyword.shift(delta);
+                method.shift(delta);
+                fields.shift(delta);
+                span.shift(delta);
+            }
+            BlockEntry::Setting(arg) => arg.shift(delta),
+        }
+    }
+}
+
+impl Shift for Expr {
+    fn shift(&mut self, delta: isize) {
+        self.span.shift(delta);
+        match &mut self.kind {
+            ExprKind::List(items) => items.shift(delta),
+            ExprKind::Name(name) => name.shift(delta),
+            ExprKind::Index { base, index } => {
+                base.shift(delta);
+                index.shift(delta);
+            }
+            ExprKind::Neg(inner) => inner.shift(delta),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.shift(delta);
+                rhs.shift(delta);
+            }
+            ExprKind::Call { name, args } => {
+                name.shift(delta);
+                args.shift(delta);
+            }
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Replica
+            | ExprKind::Replicas
+            | ExprKind::Error => {}
+        }
+    }
+}
+
+impl<T: Shift> Shift for Box<T> {
+    fn shift(&mut self, delta: isize) {
+        T::shift(self, delta);
+    }
+}

@@ -57,6 +57,59 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
     parser.file()
 }
 
+/// Parses `text` as a run of items in the body of a program — what lies between two of its
+/// items, or between its `{` (or an item) and its `}` — exactly as [`parse`] parses them there,
+/// with spans as if `text` started at byte `offset` of its file. For a language server that
+/// parses again only what an edit touched. `None` when the run has any diagnostic, or does not
+/// end at the end of `text` (its last item, string or comment left open, or a `}` closing the
+/// body early). `offset` is past the program's `{`, so never 0.
+pub fn parse_program_items(
+    file: FileId,
+    text: &str,
+    offset: usize,
+) -> Option<Vec<ast::ProgramItem>> {
+    let mut diags = Diagnostics::default();
+    let clean = text::blank_controls(file, text, &mut |d| diags.push(d))?;
+    if !diags.is_empty() || offset == 0 {
+        return None;
+    }
+    // Inside braces, as a program's body is: nesting depth counts from there.
+    let body = format!("{{{clean}}}");
+    let tokens = lex::lex(&body);
+    let mut parser = Parser {
+        src: Source {
+            file,
+            text: &body,
+            tokens: &tokens,
+        },
+        diags: &mut diags,
+        errors: 0,
+        unmatched_closers: 0,
+    };
+    let owner = ast::Ident {
+        name: String::new(),
+        span: Span::new(file, 0..0),
+    };
+    let (items, _, after) = parser.body(Level::Program, 1, &owner);
+    if after != tokens.list.len() || !diags.is_empty() {
+        return None;
+    }
+    let mut broken = Vec::new();
+    let mut items: Vec<ast::ProgramItem> = items
+        .into_iter()
+        .filter_map(|item| item.into_program(&mut broken))
+        .collect();
+    if !broken.is_empty() {
+        return None;
+    }
+    // The `{` put in front stands for byte `offset - 1` of the file.
+    let delta = isize::try_from(offset).ok()? - 1;
+    for item in &mut items {
+        item.shift(delta);
+    }
+    Some(items)
+}
+
 /// Where items are being parsed: which keywords start an item there.
 #[derive(Copy, Clone, PartialEq, Eq)]
 enum Level {

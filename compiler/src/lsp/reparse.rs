@@ -1,0 +1,211 @@
+//! A new version of a document parsed from the last parse: only the items of the one program
+//! body an edit touched are parsed again, and the items after them move. An edit inside one
+//! item of a 10,000-node program parses that item, not 10,000.
+//!
+//! The edit is what lies between the texts' common prefix and common suffix. It is parsed
+//! again from the end of the last item before it (or the program's `{`) to the end of the
+//! first item after it (or the program's `}`): a run of whole items, which the parser parses
+//! exactly as it would in the whole text, since an item starts after a `;`, `{` or `}` and
+//! ends with a `;` or `}` (`lpc_build::syntax::parse_program_items` refuses a run that does
+//! not). Whenever the old parse or the new run has any diagnostic, or the edit is not inside
+//! one program's braces, the caller parses the whole text instead.
+
+use super::documents::{Parsed, DOCUMENT};
+use lpc_build::syntax::{self, ast, lex};
+
+/// The parse of `new_text`, made from `old`, the parse of `old_text`; `None` when only a full
+/// parse can say.
+pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Option<Parsed> {
+    if !old.diagnostics.is_empty() {
+        return None;
+    }
+    let (start, old_end) = edited(old_text, new_text);
+    let delta = isize::try_from(new_text.len()).ok()? - isize::try_from(old_text.len()).ok()?;
+    let index = old.file.items.iter().position(|item| match item {
+        ast::Item::Program(p) => p.span.range.start < start && old_end < p.span.range.end,
+        ast::Item::Use(_) => false,
+    })?;
+    let ast::Item::Program(program) = &mut old.file.items[index] else {
+        return None;
+    };
+    let (open, close) = braces(old_text, program)?;
+    let ends = program.items.iter().map(|item| span(item).range.end);
+    let from = ends.clone().filter(|&e| e <= start).max().unwrap_or(open);
+    let to = ends.chain([close]).filter(|&e| e >= old_end).min()?;
+    if start < open || to < from {
+        return None;
+    }
+    let new_to = to.checked_add_signed(delta)?;
+    let items = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
+    let first = program
+        .items
+        .iter()
+        .position(|item| span(item).range.start >= from)
+        .unwrap_or(program.items.len());
+    let last = program
+        .items
+        .iter()
+        .position(|item| span(item).range.end > to)
+        .unwrap_or(program.items.len());
+    let moved = first + items.len();
+    program.items.splice(first..last, items);
+    for item in &mut program.items[moved..] {
+        item.shift(delta);
+    }
+    program.span.range.end = program.span.range.end.checked_add_signed(delta)?;
+    for item in &mut old.file.items[index + 1..] {
+        item.shift(delta);
+    }
+    Some(old)
+}
+
+/// Where two texts differ: the end of their common prefix, and where their common suffix
+/// starts in `old`, both on character boundaries.
+fn edited(old: &str, new: &str) -> (usize, usize) {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    while !old.is_char_boundary(start) {
+        start -= 1;
+    }
+    let room = a.len().min(b.len()) - start;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !old.is_char_boundary(a.len() - suffix) {
+        suffix -= 1;
+    }
+    (start, a.len() - suffix)
+}
+
+/// The end of a program's `{` and the start of its `}` in `text`.
+fn braces(text: &str, program: &ast::Program) -> Option<(usize, usize)> {
+    let after_name = program.name.span.range.end;
+    let close = program.span.range.end.checked_sub(1)?;
+    let first_item = program.items.first().map_or(close, |i| span(i).range.start);
+    let head = text.get(after_name..first_item)?;
+    let open = lex::lex(head).list.first().copied()?;
+    let opens = head.get(open.start..open.end) == Some("{");
+    let closes = text.get(close..=close) == Some("}");
+    (opens && closes).then_some((after_name + open.end, close))
+}
+
+/// The span of a program item.
+fn span(item: &ast::ProgramItem) -> &lpc_build::diag::Span {
+    match item {
+        ast::ProgramItem::Param(p) => &p.span,
+        ast::ProgramItem::Node(n) => &n.span,
+        ast::ProgramItem::Process(p) => &p.span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lpc_build::diag::Diagnostics;
+
+    /// Two programs with every kind of item, docs, comments, blocks and a process.
+    const TEXT: &str = "use crate::nodes::{Consumer, Producer as P};\n\
+        /// doc\nprogram p {\n    param n: u32 = 2;\n    // a comment\n    \
+        /// a group\n    group g[n * 2] = courier P::new() { env { A: \"x\" } batch work { size: 2 } }\n    \
+        process q { node c = courier Consumer::new(producers: g, x: g[0], y: [n]); }\n    \
+        node f = fn crate::nodes::setup(r: -n) { restart: on_failure(max: 3) }\n    \
+        node h = courier P::new(); /* after */ node i = courier P::new();\n}\n\
+        program r { node only = courier P::new(); }\n";
+
+    /// What may be typed: whole items, pieces of them, brackets, comments, strings.
+    const TYPED: [&str; 12] = [
+        "x",
+        "1",
+        ";",
+        "}",
+        "{",
+        "\"",
+        "/*",
+        "// c\n",
+        "/// d\n",
+        "(",
+        "\n    node z = courier P::new();",
+        "process w { ",
+    ];
+
+    fn full(text: &str) -> Parsed {
+        let mut diagnostics = Diagnostics::default();
+        let file = syntax::parse(DOCUMENT, text, &mut diagnostics);
+        Parsed {
+            file,
+            diagnostics: diagnostics.iter().cloned().collect(),
+        }
+    }
+
+    /// Every insertion of each typed piece and every deletion of 1 or 6 bytes, at every
+    /// offset: whenever the edit is parsed from the earlier parse, the tree is the one a full
+    /// parse makes, and the full parse has no diagnostics.
+    #[test]
+    fn a_reparse_is_the_full_parse() {
+        let mut edits = Vec::new();
+        for at in (0..=TEXT.len()).filter(|&i| TEXT.is_char_boundary(i)) {
+            for typed in TYPED {
+                edits.push(format!("{}{typed}{}", &TEXT[..at], &TEXT[at..]));
+            }
+            for n in [1, 6] {
+                if let Some(rest) = TEXT.get(at + n..) {
+                    edits.push(format!("{}{rest}", &TEXT[..at]));
+                }
+            }
+        }
+        let (mut clean, mut reparsed) = (0, 0);
+        for edited in &edits {
+            let expected = full(edited);
+            clean += usize::from(expected.diagnostics.is_empty());
+            if let Some(parsed) = reparse(TEXT, full(TEXT), edited) {
+                assert!(expected.diagnostics.is_empty(), "{edited}");
+                assert_eq!(parsed.file, expected.file, "{edited}");
+                reparsed += 1;
+            }
+        }
+        // Most edits that leave the text clean are inside a program's braces.
+        assert!(
+            reparsed * 4 > clean * 3,
+            "{reparsed} of {clean} clean edits"
+        );
+    }
+
+    /// Edits inside an item, between items, and at the ends of a body are parsed from the
+    /// earlier parse; an edit outside any program's braces, or from a broken parse, is not.
+    #[test]
+    fn what_is_parsed_again() {
+        let cases = [
+            ("param n: u32 = 2;", "param n: u32 = 345;", true),
+            (
+                "node h = courier P::new();",
+                "node h = courier P::new();\n    node k = courier P::new();",
+                true,
+            ),
+            ("    node h = courier P::new();", "", true),
+            ("program r { node only", "program r {  node only", true),
+            (
+                "P::new(); }\n",
+                "P::new(); node z = courier P::new(); }\n",
+                true,
+            ),
+            ("program p {", "program pp {", false),
+            ("Producer as P", "Producer as Q", false),
+            ("size: 2", "size: 2,,", false),
+        ];
+        for (from, to, expected) in cases {
+            let edited = TEXT.replacen(from, to, 1);
+            let parsed = reparse(TEXT, full(TEXT), &edited);
+            assert_eq!(parsed.is_some(), expected, "{from} → {to}");
+            if let Some(parsed) = parsed {
+                assert_eq!(parsed.file, full(&edited).file, "{from} → {to}");
+            }
+        }
+        let broken = TEXT.replacen("size: 2", "size: 2,,", 1);
+        let fixed = TEXT;
+        assert!(reparse(&broken, full(&broken), fixed).is_none());
+    }
+}
