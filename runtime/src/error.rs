@@ -142,7 +142,9 @@ pub enum LaunchError {
     /// A cluster launch type asked of [`launch`](crate::launch): a cluster engine starts the
     /// processes, from what the program binary writes (`--lp_launch_type k8s|slurm`).
     #[error(
-        "`{0}` launches from the program binary (`--lp_launch_type {0}`), not from `lp::launch`"
+        "`{kind}` launches from the program binary (`--lp_launch_type {kind}`), not from `lp::launch`{hint}",
+        kind = .0,
+        hint = elsewhere(.0)
     )]
     NotHere(crate::LaunchType),
     /// The launcher itself could not do its job (spawn a process, bind a socket, ...).
@@ -341,4 +343,12 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+/// Where else a launch type refused by `lp::launch` runs, for its error.
+fn elsewhere(launch_type: &crate::LaunchType) -> &'static str {
+    match launch_type {
+        crate::LaunchType::Sim { .. } => "; a test runs it with `lp::sim::Sim`",
+        _ => "",
+    }
 }

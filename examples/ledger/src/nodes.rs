@@ -77,6 +77,7 @@ impl Teller {
     }
 }
 
+// ANCHOR: teller
 impl lp::Run for Teller {
     async fn run(&self, ctx: lp::Context) -> lp::Result<()> {
         for seq in 1..=self.deposits {
@@ -96,3 +97,4 @@ impl lp::Run for Teller {
         Ok(())
     }
 }
+// ANCHOR_END: teller

@@ -10,6 +10,7 @@ use lp::sim::{explore, Chaos, Sim, SimOutcome};
 const TELLERS: u32 = 2;
 const DEPOSITS: u64 = 10;
 
+// ANCHOR: run
 /// One run from `seed`: the tellers deposit while partitions come and go; once every teller
 /// is done, the test checks the balance.
 fn run(seed: u64, idempotent: bool) -> SimOutcome {
@@ -41,6 +42,7 @@ fn run(seed: u64, idempotent: bool) -> SimOutcome {
             Ok(())
         })
 }
+// ANCHOR_END: run
 
 /// The invariant: the run stopped cleanly and the balance was right.
 fn counted_once(outcome: &SimOutcome) -> Result<(), String> {
@@ -51,6 +53,7 @@ fn counted_once(outcome: &SimOutcome) -> Result<(), String> {
         .copied()
 }
 
+// ANCHOR: explore
 #[test]
 fn explore_finds_the_double_count_and_the_fix_passes_every_seed() {
     let found = explore(0..1_000, |seed| run(seed, false), counted_once)
@@ -65,3 +68,4 @@ fn explore_finds_the_double_count_and_the_fix_passes_every_seed() {
     let fixed = explore(0..1_000, |seed| run(seed, true), counted_once);
     assert_eq!(fixed.map_err(|c| c.to_string()), Ok(1_000));
 }
+// ANCHOR_END: explore

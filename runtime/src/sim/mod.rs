@@ -10,8 +10,7 @@
 //! seconds. The same seed gives the same schedule, the same message order and the same output.
 //!
 //! ```no_run
-//! # fn make_program() -> impl lp::Program { unimplemented!() }
-//! # let actors = lp::Nodes::default();
+//! # fn example<P: lp::Program>(make_program: impl Fn() -> P, actors: lp::Nodes) {
 //! use std::time::Duration;
 //! use lp::sim::{Chaos, Sim};
 //!
@@ -20,6 +19,7 @@
 //!     .chaos(Chaos::new().crash(actors))
 //!     .run(make_program());
 //! assert!(outcome.result.is_ok(), "{outcome}");
+//! # }
 //! ```
 //!
 //! See `docs/sim.md` for what is simulated and what is not.
@@ -312,14 +312,17 @@ impl std::error::Error for Counterexample {}
 /// seed whose outcome breaks it, with its trace. `Ok`: how many seeds ran.
 ///
 /// ```no_run
-/// # fn make_program() -> impl lp::Program { unimplemented!() }
-/// # let actors = lp::Nodes::default();
+/// # fn example<P: lp::Program>(make_program: impl Fn() -> P, actors: lp::Nodes) {
 /// use lp::sim::{explore, Chaos, Sim};
 /// let explored = explore(
 ///     0..1_000,
 ///     |seed| Sim::new(seed).chaos(Chaos::new().crash(actors.clone())).run(make_program()),
 ///     |outcome| outcome.result.as_ref().map(|_| ()).map_err(|e| e.to_string()),
 /// );
+/// if let Err(counterexample) = explored {
+///     panic!("{counterexample}");
+/// }
+/// # }
 /// ```
 pub fn explore(
     seeds: std::ops::Range<u64>,
