@@ -153,3 +153,20 @@ fn a_launch_type_sim_is_refused_by_lp_launch_with_a_pointer_to_lp_sim() {
     let error = refused.err().expect("refused").to_string();
     assert!(error.contains("lp::sim::Sim"), "{error}");
 }
+
+#[test]
+fn a_blocking_call_under_sim_fails_its_node_saying_what_to_do() {
+    let outcome = Sim::new(6).run(lp_tests::kinds::make_program(
+        lp_tests::kinds::Params::default(),
+    ));
+    let Err(SimError::Program(lp::LaunchError::NodeFailed { node, error, .. })) = &outcome.result
+    else {
+        panic!("a `*_blocking` call fails its node: {outcome}");
+    };
+    assert!(node.starts_with("actor/"), "{outcome}");
+    assert!(error.contains("under `sim`"), "{error}");
+    assert!(
+        error.contains("make the calling method or `run` async"),
+        "{error}"
+    );
+}

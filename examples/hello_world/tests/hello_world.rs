@@ -1,4 +1,5 @@
-//! `hello_world` run as its binary in both local launch types, and launched from a test.
+//! `hello_world` run as its binary in both local launch types and under `sim` (its blocking
+//! `run` on the simulation thread), and launched from a test.
 
 use std::time::Duration;
 
@@ -15,8 +16,8 @@ async fn run(args: &[&str]) -> (Option<i32>, String) {
 }
 
 #[tokio::test]
-async fn greets_in_local_mt_and_local_mp() {
-    for launch_type in ["local_mt", "local_mp"] {
+async fn greets_in_local_mt_local_mp_and_sim() {
+    for launch_type in ["local_mt", "local_mp", "sim"] {
         let (code, out) = run(&["--lp_launch_type", launch_type, "--name", "Rust"]).await;
         assert_eq!(code, Some(0), "{launch_type}: {out}");
         assert!(
