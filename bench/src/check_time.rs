@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::report::{Pair, Report, Row};
 
-const NODES_RS: &str = r#"use lp::Handle;
+/// The node types of the generated programs (also the language server rows').
+pub(crate) const NODES_RS: &str = r#"use lp::Handle;
 
 pub struct Worker {
     hub: Handle<Hub>,

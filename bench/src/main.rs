@@ -10,6 +10,7 @@ mod baseline;
 mod calls;
 mod check_time;
 mod launch_stop;
+mod lsp;
 mod measure;
 mod pin;
 mod report;
@@ -23,7 +24,8 @@ use report::Report;
 fn usage() -> ! {
     eprintln!(
         "usage: lp-bench [--quick] [--json FILE]\n       \
-         lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)"
+         lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)\n       \
+         lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)"
     );
     std::process::exit(2);
 }
@@ -79,6 +81,15 @@ fn main() -> ExitCode {
         baseline::serve(kind, addr, cpu.parse().unwrap_or(0));
         return ExitCode::SUCCESS;
     }
+    if args.first().map(String::as_str) == Some("lsp") {
+        return match lsp::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lp-bench lsp: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("profile") {
         profile(&args[1..]);
         return ExitCode::SUCCESS;
@@ -120,6 +131,7 @@ fn main() -> ExitCode {
         launch_stop::rows(&mut report, quick).await;
     });
     check_time::rows(&mut report, quick);
+    lsp::rows(&mut report, quick);
     report
         .skipped
         .push("Ray: not measured (not installable here without its binary wheels)".into());
