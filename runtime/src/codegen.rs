@@ -10,8 +10,8 @@ pub use crate::error::{remote_error, ErrValue, RemoteError};
 pub use crate::flags::{Flag, FlagError, FlagValues, ParseFlag, ParseFlagError};
 pub use crate::launch::main;
 pub use crate::program::{
-    group_courier, group_worker, node_courier, node_worker, Count, Env, ErasedNode, IdAlloc,
-    Layout, Runner, MAX_REPLICAS,
+    erase_all, group_courier, group_worker, node_courier, node_worker, Count, Env, ErasedNode,
+    IdAlloc, Layout, Runner, Selection, MAX_REPLICAS,
 };
 pub use crate::values::{Expr, FromNum, Num, Op, Site, Target, ValueError};
 
@@ -22,7 +22,7 @@ pub mod errors {
 
 /// The version of the contract between generated code and this runtime; `lpc` writes the one
 /// it generates for.
-pub const GENERATED_ABI: u32 = 3;
+pub const GENERATED_ABI: u32 = 4;
 
 /// Fails the build (at compile time, in a `const`) when the generated code was made by an
 /// `lpc` for another version of this runtime.

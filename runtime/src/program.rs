@@ -25,6 +25,128 @@ pub trait Program: Send + 'static {
     /// Splits the program into its layout and its nodes (generated; used by the launchers).
     #[doc(hidden)]
     fn into_parts(self) -> (Layout, Vec<ErasedNode>);
+
+    /// Erases only the nodes `selection` wants into it, recording what callers need of every
+    /// node; its layout (generated, so that a node process builds just the nodes it hosts, not
+    /// the whole program: otherwise launching N processes would build N² nodes).
+    #[doc(hidden)]
+    fn select(self, selection: &mut Selection) -> Layout
+    where
+        Self: Sized,
+    {
+        let (layout, nodes) = self.into_parts();
+        for node in nodes {
+            selection.record(node.id..node.id + 1, &node.settings);
+            if selection.wants_one(node.id) {
+                selection.nodes.push(node);
+            }
+        }
+        layout
+    }
+}
+
+/// Splits `program` into its layout and every node, through [`Program::select`] (generated
+/// `into_parts` uses it).
+#[doc(hidden)]
+pub fn erase_all<G: Program>(program: G) -> (Layout, Vec<ErasedNode>) {
+    let mut selection = Selection::all();
+    let layout = program.select(&mut selection);
+    (layout, selection.nodes)
+}
+
+/// The nodes a launcher takes of a program: every node, or only those one process hosts; and,
+/// for every node, what its callers need of its block (they may run in any process).
+pub struct Selection {
+    /// The ids wanted, sorted; `None`: every node.
+    wanted: Option<Vec<usize>>,
+    /// The wanted nodes, erased.
+    nodes: Vec<ErasedNode>,
+    /// What callers need of each node and group, by ranges of ids.
+    callees: Vec<Callees>,
+}
+
+/// What callers need of the block of a node, or of a group's replicas.
+struct Callees {
+    /// The node's id, or its group's replicas'.
+    ids: std::ops::Range<usize>,
+    /// Whether they come back after a failure (callers wait for them rather than fail fast).
+    restartable: bool,
+    /// How long calls to them wait for a reply.
+    deadline: Option<Duration>,
+}
+
+impl Selection {
+    /// Every node.
+    pub(crate) fn all() -> Self {
+        Selection {
+            wanted: None,
+            nodes: Vec::new(),
+            callees: Vec::new(),
+        }
+    }
+
+    /// Only the nodes `ids`.
+    pub(crate) fn only(ids: &[usize]) -> Self {
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        Selection {
+            wanted: Some(wanted),
+            ..Selection::all()
+        }
+    }
+
+    /// The ids of `ids` it wants, in order.
+    fn wants(&self, ids: std::ops::Range<usize>) -> Vec<usize> {
+        match &self.wanted {
+            None => ids.collect(),
+            Some(wanted) => {
+                let from = wanted.partition_point(|&id| id < ids.start);
+                let to = wanted.partition_point(|&id| id < ids.end);
+                wanted[from..to].to_vec()
+            }
+        }
+    }
+
+    /// Whether it wants node `id`.
+    fn wants_one(&self, id: usize) -> bool {
+        self.wanted
+            .as_ref()
+            .is_none_or(|wanted| wanted.binary_search(&id).is_ok())
+    }
+
+    /// Notes what callers need of the nodes `ids`, whose block says `settings`.
+    fn record(&mut self, ids: std::ops::Range<usize>, settings: &Settings) {
+        self.callees.push(Callees {
+            ids,
+            restartable: settings.restart.is_some(),
+            deadline: settings.deadline,
+        });
+    }
+
+    /// Which of a program's `count` nodes have a restart policy, by id.
+    pub(crate) fn restartable(&self, count: usize) -> Vec<bool> {
+        self.by_id(count, false, |c| c.restartable)
+    }
+
+    /// The call deadline each of a program's `count` nodes declares, by id.
+    pub(crate) fn deadlines(&self, count: usize) -> Vec<Option<Duration>> {
+        self.by_id(count, None, |c| c.deadline)
+    }
+
+    fn by_id<T: Clone>(&self, count: usize, none: T, of: impl Fn(&Callees) -> T) -> Vec<T> {
+        let mut values = vec![none; count];
+        for callees in &self.callees {
+            let ids = callees.ids.start.min(count)..callees.ids.end.min(count);
+            values[ids].fill(of(callees));
+        }
+        values
+    }
+
+    /// The wanted nodes, erased.
+    pub(crate) fn into_nodes(self) -> Vec<ErasedNode> {
+        self.nodes
+    }
 }
 
 /// Identifies one node of a program; turn it into a [`Handle`] with
@@ -725,16 +847,17 @@ impl<T: Send + Sync + 'static> Node<T> {
         self.run_enabled = false;
     }
 
-    /// The node for the launcher (generated `into_parts` uses it).
+    /// The node for the launcher, if `selection` wants it (generated `select` uses it).
     #[doc(hidden)]
-    pub fn erase(self) -> Vec<ErasedNode> {
-        vec![self.spec.erase(
-            self.r.id,
-            self.r.name.to_string(),
-            None,
-            1,
-            self.run_enabled,
-        )]
+    pub fn erase_into(self, selection: &mut Selection) {
+        let id = self.r.id;
+        selection.record(id..id + 1, &self.spec.settings);
+        if selection.wants_one(id) {
+            let node = self
+                .spec
+                .erase(id, self.r.name.to_string(), None, 1, self.run_enabled);
+            selection.nodes.push(node);
+        }
     }
 }
 
@@ -781,20 +904,23 @@ impl<T: Send + Sync + 'static> Group<T> {
         self.run_enabled = false;
     }
 
-    /// The replicas for the launcher (generated `into_parts` uses it).
+    /// The replicas `selection` wants, for the launcher (generated `select` uses it): only
+    /// those are built, however large the group.
     #[doc(hidden)]
-    pub fn erase(self) -> Vec<ErasedNode> {
-        (0..self.r.len)
-            .map(|i| {
-                self.spec.erase(
-                    self.r.first + i,
-                    format!("{}/{i}", self.r.name),
-                    Some(i),
-                    self.r.len,
-                    self.run_enabled,
-                )
-            })
-            .collect()
+    pub fn erase_into(self, selection: &mut Selection) {
+        let ids = self.r.ids();
+        selection.record(ids.clone(), &self.spec.settings);
+        for id in selection.wants(ids) {
+            let i = id - self.r.first;
+            let node = self.spec.erase(
+                id,
+                format!("{}/{i}", self.r.name),
+                Some(i),
+                self.r.len,
+                self.run_enabled,
+            );
+            selection.nodes.push(node);
+        }
     }
 }
 
@@ -913,4 +1039,75 @@ pub(crate) enum RunTask {
     Async(BoxFuture<'static, crate::Result<()>>),
     /// A synchronous `run`: call it on a blocking thread.
     Blocking(Box<dyn FnOnce() -> crate::Result<()> + Send>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node type with nothing to it.
+    struct Idle;
+
+    /// A program of a node, a group of `replicas` with a restart policy and a deadline, and
+    /// another node.
+    fn program(replicas: u64) -> (Node<Idle>, Group<Idle>, Node<Idle>) {
+        let mut ids = IdAlloc::new("selection", &(), &[]);
+        let first = ids.node::<Idle>("first");
+        let group = ids.group::<Idle>("group", Count::Const(replicas));
+        let last = ids.node::<Idle>("last");
+        let factory = |_: &Env| Ok(Idle);
+        let settings = Settings {
+            restart: Some(Restart {
+                max: 1,
+                backoff: Duration::ZERO,
+            }),
+            deadline: Some(Duration::from_secs(2)),
+            ..Settings::default()
+        };
+        (
+            node_worker(first, Runner::none(), factory),
+            group_worker(group, Runner::none(), factory).with_settings(settings),
+            node_worker(last, Runner::none(), factory),
+        )
+    }
+
+    fn select(mut selection: Selection, replicas: u64) -> Selection {
+        let (first, group, last) = program(replicas);
+        first.erase_into(&mut selection);
+        group.erase_into(&mut selection);
+        last.erase_into(&mut selection);
+        selection
+    }
+
+    #[test]
+    fn a_process_builds_only_its_nodes_and_knows_every_callee() {
+        let selection = select(Selection::only(&[1000, 3, 0]), 1000);
+        assert!(!selection.restartable(1002)[0]);
+        assert!(selection.restartable(1002)[1..1001].iter().all(|&r| r));
+        assert_eq!(selection.deadlines(1002)[1001], None);
+        assert_eq!(selection.deadlines(1002)[500], Some(Duration::from_secs(2)));
+        let nodes = selection.into_nodes();
+        let built: Vec<(usize, &str, Option<usize>)> = nodes
+            .iter()
+            .map(|n| (n.id, n.label.as_str(), n.replica))
+            .collect();
+        assert_eq!(
+            built,
+            [
+                (0, "first", None),
+                (3, "group/2", Some(2)),
+                (1000, "group/999", Some(999))
+            ]
+        );
+        assert!(nodes
+            .iter()
+            .all(|n| n.replicas == 1000 || n.replica.is_none()));
+    }
+
+    #[test]
+    fn every_node_when_all_are_wanted() {
+        let nodes = select(Selection::all(), 3).into_nodes();
+        let ids: Vec<usize> = nodes.iter().map(|n| n.id).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4]);
+    }
 }

@@ -240,10 +240,12 @@ pub mod scenarios {
     }
     impl lp::Program for Program {
         fn into_parts(self) -> (lp::codegen::Layout, Vec<lp::codegen::ErasedNode>) {
-            let mut nodes = Vec::new();
-            nodes.extend(self.calc.erase());
-            nodes.extend(self.driver.erase());
-            (self.layout, nodes)
+            lp::codegen::erase_all(self)
+        }
+        fn select(self, selection: &mut lp::codegen::Selection) -> lp::codegen::Layout {
+            self.calc.erase_into(selection);
+            self.driver.erase_into(selection);
+            self.layout
         }
     }
     pub fn make_program(params: Params) -> Program {

@@ -1,6 +1,6 @@
-//! A node's process under the `local_mp`/`test_mp` launcher: rebuild the program from the
-//! params the launcher passed, build just this node, serve it (for a courier), run it, and
-//! report to the launcher.
+//! A node's process under the `local_mp`/`test_mp` launcher: rebuild the program's layout from
+//! the params the launcher passed, build just this node (not the others), serve it (for a
+//! courier), run it, and report to the launcher.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ use super::env::{EnvError, Vars};
 use super::host::{Host, Supervisor, UnixNetwork};
 use crate::courier::client::Net;
 use crate::error::chain;
-use crate::program::Program;
+use crate::program::{Program, Selection};
 use crate::transport::frame::Secret;
 use crate::transport::unix::{UnixDialer, UnixPath};
 use crate::LaunchType;
@@ -218,11 +218,17 @@ fn host<P: crate::codegen::Params, G: Program>(
         by: VARS.by,
         source,
     })?;
-    let (layout, nodes) = make_program(params).into_parts();
-    let restartable = super::local_mp::restartable(&layout, &nodes);
-    let deadlines = crate::program::deadlines(layout.labels.len(), &nodes);
-    let mut by_id: std::collections::HashMap<usize, _> =
-        nodes.into_iter().map(|n| (n.id, n)).collect();
+    // Only this process's nodes are built: every process building every node would make
+    // launching N processes cost N².
+    let mut selection = Selection::only(&env.ids);
+    let layout = make_program(params).select(&mut selection);
+    let restartable = selection.restartable(layout.labels.len());
+    let deadlines = selection.deadlines(layout.labels.len());
+    let mut by_id: std::collections::HashMap<usize, _> = selection
+        .into_nodes()
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
     let mut mine = Vec::new();
     for (&id, &run_enabled) in env.ids.iter().zip(&env.run_enabled) {
         let node = by_id

@@ -199,7 +199,7 @@ fn expand_program_struct(program: &Program, lp: &Runtime) -> TokenStream {
     });
     let erase = program.nodes.iter().map(|node| {
         let name = ident(&node.name);
-        quote!(::core::iter::Extend::extend(&mut erased, nodes.#name.erase());)
+        quote!(nodes.#name.erase_into(selection);)
     });
     let nodes_doc = format!(" The nodes of `{}`, before launch.", program.name);
     let program_doc = format!(
@@ -234,10 +234,13 @@ fn expand_program_struct(program: &Program, lp: &Runtime) -> TokenStream {
 
         impl #lp::Program for Program {
             fn into_parts(self) -> (#lp::codegen::Layout, ::std::vec::Vec<#lp::codegen::ErasedNode>) {
+                #lp::codegen::erase_all(self)
+            }
+
+            fn select(self, selection: &mut #lp::codegen::Selection) -> #lp::codegen::Layout {
                 let Program { nodes, layout } = self;
-                let mut erased = ::std::vec::Vec::new();
                 #(#erase)*
-                (layout, erased)
+                layout
             }
         }
     }
