@@ -210,13 +210,16 @@ pub(crate) async fn start(
         launch_type,
         metrics: options.dashboard.is_some(),
     });
-    let spawned = match &options.terminal {
+    let tmux = match &options.terminal {
         Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
             *state.lock_tmux() = Some(session);
         }),
         _ => Ok(()),
-    }
-    .and_then(|()| spawn_all(units, &spawner, &state, &shared, supervisor));
+    };
+    let spawned = match tmux {
+        Ok(()) => spawn_all(units, &spawner, &state, &shared, supervisor).await,
+        Err(e) => Err(e),
+    };
     if let Err(e) = spawned {
         supervisor.stop.cancel();
         state.shutdown(supervisor).await;
@@ -254,8 +257,11 @@ fn open_tmux(dir: &Path, program: &str, units: &[Unit]) -> Result<tmux::Session,
         .map_err(|e| LaunchError::launcher("cannot open the tmux session", e))
 }
 
-/// Spawns every unit's process, each watched (and restarted under its policy).
-fn spawn_all(
+/// Spawns every unit's process, each watched (and restarted under its policy). It yields after
+/// each spawn, so the control loop answers the children spawned so far while the rest are
+/// spawned (on a current-thread runtime it would otherwise wait for the last spawn, and the
+/// first children's handshakes could time out in a large launch).
+async fn spawn_all(
     units: Vec<Unit>,
     spawner: &Arc<Spawner>,
     state: &MpState,
@@ -271,6 +277,7 @@ fn spawn_all(
             shared.clone(),
             supervisor.clone(),
         ));
+        tokio::task::yield_now().await;
     }
     Ok(())
 }
