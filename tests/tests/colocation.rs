@@ -34,7 +34,15 @@ async fn a_block_ends_with_its_first_finished_node() -> lp::Result<()> {
         assert_eq!(running.outcome(victim), None);
         assert!(running.handle(victim).tick().await? >= 1);
         if launch_type == LaunchType::TestMp {
-            let status = running.exit_status(stayer);
+            // The block's nodes said they ended; their process exits right after.
+            let mut status = running.exit_status(stayer);
+            for _ in 0..100 {
+                if status.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                status = running.exit_status(stayer);
+            }
             assert!(status.is_some_and(|s| s.success()), "{status:?}");
         }
         running.stop().await?;
