@@ -9,14 +9,21 @@ use super::crates::Crates;
 use super::documents::{Document, DOCUMENT};
 use super::position::{LineIndex, LspPositions as _};
 use super::uri;
+use lpc_build::check::model::Package;
 use lpc_build::diag::{self, Diagnostics, Severity, SourceMap};
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Range,
 };
 use std::path::Path;
 
-/// The diagnostics of `document`, at `path` (`None`: not a local file).
-pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> Vec<Diagnostic> {
+/// The diagnostics of `document`, at `path` (`None`: not a local file), and the checked package
+/// when it checked clean: the caller drops it once the diagnostics are sent, since freeing the
+/// model of 10,000 nodes takes milliseconds.
+pub fn check(
+    path: Option<&Path>,
+    document: &Document,
+    crates: &mut Crates,
+) -> (Vec<Diagnostic>, Option<Package>) {
     let parsed = document.parsed();
     let mut sources = SourceMap::default();
     let name = path.map_or_else(String::new, |p| p.display().to_string());
@@ -26,7 +33,7 @@ pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> V
         diagnostics.push(d.clone());
     }
     let Some(path) = path else {
-        return convert(&sources, &diagnostics);
+        return (convert(&sources, &diagnostics), None);
     };
     let krate = match crates.for_document(path) {
         Ok(krate) => krate,
@@ -40,7 +47,7 @@ pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> V
                 message: format!("not checked against Rust: {error}"),
                 ..Diagnostic::default()
             });
-            return out;
+            return (out, None);
         }
     };
     for (_, file) in krate.sources.files().skip(1) {
@@ -50,8 +57,8 @@ pub fn check(path: Option<&Path>, document: &Document, crates: &mut Crates) -> V
         diagnostics.push(d.clone());
     }
     let files = [(DOCUMENT, &parsed.file)];
-    lpc_build::driver::check_parsed(&files, &krate.model, &sources, &mut diagnostics);
-    convert(&sources, &diagnostics)
+    let package = lpc_build::driver::check_parsed(&files, &krate.model, &sources, &mut diagnostics);
+    (convert(&sources, &diagnostics), package)
 }
 
 /// Converts the diagnostics of a check whose document is file 0 of `sources`.

@@ -199,9 +199,11 @@ impl<'c> Server<'c> {
             return;
         };
         let path = uri::to_path(uri);
-        let diagnostics = diagnostics::check(path.as_deref(), document, &mut self.crates);
+        let (diagnostics, checked) =
+            diagnostics::check(path.as_deref(), document, &mut self.crates);
         let version = document.version;
         self.send_diagnostics(uri.clone(), diagnostics, Some(version));
+        drop(checked);
     }
 
     fn send_diagnostics(

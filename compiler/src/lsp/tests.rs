@@ -63,7 +63,7 @@ fn no_prefix_of_a_program_and_no_offset_panics() {
             let _ = symbols::document(analysis.file, analysis.text);
             let _ = tokens::tokens(&analysis);
             let _ = hints::hints(&analysis, 0..end);
-            let diagnostics = super::diagnostics::check(Some(path), &document, &mut crates);
+            let (diagnostics, _) = super::diagnostics::check(Some(path), &document, &mut crates);
             let _ = actions::actions(&analysis, &uri, &diagnostics);
         }
     }

@@ -54,7 +54,7 @@ pub(super) fn check_program(
             }
         }
     }
-    let mut nodes = Vec::new();
+    let mut nodes = Vec::with_capacity(decls.len());
     for (index, decl) in decls.iter().enumerate() {
         let mut exprs = Exprs {
             scope: &scope,
@@ -268,7 +268,7 @@ fn declare_nodes<'p, 'm>(
             ast::ProgramItem::Param(_) => {}
         }
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(decls.len());
     for (node, process) in decls {
         names::check_node_name(&node.name, diags);
         let callee = match node.kind {
@@ -407,11 +407,12 @@ fn type_callee<'m>(
     let ctor_ident = decl.target.segments.last()?;
     let ctor = types::constructor(ty, ctor_ident, diags);
     let runner = types::runner(ty, kind, &decl.kind_span, diags);
+    let type_path = ty.path();
     if kind == Kind::Courier
         && !package
             .couriers
             .iter()
-            .any(|c| c.interface.path == ty.path())
+            .any(|c| c.interface.path == type_path)
     {
         let why = format!("`{}` is served as a courier here", ty.name);
         let served = Served {
@@ -440,7 +441,7 @@ fn type_callee<'m>(
         params: ctor.method.params.iter().collect(),
         kind,
         runner,
-        type_path: ty.path(),
+        type_path,
         segments: ty.segments(),
         build: model::Build::Constructor {
             name: ctor.method.name.clone(),

@@ -228,7 +228,8 @@ fn named_params(method: &Method, display: &str, at: &Span, diags: &mut Diagnosti
 /// `Some(false)` for a constructor returning `Self`, `Some(true)` for `Result<Self, E>`; reports
 /// any other return type.
 fn ctor_returns(ty: &TypeDef, method: &Method, at: &Span, diags: &mut Diagnostics) -> Option<bool> {
-    let is_self = |t: &RustType| t.path() == Some(ty.segments().as_slice());
+    let segments = ty.segments();
+    let is_self = |t: &RustType| t.path() == Some(segments.as_slice());
     match &method.output {
         t if is_self(t) => return Some(false),
         RustType::Result(ok, _) if is_self(ok) => return Some(true),
