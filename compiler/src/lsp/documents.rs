@@ -20,8 +20,8 @@ pub struct Document {
     pub version: i32,
     /// The parse of `text`, made on first use.
     parsed: OnceCell<Parsed>,
-    /// The last parse made of an earlier version, and that version's text: the parse is made
-    /// from it when only part of the text changed. Taken when the parse is made.
+    /// The last parse without diagnostics made of an earlier version, and that version's
+    /// text: the parse is made from it when only part of the text changed.
     earlier: RefCell<Option<Earlier>>,
 }
 
@@ -50,14 +50,15 @@ impl Document {
         }
     }
 
-    /// The next version of this document: parsed, when it is, from this one's parse.
+    /// The next version of this document: parsed, when it is, from this one's parse, or when
+    /// that has diagnostics (or was never made), from the one this one was to be parsed from.
     fn next(self, text: String, version: i32) -> Document {
         let earlier = match self.parsed.into_inner() {
-            Some(parsed) => Some(Earlier {
+            Some(parsed) if parsed.diagnostics.is_empty() => Some(Earlier {
                 text: self.text,
                 parsed,
             }),
-            None => self.earlier.into_inner(),
+            _ => self.earlier.into_inner(),
         };
         Document {
             text,
@@ -70,11 +71,13 @@ impl Document {
     /// The parse of the text (as [`DOCUMENT`]), made once.
     pub fn parsed(&self) -> &Parsed {
         self.parsed.get_or_init(|| {
-            let earlier = self.earlier.borrow_mut().take();
-            if let Some(parsed) =
-                earlier.and_then(|e| reparse::reparse(&e.text, e.parsed, &self.text))
-            {
-                return parsed;
+            let mut earlier = self.earlier.borrow_mut();
+            if let Some(Earlier { text, parsed }) = earlier.take() {
+                match reparse::reparse(&text, parsed, &self.text) {
+                    Ok(parsed) => return parsed,
+                    // Kept for the next version, should this one's parse have diagnostics.
+                    Err(parsed) => *earlier = Some(Earlier { text, parsed }),
+                }
             }
             let mut diagnostics = Diagnostics::default();
             let file = syntax::parse(DOCUMENT, &self.text, &mut diagnostics);

@@ -8,14 +8,53 @@
 //! exactly as it would in the whole text, since an item starts after a `;`, `{` or `}` and
 //! ends with a `;` or `}` (`lpc_build::syntax::parse_program_items` refuses a run that does
 //! not). Whenever the old parse or the new run has any diagnostic, or the edit is not inside
-//! one program's braces, the caller parses the whole text instead.
+//! one program's braces, the caller parses the whole text instead. The parse made from is the
+//! last one without diagnostics: the next version after a syntax error is parsed from the
+//! version before it.
 
 use super::documents::{Parsed, DOCUMENT};
 use lpc_build::syntax::{self, ast, lex};
 
-/// The parse of `new_text`, made from `old`, the parse of `old_text`; `None` when only a full
-/// parse can say.
-pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Option<Parsed> {
+/// The parse of `new_text`, made from `old`, the parse of `old_text`; `old` back, untouched,
+/// when only a full parse can say.
+pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Result<Parsed, Parsed> {
+    if old_text == new_text {
+        return Ok(old);
+    }
+    let Some(splice) = plan(old_text, &old, new_text) else {
+        return Err(old);
+    };
+    if let ast::Item::Program(program) = &mut old.file.items[splice.program] {
+        let moved = splice.items.start + splice.parsed.len();
+        program.items.splice(splice.items, splice.parsed);
+        for item in &mut program.items[moved..] {
+            item.shift(splice.delta);
+        }
+        program.span.range.end = splice.program_end;
+    }
+    for item in &mut old.file.items[splice.program + 1..] {
+        item.shift(splice.delta);
+    }
+    Ok(old)
+}
+
+/// What a new version changes in a parse: the items of one program replaced by those parsed
+/// again, and how far everything after them moves.
+struct Splice {
+    /// The index of the program among the file's items.
+    program: usize,
+    /// The indices of the program's items replaced.
+    items: std::ops::Range<usize>,
+    /// What replaces them.
+    parsed: Vec<ast::ProgramItem>,
+    /// How many bytes the text after them moved.
+    delta: isize,
+    /// The program's new end.
+    program_end: usize,
+}
+
+/// How to make the parse of `new_text` from `old`, the parse of `old_text`, if it can be made.
+fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
     if !old.diagnostics.is_empty() {
         return None;
     }
@@ -25,7 +64,7 @@ pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Option<Parsed
         ast::Item::Program(p) => p.span.range.start < start && old_end < p.span.range.end,
         ast::Item::Use(_) => false,
     })?;
-    let ast::Item::Program(program) = &mut old.file.items[index] else {
+    let ast::Item::Program(program) = &old.file.items[index] else {
         return None;
     };
     let (open, close) = braces(old_text, program)?;
@@ -36,7 +75,8 @@ pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Option<Parsed
         return None;
     }
     let new_to = to.checked_add_signed(delta)?;
-    let items = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
+    let program_end = program.span.range.end.checked_add_signed(delta)?;
+    let parsed = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
     let first = program
         .items
         .iter()
@@ -47,16 +87,13 @@ pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Option<Parsed
         .iter()
         .position(|item| span(item).range.end > to)
         .unwrap_or(program.items.len());
-    let moved = first + items.len();
-    program.items.splice(first..last, items);
-    for item in &mut program.items[moved..] {
-        item.shift(delta);
-    }
-    program.span.range.end = program.span.range.end.checked_add_signed(delta)?;
-    for item in &mut old.file.items[index + 1..] {
-        item.shift(delta);
-    }
-    Some(old)
+    Some(Splice {
+        program: index,
+        items: first..last,
+        parsed,
+        delta,
+        program_end,
+    })
 }
 
 /// Where two texts differ: the end of their common prefix, and where their common suffix
@@ -104,6 +141,7 @@ fn span(item: &ast::ProgramItem) -> &lpc_build::diag::Span {
 
 #[cfg(test)]
 mod tests {
+    use super::super::documents::Documents;
     use super::*;
     use lpc_build::diag::Diagnostics;
 
@@ -161,7 +199,7 @@ mod tests {
         for edited in &edits {
             let expected = full(edited);
             clean += usize::from(expected.diagnostics.is_empty());
-            if let Some(parsed) = reparse(TEXT, full(TEXT), edited) {
+            if let Ok(parsed) = reparse(TEXT, full(TEXT), edited) {
                 assert!(expected.diagnostics.is_empty(), "{edited}");
                 assert_eq!(parsed.file, expected.file, "{edited}");
                 reparsed += 1;
@@ -199,13 +237,42 @@ mod tests {
         for (from, to, expected) in cases {
             let edited = TEXT.replacen(from, to, 1);
             let parsed = reparse(TEXT, full(TEXT), &edited);
-            assert_eq!(parsed.is_some(), expected, "{from} → {to}");
-            if let Some(parsed) = parsed {
+            assert_eq!(parsed.is_ok(), expected, "{from} → {to}");
+            if let Ok(parsed) = parsed {
                 assert_eq!(parsed.file, full(&edited).file, "{from} → {to}");
             }
         }
         let broken = TEXT.replacen("size: 2", "size: 2,,", 1);
-        let fixed = TEXT;
-        assert!(reparse(&broken, full(&broken), fixed).is_none());
+        let fixed = TEXT.replacen("size: 2", "size: 3", 1);
+        let refused = reparse(&broken, full(&broken), &fixed).map(|_| ());
+        assert_eq!(refused.unwrap_err().file, full(&broken).file);
+        // The same text is the same parse, diagnostics and all.
+        let same = reparse(&broken, full(&broken), &broken).map_err(|_| ());
+        assert_eq!(same.map(|p| p.diagnostics.len()), Ok(1));
+    }
+
+    /// Versions through a syntax error (each parsed from the last clean one where it can be)
+    /// are what full parses make.
+    #[test]
+    fn versions_through_a_syntax_error() {
+        let uri: lsp_types::Uri = "file:///p.lp".parse().expect("a URI");
+        let mut documents = Documents::default();
+        let broken = TEXT.replacen("size: 2", "size: 2,,", 1);
+        let fixed = TEXT.replacen("size: 2", "size: 3", 1);
+        let edited = fixed.replacen("u32 = 2", "u32 = 5", 1);
+        for (version, text) in [TEXT, &broken, &fixed, &broken, &broken, &edited]
+            .into_iter()
+            .enumerate()
+        {
+            documents.set(uri.clone(), text.to_string(), version as i32);
+            let expected = full(text);
+            let parsed = documents.get(&uri).expect("the document").parsed();
+            assert_eq!(parsed.file, expected.file, "{text}");
+            assert_eq!(
+                parsed.diagnostics.len(),
+                expected.diagnostics.len(),
+                "{text}"
+            );
+        }
     }
 }
