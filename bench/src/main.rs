@@ -25,7 +25,8 @@ fn usage() -> ! {
     eprintln!(
         "usage: lp-bench [--quick] [--json FILE]\n       \
          lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)\n       \
-         lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)"
+         lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
+         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)"
     );
     std::process::exit(2);
 }
@@ -92,6 +93,18 @@ fn main() -> ExitCode {
     }
     if args.first().map(String::as_str) == Some("profile") {
         profile(&args[1..]);
+        return ExitCode::SUCCESS;
+    }
+    if args.first().map(String::as_str) == Some("launch") {
+        let (Some(Ok(nodes)), Some(Ok(runs))) = (
+            args.get(1).map(|n| n.parse()),
+            args.get(2).map(|r| r.parse()),
+        ) else {
+            usage()
+        };
+        quiet();
+        pin::pin_this_process(0);
+        runtime().block_on(launch_stop::profile(nodes, runs));
         return ExitCode::SUCCESS;
     }
     let mut quick = false;
