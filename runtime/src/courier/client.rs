@@ -112,16 +112,22 @@ impl ClientCore {
                 stop,
                 cut,
             } => {
-                let ready = tokio::time::timeout(*ready_timeout, slot.ready());
-                let state = tokio::select! {
-                    biased;
-                    state = ready => match state {
-                        Ok(state) => state,
-                        Err(_) => {
-                            return Err(self.unavailable(format!("not up after {ready_timeout:?}")))
+                let state = match slot.settled() {
+                    Some(state) => state,
+                    None => {
+                        let ready = tokio::time::timeout(*ready_timeout, slot.ready());
+                        tokio::select! {
+                            biased;
+                            state = ready => match state {
+                                Ok(state) => state,
+                                Err(_) => {
+                                    let waited = format!("not up after {ready_timeout:?}");
+                                    return Err(self.unavailable(waited));
+                                }
+                            },
+                            _ = stop.cancelled() => return Err(self.stopping()),
                         }
-                    },
-                    _ = stop.cancelled() => return Err(self.stopping()),
+                    }
                 };
                 match state {
                     SlotState::Up(up) => {

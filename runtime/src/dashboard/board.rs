@@ -79,13 +79,19 @@ impl Board {
     ) -> Self {
         let started = Instant::now();
         let in_process = matches!(launch_type, LaunchType::LocalMt | LaunchType::TestMt);
+        let mut has_run = vec![false; layout.labels.len()];
+        for node in nodes {
+            if let Some(slot) = has_run.get_mut(node.id) {
+                *slot = node.has_run;
+            }
+        }
         let entries = layout
             .labels
             .iter()
             .enumerate()
             .map(|(id, label)| Entry {
                 label: label.clone(),
-                has_run: nodes.iter().any(|n| n.id == id && n.has_run),
+                has_run: has_run[id],
                 kind: None,
                 pid: in_process.then(std::process::id),
                 phase: Phase::Starting,

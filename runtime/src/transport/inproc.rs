@@ -59,6 +59,17 @@ impl Slot {
         self.state.send_replace(SlotState::Down);
     }
 
+    /// The node's state, unless it is pending: no waiting, no subscription (the path of
+    /// nearly every call, which must not use up its task's cooperative budget — a task
+    /// making thousands of calls at once would otherwise be woken once per 128 of them).
+    pub(crate) fn settled(&self) -> Option<SlotState> {
+        let state = self.state.borrow();
+        match &*state {
+            SlotState::Pending => None,
+            settled => Some(settled.clone()),
+        }
+    }
+
     /// Waits until the node is up or down.
     pub(crate) async fn ready(&self) -> SlotState {
         let mut rx = self.state.subscribe();
