@@ -65,9 +65,20 @@ pub fn node_binary() -> std::path::PathBuf {
 }
 
 async fn launch(launch_type: LaunchType) -> (Running, Handle<Work>) {
+    launch_with(launch_type, None).await
+}
+
+/// [`launch`], serving the live dashboard (whose call counters its nodes then keep) on
+/// `dashboard`, if given.
+async fn launch_with(
+    launch_type: LaunchType,
+    dashboard: Option<std::net::SocketAddr>,
+) -> (Running, Handle<Work>) {
     let program = make_program(Params { nodes: 0 });
     let server = program.server.id();
-    let options = LaunchOptions::new().binary(node_binary());
+    let options = LaunchOptions::new()
+        .binary(node_binary())
+        .dashboard(dashboard);
     let running = lp::launch_with(program, launch_type, options)
         .await
         .expect("launch the benchmark program");
@@ -278,6 +289,41 @@ pub async fn rows(report: &mut Report, effort: Effort) {
     };
     latency_rows(&mut rows);
     rate_rows(&mut rows);
+    counter_row(report, effort).await;
+}
+
+/// The dashboard's cost: `local_mp` calls/s at 256 in flight with its call counters on (the
+/// launch serves a dashboard, so its node process counts every call) beside the same launch
+/// without, measured right before it. Last of all: the counters, once on in this process, stay
+/// on for its in-process nodes.
+async fn counter_row(report: &mut Report, effort: Effort) {
+    let dashboard = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut pairs = Vec::new();
+    for placement in [Placement::Same, Placement::Split] {
+        if placement == Placement::Split && crate::pin::cpus() < 2 {
+            break;
+        }
+        let mut rates = [0.0; 2];
+        for (rate, dashboard) in rates.iter_mut().zip([None, Some(dashboard)]) {
+            let (running, work) = launch_with(LaunchType::TestMp, dashboard).await;
+            pin_process(work.pid().await.expect("pid"), placement.callee_cpu());
+            *rate = throughput(1, 256, effort.window, |x| call_async(&work, x)).await;
+            running.stop().await.expect("stop");
+        }
+        pairs.push(Pair {
+            ours: rates[1],
+            baseline: rates[0],
+        });
+    }
+    let mut pairs = pairs.into_iter();
+    report.rows.push(Row {
+        name: "calls/s, local_mp, 256 in flight, dashboard counters on".to_string(),
+        unit: "calls/s",
+        baseline: "the same, counters off".to_string(),
+        same: pairs.next().expect("the same-vCPU figures"),
+        split: pairs.next(),
+        target: Some("≥ 0.95".to_string()),
+    });
 }
 
 /// Adds rows to a report from the figures of both placements.

@@ -3,8 +3,9 @@
 //! the server's stdin, to reading that version's `textDocument/publishDiagnostics` from its
 //! stdout. The server is this binary run as `lp-bench lsp` (which is `lpc lsp`), a process of
 //! its own in the package's directory; edits are sent one at a time, each after the last one's
-//! diagnostics. There is no peer to compare with: the figures are set against the issue's
-//! target, 100 ms.
+//! diagnostics. Then hovers and go-to-definitions on the same file, each timed from its request
+//! to its response. There is no peer to compare with: the figures are set against the issue's
+//! targets, 100 ms and 20 ms.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -19,6 +20,9 @@ use crate::report::{Pair, Report, Row};
 
 /// The bound on change → diagnostics, in milliseconds.
 const TARGET_MS: f64 = 100.0;
+
+/// The bound on hover and go-to-definition, in milliseconds.
+const LOOKUP_TARGET_MS: f64 = 20.0;
 
 /// How long any one answer of the server may take before the run gives up.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -206,6 +210,10 @@ struct Latencies {
     broken: Vec<Duration>,
     /// Edits that put the comma back.
     fixed: Vec<Duration>,
+    /// Hovers over a node's type.
+    hover: Vec<Duration>,
+    /// Go-to-definitions of a node named in an argument.
+    definition: Vec<Duration>,
 }
 
 /// `edits` edits of one node's index each, then `edits` edits that alternately break a node's
@@ -244,6 +252,7 @@ fn measure(dir: &Path, placement: Placement, edits: usize) -> Latencies {
         assert_eq!(diagnostics, 0, "an edited index must check clean");
         clean.push(time);
     }
+    let (hover, definition) = lookups(&mut client, &file, &text, edits);
     let (mut broken, mut fixed) = (Vec::new(), Vec::new());
     let node = format!(
         "node w{} = courier Worker::new(hub: hub, index: ",
@@ -271,7 +280,44 @@ fn measure(dir: &Path, placement: Placement, edits: usize) -> Latencies {
         clean,
         broken,
         fixed,
+        hover,
+        definition,
     }
+}
+
+/// Request → response times of `count` hovers over a node's type and as many go-to-definitions
+/// of the node an argument names (`hub`), on nodes spread over `text`.
+fn lookups(
+    client: &mut Client,
+    file: &str,
+    text: &str,
+    count: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut hover, mut definition) = (Vec::new(), Vec::new());
+    for k in 0..count {
+        let node = (k * 991) % (NODES - 1);
+        let line = lines
+            .iter()
+            .position(|l| l.contains(&format!("node w{node} = ")))
+            .expect("the node's line");
+        let at = |needle: &str| lines[line].find(needle).expect("the token") + 1;
+        let position = |character: usize| {
+            json!({
+                "textDocument": { "uri": file },
+                "position": { "line": line, "character": character },
+            })
+        };
+        let start = Instant::now();
+        let answer = client.request("textDocument/hover", position(at("Worker")));
+        hover.push(start.elapsed());
+        assert!(!answer["result"].is_null(), "a hover over a type: {answer}");
+        let start = Instant::now();
+        let answer = client.request("textDocument/definition", position(at("hub,")));
+        definition.push(start.elapsed());
+        assert!(!answer["result"].is_null(), "a node's definition: {answer}");
+    }
+    (hover, definition)
 }
 
 /// Adds the rows: p50 and p99 of edits that keep the program clean, p50 of edits that make a
@@ -297,20 +343,22 @@ pub fn rows(report: &mut Report, quick: bool) {
     let (split_broken_p50, _) = percentiles(split.broken);
     let (same_fixed_p50, _) = percentiles(same.fixed);
     let (split_fixed_p50, _) = percentiles(split.fixed);
-    let target = |name: &str, same: f64, split: f64, goal: &str| Row {
+    let bounded = |name: &str, same: f64, split: f64, goal: &str, bound: f64| Row {
         name: name.to_string(),
         unit: "ms",
-        baseline: format!("the target, {TARGET_MS} ms"),
+        baseline: format!("the target, {bound} ms"),
         same: Pair {
             ours: same,
-            baseline: TARGET_MS,
+            baseline: bound,
         },
         split: Some(Pair {
             ours: split,
-            baseline: TARGET_MS,
+            baseline: bound,
         }),
         target: Some(goal.to_string()),
     };
+    let target =
+        |name: &str, same: f64, split: f64, goal: &str| bounded(name, same, split, goal, TARGET_MS);
     let nodes = "10,000 nodes";
     report.rows.push(target(
         &format!("`lpc lsp` change → diagnostics p50, {nodes}, an edit inside a node"),
@@ -336,4 +384,22 @@ pub fn rows(report: &mut Report, quick: bool) {
         split_fixed_p50,
         "≤ 1",
     ));
+    for (what, same, split) in [
+        ("hover over a node's type", same.hover, split.hover),
+        (
+            "go to the definition of a node",
+            same.definition,
+            split.definition,
+        ),
+    ] {
+        let (same_p50, _) = percentiles(same);
+        let (split_p50, _) = percentiles(split);
+        report.rows.push(bounded(
+            &format!("`lpc lsp` {what}, p50, {nodes}"),
+            same_p50,
+            split_p50,
+            "≤ 1",
+            LOOKUP_TARGET_MS,
+        ));
+    }
 }
