@@ -14,6 +14,7 @@ mod lsp;
 mod measure;
 mod pin;
 mod report;
+mod scale;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -140,6 +141,7 @@ fn main() -> ExitCode {
         ..Report::default()
     };
     runtime.block_on(async {
+        scale::rows(&mut report).await;
         calls::rows(&mut report, effort).await;
         launch_stop::rows(&mut report, quick).await;
     });
