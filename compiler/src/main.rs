@@ -39,7 +39,8 @@ enum Cmd {
     Run {
         /// The `.lp` file.
         file: PathBuf,
-        /// How to launch: `local_mt` (threads), `local_mp` (one process per node).
+        /// How to launch: `local_mt` (threads), `local_mp` (one process per node), `sim`
+        /// (simulated hosts, network and clock; `-- --lp_seed N` picks the run).
         #[arg(
             long = "launch-type",
             alias = "lp_launch_type",
