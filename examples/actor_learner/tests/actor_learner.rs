@@ -87,7 +87,7 @@ async fn runs_to_its_end(launch_type: LaunchType) {
         .await
         .unwrap_or_else(|_| panic!("{launch_type}: the program did not stop within {LIMIT:?}"))
         .expect("the program stops cleanly");
-    assert_learned(&read_summary(&file), 3, 1_000);
+    assert_learned(&read_summary(&file), 3, 300);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
