@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub(crate) async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    if crate::transport::sim::simulated() {
+    if crate::transport::simulated() {
         return Some(work());
     }
     tokio::task::spawn_blocking(work).await.ok()

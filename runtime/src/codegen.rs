@@ -97,7 +97,7 @@ pub fn node_error(error: RemoteError) -> crate::Error {
 pub fn block_on<F: Future>(f: F) -> F::Output {
     use tokio::runtime::RuntimeFlavor;
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        if crate::transport::sim::simulated() {
+        if crate::transport::simulated() {
             panic!(
                 "lp: a `*_blocking` client method was called under `sim`, where every node runs \
                  on the simulation's one thread and blocking it would stop the simulated world: \

@@ -259,6 +259,7 @@ fn parse_dashboard(raw: &str) -> Result<DashboardAddr, String> {
 }
 
 /// The seed `--lp_seed` gives a `sim` launch (0 by default).
+#[cfg(feature = "sim")]
 pub(crate) fn seed(matches: &clap::ArgMatches) -> u64 {
     matches.get_one::<u64>(launcher::SEED).copied().unwrap_or(0)
 }

@@ -24,6 +24,7 @@ mod launch;
 mod log;
 mod metrics;
 mod program;
+#[cfg(feature = "sim")]
 pub mod sim;
 mod supervise;
 pub mod testing;

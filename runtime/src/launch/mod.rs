@@ -12,6 +12,7 @@ mod local_mt;
 mod tmux;
 pub(crate) mod tool;
 
+#[cfg(feature = "sim")]
 pub(crate) use local_mp::restartable;
 
 use std::path::PathBuf;
@@ -54,8 +55,8 @@ pub enum LaunchType {
     /// its task.
     Slurm,
     /// Every node on a simulated host, all on one thread, under a simulated network and clock
-    /// drawn from `seed` (see [`sim`](crate::sim)): `--lp_launch_type sim --lp_seed N` on the
-    /// program binary, [`Sim::run`](crate::sim::Sim::run) in a test.
+    /// drawn from `seed` (`lp::sim`, with lp's `sim` feature): `--lp_launch_type sim
+    /// --lp_seed N` on the program binary, `lp::sim::Sim::run` in a test.
     Sim {
         /// The seed of the run.
         seed: u64,
@@ -462,7 +463,17 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         return cluster::launch_main(engine, &matches, &values, notice, program);
     }
     if launch_type_name == "sim" {
+        #[cfg(feature = "sim")]
         return simulate(program, &matches, notice);
+        #[cfg(not(feature = "sim"))]
+        cmd.clone()
+            .error(
+                clap::error::ErrorKind::InvalidValue,
+                "`--lp_launch_type sim` needs lp's `sim` feature, which this binary was built \
+                 without: build it with `--features lp/sim` (or depend on \
+                 `lp = { version = \"…\", features = [\"sim\"] }`)",
+            )
+            .exit();
     }
     let launch_type = launch_type_name.parse().unwrap_or(LaunchType::LocalMt);
     let options = LaunchOptions::new()
@@ -479,6 +490,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
     code
 }
 
+#[cfg(feature = "sim")]
 /// `--lp_launch_type sim`: runs the program on simulated hosts from `--lp_seed`, saying the
 /// seed first and, when the run fails, the flags that replay it.
 fn simulate(program: Parts, matches: &clap::ArgMatches, notice: Duration) -> ExitCode {
@@ -591,7 +603,7 @@ impl Program for Parts {
 pub(crate) async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
     // A simulated host has no signals: the process's are the simulation's.
-    if crate::transport::sim::simulated() {
+    if crate::transport::simulated() {
         return std::future::pending().await;
     }
     let mut term = match signal(SignalKind::terminate()) {

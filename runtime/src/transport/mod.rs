@@ -7,6 +7,17 @@ pub(crate) mod conn;
 pub(crate) mod frame;
 pub(crate) mod inproc;
 pub(crate) mod mux;
+#[cfg(feature = "sim")]
 pub(crate) mod sim;
 pub(crate) mod tcp;
 pub(crate) mod unix;
+
+/// Whether this code runs inside a simulation (on a simulated host of `sim`): then work that
+/// would go to a thread of its own (a synchronous method, constructor or `run`) runs inline, on
+/// the simulation's one thread, so that the schedule stays a function of the seed.
+pub(crate) fn simulated() -> bool {
+    #[cfg(feature = "sim")]
+    return turmoil::in_simulation();
+    #[cfg(not(feature = "sim"))]
+    false
+}

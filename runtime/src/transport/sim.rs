@@ -18,13 +18,6 @@ use turmoil::net::{TcpListener, TcpStream};
 
 use super::conn::{Dial, DialError, Listener, ReadHalf, Socket, WriteHalf};
 
-/// Whether this code runs inside a simulation (on a simulated host): then work that would go
-/// to a thread of its own (a synchronous method, constructor or `run`) runs inline, on the
-/// simulation's one thread, so that the schedule stays a function of the seed.
-pub(crate) fn simulated() -> bool {
-    turmoil::in_simulation()
-}
-
 /// The first port nodes listen on: node `id` listens on `NODE_PORTS + id`.
 const NODE_PORTS: u16 = 10_000;
 
