@@ -27,7 +27,8 @@ fn usage() -> ! {
         "usage: lp-bench [--quick] [--json FILE]\n       \
          lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
-         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)"
+         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)\n       \
+         lp-bench scale NODES   (local_mt: launch NODES idle nodes, call each once; prints ms)"
     );
     std::process::exit(2);
 }
@@ -92,6 +93,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if args.first().map(String::as_str) == Some("scale") {
+        let Some(Ok(nodes)) = args.get(1).map(|n| n.parse()) else {
+            usage()
+        };
+        quiet();
+        pin::pin_this_process(0);
+        println!("{}", runtime().block_on(scale::first_step(nodes)));
+        return ExitCode::SUCCESS;
+    }
     if args.first().map(String::as_str) == Some("profile") {
         profile(&args[1..]);
         return ExitCode::SUCCESS;
@@ -141,10 +151,10 @@ fn main() -> ExitCode {
         ..Report::default()
     };
     runtime.block_on(async {
-        scale::rows(&mut report).await;
         calls::rows(&mut report, effort).await;
         launch_stop::rows(&mut report, quick).await;
     });
+    scale::rows(&mut report);
     check_time::rows(&mut report, quick);
     lsp::rows(&mut report, quick);
     report

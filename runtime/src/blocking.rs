@@ -22,7 +22,12 @@ pub(crate) async fn off_runtime<T: Send + 'static>(
     if crate::transport::simulated() {
         return Some(work());
     }
-    tokio::task::spawn_blocking(work).await.ok()
+    // Waiting for the thread spends none of the task's cooperative budget: a task awaiting
+    // thousands of calls at once (`try_join_all`) would otherwise be woken once per 128 of them,
+    // each time polling them all.
+    tokio::task::unconstrained(tokio::task::spawn_blocking(work))
+        .await
+        .ok()
 }
 
 /// Runs a synchronous method's `work` inside `span`: inline when its [`Clock`] says it is fast
