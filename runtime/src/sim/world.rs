@@ -98,59 +98,21 @@ impl Common {
 /// Runs `program` under `sim`, with `test` as a client if given.
 pub(super) fn simulate<P: Program>(sim: &Sim, program: P, test: Option<Test>) -> SimOutcome {
     crate::log::init(true);
-    let failed = |error: SimError| SimOutcome {
-        seed: sim.seed,
-        result: Err(error),
-        elapsed: Duration::ZERO,
-        trace: Vec::new(),
-    };
-    let (layout, nodes) = program.into_parts();
-    if !layout.errors.is_empty() {
-        return failed(LaunchError::Layout(layout.errors).into());
-    }
-    if layout.labels.len() > MAX_NODES {
-        return failed(SimError::Simulator(format!(
-            "the program has {} nodes; a simulation runs at most {MAX_NODES}",
-            layout.labels.len()
-        )));
-    }
-    let secret = match Secret::random() {
-        Ok(secret) => secret,
-        Err(e) => return failed(LaunchError::launcher("cannot make the launch secret", e).into()),
-    };
-    let restartable = crate::launch::restartable(&layout, &nodes);
-    let deadlines = crate::program::deadlines(layout.labels.len(), &nodes);
-    let units = crate::program::by_process(&layout, nodes);
-    let mut hosts: Vec<Arc<str>> = vec![Arc::from(""); layout.labels.len()];
-    for (label, members) in &units {
-        let label: Arc<str> = Arc::from(label.as_str());
-        for node in members {
-            hosts[node.id] = label.clone();
+    let (layout, units, common) = match prepare(sim, program) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            return SimOutcome {
+                seed: sim.seed,
+                result: Err(error),
+                elapsed: Duration::ZERO,
+                trace: Vec::new(),
+            }
         }
-    }
-    let common = Arc::new(Common {
-        labels: layout.labels.clone(),
-        restartable,
-        deadlines,
-        hosts: hosts.into(),
-        secret,
-        grace: sim.grace,
-        seed: sim.seed,
-    });
+    };
     let supervisor = Arc::new(Supervisor::new(CancellationToken::new()));
     let shared = Rc::new(Shared::default());
     let mut world = builder(sim).build();
-    let mut plans = Vec::new();
-    for (index, (label, members)) in units.into_iter().enumerate() {
-        let ends_with_first = members
-            .iter()
-            .any(|n| layout.ends_with_first(n.id).is_some());
-        plans.push(UnitPlan::new(label.as_str().into(), &members));
-        let (common, members): (_, Arc<[ErasedNode]>) = (common.clone(), members.into());
-        world.host(label.as_str(), move || {
-            software(index, members.clone(), ends_with_first, common.clone())
-        });
-    }
+    let plans = add_hosts(&mut world, &layout, units, &common);
     let names: Vec<Arc<str>> = plans.iter().map(|p| p.label.clone()).collect();
     let launcher = Launcher {
         units: plans,
@@ -167,13 +129,8 @@ pub(super) fn simulate<P: Program>(sim: &Sim, program: P, test: Option<Test>) ->
             client(test, common.clone(), supervisor.clone(), shared.clone()),
         );
     }
-    let mut faults: Vec<(Duration, Fault)> = sim.faults.clone();
-    if let Some(chaos) = &sim.chaos {
-        faults.extend(chaos.schedule(sim.seed, sim.limit));
-    }
-    faults.sort_by_key(|(at, _)| *at);
     let mut stepper = Stepper {
-        faults: faults.into(),
+        faults: faults(sim).into(),
         hosts: &common.hosts,
         names,
         tested,
@@ -201,6 +158,82 @@ pub(super) fn simulate<P: Program>(sim: &Sim, program: P, test: Option<Test>) ->
         elapsed,
         trace: shared.trace.take(),
     }
+}
+
+/// A unit of the program: its host's name (the node's label or the `process` block's) and
+/// its nodes.
+type Unit = (String, Vec<ErasedNode>);
+
+/// Checks `program` can be simulated and splits it into its layout, its units, and what every
+/// host of the run shares.
+fn prepare<P: Program>(
+    sim: &Sim,
+    program: P,
+) -> Result<(crate::program::Layout, Vec<Unit>, Arc<Common>), SimError> {
+    let (layout, nodes) = program.into_parts();
+    if !layout.errors.is_empty() {
+        return Err(LaunchError::Layout(layout.errors).into());
+    }
+    if layout.labels.len() > MAX_NODES {
+        return Err(SimError::Simulator(format!(
+            "the program has {} nodes; a simulation runs at most {MAX_NODES}",
+            layout.labels.len()
+        )));
+    }
+    let secret =
+        Secret::random().map_err(|e| LaunchError::launcher("cannot make the launch secret", e))?;
+    let restartable = crate::launch::restartable(&layout, &nodes);
+    let deadlines = crate::program::deadlines(layout.labels.len(), &nodes);
+    let units = crate::program::by_process(&layout, nodes);
+    let mut hosts: Vec<Arc<str>> = vec![Arc::from(""); layout.labels.len()];
+    for (label, members) in &units {
+        let label: Arc<str> = Arc::from(label.as_str());
+        for node in members {
+            hosts[node.id] = label.clone();
+        }
+    }
+    let common = Arc::new(Common {
+        labels: layout.labels.clone(),
+        restartable,
+        deadlines,
+        hosts: hosts.into(),
+        secret,
+        grace: sim.grace,
+        seed: sim.seed,
+    });
+    Ok((layout, units, common))
+}
+
+/// Adds a host per unit to `world`, each running the unit's nodes; the launcher's view of
+/// them.
+fn add_hosts(
+    world: &mut turmoil::Sim<'_>,
+    layout: &crate::program::Layout,
+    units: Vec<Unit>,
+    common: &Arc<Common>,
+) -> Vec<UnitPlan> {
+    let mut plans = Vec::new();
+    for (index, (label, members)) in units.into_iter().enumerate() {
+        let ends_with_first = members
+            .iter()
+            .any(|n| layout.ends_with_first(n.id).is_some());
+        plans.push(UnitPlan::new(label.as_str().into(), &members));
+        let (common, members): (_, Arc<[ErasedNode]>) = (common.clone(), members.into());
+        world.host(label.as_str(), move || {
+            software(index, members.clone(), ends_with_first, common.clone())
+        });
+    }
+    plans
+}
+
+/// The run's faults, scripted and drawn from its seed, in time order.
+fn faults(sim: &Sim) -> Vec<(Duration, Fault)> {
+    let mut faults: Vec<(Duration, Fault)> = sim.faults.clone();
+    if let Some(chaos) = &sim.chaos {
+        faults.extend(chaos.schedule(sim.seed, sim.limit));
+    }
+    faults.sort_by_key(|(at, _)| *at);
+    faults
 }
 
 /// The turmoil world a run of `sim` steps: seeded, hosts ticked in an order drawn from the
