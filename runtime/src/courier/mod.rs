@@ -29,12 +29,8 @@ pub use interface::{Courier, Interfaces, Serve, Served};
 pub struct Reply<R>(ReplyKind<R>);
 
 enum ReplyKind<R> {
-    /// A synchronous method: run on a blocking thread so it never stalls other nodes — or
-    /// inline, once its clock says it is fast (see [`blocking`](crate::blocking)).
-    Blocking(
-        &'static crate::blocking::Clock,
-        Box<dyn FnOnce() -> Result<R, RemoteError> + Send>,
-    ),
+    /// A synchronous method: run on a blocking thread so it never stalls other nodes.
+    Blocking(Box<dyn FnOnce() -> Result<R, RemoteError> + Send>),
     /// An `async` method: polled by the call's task, so dropping the call cancels it.
     Spawn(BoxFuture<'static, Result<R, RemoteError>>),
     /// A batched method: the call joins the node's batch queue (see [`batch`]).
@@ -65,14 +61,9 @@ impl Host {
 }
 
 impl<R: Send + 'static> Reply<R> {
-    /// A synchronous method's work, run on a blocking thread, or inline once its method is
-    /// known to be fast (and on a simulated host).
-    pub fn blocking<F>(work: F) -> Self
-    where
-        F: FnOnce() -> Result<R, RemoteError> + Send + 'static,
-    {
-        let clock = crate::blocking::Clock::of(std::any::TypeId::of::<F>());
-        Reply(ReplyKind::Blocking(clock, Box::new(work)))
+    /// A synchronous method's work, run on a blocking thread (inline on a simulated host).
+    pub fn blocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
+        Reply(ReplyKind::Blocking(Box::new(work)))
     }
 
     /// An `async` method's work, polled by the call's task.
@@ -98,8 +89,10 @@ async fn execute_unobserved<R: Send + 'static>(
     method: &str,
 ) -> Result<R, CallError> {
     let joined = match reply.0 {
-        ReplyKind::Blocking(clock, work) => {
-            let ran = crate::blocking::method(clock, &host.span, move || {
+        ReplyKind::Blocking(work) => {
+            let span = host.span.clone();
+            let ran = crate::blocking::off_runtime(move || {
+                let _entered = span.enter();
                 std::panic::catch_unwind(AssertUnwindSafe(work))
             });
             match ran.await {
