@@ -1,19 +1,24 @@
 //! A new version of a document parsed from the last parse: only the items of the one program
 //! body an edit touched are parsed again, and the items after them move. An edit inside one
-//! item of a 10,000-node program parses that item, not 10,000.
+//! item of a 10,000-node program parses that item and the next, not 10,000 — also when the
+//! edit makes a syntax error, the common case while typing.
 //!
 //! The edit is what lies between the texts' common prefix and common suffix. It is parsed
 //! again from the end of the last item before it (or the program's `{`) to the end of the
-//! first item after it (or the program's `}`): a run of whole items, which the parser parses
-//! exactly as it would in the whole text, since an item starts after a `;`, `{` or `}` and
+//! second item after its start (or the program's `}`): a run of whole items, which the parser
+//! parses as it would in the whole text, since an item starts after a `;`, `{` or `}` and
 //! ends with a `;` or `}` (`lpc_build::syntax::parse_program_items` refuses a run that does
-//! not). Whenever the old parse or the new run has any diagnostic, or the edit is not inside
-//! one program's braces, the caller parses the whole text instead. The parse made from is the
+//! not). A syntax error in the run is recovered from as in the whole text as long as its
+//! recovery stops inside the run: the run's last item, unchanged by the edit, must come out as
+//! it was (or the run must end at the program's `}`), and brackets the run leaves open must
+//! not make the rest of the text nest too deep. The run's diagnostics are then the whole
+//! text's. Otherwise, when the old parse has any diagnostic, or the edit is not inside one
+//! program's braces, the caller parses the whole text instead. The parse made from is the
 //! last one without diagnostics: the next version after a syntax error is parsed from the
 //! version before it.
 
 use super::documents::{Parsed, DOCUMENT};
-use lpc_build::syntax::{self, ast, lex};
+use lpc_build::syntax::{self, ast, lex, ProgramItems};
 
 /// The parse of `new_text`, made from `old`, the parse of `old_text`; `old` back, untouched,
 /// when only a full parse can say.
@@ -24,17 +29,26 @@ pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Result<Parsed
     let Some(splice) = plan(old_text, &old, new_text) else {
         return Err(old);
     };
+    let ProgramItems {
+        items,
+        broken_names,
+        diagnostics,
+        ..
+    } = splice.run;
     if let ast::Item::Program(program) = &mut old.file.items[splice.program] {
-        let moved = splice.items.start + splice.parsed.len();
-        program.items.splice(splice.items, splice.parsed);
+        let moved = splice.items.start + items.len();
+        program.items.splice(splice.items, items);
         for item in &mut program.items[moved..] {
             item.shift(splice.delta);
         }
+        // The old parse had no diagnostics, so no broken item either.
+        program.broken_names = broken_names;
         program.span.range.end = splice.program_end;
     }
     for item in &mut old.file.items[splice.program + 1..] {
         item.shift(splice.delta);
     }
+    old.diagnostics = diagnostics;
     Ok(old)
 }
 
@@ -45,8 +59,8 @@ struct Splice {
     program: usize,
     /// The indices of the program's items replaced.
     items: std::ops::Range<usize>,
-    /// What replaces them.
-    parsed: Vec<ast::ProgramItem>,
+    /// What replaces them, with the run's broken items and diagnostics.
+    run: ProgramItems,
     /// How many bytes the text after them moved.
     delta: isize,
     /// The program's new end.
@@ -68,32 +82,65 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         return None;
     };
     let (open, close) = braces(old_text, program)?;
-    let ends = program.items.iter().map(|item| span(item).range.end);
+    let ends = program.items.iter().map(|item| item.span().range.end);
     let from = ends.clone().filter(|&e| e <= start).max().unwrap_or(open);
-    let to = ends.chain([close]).filter(|&e| e >= old_end).min()?;
+    // The item the edit ends in (or before), and the one after it, which the edit leaves alone.
+    let mut after = ends.chain([close]).filter(|&e| e >= old_end);
+    let touched = after.next()?;
+    let to = after.next().unwrap_or(touched);
     if start < open || to < from {
         return None;
     }
     let new_to = to.checked_add_signed(delta)?;
     let program_end = program.span.range.end.checked_add_signed(delta)?;
-    let parsed = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
+    let run = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
     let first = program
         .items
         .iter()
-        .position(|item| span(item).range.start >= from)
+        .position(|item| item.span().range.start >= from)
         .unwrap_or(program.items.len());
     let last = program
         .items
         .iter()
-        .position(|item| span(item).range.end > to)
+        .position(|item| item.span().range.end > to)
         .unwrap_or(program.items.len());
-    Some(Splice {
+    let ends_as_before = match (program.items[first..last].last(), run.items.last()) {
+        (Some(old), Some(new)) if to != close => as_before(old, new, delta),
+        (Some(_), None) if to != close => false,
+        _ => true,
+    };
+    let deep = run.depth > 1 && nests_too_deep(new_text.get(new_to..)?, run.depth);
+    (ends_as_before && !deep).then_some(Splice {
         program: index,
         items: first..last,
-        parsed,
+        run,
         delta,
         program_end,
     })
+}
+
+/// Whether `new` is `old` moved by `delta` bytes, but for a doc comment: a syntax error's
+/// recovery before the item may skip its doc (and then skips it in the whole text too).
+fn as_before(old: &ast::ProgramItem, new: &ast::ProgramItem, delta: isize) -> bool {
+    let mut moved = old.clone();
+    moved.shift(delta);
+    *doc(&mut moved) = doc(&mut new.clone()).take();
+    moved == *new
+}
+
+/// A program item's doc comment.
+fn doc(item: &mut ast::ProgramItem) -> &mut Option<String> {
+    match item {
+        ast::ProgramItem::Param(param) => &mut param.doc,
+        ast::ProgramItem::Node(node) => &mut node.doc,
+        ast::ProgramItem::Process(process) => &mut process.doc,
+    }
+}
+
+/// Whether `rest` nests brackets deeper than the lexer allows when `depth` are already open.
+fn nests_too_deep(rest: &str, depth: usize) -> bool {
+    let opened = "(".repeat(depth) + rest;
+    !lex::lex(&opened).too_deep.is_empty()
 }
 
 /// Where two texts differ: the end of their common prefix, and where their common suffix
@@ -122,21 +169,15 @@ fn edited(old: &str, new: &str) -> (usize, usize) {
 fn braces(text: &str, program: &ast::Program) -> Option<(usize, usize)> {
     let after_name = program.name.span.range.end;
     let close = program.span.range.end.checked_sub(1)?;
-    let first_item = program.items.first().map_or(close, |i| span(i).range.start);
+    let first_item = program
+        .items
+        .first()
+        .map_or(close, |i| i.span().range.start);
     let head = text.get(after_name..first_item)?;
     let open = lex::lex(head).list.first().copied()?;
     let opens = head.get(open.start..open.end) == Some("{");
     let closes = text.get(close..=close) == Some("}");
     (opens && closes).then_some((after_name + open.end, close))
-}
-
-/// The span of a program item.
-fn span(item: &ast::ProgramItem) -> &lpc_build::diag::Span {
-    match item {
-        ast::ProgramItem::Param(p) => &p.span,
-        ast::ProgramItem::Node(n) => &n.span,
-        ast::ProgramItem::Process(p) => &p.span,
-    }
 }
 
 #[cfg(test)]
@@ -155,12 +196,16 @@ mod tests {
         program r { node only = courier P::new(); }\n";
 
     /// What may be typed: whole items, pieces of them, brackets, comments, strings.
-    const TYPED: [&str; 12] = [
+    const TYPED: [&str; 16] = [
         "x",
         "1",
         ";",
+        ",",
         "}",
         "{",
+        ")",
+        "[",
+        "node ",
         "\"",
         "/*",
         "// c\n",
@@ -180,8 +225,8 @@ mod tests {
     }
 
     /// Every insertion of each typed piece and every deletion of 1 or 6 bytes, at every
-    /// offset: whenever the edit is parsed from the earlier parse, the tree is the one a full
-    /// parse makes, and the full parse has no diagnostics.
+    /// offset: whenever the edit is parsed from the earlier parse, the tree and the diagnostics
+    /// are the ones a full parse makes, syntax errors included.
     #[test]
     fn a_reparse_is_the_full_parse() {
         let mut edits = Vec::new();
@@ -195,25 +240,38 @@ mod tests {
                 }
             }
         }
-        let (mut clean, mut reparsed) = (0, 0);
+        let (mut clean, mut broken) = ([0, 0], [0, 0]);
         for edited in &edits {
             let expected = full(edited);
-            clean += usize::from(expected.diagnostics.is_empty());
+            let counts = match expected.diagnostics.is_empty() {
+                true => &mut clean,
+                false => &mut broken,
+            };
+            counts[0] += 1;
             if let Ok(parsed) = reparse(TEXT, full(TEXT), edited) {
-                assert!(expected.diagnostics.is_empty(), "{edited}");
                 assert_eq!(parsed.file, expected.file, "{edited}");
-                reparsed += 1;
+                assert_eq!(parsed.diagnostics, expected.diagnostics, "{edited}");
+                counts[1] += 1;
             }
         }
-        // Most edits that leave the text clean are inside a program's braces.
+        // Most edits that leave the text clean are inside a program's braces, and so are most
+        // of those that break it (the others open a string or comment that runs to the end, or
+        // break a program's head).
+        let [clean, clean_reparsed] = clean;
+        let [broken, broken_reparsed] = broken;
         assert!(
-            reparsed * 4 > clean * 3,
-            "{reparsed} of {clean} clean edits"
+            clean_reparsed * 4 > clean * 3,
+            "{clean_reparsed} of {clean} clean edits"
+        );
+        assert!(
+            broken_reparsed * 2 > broken,
+            "{broken_reparsed} of {broken} broken edits"
         );
     }
 
     /// Edits inside an item, between items, and at the ends of a body are parsed from the
-    /// earlier parse; an edit outside any program's braces, or from a broken parse, is not.
+    /// earlier parse, syntax errors and all; an edit outside any program's braces, one that
+    /// opens a string or comment running past the next items, or one from a broken parse is not.
     #[test]
     fn what_is_parsed_again() {
         let cases = [
@@ -232,14 +290,21 @@ mod tests {
             ),
             ("program p {", "program pp {", false),
             ("Producer as P", "Producer as Q", false),
-            ("size: 2", "size: 2,,", false),
+            ("size: 2", "size: 2,,", true),
+            ("courier P::new(); }", "courier P::new(; }", true),
+            ("node h = courier", "node h = courrier", true),
+            ("program r { node only", "program r { node only node", true),
+            ("\"x\"", "\"x", false),
+            ("// a comment", "/* a comment", false),
         ];
         for (from, to, expected) in cases {
             let edited = TEXT.replacen(from, to, 1);
             let parsed = reparse(TEXT, full(TEXT), &edited);
             assert_eq!(parsed.is_ok(), expected, "{from} → {to}");
             if let Ok(parsed) = parsed {
-                assert_eq!(parsed.file, full(&edited).file, "{from} → {to}");
+                let expected = full(&edited);
+                assert_eq!(parsed.file, expected.file, "{from} → {to}");
+                assert_eq!(parsed.diagnostics, expected.diagnostics, "{from} → {to}");
             }
         }
         let broken = TEXT.replacen("size: 2", "size: 2,,", 1);
@@ -268,11 +333,7 @@ mod tests {
             let expected = full(text);
             let parsed = documents.get(&uri).expect("the document").parsed();
             assert_eq!(parsed.file, expected.file, "{text}");
-            assert_eq!(
-                parsed.diagnostics.len(),
-                expected.diagnostics.len(),
-                "{text}"
-            );
+            assert_eq!(parsed.diagnostics, expected.diagnostics, "{text}");
         }
     }
 }

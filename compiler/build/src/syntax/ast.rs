@@ -305,6 +305,15 @@ impl Item {
 }
 
 impl ProgramItem {
+    /// The item's span (without its doc comments).
+    pub fn span(&self) -> &Span {
+        match self {
+            ProgramItem::Param(param) => &param.span,
+            ProgramItem::Node(node) => &node.span,
+            ProgramItem::Process(process) => &process.span,
+        }
+    }
+
     /// Moves every span of the item by `delta` bytes (text was inserted or removed before it).
     pub fn shift(&mut self, delta: isize) {
         Shift::shift(self, delta);

@@ -57,17 +57,30 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
     parser.file()
 }
 
+/// A run of program items parsed on its own by [`parse_program_items`].
+#[derive(Debug)]
+pub struct ProgramItems {
+    /// The items that parsed.
+    pub items: Vec<ast::ProgramItem>,
+    /// The names of the items that failed to parse, as [`ast::Program::broken_names`] has them.
+    pub broken_names: Vec<ast::Ident>,
+    /// The run's syntax errors and invalid literals, as [`parse`] reports them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How deep brackets are left open at the end of the run, counting the program's `{` (1
+    /// when the run closes all it opens): the text after the run nests this much deeper.
+    pub depth: usize,
+}
+
 /// Parses `text` as a run of items in the body of a program — what lies between two of its
-/// items, or between its `{` (or an item) and its `}` — exactly as [`parse`] parses them there,
-/// with spans as if `text` started at byte `offset` of its file. For a language server that
-/// parses again only what an edit touched. `None` when the run has any diagnostic, or does not
-/// end at the end of `text` (its last item, string or comment left open, or a `}` closing the
-/// body early). `offset` is past the program's `{`, so never 0.
-pub fn parse_program_items(
-    file: FileId,
-    text: &str,
-    offset: usize,
-) -> Option<Vec<ast::ProgramItem>> {
+/// items, or between its `{` (or an item) and its `}` — as [`parse`] parses them there, with
+/// spans as if `text` started at byte `offset` of its file. For a language server that parses
+/// again only what an edit touched. `None` when the run has a control character, stops the
+/// parser ([`MAX_ERRORS`]), or does not end at the end of `text` (its last item, string or
+/// comment left open, or a `}` closing the body early). A run with syntax errors parses as in
+/// the whole text up to where its last error's recovery stops: when that is the start of an
+/// item of the run, or the end of the body, the rest is as in the whole text too.
+/// `offset` is past the program's `{`, so never 0.
+pub fn parse_program_items(file: FileId, text: &str, offset: usize) -> Option<ProgramItems> {
     let mut diags = Diagnostics::default();
     let clean = text::blank_controls(file, text, &mut |d| diags.push(d))?;
     if !diags.is_empty() || offset == 0 {
@@ -90,16 +103,19 @@ pub fn parse_program_items(
         name: String::new(),
         span: Span::new(file, 0..0),
     };
-    let (items, _, after) = parser.body(Level::Program, 1, &owner);
-    if after != tokens.list.len() || !diags.is_empty() {
-        return None;
-    }
-    let mut broken = Vec::new();
+    let (items, close, after) = parser.body(Level::Program, 1, &owner);
+    let stopped = parser.stopped();
+    let mut broken_names = Vec::new();
     let mut items: Vec<ast::ProgramItem> = items
         .into_iter()
-        .filter_map(|item| item.into_program(&mut broken))
+        .filter_map(|item| item.into_program(&mut broken_names))
         .collect();
-    if !broken.is_empty() {
+    // Closed by the `}` put at the end — not by running out of tokens or errors after an item
+    // took that `}` for its own.
+    let taken = items
+        .last()
+        .is_some_and(|i| i.span().range.end == body.len());
+    if after != tokens.list.len() || close != body.len() || taken || stopped {
         return None;
     }
     // The `{` put in front stands for byte `offset - 1` of the file.
@@ -107,7 +123,33 @@ pub fn parse_program_items(
     for item in &mut items {
         item.shift(delta);
     }
-    Some(items)
+    let mut diagnostics: Vec<Diagnostic> = diags.iter().cloned().collect();
+    let labels = diagnostics.iter_mut().flat_map(|d| &mut d.labels);
+    let spans = labels.map(|l| &mut l.span);
+    for span in spans.chain(broken_names.iter_mut().map(|n| &mut n.span)) {
+        span.range = span.range.start.checked_add_signed(delta)?
+            ..span.range.end.checked_add_signed(delta)?;
+    }
+    Some(ProgramItems {
+        items,
+        broken_names,
+        diagnostics,
+        depth: depth_before(&body, &tokens, body.len() - 1),
+    })
+}
+
+/// How deep brackets are open before byte `end` of `text`, counted as [`lex::lex`] counts.
+fn depth_before(text: &str, tokens: &Tokens, end: usize) -> usize {
+    let puncts = tokens
+        .list
+        .iter()
+        .take_while(|t| t.end <= end)
+        .filter(|t| t.kind == Tok::Punct);
+    puncts.fold(0, |depth: usize, t| match text.get(t.start..t.end) {
+        Some("(" | "[" | "{") => depth + 1,
+        Some(")" | "]" | "}") => depth.saturating_sub(1),
+        _ => depth,
+    })
 }
 
 /// Where items are being parsed: which keywords start an item there.
