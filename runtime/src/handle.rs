@@ -115,7 +115,7 @@ impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let id = u64::deserialize(deserializer)?;
-        let net = Net::decoding().ok_or_else(|| {
+        let (net, caller) = Net::decoding().ok_or_else(|| {
             D::Error::custom("an `lp::Handle` can only be received in a call of a launched program")
         })?;
         let id = usize::try_from(id)
@@ -126,6 +126,6 @@ impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
                     "a handle to node {id}, which is not in this program"
                 ))
             })?;
-        Ok(Handle::new(net.core(id)))
+        Ok(Handle::new(net.core_for(id, caller)))
     }
 }

@@ -1,18 +1,20 @@
-//! Per-method call counters of the nodes this process serves: calls, errors and a latency
-//! histogram per (node label, method), measured on the serving side.
+//! Per-method call counters of the nodes of this process: calls, errors and a latency
+//! histogram per (node label, method) of the calls each served, measured on the serving side,
+//! and per (node, callee, method) of the calls each made, measured on the calling side.
 //!
 //! Off by default: a call then costs one relaxed atomic load here. A launcher that serves a
 //! dashboard turns them on ([`enable`]) in its own process (`local_mt`) or, through the
 //! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
 //! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
 //!
-//! The courier server reports each call it ran with [`observe`] (or [`record`]).
+//! The courier server reports each call it ran with [`observe`] (or [`record`]); a client
+//! counts the calls its node makes on the [`Made`] it finds once ([`made`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -55,23 +57,12 @@ pub(crate) async fn observe<T, E>(
     if !enabled() {
         return call.await;
     }
-    let started = Instant::now();
-    let result = call.await;
-    record(node, method, started.elapsed(), result.is_ok());
-    result
-}
-
-/// Counts one call of `method` served by `node` that took `took` (a no-op when counting is
-/// off).
-pub(crate) fn record(node: &str, method: &str, took: Duration, ok: bool) {
-    if enabled() {
-        registry().counter(node, method).add(took, ok);
-    }
+    registry().counter(node, method).count(call).await
 }
 
 /// The counters of one method.
 #[derive(Default)]
-struct Counter {
+pub(crate) struct Counter {
     calls: AtomicU64,
     errors: AtomicU64,
     /// The sum of the calls' times, in nanoseconds.
@@ -81,6 +72,18 @@ struct Counter {
 }
 
 impl Counter {
+    /// Runs `call` and counts it: its time, and an error when it returns `Err` (not when it
+    /// is dropped before it ends).
+    pub(crate) async fn count<T, E>(
+        &self,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let result = call.await;
+        self.add(started.elapsed(), result.is_ok());
+        result
+    }
+
     fn add(&self, took: Duration, ok: bool) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if !ok {
@@ -147,10 +150,75 @@ impl MethodStats {
     }
 }
 
-/// Every counter of this process, by node label, then method.
+/// What a node made of calls to one callee, by method.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CallStats {
+    /// The node called.
+    pub(crate) callee: String,
+    #[serde(flatten)]
+    pub(crate) stats: MethodStats,
+}
+
+/// What a node served and called so far: what a child publishes, and the views show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NodeStats {
+    /// The calls it served, by method.
+    pub(crate) served: Vec<MethodStats>,
+    /// The calls it made, by callee, then method.
+    pub(crate) made: Vec<CallStats>,
+}
+
+/// How many methods of one callee a caller's counters tell apart; calls of any further
+/// method are counted together, as [`OTHER`].
+const MADE_METHODS: usize = 16;
+
+/// The name the calls past [`MADE_METHODS`] methods are counted under.
+pub(crate) const OTHER: &str = "(other methods)";
+
+/// The calls one node made to another, by method: found once per client ([`made`]), then
+/// each call scans the few methods called through it, without a lock.
+#[derive(Default)]
+pub(crate) struct Made {
+    /// Each method called so far in the first free slot, never moved.
+    methods: [OnceLock<Box<(&'static str, Counter)>>; MADE_METHODS],
+    /// The calls of methods past the slots.
+    other: Counter,
+}
+
+impl Made {
+    /// The counter of `method`'s calls.
+    pub(crate) fn counter(&self, method: &'static str) -> &Counter {
+        for slot in &self.methods {
+            let (name, counter) = &**slot.get_or_init(|| Box::new((method, Counter::default())));
+            // Taken by another method, maybe a moment ago: the next slot.
+            if *name == method {
+                return counter;
+            }
+        }
+        &self.other
+    }
+
+    /// What was counted, per method, of calls to `callee`.
+    fn stats(&self, callee: &str) -> impl Iterator<Item = CallStats> + '_ {
+        let callee = callee.to_string();
+        let methods = self.methods.iter().filter_map(OnceLock::get);
+        let other = (self.other.calls.load(Ordering::Relaxed) > 0).then_some((OTHER, &self.other));
+        methods
+            .map(|named| (named.0, &named.1))
+            .chain(other)
+            .map(move |(method, counter)| CallStats {
+                callee: callee.clone(),
+                stats: counter.stats(method),
+            })
+    }
+}
+
+/// Every counter of this process, by node label, then method (served) or callee (made).
 #[derive(Default)]
 struct Registry {
     nodes: RwLock<HashMap<String, HashMap<String, Arc<Counter>>>>,
+    /// By caller, then callee (ordered: the views list callees in order).
+    made: Mutex<HashMap<String, BTreeMap<String, Arc<Made>>>>,
 }
 
 fn registry() -> &'static Registry {
@@ -180,20 +248,41 @@ impl Registry {
     }
 }
 
-/// What every method of node `node` served in this process so far, by method name.
-pub(crate) fn snapshot(node: &str) -> Vec<MethodStats> {
+/// The counters of the calls node `caller` makes to node `callee` (to be kept: found once
+/// per client).
+pub(crate) fn made(caller: &str, callee: &str) -> Arc<Made> {
+    let mut made = registry()
+        .made
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let callees = made.entry(caller.to_string()).or_default();
+    callees.entry(callee.to_string()).or_default().clone()
+}
+
+/// What node `node` served and called in this process so far, by method name (and callee).
+pub(crate) fn snapshot(node: &str) -> NodeStats {
     let nodes = registry()
         .nodes
         .read()
         .unwrap_or_else(PoisonError::into_inner);
-    let mut stats: Vec<MethodStats> = nodes
+    let mut served: Vec<MethodStats> = nodes
         .get(node)
         .into_iter()
         .flatten()
         .map(|(method, counter)| counter.stats(method))
         .collect();
-    stats.sort_by(|a, b| a.method.cmp(&b.method));
-    stats
+    served.sort_by(|a, b| a.method.cmp(&b.method));
+    let made = registry()
+        .made
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let made = made
+        .get(node)
+        .into_iter()
+        .flatten()
+        .flat_map(|(callee, made)| made.stats(callee))
+        .collect();
+    NodeStats { served, made }
 }
 
 /// Where a child publishes node `id`'s counters in the launch directory `dir`.
@@ -202,7 +291,7 @@ pub(crate) fn file(dir: &Path, id: usize) -> PathBuf {
 }
 
 /// Reads what a child published for node `id` (nothing yet: no calls counted).
-pub(crate) fn read_published(dir: &Path, id: usize) -> Vec<MethodStats> {
+pub(crate) fn read_published(dir: &Path, id: usize) -> NodeStats {
     std::fs::read(file(dir, id))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -224,7 +313,7 @@ pub(crate) fn publish_from_child(
     let (path, label) = (file(dir, id), label.to_string());
     let temporary = path.with_extension("tmp");
     tokio::spawn(async move {
-        let mut last = Vec::new();
+        let mut last = NodeStats::default();
         loop {
             let stats = snapshot(&label);
             if stats != last {
@@ -249,13 +338,18 @@ pub(crate) fn publish_from_child(
 mod tests {
     use super::*;
 
+    /// Counts one call of `method` served by `node` that took `took`.
+    fn record(node: &str, method: &str, took: Duration, ok: bool) {
+        registry().counter(node, method).add(took, ok);
+    }
+
     #[test]
     fn counts_calls_errors_and_buckets() {
         enable();
         record("m/0", "work", Duration::from_micros(50), true);
         record("m/0", "work", Duration::from_millis(3), false);
         record("m/0", "work", Duration::from_secs(60), true);
-        let stats = snapshot("m/0");
+        let stats = snapshot("m/0").served;
         assert_eq!(stats.len(), 1);
         let work = &stats[0];
         assert_eq!((work.calls, work.errors), (3, 1));
@@ -270,7 +364,7 @@ mod tests {
         assert_eq!(work.quantile(0.1), Some(0.0001));
         assert_eq!(work.quantile(0.5), Some(0.005));
         assert_eq!(work.quantile(0.99), None);
-        assert!(snapshot("nobody").is_empty());
+        assert_eq!(snapshot("nobody"), NodeStats::default());
     }
 
     #[tokio::test]
@@ -279,8 +373,44 @@ mod tests {
         let ok: Result<u8, ()> = observe("o/0", "f", async { Ok(1) }).await;
         let err: Result<u8, ()> = observe("o/0", "f", async { Err(()) }).await;
         assert_eq!((ok, err), (Ok(1), Err(())));
-        let f = &snapshot("o/0")[0];
+        let f = &snapshot("o/0").served[0];
         assert_eq!((f.calls, f.errors), (2, 1));
+    }
+
+    #[test]
+    fn calls_made_are_counted_per_callee_and_method() {
+        let (to_b, to_c) = (made("caller/0", "b"), made("caller/0", "c"));
+        assert!(Arc::ptr_eq(&to_b, &made("caller/0", "b")), "one per pair");
+        to_b.counter("f").add(Duration::from_micros(50), true);
+        to_b.counter("g").add(Duration::from_micros(50), false);
+        to_b.counter("f").add(Duration::from_micros(50), true);
+        to_c.counter("f").add(Duration::from_micros(50), true);
+        let calls: Vec<(&str, &str, u64, u64)> = Vec::new();
+        let made = snapshot("caller/0").made;
+        let calls = made.iter().fold(calls, |mut calls, c| {
+            calls.push((&c.callee, &c.stats.method, c.stats.calls, c.stats.errors));
+            calls
+        });
+        assert_eq!(
+            calls,
+            [("b", "f", 2, 0), ("b", "g", 1, 1), ("c", "f", 1, 0)]
+        );
+    }
+
+    #[test]
+    fn methods_past_the_slots_are_counted_together() {
+        let many = Made::default();
+        let names: Vec<&'static str> = (0..MADE_METHODS + 2)
+            .map(|i| &*format!("m{i}").leak())
+            .collect();
+        for name in &names {
+            many.counter(name).add(Duration::from_micros(1), true);
+        }
+        let stats: Vec<CallStats> = many.stats("x").collect();
+        assert_eq!(stats.len(), MADE_METHODS + 1);
+        assert_eq!(stats[0].stats.method, "m0");
+        let other = &stats[MADE_METHODS].stats;
+        assert_eq!((other.method.as_str(), other.calls), (OTHER, 2));
     }
 
     /// What a counted call costs (run with `--nocapture` to see it).
@@ -294,6 +424,14 @@ mod tests {
         }
         let each = started.elapsed() / n;
         eprintln!("metrics::record: {each:?} per call");
+        assert!(each < Duration::from_micros(5), "{each:?} per call");
+        let to = made("bench/0", "callee");
+        let started = Instant::now();
+        for _ in 0..n {
+            to.counter("work").add(Duration::from_micros(20), true);
+        }
+        let each = started.elapsed() / n;
+        eprintln!("a call made, counted: {each:?} per call");
         assert!(each < Duration::from_micros(5), "{each:?} per call");
     }
 }

@@ -543,6 +543,8 @@ impl Layout {
 
 /// What a node factory sees while it builds its node.
 pub struct Env {
+    /// The node's id: the handles it makes are its.
+    pub(crate) id: usize,
     /// The node's index in its group (0 for a single node).
     pub(crate) replica: usize,
     /// The group's size (1 for a single node).
@@ -557,6 +559,7 @@ impl Env {
     /// What `node`'s factory sees, with `net` to reach the other nodes; its span is the node's.
     pub(crate) fn for_node(node: &ErasedNode, net: &Net) -> Self {
         Env {
+            id: node.id,
             replica: node.replica.unwrap_or(0),
             replicas: node.replicas,
             net: net.clone(),
@@ -577,14 +580,14 @@ impl Env {
     /// A handle to a node, typed by an interface it serves (its type, or a courier trait its
     /// type implements).
     pub fn handle<T: Serve<I>, I: ?Sized + Courier>(&self, node: &NodeRef<T>) -> Handle<I> {
-        Handle::new(self.net.core(node.id))
+        Handle::new(self.net.core_for(node.id, Some(self.id)))
     }
 
     /// Handles to every replica of a group.
     pub fn group<T: Serve<I>, I: ?Sized + Courier>(&self, group: &GroupRef<T>) -> Vec<Handle<I>> {
         group
             .ids()
-            .map(|id| Handle::new(self.net.core(id)))
+            .map(|id| Handle::new(self.net.core_for(id, Some(self.id))))
             .collect()
     }
 
@@ -773,6 +776,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
             build: Arc::new(move |env: &Env| {
                 let object = Arc::new(factory(env)?);
                 let host = Arc::new(Host::new(
+                    id,
                     node_label.clone(),
                     env.span.clone(),
                     batches.clone(),

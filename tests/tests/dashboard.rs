@@ -20,7 +20,7 @@ use serde_json::Value;
 use lp_tests::fault_nodes::LABELS;
 
 /// The fields every node of `/api/nodes` has.
-const NODE_FIELDS: [&str; 13] = [
+const NODE_FIELDS: [&str; 16] = [
     "label",
     "kind",
     "pid",
@@ -33,6 +33,9 @@ const NODE_FIELDS: [&str; 13] = [
     "calls",
     "errors",
     "methods",
+    "calls_made",
+    "errors_made",
+    "made",
     "log",
 ];
 
@@ -219,6 +222,7 @@ fn a_local_mp_launch_serves_every_field_to_the_token_only() {
             .any(|m| m["method"] == "ping" && m["calls"].as_u64() > Some(0))),
         "{victim:#}"
     );
+    calls_made_rise(&dashboard);
     assert_eq!(dashboard.get("/api/logs/phoenix%2F0").status, 200);
     assert_eq!(dashboard.get("/api/logs/nobody").status, 404);
     let page = dashboard.get("/");
@@ -234,9 +238,43 @@ fn a_local_mp_launch_serves_every_field_to_the_token_only() {
     assert!(ended.orphans.is_empty(), "{:?}", ended.orphans);
 }
 
+/// The caller's calls to the victim's `ping`, counted where they are made (the caller serves
+/// nothing), rise, with their latency; the victim made none.
+fn calls_made_rise(dashboard: &Dashboard) {
+    let ping = |nodes: &[Value]| -> Option<Value> {
+        let made = node(nodes, "caller")["made"].as_array()?.clone();
+        made.into_iter()
+            .find(|c| c["callee"] == "victim" && c["method"] == "ping")
+    };
+    let calls = |nodes: &[Value]| ping(nodes).and_then(|p| p["calls"].as_u64());
+    let first = dashboard.nodes_when(|nodes| calls(nodes) > Some(0));
+    let later = dashboard.nodes_when(|nodes| calls(nodes) > calls(&first));
+    let caller = node(&later, "caller");
+    let ping = ping(&later).expect("the caller's pings");
+    assert!(ping["p50_seconds"].as_f64() > Some(0.0), "{ping:#}");
+    assert!(
+        ping["p99_seconds"].as_f64() >= ping["p50_seconds"].as_f64(),
+        "{ping:#}"
+    );
+    assert_eq!(ping["errors"], 0, "{ping:#}");
+    assert!(
+        caller["calls_made"].as_u64() >= ping["calls"].as_u64(),
+        "{caller:#}"
+    );
+    assert_eq!(caller["calls"], 0, "the caller serves nothing: {caller:#}");
+    assert_eq!(node(&later, "victim")["made"], serde_json::json!([]));
+}
+
 /// No token: 401; a wrong one: 403; in the header: served. Malformed requests are refused.
 fn refuses_without_the_token(dashboard: &Dashboard) {
     let addr = dashboard.addr.as_str();
+    // The token with its first digit changed.
+    let first = if dashboard.token.starts_with('0') {
+        '1'
+    } else {
+        '0'
+    };
+    let wrong = format!("{first}{}", &dashboard.token[1..]);
     for path in [
         "/",
         "/api/nodes",
@@ -246,15 +284,7 @@ fn refuses_without_the_token(dashboard: &Dashboard) {
         "/api/logs/caller",
     ] {
         assert_eq!(get(addr, path, "").status, 401, "{path}");
-        assert_eq!(
-            get(
-                addr,
-                &format!("{path}?token=0{}", &dashboard.token[1..]),
-                ""
-            )
-            .status,
-            403
-        );
+        assert_eq!(get(addr, &format!("{path}?token={wrong}"), "").status, 403);
     }
     let bearer = format!("Authorization: Bearer {}\r\n", dashboard.token);
     assert_eq!(get(addr, "/api/program", &bearer).status, 200);
@@ -285,6 +315,9 @@ fn metrics_pass_promtool(dashboard: &Dashboard) {
         "lp_calls_total",
         "lp_call_errors_total",
         "lp_call_duration_seconds",
+        "lp_calls_made_total",
+        "lp_calls_made_errors_total",
+        "lp_calls_made_duration_seconds",
         "lp_node_restarts_total",
         "lp_node_state",
         "lp_node_cpu_seconds_total",
@@ -296,13 +329,12 @@ fn metrics_pass_promtool(dashboard: &Dashboard) {
             metrics.body
         );
     }
-    assert!(
-        metrics
-            .body
-            .contains("lp_node_state{node=\"caller\",state=\"running\"} 1"),
-        "{}",
-        metrics.body
-    );
+    for line in [
+        "lp_node_state{node=\"caller\",state=\"running\"} 1",
+        "lp_calls_made_total{node=\"caller\",callee=\"victim\",method=\"ping\"} ",
+    ] {
+        assert!(metrics.body.contains(line), "{line}: {}", metrics.body);
+    }
     if !tool_available("promtool") {
         return;
     }
@@ -340,6 +372,7 @@ fn a_local_mt_launch_serves_its_nodes_in_its_own_process_and_off_serves_none() {
         dashboard.get("/api/program").json()["launch_type"],
         "local_mt"
     );
+    calls_made_rise(&dashboard);
     launched.signal(rustix::process::Signal::TERM);
     assert_eq!(launched.wait(Duration::from_secs(30)).code, Some(0));
 
@@ -447,7 +480,8 @@ fn the_page_shows_every_node_live_in_chromium() {
     let mut browser = Browser::open(&chromium, &dashboard.url());
     let cards = "JSON.stringify([...document.querySelectorAll('.node')].map(n => ({label: n.dataset.label, \
         state: n.dataset.state, uptime: +n.dataset.uptime, cpu: +n.dataset.cpu, calls: +n.dataset.calls, \
-        log: n.querySelector('.log').textContent})))";
+        made: +n.dataset.made, log: n.querySelector('.log').textContent, \
+        made_to: [...n.querySelectorAll('table.made tr[data-callee]')].map(r => r.dataset.callee + ' ' + r.dataset.method)})))";
     let first = browser.until(cards, |cards| {
         cards.as_array().is_some_and(|c| c.len() == LABELS.len())
     });
@@ -466,13 +500,19 @@ fn the_page_shows_every_node_live_in_chromium() {
             .filter_map(|c| c[key].as_f64())
             .sum()
     };
-    // Uptime, CPU and the victim's calls rise, live.
+    // Uptime, CPU, the victim's calls and the caller's rise, live.
     let later = browser.until(cards, |cards| {
         sum(cards, "uptime") > sum(&first, "uptime") + 1.0
             && sum(cards, "cpu") > sum(&first, "cpu")
             && sum(cards, "calls") > sum(&first, "calls")
+            && sum(cards, "made") > sum(&first, "made")
     });
     let caller = node(later.as_array().expect("cards"), "caller");
+    assert_eq!(
+        caller["made_to"],
+        serde_json::json!(["victim ping"]),
+        "{caller:#}"
+    );
     assert!(
         caller["log"]
             .as_str()

@@ -38,6 +38,27 @@ fn shows_every_node(frame: &str) {
         frame.contains("serving") && frame.contains("running"),
         "{frame}"
     );
+    assert!(frame.contains("MADE"), "{frame}");
+}
+
+/// The calls the caller made, as the last column of its row says.
+fn caller_made(frame: &str) -> Option<u64> {
+    let caller = frame.lines().find(|l| l.starts_with("caller "))?;
+    caller.split_whitespace().last()?.parse().ok()
+}
+
+/// Takes frames until the caller's calls made show (its process publishes its counters every
+/// half second); the last frame.
+fn until_calls_made(frame: impl Fn() -> String) -> String {
+    let start = Instant::now();
+    loop {
+        let frame = frame();
+        if caller_made(&frame) > Some(0) {
+            return frame;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{frame}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn lpc_top(args: &[&str]) -> std::process::Output {
@@ -52,9 +73,11 @@ fn lpc_top(args: &[&str]) -> std::process::Output {
 fn one_frame_by_url_or_launch_directory() {
     let (run, url) = launch();
     for target in [url.clone(), run.launch_dir().display().to_string()] {
-        let out = lpc_top(&["--once", &target]);
-        let frame = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{target}: {out:?}");
+        let frame = until_calls_made(|| {
+            let out = lpc_top(&["--once", &target]);
+            assert!(out.status.success(), "{target}: {out:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        });
         shows_every_node(&frame);
     }
     // A wrong token, a URL that is not one, a directory that is not a launch: a clear error.
@@ -114,7 +137,7 @@ fn live_under_tmux_until_q() {
         assert!(start.elapsed() < Duration::from_secs(20), "{}", pane());
         std::thread::sleep(Duration::from_millis(100));
     }
-    shows_every_node(&pane());
+    shows_every_node(&until_calls_made(pane));
     let _ = tmux(&["-S", socket, "send-keys", "-t", "top", "q"]);
     let start = Instant::now();
     while tmux(&["-S", socket, "has-session", "-t", "top"])

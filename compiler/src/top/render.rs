@@ -38,6 +38,9 @@ pub struct Node {
     pub rss_bytes: Option<u64>,
     pub calls: u64,
     pub errors: u64,
+    /// Calls it made to other nodes (absent from launches of earlier versions).
+    #[serde(default)]
+    pub calls_made: u64,
 }
 
 /// The frame: a header and a table, `width` columns wide at most.
@@ -58,13 +61,13 @@ pub fn frame(program: &Program, nodes: &[Node], width: usize) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<24} {:<8} {:>8} {:<11} {:>8} {:>9} {:>9} {:>10} {:>7}",
-        "NODE", "KIND", "PID", "STATE", "RESTARTS", "CPU", "RSS", "CALLS", "ERRORS"
+        "\n{:<24} {:<8} {:>8} {:<11} {:>8} {:>9} {:>9} {:>10} {:>7} {:>10}",
+        "NODE", "KIND", "PID", "STATE", "RESTARTS", "CPU", "RSS", "CALLS", "ERRORS", "MADE"
     );
     for node in nodes {
         let _ = writeln!(
             out,
-            "{:<24} {:<8} {:>8} {:<11} {:>8} {:>9} {:>9} {:>10} {:>7}",
+            "{:<24} {:<8} {:>8} {:<11} {:>8} {:>9} {:>9} {:>10} {:>7} {:>10}",
             node.label,
             node.kind.as_deref().unwrap_or("-"),
             node.pid.map_or_else(|| "-".into(), |p| p.to_string()),
@@ -75,6 +78,7 @@ pub fn frame(program: &Program, nodes: &[Node], width: usize) -> String {
             node.rss_bytes.map_or_else(|| "-".into(), mebibytes),
             node.calls,
             node.errors,
+            node.calls_made,
         );
     }
     out.lines()
@@ -123,6 +127,7 @@ mod tests {
             rss_bytes: Some(10 << 20),
             calls: 1234,
             errors: 1,
+            calls_made: 56789,
         }];
         let text = frame(&program, &nodes, 200);
         assert!(text.starts_with("seed (local_mp, launcher pid 7) — failed, up 1m15s"));
@@ -136,6 +141,7 @@ mod tests {
             "1.50s",
             "10.0M",
             "1234",
+            "56789",
         ] {
             assert!(row.contains(cell), "{cell} in {row}");
         }

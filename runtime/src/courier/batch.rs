@@ -84,7 +84,7 @@ impl Batches {
             .cloned()
             .unwrap_or_else(|| Batch::fallback(method));
         let (tx, rx) = mpsc::channel(QUEUE);
-        let host = Host::new(host.node.clone(), host.span.clone(), Vec::new());
+        let host = Host::new(host.id, host.node.clone(), host.span.clone(), Vec::new());
         tokio::spawn(collect(rx, object.clone(), method, run, settings, host));
         queues.insert(method, Arc::new(tx.clone()));
         Some(tx)

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,6 +49,11 @@ struct Target {
     /// The nodes of this process's launch, for handles in replies (weak: nodes hold handles,
     /// and the launch holds the nodes).
     net: Weak<NetInner>,
+    /// The node whose client this is, by id: its calls are counted as that node's. `None`
+    /// for the launcher's and tests' handles.
+    caller: Option<usize>,
+    /// The caller's counters of its calls to the node, found on its first counted call.
+    made: OnceLock<Arc<crate::metrics::Made>>,
 }
 
 #[derive(Clone)]
@@ -71,6 +76,33 @@ enum Link {
 impl ClientCore {
     /// Calls `method` of interface `I` on the node, with `request` holding its arguments.
     pub async fn call<I: ?Sized + Courier>(
+        &self,
+        method: &'static str,
+        request: I::Request,
+    ) -> Result<I::Response, CallError> {
+        match self.made() {
+            None => self.call_timed::<I>(method, request).await,
+            Some(made) => {
+                let call = self.call_timed::<I>(method, request);
+                made.counter(method).count(call).await
+            }
+        }
+    }
+
+    /// The caller's counters of its calls to the node, when calls are counted and a node
+    /// holds this client.
+    fn made(&self) -> Option<&crate::metrics::Made> {
+        let caller = self.to.caller.filter(|_| crate::metrics::enabled())?;
+        let made = self.to.made.get_or_init(|| {
+            let net = self.to.net.upgrade();
+            let caller = net.as_ref().and_then(|net| net.labels.get(caller));
+            crate::metrics::made(caller.map_or("?", String::as_str), &self.to.node)
+        });
+        Some(made)
+    }
+
+    /// [`call`](Self::call), uncounted.
+    async fn call_timed<I: ?Sized + Courier>(
         &self,
         method: &'static str,
         request: I::Request,
@@ -172,7 +204,7 @@ impl ClientCore {
                 })?;
                 let reply = peer.call(id::<I>(), method, body, self.deadline).await?;
                 let decoded = match self.to.net.upgrade() {
-                    Some(inner) => Net { inner }.decode(&reply),
+                    Some(inner) => Net { inner }.decode(&reply, self.to.caller),
                     // The launch is gone: a reply holding a handle cannot be decoded.
                     None => frame::decode(&reply),
                 };
@@ -370,8 +402,13 @@ impl Net {
         self.inner.labels.get(id).map_or("?", String::as_str)
     }
 
-    /// A client of node `id`.
+    /// A client of node `id`, for the launcher or a test (its calls are no node's).
     pub(crate) fn core(&self, id: usize) -> ClientCore {
+        self.core_for(id, None)
+    }
+
+    /// A client of node `id` held by node `caller` (the calls it makes are counted as its).
+    pub(crate) fn core_for(&self, id: usize, caller: Option<usize>) -> ClientCore {
         let node: Arc<str> = Arc::from(self.label(id));
         let link = match &self.inner.kind {
             NetKind::InProc(net, stop, cut) => Link::InProc {
@@ -421,32 +458,37 @@ impl Net {
                 id,
                 node,
                 net: Arc::downgrade(&self.inner),
+                caller,
+                made: OnceLock::new(),
             }),
             deadline,
         }
     }
 
-    /// Decodes a request or a reply received by this process: the handles in it become
-    /// handles to this launch's nodes.
+    /// Decodes a request or a reply received by this process for node `caller` (`None`: the
+    /// launcher or a test): the handles in it become its handles to this launch's nodes.
     pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         &self,
         bytes: &[u8],
+        caller: Option<usize>,
     ) -> Result<T, frame::WireError> {
-        let previous = DECODING.with(|net| net.replace(Some(self.clone())));
+        let previous = DECODING.with(|net| net.replace(Some((self.clone(), caller))));
         let decoded = frame::decode(bytes);
         DECODING.with(|net| *net.borrow_mut() = previous);
         decoded
     }
 
-    /// The launch being decoded for on this thread, if any (see [`Net::decode`]).
-    pub(crate) fn decoding() -> Option<Net> {
+    /// The launch being decoded for on this thread, and the node receiving, if any (see
+    /// [`Net::decode`]).
+    pub(crate) fn decoding() -> Option<(Net, Option<usize>)> {
         DECODING.with(|net| net.borrow().clone())
     }
 }
 
 thread_local! {
-    /// The launch whose frame this thread is decoding: where received handles point.
-    static DECODING: RefCell<Option<Net>> = const { RefCell::new(None) };
+    /// The launch whose frame this thread is decoding, and for which of its nodes: where
+    /// received handles point, and whose they are.
+    static DECODING: RefCell<Option<(Net, Option<usize>)>> = const { RefCell::new(None) };
 }
 
 /// One remote node, reached over one connection (Unix or TCP) that every call multiplexes.

@@ -215,7 +215,7 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
             deadline,
         } = call;
         let node = &host.node;
-        let request: I::Request = net.decode(&body).map_err(|e| {
+        let request: I::Request = net.decode(&body, Some(host.id)).map_err(|e| {
             CallError::Protocol(format!("request for `{method}` on `{node}`: {}", chain(&e)))
         })?;
         let reply = in_proc::<T, I>(object, request)?;

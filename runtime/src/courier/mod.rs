@@ -42,6 +42,8 @@ type JoinBatch<R> = Box<dyn FnOnce(&Host) -> BoxFuture<'static, Result<R, CallEr
 
 /// The node a call is served by: its label, its span, its batch queues.
 pub(crate) struct Host {
+    /// The node's id: the handles its requests carry are its.
+    pub(crate) id: usize,
     /// The node's label, for errors.
     pub(crate) node: Arc<str>,
     /// The node's span: handlers log with its label.
@@ -51,8 +53,14 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    pub(crate) fn new(node: Arc<str>, span: tracing::Span, batches: Vec<batch::Batch>) -> Self {
+    pub(crate) fn new(
+        id: usize,
+        node: Arc<str>,
+        span: tracing::Span,
+        batches: Vec<batch::Batch>,
+    ) -> Self {
         Host {
+            id,
             node,
             span,
             batches: batch::Batches::new(batches),

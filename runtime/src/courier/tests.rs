@@ -60,6 +60,7 @@ impl Drop for CancelGuard<'_> {
 /// `calc`'s host: `double` is batched by 4, waiting at most 50 ms.
 fn calc_host() -> Arc<Host> {
     Arc::new(Host::new(
+        0,
         Arc::from("calc"),
         tracing::Span::none(),
         vec![Batch {

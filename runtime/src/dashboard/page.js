@@ -20,43 +20,60 @@ const bytes = (b) => b == null ? "–" : b < 1 << 20 ? (b / 1024).toFixed(0) + "
 const ms = (s) => s == null ? "–" : s * 1000 < 1 ? (s * 1e6).toFixed(0) + "µs" : (s * 1000).toFixed(1) + "ms";
 const group = (label) => label.includes("/") ? label.slice(0, label.lastIndexOf("/")) : label;
 
+// Calls per second of each method served ("method") and made ("callee method") since the last event.
 function rates(node, now) {
+  const counted = [...node.methods.map((m) => [m.method, m.calls]), ...node.made.map((c) => [c.callee + " " + c.method, c.calls])];
   const before = previous.get(node.label);
-  const current = { time: now, calls: Object.fromEntries(node.methods.map((m) => [m.method, m.calls])) };
+  const current = { time: now, calls: Object.fromEntries(counted) };
   previous.set(node.label, current);
   const rate = {};
-  for (const m of node.methods) {
-    const was = before && before.calls[m.method];
-    rate[m.method] = before && was != null && now > before.time ? (m.calls - was) / ((now - before.time) / 1000) : null;
+  for (const [key, calls] of counted) {
+    const was = before && before.calls[key];
+    rate[key] = before && was != null && now > before.time ? (calls - was) / ((now - before.time) / 1000) : null;
   }
   return rate;
 }
 
+// A table of counters: one row per entry of `rows`, `key` naming its rate, `cells` its first columns.
+function counters(heads, rows, key, cells, rate, attrs) {
+  const head = el("tr", {}, ...[...heads, "calls", "/s", "p50", "p99", "errors"].map((h) => el("th", {}, h)));
+  const body = rows.map((m) => el("tr", attrs(m), ...cells(m).map((c) => el("td", {}, c)),
+    el("td", { class: "method-calls" }, m.calls),
+    el("td", {}, rate[key(m)] == null ? "–" : rate[key(m)].toFixed(1)),
+    el("td", {}, ms(m.p50_seconds)), el("td", {}, ms(m.p99_seconds)), el("td", {}, m.errors)));
+  return el("table", {}, el("thead", {}, head), el("tbody", {}, ...body));
+}
+
 function methods(node, rate) {
   if (!node.methods.length) return el("p", { class: "none" }, node.kind === "courier" ? "no calls served yet" : "");
-  const head = el("tr", {}, ...["method", "calls", "/s", "p50", "p99", "errors"].map((h) => el("th", {}, h)));
-  const rows = node.methods.map((m) => el("tr", { "data-method": m.method },
-    el("td", {}, m.method), el("td", { class: "method-calls" }, m.calls),
-    el("td", {}, rate[m.method] == null ? "–" : rate[m.method].toFixed(1)),
-    el("td", {}, ms(m.p50_seconds)), el("td", {}, ms(m.p99_seconds)), el("td", {}, m.errors)));
-  return el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows));
+  return counters(["method"], node.methods, (m) => m.method, (m) => [m.method], rate, (m) => ({ "data-method": m.method }));
+}
+
+function made(node, rate) {
+  if (!node.made.length) return "";
+  const table = counters(["calls made to", "method"], node.made, (c) => c.callee + " " + c.method,
+    (c) => [c.callee, c.method], rate, (c) => ({ "data-callee": c.callee, "data-method": c.method }));
+  table.className = "made";
+  return table;
 }
 
 function card(node, now) {
+  const rate = rates(node, now);
   const fields = [
     ["kind", node.kind || "?"], ["pid", node.pid ?? "–"], ["uptime", secs(node.uptime_seconds)],
     ["restarts", node.restarts], ["CPU", node.cpu_seconds == null ? "–" : node.cpu_seconds.toFixed(2) + "s"],
     ["RSS", bytes(node.rss_bytes)], ["calls", node.calls], ["errors", node.errors],
+    ["calls made", node.calls_made], ["errors made", node.errors_made],
   ];
-  const dl = el("dl", {}, ...fields.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "f-" + k.toLowerCase() }, v)]));
+  const dl = el("dl", {}, ...fields.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "f-" + k.toLowerCase().replace(" ", "-") }, v)]));
   return el("section", {
     class: "node", style: colour(node.state), "data-label": node.label, "data-state": node.state,
-    "data-calls": node.calls, "data-uptime": node.uptime_seconds.toFixed(3), "data-cpu": node.cpu_seconds ?? "",
+    "data-calls": node.calls, "data-made": node.calls_made, "data-uptime": node.uptime_seconds.toFixed(3), "data-cpu": node.cpu_seconds ?? "",
     "data-restarts": node.restarts, "data-kind": node.kind || "", "data-pid": node.pid ?? "",
   },
     el("h3", {}, el("span", { class: "label" }, node.label), el("span", { class: "badge state", style: colour(node.state) }, node.state)),
     node.outcome && node.state === "failed" ? el("div", { class: "outcome" }, node.outcome) : "",
-    dl, methods(node, rates(node, now)), el("pre", { class: "log" }, node.log.join("\n")));
+    dl, methods(node, rate), made(node, rate), el("pre", { class: "log" }, node.log.join("\n")));
 }
 
 function draw(state) {

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::view::{NodeView, ProgramView, STATES};
-use crate::metrics::BUCKETS;
+use crate::metrics::{MethodStats, BUCKETS};
 
 /// The content type of the text format.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -29,21 +29,26 @@ pub(crate) fn render(program: &ProgramView, nodes: &[NodeView]) -> String {
         "counter",
         "Calls a node served, by method.",
     );
-    per_method(&mut out, nodes, "lp_calls_total", |m| m.calls as f64);
+    per_method(&mut out, &served(nodes), "lp_calls_total", |m| {
+        m.calls as f64
+    });
     family(
         &mut out,
         "lp_call_errors_total",
         "counter",
         "Calls a node served that failed, by method.",
     );
-    per_method(&mut out, nodes, "lp_call_errors_total", |m| m.errors as f64);
+    per_method(&mut out, &served(nodes), "lp_call_errors_total", |m| {
+        m.errors as f64
+    });
     family(
         &mut out,
         "lp_call_duration_seconds",
         "histogram",
         "How long a node took to serve a call, by method.",
     );
-    histograms(&mut out, nodes);
+    histograms(&mut out, &served(nodes), "lp_call_duration_seconds");
+    calls_made(&mut out, nodes);
     family(
         &mut out,
         "lp_node_restarts_total",
@@ -73,6 +78,71 @@ pub(crate) fn render(program: &ProgramView, nodes: &[NodeView]) -> String {
         n.rss_bytes.map(|b| b as f64)
     });
     out
+}
+
+/// The calls each node made, by callee and method: `lp_calls_made_total`,
+/// `lp_calls_made_errors_total`, `lp_calls_made_duration_seconds`.
+fn calls_made(out: &mut String, nodes: &[NodeView]) {
+    let made = made(nodes);
+    family(
+        out,
+        "lp_calls_made_total",
+        "counter",
+        "Calls a node made, by callee and method.",
+    );
+    per_method(out, &made, "lp_calls_made_total", |m| m.calls as f64);
+    family(
+        out,
+        "lp_calls_made_errors_total",
+        "counter",
+        "Calls a node made that failed, by callee and method.",
+    );
+    per_method(out, &made, "lp_calls_made_errors_total", |m| {
+        m.errors as f64
+    });
+    family(
+        out,
+        "lp_calls_made_duration_seconds",
+        "histogram",
+        "How long a call a node made took, as the caller waited for it, by callee and method.",
+    );
+    histograms(out, &made, "lp_calls_made_duration_seconds");
+}
+
+/// The counters of one method, with the labels that name them.
+type Labelled<'a> = (Vec<(&'static str, &'a str)>, &'a MethodStats);
+
+/// The counters of the methods every node served: labelled `node` and `method`.
+fn served(nodes: &[NodeView]) -> Vec<Labelled<'_>> {
+    let methods = nodes
+        .iter()
+        .flat_map(|n| n.methods.iter().map(move |m| (n, m)));
+    methods
+        .map(|(n, m)| {
+            let labels = vec![
+                ("node", n.label.as_str()),
+                ("method", m.stats.method.as_str()),
+            ];
+            (labels, &m.stats)
+        })
+        .collect()
+}
+
+/// The counters of the calls every node made: labelled `node`, `callee` and `method`.
+fn made(nodes: &[NodeView]) -> Vec<Labelled<'_>> {
+    let calls = nodes
+        .iter()
+        .flat_map(|n| n.made.iter().map(move |c| (n, c)));
+    calls
+        .map(|(n, c)| {
+            let labels = vec![
+                ("node", n.label.as_str()),
+                ("callee", c.callee.as_str()),
+                ("method", c.method.stats.method.as_str()),
+            ];
+            (labels, &c.method.stats)
+        })
+        .collect()
 }
 
 /// `lp_node_state`: 1 for the state each node is in, 0 for the others.
@@ -132,39 +202,29 @@ fn per_node(
 
 fn per_method(
     out: &mut String,
-    nodes: &[NodeView],
+    methods: &[Labelled<'_>],
     name: &str,
-    value: impl Fn(&crate::metrics::MethodStats) -> f64,
+    value: impl Fn(&MethodStats) -> f64,
 ) {
-    for node in nodes {
-        for m in &node.methods {
-            sample(
-                out,
-                name,
-                &[("node", &node.label), ("method", &m.stats.method)],
-                value(&m.stats),
-            );
-        }
+    for (labels, stats) in methods {
+        sample(out, name, labels, value(stats));
     }
 }
 
-fn histograms(out: &mut String, nodes: &[NodeView]) {
-    let name = "lp_call_duration_seconds";
-    for node in nodes {
-        for m in &node.methods {
-            let (label, method) = (node.label.as_str(), m.stats.method.as_str());
-            let bounds = BUCKETS
-                .iter()
-                .map(|b| number(*b))
-                .chain(["+Inf".to_string()]);
-            for (bound, count) in bounds.zip(&m.stats.buckets) {
-                let labels = [("node", label), ("method", method), ("le", bound.as_str())];
-                sample(out, &format!("{name}_bucket"), &labels, *count as f64);
-            }
-            let labels = [("node", label), ("method", method)];
-            sample(out, &format!("{name}_sum"), &labels, m.stats.seconds);
-            sample(out, &format!("{name}_count"), &labels, m.stats.calls as f64);
+/// A histogram's buckets, sum and count per method.
+fn histograms(out: &mut String, methods: &[Labelled<'_>], name: &str) {
+    for (labels, stats) in methods {
+        let bounds = BUCKETS
+            .iter()
+            .map(|b| number(*b))
+            .chain(["+Inf".to_string()]);
+        for (bound, count) in bounds.zip(&stats.buckets) {
+            let mut labels = labels.clone();
+            labels.push(("le", bound.as_str()));
+            sample(out, &format!("{name}_bucket"), &labels, *count as f64);
         }
+        sample(out, &format!("{name}_sum"), labels, stats.seconds);
+        sample(out, &format!("{name}_count"), labels, stats.calls as f64);
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::board::{Board, Entry, Kind, Phase};
 use super::{logs, procfs};
 use crate::error::LaunchError;
-use crate::metrics::{self, MethodStats};
+use crate::metrics::{self, MethodStats, NodeStats};
 use crate::supervise::NodeOutcome;
 
 /// How many log lines a node's view carries (`/api/logs/LABEL` has them all).
@@ -51,6 +51,13 @@ pub(crate) struct NodeView {
     pub(crate) errors: u64,
     /// Per method: calls, errors, time, histogram, p50 and p99.
     pub(crate) methods: Vec<MethodView>,
+    /// Calls it made, to every node together.
+    pub(crate) calls_made: u64,
+    /// Calls it made that failed (an error, a deadline, a node gone).
+    pub(crate) errors_made: u64,
+    /// The calls it made, per callee and method, measured where they were made: calls,
+    /// errors, time, histogram, p50 and p99.
+    pub(crate) made: Vec<CallView>,
     /// Its last log lines (its process's, for a `process` block).
     pub(crate) log: Vec<String>,
 }
@@ -64,6 +71,25 @@ pub(crate) struct MethodView {
     pub(crate) p50_seconds: Option<f64>,
     /// The 99th percentile call time, in seconds.
     pub(crate) p99_seconds: Option<f64>,
+}
+
+impl From<MethodStats> for MethodView {
+    fn from(stats: MethodStats) -> Self {
+        MethodView {
+            p50_seconds: stats.quantile(0.5),
+            p99_seconds: stats.quantile(0.99),
+            stats,
+        }
+    }
+}
+
+/// The calls a node made to one method of another.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CallView {
+    /// The node called.
+    pub(crate) callee: String,
+    #[serde(flatten)]
+    pub(crate) method: MethodView,
 }
 
 /// The program, as `/api/program` shows it.
@@ -159,12 +185,13 @@ fn node(board: &Board, id: usize, entry: Entry, usage: Option<procfs::Usage>) ->
         board.supervisor.stop.is_cancelled(),
     );
     let stats = counters(board, id, &entry.label);
-    let methods: Vec<MethodView> = stats
+    let methods: Vec<MethodView> = stats.served.into_iter().map(MethodView::from).collect();
+    let made: Vec<CallView> = stats
+        .made
         .into_iter()
-        .map(|stats| MethodView {
-            p50_seconds: stats.quantile(0.5),
-            p99_seconds: stats.quantile(0.99),
-            stats,
+        .map(|call| CallView {
+            callee: call.callee,
+            method: call.stats.into(),
         })
         .collect();
     NodeView {
@@ -179,13 +206,16 @@ fn node(board: &Board, id: usize, entry: Entry, usage: Option<procfs::Usage>) ->
         calls: methods.iter().map(|m| m.stats.calls).sum(),
         errors: methods.iter().map(|m| m.stats.errors).sum(),
         methods,
+        calls_made: made.iter().map(|c| c.method.stats.calls).sum(),
+        errors_made: made.iter().map(|c| c.method.stats.errors).sum(),
+        made,
         log: logs::last(&entry.log_key, VIEW_LINES),
         label: entry.label,
     }
 }
 
 /// The counters of node `id`: this process's, or what its child published.
-fn counters(board: &Board, id: usize, label: &str) -> Vec<MethodStats> {
+fn counters(board: &Board, id: usize, label: &str) -> NodeStats {
     let published = board
         .published
         .lock()

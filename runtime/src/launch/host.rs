@@ -38,6 +38,9 @@ pub(crate) trait Network: Send + Sync {
 
     /// The supervisor's table of where every serving node is, at the start.
     fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
+
+    /// Publishes node `id`'s call counters for the supervisor until `stop`, if it wants them.
+    fn publish(&self, _id: usize, _label: &str, _stop: &CancellationToken) {}
 }
 
 /// Unix sockets in the launch directory (`local_mp`, `test_mp`).
@@ -59,9 +62,12 @@ impl Network for UnixNetwork {
                 at: path.display().to_string(),
                 source,
             })?;
-        crate::metrics::publish_from_child(&self.0, id, &service.host.node, stop.clone());
         servers.spawn(server::serve(listener, service, secret, stop));
         Ok(None)
+    }
+
+    fn publish(&self, id: usize, label: &str, stop: &CancellationToken) {
+        crate::metrics::publish_from_child(&self.0, id, label, stop.clone());
     }
 }
 
@@ -221,6 +227,7 @@ impl<S: Network> Host<S> {
                 let Reported = self.report_failure(link, node.id, error);
                 ExitCode::FAILURE
             })?;
+            self.network.publish(node.id, &node.label, &self.stop);
             if let Some(service) = built.service {
                 serving = true;
                 let stop = self.stop.clone();
