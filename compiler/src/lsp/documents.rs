@@ -1,8 +1,10 @@
 //! The open documents: the client's text of each, which may differ from the file on disk, and
 //! its syntax tree, parsed once per version and shared by every request on that version. A new
 //! version is parsed from the last parse where it can (`lsp/reparse.rs`): only what changed.
+//! That is the last parse without diagnostics, kept while the versions after it have syntax
+//! errors (or made back from the one after it, which was made from it).
 
-use super::reparse;
+use super::reparse::{self, Undo};
 use lpc_build::diag::{Diagnostic, Diagnostics, FileId};
 use lpc_build::syntax::{self, ast};
 use lsp_types::Uri;
@@ -23,6 +25,9 @@ pub struct Document {
     /// The last parse without diagnostics made of an earlier version, and that version's
     /// text: the parse is made from it when only part of the text changed.
     earlier: RefCell<Option<Earlier>>,
+    /// When the parse has diagnostics and was made from `earlier`'s: that text, and how to
+    /// make its parse back for the next version.
+    undo: RefCell<Option<(String, Undo)>>,
 }
 
 /// An earlier version of a document: its text and parse.
@@ -47,24 +52,27 @@ impl Document {
             version,
             parsed: OnceCell::new(),
             earlier: RefCell::new(None),
+            undo: RefCell::new(None),
         }
     }
 
     /// The next version of this document: parsed, when it is, from this one's parse, or when
     /// that has diagnostics (or was never made), from the one this one was to be parsed from.
     fn next(self, text: String, version: i32) -> Document {
-        let earlier = match self.parsed.into_inner() {
-            Some(parsed) if parsed.diagnostics.is_empty() => Some(Earlier {
+        let earlier = match (self.parsed.into_inner(), self.undo.into_inner()) {
+            (Some(parsed), _) if parsed.diagnostics.is_empty() => Some(Earlier {
                 text: self.text,
                 parsed,
+            }),
+            (Some(parsed), Some((text, undo))) => Some(Earlier {
+                text,
+                parsed: undo.apply(parsed),
             }),
             _ => self.earlier.into_inner(),
         };
         Document {
-            text,
-            version,
-            parsed: OnceCell::new(),
             earlier: RefCell::new(earlier),
+            ..Document::new(text, version)
         }
     }
 
@@ -74,11 +82,18 @@ impl Document {
             let mut earlier = self.earlier.borrow_mut();
             if let Some(Earlier { text, parsed }) = earlier.take() {
                 match reparse::reparse(&text, parsed, &self.text) {
-                    Ok(parsed) => return parsed,
+                    Ok((parsed, undo)) => {
+                        if !parsed.diagnostics.is_empty() {
+                            *self.undo.borrow_mut() = undo.map(|undo| (text, undo));
+                        }
+                        return parsed;
+                    }
                     // Kept for the next version, should this one's parse have diagnostics.
                     Err(parsed) => *earlier = Some(Earlier { text, parsed }),
                 }
             }
+            #[cfg(test)]
+            WHOLE_PARSES.with(|n| n.set(n.get() + 1));
             let mut diagnostics = Diagnostics::default();
             let file = syntax::parse(DOCUMENT, &self.text, &mut diagnostics);
             Parsed {
@@ -87,6 +102,12 @@ impl Document {
             }
         })
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many whole texts this thread's documents parsed, not from an earlier parse.
+    pub static WHOLE_PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Open documents by URI.

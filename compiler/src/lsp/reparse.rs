@@ -20,36 +20,91 @@
 use super::documents::{Parsed, DOCUMENT};
 use lpc_build::syntax::{self, ast, lex, ProgramItems};
 
-/// The parse of `new_text`, made from `old`, the parse of `old_text`; `old` back, untouched,
-/// when only a full parse can say.
-pub fn reparse(old_text: &str, mut old: Parsed, new_text: &str) -> Result<Parsed, Parsed> {
+/// The parse of `new_text`, made from `old`, the parse of `old_text`, and how to make `old`
+/// back from it (`None` when the texts are the same); `old` back, untouched, when only a full
+/// parse can say.
+pub fn reparse(
+    old_text: &str,
+    mut old: Parsed,
+    new_text: &str,
+) -> Result<(Parsed, Option<Undo>), Parsed> {
     if old_text == new_text {
-        return Ok(old);
+        return Ok((old, None));
     }
-    let Some(splice) = plan(old_text, &old, new_text) else {
+    let Some(plan) = plan(old_text, &old, new_text) else {
         return Err(old);
     };
-    let ProgramItems {
+    let Splice {
+        program,
         items,
-        broken_names,
-        diagnostics,
-        ..
-    } = splice.run;
-    if let ast::Item::Program(program) = &mut old.file.items[splice.program] {
-        let moved = splice.items.start + items.len();
-        program.items.splice(splice.items, items);
-        for item in &mut program.items[moved..] {
-            item.shift(splice.delta);
-        }
+        run,
+        delta,
+    } = plan;
+    let parsed = items.start..items.start + run.items.len();
+    let removed = splice(&mut old.file, program, items, run.items, delta);
+    if let ast::Item::Program(p) = &mut old.file.items[program] {
         // The old parse had no diagnostics, so no broken item either.
-        program.broken_names = broken_names;
-        program.span.range.end = splice.program_end;
+        p.broken_names = run.broken_names;
     }
-    for item in &mut old.file.items[splice.program + 1..] {
-        item.shift(splice.delta);
+    old.diagnostics = run.diagnostics;
+    let undo = Undo {
+        program,
+        items: parsed,
+        removed,
+        delta,
+    };
+    Ok((old, Some(undo)))
+}
+
+/// How to make the parse a reparse was made from out of the parse it made. A document keeps
+/// it with a parse that has diagnostics: the next version is parsed from the last clean one.
+#[derive(Debug)]
+pub struct Undo {
+    /// The index of the program among the file's items.
+    program: usize,
+    /// The indices of the program's items parsed again.
+    items: std::ops::Range<usize>,
+    /// The items they replaced.
+    removed: Vec<ast::ProgramItem>,
+    /// How many bytes the text after them moved.
+    delta: isize,
+}
+
+impl Undo {
+    /// The parse the reparse was made from, out of `parsed`, the one it made.
+    pub fn apply(self, mut parsed: Parsed) -> Parsed {
+        let file = &mut parsed.file;
+        splice(file, self.program, self.items, self.removed, -self.delta);
+        if let ast::Item::Program(p) = &mut file.items[self.program] {
+            p.broken_names.clear();
+        }
+        parsed.diagnostics.clear();
+        parsed
     }
-    old.diagnostics = diagnostics;
-    Ok(old)
+}
+
+/// Replaces the items `items` of the program at `program` in `file` by `new`, and moves what
+/// follows them (the program's end too) by `delta` bytes; returns the items replaced.
+fn splice(
+    file: &mut ast::File,
+    program: usize,
+    items: std::ops::Range<usize>,
+    new: Vec<ast::ProgramItem>,
+    delta: isize,
+) -> Vec<ast::ProgramItem> {
+    let mut removed = Vec::new();
+    if let ast::Item::Program(p) = &mut file.items[program] {
+        let moved = items.start + new.len();
+        removed = p.items.splice(items, new).collect();
+        for item in &mut p.items[moved..] {
+            item.shift(delta);
+        }
+        p.span.range.end = p.span.range.end.saturating_add_signed(delta);
+    }
+    for item in &mut file.items[program + 1..] {
+        item.shift(delta);
+    }
+    removed
 }
 
 /// What a new version changes in a parse: the items of one program replaced by those parsed
@@ -63,8 +118,6 @@ struct Splice {
     run: ProgramItems,
     /// How many bytes the text after them moved.
     delta: isize,
-    /// The program's new end.
-    program_end: usize,
 }
 
 /// How to make the parse of `new_text` from `old`, the parse of `old_text`, if it can be made.
@@ -92,7 +145,6 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         return None;
     }
     let new_to = to.checked_add_signed(delta)?;
-    let program_end = program.span.range.end.checked_add_signed(delta)?;
     let run = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
     let first = program
         .items
@@ -115,7 +167,6 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         items: first..last,
         run,
         delta,
-        program_end,
     })
 }
 
@@ -226,7 +277,8 @@ mod tests {
 
     /// Every insertion of each typed piece and every deletion of 1 or 6 bytes, at every
     /// offset: whenever the edit is parsed from the earlier parse, the tree and the diagnostics
-    /// are the ones a full parse makes, syntax errors included.
+    /// are the ones a full parse makes, syntax errors included, and undoing the reparse gives
+    /// the earlier parse back.
     #[test]
     fn a_reparse_is_the_full_parse() {
         let mut edits = Vec::new();
@@ -241,6 +293,7 @@ mod tests {
             }
         }
         let (mut clean, mut broken) = ([0, 0], [0, 0]);
+        let original = full(TEXT).file;
         for edited in &edits {
             let expected = full(edited);
             let counts = match expected.diagnostics.is_empty() {
@@ -248,9 +301,11 @@ mod tests {
                 false => &mut broken,
             };
             counts[0] += 1;
-            if let Ok(parsed) = reparse(TEXT, full(TEXT), edited) {
+            if let Ok((parsed, undo)) = reparse(TEXT, full(TEXT), edited) {
                 assert_eq!(parsed.file, expected.file, "{edited}");
                 assert_eq!(parsed.diagnostics, expected.diagnostics, "{edited}");
+                let undone = undo.expect("an undo").apply(parsed);
+                assert!(undone.file == original && undone.diagnostics.is_empty());
                 counts[1] += 1;
             }
         }
@@ -301,7 +356,7 @@ mod tests {
             let edited = TEXT.replacen(from, to, 1);
             let parsed = reparse(TEXT, full(TEXT), &edited);
             assert_eq!(parsed.is_ok(), expected, "{from} → {to}");
-            if let Ok(parsed) = parsed {
+            if let Ok((parsed, _)) = parsed {
                 let expected = full(&edited);
                 assert_eq!(parsed.file, expected.file, "{from} → {to}");
                 assert_eq!(parsed.diagnostics, expected.diagnostics, "{from} → {to}");
@@ -313,27 +368,36 @@ mod tests {
         assert_eq!(refused.unwrap_err().file, full(&broken).file);
         // The same text is the same parse, diagnostics and all.
         let same = reparse(&broken, full(&broken), &broken).map_err(|_| ());
-        assert_eq!(same.map(|p| p.diagnostics.len()), Ok(1));
+        assert_eq!(same.map(|(p, _)| p.diagnostics.len()), Ok(1));
     }
 
-    /// Versions through a syntax error (each parsed from the last clean one where it can be)
-    /// are what full parses make.
+    /// Versions through syntax errors are what full parses make, and each is parsed from the
+    /// last clean one: only the first is parsed whole.
     #[test]
     fn versions_through_a_syntax_error() {
+        use super::super::documents::WHOLE_PARSES;
         let uri: lsp_types::Uri = "file:///p.lp".parse().expect("a URI");
         let mut documents = Documents::default();
         let broken = TEXT.replacen("size: 2", "size: 2,,", 1);
+        let more = TEXT.replacen("size: 2", "size: 2,,3 x", 1);
         let fixed = TEXT.replacen("size: 2", "size: 3", 1);
         let edited = fixed.replacen("u32 = 2", "u32 = 5", 1);
-        for (version, text) in [TEXT, &broken, &fixed, &broken, &broken, &edited]
-            .into_iter()
-            .enumerate()
-        {
+        let unseen = fixed.replacen("P::new()", "P::new(", 1);
+        let versions = [
+            TEXT, &broken, &more, &fixed, &broken, &unseen, &broken, &edited,
+        ];
+        let before = WHOLE_PARSES.get();
+        for (version, text) in versions.into_iter().enumerate() {
             documents.set(uri.clone(), text.to_string(), version as i32);
+            if text == unseen {
+                // Never parsed, as when a newer version comes before it is checked.
+                continue;
+            }
             let expected = full(text);
             let parsed = documents.get(&uri).expect("the document").parsed();
             assert_eq!(parsed.file, expected.file, "{text}");
             assert_eq!(parsed.diagnostics, expected.diagnostics, "{text}");
         }
+        assert_eq!(WHOLE_PARSES.get() - before, 1);
     }
 }
