@@ -15,6 +15,7 @@ mod measure;
 mod pin;
 mod report;
 mod scale;
+mod tcp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ use report::Report;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: lp-bench [--quick] [--json FILE]\n       \
+        "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp]\n       \
          lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
          lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)\n       \
@@ -32,6 +33,9 @@ fn usage() -> ! {
     );
     std::process::exit(2);
 }
+
+/// The groups of rows `--only` picks from.
+const GROUPS: [&str; 6] = ["calls", "tcp", "launch", "scale", "check", "lsp"];
 
 /// A current-thread runtime: the caller side is one thread.
 fn runtime() -> tokio::runtime::Runtime {
@@ -120,14 +124,23 @@ fn main() -> ExitCode {
     }
     let mut quick = false;
     let mut json = PathBuf::from("target/lp-bench.json");
+    let mut only = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--json" => json = rest.next().map_or_else(|| usage(), PathBuf::from),
+            "--only" => {
+                only = Some(
+                    rest.next()
+                        .filter(|g| GROUPS.contains(&g.as_str()))
+                        .unwrap_or_else(|| usage()),
+                )
+            }
             _ => usage(),
         }
     }
+    let run = |group: &str| only.is_none_or(|only| only == group);
     quiet();
     // The caller side runs on vCPU 0, on one thread.
     pin::pin_this_process(0);
@@ -151,12 +164,25 @@ fn main() -> ExitCode {
         ..Report::default()
     };
     runtime.block_on(async {
-        calls::rows(&mut report, effort).await;
-        launch_stop::rows(&mut report, quick).await;
+        if run("calls") {
+            calls::rows(&mut report, effort).await;
+        }
+        if run("tcp") {
+            tcp::rows(&mut report, effort).await;
+        }
+        if run("launch") {
+            launch_stop::rows(&mut report, quick).await;
+        }
     });
-    scale::rows(&mut report);
-    check_time::rows(&mut report, quick);
-    lsp::rows(&mut report, quick);
+    if run("scale") {
+        scale::rows(&mut report);
+    }
+    if run("check") {
+        check_time::rows(&mut report, quick);
+    }
+    if run("lsp") {
+        lsp::rows(&mut report, quick);
+    }
     report
         .skipped
         .push("Ray: not measured (not installable here without its binary wheels)".into());

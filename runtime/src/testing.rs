@@ -57,7 +57,8 @@ pub async fn run_binary(binary: impl AsRef<Path>, args: &[&str], limit: Duration
 /// A TCP connection to a node of a cluster launch (at `addr`, e.g. a pod's), past the
 /// handshake, made with the launch secret `secret_hex` (the Kubernetes Secret's value): what a
 /// test needs to check how a node treats a peer that knows the secret and sends anything at
-/// all. The stream is raw from here on: the caller writes the frames.
+/// all. What is written and read is the plaintext of the sealed stream: the caller writes the
+/// frames (each after its length, four bytes, big-endian).
 ///
 /// # Errors
 ///
@@ -65,44 +66,108 @@ pub async fn run_binary(binary: impl AsRef<Path>, args: &[&str], limit: Duration
 pub async fn authenticated_tcp(
     addr: std::net::SocketAddr,
     secret_hex: &str,
-) -> std::io::Result<tokio::net::TcpStream> {
-    use crate::transport::frame::{self, Secret, ToClient, ToServer};
-    use tokio::io::AsyncWriteExt;
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let secret =
-        Secret::from_hex(secret_hex.trim()).ok_or_else(|| invalid("not a launch secret"))?;
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let nonce = match frame::decode::<ToClient>(&read_hello_frame(&mut stream).await?) {
-        Ok(ToClient::Challenge { nonce, .. }) => nonce,
-        _ => return Err(invalid("expected a challenge")),
-    };
-    let hello = frame::encode(&ToServer::Hello {
-        protocol: frame::PROTOCOL,
-        proof: secret.proof(&nonce),
-    })
-    .map_err(|_| invalid("cannot encode the hello"))?;
-    stream
-        .write_all(&(hello.len() as u32).to_be_bytes())
-        .await?;
-    stream.write_all(&hello).await?;
-    match frame::decode::<ToClient>(&read_hello_frame(&mut stream).await?) {
-        Ok(ToClient::Welcome) => Ok(stream),
-        _ => Err(invalid("the node refused the secret")),
-    }
+) -> std::io::Result<Connection> {
+    tcp_connect(addr, secret_hex, true).await
 }
 
-/// One frame of a handshake (at most a hello's size).
-async fn read_hello_frame(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    let len = stream.read_u32().await? as usize;
-    if len > crate::transport::frame::MAX_HELLO {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "a handshake frame too large",
-        ));
+/// [`authenticated_tcp`], sealed or not: the client of a [`tcp_echo`] server.
+#[doc(hidden)]
+pub async fn tcp_connect(
+    addr: std::net::SocketAddr,
+    secret_hex: &str,
+    sealed: bool,
+) -> std::io::Result<Connection> {
+    use crate::transport::conn::{self, Socket};
+    let secret = secret(secret_hex)?;
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (r, w) = stream.halves();
+    let (reader, writer) = conn::handshake(r, w, &secret, sealed)
+        .await
+        .map_err(std::io::Error::other)?;
+    Ok(tokio::io::join(reader.into_inner(), writer.into_inner()))
+}
+
+fn secret(hex: &str) -> std::io::Result<crate::transport::frame::Secret> {
+    crate::transport::frame::Secret::from_hex(hex.trim())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not a launch secret"))
+}
+
+/// A connection [`authenticated_tcp`] made: its two halves, as one stream.
+pub type Connection = tokio::io::Join<
+    std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>,
+    std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+>;
+
+/// A server on lp's TCP transport — its accept path, sealed (as every cluster launch's) or
+/// plain, then the hello — that sends back every frame it reads, writing a batch of replies
+/// with one flush: what lp-bench measures the cost of encryption with. It serves on a task of
+/// the current runtime until dropped.
+#[doc(hidden)]
+pub struct TcpEcho {
+    /// Where it listens (loopback).
+    pub addr: std::net::SocketAddr,
+    /// The secret its clients need, for [`tcp_connect`].
+    pub secret_hex: String,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+/// Starts a [`TcpEcho`].
+#[doc(hidden)]
+pub async fn tcp_echo(sealed: bool) -> std::io::Result<TcpEcho> {
+    use crate::transport::conn::accept_authenticated;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let secret = crate::transport::frame::Secret::random()?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let secret_hex = secret.to_hex();
+    let (token, ignore) = (stop.clone(), |_| {});
+    match sealed {
+        true => tokio::spawn(accept_authenticated(listener, secret, token, echo, ignore)),
+        false => tokio::spawn(accept_authenticated(
+            Plain(listener),
+            secret,
+            token,
+            echo,
+            ignore,
+        )),
+    };
+    Ok(TcpEcho {
+        addr,
+        secret_hex,
+        _stop: stop.drop_guard(),
+    })
+}
+
+/// Sends back what a connection reads, a flush per batch of frames read.
+fn echo(mut conn: crate::transport::conn::Authenticated) {
+    use futures::{FutureExt, SinkExt, StreamExt};
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = conn.reader.next().await {
+            let mut batch = vec![frame.freeze()];
+            while let Some(Some(Ok(frame))) = conn.reader.next().now_or_never() {
+                batch.push(frame.freeze());
+            }
+            for frame in batch {
+                if conn.writer.feed(frame).await.is_err() {
+                    return;
+                }
+            }
+            if conn.writer.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// TCP without the seal, for [`tcp_echo`]'s baseline.
+struct Plain(tokio::net::TcpListener);
+
+impl crate::transport::conn::Listener for Plain {
+    type Stream = tokio::net::TcpStream;
+    async fn accept(&self) -> std::io::Result<(Self::Stream, Option<std::net::IpAddr>)> {
+        let (stream, peer) = self.0.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok((stream, Some(peer.ip())))
     }
-    let mut body = vec![0u8; len];
-    stream.read_exact(&mut body).await?;
-    Ok(body)
 }

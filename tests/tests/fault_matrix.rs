@@ -751,23 +751,30 @@ mod on_pods {
                 assert!(abuse(&mut stream, what, Duration::from_secs(2)), "{what:?}");
             }
         }
-        // With the secret: a frame that is not a call, and one announced at a gigabyte.
+        // The sealed handshake with another launch's secret is refused.
         let secret = pods.env("victim-0", "LP_SECRET");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let other = if secret.starts_with('0') { "1" } else { "0" }.to_string() + &secret[1..];
+        let refused = runtime.block_on(lp::testing::authenticated_tcp(addr, &other));
+        assert!(refused.is_err(), "another launch's secret must be refused");
+        // With the secret: a frame that is not a call, and one announced at a gigabyte.
         for first in [
             b"\x00\x00\x00\x04\xff\xff\xff\xff".to_vec(),
             (1u32 << 30).to_be_bytes().to_vec(),
         ] {
-            let stream = runtime
-                .block_on(lp::testing::authenticated_tcp(addr, &secret))
-                .expect("the secret is accepted");
-            let mut stream = stream.into_std().expect("std stream");
-            stream.set_nonblocking(false).ok();
-            stream
-                .set_read_timeout(Some(Duration::from_millis(100)))
-                .ok();
-            stream.write_all(&first).expect("write");
-            assert!(closed_within(&mut stream, Duration::from_secs(2)), "closed");
+            runtime.block_on(async {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut stream = lp::testing::authenticated_tcp(addr, &secret)
+                    .await
+                    .expect("the secret is accepted");
+                stream.write_all(&first).await.expect("write");
+                stream.flush().await.expect("flush");
+                let mut buf = [0u8; 1024];
+                let closed = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Ok(1..) = stream.read(&mut buf).await {}
+                });
+                assert!(closed.await.is_ok(), "closed");
+            });
         }
         let grown = rss_kib(victim).saturating_sub(before);
         assert!(grown < 32 << 10, "the victim grew by {grown} KiB");

@@ -1,7 +1,8 @@
 //! What a user's package compiles: the seed example depends on the runtime `lp` and, for its
 //! build script, on `lpc-build`, like every package `lpc new` makes. That build stays small —
-//! at most 80 crates, none of the `lpc` command's (clap, the language server, the graph
-//! layout), one major version of syn — as `cargo tree` says from the lock file.
+//! at most 90 crates, none of the `lpc` command's (clap, the language server, the graph
+//! layout), one major version of syn — as `cargo tree` says from the lock file. (It was 79
+//! before cluster traffic was encrypted: snow, ring and ring's C build brought 9.)
 
 use lp_tests::support::workspace;
 use std::collections::BTreeSet;
@@ -38,10 +39,10 @@ fn names(crates: &BTreeSet<String>) -> BTreeSet<&str> {
 }
 
 #[test]
-fn a_user_build_is_at_most_80_crates() {
+fn a_user_build_is_at_most_90_crates() {
     let all = crates("consumer_producers", "normal,build");
     assert!(
-        all.len() <= 80,
+        all.len() <= 90,
         "{} crates in the seed example's build: {all:#?}",
         all.len()
     );

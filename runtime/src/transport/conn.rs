@@ -16,6 +16,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, FrameCodec, Secret, ToClient, ToServer};
+use super::noise;
 use crate::error::chain;
 
 /// The read half of a connection, whatever its transport.
@@ -50,8 +51,9 @@ impl Socket for tokio::net::TcpStream {
     }
 }
 
-/// Splits a socket (Unix or TCP) into framed halves, limited to handshake frames until
-/// [`authenticated`].
+/// Splits a socket (Unix or TCP) into framed halves, unsealed, limited to handshake frames
+/// until [`authenticated`].
+#[cfg(test)]
 pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
     let (r, w) = stream.halves();
     halves(r, w)
@@ -144,13 +146,18 @@ pub(crate) async fn client_hello(
 /// Why a server's first frame is not the challenge this client expects.
 fn version_mismatch(first: &[u8]) -> String {
     match frame::peer_protocol(first) {
-        Some(theirs) if theirs != frame::PROTOCOL => format!(
-            "handshake failed: the peer speaks lp protocol {theirs}, this binary {}: build every \
-             process of the program from the same version of lp",
-            frame::PROTOCOL
-        ),
+        Some(theirs) if theirs != frame::PROTOCOL => protocol_mismatch(theirs),
         _ => "handshake failed: expected a challenge".to_string(),
     }
+}
+
+/// The error of a peer that speaks protocol `theirs`, not this binary's.
+pub(crate) fn protocol_mismatch(theirs: u32) -> String {
+    format!(
+        "handshake failed: the peer speaks lp protocol {theirs}, this binary {}: build every \
+         process of the program from the same version of lp",
+        frame::PROTOCOL
+    )
 }
 
 /// The server side of the handshake: sends a fresh challenge, and is true when the client's
@@ -248,16 +255,15 @@ pub(crate) async fn accept_authenticated<L, C, R>(
         };
         let (secret, handlers) = (secret.clone(), handlers.clone());
         tokio::spawn(async move {
-            let (mut reader, mut writer) = framed(stream);
-            let ok = accept_hello(&mut reader, &mut writer, &secret).await;
+            let accepted = accept_one::<L>(stream, &secret).await;
             drop(slot);
-            match ok {
-                true => (handlers.0)(Authenticated {
+            match accepted {
+                Some((reader, writer)) => (handlers.0)(Authenticated {
                     reader,
                     writer,
                     peer,
                 }),
-                false => (handlers.1)(Refused {
+                None => (handlers.1)(Refused {
                     peer,
                     why: "no valid launch secret",
                 }),
@@ -266,11 +272,33 @@ pub(crate) async fn accept_authenticated<L, C, R>(
     }
 }
 
+/// The server side of one connection's handshake: sealed first if the transport
+/// [encrypts](Listener::ENCRYPTS), then the hello.
+async fn accept_one<L: Listener>(
+    stream: L::Stream,
+    secret: &Secret,
+) -> Option<(FrameReader, FrameWriter)> {
+    let (r, w) = stream.halves();
+    let (r, w) = match L::ENCRYPTS {
+        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::respond(r, w, secret))
+            .await
+            .ok()??,
+        false => (r, w),
+    };
+    let (mut reader, mut writer) = halves(r, w);
+    accept_hello(&mut reader, &mut writer, secret)
+        .await
+        .then_some((reader, writer))
+}
+
 /// A listening socket connections are accepted from (Unix, TCP, or another network): the
 /// server side of a transport.
 pub(crate) trait Listener: Send + 'static {
     /// The accepted stream.
     type Stream: Socket;
+    /// Whether its connections are sealed ([`noise`]) before the hello: TCP's, which cross
+    /// networks. (A Unix socket's file permissions already keep other users out.)
+    const ENCRYPTS: bool = false;
     /// Accepts the next connection, with the peer's address when the network has one.
     fn accept(
         &self,
@@ -288,6 +316,7 @@ impl Listener for tokio::net::UnixListener {
 
 impl Listener for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;
+    const ENCRYPTS: bool = true;
     async fn accept(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
         let (stream, peer) = tokio::net::TcpListener::accept(self).await?;
         // Calls are small request/response frames: do not wait to coalesce them.
@@ -306,6 +335,12 @@ impl Listener for tokio::net::TcpListener {
 pub(crate) trait Dial: Send + Sync + 'static {
     /// Opens a stream to `target` (a node id; a dialer of one endpoint ignores it).
     fn dial(&self, target: usize) -> BoxFuture<'_, Result<(ReadHalf, WriteHalf), DialError>>;
+
+    /// Whether its connections are sealed before the hello: as its listeners'
+    /// ([`Listener::ENCRYPTS`]).
+    fn encrypts(&self) -> bool {
+        false
+    }
 }
 
 /// Why a dial failed.
@@ -393,10 +428,29 @@ async fn attempt(
         DialError::Fatal(e) => Retry::No(ConnectError::Failed(e)),
         DialError::NotYet(e) => Retry::Yes(e),
     })?;
+    handshake(r, w, secret, dial.encrypts())
+        .await
+        .map_err(|e| match e {
+            HandshakeError::Lost(_) => Retry::Yes(e.to_string()),
+            HandshakeError::Rejected(e) => Retry::No(ConnectError::Handshake(e)),
+        })
+}
+
+/// The client side of a new connection's handshake: sealed first if `encrypts` (the
+/// transport's [`Dial::encrypts`]), then the hello.
+pub(crate) async fn handshake(
+    r: ReadHalf,
+    w: WriteHalf,
+    secret: &Secret,
+    encrypts: bool,
+) -> Result<(FrameReader, FrameWriter), HandshakeError> {
+    let (r, w) = match encrypts {
+        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::initiate(r, w, secret))
+            .await
+            .unwrap_or_else(|_| Err(HandshakeError::Rejected("handshake timed out".into())))?,
+        false => (r, w),
+    };
     let (mut reader, mut writer) = halves(r, w);
-    match client_hello(&mut reader, &mut writer, secret).await {
-        Ok(()) => Ok((reader, writer)),
-        Err(e @ HandshakeError::Lost(_)) => Err(Retry::Yes(e.to_string())),
-        Err(HandshakeError::Rejected(e)) => Err(Retry::No(ConnectError::Handshake(e))),
-    }
+    client_hello(&mut reader, &mut writer, secret).await?;
+    Ok((reader, writer))
 }

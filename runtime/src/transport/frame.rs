@@ -310,12 +310,27 @@ impl Secret {
         Secret::random().map(|random| Bytes::copy_from_slice(&random.0))
     }
 
+    /// HMAC-SHA256 keyed by the secret.
+    fn keyed(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+    }
+
     fn mac(&self, nonce: &[u8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = self.keyed();
         mac.update(b"lp hello v1");
         mac.update(nonce);
         mac
+    }
+
+    /// A key for `purpose` derived from the secret (HMAC-SHA256 keyed by it): what each use of
+    /// the secret beyond the hello (the pre-shared key of encrypted TCP, …) is keyed with, so
+    /// that no two uses share a key.
+    pub(crate) fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut mac = self.keyed();
+        mac.update(b"lp derive v1 ");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
     }
 
     /// The proof of holding the secret for this challenge.

@@ -1,6 +1,6 @@
 //! TCP for cluster launches (`k8s`, `slurm`): the same frames and handshake as the Unix
-//! transport ([`conn`](super::conn)), with addresses from an address book ([`Resolve`]) instead
-//! of paths in a private directory.
+//! transport ([`conn`](super::conn)), sealed by [`noise`](super::noise), with addresses from
+//! an address book ([`Resolve`]) instead of paths in a private directory.
 
 use std::io;
 use std::net::SocketAddr;
@@ -77,6 +77,9 @@ impl Dial for TcpDialer {
             }
         })
     }
+    fn encrypts(&self) -> bool {
+        true
+    }
 }
 
 /// Errors that mean "not up yet" (or "not reachable yet") rather than "never".
@@ -99,9 +102,12 @@ fn retryable(e: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::conn::{self, accept_hello, connect};
+    use crate::transport::conn::{self, accept_authenticated, connect, FrameReader, FrameWriter};
     use crate::transport::frame::Secret;
     use futures::{SinkExt, StreamExt};
+    use std::sync::Mutex;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::mpsc;
     use tokio_util::sync::CancellationToken;
 
     struct Fixed(SocketAddr);
@@ -111,36 +117,70 @@ mod tests {
         }
     }
 
-    async fn server(secret: Secret) -> (SocketAddr, tokio::task::JoinHandle<bool>) {
+    /// What the server of these tests saw: a frame (echoed back), an error ending a
+    /// connection, or a refused connection.
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Frame(Vec<u8>),
+        Broken,
+        Refused,
+    }
+
+    /// A server on the production accept path (sealed, then the hello) that echoes frames.
+    async fn server(secret: Secret) -> (SocketAddr, mpsc::UnboundedReceiver<Seen>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            let (mut r, mut w) = conn::framed(stream);
-            let ok = accept_hello(&mut r, &mut w, &secret).await;
-            if ok {
-                // Echo one frame back: the connection carries frames after the handshake.
-                if let Some(Ok(frame)) = r.next().await {
-                    let _ = w.send(frame.freeze()).await;
-                }
-            }
-            ok
-        });
-        (addr, task)
+        let (tx, rx) = mpsc::unbounded_channel();
+        let refused = tx.clone();
+        tokio::spawn(accept_authenticated(
+            listener,
+            secret,
+            CancellationToken::new(),
+            move |mut conn: conn::Authenticated| {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(frame) = conn.reader.next().await {
+                        let Ok(frame) = frame else {
+                            let _ = tx.send(Seen::Broken);
+                            return;
+                        };
+                        let _ = tx.send(Seen::Frame(frame.to_vec()));
+                        let _ = conn.writer.send(frame.freeze()).await;
+                    }
+                });
+            },
+            move |_| {
+                let _ = refused.send(Seen::Refused);
+            },
+        ));
+        (addr, rx)
+    }
+
+    async fn client(addr: SocketAddr, secret: &Secret) -> (FrameReader, FrameWriter) {
+        let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
+        connect(
+            &dialer,
+            0,
+            secret,
+            Duration::from_secs(5),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap()
     }
 
     #[tokio::test]
     async fn handshake_and_frames_over_tcp() {
         let secret = Secret::random().unwrap();
-        let (addr, task) = server(secret.clone()).await;
-        let stop = CancellationToken::new();
-        let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
-        let (mut r, mut w) = connect(&dialer, 0, &secret, Duration::from_secs(5), &stop)
-            .await
-            .unwrap();
-        w.send(bytes::Bytes::from_static(b"ping")).await.unwrap();
-        assert_eq!(&r.next().await.unwrap().unwrap()[..], b"ping");
-        assert!(task.await.unwrap());
+        let (addr, mut seen) = server(secret.clone()).await;
+        let (mut r, mut w) = client(addr, &secret).await;
+        // Small frames, and one of 1 MiB: larger than a message of the sealed stream.
+        let big: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+        for frame in [b"ping".to_vec(), big] {
+            w.send(bytes::Bytes::from(frame.clone())).await.unwrap();
+            assert_eq!(r.next().await.unwrap().unwrap().to_vec(), frame);
+            assert_eq!(seen.recv().await, Some(Seen::Frame(frame)));
+        }
     }
 
     #[tokio::test]
@@ -170,17 +210,81 @@ mod tests {
 
     #[tokio::test]
     async fn a_wrong_secret_is_refused() {
-        let (addr, task) = server(Secret::random().unwrap()).await;
-        let stop = CancellationToken::new();
+        let (addr, mut seen) = server(Secret::random().unwrap()).await;
         let wrong = Secret::random().unwrap();
         let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
+        let stop = CancellationToken::new();
         let e = connect(&dialer, 0, &wrong, Duration::from_secs(5), &stop)
             .await
             .err()
             .expect("refused")
             .to_string();
         assert!(e.contains("refused"), "{e}");
-        assert!(!task.await.unwrap());
+        assert_eq!(seen.recv().await, Some(Seen::Refused));
+    }
+
+    /// A relay between a client and `to` that records the bytes the client sends, and flips
+    /// the one at offset `flip` (if any).
+    async fn relay(to: SocketAddr, flip: Option<usize>) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let record = Arc::new(Mutex::new(Vec::new()));
+        let recorded = record.clone();
+        tokio::spawn(async move {
+            let (client, _) = listener.accept().await.unwrap();
+            let server = TcpStream::connect(to).await.unwrap();
+            let (mut client_r, mut client_w) = client.into_split();
+            let (mut server_r, mut server_w) = server.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut server_r, &mut client_w).await });
+            let mut buf = vec![0u8; 64 << 10];
+            while let Ok(n @ 1..) = client_r.read(&mut buf).await {
+                {
+                    let mut record = record.lock().unwrap();
+                    let at = record.len();
+                    if let Some(i) = flip.and_then(|f| f.checked_sub(at)).filter(|&i| i < n) {
+                        buf[i] ^= 1;
+                    }
+                    record.extend_from_slice(&buf[..n]);
+                }
+                if server_w.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        });
+        (addr, recorded)
+    }
+
+    #[tokio::test]
+    async fn the_network_path_sees_no_plaintext() {
+        let secret = Secret::random().unwrap();
+        let (addr, mut seen) = server(secret.clone()).await;
+        let (relay, recorded) = relay(addr, None).await;
+        let (mut r, mut w) = client(relay, &secret).await;
+        let plain = b"the learner's weights, in the clear".repeat(100);
+        w.send(bytes::Bytes::from(plain.clone())).await.unwrap();
+        assert_eq!(r.next().await.unwrap().unwrap().to_vec(), plain);
+        assert_eq!(seen.recv().await, Some(Seen::Frame(plain.clone())));
+        let recorded = recorded.lock().unwrap();
+        assert!(recorded.len() > plain.len());
+        assert!(
+            !recorded
+                .windows(16)
+                .any(|w| plain.windows(16).any(|p| p == w)),
+            "plaintext crossed the network"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_altered_byte_breaks_the_connection_and_delivers_nothing() {
+        let secret = Secret::random().unwrap();
+        let (addr, mut seen) = server(secret.clone()).await;
+        // Far past the handshake, inside the one large frame.
+        let (relay, _) = relay(addr, Some(300_000)).await;
+        let (_r, mut w) = client(relay, &secret).await;
+        w.send(bytes::Bytes::from(vec![7u8; 1 << 20]))
+            .await
+            .unwrap();
+        assert_eq!(seen.recv().await, Some(Seen::Broken));
     }
 
     #[tokio::test]

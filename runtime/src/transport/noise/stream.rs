@@ -1,0 +1,217 @@
+//! The two halves of a sealed stream. Each direction has its own key and counts its own
+//! messages (the nonce): the halves share the keys, not a lock.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use snow::StatelessTransportState;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::transport::conn::{ReadHalf, WriteHalf};
+
+/// The largest message (Noise's limit), after its two-byte length.
+const MAX_MESSAGE: usize = 65_535;
+/// The tag each message ends with.
+const TAG: usize = 16;
+/// The most plaintext one message holds.
+const MAX_PLAIN: usize = MAX_MESSAGE - TAG;
+/// Sealed bytes a writer keeps unwritten before it stops taking more.
+const HIGH_WATER: usize = 2 * (MAX_MESSAGE + 2);
+
+/// Opens the messages of a sealed stream. Memory is bounded: at most one message beyond
+/// what was opened, whatever the peer announces.
+pub(super) struct SealedRead {
+    inner: ReadHalf,
+    state: Arc<StatelessTransportState>,
+    /// The next message's number.
+    nonce: u64,
+    /// Received bytes, `raw[start..end]` not opened yet.
+    raw: Box<[u8]>,
+    start: usize,
+    end: usize,
+    /// The last message opened, `plain[taken..len]` not read yet.
+    plain: Box<[u8]>,
+    taken: usize,
+    len: usize,
+}
+
+impl SealedRead {
+    pub(super) fn new(inner: ReadHalf, state: Arc<StatelessTransportState>) -> Self {
+        SealedRead {
+            inner,
+            state,
+            nonce: 0,
+            raw: vec![0; 2 * (2 + MAX_MESSAGE)].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            plain: vec![0; MAX_PLAIN].into_boxed_slice(),
+            taken: 0,
+            len: 0,
+        }
+    }
+
+    /// Opens the next message when it is whole: whether there was one.
+    fn open(&mut self) -> io::Result<bool> {
+        let received = &self.raw[self.start..self.end];
+        let Some(&[hi, lo]) = received.get(..2) else {
+            return Ok(false);
+        };
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
+        let Some(message) = received.get(2..2 + len) else {
+            return Ok(false);
+        };
+        self.len = self
+            .state
+            .read_message(self.nonce, message, &mut self.plain)
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a message of the encrypted stream does not verify: the traffic was \
+                     altered, or does not come from this launch",
+                )
+            })?;
+        self.nonce += 1;
+        self.taken = 0;
+        self.start += 2 + len;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        Ok(true)
+    }
+
+    /// Makes room for a whole message after `start`.
+    fn compact(&mut self) {
+        if self.start > 0 && self.raw.len() - self.start < 2 + MAX_MESSAGE {
+            self.raw.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
+        }
+    }
+}
+
+impl AsyncRead for SealedRead {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.taken < this.len {
+                let n = buf.remaining().min(this.len - this.taken);
+                buf.put_slice(&this.plain[this.taken..this.taken + n]);
+                this.taken += n;
+                return Poll::Ready(Ok(()));
+            }
+            if this.open()? {
+                continue;
+            }
+            this.compact();
+            let mut room = ReadBuf::new(&mut this.raw[this.end..]);
+            ready!(this.inner.as_mut().poll_read(cx, &mut room))?;
+            let n = room.filled().len();
+            if n == 0 {
+                return Poll::Ready(match this.start == this.end {
+                    true => Ok(()),
+                    false => Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the connection ended inside a message of the encrypted stream",
+                    )),
+                });
+            }
+            this.end += n;
+        }
+    }
+}
+
+/// Seals what is written into messages: a message per flush, or per [`MAX_PLAIN`] bytes.
+pub(super) struct SealedWrite {
+    inner: WriteHalf,
+    state: Arc<StatelessTransportState>,
+    /// The next message's number.
+    nonce: u64,
+    /// Written, not sealed yet.
+    plain: Vec<u8>,
+    /// Sealed, `sealed[sent..]` not written yet.
+    sealed: Vec<u8>,
+    sent: usize,
+}
+
+impl SealedWrite {
+    pub(super) fn new(inner: WriteHalf, state: Arc<StatelessTransportState>) -> Self {
+        SealedWrite {
+            inner,
+            state,
+            nonce: 0,
+            plain: Vec::with_capacity(MAX_PLAIN),
+            sealed: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// Seals what was written into one message.
+    fn seal(&mut self) -> io::Result<()> {
+        let start = self.sealed.len();
+        self.sealed.resize(start + 2 + self.plain.len() + TAG, 0);
+        let len = self
+            .state
+            .write_message(self.nonce, &self.plain, &mut self.sealed[start + 2..])
+            .map_err(|e| io::Error::other(format!("cannot seal a message: {e}")))?;
+        let header = u16::try_from(len).unwrap_or_else(|_| unreachable!("at most MAX_MESSAGE"));
+        self.sealed[start..start + 2].copy_from_slice(&header.to_be_bytes());
+        self.nonce += 1;
+        self.plain.clear();
+        Ok(())
+    }
+
+    /// Writes the sealed messages out.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.sent < self.sealed.len() {
+            let n = ready!(self
+                .inner
+                .as_mut()
+                .poll_write(cx, &self.sealed[self.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.sent += n;
+        }
+        self.sealed.clear();
+        self.sent = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for SealedWrite {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.plain.len() == MAX_PLAIN {
+            if this.sealed.len() - this.sent >= HIGH_WATER {
+                ready!(this.poll_drain(cx))?;
+            }
+            this.seal()?;
+        }
+        let n = buf.len().min(MAX_PLAIN - this.plain.len());
+        this.plain.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.plain.is_empty() {
+            this.seal()?;
+        }
+        ready!(this.poll_drain(cx))?;
+        this.inner.as_mut().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush(cx))?;
+        self.get_mut().inner.as_mut().poll_shutdown(cx)
+    }
+}
