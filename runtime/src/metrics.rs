@@ -7,7 +7,8 @@
 //! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
 //! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
 //!
-//! The courier server reports each call it ran with [`observe`] (or [`record`]); a client
+//! The courier server reports each call it ran with [`record`], and keeps its node's slowest
+//! recent ones ([`Slowest`]); a client
 //! counts the calls its node makes on the [`Made`] it finds once ([`made`]).
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,20 +45,11 @@ pub(crate) fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Runs `call`, a call of `method` served by node `node`, and counts it: its time, and an
-/// error when it returns `Err`. A call dropped before it ends is not counted.
-///
-/// The hook of the courier server (`courier::execute`), the one place every served call
-/// passes, in process and over sockets.
-pub(crate) async fn observe<T, E>(
-    node: &str,
-    method: &str,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    if !enabled() {
-        return call.await;
-    }
-    registry().counter(node, method).count(call).await
+/// Counts one call of `method` served by `node` that took `took`: the hook of the courier
+/// server (`courier::execute`), the one place every served call passes, in process and over
+/// sockets.
+pub(crate) fn record(node: &str, method: &str, took: Duration, ok: bool) {
+    registry().counter(node, method).add(took, ok);
 }
 
 /// The counters of one method.
@@ -166,6 +158,100 @@ pub(crate) struct NodeStats {
     pub(crate) served: Vec<MethodStats>,
     /// The calls it made, by callee, then method.
     pub(crate) made: Vec<CallStats>,
+    /// Its slowest recent traced calls, slowest first.
+    pub(crate) slowest: Vec<SlowCall>,
+}
+
+/// A call a node served, among its slowest recent ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SlowCall {
+    pub(crate) method: String,
+    /// How long it took to serve.
+    pub(crate) seconds: f64,
+    /// Whether it succeeded.
+    pub(crate) ok: bool,
+    /// The id of its trace.
+    pub(crate) trace: u64,
+    /// The nodes its trace went through, by id, ending with the node that served it.
+    pub(crate) chain: Vec<u32>,
+}
+
+/// How many of its slowest calls a node keeps per [`WINDOW`].
+const SLOWEST: usize = 5;
+
+/// The slowest calls shown are those of the last window or two.
+pub(crate) const WINDOW: Duration = Duration::from_secs(30);
+
+/// A node's slowest recent calls: each call is compared with the fastest kept one without a
+/// lock, and only a slower one takes the lock.
+#[derive(Default)]
+pub(crate) struct Slowest {
+    /// The fastest kept call's time, in nanoseconds, once the window is full: calls no slower
+    /// are not kept.
+    floor: AtomicU64,
+    windows: Mutex<Windows>,
+}
+
+/// The slow calls of the current window and of the one before.
+#[derive(Default)]
+struct Windows {
+    /// When the current window started (`None`: none yet).
+    started: Option<Instant>,
+    current: Vec<SlowCall>,
+    previous: Vec<SlowCall>,
+}
+
+impl Slowest {
+    /// Keeps the call that took `took` (made by `call`, only if kept) if it is among the
+    /// window's slowest.
+    pub(crate) fn offer(&self, took: Duration, call: impl FnOnce() -> SlowCall) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        if nanos <= self.floor.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut windows = self.lock();
+        let windows = &mut *windows;
+        let calls = &mut windows.current;
+        calls.push(call());
+        calls.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        calls.truncate(SLOWEST);
+        if let (SLOWEST, Some(fastest)) = (calls.len(), calls.last()) {
+            let floor = Duration::from_secs_f64(fastest.seconds).as_nanos();
+            self.floor
+                .store(u64::try_from(floor).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// The window, started anew once it is over.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Windows> {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let age = windows.started.map(|started| now.duration_since(started));
+        if age.is_none_or(|age| age >= WINDOW) {
+            let previous = std::mem::take(&mut windows.current);
+            windows.previous = match age {
+                Some(age) if age < 2 * WINDOW => previous,
+                _ => Vec::new(),
+            };
+            windows.started = Some(now);
+            self.floor.store(0, Ordering::Relaxed);
+        }
+        windows
+    }
+
+    /// The slowest calls of the last window or two, slowest first.
+    fn recent(&self) -> Vec<SlowCall> {
+        let windows = self.lock();
+        let mut calls: Vec<SlowCall> = windows
+            .current
+            .iter()
+            .chain(&windows.previous)
+            .cloned()
+            .collect();
+        calls.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        calls.truncate(SLOWEST);
+        calls
+    }
 }
 
 /// How many methods of one callee a caller's counters tell apart; calls of any further
@@ -219,6 +305,8 @@ struct Registry {
     nodes: RwLock<HashMap<String, HashMap<String, Arc<Counter>>>>,
     /// By caller, then callee (ordered: the views list callees in order).
     made: Mutex<HashMap<String, BTreeMap<String, Arc<Made>>>>,
+    /// By node.
+    slowest: Mutex<HashMap<String, Arc<Slowest>>>,
 }
 
 fn registry() -> &'static Registry {
@@ -259,6 +347,15 @@ pub(crate) fn made(caller: &str, callee: &str) -> Arc<Made> {
     callees.entry(callee.to_string()).or_default().clone()
 }
 
+/// The slowest recent calls node `node` served (to be kept: found once per node).
+pub(crate) fn slowest(node: &str) -> Arc<Slowest> {
+    let mut slowest = registry()
+        .slowest
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    slowest.entry(node.to_string()).or_default().clone()
+}
+
 /// What node `node` served and called in this process so far, by method name (and callee).
 pub(crate) fn snapshot(node: &str) -> NodeStats {
     let nodes = registry()
@@ -282,7 +379,16 @@ pub(crate) fn snapshot(node: &str) -> NodeStats {
         .flatten()
         .flat_map(|(callee, made)| made.stats(callee))
         .collect();
-    NodeStats { served, made }
+    let slowest = registry()
+        .slowest
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let slowest = slowest.get(node).map(|s| s.recent()).unwrap_or_default();
+    NodeStats {
+        served,
+        made,
+        slowest,
+    }
 }
 
 /// Where a child publishes node `id`'s counters in the launch directory `dir`.
@@ -338,11 +444,6 @@ pub(crate) fn publish_from_child(
 mod tests {
     use super::*;
 
-    /// Counts one call of `method` served by `node` that took `took`.
-    fn record(node: &str, method: &str, took: Duration, ok: bool) {
-        registry().counter(node, method).add(took, ok);
-    }
-
     #[test]
     fn counts_calls_errors_and_buckets() {
         enable();
@@ -368,13 +469,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn observe_counts_what_the_call_returns() {
-        enable();
-        let ok: Result<u8, ()> = observe("o/0", "f", async { Ok(1) }).await;
-        let err: Result<u8, ()> = observe("o/0", "f", async { Err(()) }).await;
+    async fn count_counts_what_the_call_returns() {
+        let counter = Counter::default();
+        let ok: Result<u8, ()> = counter.count(async { Ok(1) }).await;
+        let err: Result<u8, ()> = counter.count(async { Err(()) }).await;
         assert_eq!((ok, err), (Ok(1), Err(())));
-        let f = &snapshot("o/0").served[0];
+        let f = counter.stats("f");
         assert_eq!((f.calls, f.errors), (2, 1));
+    }
+
+    #[test]
+    fn a_node_keeps_its_slowest_calls() {
+        let slowest = slowest("slow/0");
+        let call = |ms: u64| SlowCall {
+            method: format!("m{ms}"),
+            seconds: Duration::from_millis(ms).as_secs_f64(),
+            ok: true,
+            trace: ms,
+            chain: vec![1, 2],
+        };
+        for ms in [5, 1, 9, 3, 7, 2, 8, 4, 6] {
+            slowest.offer(Duration::from_millis(ms), || call(ms));
+        }
+        let kept: Vec<u64> = snapshot("slow/0").slowest.iter().map(|c| c.trace).collect();
+        assert_eq!(kept, [9, 8, 7, 6, 5]);
+        slowest.offer(Duration::from_millis(5), || {
+            unreachable!("not slower than the floor")
+        });
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::Value;
 use lp_tests::fault_nodes::LABELS;
 
 /// The fields every node of `/api/nodes` has.
-const NODE_FIELDS: [&str; 16] = [
+const NODE_FIELDS: [&str; 17] = [
     "label",
     "kind",
     "pid",
@@ -36,6 +36,7 @@ const NODE_FIELDS: [&str; 16] = [
     "calls_made",
     "errors_made",
     "made",
+    "slowest",
     "log",
 ];
 
@@ -223,6 +224,7 @@ fn a_local_mp_launch_serves_every_field_to_the_token_only() {
         "{victim:#}"
     );
     calls_made_rise(&dashboard);
+    slowest_calls_name_their_chain(&dashboard);
     assert_eq!(dashboard.get("/api/logs/phoenix%2F0").status, 200);
     assert_eq!(dashboard.get("/api/logs/nobody").status, 404);
     let page = dashboard.get("/");
@@ -263,6 +265,41 @@ fn calls_made_rise(dashboard: &Dashboard) {
     );
     assert_eq!(caller["calls"], 0, "the caller serves nothing: {caller:#}");
     assert_eq!(node(&later, "victim")["made"], serde_json::json!([]));
+}
+
+/// The victim's slowest recent calls are the caller's pings, each naming its trace and the
+/// nodes it went through: the caller, then the victim.
+fn slowest_calls_name_their_chain(dashboard: &Dashboard) {
+    let nodes = dashboard.nodes_when(|nodes| {
+        node(nodes, "victim")["slowest"]
+            .as_array()
+            .is_some_and(|calls| !calls.is_empty())
+    });
+    let calls = node(&nodes, "victim")["slowest"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(calls.len() <= 5, "{calls:#?}");
+    for call in &calls {
+        assert_eq!(call["method"], "ping", "{call:#}");
+        assert_eq!(
+            call["chain"],
+            serde_json::json!(["caller", "victim"]),
+            "{call:#}"
+        );
+        let trace = call["trace"].as_str().unwrap_or_default();
+        assert!(
+            trace.len() == 16 && trace.chars().all(|c| c.is_ascii_hexdigit()),
+            "{call:#}"
+        );
+        assert!(call["seconds"].as_f64() > Some(0.0), "{call:#}");
+    }
+    let seconds: Vec<f64> = calls.iter().filter_map(|c| c["seconds"].as_f64()).collect();
+    assert!(
+        seconds.windows(2).all(|w| w[0] >= w[1]),
+        "slowest first: {seconds:?}"
+    );
+    assert_eq!(node(&nodes, "caller")["slowest"], serde_json::json!([]));
 }
 
 /// No token: 401; a wrong one: 403; in the header: served. Malformed requests are refused.
@@ -373,6 +410,7 @@ fn a_local_mt_launch_serves_its_nodes_in_its_own_process_and_off_serves_none() {
         "local_mt"
     );
     calls_made_rise(&dashboard);
+    slowest_calls_name_their_chain(&dashboard);
     launched.signal(rustix::process::Signal::TERM);
     assert_eq!(launched.wait(Duration::from_secs(30)).code, Some(0));
 
@@ -481,7 +519,8 @@ fn the_page_shows_every_node_live_in_chromium() {
     let cards = "JSON.stringify([...document.querySelectorAll('.node')].map(n => ({label: n.dataset.label, \
         state: n.dataset.state, uptime: +n.dataset.uptime, cpu: +n.dataset.cpu, calls: +n.dataset.calls, \
         made: +n.dataset.made, log: n.querySelector('.log').textContent, \
-        made_to: [...n.querySelectorAll('table.made tr[data-callee]')].map(r => r.dataset.callee + ' ' + r.dataset.method)})))";
+        made_to: [...n.querySelectorAll('table.made tr[data-callee]')].map(r => r.dataset.callee + ' ' + r.dataset.method), \
+        chains: [...new Set([...n.querySelectorAll('.slowest li')].map(l => l.dataset.chain))]})))";
     let first = browser.until(cards, |cards| {
         cards.as_array().is_some_and(|c| c.len() == LABELS.len())
     });
@@ -512,6 +551,17 @@ fn the_page_shows_every_node_live_in_chromium() {
         caller["made_to"],
         serde_json::json!(["victim ping"]),
         "{caller:#}"
+    );
+    let victim = browser.until(cards, |cards| {
+        cards
+            .as_array()
+            .is_some_and(|cards| node(cards, "victim")["chains"] != serde_json::json!([]))
+    });
+    let victim = node(victim.as_array().expect("cards"), "victim");
+    assert_eq!(
+        victim["chains"],
+        serde_json::json!(["caller → victim"]),
+        "{victim:#}"
     );
     assert!(
         caller["log"]

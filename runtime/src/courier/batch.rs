@@ -120,7 +120,7 @@ async fn collect<C: Send + Sync + 'static, I: Send + 'static, O: Send + 'static>
         tokio::spawn(async move {
             let (requests, answers): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
             let asked = requests.len();
-            let result = execute(run(object, requests), &host, method).await;
+            let result = execute(run(object, requests), &host, method, None).await;
             drop(permit);
             answer(answers, result, asked, &host, method);
         });

@@ -13,11 +13,12 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::interface::id;
+use super::trace;
 use super::{execute, Courier};
 use crate::error::chain;
 use crate::error::CallError;
 use crate::transport::conn::Dial;
-use crate::transport::frame::{self, Secret};
+use crate::transport::frame::{self, CallRef, Secret, Trace};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
 use crate::transport::mux::Conn;
 
@@ -80,10 +81,11 @@ impl ClientCore {
         method: &'static str,
         request: I::Request,
     ) -> Result<I::Response, CallError> {
+        let trace = trace::wanted().then(|| trace::next(self.to.caller));
         match self.made() {
-            None => self.call_timed::<I>(method, request).await,
+            None => self.call_timed::<I>(method, request, trace).await,
             Some(made) => {
-                let call = self.call_timed::<I>(method, request);
+                let call = self.call_timed::<I>(method, request, trace);
                 made.counter(method).count(call).await
             }
         }
@@ -106,8 +108,9 @@ impl ClientCore {
         &self,
         method: &'static str,
         request: I::Request,
+        trace: Option<Trace>,
     ) -> Result<I::Response, CallError> {
-        let call = self.call_now::<I>(method, request);
+        let call = self.call_now::<I>(method, request, trace);
         match self.deadline {
             None => call.await,
             Some(deadline) => match tokio::time::timeout(deadline, call).await {
@@ -136,6 +139,7 @@ impl ClientCore {
         &self,
         method: &'static str,
         request: I::Request,
+        trace: Option<Trace>,
     ) -> Result<I::Response, CallError> {
         match &self.to.link {
             Link::InProc {
@@ -174,7 +178,7 @@ impl ClientCore {
                             })?;
                         let answered = tokio::select! {
                             biased;
-                            answered = execute(reply, &up.host, method) => answered,
+                            answered = execute(reply, &up.host, method, trace) => answered,
                             _ = cut.cancelled() => Err(self.stopping()),
                         };
                         match answered {
@@ -202,7 +206,15 @@ impl ClientCore {
                         chain(&e)
                     ))
                 })?;
-                let reply = peer.call(id::<I>(), method, body, self.deadline).await?;
+                let call = CallRef {
+                    id: 0,
+                    interface: id::<I>(),
+                    method,
+                    body: &body,
+                    deadline: self.deadline,
+                    trace,
+                };
+                let reply = peer.call(call).await?;
                 let decoded = match self.to.net.upgrade() {
                     Some(inner) => Net { inner }.decode(&reply, self.to.caller),
                     // The launch is gone: a reply holding a handle cannot be decoded.
@@ -533,19 +545,14 @@ impl SocketPeer {
         }
     }
 
-    async fn call(
-        &self,
-        interface: u64,
-        method: &'static str,
-        body: Bytes,
-        deadline: Option<Duration>,
-    ) -> Result<Bytes, CallError> {
+    /// Makes `call` (its id is the connection's to choose).
+    async fn call(&self, call: CallRef<'_>) -> Result<Bytes, CallError> {
         let conn = match self.live() {
             Some(conn) => conn,
             // Boxed: connecting is rare, and its future large.
             None => Box::pin(self.connect()).await?,
         };
-        conn.call(interface, method, &body, deadline).await
+        conn.call(call).await
     }
 
     /// The live connection, if there is one.

@@ -120,6 +120,8 @@ pub(crate) struct Call {
     pub(crate) body: Bytes,
     /// Past it the caller is gone: the call is dropped with `DeadlineExceeded`.
     pub(crate) deadline: Option<Duration>,
+    /// Where the call is in its trace, when calls are traced.
+    pub(crate) trace: Option<frame::Trace>,
 }
 
 impl Table {
@@ -213,13 +215,14 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
             method,
             body,
             deadline,
+            trace,
         } = call;
         let node = &host.node;
         let request: I::Request = net.decode(&body, Some(host.id)).map_err(|e| {
             CallError::Protocol(format!("request for `{method}` on `{node}`: {}", chain(&e)))
         })?;
         let reply = in_proc::<T, I>(object, request)?;
-        let run = execute(reply, &host, &method);
+        let run = execute(reply, &host, &method, trace);
         let response = match deadline {
             None => run.await?,
             // An async method is dropped; a blocking one finishes on its thread, unheard.

@@ -12,6 +12,7 @@ pub(crate) mod client;
 pub(crate) mod interface;
 pub(crate) mod server;
 pub(crate) mod start;
+pub(crate) mod trace;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use crate::error::{panic_message, CallError, RemoteError};
+use crate::transport::frame::Trace;
 pub use client::ClientCore;
 pub use interface::{Courier, Interfaces, Serve, Served};
 
@@ -50,6 +52,8 @@ pub(crate) struct Host {
     pub(crate) span: tracing::Span,
     /// The node's batched methods.
     pub(crate) batches: batch::Batches,
+    /// Its slowest recent calls, found on its first traced call.
+    slowest: std::sync::OnceLock<Arc<crate::metrics::Slowest>>,
 }
 
 impl Host {
@@ -64,7 +68,22 @@ impl Host {
             node,
             span,
             batches: batch::Batches::new(batches),
+            slowest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Keeps a traced call among the node's slowest recent ones, if it is.
+    fn offer(&self, method: &str, took: std::time::Duration, ok: bool, trace: Trace) {
+        let slowest = self
+            .slowest
+            .get_or_init(|| crate::metrics::slowest(&self.node));
+        slowest.offer(took, || crate::metrics::SlowCall {
+            method: method.to_string(),
+            seconds: took.as_secs_f64(),
+            ok,
+            trace: trace.trace,
+            chain: trace.chain.then(self.id).ids().to_vec(),
+        });
     }
 }
 
@@ -80,14 +99,28 @@ impl<R: Send + 'static> Reply<R> {
     }
 }
 
-/// Runs a reply where it belongs, inside the serving node's span, turning its error or panic
-/// into the caller's [`CallError`]; counted for the dashboard when it is on.
+/// Runs a reply where it belongs, inside the serving node's span, as a step of `trace`,
+/// turning its error or panic into the caller's [`CallError`]; counted for the dashboard when
+/// it is on (a call dropped before it ends is not), and kept among the node's slowest recent
+/// calls if it is one.
 pub(crate) async fn execute<R: Send + 'static>(
     reply: Reply<R>,
     host: &Host,
     method: &str,
+    trace: Option<Trace>,
 ) -> Result<R, CallError> {
-    crate::metrics::observe(&host.node, method, execute_unobserved(reply, host, method)).await
+    let run = execute_unobserved(reply, host, method, trace);
+    if !crate::metrics::enabled() {
+        return run.await;
+    }
+    let started = std::time::Instant::now();
+    let result = run.await;
+    let took = started.elapsed();
+    crate::metrics::record(&host.node, method, took, result.is_ok());
+    if let Some(trace) = trace {
+        host.offer(method, took, result.is_ok(), trace);
+    }
+    result
 }
 
 /// [`execute`], uncounted.
@@ -95,13 +128,17 @@ async fn execute_unobserved<R: Send + 'static>(
     reply: Reply<R>,
     host: &Host,
     method: &str,
+    trace: Option<Trace>,
 ) -> Result<R, CallError> {
+    let own_span = trace::span(&host.span, method, trace);
     let joined = match reply.0 {
         ReplyKind::Blocking(work) => {
-            let span = host.span.clone();
+            let (span, node) = (own_span.unwrap_or_else(|| host.span.clone()), host.id);
             let ran = crate::blocking::off_runtime(move || {
                 let _entered = span.enter();
-                std::panic::catch_unwind(AssertUnwindSafe(work))
+                trace::serving(trace, node, || {
+                    std::panic::catch_unwind(AssertUnwindSafe(work))
+                })
             });
             match ran.await {
                 Some(outcome) => outcome,
@@ -112,7 +149,10 @@ async fn execute_unobserved<R: Send + 'static>(
         // Inside the node's span at each poll, borrowed rather than cloned (a clone and its
         // drop cost the subscriber more than the call).
         ReplyKind::Spawn(mut work) => {
-            let polled = std::future::poll_fn(|cx| host.span.in_scope(|| work.as_mut().poll(cx)));
+            let span = own_span.as_ref().unwrap_or(&host.span);
+            let polled = std::future::poll_fn(|cx| {
+                span.in_scope(|| trace::serving(trace, host.id, || work.as_mut().poll(cx)))
+            });
             AssertUnwindSafe(polled).catch_unwind().await
         }
         ReplyKind::Batch(join) => return join(host).await,

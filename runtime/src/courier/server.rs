@@ -21,7 +21,7 @@ use super::interface::{Call, Table};
 use super::Host;
 use crate::error::{chain, CallError};
 use crate::transport::conn::{self, Authenticated, FrameWriter, Listener};
-use crate::transport::frame::{self, Secret, ToClient, ToServer};
+use crate::transport::frame::{self, Secret, ToClient, ToServer, Trace};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
 const MAX_IN_FLIGHT: usize = 1024;
@@ -39,14 +39,16 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// Decodes `body`, runs the method, encodes its result. Past `deadline` (the caller's),
-    /// the call is dropped and fails with `DeadlineExceeded`: no one waits for it any more.
+    /// Decodes `body`, runs the method as a step of `trace`, encodes its result. Past
+    /// `deadline` (the caller's), the call is dropped and fails with `DeadlineExceeded`: no
+    /// one waits for it any more.
     fn call(
         &self,
         interface: u64,
         method: String,
         body: Bytes,
         deadline: Option<Duration>,
+        trace: Option<Trace>,
     ) -> BoxFuture<'static, Result<Bytes, CallError>> {
         let call = Call {
             host: self.host.clone(),
@@ -54,6 +56,7 @@ impl Service {
             method,
             body,
             deadline,
+            trace,
         };
         self.table.call_socket(self.object.clone(), interface, call)
     }
@@ -178,8 +181,9 @@ impl Connection {
                 method,
                 body,
                 deadline,
+                trace,
             }) => {
-                let call = self.service.call(interface, method, body, deadline);
+                let call = self.service.call(interface, method, body, deadline, trace);
                 self.run(id, call, out).await;
                 Flow::Go
             }

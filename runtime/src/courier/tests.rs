@@ -289,6 +289,7 @@ fn call(call_id: u64) -> ToServer {
         method: "add".into(),
         body: frame::encode(&CalcRequest::Add { a: 1, b: 2 }).unwrap(),
         deadline: None,
+        trace: None,
     }
 }
 

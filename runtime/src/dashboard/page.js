@@ -57,6 +57,15 @@ function made(node, rate) {
   return table;
 }
 
+// The node's slowest recent calls, each with the nodes its trace went through.
+function slowest(node) {
+  if (!node.slowest.length) return "";
+  const calls = node.slowest.map((c) => el("li", { "data-trace": c.trace, "data-chain": c.chain.join(" → ") },
+    el("span", { class: "took" }, ms(c.seconds)), " ", c.method + (c.ok ? "" : " (failed)"), " ",
+    el("span", { class: "chain" }, c.chain.join(" → ")), " ", el("span", { class: "trace", title: c.trace }, c.trace.slice(0, 8))));
+  return el("div", { class: "slowest" }, el("h4", {}, "slowest recent calls"), el("ol", {}, ...calls));
+}
+
 function card(node, now) {
   const rate = rates(node, now);
   const fields = [
@@ -73,7 +82,7 @@ function card(node, now) {
   },
     el("h3", {}, el("span", { class: "label" }, node.label), el("span", { class: "badge state", style: colour(node.state) }, node.state)),
     node.outcome && node.state === "failed" ? el("div", { class: "outcome" }, node.outcome) : "",
-    dl, methods(node, rate), made(node, rate), el("pre", { class: "log" }, node.log.join("\n")));
+    dl, methods(node, rate), made(node, rate), slowest(node), el("pre", { class: "log" }, node.log.join("\n")));
 }
 
 function draw(state) {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::board::{Board, Entry, Kind, Phase};
 use super::{logs, procfs};
 use crate::error::LaunchError;
-use crate::metrics::{self, MethodStats, NodeStats};
+use crate::metrics::{self, MethodStats, NodeStats, SlowCall};
 use crate::supervise::NodeOutcome;
 
 /// How many log lines a node's view carries (`/api/logs/LABEL` has them all).
@@ -58,6 +58,8 @@ pub(crate) struct NodeView {
     /// The calls it made, per callee and method, measured where they were made: calls,
     /// errors, time, histogram, p50 and p99.
     pub(crate) made: Vec<CallView>,
+    /// Its slowest recent calls (of the last 30 to 60 seconds), slowest first.
+    pub(crate) slowest: Vec<SlowView>,
     /// Its last log lines (its process's, for a `process` block).
     pub(crate) log: Vec<String>,
 }
@@ -90,6 +92,37 @@ pub(crate) struct CallView {
     pub(crate) callee: String,
     #[serde(flatten)]
     pub(crate) method: MethodView,
+}
+
+/// A call among a node's slowest recent ones.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SlowView {
+    pub(crate) method: String,
+    pub(crate) seconds: f64,
+    pub(crate) ok: bool,
+    /// Its trace's id, in hex.
+    pub(crate) trace: String,
+    /// The nodes its trace went through, by label, ending with the node that served it.
+    pub(crate) chain: Vec<String>,
+}
+
+impl SlowView {
+    /// `call`, its nodes named after `labels` (by id).
+    fn new(call: SlowCall, labels: &[String]) -> Self {
+        let label = |id: u32| {
+            labels
+                .get(id as usize)
+                .map_or("?", String::as_str)
+                .to_string()
+        };
+        SlowView {
+            method: call.method,
+            seconds: call.seconds,
+            ok: call.ok,
+            trace: format!("{:016x}", call.trace),
+            chain: call.chain.into_iter().map(label).collect(),
+        }
+    }
 }
 
 /// The program, as `/api/program` shows it.
@@ -164,20 +197,27 @@ pub(crate) fn program(board: &Board) -> ProgramView {
 /// Every node's view, by id.
 pub(crate) fn nodes(board: &Board) -> Vec<NodeView> {
     let mut usage: HashMap<u32, Option<procfs::Usage>> = HashMap::new();
-    board
-        .entries()
+    let entries = board.entries();
+    let labels: Vec<String> = entries.iter().map(|e| e.label.clone()).collect();
+    entries
         .into_iter()
         .enumerate()
         .map(|(id, entry)| {
             let process = entry
                 .pid
                 .and_then(|pid| *usage.entry(pid).or_insert_with(|| procfs::usage(pid)));
-            node(board, id, entry, process)
+            node(board, (id, entry), &labels, process)
         })
         .collect()
 }
 
-fn node(board: &Board, id: usize, entry: Entry, usage: Option<procfs::Usage>) -> NodeView {
+/// Node `id`'s view; `labels` name every node by id.
+fn node(
+    board: &Board,
+    (id, entry): (usize, Entry),
+    labels: &[String],
+    usage: Option<procfs::Usage>,
+) -> NodeView {
     let outcome = board.supervisor.outcome_of(id);
     let state = state(
         &entry,
@@ -209,6 +249,11 @@ fn node(board: &Board, id: usize, entry: Entry, usage: Option<procfs::Usage>) ->
         calls_made: made.iter().map(|c| c.method.stats.calls).sum(),
         errors_made: made.iter().map(|c| c.method.stats.errors).sum(),
         made,
+        slowest: stats
+            .slowest
+            .into_iter()
+            .map(|call| SlowView::new(call, labels))
+            .collect(),
         log: logs::last(&entry.log_key, VIEW_LINES),
         label: entry.label,
     }

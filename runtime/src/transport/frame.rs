@@ -105,7 +105,7 @@ impl Encoder<Bytes> for FrameCodec {
 }
 
 /// The version of the wire protocol: frames, messages, the handshake.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
 
 /// Why a value cannot go on the wire, or a frame does not decode.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +199,8 @@ pub(crate) enum ToServer {
         /// How long the caller waits for the reply: past it, the server drops the call
         /// unanswered rather than run it for no one.
         deadline: Option<std::time::Duration>,
+        /// Where the call is in its trace, when calls are traced.
+        trace: Option<Trace>,
     },
     /// The caller dropped the call with this id: stop running it (an async method is dropped
     /// at its next `.await`; a synchronous one runs to its end) and send no reply.
@@ -210,12 +212,14 @@ pub(crate) enum ToServer {
 
 /// A [`ToServer::Call`] that borrows its method and body, to encode one without building the
 /// owned message: it encodes exactly as that does (see the test `borrowed_calls_encode_as_owned_ones`).
+#[derive(Clone, Copy)]
 pub(crate) struct CallRef<'a> {
     pub(crate) id: u64,
     pub(crate) interface: u64,
     pub(crate) method: &'a str,
     pub(crate) body: &'a [u8],
     pub(crate) deadline: Option<std::time::Duration>,
+    pub(crate) trace: Option<Trace>,
 }
 
 impl Serialize for CallRef<'_> {
@@ -228,14 +232,92 @@ impl Serialize for CallRef<'_> {
                 serializer.serialize_bytes(self.0)
             }
         }
-        // `ToServer::Call`: the second variant, five fields.
-        let mut call = serializer.serialize_struct_variant("ToServer", 1, "Call", 5)?;
+        // `ToServer::Call`: the second variant, six fields.
+        let mut call = serializer.serialize_struct_variant("ToServer", 1, "Call", 6)?;
         call.serialize_field("id", &self.id)?;
         call.serialize_field("interface", &self.interface)?;
         call.serialize_field("method", self.method)?;
         call.serialize_field("body", &Raw(self.body))?;
         call.serialize_field("deadline", &self.deadline)?;
+        call.serialize_field("trace", &self.trace)?;
         call.end()
+    }
+}
+
+/// The most nodes a call's [`Chain`] names: a longer trace keeps its last ones.
+pub(crate) const MAX_CHAIN: usize = 8;
+
+/// Where a call is in its trace: the trace every call it led to shares, its own span and its
+/// caller's, and the nodes the trace went through to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Trace {
+    /// The trace's id, drawn by the call that started it.
+    pub(crate) trace: u64,
+    /// The call's span id, drawn by its caller.
+    pub(crate) span: u64,
+    /// The span of the call the caller was serving when it called (0: none, the trace starts).
+    pub(crate) parent: u64,
+    /// The nodes the trace went through, by id, the caller last.
+    pub(crate) chain: Chain,
+}
+
+/// Node ids, at most [`MAX_CHAIN`], kept in place (a call's trace costs no allocation); on
+/// the wire a sequence, and a longer one is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Chain {
+    len: u8,
+    ids: [u32; MAX_CHAIN],
+}
+
+impl Chain {
+    /// The chain followed by node `id` (the first node dropped when it is full).
+    pub(crate) fn then(mut self, id: usize) -> Chain {
+        let id = u32::try_from(id).unwrap_or(u32::MAX);
+        if usize::from(self.len) == MAX_CHAIN {
+            self.ids.copy_within(1.., 0);
+            self.len -= 1;
+        }
+        self.ids[usize::from(self.len)] = id;
+        self.len += 1;
+        self
+    }
+
+    /// The node ids, first to last.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids[..usize::from(self.len)]
+    }
+}
+
+impl Serialize for Chain {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.ids())
+    }
+}
+
+impl<'de> Deserialize<'de> for Chain {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Takes at most [`MAX_CHAIN`] ids.
+        struct Ids;
+        impl<'de> serde::de::Visitor<'de> for Ids {
+            type Value = Chain;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "at most {MAX_CHAIN} node ids")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Chain, A::Error> {
+                let mut chain = Chain::default();
+                while let Some(id) = seq.next_element::<u32>()? {
+                    if usize::from(chain.len) == MAX_CHAIN {
+                        return Err(serde::de::Error::invalid_length(MAX_CHAIN + 1, &self));
+                    }
+                    chain = chain.then(id as usize);
+                }
+                Ok(chain)
+            }
+        }
+        deserializer.deserialize_seq(Ids)
     }
 }
 
@@ -373,13 +455,21 @@ mod tests {
 
     #[test]
     fn borrowed_calls_encode_as_owned_ones() {
-        for deadline in [None, Some(std::time::Duration::from_millis(1500))] {
+        let trace = Trace {
+            trace: u64::MAX,
+            span: 3,
+            parent: 1 << 40,
+            chain: Chain::default().then(4).then(70_000),
+        };
+        let deadlines = [None, Some(std::time::Duration::from_millis(1500))];
+        for (deadline, trace) in deadlines.into_iter().zip([None, Some(trace)]) {
             let owned = ToServer::Call {
                 id: 1 << 40 | 9,
                 interface: u64::MAX,
                 method: "work".into(),
                 body: Bytes::from_static(b"\x00\x01body"),
                 deadline,
+                trace,
             };
             let borrowed = CallRef {
                 id: 1 << 40 | 9,
@@ -387,8 +477,14 @@ mod tests {
                 method: "work",
                 body: b"\x00\x01body",
                 deadline,
+                trace,
             };
-            assert_eq!(encode(&owned).unwrap(), encode(&borrowed).unwrap());
+            let bytes = encode(&borrowed).unwrap();
+            assert_eq!(encode(&owned).unwrap(), bytes);
+            match decode::<ToServer>(&bytes).unwrap() {
+                ToServer::Call { trace: decoded, .. } => assert_eq!(decoded, trace),
+                other => panic!("unexpected {other:?}"),
+            }
         }
     }
 
@@ -400,6 +496,7 @@ mod tests {
             method: "work".into(),
             body: Bytes::from_static(b"abc"),
             deadline: None,
+            trace: None,
         };
         let bytes = encode(&m).unwrap();
         match decode::<ToServer>(&bytes).unwrap() {
@@ -436,7 +533,7 @@ mod fuzz {
         /// A valid frame with random mutations decodes or errors, never panics.
         #[test]
         fn mutated_messages_never_panic(id in any::<u64>(), flips in proptest::collection::vec((0usize..64, any::<u8>()), 0..8)) {
-            let mut bytes = encode(&ToServer::Call { id, interface: 1, method: "work".into(), body: Bytes::from_static(b"0123456789"), deadline: None }).unwrap().to_vec();
+            let mut bytes = encode(&ToServer::Call { id, interface: 1, method: "work".into(), body: Bytes::from_static(b"0123456789"), deadline: None, trace: None }).unwrap().to_vec();
             let len = bytes.len().max(1);
             for (i, b) in flips {
                 if let Some(slot) = bytes.get_mut(i % len) {
@@ -454,6 +551,22 @@ mod fuzz {
         let mut bytes = vec![1u8, 7, 1];
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode::<ToServer>(&bytes).is_err());
+    }
+
+    #[test]
+    fn a_chain_keeps_its_last_nodes_and_a_longer_one_is_refused() {
+        let chain = (0..MAX_CHAIN + 2).fold(Chain::default(), Chain::then);
+        let last: Vec<u32> = (2..MAX_CHAIN as u32 + 2).collect();
+        assert_eq!(chain.ids(), last);
+        let bytes = encode(&chain).unwrap();
+        assert_eq!(decode::<Chain>(&bytes).unwrap(), chain);
+        let longer: Vec<u32> = (0..MAX_CHAIN as u32 + 1).collect();
+        assert!(decode::<Chain>(&encode(&longer).unwrap()).is_err());
+        let huge = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(
+            decode::<Chain>(&huge).is_err(),
+            "a claimed length allocates nothing"
+        );
     }
 
     #[test]

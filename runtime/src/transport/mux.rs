@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -223,17 +222,11 @@ impl Conn {
 
     /// Calls `method` of `interface` with the encoded request `body`, and waits for the
     /// encoded response. Dropping the future cancels the call on the server.
-    pub(crate) async fn call(
-        &self,
-        interface: u64,
-        method: &'static str,
-        body: &[u8],
-        deadline: Option<Duration>,
-    ) -> Result<Bytes, CallError> {
+    pub(crate) async fn call(&self, call: CallRef<'_>) -> Result<Bytes, CallError> {
         let id = loop {
             // Created before looking, so that room made meanwhile is not missed.
             let room = self.shared().room.notified();
-            if let Some(id) = self.send(interface, method, body, deadline)? {
+            if let Some(id) = self.send(&call)? {
                 break id;
             }
             room.await;
@@ -242,14 +235,9 @@ impl Conn {
         std::future::poll_fn(|cx| pending.poll(cx)).await
     }
 
-    /// Queues the call's frame and takes its slot: its id, or `None` when the outbox is full.
-    fn send(
-        &self,
-        interface: u64,
-        method: &'static str,
-        body: &[u8],
-        deadline: Option<Duration>,
-    ) -> Result<Option<u64>, CallError> {
+    /// Queues the call's frame, under an id of its own (whatever `call.id` says), and takes its
+    /// slot: its id, or `None` when the outbox is full.
+    fn send(&self, call: &CallRef<'_>) -> Result<Option<u64>, CallError> {
         let shared = self.shared();
         let mut state = shared.lock();
         if let Some(reason) = state.closed {
@@ -262,16 +250,9 @@ impl Conn {
             return Ok(None);
         }
         let id = state.take_slot();
-        let call = CallRef {
-            id,
-            interface,
-            method,
-            body,
-            deadline,
-        };
-        if let Err(e) = frame::encode_into(&mut state.out, &call) {
+        if let Err(e) = frame::encode_into(&mut state.out, &CallRef { id, ..*call }) {
             state.free_slot(id);
-            let why = format!("the arguments of `{method}` are {}", chain(&e));
+            let why = format!("the arguments of `{}` are {}", call.method, chain(&e));
             return Err(CallError::Protocol(why));
         }
         state.queued += 1;
