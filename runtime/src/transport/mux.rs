@@ -330,7 +330,9 @@ async fn write(shared: Arc<Shared>, writer: FrameWriter) {
     };
     while std::future::poll_fn(|cx| more(&mut buffer, cx)).await {
         shared.room.notify_waiters();
-        if io.write_all_buf(&mut buffer).await.is_err() {
+        // The flush seals what was written on an encrypted connection (a no-op on a plain
+        // socket).
+        if io.write_all_buf(&mut buffer).await.is_err() || io.flush().await.is_err() {
             // The peer is gone: the reader, which reads what it said last (that it stops,
             // say), fails the calls still waiting.
             return;
