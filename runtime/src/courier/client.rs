@@ -83,9 +83,9 @@ impl ClientCore {
     ) -> Result<I::Response, CallError> {
         let trace = trace::wanted().then(|| trace::next(self.to.caller));
         match self.made() {
-            None => self.call_timed::<I>(method, request, trace).await,
+            None => self.call_with_deadline::<I>(method, request, trace).await,
             Some(made) => {
-                let call = self.call_timed::<I>(method, request, trace);
+                let call = self.call_with_deadline::<I>(method, request, trace);
                 made.counter(method).count(call).await
             }
         }
@@ -103,8 +103,8 @@ impl ClientCore {
         Some(made)
     }
 
-    /// [`call`](Self::call), uncounted.
-    async fn call_timed<I: ?Sized + Courier>(
+    /// [`call`](Self::call) as a step of `trace`, uncounted: within the client's deadline.
+    async fn call_with_deadline<I: ?Sized + Courier>(
         &self,
         method: &'static str,
         request: I::Request,

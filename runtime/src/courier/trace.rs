@@ -111,4 +111,64 @@ mod tests {
         assert_ne!(after.trace, first.trace, "served no more: a new trace");
         assert!(after.chain.ids().is_empty());
     }
+
+    /// The fields of every span made, as `name field=value …`.
+    #[derive(Clone, Default)]
+    struct Spans(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Spans {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            /// Writes each field as ` name=value`.
+            struct Fields(String);
+            impl tracing::field::Visit for Fields {
+                fn record_debug(
+                    &mut self,
+                    field: &tracing::field::Field,
+                    value: &dyn std::fmt::Debug,
+                ) {
+                    self.0 += &format!(" {}={value:?}", field.name());
+                }
+            }
+            let mut fields = Fields(attrs.metadata().name().to_string());
+            attrs.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+    }
+
+    #[test]
+    fn a_call_span_names_its_trace_and_its_parent_when_wanted() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let trace = Trace {
+            trace: 0xabc,
+            span: 2,
+            parent: 1,
+            chain: Chain::default(),
+        };
+        assert!(
+            span(&tracing::Span::none(), "work", Some(trace)).is_none(),
+            "not wanted"
+        );
+        let spans = Spans::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(spans.clone())
+            .with(tracing_subscriber::filter::LevelFilter::DEBUG);
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(wanted());
+            assert!(
+                span(&tracing::Span::none(), "work", None).is_none(),
+                "untraced"
+            );
+            assert!(span(&tracing::Span::none(), "work", Some(trace)).is_some());
+        });
+        let made = spans.0.lock().unwrap().clone();
+        assert_eq!(
+            made,
+            ["call method=\"work\" trace_id=0000000000000abc span_id=0000000000000002 parent_id=0000000000000001"]
+        );
+    }
 }
