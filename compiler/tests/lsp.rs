@@ -472,6 +472,41 @@ fn fixing_the_text_clears_the_diagnostics() {
     client.shutdown();
 }
 
+/// Typing through syntax errors inside a program's items (each version parsed from the last
+/// clean one): every version's diagnostics are those of the same text opened afresh (parsed
+/// whole), and the last, clean again, has none.
+#[test]
+fn typing_through_syntax_errors_shows_what_a_fresh_parse_shows() {
+    let package = seed_package();
+    let file = uri(&package.path().join("main.lp"));
+    let (mut client, _) = Client::start(package.path());
+    assert_eq!(client.open(&file, SEED)["diagnostics"], json!([]));
+    let group = "courier Producer::new();";
+    let node = "Consumer::new(producers: producer);";
+    let versions = [
+        SEED.replace(group, "courier Producer::new("),
+        SEED.replace(group, "courier Producer::new(x"),
+        SEED.replace(group, "courier Producer::new(x)"),
+        SEED.replace(node, "Consumer::new(producers: producer,, );"),
+        SEED.replace(node, "Consumer::new(producers: producer,, );\n    node"),
+        SEED.replace("u32 = 2;", "u32 = 2"),
+        SEED.to_string(),
+    ];
+    for (n, text) in versions.iter().enumerate() {
+        let version = n as i32 + 2;
+        client.change(&file, version, text);
+        let published = client.diagnostics(&file);
+        assert_eq!(published["version"], version, "{published}");
+        let fresh = uri(&package.path().join(format!("fresh{n}.lp")));
+        let expected = client.open(&fresh, text);
+        let same = expected["diagnostics"].to_string().replace(&fresh, &file);
+        assert_eq!(published["diagnostics"].to_string(), same, "{text}");
+        let errors = published["diagnostics"].as_array().map_or(0, Vec::len);
+        assert_eq!(errors == 0, n == versions.len() - 1, "{published}");
+    }
+    client.shutdown();
+}
+
 #[test]
 fn definition_goes_from_node_types_to_their_rust_items() {
     let package = seed_package();
