@@ -4,18 +4,19 @@
 //! edit makes a syntax error, the common case while typing.
 //!
 //! The edit is what lies between the texts' common prefix and common suffix. It is parsed
-//! again from the end of the last item before it (or the program's `{`) to the end of the
-//! second item after its start (or the program's `}`): a run of whole items, which the parser
+//! again from the end of the last item before it (or the program's `{`) to the end of the item
+//! after the one it ends in (or the program's `}`): a run of whole items, which the parser
 //! parses as it would in the whole text, since an item starts after a `;`, `{` or `}` and
 //! ends with a `;` or `}` (`lpc_build::syntax::parse_program_items` refuses a run that does
 //! not). A syntax error in the run is recovered from as in the whole text as long as its
-//! recovery stops inside the run: the run's last item, unchanged by the edit, must come out as
-//! it was (or the run must end at the program's `}`), and brackets the run leaves open must
-//! not make the rest of the text nest too deep. The run's diagnostics are then the whole
-//! text's. Otherwise, when the old parse has any diagnostic, or the edit is not inside one
-//! program's braces, the caller parses the whole text instead. The parse made from is the
-//! last one without diagnostics: the next version after a syntax error is parsed from the
-//! version before it.
+//! recovery stops inside the run: the run's last item, which the edit did not touch, must come
+//! out as it was but for a doc comment the recovery skipped (or the run must end at the
+//! program's `}`), and brackets the run leaves open must not make the rest of the text nest
+//! too deep. The run's diagnostics are then the whole text's. Otherwise (a string or comment
+//! left open, a stray `}`), when the old parse has any diagnostic, or when the edit is not
+//! inside one program's braces, the caller parses the whole text instead. The parse made from
+//! is the last one without diagnostics: the version after a syntax error is parsed from the
+//! version before it, made back with an [`Undo`].
 
 use super::documents::{Parsed, DOCUMENT};
 use lpc_build::syntax::{self, ast, lex, ProgramItems};
