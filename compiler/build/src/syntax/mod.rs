@@ -75,7 +75,7 @@ pub struct ProgramItems {
 /// items, or between its `{` (or an item) and its `}` — as [`parse`] parses them there, with
 /// spans as if `text` started at byte `offset` of its file. For a language server that parses
 /// again only what an edit touched. `None` when the run has a control character, stops the
-/// parser ([`MAX_ERRORS`]), or does not end at the end of `text` (its last item, string or
+/// parser (100 errors), or does not end at the end of `text` (its last item, string or
 /// comment left open, or a `}` closing the body early). A run with syntax errors parses as in
 /// the whole text up to where its last error's recovery stops: when that is the start of an
 /// item of the run, or the end of the body, the rest is as in the whole text too.
