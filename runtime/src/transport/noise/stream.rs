@@ -52,8 +52,9 @@ impl SealedRead {
         }
     }
 
-    /// Opens the next message when it is whole: whether there was one.
-    fn open(&mut self) -> io::Result<bool> {
+    /// Opens the next message when it is whole, into `buf` when it has room for all of it
+    /// (one copy less), otherwise into [`plain`](Self::plain): whether there was one.
+    fn open(&mut self, buf: &mut ReadBuf<'_>) -> io::Result<bool> {
         let received = &self.raw[self.start..self.end];
         let Some(&[hi, lo]) = received.get(..2) else {
             return Ok(false);
@@ -62,18 +63,29 @@ impl SealedRead {
         let Some(message) = received.get(2..2 + len) else {
             return Ok(false);
         };
-        self.len = self
-            .state
-            .read_message(self.nonce, message, &mut self.plain)
-            .map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a message of the encrypted stream does not verify: the traffic was \
-                     altered, or does not come from this launch",
-                )
-            })?;
+        let forged = |_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a message of the encrypted stream does not verify: the traffic was altered, \
+                 or does not come from this launch",
+            )
+        };
+        let opened = len.saturating_sub(TAG);
+        if buf.remaining() >= opened {
+            let out = buf.initialize_unfilled_to(opened);
+            let n = self
+                .state
+                .read_message(self.nonce, message, out)
+                .map_err(forged)?;
+            buf.advance(n);
+        } else {
+            self.len = self
+                .state
+                .read_message(self.nonce, message, &mut self.plain)
+                .map_err(forged)?;
+            self.taken = 0;
+        }
         self.nonce += 1;
-        self.taken = 0;
         self.start += 2 + len;
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
@@ -104,7 +116,11 @@ impl AsyncRead for SealedRead {
                 this.taken += n;
                 return Poll::Ready(Ok(()));
             }
-            if this.open()? {
+            let before = buf.filled().len();
+            if this.open(buf)? {
+                if buf.filled().len() > before {
+                    return Poll::Ready(Ok(()));
+                }
                 continue;
             }
             this.compact();
@@ -152,16 +168,24 @@ impl SealedWrite {
 
     /// Seals what was written into one message.
     fn seal(&mut self) -> io::Result<()> {
+        let plain = std::mem::take(&mut self.plain);
+        let sealed = self.seal_from(&plain);
+        self.plain = plain;
+        self.plain.clear();
+        sealed
+    }
+
+    /// Seals `plain` (at most [`MAX_PLAIN`] bytes) into one message.
+    fn seal_from(&mut self, plain: &[u8]) -> io::Result<()> {
         let start = self.sealed.len();
-        self.sealed.resize(start + 2 + self.plain.len() + TAG, 0);
+        self.sealed.resize(start + 2 + plain.len() + TAG, 0);
         let len = self
             .state
-            .write_message(self.nonce, &self.plain, &mut self.sealed[start + 2..])
+            .write_message(self.nonce, plain, &mut self.sealed[start + 2..])
             .map_err(|e| io::Error::other(format!("cannot seal a message: {e}")))?;
         let header = u16::try_from(len).unwrap_or_else(|_| unreachable!("at most MAX_MESSAGE"));
         self.sealed[start..start + 2].copy_from_slice(&header.to_be_bytes());
         self.nonce += 1;
-        self.plain.clear();
         Ok(())
     }
 
@@ -190,11 +214,18 @@ impl AsyncWrite for SealedWrite {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.plain.len() == MAX_PLAIN {
-            if this.sealed.len() - this.sent >= HIGH_WATER {
-                ready!(this.poll_drain(cx))?;
-            }
+        let full = this.plain.len() == MAX_PLAIN;
+        // A write of a whole message is sealed from where it is, not copied first.
+        let whole = this.plain.is_empty() && buf.len() >= MAX_PLAIN;
+        if (full || whole) && this.sealed.len() - this.sent >= HIGH_WATER {
+            ready!(this.poll_drain(cx))?;
+        }
+        if full {
             this.seal()?;
+        }
+        if whole {
+            this.seal_from(&buf[..MAX_PLAIN])?;
+            return Poll::Ready(Ok(MAX_PLAIN));
         }
         let n = buf.len().min(MAX_PLAIN - this.plain.len());
         this.plain.extend_from_slice(&buf[..n]);
