@@ -17,24 +17,24 @@ use tokio_util::task::TaskTracker;
 use super::control::{Link, Order, Report};
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
-use crate::courier::server::{self, Service};
+use crate::courier::server;
 use crate::program::{Env, ErasedNode, RunFn};
 use crate::supervise::{build_node, drive_run, NodeError, NodeOutcome, RUN_MARGIN};
+use crate::transport::conn::Listener;
 use crate::transport::frame::Secret;
 use crate::LaunchType;
 
 /// The network a host is on: how its couriers listen, and how it learns where the others are.
 pub(crate) trait Network: Send + Sync {
-    /// Binds node `id`'s listener and serves `service` on it until `stop`, in a task of
-    /// `servers`; the port it listens on, when the supervisor must learn it.
-    fn serve(
+    /// What a node's calls are accepted on.
+    type Listener: Listener;
+
+    /// Binds node `id`'s listener; with the port it listens on, when the supervisor must
+    /// learn it.
+    fn bind(
         &self,
         id: usize,
-        service: Arc<Service>,
-        secret: Secret,
-        stop: CancellationToken,
-        servers: &TaskTracker,
-    ) -> impl std::future::Future<Output = Result<Option<u16>, NodeError>> + Send;
+    ) -> impl std::future::Future<Output = Result<(Self::Listener, Option<u16>), NodeError>> + Send;
 
     /// The supervisor's table of where every serving node is, at the start.
     fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
@@ -47,14 +47,9 @@ pub(crate) trait Network: Send + Sync {
 pub(crate) struct UnixNetwork(pub(crate) std::path::PathBuf);
 
 impl Network for UnixNetwork {
-    async fn serve(
-        &self,
-        id: usize,
-        service: Arc<Service>,
-        secret: Secret,
-        stop: CancellationToken,
-        servers: &TaskTracker,
-    ) -> Result<Option<u16>, NodeError> {
+    type Listener = tokio::net::UnixListener;
+
+    async fn bind(&self, id: usize) -> Result<(Self::Listener, Option<u16>), NodeError> {
         let path = crate::transport::unix::node_socket(&self.0, id);
         let _ = std::fs::remove_file(&path);
         let listener =
@@ -62,8 +57,7 @@ impl Network for UnixNetwork {
                 at: path.display().to_string(),
                 source,
             })?;
-        servers.spawn(server::serve(listener, service, secret, stop));
-        Ok(None)
+        Ok((listener, None))
     }
 
     fn publish(&self, id: usize, label: &str, stop: &CancellationToken) {
@@ -230,14 +224,13 @@ impl<S: Network> Host<S> {
             self.network.publish(node.id, &node.label, &self.stop);
             if let Some(service) = built.service {
                 serving = true;
-                let stop = self.stop.clone();
-                match self
-                    .network
-                    .serve(node.id, service, self.secret.clone(), stop, &self.servers)
-                    .await
-                {
-                    Ok(Some(port)) => ports.push((node.id, port)),
-                    Ok(None) => {}
+                match self.network.bind(node.id).await {
+                    Ok((listener, port)) => {
+                        let (secret, stop) = (self.secret.clone(), self.stop.clone());
+                        let serve = server::serve(listener, service, secret, stop);
+                        self.servers.spawn(serve);
+                        ports.extend(port.map(|port| (node.id, port)));
+                    }
                     Err(error) => {
                         let Reported = self.report_failure(link, node.id, error);
                         return Err(ExitCode::FAILURE);

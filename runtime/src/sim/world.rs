@@ -17,7 +17,6 @@ use tokio_util::task::TaskTracker;
 use super::launcher::{Launcher, UnitPlan};
 use super::{Event, Fault, FaultKind, Sim, SimError, SimHandles, SimOutcome};
 use crate::courier::client::{Net, DEFAULT_READY_TIMEOUT};
-use crate::courier::server::{self, Service};
 use crate::error::LaunchError;
 use crate::launch::control::Link;
 use crate::launch::host::{self, Host, Network};
@@ -319,22 +318,16 @@ async fn client(
 struct SimNetwork;
 
 impl Network for SimNetwork {
-    async fn serve(
-        &self,
-        id: usize,
-        service: Arc<Service>,
-        secret: Secret,
-        stop: CancellationToken,
-        servers: &TaskTracker,
-    ) -> Result<Option<u16>, NodeError> {
+    type Listener = turmoil::net::TcpListener;
+
+    async fn bind(&self, id: usize) -> Result<(Self::Listener, Option<u16>), NodeError> {
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port(id)))
             .await
             .map_err(|source| NodeError::Listen {
                 at: format!("simulated port {}", port(id)),
                 source,
             })?;
-        servers.spawn(server::serve(listener, service, secret, stop));
-        Ok(None)
+        Ok((listener, None))
     }
 }
 

@@ -15,7 +15,6 @@ use super::book::{self, Book, CoordinatorOf, Overrides};
 use super::coord;
 use super::{vars, ClusterError, Engine, Plan, Unit, COORDINATOR};
 use crate::courier::client::Net;
-use crate::courier::server::{self, Service};
 use crate::error::chain;
 use crate::flags::{self, FlagValues};
 use crate::launch::control::{Link, Report};
@@ -238,14 +237,9 @@ fn unit_of(plan: &Plan, identity: &Identity) -> Result<Unit, ClusterError> {
 struct TcpNetwork(Arc<Book>);
 
 impl Network for TcpNetwork {
-    async fn serve(
-        &self,
-        id: usize,
-        service: Arc<Service>,
-        secret: Secret,
-        stop: CancellationToken,
-        servers: &TaskTracker,
-    ) -> Result<Option<u16>, NodeError> {
+    type Listener = TcpListener;
+
+    async fn bind(&self, id: usize) -> Result<(Self::Listener, Option<u16>), NodeError> {
         let addr = self.0.listen_addr(id);
         let listener = TcpListener::bind(addr)
             .await
@@ -254,8 +248,7 @@ impl Network for TcpNetwork {
                 source,
             })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        servers.spawn(server::serve(listener, service, secret, stop));
-        Ok(Some(port))
+        Ok((listener, Some(port)))
     }
 
     fn addresses(&self, book: Vec<Option<std::net::SocketAddr>>) {
