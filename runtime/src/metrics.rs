@@ -7,15 +7,15 @@
 //! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
 //! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
 //!
-//! The courier server reports each call it ran with [`record`], and keeps its node's slowest
+//! The courier server counts each call it ran on its node's [`Methods`] ([`served`]), and keeps its node's slowest
 //! recent ones ([`Slowest`]); a client
-//! counts the calls its node makes on the [`Made`] it finds once ([`made`]).
+//! counts the calls its node makes on the [`Methods`] it finds once ([`made`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -45,13 +45,6 @@ pub(crate) fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// Counts one call of `method` served by `node` that took `took`: the hook of the courier
-/// server (`courier::execute`), the one place every served call passes, in process and over
-/// sockets.
-pub(crate) fn record(node: &str, method: &str, took: Duration, ok: bool) {
-    registry().counter(node, method).add(took, ok);
-}
-
 /// The counters of one method.
 #[derive(Default)]
 pub(crate) struct Counter {
@@ -76,7 +69,8 @@ impl Counter {
         result
     }
 
-    fn add(&self, took: Duration, ok: bool) {
+    /// Counts one call that took `took`.
+    pub(crate) fn add(&self, took: Duration, ok: bool) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if !ok {
             self.errors.fetch_add(1, Ordering::Relaxed);
@@ -254,57 +248,58 @@ impl Slowest {
     }
 }
 
-/// How many methods of one callee a caller's counters tell apart; calls of any further
-/// method are counted together, as [`OTHER`].
-const MADE_METHODS: usize = 16;
+/// How many methods a node's counters (of the calls it served, or made to one callee) tell
+/// apart; calls of any further method are counted together, as [`OTHER`].
+const METHODS: usize = 16;
 
-/// The name the calls past [`MADE_METHODS`] methods are counted under.
+/// The name the calls past [`METHODS`] methods are counted under.
 pub(crate) const OTHER: &str = "(other methods)";
 
-/// The calls one node made to another, by method: found once per client ([`made`]), then
-/// each call scans the few methods called through it, without a lock.
+/// Counters by method: found once per node or client ([`served`], [`made`]), then each call
+/// scans the few methods it has counted, without a lock.
 #[derive(Default)]
-pub(crate) struct Made {
-    /// Each method called so far in the first free slot, never moved.
-    methods: [OnceLock<Box<(&'static str, Counter)>>; MADE_METHODS],
+pub(crate) struct Methods {
+    /// Each method counted so far in the first free slot, never moved.
+    slots: [OnceLock<Box<Named>>; METHODS],
     /// The calls of methods past the slots.
     other: Counter,
 }
 
-impl Made {
+/// A method's name and counter.
+type Named = (Box<str>, Counter);
+
+impl Methods {
     /// The counter of `method`'s calls.
-    pub(crate) fn counter(&self, method: &'static str) -> &Counter {
-        for slot in &self.methods {
-            let (name, counter) = &**slot.get_or_init(|| Box::new((method, Counter::default())));
+    pub(crate) fn counter(&self, method: &str) -> &Counter {
+        for slot in &self.slots {
+            let (name, counter) =
+                &**slot.get_or_init(|| Box::new((method.into(), Counter::default())));
             // Taken by another method, maybe a moment ago: the next slot.
-            if *name == method {
+            if **name == *method {
                 return counter;
             }
         }
         &self.other
     }
 
-    /// What was counted, per method, of calls to `callee`.
-    fn stats(&self, callee: &str) -> impl Iterator<Item = CallStats> + '_ {
-        let callee = callee.to_string();
-        let methods = self.methods.iter().filter_map(OnceLock::get);
-        let other = (self.other.calls.load(Ordering::Relaxed) > 0).then_some((OTHER, &self.other));
-        methods
-            .map(|named| (named.0, &named.1))
-            .chain(other)
-            .map(move |(method, counter)| CallStats {
-                callee: callee.clone(),
-                stats: counter.stats(method),
-            })
+    /// What was counted, per method, in order of name, then [`OTHER`]'s.
+    fn stats(&self) -> Vec<MethodStats> {
+        let named = self.slots.iter().filter_map(OnceLock::get);
+        let mut stats: Vec<MethodStats> = named.map(|slot| slot.1.stats(&slot.0)).collect();
+        stats.sort_by(|a, b| a.method.cmp(&b.method));
+        if self.other.calls.load(Ordering::Relaxed) > 0 {
+            stats.push(self.other.stats(OTHER));
+        }
+        stats
     }
 }
 
 /// Every counter of this process, by node label, then method (served) or callee (made).
 #[derive(Default)]
 struct Registry {
-    nodes: RwLock<HashMap<String, HashMap<String, Arc<Counter>>>>,
+    served: Mutex<HashMap<String, Arc<Methods>>>,
     /// By caller, then callee (ordered: the views list callees in order).
-    made: Mutex<HashMap<String, BTreeMap<String, Arc<Made>>>>,
+    made: Mutex<HashMap<String, BTreeMap<String, Arc<Methods>>>>,
     /// By node.
     slowest: Mutex<HashMap<String, Arc<Slowest>>>,
 }
@@ -314,31 +309,18 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(Registry::default)
 }
 
-impl Registry {
-    fn counter(&self, node: &str, method: &str) -> Arc<Counter> {
-        let found = self
-            .nodes
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(node)
-            .and_then(|methods| methods.get(method))
-            .cloned();
-        found.unwrap_or_else(|| {
-            self.nodes
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(node.to_string())
-                .or_default()
-                .entry(method.to_string())
-                .or_default()
-                .clone()
-        })
-    }
+/// The counters of the calls node `node` serves (to be kept: found once per node).
+pub(crate) fn served(node: &str) -> Arc<Methods> {
+    let mut served = registry()
+        .served
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    served.entry(node.to_string()).or_default().clone()
 }
 
 /// The counters of the calls node `caller` makes to node `callee` (to be kept: found once
 /// per client).
-pub(crate) fn made(caller: &str, callee: &str) -> Arc<Made> {
+pub(crate) fn made(caller: &str, callee: &str) -> Arc<Methods> {
     let mut made = registry()
         .made
         .lock()
@@ -358,17 +340,13 @@ pub(crate) fn slowest(node: &str) -> Arc<Slowest> {
 
 /// What node `node` served and called in this process so far, by method name (and callee).
 pub(crate) fn snapshot(node: &str) -> NodeStats {
-    let nodes = registry()
-        .nodes
-        .read()
-        .unwrap_or_else(PoisonError::into_inner);
-    let mut served: Vec<MethodStats> = nodes
+    let served = registry()
+        .served
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
         .get(node)
-        .into_iter()
-        .flatten()
-        .map(|(method, counter)| counter.stats(method))
-        .collect();
-    served.sort_by(|a, b| a.method.cmp(&b.method));
+        .map(|methods| methods.stats())
+        .unwrap_or_default();
     let made = registry()
         .made
         .lock()
@@ -377,7 +355,12 @@ pub(crate) fn snapshot(node: &str) -> NodeStats {
         .get(node)
         .into_iter()
         .flatten()
-        .flat_map(|(callee, made)| made.stats(callee))
+        .flat_map(|(callee, made)| {
+            made.stats().into_iter().map(|stats| CallStats {
+                callee: callee.clone(),
+                stats,
+            })
+        })
         .collect();
     let slowest = registry()
         .slowest
@@ -443,6 +426,11 @@ pub(crate) fn publish_from_child(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts one call of `method` served by `node` that took `took`.
+    fn record(node: &str, method: &str, took: Duration, ok: bool) {
+        served(node).counter(method).add(took, ok);
+    }
 
     #[test]
     fn counts_calls_errors_and_buckets() {
@@ -520,17 +508,15 @@ mod tests {
 
     #[test]
     fn methods_past_the_slots_are_counted_together() {
-        let many = Made::default();
-        let names: Vec<&'static str> = (0..MADE_METHODS + 2)
-            .map(|i| &*format!("m{i}").leak())
-            .collect();
-        for name in &names {
-            many.counter(name).add(Duration::from_micros(1), true);
+        let many = Methods::default();
+        for i in 0..METHODS + 2 {
+            many.counter(&format!("m{i:02}"))
+                .add(Duration::from_micros(1), true);
         }
-        let stats: Vec<CallStats> = many.stats("x").collect();
-        assert_eq!(stats.len(), MADE_METHODS + 1);
-        assert_eq!(stats[0].stats.method, "m0");
-        let other = &stats[MADE_METHODS].stats;
+        let stats = many.stats();
+        assert_eq!(stats.len(), METHODS + 1);
+        assert_eq!(stats[0].method, "m00");
+        let other = &stats[METHODS];
         assert_eq!((other.method.as_str(), other.calls), (OTHER, 2));
     }
 
@@ -539,12 +525,13 @@ mod tests {
     fn a_counted_call_costs_well_under_a_microsecond() {
         enable();
         let n = 200_000;
+        let served = served("bench/0");
         let started = Instant::now();
         for _ in 0..n {
-            record("bench/0", "work", Duration::from_micros(20), true);
+            served.counter("work").add(Duration::from_micros(20), true);
         }
         let each = started.elapsed() / n;
-        eprintln!("metrics::record: {each:?} per call");
+        eprintln!("a call served, counted: {each:?} per call");
         assert!(each < Duration::from_micros(5), "{each:?} per call");
         let to = made("bench/0", "callee");
         let started = Instant::now();

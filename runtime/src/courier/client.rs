@@ -54,7 +54,7 @@ struct Target {
     /// for the launcher's and tests' handles.
     caller: Option<usize>,
     /// The caller's counters of its calls to the node, found on its first counted call.
-    made: OnceLock<Arc<crate::metrics::Made>>,
+    made: OnceLock<Arc<crate::metrics::Methods>>,
 }
 
 #[derive(Clone)]
@@ -93,7 +93,7 @@ impl ClientCore {
 
     /// The caller's counters of its calls to the node, when calls are counted and a node
     /// holds this client.
-    fn made(&self) -> Option<&crate::metrics::Made> {
+    fn made(&self) -> Option<&crate::metrics::Methods> {
         let caller = self.to.caller.filter(|_| crate::metrics::enabled())?;
         let made = self.to.made.get_or_init(|| {
             let net = self.to.net.upgrade();

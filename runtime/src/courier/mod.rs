@@ -52,6 +52,8 @@ pub(crate) struct Host {
     pub(crate) span: tracing::Span,
     /// The node's batched methods.
     pub(crate) batches: batch::Batches,
+    /// The counters of the calls it serves, found on its first counted call.
+    served: std::sync::OnceLock<Arc<crate::metrics::Methods>>,
     /// Its slowest recent calls, found on its first traced call.
     slowest: std::sync::OnceLock<Arc<crate::metrics::Slowest>>,
 }
@@ -68,8 +70,17 @@ impl Host {
             node,
             span,
             batches: batch::Batches::new(batches),
+            served: std::sync::OnceLock::new(),
             slowest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Counts a call of `method` that took `took`.
+    fn count(&self, method: &str, took: std::time::Duration, ok: bool) {
+        let served = self
+            .served
+            .get_or_init(|| crate::metrics::served(&self.node));
+        served.counter(method).add(took, ok);
     }
 
     /// Keeps a traced call among the node's slowest recent ones, if it is.
@@ -116,7 +127,7 @@ pub(crate) async fn execute<R: Send + 'static>(
     let started = std::time::Instant::now();
     let result = run.await;
     let took = started.elapsed();
-    crate::metrics::record(&host.node, method, took, result.is_ok());
+    host.count(method, took, result.is_ok());
     if let Some(trace) = trace {
         host.offer(method, took, result.is_ok(), trace);
     }
