@@ -146,7 +146,7 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         return None;
     }
     let new_to = to.checked_add_signed(delta)?;
-    let run = syntax::parse_program_items(DOCUMENT, new_text.get(from..new_to)?, from)?;
+    let run = syntax::parse_program_items(DOCUMENT, new_text, from..new_to)?;
     let first = program
         .items
         .iter()
@@ -370,6 +370,33 @@ mod tests {
         // The same text is the same parse, diagnostics and all.
         let same = reparse(&broken, full(&broken), &broken).map_err(|_| ());
         assert_eq!(same.map(|(p, _)| p.diagnostics.len()), Ok(1));
+    }
+
+    /// A `process` left open ends at a `param` no deeper than the line of its `{`: when that
+    /// line is where the run parsed again starts, its indentation still counts.
+    #[test]
+    fn a_process_left_open_on_the_runs_first_line() {
+        let text = "use crate::nodes::P;\nprogram p {\n    \
+            node a = courier P::new(); process w { node b = courier P::new(); }\n  \
+            param m: u32 = 1;\n    node c = courier P::new();\n    node d = courier P::new();\n}\n";
+        let unclosed = text.replacen("P::new(); }", "P::new();", 1);
+        let moved = text.replacen(
+            "P::new(); }\n  param m: u32 = 1;",
+            "P::new();\n  param m: u32 = 1; }",
+            1,
+        );
+        for (edited, reparsed) in [(unclosed, true), (moved, false)] {
+            let expected = full(&edited);
+            assert!(!expected.diagnostics.is_empty(), "{edited}");
+            match reparse(text, full(text), &edited) {
+                Ok((parsed, _)) => {
+                    assert!(reparsed, "{edited}");
+                    assert_eq!(parsed.file, expected.file, "{edited}");
+                    assert_eq!(parsed.diagnostics, expected.diagnostics, "{edited}");
+                }
+                Err(_) => assert!(!reparsed, "{edited}"),
+            }
+        }
     }
 
     /// Versions through syntax errors are what full parses make, and each is parsed from the

@@ -31,6 +31,7 @@ use expected::{Source, SyntaxError};
 use grammar::{LpParser, Rule};
 use lex::{Tok, Tokens};
 use lower::{Lower, ProcessItem};
+use std::ops::Range;
 
 pub(crate) use text::not_utf8;
 
@@ -71,23 +72,27 @@ pub struct ProgramItems {
     pub depth: usize,
 }
 
-/// Parses `text` as a run of items in the body of a program — what lies between two of its
-/// items, or between its `{` (or an item) and its `}` — as [`parse`] parses them there, with
-/// spans as if `text` started at byte `offset` of its file. For a language server that parses
-/// again only what an edit touched. `None` when the run has a control character, stops the
-/// parser (100 errors), or does not end at the end of `text` (its last item, string or
-/// comment left open, or a `}` closing the body early). A run with syntax errors parses as in
-/// the whole text up to where its last error's recovery stops: when that is the start of an
-/// item of the run, or the end of the body, the rest is as in the whole text too.
-/// `offset` is past the program's `{`, so never 0.
-pub fn parse_program_items(file: FileId, text: &str, offset: usize) -> Option<ProgramItems> {
+/// Parses the bytes `run` of `text` as a run of items in the body of a program — what lies
+/// between two of its items, or between its `{` (or an item) and its `}` — as [`parse`] parses
+/// them there, and nothing else of `text`. For a language server that parses again only what
+/// an edit touched. `None` when the run has a control character, stops the parser (100
+/// errors), or does not end at its end (its last item, string or comment left open, or a `}`
+/// closing the body early). A run with syntax errors parses as in the whole text up to where
+/// its last error's recovery stops: when that is the start of an item of the run, or the end
+/// of the body, the rest is as in the whole text too. The run starts past the program's `{`.
+pub fn parse_program_items(file: FileId, text: &str, run: Range<usize>) -> Option<ProgramItems> {
+    let offset = run.start;
     let mut diags = Diagnostics::default();
-    let clean = text::blank_controls(file, text, &mut |d| diags.push(d))?;
+    let clean = text::blank_controls(file, text.get(run)?, &mut |d| diags.push(d))?;
     if !diags.is_empty() || offset == 0 {
         return None;
     }
-    // Inside braces, as a program's body is: nesting depth counts from there.
-    let body = format!("{{{clean}}}");
+    // Inside braces, as a program's body is: nesting depth counts from there. The `{` is
+    // indented as the line the run starts on, which says where a `process` left open ends.
+    let line = text.get(..offset)?;
+    let line = &line[line.rfind('\n').map_or(0, |n| n + 1)..];
+    let indent = line.len() - line.trim_start().len();
+    let body = format!("{:indent$}{{{clean}}}", "");
     let tokens = lex::lex(&body);
     let mut parser = Parser {
         src: Source {
@@ -119,7 +124,7 @@ pub fn parse_program_items(file: FileId, text: &str, offset: usize) -> Option<Pr
         return None;
     }
     // The `{` put in front stands for byte `offset - 1` of the file.
-    let delta = isize::try_from(offset).ok()? - 1;
+    let delta = isize::try_from(offset).ok()? - isize::try_from(indent).ok()? - 1;
     for item in &mut items {
         item.shift(delta);
     }
