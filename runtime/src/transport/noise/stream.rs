@@ -20,19 +20,23 @@ const MAX_PLAIN: usize = MAX_MESSAGE - TAG;
 /// Sealed bytes a writer keeps unwritten before it stops taking more.
 const HIGH_WATER: usize = 2 * (MAX_MESSAGE + 2);
 
+/// The least a reader asks its socket for at once.
+const MIN_READ: usize = 16 << 10;
+
 /// Opens the messages of a sealed stream. Memory is bounded: at most one message beyond
-/// what was opened, whatever the peer announces.
+/// what was opened, whatever the peer announces; and it grows only as far as the messages
+/// received need (a connection of small calls keeps a few KiB, not the largest message's size).
 pub(super) struct SealedRead {
     inner: ReadHalf,
     state: Arc<StatelessTransportState>,
     /// The next message's number.
     nonce: u64,
     /// Received bytes, `raw[start..end]` not opened yet.
-    raw: Box<[u8]>,
+    raw: Vec<u8>,
     start: usize,
     end: usize,
     /// The last message opened, `plain[taken..len]` not read yet.
-    plain: Box<[u8]>,
+    plain: Vec<u8>,
     taken: usize,
     len: usize,
 }
@@ -43,10 +47,10 @@ impl SealedRead {
             inner,
             state,
             nonce: 0,
-            raw: vec![0; 2 * (2 + MAX_MESSAGE)].into_boxed_slice(),
+            raw: Vec::new(),
             start: 0,
             end: 0,
-            plain: vec![0; MAX_PLAIN].into_boxed_slice(),
+            plain: Vec::new(),
             taken: 0,
             len: 0,
         }
@@ -79,6 +83,7 @@ impl SealedRead {
                 .map_err(forged)?;
             buf.advance(n);
         } else {
+            self.plain.resize(opened, 0);
             self.len = self
                 .state
                 .read_message(self.nonce, message, &mut self.plain)
@@ -93,11 +98,21 @@ impl SealedRead {
         Ok(true)
     }
 
-    /// Makes room for a whole message after `start`.
-    fn compact(&mut self) {
-        if self.start > 0 && self.raw.len() - self.start < 2 + MAX_MESSAGE {
+    /// Makes room after `end` for the rest of the next message, and at least [`MIN_READ`]
+    /// bytes more.
+    fn make_room(&mut self) {
+        let pending = self.end - self.start;
+        let next = match self.raw[self.start..self.end] {
+            [hi, lo, ..] => 2 + usize::from(u16::from_be_bytes([hi, lo])),
+            _ => 0,
+        };
+        let goal = next.max(pending + MIN_READ);
+        if self.start + goal > self.raw.len() && self.start > 0 {
             self.raw.copy_within(self.start..self.end, 0);
-            (self.start, self.end) = (0, self.end - self.start);
+            (self.start, self.end) = (0, pending);
+        }
+        if self.start + goal > self.raw.len() {
+            self.raw.resize(self.start + goal, 0);
         }
     }
 }
@@ -123,7 +138,7 @@ impl AsyncRead for SealedRead {
                 }
                 continue;
             }
-            this.compact();
+            this.make_room();
             let mut room = ReadBuf::new(&mut this.raw[this.end..]);
             ready!(this.inner.as_mut().poll_read(cx, &mut room))?;
             let n = room.filled().len();
@@ -160,7 +175,7 @@ impl SealedWrite {
             inner,
             state,
             nonce: 0,
-            plain: Vec::with_capacity(MAX_PLAIN),
+            plain: Vec::new(),
             sealed: Vec::new(),
             sent: 0,
         }
