@@ -12,11 +12,13 @@
 //! recovery stops inside the run: the run's last item, which the edit did not touch, must come
 //! out as it was but for a doc comment the recovery skipped (or the run must end at the
 //! program's `}`), and brackets the run leaves open must not make the rest of the text nest
-//! too deep. The run's diagnostics are then the whole text's. Otherwise (a string or comment
-//! left open, a stray `}`), when the old parse has any diagnostic, or when the edit is not
-//! inside one program's braces, the caller parses the whole text instead. The parse made from
-//! is the last one without diagnostics: the version after a syntax error is parsed from the
-//! version before it, made back with an [`Undo`].
+//! too deep. The run's diagnostics are then the whole text's. An edit that leaves a string or
+//! block comment open to the end of the text is parsed from the end of the last item before
+//! it to the end of the text, where the program and the file then end. Otherwise (a stray
+//! `}`, say), when the old parse has any diagnostic, or when the edit is not inside one
+//! program's braces, the caller parses the whole text instead. The parse made from is the last
+//! one without diagnostics: the version after a syntax error is parsed from the version before
+//! it, made back with an [`Undo`].
 
 use super::documents::{Parsed, DOCUMENT};
 use lpc_build::syntax::{self, ast, lex, ProgramItems};
@@ -40,10 +42,20 @@ pub fn reparse(
         items,
         run,
         delta,
+        end,
+        truncates,
     } = plan;
     let parsed = items.start..items.start + run.items.len();
-    let removed = splice(&mut old.file, program, items, run.items, delta);
-    if let ast::Item::Program(p) = &mut old.file.items[program] {
+    let file = &mut old.file;
+    let (removed, old_end) = splice(file, program, items, run.items, delta, end);
+    let after = match truncates {
+        true => Some(file.items.split_off(program + 1)),
+        false => {
+            shift_after(file, program, delta);
+            None
+        }
+    };
+    if let ast::Item::Program(p) = &mut file.items[program] {
         // The old parse had no diagnostics, so no broken item either.
         p.broken_names = run.broken_names;
     }
@@ -53,6 +65,8 @@ pub fn reparse(
         items: parsed,
         removed,
         delta,
+        end: old_end,
+        after,
     };
     Ok((old, Some(undo)))
 }
@@ -69,13 +83,28 @@ pub struct Undo {
     removed: Vec<ast::ProgramItem>,
     /// How many bytes the text after them moved.
     delta: isize,
+    /// The program's old end.
+    end: usize,
+    /// The file's items after the program, when the reparse dropped them.
+    after: Option<Vec<ast::Item>>,
 }
 
 impl Undo {
     /// The parse the reparse was made from, out of `parsed`, the one it made.
     pub fn apply(self, mut parsed: Parsed) -> Parsed {
         let file = &mut parsed.file;
-        splice(file, self.program, self.items, self.removed, -self.delta);
+        splice(
+            file,
+            self.program,
+            self.items,
+            self.removed,
+            -self.delta,
+            self.end,
+        );
+        match self.after {
+            Some(after) => file.items.extend(after),
+            None => shift_after(file, self.program, -self.delta),
+        }
         if let ast::Item::Program(p) = &mut file.items[self.program] {
             p.broken_names.clear();
         }
@@ -84,28 +113,33 @@ impl Undo {
     }
 }
 
-/// Replaces the items `items` of the program at `program` in `file` by `new`, and moves what
-/// follows them (the program's end too) by `delta` bytes; returns the items replaced.
+/// Replaces the items `items` of the program at `program` in `file` by `new`, moves the items
+/// after them by `delta` bytes and ends the program at `end`; returns the items replaced and
+/// the program's end before.
 fn splice(
     file: &mut ast::File,
     program: usize,
     items: std::ops::Range<usize>,
     new: Vec<ast::ProgramItem>,
     delta: isize,
-) -> Vec<ast::ProgramItem> {
-    let mut removed = Vec::new();
-    if let ast::Item::Program(p) = &mut file.items[program] {
-        let moved = items.start + new.len();
-        removed = p.items.splice(items, new).collect();
-        for item in &mut p.items[moved..] {
-            item.shift(delta);
-        }
-        p.span.range.end = p.span.range.end.saturating_add_signed(delta);
+    end: usize,
+) -> (Vec<ast::ProgramItem>, usize) {
+    let ast::Item::Program(p) = &mut file.items[program] else {
+        return (Vec::new(), end);
+    };
+    let moved = items.start + new.len();
+    let removed = p.items.splice(items, new).collect();
+    for item in &mut p.items[moved..] {
+        item.shift(delta);
     }
+    (removed, std::mem::replace(&mut p.span.range.end, end))
+}
+
+/// Moves the file's items after the program at `program` by `delta` bytes.
+fn shift_after(file: &mut ast::File, program: usize, delta: isize) {
     for item in &mut file.items[program + 1..] {
         item.shift(delta);
     }
-    removed
 }
 
 /// What a new version changes in a parse: the items of one program replaced by those parsed
@@ -119,6 +153,11 @@ struct Splice {
     run: ProgramItems,
     /// How many bytes the text after them moved.
     delta: isize,
+    /// The program's new end.
+    end: usize,
+    /// Whether the program and the file end with the run (a string or comment left open in it
+    /// runs to the end of the text): the file's items after the program are dropped.
+    truncates: bool,
 }
 
 /// How to make the parse of `new_text` from `old`, the parse of `old_text`, if it can be made.
@@ -146,7 +185,6 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         return None;
     }
     let new_to = to.checked_add_signed(delta)?;
-    let run = syntax::parse_program_items(DOCUMENT, new_text, from..new_to)?;
     let first = program
         .items
         .iter()
@@ -157,17 +195,35 @@ fn plan(old_text: &str, old: &Parsed, new_text: &str) -> Option<Splice> {
         .iter()
         .position(|item| item.span().range.end > to)
         .unwrap_or(program.items.len());
-    let ends_as_before = match (program.items[first..last].last(), run.items.last()) {
-        (Some(old), Some(new)) if to != close => as_before(old, new, delta),
-        (Some(_), None) if to != close => false,
-        _ => true,
+    let closed = syntax::parse_program_items(DOCUMENT, new_text, from..new_to).filter(|run| {
+        let ends_as_before = match (program.items[first..last].last(), run.items.last()) {
+            (Some(old), Some(new)) if to != close => as_before(old, new, delta),
+            (Some(_), None) if to != close => false,
+            _ => true,
+        };
+        let rest = new_text.get(new_to..).unwrap_or_default();
+        ends_as_before && !(run.depth > 1 && nests_too_deep(rest, run.depth))
+    });
+    let (run, last, end, truncates) = match closed {
+        Some(run) => (
+            run,
+            last,
+            program.span.range.end.checked_add_signed(delta)?,
+            false,
+        ),
+        None => {
+            let run = syntax::parse_program_tail(DOCUMENT, new_text, from)?;
+            let end = run.items.last().map_or(from, |item| item.span().range.end);
+            (run, program.items.len(), end, true)
+        }
     };
-    let deep = run.depth > 1 && nests_too_deep(new_text.get(new_to..)?, run.depth);
-    (ends_as_before && !deep).then_some(Splice {
+    Some(Splice {
         program: index,
         items: first..last,
         run,
         delta,
+        end,
+        truncates,
     })
 }
 
@@ -311,8 +367,8 @@ mod tests {
             }
         }
         // Most edits that leave the text clean are inside a program's braces, and so are most
-        // of those that break it (the others open a string or comment that runs to the end, or
-        // break a program's head).
+        // of those that break it (the others add a stray `}` or `{`, or break a `use` or a
+        // program's head).
         let [clean, clean_reparsed] = clean;
         let [broken, broken_reparsed] = broken;
         assert!(
@@ -320,7 +376,7 @@ mod tests {
             "{clean_reparsed} of {clean} clean edits"
         );
         assert!(
-            broken_reparsed * 2 > broken,
+            broken_reparsed * 3 > broken * 2,
             "{broken_reparsed} of {broken} broken edits"
         );
     }
@@ -350,8 +406,9 @@ mod tests {
             ("courier P::new(); }", "courier P::new(; }", true),
             ("node h = courier", "node h = courrier", true),
             ("program r { node only", "program r { node only node", true),
-            ("\"x\"", "\"x", false),
-            ("// a comment", "/* a comment", false),
+            ("\"x\"", "\"x", true),
+            ("// a comment", "/* a comment", true),
+            ("node h = courier", "node h = courier }", false),
         ];
         for (from, to, expected) in cases {
             let edited = TEXT.replacen(from, to, 1);
@@ -411,8 +468,9 @@ mod tests {
         let fixed = TEXT.replacen("size: 2", "size: 3", 1);
         let edited = fixed.replacen("u32 = 2", "u32 = 5", 1);
         let unseen = fixed.replacen("P::new()", "P::new(", 1);
+        let open = TEXT.replacen("\"x\"", "\"x", 1);
         let versions = [
-            TEXT, &broken, &more, &fixed, &broken, &unseen, &broken, &edited,
+            TEXT, &broken, &more, &fixed, &open, &broken, &unseen, &broken, &open, &edited,
         ];
         let before = WHOLE_PARSES.get();
         for (version, text) in versions.into_iter().enumerate() {

@@ -81,6 +81,19 @@ pub struct ProgramItems {
 /// its last error's recovery stops: when that is the start of an item of the run, or the end
 /// of the body, the rest is as in the whole text too. The run starts past the program's `{`.
 pub fn parse_program_items(file: FileId, text: &str, run: Range<usize>) -> Option<ProgramItems> {
+    parse_run(file, text, run, true)
+}
+
+/// Parses the rest of `text` from byte `from` — past a program's `{`, where an item ends or
+/// the body starts — when a string or block comment left open in it runs to the end of the
+/// text: as [`parse`] parses it there, the program and the file ending with it. `None`
+/// otherwise, as for [`parse_program_items`].
+pub fn parse_program_tail(file: FileId, text: &str, from: usize) -> Option<ProgramItems> {
+    parse_run(file, text, from..text.len(), false)
+}
+
+/// [`parse_program_items`] when `closed`, else [`parse_program_tail`].
+fn parse_run(file: FileId, text: &str, run: Range<usize>, closed: bool) -> Option<ProgramItems> {
     let offset = run.start;
     let mut diags = Diagnostics::default();
     let clean = text::blank_controls(file, text.get(run)?, &mut |d| diags.push(d))?;
@@ -92,8 +105,17 @@ pub fn parse_program_items(file: FileId, text: &str, run: Range<usize>) -> Optio
     let line = text.get(..offset)?;
     let line = &line[line.rfind('\n').map_or(0, |n| n + 1)..];
     let indent = line.len() - line.trim_start().len();
-    let body = format!("{:indent$}{{{clean}}}", "");
+    let closer = if closed { "}" } else { "" };
+    let body = format!("{:indent$}{{{clean}{closer}", "");
     let tokens = lex::lex(&body);
+    let left_open = tokens.list.last().map(|t| t.kind);
+    let runs_on = matches!(
+        left_open,
+        Some(Tok::UnterminatedStr | Tok::UnterminatedComment)
+    );
+    if !closed && !runs_on {
+        return None;
+    }
     let mut parser = Parser {
         src: Source {
             file,
@@ -111,36 +133,42 @@ pub fn parse_program_items(file: FileId, text: &str, run: Range<usize>) -> Optio
     let (items, close, after) = parser.body(Level::Program, 1, &owner);
     let stopped = parser.stopped();
     let mut broken_names = Vec::new();
-    let mut items: Vec<ast::ProgramItem> = items
+    let items: Vec<ast::ProgramItem> = items
         .into_iter()
         .filter_map(|item| item.into_program(&mut broken_names))
         .collect();
     // Closed by the `}` put at the end — not by running out of tokens or errors after an item
-    // took that `}` for its own.
-    let taken = items
-        .last()
-        .is_some_and(|i| i.span().range.end == body.len());
-    if after != tokens.list.len() || close != body.len() || taken || stopped {
+    // took that `}` for its own — or else run into the string or comment left open.
+    let taken = items.last().map(|i| i.span().range.end) == Some(body.len());
+    let ends = !closed || (close == body.len() && !taken);
+    if after != tokens.list.len() || !ends || stopped {
         return None;
     }
-    // The `{` put in front stands for byte `offset - 1` of the file.
-    let delta = isize::try_from(offset).ok()? - isize::try_from(indent).ok()? - 1;
-    for item in &mut items {
-        item.shift(delta);
-    }
-    let mut diagnostics: Vec<Diagnostic> = diags.iter().cloned().collect();
-    let labels = diagnostics.iter_mut().flat_map(|d| &mut d.labels);
-    let spans = labels.map(|l| &mut l.span);
-    for span in spans.chain(broken_names.iter_mut().map(|n| &mut n.span)) {
-        span.range = span.range.start.checked_add_signed(delta)?
-            ..span.range.end.checked_add_signed(delta)?;
-    }
-    Some(ProgramItems {
+    let mut run = ProgramItems {
         items,
         broken_names,
-        diagnostics,
-        depth: depth_before(&body, &tokens, body.len() - 1),
-    })
+        diagnostics: diags.iter().cloned().collect(),
+        depth: depth_before(&body, &tokens, body.len() - closer.len()),
+    };
+    // The `{` put in front stands for byte `offset - 1` of the file.
+    run.shift(isize::try_from(offset).ok()? - isize::try_from(indent).ok()? - 1)?;
+    Some(run)
+}
+
+impl ProgramItems {
+    /// Moves every span by `delta` bytes; `None` if one would leave the file.
+    fn shift(&mut self, delta: isize) -> Option<()> {
+        for item in &mut self.items {
+            item.shift(delta);
+        }
+        let labels = self.diagnostics.iter_mut().flat_map(|d| &mut d.labels);
+        let names = self.broken_names.iter_mut().map(|n| &mut n.span);
+        for span in labels.map(|l| &mut l.span).chain(names) {
+            span.range = span.range.start.checked_add_signed(delta)?
+                ..span.range.end.checked_add_signed(delta)?;
+        }
+        Some(())
+    }
 }
 
 /// How deep brackets are open before byte `end` of `text`, counted as [`lex::lex`] counts.
