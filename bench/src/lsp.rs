@@ -5,7 +5,7 @@
 //! its own in the package's directory; edits are sent one at a time, each after the last one's
 //! diagnostics. Then hovers and go-to-definitions on the same file, each timed from its request
 //! to its response. There is no peer to compare with: the figures are set against the issue's
-//! targets, 100 ms and 20 ms. `lp-bench lsp --rows [--quick]` measures only these rows.
+//! targets, 100 ms and 20 ms. `lp-bench --only lsp [--quick]` measures only these rows.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -43,23 +43,9 @@ fn program() -> String {
     text
 }
 
-/// The `lp-bench lsp` subcommand: serves LSP on stdin/stdout, as `lpc lsp` does; with
-/// `--rows` (and `--quick`), measures only these rows and prints their table instead.
+/// The `lp-bench lsp` subcommand: serves LSP on stdin/stdout, as `lpc lsp` does.
 pub fn serve() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(2).collect();
-    if args.first().map(String::as_str) != Some("--rows") {
-        return lpc::lsp::run();
-    }
-    let quick = args.iter().any(|a| a == "--quick");
-    let mut report = Report {
-        quick,
-        vcpus: pin::cpus(),
-        ..Report::default()
-    };
-    pin::pin_this_process(0);
-    rows(&mut report, quick);
-    println!("{}", report.markdown());
-    Ok(())
+    lpc::lsp::run()
 }
 
 /// An LSP client driving one `lp-bench lsp` process.
