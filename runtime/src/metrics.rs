@@ -12,7 +12,6 @@
 //! counts the calls its node makes on the [`Methods`] it finds once ([`made`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -57,18 +56,6 @@ pub(crate) struct Counter {
 }
 
 impl Counter {
-    /// Runs `call` and counts it: its time, and an error when it returns `Err` (not when it
-    /// is dropped before it ends).
-    pub(crate) async fn count<T, E>(
-        &self,
-        call: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
-        let started = Instant::now();
-        let result = call.await;
-        self.add(started.elapsed(), result.is_ok());
-        result
-    }
-
     /// Counts one call that took `took`.
     pub(crate) fn add(&self, took: Duration, ok: bool) {
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -454,16 +441,6 @@ mod tests {
         assert_eq!(work.quantile(0.5), Some(0.005));
         assert_eq!(work.quantile(0.99), None);
         assert_eq!(snapshot("nobody"), NodeStats::default());
-    }
-
-    #[tokio::test]
-    async fn count_counts_what_the_call_returns() {
-        let counter = Counter::default();
-        let ok: Result<u8, ()> = counter.count(async { Ok(1) }).await;
-        let err: Result<u8, ()> = counter.count(async { Err(()) }).await;
-        assert_eq!((ok, err), (Ok(1), Err(())));
-        let f = counter.stats("f");
-        assert_eq!((f.calls, f.errors), (2, 1));
     }
 
     #[test]

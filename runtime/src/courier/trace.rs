@@ -15,13 +15,16 @@ use crate::transport::frame::{Chain, Trace};
 thread_local! {
     /// The traced call this thread serves right now, and the node serving it.
     static SERVING: Cell<Option<(Trace, usize)>> = const { Cell::new(None) };
+    /// Whether `lp::call` debug spans are wanted.
+    static SPANS: Cell<bool> = Cell::new(tracing::enabled!(target: "lp::call", tracing::Level::DEBUG));
     /// The state of this thread's id generator (xorshift64*), seeded at random.
     static STATE: Cell<u64> = Cell::new(std::collections::hash_map::RandomState::new().build_hasher().finish() | 1);
 }
 
-/// Whether calls are traced in this process.
+/// Whether calls are traced in this process: counted, or `lp::call` debug spans wanted (asked
+/// once per thread, on its first call: logging is set up by then).
 pub(crate) fn wanted() -> bool {
-    crate::metrics::enabled() || tracing::enabled!(target: "lp::call", tracing::Level::DEBUG)
+    crate::metrics::enabled() || SPANS.get()
 }
 
 /// The trace of a call that node `caller` (`None`: the launcher, a test) makes now: the next
