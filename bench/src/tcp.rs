@@ -76,10 +76,13 @@ impl Server {
             }
             sink.flush().await.expect("send");
         };
+        // Until the window ends, not while it lasts: the writer may stop before the last
+        // reply, and a reader waiting for one more would wait forever.
+        let end = tokio::time::Instant::from_std(start + window);
         let read = async {
             let mut done = 0u64;
-            while start.elapsed() < window {
-                stream.next().await.expect("open").expect("echo");
+            while let Ok(reply) = tokio::time::timeout_at(end, stream.next()).await {
+                reply.expect("open").expect("echo");
                 credits.add_permits(1);
                 done += 1;
             }
