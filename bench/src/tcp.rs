@@ -61,6 +61,7 @@ impl Server {
         let (mut sink, mut stream) = Framed::new(conn, codec).split::<Bytes>();
         let credits = Semaphore::new(in_flight);
         let start = Instant::now();
+        let end = tokio::time::Instant::from_std(start + window);
         let frame = Bytes::from(vec![7u8; len]);
         let write = async {
             while start.elapsed() < window {
@@ -78,7 +79,6 @@ impl Server {
         };
         // Until the window ends, not while it lasts: the writer may stop before the last
         // reply, and a reader waiting for one more would wait forever.
-        let end = tokio::time::Instant::from_std(start + window);
         let read = async {
             let mut done = 0u64;
             while let Ok(reply) = tokio::time::timeout_at(end, stream.next()).await {
@@ -88,7 +88,8 @@ impl Server {
             }
             done as f64 / start.elapsed().as_secs_f64()
         };
-        tokio::join!(write, read).1
+        // The writer may wait for a credit the reader, done, will never give back.
+        tokio::join!(tokio::time::timeout_at(end, write), read).1
     }
 }
 
