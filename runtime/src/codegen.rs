@@ -22,7 +22,7 @@ pub mod errors {
 
 /// The version of the contract between generated code and this runtime; `lpc` writes the one
 /// it generates for.
-pub const GENERATED_ABI: u32 = 4;
+pub const GENERATED_ABI: u32 = 5;
 
 /// Fails the build (at compile time, in a `const`) when the generated code was made by an
 /// `lpc` for another version of this runtime.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::courier::client::Net;
 use crate::courier::{ClientCore, Courier};
+use crate::transport::frame::Secret;
 
 /// A typed reference to a courier node of type `T`, or to any courier node whose type
 /// implements the courier trait `Tr` (`Handle<dyn Tr>`).
@@ -68,6 +69,12 @@ impl<T: ?Sized + Courier> Handle<T> {
         T::METHODS
     }
 
+    /// A handle to the node labelled `label` presenting this handle's node's key, as a hostile
+    /// node would (see [`crate::testing::forged`]).
+    pub(crate) fn forged<U: ?Sized + Courier>(&self, label: &str) -> Option<Handle<U>> {
+        self.core.forged(label).map(Handle::new)
+    }
+
     /// The label of the node this handle refers to, e.g. `producer/1`.
     ///
     /// An associated function (`Handle::label(&h)`) so it never shadows a method of the node.
@@ -103,18 +110,20 @@ impl<T: ?Sized + Courier> std::fmt::Debug for Handle<T> {
     }
 }
 
-/// A handle travels as its node's id: the receiving process makes a handle to that node of its
-/// own launch.
+/// A handle travels as its node's id and, over sockets, its node's key: the receiver may call
+/// the node too (delegation by the holder; see `transport::keys`). The receiving process makes
+/// a handle to that node of its own launch.
 impl<T: ?Sized + Courier> Serialize for Handle<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(self.core.id() as u64)
+        let key = self.core.key().map(|key| key.bytes());
+        (self.core.id() as u64, key).serialize(serializer)
     }
 }
 
 impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let id = u64::deserialize(deserializer)?;
+        let (id, key) = <(u64, Option<[u8; 32]>)>::deserialize(deserializer)?;
         let (net, caller) = Net::decoding().ok_or_else(|| {
             D::Error::custom("an `lp::Handle` can only be received in a call of a launched program")
         })?;
@@ -126,6 +135,9 @@ impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
                     "a handle to node {id}, which is not in this program"
                 ))
             })?;
+        if let Some(key) = key {
+            net.grant(id, Secret::from_bytes(key));
+        }
         Ok(Handle::new(net.core_for(id, caller)))
     }
 }

@@ -667,6 +667,9 @@ struct Spec<T> {
     table: Option<Arc<Table>>,
     /// Launcher settings from the node's block in `.lp`.
     settings: Settings,
+    /// The nodes it holds handles to (from its arguments in `.lp`), by id: the only ones it
+    /// may call, unless it receives handles in calls.
+    calls: Arc<[usize]>,
 }
 
 /// What a node's block in `.lp` asks of launchers: environment variables for its process, the
@@ -772,6 +775,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
             replica,
             replicas,
             settings: self.settings.clone(),
+            calls: self.calls.clone(),
             has_run: !matches!(runner, Runner::None),
             build: Arc::new(move |env: &Env| {
                 let object = Arc::new(factory(env)?);
@@ -831,6 +835,15 @@ impl<T: Send + Sync + 'static> Node<T> {
         self
     }
 
+    /// Notes that it holds handles to `nodes` (generated from its arguments in `.lp`): a
+    /// process of its gets those nodes' keys, and may call no other node (unless handed a
+    /// handle in a call).
+    #[doc(hidden)]
+    pub fn calls(mut self, nodes: impl Into<Nodes>) -> Self {
+        self.spec.add_calls(nodes.into());
+        self
+    }
+
     /// What its block in `.lp` asks of launchers.
     pub fn settings(&self) -> &Settings {
         &self.spec.settings
@@ -883,6 +896,13 @@ impl<T: Send + Sync + 'static> Group<T> {
         self
     }
 
+    /// Notes that every replica holds handles to `nodes` (see [`Node::calls`]).
+    #[doc(hidden)]
+    pub fn calls(mut self, nodes: impl Into<Nodes>) -> Self {
+        self.spec.add_calls(nodes.into());
+        self
+    }
+
     /// What the group's block in `.lp` asks of launchers, for each replica.
     pub fn settings(&self) -> &Settings {
         &self.spec.settings
@@ -929,6 +949,14 @@ impl<T: Send + Sync + 'static> Group<T> {
 }
 
 impl<T: Send + Sync + 'static> Spec<T> {
+    fn add_calls(&mut self, nodes: Nodes) {
+        let mut calls = self.calls.to_vec();
+        calls.extend(nodes.0);
+        calls.sort_unstable();
+        calls.dedup();
+        self.calls = calls.into();
+    }
+
     fn new(
         runner: Runner<T>,
         factory: impl Fn(&Env) -> crate::Result<T> + Send + Sync + 'static,
@@ -939,6 +967,7 @@ impl<T: Send + Sync + 'static> Spec<T> {
             factory: Arc::new(factory),
             table: table.map(Arc::new),
             settings: Settings::default(),
+            calls: Arc::from([]),
         }
     }
 }
@@ -1012,6 +1041,8 @@ pub struct ErasedNode {
     pub(crate) replicas: usize,
     /// What its block in `.lp` asks of launchers.
     pub(crate) settings: Settings,
+    /// The nodes it holds handles to from its arguments, by id (see [`Node::calls`]).
+    pub(crate) calls: Arc<[usize]>,
     /// Whether `run` will be called.
     pub(crate) has_run: bool,
     /// Builds the node (calls its factory) in a process that has its [`Env`]; again after a

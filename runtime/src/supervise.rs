@@ -184,6 +184,10 @@ pub(crate) enum NodeError {
     /// Its `run` panicked.
     #[error("run panicked: {0}")]
     RunPanicked(String),
+    /// Its process was given no key to serve it with: the launcher that spawned it is not
+    /// this binary's version of lp.
+    #[error("its process was given no key to serve it: launch it with the same binary")]
+    NoKey,
     /// Its courier cannot serve.
     #[error("cannot listen on {at}")]
     Listen {

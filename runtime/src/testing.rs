@@ -3,6 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::courier::Courier;
+use crate::handle::Handle;
+
 /// How a program binary run by [`run_binary`] ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryOutput {
@@ -55,37 +58,66 @@ pub async fn run_binary(binary: impl AsRef<Path>, args: &[&str], limit: Duration
 }
 
 /// A TCP connection to a node of a cluster launch (at `addr`, e.g. a pod's), past the
-/// handshake, made with the launch secret `secret_hex` (the Kubernetes Secret's value): what a
-/// test needs to check how a node treats a peer that knows the secret and sends anything at
-/// all. What is written and read is the plaintext of the sealed stream: the caller writes the
-/// frames (each after its length, four bytes, big-endian).
+/// handshake, proving the key of node `node` (its id) of the launch whose secret is
+/// `secret_hex` (the coordinator's Kubernetes Secret's value): what a test needs to check how
+/// a node treats a peer that holds a key and sends anything at all, or is refused when the key
+/// is another node's. What is written and read is the plaintext of the sealed stream: the
+/// caller writes the frames (each after its length, four bytes, big-endian).
 ///
 /// # Errors
 ///
-/// When the connection fails or the node refuses the secret.
+/// When the connection fails or the node refuses the key.
 pub async fn authenticated_tcp(
     addr: std::net::SocketAddr,
     secret_hex: &str,
+    node: usize,
 ) -> std::io::Result<Connection> {
-    tcp_connect(addr, secret_hex, true).await
+    let keys = crate::transport::keys::Keyring::launch(&secret(secret_hex)?);
+    let hello = keys
+        .node(node)
+        .ok_or_else(|| std::io::Error::other("no key"))?;
+    let keys = crate::transport::conn::Keys {
+        seal: keys.member().clone(),
+        hello,
+    };
+    connect(addr, &keys, true).await
 }
 
-/// [`authenticated_tcp`], sealed or not: the client of a [`tcp_echo`] server.
+/// A connection to a [`tcp_echo`] server, sealed or not.
 #[doc(hidden)]
 pub async fn tcp_connect(
     addr: std::net::SocketAddr,
     secret_hex: &str,
     sealed: bool,
 ) -> std::io::Result<Connection> {
+    let keys = crate::transport::conn::Keys::member(&secret(secret_hex)?);
+    connect(addr, &keys, sealed).await
+}
+
+async fn connect(
+    addr: std::net::SocketAddr,
+    keys: &crate::transport::conn::Keys,
+    sealed: bool,
+) -> std::io::Result<Connection> {
     use crate::transport::conn::{self, Socket};
-    let secret = secret(secret_hex)?;
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (r, w) = stream.halves();
-    let (reader, writer) = conn::handshake(r, w, &secret, sealed)
+    let (reader, writer) = conn::handshake(r, w, keys, sealed)
         .await
         .map_err(std::io::Error::other)?;
     Ok(tokio::io::join(reader.into_inner(), writer.into_inner()))
+}
+
+/// A handle to the node labelled `label` that presents the key of `held`'s node, as a hostile
+/// node would: what a test needs to check that a node refuses a call from a process that holds
+/// no handle to it (nothing runs). `None` when no node has that label.
+#[doc(hidden)]
+pub fn forged<T: ?Sized + Courier, U: ?Sized + Courier>(
+    held: &Handle<U>,
+    label: &str,
+) -> Option<Handle<T>> {
+    held.forged(label)
 }
 
 fn secret(hex: &str) -> std::io::Result<crate::transport::frame::Secret> {
@@ -122,11 +154,12 @@ pub async fn tcp_echo(sealed: bool) -> std::io::Result<TcpEcho> {
     let stop = tokio_util::sync::CancellationToken::new();
     let secret_hex = secret.to_hex();
     let (token, ignore) = (stop.clone(), |_| {});
+    let keys = crate::transport::conn::Keys::member(&secret);
     match sealed {
-        true => tokio::spawn(accept_authenticated(listener, secret, token, echo, ignore)),
+        true => tokio::spawn(accept_authenticated(listener, keys, token, echo, ignore)),
         false => tokio::spawn(accept_authenticated(
             Plain(listener),
-            secret,
+            keys,
             token,
             echo,
             ignore,

@@ -267,7 +267,8 @@ pub mod scenarios {
                     scenario: params.scenario.clone(),
                 })
             }
-        });
+        })
+        .calls(&calc_ref);
         Program {
             calc,
             driver,

@@ -299,34 +299,32 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// What the schemas do not check: every object labelled, every Job indexed with pods that
-/// cannot restart and at least one container, the secret never a plain value.
+/// cannot restart and at least one container, the secret never a plain value, and only the
+/// coordinator holding the launch secret (a program's pods hold their keys).
 fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) {
-    let secret_doc = docs
-        .iter()
-        .find(|(_, d)| str_at(d, &["kind"]) == "Secret")
-        .unwrap_or_else(|| panic!("{program}: no Secret"));
-    let encoded = str_at(&secret_doc.1, &["data", "secret"]);
-    assert_eq!(
-        encoded.len(),
-        88,
-        "{program}: a 64-hex-digit secret, base64"
-    );
     let all_text: String = docs
         .iter()
         .map(|(_, d)| serde_yaml::to_string(d).unwrap_or_default())
         .collect();
     let specs = pods::pod_specs(docs).expect("pod specs");
+    let launch_secret = specs
+        .iter()
+        .find(|spec| spec.name.starts_with("lp-coordinator"))
+        .and_then(|spec| spec.file_of("LP_SECRET_FILE"))
+        .unwrap_or_else(|| panic!("{program}: no coordinator with a secret"));
+    assert_eq!(launch_secret.len(), 64, "{program}: the launch secret");
     for spec in &specs {
-        let secret = spec.file_of("LP_SECRET_FILE").unwrap_or_default();
-        assert_eq!(
-            secret.len(),
-            64,
-            "{program}/{}: LP_SECRET_FILE names the Secret's file",
-            spec.name
-        );
+        let keys = spec.file_of("LP_SECRET_FILE").unwrap_or_default();
+        if !spec.name.starts_with("lp-coordinator") {
+            assert!(
+                keys.starts_with("lp keys v1\n") && !keys.contains(&launch_secret),
+                "{program}/{}: LP_SECRET_FILE names the file of its job's keys",
+                spec.name
+            );
+        }
         assert!(
-            !all_text.contains(&secret),
-            "{program}: the secret appears in plain text"
+            !all_text.contains(&keys),
+            "{program}: the keys appear in plain text"
         );
         assert!(
             !spec.env.contains_key("LP_SECRET"),
@@ -405,8 +403,8 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
     );
     assert_eq!(
         kinds.iter().filter(|k| *k == "Secret").count(),
-        1,
-        "{program}: one Secret"
+        kinds.iter().filter(|k| *k == "Job").count(),
+        "{program}: one Secret per Job"
     );
     assert_eq!(
         kinds.iter().filter(|k| *k == "NetworkPolicy").count(),
@@ -1038,7 +1036,8 @@ fn k8s_apply_pipes_the_manifests_to_kubectl() {
         "kind: Service".to_string(),
         "kind: Job".to_string(),
         "kind: NetworkPolicy".to_string(),
-        format!("name: {prefix}-secret"),
+        format!("name: {prefix}-lp-coordinator-keys"),
+        format!("name: {prefix}-consumer-keys"),
         format!("name: {prefix}-ingress"),
         format!("name: {prefix}\n"),
         format!("name: {prefix}-lp-coordinator"),
@@ -1123,9 +1122,9 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
     ];
     let hex = "ab".repeat(32);
     let not_a_secret_says = format!(
-        "cannot read the launch secret from `{not_a_secret}`, the file `LP_SECRET_FILE` names"
+        "cannot read the launch's keys from `{not_a_secret}`, the file `LP_SECRET_FILE` names"
     );
-    let nowhere_says = format!("cannot read the launch secret from `{nowhere}`");
+    let nowhere_says = format!("cannot read the launch's keys from `{nowhere}`");
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("LP_JOB", "consumer"), ("LP_CLUSTER", "nomad")],
@@ -1138,7 +1137,7 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
         ),
         (
             &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &not_a_secret)],
-            "does not hold a launch secret (64 hex digits)",
+            "does not hold a launch secret (64 hex digits) or the keys the manifests give",
         ),
         (
             &[("LP_JOB", "consumer"), ("LP_SECRET_FILE", &nowhere)],
@@ -1221,11 +1220,7 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
     let all = {
         let start = Instant::now();
         pods.wait_for_output("greeter-0", "wrong launch secret", Duration::from_secs(30));
-        pods.wait_for_output(
-            "lp-coordinator-0",
-            "no valid launch secret",
-            Duration::from_secs(30),
-        );
+        pods.wait_for_output("lp-coordinator-0", "no valid key", Duration::from_secs(30));
         pods.signal("lp-coordinator-0", rustix::process::Signal::TERM);
         let all = pods.wait_all(Duration::from_secs(30));
         eprintln!("refused within {:?}", start.elapsed());

@@ -751,12 +751,19 @@ mod on_pods {
                 assert!(abuse(&mut stream, what, Duration::from_secs(2)), "{what:?}");
             }
         }
-        // The sealed handshake with another launch's secret is refused.
-        let secret = pods.env("victim-0", "LP_SECRET");
+        // The sealed handshake with another launch's secret is refused, and so is the key of
+        // a node that holds no handle to the victim (`stayer`): what the stayer's pod holds.
+        // (Node ids in `faults.lp` order.)
+        const VICTIM: usize = 0;
+        const STAYER: usize = 4;
+        let secret = pods.env("lp-coordinator-0", "LP_SECRET");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let other = if secret.starts_with('0') { "1" } else { "0" }.to_string() + &secret[1..];
-        let refused = runtime.block_on(lp::testing::authenticated_tcp(addr, &other));
+        let refused = runtime.block_on(lp::testing::authenticated_tcp(addr, &other, VICTIM));
         assert!(refused.is_err(), "another launch's secret must be refused");
+        let refused = runtime.block_on(lp::testing::authenticated_tcp(addr, &secret, STAYER));
+        let refused = refused.err().expect("another node's key must be refused");
+        assert!(refused.to_string().contains("refused"), "{refused}");
         // With the secret: a frame that is not a call, and one announced at a gigabyte.
         for first in [
             b"\x00\x00\x00\x04\xff\xff\xff\xff".to_vec(),
@@ -764,9 +771,9 @@ mod on_pods {
         ] {
             runtime.block_on(async {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut stream = lp::testing::authenticated_tcp(addr, &secret)
+                let mut stream = lp::testing::authenticated_tcp(addr, &secret, VICTIM)
                     .await
-                    .expect("the secret is accepted");
+                    .expect("the victim's key is accepted");
                 stream.write_all(&first).await.expect("write");
                 stream.flush().await.expect("flush");
                 let mut buf = [0u8; 1024];

@@ -18,8 +18,10 @@ use super::{execute, Courier};
 use crate::error::chain;
 use crate::error::CallError;
 use crate::transport::conn::Dial;
+use crate::transport::conn::Keys;
 use crate::transport::frame::{self, CallRef, Secret, Trace};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
+use crate::transport::keys::Keyring;
 use crate::transport::mux::Conn;
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
@@ -252,6 +254,29 @@ impl ClientCore {
         self.to.id
     }
 
+    /// A client of the node labelled `label` whose calls present this client's node's key (in
+    /// this process's keyring, unless it holds that node's own): what a hostile node could do,
+    /// for tests.
+    pub(crate) fn forged(&self, label: &str) -> Option<ClientCore> {
+        let net = Net {
+            inner: self.to.net.upgrade()?,
+        };
+        let id = net.inner.labels.iter().position(|l| l == label)?;
+        if let Some(key) = self.key() {
+            net.grant(id, key);
+        }
+        Some(net.core_for(id, self.to.caller))
+    }
+
+    /// The node's key, when calls to it prove one (over sockets) and this process holds it:
+    /// what a handle passed in a call carries.
+    pub(crate) fn key(&self) -> Option<Secret> {
+        match &self.to.link {
+            Link::Socket(peer) => peer.keys.node(peer.id),
+            Link::InProc { .. } => None,
+        }
+    }
+
     fn unavailable(&self, reason: String) -> CallError {
         CallError::Unavailable {
             node: self.to.node.to_string(),
@@ -294,8 +319,8 @@ enum NetKind {
         /// How to open a stream to a node (Unix sockets in the launch directory, TCP to the
         /// addresses of an address book, …).
         dial: Arc<dyn Dial>,
-        /// The launch secret, presented in every hello.
-        secret: Secret,
+        /// The keys this process holds: a node's is proven in every hello to it.
+        keys: Keyring,
         /// Cancelled when this process stops: waiting for a peer ends then.
         stop: CancellationToken,
         /// One peer per node id, created on first use, so all handles share one connection
@@ -348,7 +373,7 @@ impl Net {
         labels: Vec<String>,
         restartable: Vec<bool>,
         dial: Arc<dyn Dial>,
-        secret: Secret,
+        keys: Keyring,
         stop: CancellationToken,
         ready_timeout: Duration,
     ) -> Self {
@@ -359,7 +384,7 @@ impl Net {
                 kind: NetKind::Sockets {
                     restartable,
                     dial,
-                    secret,
+                    keys,
                     stop,
                     peers: Mutex::new(BTreeMap::new()),
                 },
@@ -378,13 +403,13 @@ impl Net {
             NetKind::Sockets {
                 restartable,
                 dial,
-                secret,
+                keys,
                 stop,
                 ..
             } => NetKind::Sockets {
                 restartable: restartable.clone(),
                 dial: dial.clone(),
-                secret: secret.clone(),
+                keys: keys.clone(),
                 stop: stop.clone(),
                 peers: Mutex::new(BTreeMap::new()),
             },
@@ -410,6 +435,13 @@ impl Net {
     /// Whether `id` is a node of this launch.
     pub(crate) fn has_node(&self, id: usize) -> bool {
         id < self.inner.labels.len()
+    }
+
+    /// Keeps node `id`'s key, received with a handle to it (see [`Keyring::grant`]).
+    pub(crate) fn grant(&self, id: usize, key: Secret) {
+        if let NetKind::Sockets { keys, .. } = &self.inner.kind {
+            keys.grant(id, key);
+        }
     }
 
     /// The label of node `id`.
@@ -439,7 +471,7 @@ impl Net {
             NetKind::Sockets {
                 restartable,
                 dial,
-                secret,
+                keys,
                 stop,
                 peers,
             } => {
@@ -449,7 +481,7 @@ impl Net {
                         node: node.clone(),
                         id,
                         dial: dial.clone(),
-                        secret: secret.clone(),
+                        keys: keys.clone(),
                         ready_timeout: self.inner.ready_timeout,
                         restartable: restartable.get(id).copied().unwrap_or(false),
                         stop: stop.clone(),
@@ -514,8 +546,8 @@ pub(crate) struct SocketPeer {
     id: usize,
     /// How to open a stream to the node.
     dial: Arc<dyn Dial>,
-    /// Presented in the hello.
-    secret: Secret,
+    /// Where the node's key, proven in the hello, is found.
+    keys: Keyring,
     /// How long the first connection may wait for the node to come up.
     ready_timeout: Duration,
     /// Whether the node has a restart policy: then a lost node is waited for as long as a new
@@ -548,6 +580,16 @@ impl SocketPeer {
         }
     }
 
+    /// The error of a call to a node whose key this process does not hold.
+    fn no_key(&self) -> CallError {
+        CallError::Unavailable {
+            node: self.node.to_string(),
+            reason: "this process holds no key to it: a node may call only the nodes it holds \
+                     handles to, from its arguments in `.lp` or received in calls"
+                .to_string(),
+        }
+    }
+
     /// Makes `call` (its id is the connection's to choose).
     async fn call(&self, call: CallRef<'_>) -> Result<Bytes, CallError> {
         let conn = match self.live() {
@@ -575,8 +617,12 @@ impl SocketPeer {
         } else {
             self.ready_timeout
         };
+        let keys = Keys {
+            seal: self.keys.member().clone(),
+            hello: self.keys.node(self.id).ok_or_else(|| self.no_key())?,
+        };
         let (reader, writer) =
-            crate::transport::conn::connect(&*self.dial, self.id, &self.secret, wait, &self.stop)
+            crate::transport::conn::connect(&*self.dial, self.id, &keys, wait, &self.stop)
                 .await
                 .map_err(|e| self.unavailable(e.to_string()))?;
         self.ever_connected.store(true, Ordering::Relaxed);

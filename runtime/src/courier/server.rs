@@ -21,7 +21,7 @@ use super::interface::{Call, Table};
 use super::Host;
 use crate::error::{chain, CallError};
 use crate::transport::conn::{self, Authenticated, FrameWriter, Listener};
-use crate::transport::frame::{self, Secret, ToClient, ToServer, Trace};
+use crate::transport::frame::{self, ToClient, ToServer, Trace};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
 const MAX_IN_FLIGHT: usize = 1024;
@@ -63,12 +63,12 @@ impl Service {
 }
 
 /// Serves `service` on `listener` until `stop` is cancelled: every connection proves the
-/// secret first (see [`conn::accept_authenticated`]). Returns once every connection has
+/// node's key first (see [`conn::accept_authenticated`]). Returns once every connection has
 /// told its client of the stop and answered what it still runs.
 pub(crate) async fn serve<L: Listener>(
     listener: L,
     service: Arc<Service>,
-    secret: Secret,
+    keys: conn::Keys,
     stop: CancellationToken,
 ) {
     let connections = TaskTracker::new();
@@ -76,7 +76,7 @@ pub(crate) async fn serve<L: Listener>(
     let on_conn = move |conn: Authenticated| {
         tracker.spawn(serve_connection(conn, service.clone(), serving.clone()));
     };
-    conn::accept_authenticated(listener, secret, stop, on_conn, |_| {}).await;
+    conn::accept_authenticated(listener, keys, stop, on_conn, |_| {}).await;
     connections.close();
     connections.wait().await;
 }

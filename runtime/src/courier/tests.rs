@@ -21,6 +21,7 @@ use super::{Courier, Host, Reply, Serve, Served};
 use crate::error::{remote_error, CallError};
 use crate::transport::frame::{self, Secret, ToClient, ToServer};
 use crate::transport::inproc::Up;
+use crate::transport::keys::Keyring;
 use crate::transport::{conn, unix};
 
 /// A courier with one method per behaviour under test.
@@ -213,7 +214,8 @@ impl Serve<Calc> for Calc {
 struct Serving {
     _dir: tempfile::TempDir,
     dir: std::path::PathBuf,
-    secret: Secret,
+    /// Every key of its launch; the calc is node 0.
+    keys: Keyring,
     calc: Arc<Calc>,
     stop: CancellationToken,
 }
@@ -222,7 +224,7 @@ impl Serving {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
-        let secret = Secret::random().unwrap();
+        let keys = Keyring::launch(&Secret::random().unwrap());
         let calc = Arc::new(Calc::default());
         let stop = CancellationToken::new();
         let listener = UnixListener::bind(unix::node_socket(&path, 0)).unwrap();
@@ -236,11 +238,15 @@ impl Serving {
                 Duration::from_secs(5),
             ),
         });
-        tokio::spawn(serve(listener, service, secret.clone(), stop.clone()));
+        let served = conn::Keys {
+            seal: keys.member().clone(),
+            hello: keys.node(0).unwrap(),
+        };
+        tokio::spawn(serve(listener, service, served, stop.clone()));
         Serving {
             _dir: dir,
             dir: path,
-            secret,
+            keys,
             calc,
             stop,
         }
@@ -250,10 +256,25 @@ impl Serving {
         let net = unix_net(
             vec!["calc".into()],
             self.dir.clone(),
-            self.secret.clone(),
+            self.keys.clone(),
             Duration::from_secs(5),
         );
         Calc::client(net.core(0))
+    }
+
+    /// The net of a process whose one node, `other` (node 1), holds no handle to the calc.
+    fn net_of_other(&self) -> Net {
+        unix_net(
+            vec!["calc".into(), "other".into()],
+            self.dir.clone(),
+            self.keys.narrowed([1]),
+            Duration::from_secs(5),
+        )
+    }
+
+    /// The calc's key, which its server checks.
+    fn key(&self) -> Secret {
+        self.keys.node(0).unwrap()
     }
 
     async fn raw(&self) -> (conn::FrameReader, conn::FrameWriter) {
@@ -266,13 +287,13 @@ impl Serving {
 }
 
 /// A net of one node over Unix sockets in `dir`.
-fn unix_net(labels: Vec<String>, dir: PathBuf, secret: Secret, ready: Duration) -> Net {
+fn unix_net(labels: Vec<String>, dir: PathBuf, keys: Keyring, ready: Duration) -> Net {
     let dial = Arc::new(unix::UnixDialer::new(dir));
     Net::sockets(
         labels,
         vec![false],
         dial,
-        secret,
+        keys,
         CancellationToken::new(),
         ready,
     )
@@ -349,10 +370,18 @@ async fn hello(reader: &mut conn::FrameReader, writer: &mut conn::FrameWriter, s
 #[tokio::test]
 async fn a_bad_secret_executes_nothing() {
     let served = Serving::start().await;
-    let (mut reader, mut writer) = served.raw().await;
-    hello(&mut reader, &mut writer, &Secret::random().unwrap()).await;
-    let _ = writer.send(frame::encode(&call(1)).unwrap()).await;
-    assert!(reader.next().await.is_none(), "the connection is closed");
+    // Another launch's key, this launch's member key, another node's key: each refused.
+    let wrong = [
+        Secret::random().unwrap(),
+        served.keys.member().clone(),
+        served.keys.node(1).unwrap(),
+    ];
+    for key in wrong {
+        let (mut reader, mut writer) = served.raw().await;
+        hello(&mut reader, &mut writer, &key).await;
+        let _ = writer.send(frame::encode(&call(1)).unwrap()).await;
+        assert!(reader.next().await.is_none(), "the connection is closed");
+    }
     // No hello at all: a call as the first frame, after the challenge.
     let (mut reader, mut writer) = served.raw().await;
     send(&mut writer, &call(1)).await;
@@ -365,12 +394,30 @@ async fn a_bad_secret_executes_nothing() {
 }
 
 #[tokio::test]
+async fn a_process_without_the_nodes_key_cannot_call_it() {
+    let served = Serving::start().await;
+    // The keys of a process whose node (`other`) holds no handle to the calc.
+    let net = served.net_of_other();
+    let err = Calc::client(net.core(0)).add(1, 2).await.unwrap_err();
+    assert!(err.to_string().contains("holds no key to it"), "{err}");
+    // With the key of the node it holds, presented as the calc's (a forged handle).
+    let forged = net.core(1).forged("calc").unwrap();
+    let err = Calc::client(forged).add(1, 2).await.unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0, "nothing ran");
+    // Its key received (with a handle), a process may.
+    let net = served.net_of_other();
+    net.grant(0, served.key());
+    assert_eq!(Calc::client(net.core(0)).add(1, 2).await.unwrap(), 3);
+}
+
+#[tokio::test]
 async fn a_malformed_frame_closes_only_its_connection() {
     let served = Serving::start().await;
     let good = served.client();
     assert_eq!(good.add(1, 1).await.unwrap(), 2);
     let (mut reader, mut writer) = served.raw().await;
-    hello(&mut reader, &mut writer, &served.secret).await;
+    hello(&mut reader, &mut writer, &served.key()).await;
     assert!(matches!(
         frame::decode::<ToClient>(&reader.next().await.unwrap().unwrap()),
         Ok(ToClient::Welcome)
@@ -394,7 +441,7 @@ async fn a_malformed_frame_closes_only_its_connection() {
 async fn an_oversized_frame_is_rejected_from_its_header() {
     let served = Serving::start().await;
     let (mut reader, mut writer) = served.raw().await;
-    hello(&mut reader, &mut writer, &served.secret).await;
+    hello(&mut reader, &mut writer, &served.key()).await;
     let _welcome = reader.next().await;
     // Announce 1 GiB and send nothing more: the server must close without waiting for (or
     // allocating) the body.
@@ -417,7 +464,7 @@ async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
     let net = unix_net(
         vec!["ghost".into()],
         dir.path().to_path_buf(),
-        Secret::random().unwrap(),
+        Keyring::launch(&Secret::random().unwrap()),
         Duration::from_secs(30),
     );
     let started = tokio::time::Instant::now();
@@ -436,9 +483,9 @@ async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
 #[tokio::test]
 async fn a_peer_that_dies_mid_call_fails_the_call() {
     let dir = tempfile::tempdir().unwrap();
-    let secret = Secret::random().unwrap();
+    let keys = Keyring::launch(&Secret::random().unwrap());
     let listener = UnixListener::bind(unix::node_socket(dir.path(), 0)).unwrap();
-    let server_secret = secret.clone();
+    let server_secret = keys.node(0).unwrap();
     // A server that accepts the call and dies without answering.
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
@@ -450,7 +497,7 @@ async fn a_peer_that_dies_mid_call_fails_the_call() {
     let net = unix_net(
         vec!["mortal".into()],
         dir.path().to_path_buf(),
-        secret,
+        keys,
         Duration::from_secs(30),
     );
     let client = Calc::client(net.core(0));
@@ -473,7 +520,7 @@ async fn per_call_deadlines() {
     let net = unix_net(
         vec!["calc".into()],
         served.dir.clone(),
-        served.secret.clone(),
+        served.keys.clone(),
         Duration::from_secs(5),
     );
     let client = Calc::client(net.core(0).with_deadline(Some(Duration::from_millis(50))));

@@ -16,7 +16,7 @@ use super::host::{Host, Supervisor, UnixNetwork};
 use crate::courier::client::Net;
 use crate::error::chain;
 use crate::program::{Program, Selection};
-use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 use crate::transport::unix::{UnixDialer, UnixPath};
 use crate::LaunchType;
 
@@ -32,9 +32,9 @@ pub(crate) mod vars {
     pub(crate) const PROGRAM: &str = "LP_PROGRAM";
     /// The launch's private directory.
     pub(crate) const DIR: &str = "LP_DIR";
-    /// The descriptor of a pipe holding the launch secret (hex): the secret itself never
-    /// enters the environment, which `/proc/PID/environ` shows for the process's lifetime.
-    pub(crate) const SECRET_FD: &str = "LP_SECRET_FD";
+    /// The descriptor of a file holding the process's keys (`Keyring`'s text): they never
+    /// enter the environment, which `/proc/PID/environ` shows for the process's lifetime.
+    pub(crate) const KEYS_FD: &str = "LP_KEYS_FD";
     /// `local_mp` or `test_mp`: what the nodes' `Context::launch_type` says.
     pub(crate) const LAUNCH_TYPE: &str = "LP_LAUNCH_TYPE";
     /// The launcher's control socket.
@@ -61,7 +61,7 @@ struct ChildEnv {
     params: String,
     program: String,
     dir: PathBuf,
-    secret: Secret,
+    keys: Keyring,
     launcher: PathBuf,
     ready_timeout: Duration,
     /// This process's unit, as the launcher numbers them.
@@ -111,7 +111,7 @@ impl ChildEnv {
             params: VARS.get(vars::PARAMS)?,
             program: VARS.get(vars::PROGRAM)?,
             dir: PathBuf::from(VARS.get(vars::DIR)?),
-            secret: read_secret()?,
+            keys: read_keys()?,
             launch_type: VARS.parse(vars::LAUNCH_TYPE, "a launch type")?,
             launcher: PathBuf::from(VARS.get(vars::LAUNCHER)?),
             ready_timeout: Duration::from_millis(ready_ms),
@@ -119,20 +119,20 @@ impl ChildEnv {
     }
 }
 
-/// Reads the launch secret from the pipe the launcher passed, and closes it.
-fn read_secret() -> Result<Secret, EnvError> {
+/// Reads this process's keys from the file the launcher passed, and closes it.
+fn read_keys() -> Result<Keyring, EnvError> {
     use std::io::Read;
     use std::os::fd::{FromRawFd, OwnedFd};
-    let fd: i32 = VARS.parse(vars::SECRET_FD, "a file descriptor")?;
+    let fd: i32 = VARS.parse(vars::KEYS_FD, "a file descriptor")?;
     let invalid = || EnvError::Invalid {
-        var: vars::SECRET_FD,
+        var: vars::KEYS_FD,
         value: None,
-        expected: "a pipe holding the launch secret",
+        expected: "a file holding the process's keys",
     };
     if fd < 3 {
         return Err(invalid());
     }
-    // SAFETY: the launcher made this descriptor for this process alone (a pipe's read end,
+    // SAFETY: the launcher made this descriptor for this process alone (an anonymous file,
     // inherited across exec) and nothing else in the process knows its number; F_GETFD checks
     // that it is open before ownership is taken (owning a closed number could later close
     // another file that took it).
@@ -140,11 +140,11 @@ fn read_secret() -> Result<Secret, EnvError> {
         rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).map_err(|_| invalid())?;
         OwnedFd::from_raw_fd(fd)
     };
-    let mut hex = String::new();
+    let mut text = String::new();
     std::fs::File::from(owned)
-        .read_to_string(&mut hex)
+        .read_to_string(&mut text)
         .map_err(|_| invalid())?;
-    Secret::from_hex(hex.trim()).ok_or_else(invalid)
+    Keyring::parse(&text).ok_or_else(invalid)
 }
 
 /// The child's `main`.
@@ -176,7 +176,15 @@ async fn run<P: crate::codegen::Params, G: Program>(
     make_program: fn(P) -> G,
 ) -> ExitCode {
     let launcher = UnixPath(env.launcher.clone());
-    let link = match Link::open(&launcher, &env.secret, env.unit, program_name, LINK_WAIT).await {
+    let link = match Link::open(
+        &launcher,
+        env.keys.member(),
+        env.unit,
+        program_name,
+        LINK_WAIT,
+    )
+    .await
+    {
         Ok(link) => link,
         Err(e) => {
             tracing::error!(target: "lp", "cannot reach the launcher: {e}");
@@ -242,7 +250,7 @@ fn host<P: crate::codegen::Params, G: Program>(
         layout.labels.clone(),
         restartable,
         dial,
-        env.secret.clone(),
+        env.keys.clone(),
         stop.clone(),
         env.ready_timeout,
     );
@@ -257,7 +265,7 @@ fn host<P: crate::codegen::Params, G: Program>(
         net,
         labels: layout.labels,
         network: UnixNetwork(env.dir.clone()),
-        secret: env.secret.clone(),
+        keys: env.keys.clone(),
         grace: env.grace,
         stop,
         servers: TaskTracker::new(),

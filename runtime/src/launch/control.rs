@@ -110,13 +110,14 @@ impl Link {
     /// Connects to the supervisor (waiting up to `wait` for it) and joins as `unit`.
     pub(crate) async fn open(
         dial: &dyn Dial,
-        secret: &Secret,
+        member: &Secret,
         unit: usize,
         fingerprint: &str,
         wait: Duration,
     ) -> Result<Link, ConnectError> {
         let never = CancellationToken::new();
-        let (reader, writer) = conn::connect(dial, 0, secret, wait, &never).await?;
+        let (reader, writer) =
+            conn::connect(dial, 0, &conn::Keys::member(member), wait, &never).await?;
         let (outbox, reports) = mpsc::unbounded_channel::<Report>();
         let (orders, inbox) = mpsc::unbounded_channel::<Order>();
         let writer = tokio::spawn(write_all(reports, writer));
@@ -209,12 +210,12 @@ pub(crate) enum LinkEvent {
     Refused(String),
 }
 
-/// Accepts hosts' links on `listener`: each must prove the secret, then join as a unit below
+/// Accepts hosts' links on `listener`: each must prove the launch's member key, then join as a unit below
 /// `units` running the program of `fingerprint`. Every event goes to `events`; returns when
 /// `stop` is cancelled.
 pub(crate) async fn accept<L: Listener>(
     listener: L,
-    secret: Secret,
+    member: Secret,
     units: usize,
     fingerprint: String,
     events: mpsc::UnboundedSender<LinkEvent>,
@@ -243,7 +244,8 @@ pub(crate) async fn accept<L: Listener>(
             .map_or_else(|| "a process".to_string(), |p| p.to_string());
         refusals.refuse(&who, refused.why);
     };
-    conn::accept_authenticated(listener, secret, stop, on_conn, on_refused).await;
+    let keys = conn::Keys::member(&member);
+    conn::accept_authenticated(listener, keys, stop, on_conn, on_refused).await;
 }
 
 /// One authenticated host connection.

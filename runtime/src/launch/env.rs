@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 
 /// Why a process cannot make sense of the environment it was started with.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +41,9 @@ pub(crate) enum EnvError {
     /// The variables are fine but describe another launch (another program, params or layout).
     #[error("{0}")]
     Mismatch(String),
-    /// The file a variable names cannot give the launch secret.
+    /// The file a variable names cannot give the process's keys.
     #[error(
-        "cannot read the launch secret from `{}`, the file `{var}` names (the manifests mount the launch's Secret there: run the pod as they say, or point `{var}` at a file holding the secret)",
+        "cannot read the launch's keys from `{}`, the file `{var}` names (the manifests mount the job's Secret there: run the pod as they say, or point `{var}` at a file holding the keys)",
         path.display()
     )]
     SecretFile {
@@ -56,15 +57,16 @@ pub(crate) enum EnvError {
     },
 }
 
-/// Why the file that should hold the launch secret does not give it.
+/// Why the file that should hold the process's keys does not give them.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SecretFileProblem {
     /// It cannot be opened or read (missing, not readable by this user, a directory…).
     #[error("it cannot be read")]
     Read(#[source] std::io::Error),
-    /// It holds something else than 64 hex digits (surrounding white space is ignored).
-    #[error("it does not hold a launch secret (64 hex digits)")]
-    NotASecret,
+    /// It holds something else than a launch secret (64 hex digits) or a keyring (surrounding
+    /// white space is ignored), or more than [`MAX_KEYS_FILE`] bytes.
+    #[error("it does not hold a launch secret (64 hex digits) or the keys the manifests give")]
+    NotKeys,
 }
 
 fn shown(value: &Option<String>) -> String {
@@ -113,63 +115,69 @@ impl Vars {
         }
     }
 
-    /// The launch secret in `var` (hex); its value is never shown.
-    pub(crate) fn secret(&self, var: &'static str) -> Result<Secret, EnvError> {
-        Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
+    /// The launch secret in `var` (hex): every key; its value is never shown.
+    pub(crate) fn secret(&self, var: &'static str) -> Result<Keyring, EnvError> {
+        let secret = Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
             var,
             value: None,
             expected: "a launch secret",
-        })
+        })?;
+        Ok(Keyring::launch(&secret))
     }
 
-    /// The launch secret in the file `var` names (hex, surrounding white space ignored); its
-    /// value is never shown. At most [`MAX_SECRET_FILE`] bytes are read.
-    pub(crate) fn secret_file(&self, var: &'static str) -> Result<Secret, EnvError> {
+    /// The keys in the file `var` names (a launch secret, or a keyring's text; surrounding
+    /// white space ignored); they are never shown. At most [`MAX_KEYS_FILE`] bytes are read.
+    pub(crate) fn keys_file(&self, var: &'static str) -> Result<Keyring, EnvError> {
         let path =
             PathBuf::from(std::env::var_os(var).ok_or(EnvError::Missing { var, by: self.by })?);
-        read_secret_file(&path).map_err(|problem| EnvError::SecretFile { var, path, problem })
+        read_keys_file(&path).map_err(|problem| EnvError::SecretFile { var, path, problem })
     }
 }
 
-/// The most a secret file may hold: a hex secret with generous white space.
-pub(crate) const MAX_SECRET_FILE: u64 = 4096;
+/// The most a keys file may hold: a Kubernetes Secret's limit.
+pub(crate) const MAX_KEYS_FILE: u64 = 1 << 20;
 
-/// The launch secret in the file at `path`.
-fn read_secret_file(path: &std::path::Path) -> Result<Secret, SecretFileProblem> {
+/// The keys in the file at `path`.
+fn read_keys_file(path: &std::path::Path) -> Result<Keyring, SecretFileProblem> {
     let file = std::fs::File::open(path).map_err(SecretFileProblem::Read)?;
     let mut bytes = Vec::new();
-    file.take(MAX_SECRET_FILE + 1)
+    file.take(MAX_KEYS_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(SecretFileProblem::Read)?;
-    if bytes.len() as u64 > MAX_SECRET_FILE {
-        return Err(SecretFileProblem::NotASecret);
+    if bytes.len() as u64 > MAX_KEYS_FILE {
+        return Err(SecretFileProblem::NotKeys);
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| SecretFileProblem::NotASecret)?;
-    Secret::from_hex(text.trim()).ok_or(SecretFileProblem::NotASecret)
+    let text = std::str::from_utf8(&bytes).map_err(|_| SecretFileProblem::NotKeys)?;
+    Keyring::parse(text).ok_or(SecretFileProblem::NotKeys)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn problem(contents: Option<&[u8]>) -> Result<Secret, SecretFileProblem> {
+    fn problem(contents: Option<&[u8]>) -> Result<Keyring, SecretFileProblem> {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("secret");
         if let Some(contents) = contents {
             std::fs::write(&path, contents).expect("write");
         }
-        read_secret_file(&path)
+        read_keys_file(&path)
     }
 
     #[test]
-    fn a_secret_file_holds_64_hex_digits() {
-        let hex = "ab".repeat(32);
-        let secret = problem(Some(format!("{hex}\n").as_bytes())).expect("a secret");
-        assert_eq!(secret.to_hex(), hex);
+    fn a_keys_file_holds_a_secret_or_a_keyring() {
+        let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
+        let all = Keyring::launch(&secret);
+        let read = problem(Some(format!("{}\n", secret.to_hex()).as_bytes())).expect("a secret");
+        assert_eq!(read.node(7), all.node(7));
+        let some = all.narrowed([2]);
+        let read = problem(Some(some.to_text().as_bytes())).expect("a keyring");
+        assert_eq!((read.node(2), read.node(7)), (all.node(2), None));
         assert!(matches!(problem(None), Err(SecretFileProblem::Read(_))));
-        for bad in [&b"xyz"[..], b"", &[0xff; 64], &[b'a'; 5000]] {
+        let huge = vec![b'a'; MAX_KEYS_FILE as usize + 1];
+        for bad in [&b"xyz"[..], b"", &[0xff; 64], &huge] {
             assert!(
-                matches!(problem(Some(bad)), Err(SecretFileProblem::NotASecret)),
+                matches!(problem(Some(bad)), Err(SecretFileProblem::NotKeys)),
                 "{bad:?}"
             );
         }
@@ -180,14 +188,16 @@ mod tests {
         let error = EnvError::SecretFile {
             var: "LP_SECRET_FILE",
             path: PathBuf::from("/nowhere/secret"),
-            problem: SecretFileProblem::NotASecret,
+            problem: SecretFileProblem::NotKeys,
         };
         let text = crate::error::chain(&error);
         assert!(text.contains("`/nowhere/secret`"), "{text}");
         assert!(text.contains("`LP_SECRET_FILE`"), "{text}");
-        assert!(text.contains("mount the launch's Secret"), "{text}");
+        assert!(text.contains("mount the job's Secret"), "{text}");
         assert!(
-            text.ends_with("does not hold a launch secret (64 hex digits)"),
+            text.ends_with(
+                "does not hold a launch secret (64 hex digits) or the keys the manifests give"
+            ),
             "{text}"
         );
     }

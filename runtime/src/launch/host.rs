@@ -20,8 +20,9 @@ use crate::courier::client::Net;
 use crate::courier::server;
 use crate::program::{Env, ErasedNode, RunFn};
 use crate::supervise::{build_node, drive_run, NodeError, NodeOutcome, RUN_MARGIN};
+use crate::transport::conn::Keys;
 use crate::transport::conn::Listener;
-use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 use crate::LaunchType;
 
 /// The network a host is on: how its couriers listen, and how it learns where the others are.
@@ -75,7 +76,8 @@ pub(crate) struct Host<S> {
     pub(crate) labels: Vec<String>,
     /// How its couriers listen and find the others.
     pub(crate) network: S,
-    pub(crate) secret: Secret,
+    /// The keys of its nodes (to serve them) and of the nodes they call.
+    pub(crate) keys: Keyring,
     /// How long runs get to return after the stop.
     pub(crate) grace: Duration,
     /// Cancelled when this process stops; servers and contexts watch it.
@@ -224,10 +226,18 @@ impl<S: Network> Host<S> {
             self.network.publish(node.id, &node.label, &self.stop);
             if let Some(service) = built.service {
                 serving = true;
+                let keys = self.keys.node(node.id).map(|hello| Keys {
+                    seal: self.keys.member().clone(),
+                    hello,
+                });
+                let Some(keys) = keys else {
+                    let Reported = self.report_failure(link, node.id, NodeError::NoKey);
+                    return Err(ExitCode::FAILURE);
+                };
                 match self.network.bind(node.id).await {
                     Ok((listener, port)) => {
-                        let (secret, stop) = (self.secret.clone(), self.stop.clone());
-                        let serve = server::serve(listener, service, secret, stop);
+                        let stop = self.stop.clone();
+                        let serve = server::serve(listener, service, keys, stop);
                         self.servers.spawn(serve);
                         ports.extend(port.map(|port| (node.id, port)));
                     }

@@ -1,9 +1,10 @@
 //! `local_mp` / `test_mp`: every node its own process, spawned from the program binary.
 //!
-//! The launcher makes a private directory and a secret, listens on a control socket for its
-//! children's reports (ready, stop, failed), spawns each child in its own process group with
-//! `PR_SET_PDEATHSIG` (children die with the launcher), forwards each output line with a
-//! `[label] ` prefix, and on stop sends SIGTERM, waits the grace period, then SIGKILLs.
+//! The launcher makes a private directory and a secret (each child gets only the keys it
+//! needs: see [`Keyring`]), listens on a control socket for its children's reports (ready,
+//! stop, failed), spawns each child in its own process group with `PR_SET_PDEATHSIG` (children
+//! die with the launcher), forwards each output line with a `[label] ` prefix, and on stop
+//! sends SIGTERM, waits the grace period, then SIGKILLs.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
@@ -31,6 +32,7 @@ use crate::log::{write_whole, Stream};
 use crate::program::{ErasedNode, Layout, Restart};
 use crate::supervise::{NodeOutcome, Restarts, Supervisor};
 use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 use crate::transport::unix::{self, UnixDialer};
 
 /// A running multi-process program.
@@ -160,6 +162,7 @@ pub(crate) async fn start(
     board.publish_in(dir.clone());
     let secret =
         Secret::random().map_err(|e| LaunchError::launcher("cannot read /dev/urandom", e))?;
+    let keys = Keyring::launch(&secret);
     let control_path = unix::control_socket(&dir);
     let listener = UnixListener::bind(&control_path)
         .map_err(|e| LaunchError::launcher("cannot bind the control socket", e))?;
@@ -167,7 +170,7 @@ pub(crate) async fn start(
         layout.labels.clone(),
         restartable(layout, &nodes),
         Arc::new(UnixDialer::new(dir.clone())),
-        secret.clone(),
+        keys.clone(),
         supervisor.stop.clone(),
         options.ready_timeout,
     );
@@ -179,7 +182,7 @@ pub(crate) async fn start(
     let shared = Arc::new(Shared::new(layout, &units, total, board));
     let control = tokio::spawn(control_loop(
         listener,
-        secret.clone(),
+        keys.member().clone(),
         (units.len(), layout.program.to_string()),
         shared.clone(),
         supervisor.clone(),
@@ -198,7 +201,7 @@ pub(crate) async fn start(
     let spawner = Arc::new(Spawner {
         binary,
         dir,
-        secret,
+        keys,
         control_path,
         params_json: layout.params_json.clone(),
         program: layout.program,
@@ -422,7 +425,8 @@ struct Spawner {
     binary: PathBuf,
     /// The launch's private directory.
     dir: PathBuf,
-    secret: Secret,
+    /// Every key of the launch: each child gets those of its nodes and of the nodes they call.
+    keys: Keyring,
     /// The launcher's control socket.
     control_path: PathBuf,
     params_json: String,
@@ -443,24 +447,30 @@ struct Spawner {
 }
 
 impl Spawner {
-    /// A pipe holding the launch secret (close-on-exec; the child's pre-exec hook clears that
-    /// on its copy): its read end.
-    fn secret_pipe(&self, unit: &Unit) -> Result<std::os::fd::OwnedFd, LaunchError> {
+    /// An anonymous file (close-on-exec; the child's pre-exec hook clears that on its copy)
+    /// holding the keys `unit`'s process needs: the member key, its nodes' and those of the
+    /// nodes they hold handles to.
+    fn keys_file(&self, unit: &Unit) -> Result<std::os::fd::OwnedFd, LaunchError> {
         let failed = |e: rustix::io::Errno| {
             LaunchError::launcher(
-                format!("cannot pass the launch secret to `{}`", unit.label),
+                format!("cannot pass its keys to `{}`", unit.label),
                 std::io::Error::from(e),
             )
         };
-        let (read, write) =
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(failed)?;
-        // 64 bytes fit in any pipe's buffer: this does not block.
-        let hex = self.secret.to_hex();
-        let written = rustix::io::write(&write, hex.as_bytes()).map_err(failed)?;
-        if written != hex.len() {
-            return Err(failed(rustix::io::Errno::PIPE));
+        let file =
+            rustix::fs::memfd_create("lp-keys", rustix::fs::MemfdFlags::CLOEXEC).map_err(failed)?;
+        let text = self.keys.narrowed(unit.keys.iter().copied()).to_text();
+        let mut rest = text.as_bytes();
+        while !rest.is_empty() {
+            match rustix::io::write(&file, rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(failed(e)),
+            }
         }
-        Ok(read)
+        // The child reads from the start: it shares this open file, and its offset.
+        rustix::fs::seek(&file, rustix::fs::SeekFrom::Start(0)).map_err(failed)?;
+        Ok(file)
     }
 
     /// Spawns `unit`'s process, records it, and forwards its output.
@@ -484,20 +494,20 @@ impl Spawner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        // The secret goes through a pipe only the child inherits, never the environment.
-        let secret = self.secret_pipe(unit)?;
-        let secret_fd = secret.as_raw_fd();
-        cmd.env(vars::SECRET_FD, secret_fd.to_string());
+        // The keys go through a file only the child inherits, never the environment.
+        let keys = self.keys_file(unit)?;
+        let keys_fd = keys.as_raw_fd();
+        cmd.env(vars::KEYS_FD, keys_fd.to_string());
         if self.metrics {
             cmd.env(crate::metrics::ENV, "1");
         }
         let launcher_pid = Pid::from_raw(self.launcher_pid);
         // SAFETY: the closure runs in the forked child before exec and only makes
         // async-signal-safe system calls (fcntl, prctl, getppid); it allocates nothing. The
-        // descriptor is the pipe's read end, open in the parent until after the spawn.
+        // descriptor is the keys' file, open in the parent until after the spawn.
         unsafe {
             cmd.pre_exec(move || {
-                let fd = std::os::fd::BorrowedFd::borrow_raw(secret_fd);
+                let fd = std::os::fd::BorrowedFd::borrow_raw(keys_fd);
                 rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
                 rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
                 // The launcher may have died between fork and prctl.
@@ -508,7 +518,7 @@ impl Spawner {
             });
         }
         let spawned = cmd.spawn();
-        drop(secret);
+        drop(keys);
         let mut child = spawned.map_err(|e| {
             LaunchError::launcher(
                 format!(
@@ -562,6 +572,8 @@ struct Unit {
     env: Vec<(String, String)>,
     /// Its restart policy: its nodes' when they all have one (the first node's), else none.
     restart: Option<Restart>,
+    /// The nodes whose keys its process gets (see [`super::key_ids`]).
+    keys: Vec<usize>,
 }
 
 impl Unit {
@@ -583,6 +595,7 @@ impl Unit {
                 .flat_map(|n| n.settings.env.iter().cloned())
                 .collect(),
             restart,
+            keys: super::key_ids(nodes),
         }
     }
 
@@ -693,7 +706,7 @@ async fn forward(stream: impl AsyncRead + Unpin, sink: Sink, is_stderr: bool, la
 /// Follows the children's control links until the launch ends.
 async fn control_loop(
     listener: UnixListener,
-    secret: Secret,
+    member: Secret,
     (units, program): (usize, String),
     shared: Arc<Shared>,
     supervisor: Arc<Supervisor>,
@@ -703,7 +716,7 @@ async fn control_loop(
     let accepting = CancellationToken::new();
     let _accepting = accepting.clone().drop_guard();
     tokio::spawn(control::accept(
-        listener, secret, units, program, events_tx, accepting,
+        listener, member, units, program, events_tx, accepting,
     ));
     while let Some(event) = events.recv().await {
         match event {

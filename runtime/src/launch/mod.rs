@@ -627,3 +627,17 @@ pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
             ExitCode::FAILURE
         })
 }
+
+/// The nodes whose keys a process hosting `nodes` gets: its own (to serve them) and those they
+/// hold handles to (to call them), sorted, each once.
+pub(crate) fn key_ids<'a>(
+    nodes: impl IntoIterator<Item = &'a crate::program::ErasedNode>,
+) -> Vec<usize> {
+    let mut ids: Vec<usize> = nodes
+        .into_iter()
+        .flat_map(|node| std::iter::once(node.id).chain(node.calls.iter().copied()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}

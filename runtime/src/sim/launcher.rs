@@ -72,7 +72,8 @@ pub(super) struct Launcher {
     pub(super) units: Vec<UnitPlan>,
     pub(super) labels: Vec<String>,
     pub(super) supervisor: Arc<Supervisor>,
-    pub(super) secret: Secret,
+    /// The launch's member key, which every host proves on its link.
+    pub(super) member: Secret,
     pub(super) shared: Rc<Shared>,
 }
 
@@ -84,7 +85,7 @@ impl Launcher {
         let accepting = CancellationToken::new();
         tokio::spawn(control::accept(
             listener,
-            self.secret.clone(),
+            self.member.clone(),
             self.units.len(),
             FINGERPRINT.to_string(),
             events_tx,

@@ -23,6 +23,7 @@ use crate::launch::host::{self, Host, Network};
 use crate::program::{ErasedNode, Program};
 use crate::supervise::{NodeError, Supervisor};
 use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 use crate::transport::sim::{port, SimDialer, MAX_NODES};
 use crate::LaunchType;
 
@@ -73,19 +74,22 @@ struct Common {
     deadlines: Vec<Option<Duration>>,
     /// The host of each node, by id.
     hosts: Arc<[Arc<str>]>,
-    secret: Secret,
+    /// Every key of the launch: the launcher's and the test's; each host gets those its nodes
+    /// need.
+    keys: Keyring,
     grace: Duration,
     seed: u64,
 }
 
 impl Common {
-    /// How a host's nodes (or the test) reach the others; `stop` ends its waits.
-    fn net(&self, stop: &CancellationToken) -> Net {
+    /// How a host's nodes (or the test) holding `keys` reach the others; `stop` ends its
+    /// waits.
+    fn net(&self, keys: Keyring, stop: &CancellationToken) -> Net {
         let net = Net::sockets(
             self.labels.clone(),
             self.restartable.clone(),
             Arc::new(SimDialer::nodes(self.hosts.clone())),
-            self.secret.clone(),
+            keys,
             stop.clone(),
             DEFAULT_READY_TIMEOUT,
         );
@@ -117,7 +121,7 @@ pub(super) fn simulate<P: Program>(sim: &Sim, program: P, test: Option<Test>) ->
         units: plans,
         labels: layout.labels.clone(),
         supervisor: supervisor.clone(),
-        secret: common.secret.clone(),
+        member: common.keys.member().clone(),
         shared: shared.clone(),
     };
     world.client(LAUNCHER, launcher.run());
@@ -196,7 +200,7 @@ fn prepare<P: Program>(
         restartable,
         deadlines,
         hosts: hosts.into(),
-        secret,
+        keys: Keyring::launch(&secret),
         grace: sim.grace,
         seed: sim.seed,
     });
@@ -262,7 +266,8 @@ async fn software(
 ) -> turmoil::Result {
     {
         let dial = SimDialer::launcher(Arc::from(LAUNCHER));
-        let link = match Link::open(&dial, &common.secret, unit, FINGERPRINT, LINK_WAIT).await {
+        let member = common.keys.member();
+        let link = match Link::open(&dial, member, unit, FINGERPRINT, LINK_WAIT).await {
             Ok(link) => link,
             Err(e) => {
                 tracing::error!(target: "lp", "cannot reach the launcher: {e}");
@@ -270,13 +275,14 @@ async fn software(
             }
         };
         let stop = CancellationToken::new();
+        let keys = common.keys.narrowed(crate::launch::key_ids(members.iter()));
         let host = Host {
             ends_with_first,
             nodes: members.iter().map(|n| (n.clone(), n.has_run)).collect(),
-            net: common.net(&stop),
+            net: common.net(keys.clone(), &stop),
             labels: common.labels.clone(),
             network: SimNetwork,
-            secret: common.secret.clone(),
+            keys,
             grace: common.grace,
             stop,
             servers: TaskTracker::new(),
@@ -297,7 +303,7 @@ async fn client(
 ) -> turmoil::Result {
     let stop = CancellationToken::new();
     let handles = SimHandles {
-        net: common.net(&stop),
+        net: common.net(common.keys.clone(), &stop),
     };
     let outcome = test(handles).await;
     let at = turmoil::sim_elapsed().unwrap_or_default();

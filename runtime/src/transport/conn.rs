@@ -80,6 +80,26 @@ pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// slot frees, so unauthenticated peers cost bounded memory and descriptors.
 pub(crate) const MAX_HANDSHAKES: usize = 64;
 
+/// What a connection's handshakes are keyed with.
+#[derive(Clone, Debug)]
+pub(crate) struct Keys {
+    /// Keys the sealing of transports that [encrypt](Listener::ENCRYPTS): the launch's member
+    /// key, which every process of the launch holds.
+    pub(crate) seal: Secret,
+    /// Proven in the hello: the key of the node served (or the member key, on a control link).
+    pub(crate) hello: Secret,
+}
+
+impl Keys {
+    /// The same key for both: a control link's.
+    pub(crate) fn member(member: &Secret) -> Self {
+        Keys {
+            seal: member.clone(),
+            hello: member.clone(),
+        }
+    }
+}
+
 /// Why the client side of the handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum HandshakeError {
@@ -93,8 +113,9 @@ pub(crate) enum HandshakeError {
     Rejected(String),
 }
 
-/// The client side of the handshake: answers the server's challenge with a proof of the
-/// secret and waits for the welcome, within [`HANDSHAKE_TIMEOUT`].
+/// The client side of the handshake: answers the server's challenge with a proof of the key
+/// (`secret`: the node's, or the member key) and waits for the welcome, within
+/// [`HANDSHAKE_TIMEOUT`].
 pub(crate) async fn client_hello(
     reader: &mut FrameReader,
     writer: &mut FrameWriter,
@@ -129,7 +150,9 @@ pub(crate) async fn client_hello(
             }
             Some(Err(e)) => Err(failed(e)),
             None => Err(Rejected(
-                "the connection was refused (wrong launch secret?)".to_string(),
+                "the connection was refused (a wrong key: another launch's, or a node's this \
+                 process holds no handle to)"
+                    .to_string(),
             )),
         }
     };
@@ -161,7 +184,8 @@ pub(crate) fn protocol_mismatch(theirs: u32) -> String {
 }
 
 /// The server side of the handshake: sends a fresh challenge, and is true when the client's
-/// first frame is a hello proving the secret on it (and the welcome was sent), all within
+/// first frame is a hello proving the key (`secret`: the served node's, or the member key) on
+/// it (and the welcome was sent), all within
 /// [`HANDSHAKE_TIMEOUT`]. Anything else — timeout, garbage, a frame larger than a hello, a
 /// wrong proof — is false, and the caller closes the connection without executing anything.
 pub(crate) async fn accept_hello(
@@ -198,7 +222,7 @@ pub(crate) async fn accept_hello(
     true
 }
 
-/// A connection whose peer proved the secret.
+/// A connection whose peer proved the key.
 pub(crate) struct Authenticated {
     pub(crate) reader: FrameReader,
     pub(crate) writer: FrameWriter,
@@ -221,7 +245,7 @@ pub(crate) struct Refused {
 /// authenticated connection (and should spawn whatever serves it); `on_refused` each refusal.
 pub(crate) async fn accept_authenticated<L, C, R>(
     listener: L,
-    secret: Secret,
+    keys: Keys,
     stop: CancellationToken,
     on_conn: C,
     on_refused: R,
@@ -253,9 +277,9 @@ pub(crate) async fn accept_authenticated<L, C, R>(
             });
             continue;
         };
-        let (secret, handlers) = (secret.clone(), handlers.clone());
+        let (keys, handlers) = (keys.clone(), handlers.clone());
         tokio::spawn(async move {
-            let accepted = accept_one::<L>(stream, &secret).await;
+            let accepted = accept_one::<L>(stream, &keys).await;
             drop(slot);
             match accepted {
                 Some((reader, writer)) => (handlers.0)(Authenticated {
@@ -265,7 +289,7 @@ pub(crate) async fn accept_authenticated<L, C, R>(
                 }),
                 None => (handlers.1)(Refused {
                     peer,
-                    why: "no valid launch secret",
+                    why: "no valid key",
                 }),
             }
         });
@@ -276,17 +300,17 @@ pub(crate) async fn accept_authenticated<L, C, R>(
 /// [encrypts](Listener::ENCRYPTS), then the hello.
 async fn accept_one<L: Listener>(
     stream: L::Stream,
-    secret: &Secret,
+    keys: &Keys,
 ) -> Option<(FrameReader, FrameWriter)> {
     let (r, w) = stream.halves();
     let (r, w) = match L::ENCRYPTS {
-        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::respond(r, w, secret))
+        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::respond(r, w, &keys.seal))
             .await
             .ok()??,
         false => (r, w),
     };
     let (mut reader, mut writer) = halves(r, w);
-    accept_hello(&mut reader, &mut writer, secret)
+    accept_hello(&mut reader, &mut writer, &keys.hello)
         .await
         .then_some((reader, writer))
 }
@@ -380,7 +404,7 @@ pub(crate) enum ConnectError {
 pub(crate) async fn connect(
     dial: &dyn Dial,
     target: usize,
-    secret: &Secret,
+    keys: &Keys,
     wait: Duration,
     stop: &CancellationToken,
 ) -> Result<(FrameReader, FrameWriter), ConnectError> {
@@ -389,7 +413,7 @@ pub(crate) async fn connect(
     loop {
         let attempt = tokio::select! {
             biased;
-            attempt = attempt(dial, target, secret) => attempt,
+            attempt = attempt(dial, target, keys) => attempt,
             _ = stop.cancelled() => return Err(ConnectError::Stopping),
         };
         let last = match attempt {
@@ -422,13 +446,13 @@ enum Retry {
 async fn attempt(
     dial: &dyn Dial,
     target: usize,
-    secret: &Secret,
+    keys: &Keys,
 ) -> Result<(FrameReader, FrameWriter), Retry> {
     let (r, w) = dial.dial(target).await.map_err(|e| match e {
         DialError::Fatal(e) => Retry::No(ConnectError::Failed(e)),
         DialError::NotYet(e) => Retry::Yes(e),
     })?;
-    handshake(r, w, secret, dial.encrypts())
+    handshake(r, w, keys, dial.encrypts())
         .await
         .map_err(|e| match e {
             HandshakeError::Lost(_) => Retry::Yes(e.to_string()),
@@ -441,16 +465,16 @@ async fn attempt(
 pub(crate) async fn handshake(
     r: ReadHalf,
     w: WriteHalf,
-    secret: &Secret,
+    keys: &Keys,
     encrypts: bool,
 ) -> Result<(FrameReader, FrameWriter), HandshakeError> {
     let (r, w) = match encrypts {
-        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::initiate(r, w, secret))
+        true => tokio::time::timeout(HANDSHAKE_TIMEOUT, noise::initiate(r, w, &keys.seal))
             .await
             .unwrap_or_else(|_| Err(HandshakeError::Rejected("handshake timed out".into())))?,
         false => (r, w),
     };
     let (mut reader, mut writer) = halves(r, w);
-    client_hello(&mut reader, &mut writer, secret).await?;
+    client_hello(&mut reader, &mut writer, &keys.hello).await?;
     Ok((reader, writer))
 }

@@ -105,7 +105,7 @@ impl Encoder<Bytes> for FrameCodec {
 }
 
 /// The version of the wire protocol: frames, messages, the handshake.
-pub(crate) const PROTOCOL: u32 = 3;
+pub(crate) const PROTOCOL: u32 = 4;
 
 /// Why a value cannot go on the wire, or a frame does not decode.
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +350,16 @@ pub(crate) enum ToClient {
 pub(crate) struct Secret([u8; 32]);
 
 impl Secret {
+    /// A key of 32 bytes (one [derived](Self::derive), or received with a handle).
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Secret(bytes)
+    }
+
+    /// The key's bytes, to pass it on (with a handle).
+    pub(crate) fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
     /// 32 fresh bytes from the operating system's random source (the `getrandom` system
     /// call, which blocks only until the kernel's pool is first initialized).
     pub(crate) fn random() -> std::io::Result<Self> {
@@ -423,6 +433,14 @@ impl Secret {
     /// Checks a proof in constant time.
     pub(crate) fn verify(&self, nonce: &[u8], proof: &[u8]) -> bool {
         self.mac(nonce).verify_slice(proof).is_ok()
+    }
+}
+
+/// Tests compare keys; the runtime never does (it verifies proofs in constant time).
+#[cfg(test)]
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
     }
 }
 

@@ -134,7 +134,7 @@ mod tests {
         let refused = tx.clone();
         tokio::spawn(accept_authenticated(
             listener,
-            secret,
+            conn::Keys::member(&secret),
             CancellationToken::new(),
             move |mut conn: conn::Authenticated| {
                 let tx = tx.clone();
@@ -161,7 +161,7 @@ mod tests {
         connect(
             &dialer,
             0,
-            secret,
+            &conn::Keys::member(secret),
             Duration::from_secs(5),
             &CancellationToken::new(),
         )
@@ -214,6 +214,7 @@ mod tests {
         let wrong = Secret::random().unwrap();
         let dialer = TcpDialer::new(Arc::new(Fixed(addr)));
         let stop = CancellationToken::new();
+        let wrong = conn::Keys::member(&wrong);
         let e = connect(&dialer, 0, &wrong, Duration::from_secs(5), &stop)
             .await
             .err()
@@ -299,7 +300,7 @@ mod tests {
         let e = connect(
             &dialer,
             0,
-            &Secret::random().unwrap(),
+            &conn::Keys::member(&Secret::random().unwrap()),
             Duration::from_millis(300),
             &stop,
         )

@@ -8,6 +8,7 @@ pub mod cold;
 pub mod fns;
 pub mod hot;
 pub mod names;
+pub mod privilege;
 pub mod reusable;
 pub mod traits;
 pub mod values;

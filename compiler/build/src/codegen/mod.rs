@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 /// The version of the contract between generated code and the `lp` runtime
 /// (`lp::codegen::GENERATED_ABI`): a mismatch fails the user's build with a message saying so.
-const ABI: u32 = 4;
+const ABI: u32 = 5;
 
 /// The path by which generated code names the runtime crate: `::lp` ([`Runtime::default`]), or
 /// the path a package that renamed its dependency gives ([`Runtime::new`]). Interpolated into

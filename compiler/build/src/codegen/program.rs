@@ -329,13 +329,14 @@ fn expand_node(node: &Node, lp: &Runtime) -> TokenStream {
     };
     // The factory owns a clone of each group it holds handles to; a `NodeRef` is `Copy`, so
     // the `move` closure takes a copy of each node's.
-    let mut groups = Vec::new();
+    let mut held = Vec::new();
     for arg in &node.args {
-        collect_groups(&arg.value, &mut groups);
+        collect_refs(&arg.value, &mut held);
     }
-    let refs: Vec<TokenStream> = groups
+    let refs: Vec<TokenStream> = held
         .iter()
-        .map(|n| ref_ident(n))
+        .filter(|(_, group)| *group)
+        .map(|(n, _)| ref_ident(n))
         .map(|r| quote!(let #r = ::core::clone::Clone::clone(&#r);))
         .collect();
     let uses_env = node.args.iter().any(|a| value_uses_env(&a.value));
@@ -359,7 +360,22 @@ fn expand_node(node: &Node, lp: &Runtime) -> TokenStream {
         quote!({ #params #(#refs)* #factory })
     };
     let settings = expand_settings(&node.settings, lp);
-    quote!(#builder(#self_ref, #runner, #factory)#settings)
+    let calls = expand_calls(&held);
+    quote!(#builder(#self_ref, #runner, #factory)#settings #(#calls)*)
+}
+
+/// `.calls(…)` for each node and group (`held`: name, whether a group) the node's arguments
+/// hold handles to: its process gets their keys (and no others).
+fn expand_calls(held: &[(String, bool)]) -> Vec<TokenStream> {
+    held.iter()
+        .map(|(name, group)| {
+            let r = ref_ident(name);
+            match group {
+                true => quote!(.calls(&#r)),
+                false => quote!(.calls(#r)),
+            }
+        })
+        .collect()
 }
 
 /// `.with_settings(…)` for a node with a block, else nothing.
@@ -448,17 +464,17 @@ fn value_uses_env(value: &Value) -> bool {
     }
 }
 
-/// Adds the names of the groups a value holds handles to (each once).
-fn collect_groups(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Group(n) | Value::GroupAt(n, _) => {
-            if !out.contains(n) {
-                out.push(n.clone());
-            }
-        }
-        Value::List(items) => items.iter().for_each(|i| collect_groups(i, out)),
-        Value::Some(inner) => collect_groups(inner, out),
-        Value::Node(_) | Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => {
-        }
+/// Adds the names of the nodes and groups a value holds handles to (each once), each with
+/// whether it is a group.
+fn collect_refs(value: &Value, out: &mut Vec<(String, bool)>) {
+    let name = match value {
+        Value::Node(n) => (n.clone(), false),
+        Value::Group(n) | Value::GroupAt(n, _) => (n.clone(), true),
+        Value::List(items) => return items.iter().for_each(|i| collect_refs(i, out)),
+        Value::Some(inner) => return collect_refs(inner, out),
+        Value::Literal(_) | Value::Param(_) | Value::Computed(_) | Value::None => return,
+    };
+    if !out.contains(&name) {
+        out.push(name);
     }
 }

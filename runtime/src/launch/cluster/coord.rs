@@ -1,7 +1,7 @@
 //! The coordinator of a cluster launch: one small process (the coordinator Job on Kubernetes, a
 //! background process of the batch script on Slurm) that every unit links to over TCP
-//! ([`control`](crate::launch::control)), authenticated with the launch secret like every other
-//! connection.
+//! ([`control`](crate::launch::control)), authenticated with the launch's member key (see
+//! `transport::keys`).
 //!
 //! 1. each unit joins, builds its nodes, and reports ready once they serve, with their ports;
 //! 2. when every unit is ready, the coordinator orders everyone to start, with the address
@@ -428,7 +428,7 @@ impl<'p> Coordinator<'p> {
 pub(crate) async fn run(
     listener: TcpListener,
     plan: &Plan,
-    secret: Secret,
+    member: Secret,
     join_timeout: Duration,
     grace: Duration,
     restarts: bool,
@@ -437,7 +437,7 @@ pub(crate) async fn run(
     let accepting = CancellationToken::new();
     tokio::spawn(control::accept(
         listener,
-        secret,
+        member,
         plan.units.len(),
         plan.fingerprint.clone(),
         events_tx,

@@ -7,7 +7,9 @@
 //!   as pods run);
 //! - every object's name starts with `<program>-<launch id>` ([`Names`]), so programs and
 //!   launches share a namespace;
-//! - one Secret with the launch secret, mounted read-only into every container as a file
+//! - one Secret per Job with the keys its pods hold (`transport::keys`): the coordinator's,
+//!   the launch secret; a program job's, the member key and the keys of its nodes and of the
+//!   nodes they hold handles to. Mounted read-only into every container as a file
 //!   ([`SECRET_FILE`], named by `LP_SECRET_FILE`): never an env var, never a plain value in a
 //!   Job;
 //! - one NetworkPolicy: the launch's pods accept connections only from pods of the same
@@ -29,6 +31,7 @@ use super::{parse_memory, vars, yaml, Job, Plan, COORDINATOR, DEFAULT_PORT};
 use crate::launch::tool::{self, ToolError};
 use crate::program::Resources;
 use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 
 /// The `k8s` flags.
 #[derive(Debug, Clone, Default)]
@@ -111,9 +114,10 @@ impl Names {
         &self.service
     }
 
-    /// The Secret holding the launch secret.
-    pub(crate) fn secret(&self) -> String {
-        join_fit(&self.service, "secret", MAX_NAME)
+    /// The Secret holding the keys of the Job of `job` (a [`Job::name`], or the
+    /// coordinator).
+    pub(crate) fn keys(&self, job: &str) -> String {
+        keys_of(&self.job(job))
     }
 
     /// The NetworkPolicy of the launch's pods.
@@ -125,6 +129,12 @@ impl Names {
     pub(crate) fn job(&self, job: &str) -> String {
         join_fit(&self.service, job, MAX_JOB_NAME)
     }
+}
+
+/// The Secret holding the keys of the Job named `job` (its pods mount it).
+fn keys_of(job: &str) -> String {
+    // A Job's name leaves room for the suffix (`MAX_JOB_NAME`).
+    format!("{job}-keys")
 }
 
 /// `head-tail` when it has at most `max` characters; otherwise both parts shortened (the longer
@@ -156,7 +166,7 @@ fn join_fit(head: &str, tail: &str, max: usize) -> String {
 
 /// Everything that goes into the manifests.
 pub(crate) struct Manifests {
-    /// `(file name, object)`, Secret first.
+    /// `(file name, object)`, Secrets first.
     pub(crate) objects: Vec<(String, Value)>,
     /// The launch id (label `lp.launch`).
     pub(crate) launch: String,
@@ -193,8 +203,18 @@ pub(crate) fn manifests(
         namespace: &namespace,
         names: Names::new(&plan.program, launch)?,
     };
-    let mut objects = vec![
-        ("secret.yaml".to_string(), render.secret(secret)),
+    let keys = Keyring::launch(secret);
+    let mut objects = vec![(
+        format!("{COORDINATOR}{KEYS_FILE}"),
+        render.keys(COORDINATOR, &secret.to_hex()),
+    )];
+    for job in &plan.jobs {
+        objects.push((
+            format!("{}{KEYS_FILE}", job.name),
+            render.keys(&job.name, &job_keys(&keys, secret, job)),
+        ));
+    }
+    objects.extend([
         ("service.yaml".to_string(), render.service()),
         ("networkpolicy.yaml".to_string(), render.network_policy()),
         (
@@ -208,7 +228,7 @@ pub(crate) fn manifests(
                 render.env(COORDINATOR, &[]),
             ),
         ),
-    ];
+    ]);
     for job in &plan.jobs {
         objects.push((
             format!("{}.job.yaml", job.name),
@@ -228,6 +248,27 @@ pub(crate) fn manifests(
         coordinator: render.names.job(COORDINATOR),
         namespace,
     })
+}
+
+/// The file name suffix of a Job's keys Secret.
+const KEYS_FILE: &str = ".keys.yaml";
+
+/// The most text of keys one Secret may hold: Kubernetes limits a Secret to 1 MiB, base64.
+const MAX_KEYS_TEXT: usize = (1 << 20) / 4 * 3 - 4096;
+
+/// The keys `job`'s pods get: those its nodes need; or, when they are more than a Secret holds
+/// (a job holding handles to some ten thousand nodes), every key, the launch secret (said on
+/// stderr).
+fn job_keys(keys: &Keyring, secret: &Secret, job: &Job) -> String {
+    let text = keys.narrowed(job.keys.iter().copied()).to_text();
+    if text.len() <= MAX_KEYS_TEXT {
+        return text;
+    }
+    tracing::warn!(target: "lp",
+        "job `{}` holds handles to {} nodes: their keys exceed one Kubernetes Secret, so its pods get every key of the launch",
+        job.source, job.keys.len()
+    );
+    secret.to_hex()
 }
 
 /// What every object of one launch's manifests shares.
@@ -260,14 +301,15 @@ impl Render<'_> {
         json!({ "name": name, "namespace": self.namespace, "labels": self.labels(group) })
     }
 
-    /// The Secret holding the launch secret.
-    fn secret(&self, secret: &Secret) -> Value {
+    /// The Secret holding the keys (`text`) of the pods of `job` (a [`Job::name`], or the
+    /// coordinator).
+    fn keys(&self, job: &str, text: &str) -> Value {
         json!({
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": self.metadata(&self.names.secret(), None),
+            "metadata": self.metadata(&self.names.keys(job), None),
             "type": "Opaque",
-            "data": { SECRET_KEY: base64(secret.to_hex().as_bytes()) },
+            "data": { SECRET_KEY: base64(text.as_bytes()) },
         })
     }
 
@@ -276,9 +318,9 @@ impl Render<'_> {
     /// k` for the `k`th node of a pod). Egress is left open (DNS, and whatever the nodes' own
     /// code reaches).
     ///
-    /// Per launch rather than per Job: the program's graph (who holds a handle to whom) is
-    /// known to `lpc`, not to the binary's [`Plan`], so every pod of the launch may connect to
-    /// every other; the handshake still refuses any connection without the launch secret.
+    /// Per launch rather than per Job: a handle passed in a call lets its receiver call a node
+    /// its `.lp` arguments do not name, so every pod of the launch may connect to every other;
+    /// the handshake still refuses any connection to a node without that node's key.
     fn network_policy(&self) -> Value {
         let most_nodes = self
             .plan
@@ -370,7 +412,7 @@ impl Render<'_> {
                 "backoffLimit": backoff_limit,
                 "template": {
                     "metadata": { "labels": self.labels(Some(group)) },
-                    "spec": self.pod_spec(restart_policy, resources, env),
+                    "spec": self.pod_spec(&keys_of(name), restart_policy, resources, env),
                 },
             },
         })
@@ -380,8 +422,8 @@ impl Render<'_> {
     /// Security Standard (and Checkov's checks of it): not root, no privilege escalation, every
     /// capability dropped, the runtime's default seccomp profile, a read-only root file system
     /// with an `emptyDir` at [`TMP_DIR`], no service-account token (lp never talks to the
-    /// Kubernetes API), the launch secret as a read-only file.
-    fn pod_spec(&self, restart_policy: &str, resources: Value, env: Value) -> Value {
+    /// Kubernetes API), the Job's keys (the Secret `keys`) as a read-only file.
+    fn pod_spec(&self, keys: &str, restart_policy: &str, resources: Value, env: Value) -> Value {
         json!({
             "restartPolicy": restart_policy,
             // Kubernetes' SIGKILL comes after the nodes' own grace period.
@@ -423,7 +465,7 @@ impl Render<'_> {
                 {
                     "name": "lp-secret",
                     "secret": {
-                        "secretName": self.names.secret(),
+                        "secretName": keys,
                         "items": [{ "key": SECRET_KEY, "path": SECRET_KEY }],
                         "defaultMode": SECRET_MODE,
                     },
@@ -570,8 +612,12 @@ fn write_dir(dir: &Path, manifests: &Manifests) -> Result<(), ClusterError> {
     std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
     for (name, object) in &manifests.objects {
         let path = dir.join(name);
-        // The Secret's file is readable by its owner only.
-        let mode = if name == "secret.yaml" { 0o600 } else { 0o644 };
+        // The Secrets' files are readable by their owner only.
+        let mode = if name.ends_with(KEYS_FILE) {
+            0o600
+        } else {
+            0o644
+        };
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -650,6 +696,39 @@ mod tests {
     }
 
     #[test]
+    fn each_job_gets_a_secret_of_the_keys_its_nodes_need() {
+        let manifests = rendered();
+        let secrets: Vec<&str> = manifests
+            .objects
+            .iter()
+            .filter(|(_, o)| o["kind"] == "Secret")
+            .map(|(_, o)| o["metadata"]["name"].as_str().unwrap())
+            .collect();
+        let mounted: Vec<&str> = manifests
+            .objects
+            .iter()
+            .filter(|(_, o)| o["kind"] == "Job")
+            .map(|(_, o)| {
+                o["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(secrets, mounted, "one Secret per Job, mounted by its pods");
+        let (layout, nodes) = super::super::tests::program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
+        let all = Keyring::launch(&secret);
+        for job in &plan.jobs {
+            let held = Keyring::parse(&job_keys(&all, &secret, job)).unwrap();
+            for id in 0..plan.labels.len() {
+                let expected = job.keys.contains(&id).then(|| all.node(id)).flatten();
+                assert_eq!(held.node(id), expected, "job {} node {id}", job.name);
+            }
+        }
+    }
+
+    #[test]
     fn the_secret_file_is_the_secret_volume_key() {
         assert_eq!(SECRET_FILE, format!("{SECRET_DIR}/{SECRET_KEY}"));
     }
@@ -689,7 +768,8 @@ mod tests {
             assert_eq!(env("TMPDIR"), Some(json!(TMP_DIR)));
             assert_eq!(env(vars::SECRET), None);
             let volume = &pod["volumes"][0]["secret"];
-            assert_eq!(volume["secretName"], json!("seed-like-0123456789-secret"));
+            let keys = format!("{}-keys", job["metadata"]["name"].as_str().unwrap());
+            assert_eq!(volume["secretName"], json!(keys));
             assert_eq!(volume["defaultMode"], json!(0o440));
             assert_eq!(container["volumeMounts"][0]["mountPath"], json!(SECRET_DIR));
             assert_eq!(container["volumeMounts"][0]["readOnly"], json!(true));
@@ -736,7 +816,10 @@ mod tests {
     fn names_start_with_the_program_and_the_launch() {
         let names = Names::new("consumer_producers", "0123456789").unwrap();
         assert_eq!(names.service(), "consumer-producers-0123456789");
-        assert_eq!(names.secret(), "consumer-producers-0123456789-secret");
+        assert_eq!(
+            names.keys(COORDINATOR),
+            "consumer-producers-0123456789-lp-coordinator-keys"
+        );
         assert_eq!(
             names.job("producer"),
             "consumer-producers-0123456789-producer"
@@ -768,11 +851,7 @@ mod tests {
         for program in &programs {
             for launch in ["0123456789", "abcdef0123"] {
                 let names = Names::new(program, launch).unwrap();
-                for name in [
-                    names.service().to_string(),
-                    names.secret(),
-                    names.network_policy(),
-                ] {
+                for name in [names.service().to_string(), names.network_policy()] {
                     assert!(is_dns_label(&name, MAX_NAME), "{name}");
                     assert!(seen.insert(name.clone()), "{name} twice");
                 }
@@ -780,6 +859,7 @@ mod tests {
                     for job in [job.clone(), format!("{job}x")] {
                         let name = names.job(&job);
                         assert!(is_dns_label(&name, MAX_JOB_NAME), "{name}");
+                        assert!(is_dns_label(&names.keys(&job), MAX_NAME), "{name}");
                         assert!(seen.insert(name.clone()), "{name} twice");
                         assert!(name.starts_with(&program[..1]), "{name}");
                     }

@@ -172,6 +172,9 @@ pub(crate) struct Job {
     /// The restart policy of its units (a block's: the first one its nodes have): on
     /// Kubernetes the container restarts in its pod and rejoins the program.
     pub(crate) restart: Option<Restart>,
+    /// The nodes whose keys its pods get: its nodes' and those they hold handles to (see
+    /// [`crate::launch::key_ids`]).
+    pub(crate) keys: Vec<usize>,
 }
 
 /// How a program's nodes map onto cluster processes.
@@ -216,7 +219,12 @@ impl Plan {
             grouping.add(layout, node)?;
         }
         check_names(&grouping.jobs)?;
-        let (jobs, units, unit_of) = grouping.in_job_order();
+        let (mut jobs, units, unit_of) = grouping.in_job_order();
+        let by_id: HashMap<usize, &ErasedNode> = nodes.iter().map(|n| (n.id, n)).collect();
+        for job in &mut jobs {
+            let ids = job.units.iter().flat_map(|&u| &units[u].nodes);
+            job.keys = crate::launch::key_ids(ids.filter_map(|id| by_id.get(id).copied()));
+        }
         let fingerprint = fingerprint(layout, &jobs, &units);
         Ok(Plan {
             restartable: crate::launch::local_mp::restartable(layout, nodes),
@@ -306,6 +314,7 @@ impl Grouping {
             resources: Resources::default(),
             env: Vec::new(),
             restart: None,
+            keys: Vec::new(),
         });
         self.job_of_key.insert(key, self.jobs.len() - 1);
         Ok(self.jobs.len() - 1)
@@ -660,6 +669,7 @@ mod tests {
                 },
                 ..Default::default()
             },
+            calls: std::sync::Arc::from([]),
             has_run: true,
             build: std::sync::Arc::new(|_: &Env| -> crate::Result<Built> {
                 unreachable!("plans never build nodes")
@@ -680,11 +690,36 @@ mod tests {
             node(0, "producer/0", Some(0), 3),
             node(1, "producer/1", Some(1), 3),
             node(2, "producer/2", Some(2), 3),
-            node(3, "consumer", None, 1),
+            ErasedNode {
+                calls: std::sync::Arc::from([0, 1, 2]),
+                ..node(3, "consumer", None, 1)
+            },
             node(4, "a", None, 1),
-            node(5, "b", None, 1),
+            ErasedNode {
+                calls: std::sync::Arc::from([3]),
+                ..node(5, "b", None, 1)
+            },
         ];
         (ids.finish(), nodes)
+    }
+
+    #[test]
+    fn each_job_gets_the_keys_of_its_nodes_and_of_those_they_call() {
+        let (layout, nodes) = program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let keys: Vec<(&str, &[usize])> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.name.as_str(), j.keys.as_slice()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("producer", &[0, 1, 2][..]),
+                ("consumer", &[0, 1, 2, 3][..]),
+                ("pair", &[3, 4, 5][..])
+            ]
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::launch::env::{EnvError, Vars};
 use crate::launch::host::{Host, Network, Supervisor};
 use crate::program::{ErasedNode, Program};
 use crate::supervise::NodeError;
-use crate::transport::frame::Secret;
+use crate::transport::keys::Keyring;
 use crate::transport::tcp::TcpDialer;
 use crate::LaunchType;
 
@@ -34,7 +34,9 @@ struct Identity {
     /// The index within the job (`JOB_COMPLETION_INDEX` / `SLURM_PROCID`); 0 for the
     /// coordinator.
     rank: usize,
-    secret: Secret,
+    /// The keys it was given: every key (the coordinator's; Slurm's tasks, which narrow them
+    /// at once), or its job's (a Kubernetes pod's).
+    keys: Keyring,
     fingerprint: Option<String>,
 }
 
@@ -61,18 +63,18 @@ impl Identity {
             engine,
             job,
             rank,
-            secret: read_secret(engine)?,
+            keys: read_keys(engine)?,
             fingerprint: std::env::var(vars::LAYOUT).ok(),
         })
     }
 }
 
-/// The launch secret: from the file `LP_SECRET_FILE` names when it is set (on Kubernetes, the
-/// launch's Secret mounted as a volume: Kubernetes requires it); otherwise, on Slurm only,
-/// from `LP_SECRET`, which the batch script exports to its tasks.
-fn read_secret(engine: Engine) -> Result<Secret, EnvError> {
+/// The process's keys: from the file `LP_SECRET_FILE` names when it is set (on Kubernetes, the
+/// job's Secret mounted as a volume: Kubernetes requires it); otherwise, on Slurm only, the
+/// launch secret in `LP_SECRET`, which the batch script exports to its tasks.
+fn read_keys(engine: Engine) -> Result<Keyring, EnvError> {
     if std::env::var_os(vars::SECRET_FILE).is_some() {
-        return VARS.secret_file(vars::SECRET_FILE);
+        return VARS.keys_file(vars::SECRET_FILE);
     }
     match engine {
         Engine::K8s => Err(EnvError::Missing {
@@ -184,7 +186,7 @@ async fn run(
         return Ok(coord::run(
             listener,
             &plan,
-            identity.secret,
+            identity.keys.member().clone(),
             super::join_timeout(),
             notice,
             restarts,
@@ -196,16 +198,7 @@ async fn run(
         Engine::K8s => LaunchType::K8s,
         Engine::Slurm => LaunchType::Slurm,
     };
-    Ok(run_unit(
-        plan,
-        unit,
-        nodes,
-        book,
-        identity.secret,
-        notice,
-        launch_type,
-    )
-    .await)
+    Ok(run_unit(plan, unit, nodes, book, identity.keys, notice, launch_type).await)
 }
 
 /// The unit this process runs, from its job and rank.
@@ -262,14 +255,14 @@ async fn run_unit(
     unit: Unit,
     nodes: Vec<ErasedNode>,
     book: Arc<Book>,
-    secret: Secret,
+    keys: Keyring,
     grace: Duration,
     launch_type: LaunchType,
 ) -> ExitCode {
     let coordinator = TcpDialer::new(Arc::new(CoordinatorOf(book.clone())));
     let link = match Link::open(
         &coordinator,
-        &secret,
+        keys.member(),
         unit.index,
         &plan.fingerprint,
         super::join_timeout(),
@@ -300,12 +293,14 @@ async fn run_unit(
             }
         }
     }
+    // Only the keys its nodes need, whatever it was given (a Slurm task gets every key).
+    let keys = keys.narrowed(crate::launch::key_ids(mine.iter().map(|(node, _)| node)));
     let stop = CancellationToken::new();
     let net = Net::sockets(
         plan.labels.clone(),
         plan.restartable.clone(),
         Arc::new(TcpDialer::new(book.clone())),
-        secret.clone(),
+        keys.clone(),
         stop.clone(),
         crate::launch::LaunchOptions::new().ready_timeout,
     );
@@ -316,7 +311,7 @@ async fn run_unit(
         net,
         labels: plan.labels.clone(),
         network: TcpNetwork(book),
-        secret,
+        keys,
         grace,
         stop,
         servers: TaskTracker::new(),
