@@ -32,9 +32,11 @@ pub(crate) mod vars {
     pub(crate) const PROGRAM: &str = "LP_PROGRAM";
     /// The launch's private directory.
     pub(crate) const DIR: &str = "LP_DIR";
-    /// The descriptor of a file holding the process's keys (`Keyring`'s text): they never
-    /// enter the environment, which `/proc/PID/environ` shows for the process's lifetime.
-    pub(crate) const KEYS_FD: &str = "LP_KEYS_FD";
+    /// The launcher's pid: the child dies with it (`PR_SET_PDEATHSIG`), and does not start
+    /// when it is gone already. (The child's keys, `Keyring`'s text, come on its standard
+    /// input: they never enter the environment, which `/proc/PID/environ` shows for the
+    /// process's lifetime.)
+    pub(crate) const LAUNCHER_PID: &str = "LP_LAUNCHER_PID";
     /// `local_mp` or `test_mp`: what the nodes' `Context::launch_type` says.
     pub(crate) const LAUNCH_TYPE: &str = "LP_LAUNCH_TYPE";
     /// The launcher's control socket.
@@ -119,31 +121,42 @@ impl ChildEnv {
     }
 }
 
-/// Reads this process's keys from the file the launcher passed, and closes it.
+/// Dies with the launcher, which set `LP_LAUNCHER_PID`: the kernel kills this process when its
+/// parent exits (`PR_SET_PDEATHSIG`); and a launcher gone before that was set (this process
+/// then has another parent) is an error.
+fn follow_launcher() -> Result<(), EnvError> {
+    let launcher: u32 = VARS.parse(vars::LAUNCHER_PID, "a process id")?;
+    let gone = || EnvError::Mismatch(format!("the launcher (pid {launcher}) is gone"));
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(|_| gone())?;
+    let parent = rustix::process::getppid().map_or(0, |pid| pid.as_raw_nonzero().get());
+    match u32::try_from(parent) == Ok(launcher) {
+        true => Ok(()),
+        false => Err(gone()),
+    }
+}
+
+/// The most keys a launcher passes: a key per node of the largest program, with room to spare.
+const MAX_KEYS: u64 = 256 << 20;
+
+/// Reads this process's keys from its standard input (an anonymous file the launcher made),
+/// then puts `/dev/null` in its place: the nodes read nothing there, as before.
 fn read_keys() -> Result<Keyring, EnvError> {
     use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let fd: i32 = VARS.parse(vars::KEYS_FD, "a file descriptor")?;
-    let invalid = || EnvError::Invalid {
-        var: vars::KEYS_FD,
-        value: None,
-        expected: "a file holding the process's keys",
-    };
-    if fd < 3 {
-        return Err(invalid());
-    }
-    // SAFETY: the launcher made this descriptor for this process alone (an anonymous file,
-    // inherited across exec) and nothing else in the process knows its number; F_GETFD checks
-    // that it is open before ownership is taken (owning a closed number could later close
-    // another file that took it).
-    let owned = unsafe {
-        rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).map_err(|_| invalid())?;
-        OwnedFd::from_raw_fd(fd)
+    let invalid = || {
+        EnvError::Mismatch(
+            "this process's standard input does not hold its keys: only the launcher starts it"
+                .to_string(),
+        )
     };
     let mut text = String::new();
-    std::fs::File::from(owned)
+    std::io::stdin()
+        .lock()
+        .take(MAX_KEYS)
         .read_to_string(&mut text)
         .map_err(|_| invalid())?;
+    let null = std::fs::File::open("/dev/null").map_err(|_| invalid())?;
+    rustix::stdio::dup2_stdin(&null).map_err(|_| invalid())?;
     Keyring::parse(&text).ok_or_else(invalid)
 }
 
@@ -152,7 +165,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     program_name: &'static str,
     make_program: fn(P) -> G,
 ) -> ExitCode {
-    let env = match ChildEnv::read() {
+    let env = match follow_launcher().and_then(|()| ChildEnv::read()) {
         Ok(env) => env,
         Err(e) => {
             eprintln!("error: {}", chain(&e));

@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -208,7 +207,7 @@ pub(crate) async fn start(
         ready_timeout: options.ready_timeout,
         grace: options.termination_notice,
         terminal: options.terminal.clone(),
-        launcher_pid: std::process::id() as i32,
+        launcher_pid: std::process::id(),
         forwarders: state.forwarders.clone(),
         launch_type,
         metrics: options.dashboard.is_some(),
@@ -436,8 +435,8 @@ struct Spawner {
     grace: Duration,
     /// Where children's output goes.
     terminal: Terminal,
-    /// The launcher's pid, checked by children before they run.
-    launcher_pid: i32,
+    /// The launcher's pid, which children follow (`LP_LAUNCHER_PID`).
+    launcher_pid: u32,
     /// The output forwarding tasks.
     forwarders: TaskTracker,
     /// `local_mp` or `test_mp`.
@@ -447,8 +446,7 @@ struct Spawner {
 }
 
 impl Spawner {
-    /// An anonymous file (close-on-exec; the child's pre-exec hook clears that on its copy)
-    /// holding the keys `unit`'s process needs: the member key, its nodes' and those of the
+    /// An anonymous file (the child's standard input) holding the keys `unit`'s process needs: the member key, its nodes' and those of the
     /// nodes they hold handles to.
     fn keys_file(&self, unit: &Unit) -> Result<std::os::fd::OwnedFd, LaunchError> {
         let failed = |e: rustix::io::Errno| {
@@ -490,35 +488,19 @@ impl Spawner {
             )
             .env(vars::UNIT, unit.index.to_string())
             .env(vars::GRACE_MS, self.grace.as_millis().to_string())
-            .stdin(Stdio::null())
+            .env(vars::LAUNCHER_PID, self.launcher_pid.to_string())
+            // The keys go through a file only the child inherits, never the environment.
+            .stdin(Stdio::from(self.keys_file(unit)?))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        // The keys go through a file only the child inherits, never the environment.
-        let keys = self.keys_file(unit)?;
-        let keys_fd = keys.as_raw_fd();
-        cmd.env(vars::KEYS_FD, keys_fd.to_string());
         if self.metrics {
             cmd.env(crate::metrics::ENV, "1");
         }
-        let launcher_pid = Pid::from_raw(self.launcher_pid);
-        // SAFETY: the closure runs in the forked child before exec and only makes
-        // async-signal-safe system calls (fcntl, prctl, getppid); it allocates nothing. The
-        // descriptor is the keys' file, open in the parent until after the spawn.
-        unsafe {
-            cmd.pre_exec(move || {
-                let fd = std::os::fd::BorrowedFd::borrow_raw(keys_fd);
-                rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
-                rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
-                // The launcher may have died between fork and prctl.
-                if rustix::process::getppid() != launcher_pid {
-                    return Err(rustix::io::Errno::SRCH.into());
-                }
-                Ok(())
-            });
-        }
+        // No hook runs between fork and exec (the child follows the launcher itself, see
+        // `child::follow_launcher`): so the standard library spawns with `posix_spawn`, which
+        // does not copy the launcher's page tables for every child as `fork` does.
         let spawned = cmd.spawn();
-        drop(keys);
         let mut child = spawned.map_err(|e| {
             LaunchError::launcher(
                 format!(
