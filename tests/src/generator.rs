@@ -124,6 +124,8 @@ pub struct Program {
     pub module: String,
     /// The harness function that launches it and reports (a Rust item of `src/main.rs`).
     pub harness: String,
+    /// The arm of the harness's `match` on `LP_PROGRAM` that runs it as a `test_mp` child.
+    pub child: String,
     /// The lines the harness prints when every node got what the `.lp` says.
     pub expected: Vec<String>,
 }
@@ -218,12 +220,20 @@ impl Ty {
         }
     }
 
-    /// How a node reports a value of this type, as Rust code over `self.FIELD`.
+    /// How a node reports a value of this type, as Rust code over `self.FIELD` (in an async
+    /// method): a handle by its label, once a call through it answered — the node's process
+    /// holds the key of every node its arguments name.
     fn report(&self, field: &str) -> String {
+        let reach = ".expect(\"a call through a handle it holds\")";
         match self {
-            Ty::Handle(_) | Ty::Dyn => format!("lp::Handle::label(&self.{field}).to_string()"),
+            Ty::Handle(_) => format!(
+                "{{ self.{field}.ping().await{reach}; lp::Handle::label(&self.{field}).to_string() }}"
+            ),
+            Ty::Dyn => format!(
+                "{{ self.{field}.source_name().await{reach}; lp::Handle::label(&self.{field}).to_string() }}"
+            ),
             Ty::Handles(_) => format!(
-                "format!(\"{{:?}}\", self.{field}.iter().map(|h| lp::Handle::label(h).to_string()).collect::<Vec<_>>())"
+                "{{ for h in &self.{field} {{ h.ping().await{reach}; }} format!(\"{{:?}}\", self.{field}.iter().map(|h| lp::Handle::label(h).to_string()).collect::<Vec<_>>()) }}"
             ),
             _ => format!("format!(\"{{:?}}\", self.{field})"),
         }
@@ -601,8 +611,9 @@ fn program(rng: &mut Rng, index: usize, taken: &mut Vec<String>) -> (String, Str
     }
     let prog = raw(&name);
     let harness = format!(
-        "/// Launches `{name}` and reports what each courier received.\nasync fn run_{module}() -> Vec<String> {{\n    let program = gen_pkg::{prog}::make_program(gen_pkg::{prog}::Params::default());\n{ids}    let running = lp::launch(program, lp::LaunchType::TestMt).await.expect(\"launch {name}\");\n    let mut out = Vec::new();\n{reports}    running.stop().await.expect(\"stop {name}\");\n    out\n}}\n"
+        "/// Launches `{name}` and reports what each courier received.\nasync fn run_{module}(launch_type: lp::LaunchType) -> Vec<String> {{\n    let program = gen_pkg::{prog}::make_program(gen_pkg::{prog}::Params::default());\n{ids}    let running = lp::launch(program, launch_type).await.expect(\"launch {name}\");\n    let mut out = Vec::new();\n{reports}    running.stop().await.expect(\"stop {name}\");\n    out\n}}\n"
     );
+    let child = format!("        \"{name}\" => gen_pkg::{prog}::main(),\n");
     let lp_file = format!("{module}.lp");
     (
         module.clone(),
@@ -613,6 +624,7 @@ fn program(rng: &mut Rng, index: usize, taken: &mut Vec<String>) -> (String, Str
             lp,
             module,
             harness,
+            child,
             expected,
         },
     )
@@ -993,7 +1005,7 @@ fn rust_type(ty: &NodeType, types: &[NodeType], module: &str, rng: &mut Rng) -> 
         let reports: Vec<String> = ty.params.iter().map(|(p, t)| t.report(&raw(p))).collect();
         let _ = write!(
             out,
-            "        pub fn received(&self) -> Vec<String> {{\n            vec![{}]\n        }}\n",
+            "        pub async fn received(&self) -> Vec<String> {{\n            vec![{}]\n        }}\n        pub fn ping(&self) -> u8 {{ 1 }}\n",
             reports.join(", ")
         );
         // Methods that once broke generated code: keyword names, names that mangled alike,

@@ -1,8 +1,9 @@
 //! The generator's property: every program it makes (random names from the generated code's
 //! own and Rust's keywords, same-named types in keyword-named modules, aliases, every kind of
 //! value, courier traits, handles in calls, pattern parameters) checks clean; the package of all
-//! of them builds with one `cargo build`; and each program launches in `test_mt` with every
-//! courier reporting exactly what the `.lp` computes.
+//! of them builds with one `cargo build`; and each program launches in `test_mt` and in
+//! `test_mp` with every courier reporting exactly what the `.lp` computes, once a call through
+//! each handle it holds answered (under `test_mp`, with only the keys its arguments give).
 //!
 //! Building the package takes a minute or two, so this runs with `LP_SLOW_TESTS=1` and in CI
 //! (`CI=true`). `LP_GEN_SEED` and `LP_GEN_PROGRAMS` explore other programs (CI runs a fixed seed):
@@ -15,6 +16,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+/// Where each program is launched: every node in the harness's process, then each in its own
+/// (where a node's process holds only the keys of the nodes its arguments name).
+const LAUNCH_TYPES: [(&str, &str); 2] = [("TestMt", "test_mt"), ("TestMp", "test_mp")];
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -67,14 +72,30 @@ fn write_package(dir: &Path, package: &Package, lp: &[&generator::Program], harn
             main.push_str(&program.harness);
         }
     }
-    main.push_str("#[tokio::main]\nasync fn main() {\n");
+    // Under `test_mp` the harness is also every node's process: `LP_PROGRAM` says which.
+    main.push_str(
+        "fn main() -> std::process::ExitCode {\n    if std::env::var_os(\"LP_NODE_ID\").is_some() {\n        \
+         return match std::env::var(\"LP_PROGRAM\").unwrap_or_default().as_str() {\n",
+    );
     if harness {
         for program in lp {
-            let _ = writeln!(
-                main,
-                "    println!(\"== {m}\");\n    for line in run_{m}().await {{ println!(\"{{line}}\"); }}",
-                m = program.module
-            );
+            main.push_str(&program.child);
+        }
+    }
+    main.push_str(
+        "            _ => std::process::ExitCode::FAILURE,\n        };\n    }\n    \
+         tokio::runtime::Runtime::new().expect(\"a runtime\").block_on(run_all());\n    \
+         std::process::ExitCode::SUCCESS\n}\n\nasync fn run_all() {\n",
+    );
+    if harness {
+        for program in lp {
+            for (launch_type, name) in LAUNCH_TYPES {
+                let _ = writeln!(
+                    main,
+                    "    println!(\"== {m} {name}\");\n    for line in run_{m}(lp::LaunchType::{launch_type}).await {{ println!(\"{{line}}\"); }}",
+                    m = program.module
+                );
+            }
         }
     }
     main.push_str("}\n");
@@ -159,12 +180,16 @@ fn generated_programs_check_build_and_launch() {
         }
     }
     for program in &package.programs {
-        let got = sections.remove(&program.module).unwrap_or_default();
-        assert_eq!(
-            got, program.expected,
-            "{} (seed {seed}) received other values than its `.lp` says:\n{}",
-            program.module, program.lp
-        );
+        for (_, name) in LAUNCH_TYPES {
+            let got = sections
+                .remove(&format!("{} {name}", program.module))
+                .unwrap_or_default();
+            assert_eq!(
+                got, program.expected,
+                "{} (seed {seed}, {name}) received other values than its `.lp` says:\n{}",
+                program.module, program.lp
+            );
+        }
     }
 }
 
@@ -195,6 +220,7 @@ fn broken_generated_programs_are_rejected_with_their_code() {
                 lp_file: program.lp_file.clone(),
                 module: program.module.clone(),
                 harness: String::new(),
+                child: String::new(),
                 expected: Vec::new(),
             };
             let dir = tempfile::tempdir().expect("temp dir");
