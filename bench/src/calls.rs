@@ -86,13 +86,20 @@ async fn launch_with(
     (running, handle)
 }
 
-/// The `profile` subcommand: only lp's `local_mp` calls/s with `in_flight` calls open for
-/// `window` (the callee placed by `placement`), so that `perf record` sees nothing else.
-pub async fn profile(placement: Placement, in_flight: usize, window: Duration) -> f64 {
-    let (mp, work) = launch(LaunchType::TestMp).await;
-    pin_process(work.pid().await.expect("pid"), placement.callee_cpu());
+/// The `profile` subcommand: only lp's calls/s with `in_flight` calls open for `window`, so
+/// that `perf record` (or `perf stat`) sees nothing else: `local_mp` with the callee placed by
+/// `placement`, or `local_mt` (`None`).
+pub async fn profile(placement: Option<Placement>, in_flight: usize, window: Duration) -> f64 {
+    let (running, work) = match placement {
+        Some(placement) => {
+            let (mp, work) = launch(LaunchType::TestMp).await;
+            pin_process(work.pid().await.expect("pid"), placement.callee_cpu());
+            (mp, work)
+        }
+        None => launch(LaunchType::TestMt).await,
+    };
     let rate = throughput(1, in_flight, window, |x| call_async(&work, x)).await;
-    mp.stop().await.expect("stop");
+    running.stop().await.expect("stop");
     rate
 }
 

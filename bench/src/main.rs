@@ -26,7 +26,7 @@ use report::Report;
 fn usage() -> ! {
     eprintln!(
         "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp]\n       \
-         lp-bench profile same|split IN_FLIGHT SECONDS   (only lp's local_mp calls/s, for perf)\n       \
+         lp-bench profile same|split|mt IN_FLIGHT SECONDS   (only lp's local_mp or local_mt calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
          lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)\n       \
          lp-bench scale NODES   (local_mt: launch NODES idle nodes, call each once; prints ms)"
@@ -53,14 +53,16 @@ fn quiet() {
     );
 }
 
-/// The `profile` subcommand: lp's `local_mp` calls/s alone, printed.
+/// The `profile` subcommand: lp's `local_mp` (`same`, `split`) or `local_mt` (`mt`) calls/s
+/// alone, printed.
 fn profile(args: &[String]) {
     let [placement, in_flight, seconds] = args else {
         usage()
     };
     let placement = match placement.as_str() {
-        "same" => pin::Placement::Same,
-        "split" => pin::Placement::Split,
+        "same" => Some(pin::Placement::Same),
+        "split" => Some(pin::Placement::Split),
+        "mt" => None,
         _ => usage(),
     };
     let (Ok(in_flight), Ok(seconds)) = (in_flight.parse(), seconds.parse()) else {
@@ -70,7 +72,11 @@ fn profile(args: &[String]) {
     pin::pin_this_process(0);
     let window = Duration::from_secs_f64(seconds);
     let rate = runtime().block_on(calls::profile(placement, in_flight, window));
-    println!("{rate:.0} calls/s, local_mp, {in_flight} in flight, {placement:?}");
+    let launch = match placement {
+        Some(placement) => format!("local_mp, {placement:?}"),
+        None => "local_mt".to_string(),
+    };
+    println!("{rate:.0} calls/s, {launch}, {in_flight} in flight");
 }
 
 /// Set by the `local_mp` launcher in every node process it spawns (see `lp::main`).

@@ -97,8 +97,9 @@ enum Cmd {
     /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics, go to
     /// definition, hover and formatting of `.lp` files.
     Lsp,
-    /// A live view of a running launch, from its dashboard: the program's state and per node
-    /// its kind, pid, state, restarts, CPU, memory and calls. `q` quits.
+    /// A live view of a running launch, from its dashboard: the program's state, per node its
+    /// kind, pid, state, restarts, CPU, memory and calls, and the slowest recent calls of the
+    /// selected node (up/down or j/k). `q` quits.
     Top {
         /// The dashboard URL the launcher printed, or a `local_mp` launch's directory; by
         /// default the only running `local_mp` launch.
@@ -106,6 +107,9 @@ enum Cmd {
         /// Print one frame and exit.
         #[arg(long)]
         once: bool,
+        /// The node selected first, by label (default: the first node).
+        #[arg(long, value_name = "LABEL")]
+        node: Option<String>,
     },
 }
 
@@ -138,7 +142,7 @@ fn main() -> ExitCode {
         Cmd::New { name, from } => new(&name, from.as_deref()),
         Cmd::Expand { file } => expand(&file),
         Cmd::Lsp => lpc::lsp::run().map(|()| ExitCode::SUCCESS),
-        Cmd::Top { target, once } => lpc::top::run(target.as_deref(), once)
+        Cmd::Top { target, once, node } => lpc::top::run(target.as_deref(), once, node.as_deref())
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| chain(&e)),
     };

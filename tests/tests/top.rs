@@ -1,6 +1,7 @@
 //! `lpc top`: the terminal view of a running launch, attached by its dashboard URL or its
 //! launch directory; one frame with `--once`, and live under tmux (`capture-pane`), quitting
-//! on `q`.
+//! on `q`; the slowest recent calls of the node selected (`--node`, arrows), with the nodes
+//! their traces went through.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -47,18 +48,35 @@ fn caller_made(frame: &str) -> Option<u64> {
     caller.split_whitespace().last()?.parse().ok()
 }
 
-/// Takes frames until the caller's calls made show (its process publishes its counters every
-/// half second); the last frame.
-fn until_calls_made(frame: impl Fn() -> String) -> String {
+/// Takes frames until `shows` holds of one (a process publishes its counters every half
+/// second); that frame.
+fn until(frame: impl Fn() -> String, shows: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
     loop {
         let frame = frame();
-        if caller_made(&frame) > Some(0) {
+        if shows(&frame) {
             return frame;
         }
         assert!(start.elapsed() < Duration::from_secs(20), "{frame}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Takes frames until the caller's calls made show; that frame.
+fn until_calls_made(frame: impl Fn() -> String) -> String {
+    until(frame, |frame| caller_made(frame) > Some(0))
+}
+
+/// The slowest calls `victim` served are shown: `ping`s, each traced from the caller.
+fn shows_victims_slowest_calls(frame: &str) -> bool {
+    let mut section = frame
+        .lines()
+        .skip_while(|l| !l.starts_with("slowest calls served by `victim`"));
+    section.next().is_some()
+        && section.any(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.get(1..) == Some(&["ping", "ok", "caller", "→", "victim"][..])
+        })
 }
 
 fn lpc_top(args: &[&str]) -> std::process::Output {
@@ -80,8 +98,23 @@ fn one_frame_by_url_or_launch_directory() {
         });
         shows_every_node(&frame);
     }
-    // A wrong token, a URL that is not one, a directory that is not a launch: a clear error.
+    let once = |args: &[&str]| {
+        let out = lpc_top(&[&["--once", &url], args].concat());
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The first node (`victim`) is selected by default; `--node` selects another.
+    until(|| once(&[]), shows_victims_slowest_calls);
+    let caller = once(&["--node", "caller"]);
+    assert!(
+        caller.contains("slowest calls served by `caller`")
+            && caller.ends_with("none traced yet\n"),
+        "a worker serves no calls: {caller}"
+    );
+    // A wrong token, a URL that is not one, a directory that is not a launch, a node that is
+    // not one: a clear error.
     let wrong = url.replace("token=", "token=0");
+    let no_node = format!("{url} --node nobody");
     for (target, says) in [
         (wrong.as_str(), "403"),
         ("http://127.0.0.1:1", "not a dashboard URL"),
@@ -89,8 +122,9 @@ fn one_frame_by_url_or_launch_directory() {
             "/",
             "not a dashboard URL (http://HOST:PORT/?token=…) nor a launch directory",
         ),
+        (no_node.as_str(), "the launch has no node `nobody`"),
     ] {
-        let out = lpc_top(&["--once", target]);
+        let out = lpc_top(&[&["--once"], &target.split(' ').collect::<Vec<_>>()[..]].concat());
         let error = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{target}: {out:?}");
         assert!(error.contains(says), "{target}: {error}");
@@ -138,6 +172,12 @@ fn live_under_tmux_until_q() {
         std::thread::sleep(Duration::from_millis(100));
     }
     shows_every_node(&until_calls_made(pane));
+    // The first node is selected: its slowest calls show; the down arrow selects the next.
+    until(pane, shows_victims_slowest_calls);
+    let _ = tmux(&["-S", socket, "send-keys", "-t", "top", "Down"]);
+    until(pane, |frame| {
+        frame.contains("slowest calls served by `phoenix/0`") && !frame.contains("`victim`")
+    });
     let _ = tmux(&["-S", socket, "send-keys", "-t", "top", "q"]);
     let start = Instant::now();
     while tmux(&["-S", socket, "has-session", "-t", "top"])

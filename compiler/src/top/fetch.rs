@@ -40,6 +40,9 @@ pub enum FetchError {
         /// The status line.
         status: String,
     },
+    /// `--node` names no node of the launch.
+    #[error("the launch has no node `{0}`")]
+    NoNode(String),
     /// The document is not the JSON expected.
     #[error("the dashboard's {path} is not the JSON lpc expects")]
     Json {

@@ -83,13 +83,17 @@ impl ClientCore {
         method: &'static str,
         request: I::Request,
     ) -> Result<I::Response, CallError> {
+        // Kept here, once: the futures below borrow it (a copy in each would make the
+        // future of every call, traced or not, larger to move).
         let trace = trace::wanted().then(|| trace::next(self.to.caller));
         // One future either way (not a counted one beside an uncounted one): a call in
         // process costs a few hundred nanoseconds, moving futures included.
         let counted = self
             .made()
             .map(|made| (made.counter(method), std::time::Instant::now()));
-        let result = self.call_with_deadline::<I>(method, request, trace).await;
+        let result = self
+            .call_with_deadline::<I>(method, request, trace.as_ref())
+            .await;
         if let Some((counter, started)) = counted {
             counter.add(started.elapsed(), result.is_ok());
         }
@@ -113,7 +117,7 @@ impl ClientCore {
         &self,
         method: &'static str,
         request: I::Request,
-        trace: Option<Trace>,
+        trace: Option<&Trace>,
     ) -> Result<I::Response, CallError> {
         let call = self.call_now::<I>(method, request, trace);
         match self.deadline {
@@ -144,7 +148,7 @@ impl ClientCore {
         &self,
         method: &'static str,
         request: I::Request,
-        trace: Option<Trace>,
+        trace: Option<&Trace>,
     ) -> Result<I::Response, CallError> {
         match &self.to.link {
             Link::InProc {
@@ -203,37 +207,50 @@ impl ClientCore {
                     }
                 }
             }
+            // Boxed: a call over a socket takes microseconds, and its future is large;
+            // unboxed, every call in process would carry (and move) its size too.
             Link::Socket(peer) => {
-                let body = frame::encode(&request).map_err(|e| {
-                    CallError::Protocol(format!(
-                        "the arguments of `{method}` for `{}` are {}",
-                        self.to.node,
-                        chain(&e)
-                    ))
-                })?;
-                let call = CallRef {
-                    id: 0,
-                    interface: id::<I>(),
-                    method,
-                    body: &body,
-                    deadline: self.deadline,
-                    trace,
-                };
-                let reply = peer.call(call).await?;
-                let decoded = match self.to.net.upgrade() {
-                    Some(inner) => Net { inner }.decode(&reply, self.to.caller),
-                    // The launch is gone: a reply holding a handle cannot be decoded.
-                    None => frame::decode(&reply),
-                };
-                decoded.map_err(|e| {
-                    CallError::Protocol(format!(
-                        "reply to `{method}` from `{}`: {}",
-                        self.to.node,
-                        chain(&e)
-                    ))
-                })
+                Box::pin(self.call_socket::<I>(peer, method, request, trace.copied())).await
             }
         }
+    }
+
+    /// [`call_now`](Self::call_now) over the connection to `peer`.
+    async fn call_socket<I: ?Sized + Courier>(
+        &self,
+        peer: &SocketPeer,
+        method: &'static str,
+        request: I::Request,
+        trace: Option<Trace>,
+    ) -> Result<I::Response, CallError> {
+        let body = frame::encode(&request).map_err(|e| {
+            CallError::Protocol(format!(
+                "the arguments of `{method}` for `{}` are {}",
+                self.to.node,
+                chain(&e)
+            ))
+        })?;
+        let call = CallRef {
+            id: 0,
+            interface: id::<I>(),
+            method,
+            body: &body,
+            deadline: self.deadline,
+            trace,
+        };
+        let reply = peer.call(call).await?;
+        let decoded = match self.to.net.upgrade() {
+            Some(inner) => Net { inner }.decode(&reply, self.to.caller),
+            // The launch is gone: a reply holding a handle cannot be decoded.
+            None => frame::decode(&reply),
+        };
+        decoded.map_err(|e| {
+            CallError::Protocol(format!(
+                "reply to `{method}` from `{}`: {}",
+                self.to.node,
+                chain(&e)
+            ))
+        })
     }
 
     /// The same client with a per-call deadline.

@@ -222,7 +222,7 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
             CallError::Protocol(format!("request for `{method}` on `{node}`: {}", chain(&e)))
         })?;
         let reply = in_proc::<T, I>(object, request)?;
-        let run = execute(reply, &host, &method, trace);
+        let run = execute(reply, &host, &method, trace.as_ref());
         let response = match deadline {
             None => run.await?,
             // An async method is dropped; a blocking one finishes on its thread, unheard.

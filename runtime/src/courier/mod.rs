@@ -84,7 +84,7 @@ impl Host {
     }
 
     /// Keeps a traced call among the node's slowest recent ones, if it is.
-    fn offer(&self, method: &str, took: std::time::Duration, ok: bool, trace: Trace) {
+    fn offer(&self, method: &str, took: std::time::Duration, ok: bool, trace: &Trace) {
         let slowest = self
             .slowest
             .get_or_init(|| crate::metrics::slowest(&self.node));
@@ -118,18 +118,18 @@ pub(crate) async fn execute<R: Send + 'static>(
     reply: Reply<R>,
     host: &Host,
     method: &str,
-    trace: Option<Trace>,
+    trace: Option<&Trace>,
 ) -> Result<R, CallError> {
-    let run = execute_unobserved(reply, host, method, trace);
-    if !crate::metrics::enabled() {
-        return run.await;
-    }
-    let started = std::time::Instant::now();
-    let result = run.await;
-    let took = started.elapsed();
-    host.count(method, took, result.is_ok());
-    if let Some(trace) = trace {
-        host.offer(method, took, result.is_ok(), trace);
+    // One await, counted or not: a second one would hold a second copy of the call's
+    // future.
+    let started = crate::metrics::enabled().then(std::time::Instant::now);
+    let result = execute_unobserved(reply, host, method, trace).await;
+    if let Some(started) = started {
+        let took = started.elapsed();
+        host.count(method, took, result.is_ok());
+        if let Some(trace) = trace {
+            host.offer(method, took, result.is_ok(), trace);
+        }
     }
     result
 }
@@ -139,15 +139,16 @@ async fn execute_unobserved<R: Send + 'static>(
     reply: Reply<R>,
     host: &Host,
     method: &str,
-    trace: Option<Trace>,
+    trace: Option<&Trace>,
 ) -> Result<R, CallError> {
     let own_span = trace::span(&host.span, method, trace);
     let joined = match reply.0 {
         ReplyKind::Blocking(work) => {
             let (span, node) = (own_span.unwrap_or_else(|| host.span.clone()), host.id);
+            let trace = trace.copied();
             let ran = crate::blocking::off_runtime(move || {
                 let _entered = span.enter();
-                trace::serving(trace, node, || {
+                trace::serving(trace.as_ref(), node, || {
                     std::panic::catch_unwind(AssertUnwindSafe(work))
                 })
             });

@@ -726,3 +726,20 @@ async fn connections_beyond_the_handshake_cap_are_closed_unread() {
     assert_eq!(served.client().add(2, 2).await.unwrap(), 4);
     drop(silent);
 }
+
+/// Every call moves its future, traced or not: an in-process call's holds its trace once
+/// (borrowed below), not a call over a socket's state (boxed), nor a synchronous method's
+/// work (handed to its thread at once). With a copy of the trace in each layer it was 1,416
+/// bytes and in-process calls a fifth slower; it is 952 (rustc 1.95, debug and release).
+#[test]
+fn an_in_process_call_is_a_small_future() {
+    let net = Net::in_proc(
+        vec!["calc".into()],
+        CancellationToken::new(),
+        Duration::from_secs(5),
+    );
+    let core = net.core(0);
+    let call = core.call::<Calc>("add", CalcRequest::Add { a: 1, b: 2 });
+    let size = std::mem::size_of_val(&call);
+    assert!(size <= 1100, "an in-process call's future is {size} bytes");
+}

@@ -48,7 +48,7 @@ pub(crate) fn next(caller: Option<usize>) -> Trace {
 }
 
 /// Runs `work` as node `node` serving the call `trace`: the calls it makes continue its trace.
-pub(crate) fn serving<T>(trace: Option<Trace>, node: usize, work: impl FnOnce() -> T) -> T {
+pub(crate) fn serving<T>(trace: Option<&Trace>, node: usize, work: impl FnOnce() -> T) -> T {
     /// Puts back what was served before, however `work` ends.
     struct Restore(Option<(Trace, usize)>);
     impl Drop for Restore {
@@ -59,7 +59,7 @@ pub(crate) fn serving<T>(trace: Option<Trace>, node: usize, work: impl FnOnce() 
     let Some(trace) = trace else {
         return work();
     };
-    let _restore = Restore(SERVING.replace(Some((trace, node))));
+    let _restore = Restore(SERVING.replace(Some((*trace, node))));
     work()
 }
 
@@ -68,7 +68,7 @@ pub(crate) fn serving<T>(trace: Option<Trace>, node: usize, work: impl FnOnce() 
 pub(crate) fn span(
     node: &tracing::Span,
     method: &str,
-    trace: Option<Trace>,
+    trace: Option<&Trace>,
 ) -> Option<tracing::Span> {
     let trace = trace?;
     let span = tracing::debug_span!(
@@ -103,12 +103,12 @@ mod tests {
     fn a_call_made_while_serving_continues_its_trace() {
         let first = next(Some(3));
         assert_eq!((first.parent, first.chain.ids()), (0, &[3][..]));
-        let second = serving(Some(first), 5, || next(Some(5)));
+        let second = serving(Some(&first), 5, || next(Some(5)));
         assert_eq!(second.trace, first.trace);
         assert_eq!(second.parent, first.span);
         assert_ne!(second.span, first.span);
         assert_eq!(second.chain.ids(), [3, 5]);
-        let third = serving(Some(second), 7, || next(None));
+        let third = serving(Some(&second), 7, || next(None));
         assert_eq!(third.chain.ids(), [3, 5, 7]);
         let after = next(None);
         assert_ne!(after.trace, first.trace, "served no more: a new trace");
@@ -153,7 +153,7 @@ mod tests {
             chain: Chain::default(),
         };
         assert!(
-            span(&tracing::Span::none(), "work", Some(trace)).is_none(),
+            span(&tracing::Span::none(), "work", Some(&trace)).is_none(),
             "not wanted"
         );
         let spans = Spans::default();
@@ -166,7 +166,7 @@ mod tests {
                 span(&tracing::Span::none(), "work", None).is_none(),
                 "untraced"
             );
-            assert!(span(&tracing::Span::none(), "work", Some(trace)).is_some());
+            assert!(span(&tracing::Span::none(), "work", Some(&trace)).is_some());
         });
         let made = spans.0.lock().unwrap().clone();
         assert_eq!(
