@@ -12,7 +12,7 @@ use lp_bench::nodes::Work;
 use tokio::sync::Mutex;
 
 use crate::baseline::{self, LimitClient, Request, Server, WorkServiceClient};
-use crate::measure::{latency, throughput, Latency};
+use crate::measure::{blocking_latency, latency, throughput, Latency};
 use crate::pin::{pin_process, Placement};
 use crate::report::{Pair, Report, Row};
 
@@ -46,6 +46,8 @@ struct Figures {
     channel: Latency,
     mt_async: Latency,
     mt_sync: Latency,
+    /// The synchronous method from a thread blocked in `work_blocking`.
+    mt_sync_blocking: Latency,
     raw: Latency,
     mp_async: Latency,
     mp_sync: Latency,
@@ -193,15 +195,25 @@ impl Peers {
     }
 }
 
-/// `local_mt` latencies (async, sync) and calls/s beside the channel's: the figures of
-/// [`Figures`] that start with `channel` and `mt_`.
-async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 3], [f64; 2]) {
+/// `local_mt` latencies (async, sync, sync from a `*_blocking` caller) and calls/s beside the
+/// channel's: the figures of [`Figures`] that start with `channel` and `mt_`.
+async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 4], [f64; 2]) {
     let (n, warmup) = (effort.calls, effort.calls / 10);
     let channel = baseline::channel_server(cpu);
     let channel_lat = latency(n, warmup, |x| baseline::channel_call(&channel, x)).await;
     let (mt, mt_work) = launch(LaunchType::TestMt).await;
     let mt_async = latency(n, warmup, |x| call_async(&mt_work, x)).await;
     let mt_sync = latency(n, warmup, |x| call_sync(&mt_work, x)).await;
+    // A thread of its own (pinned as this one: it inherits the affinity), outside the runtime,
+    // as a synchronous `run` calling `work_blocking` would be.
+    let blocking = mt_work.clone();
+    let mt_sync_blocking = std::thread::spawn(move || {
+        blocking_latency(n, warmup, |x| {
+            blocking.work_blocking(x).expect("call");
+        })
+    })
+    .join()
+    .expect("the blocking caller");
     let mt_rate = [
         throughput(1, 256, effort.window, |x| call_async(&mt_work, x)).await,
         throughput(1, 256, effort.window, |x| {
@@ -210,14 +222,14 @@ async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 3], [f64; 2]) {
         .await,
     ];
     mt.stop().await.expect("stop");
-    ([channel_lat, mt_async, mt_sync], mt_rate)
+    ([channel_lat, mt_async, mt_sync, mt_sync_blocking], mt_rate)
 }
 
 async fn measure(placement: Placement, effort: Effort) -> Figures {
     let cpu = placement.callee_cpu();
     let n = effort.calls;
     let warmup = n / 10;
-    let ([channel, mt_async, mt_sync], mt_rate) = measure_mt(cpu, effort).await;
+    let ([channel, mt_async, mt_sync, mt_sync_blocking], mt_rate) = measure_mt(cpu, effort).await;
     let mut peers = Peers::start(cpu).await;
     let (mp, work) = launch(LaunchType::TestMp).await;
     pin_process(work.pid().await.expect("pid"), cpu);
@@ -242,6 +254,7 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
         channel,
         mt_async,
         mt_sync,
+        mt_sync_blocking,
         raw: raw_lat,
         mp_async,
         mp_sync,
@@ -381,6 +394,13 @@ fn latency_rows(rows: &mut Rows) {
     rows.add("call p50, local_mt, sync method", us, mt, None, &|f| {
         (f.mt_sync.p50, f.channel.p50)
     });
+    rows.add(
+        "call p50, local_mt, sync method, `*_blocking` caller",
+        us,
+        mt,
+        None,
+        &|f| (f.mt_sync_blocking.p50, f.channel.p50),
+    );
     rows.add(
         "call p50, local_mp, async method",
         us,

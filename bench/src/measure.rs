@@ -27,6 +27,25 @@ where
         call(x).await;
         times.push(start.elapsed().as_nanos() as u64);
     }
+    percentiles(times)
+}
+
+/// [`latency`] of a synchronous call, made on the current thread.
+pub fn blocking_latency(n: usize, warmup: usize, mut call: impl FnMut(u64)) -> Latency {
+    for x in 0..warmup as u64 {
+        call(x);
+    }
+    let mut times: Vec<u64> = Vec::with_capacity(n);
+    for x in 0..n as u64 {
+        let start = Instant::now();
+        call(x);
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    percentiles(times)
+}
+
+/// p50 and p99 of `times` (nanoseconds).
+fn percentiles(mut times: Vec<u64>) -> Latency {
     times.sort_unstable();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize] as f64 / 1000.0;
     Latency {

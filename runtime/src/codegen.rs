@@ -111,10 +111,10 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
                  where blocking would deadlock: call the async method with `.await`"
             );
         }
-        return tokio::task::block_in_place(|| handle.block_on(f));
+        return tokio::task::block_in_place(|| crate::blocking::waiting(|| handle.block_on(f)));
     }
     match crate::launch::fallback_runtime() {
-        Some(handle) => handle.block_on(f),
+        Some(handle) => crate::blocking::waiting(|| handle.block_on(f)),
         None => panic!(
             "lp: a `*_blocking` client method was called outside a launched program's runtime"
         ),

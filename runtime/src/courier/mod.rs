@@ -99,7 +99,8 @@ impl Host {
 }
 
 impl<R: Send + 'static> Reply<R> {
-    /// A synchronous method's work, run on a blocking thread (inline on a simulated host).
+    /// A synchronous method's work, run on a blocking thread (inline on a simulated host, and on
+    /// the thread of a `*_blocking` caller in this process: see [`crate::blocking`]).
     pub fn blocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
         Reply(ReplyKind::Blocking(Box::new(work)))
     }
@@ -146,16 +147,22 @@ async fn execute_unobserved<R: Send + 'static>(
         ReplyKind::Blocking(work) => {
             let (span, node) = (own_span.unwrap_or_else(|| host.span.clone()), host.id);
             let trace = trace.copied();
-            let ran = crate::blocking::off_runtime(move || {
+            let run = move || {
                 let _entered = span.enter();
                 trace::serving(trace.as_ref(), node, || {
                     std::panic::catch_unwind(AssertUnwindSafe(work))
                 })
-            });
-            match ran.await {
-                Some(outcome) => outcome,
-                // The runtime is shutting down.
-                None => return Err(CallError::Cancelled),
+            };
+            // A caller blocked in a `*_blocking` call waits for this either way: its thread
+            // runs it, saving the hop to another.
+            if crate::blocking::may_block() {
+                run()
+            } else {
+                match crate::blocking::off_runtime(run).await {
+                    Some(outcome) => outcome,
+                    // The runtime is shutting down.
+                    None => return Err(CallError::Cancelled),
+                }
             }
         }
         // Inside the node's span at each poll, borrowed rather than cloned (a clone and its

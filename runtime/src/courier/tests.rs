@@ -743,3 +743,30 @@ fn an_in_process_call_is_a_small_future() {
     let size = std::mem::size_of_val(&call);
     assert!(size <= 1100, "an in-process call's future is {size} bytes");
 }
+
+/// A synchronous method runs on a blocking thread, unless its caller's thread waits for it in a
+/// `*_blocking` call: then on that thread, saving the hop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_method_runs_on_the_thread_of_a_blocking_caller() {
+    let host = calc_host();
+    let where_ran = || Reply::blocking(|| Ok(std::thread::current().id()));
+    let here = std::thread::current().id();
+    let there = super::execute(where_ran(), &host, "get", None)
+        .await
+        .unwrap();
+    assert_ne!(there, here, "an async caller: a blocking thread");
+    let handle = tokio::runtime::Handle::current();
+    let (caller, ran) = std::thread::spawn(move || {
+        let ran = crate::blocking::waiting(|| {
+            handle.block_on(super::execute(where_ran(), &host, "get", None))
+        });
+        (std::thread::current().id(), ran.unwrap())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(ran, caller, "a blocking caller: its own thread");
+    assert!(
+        !crate::blocking::may_block(),
+        "the mark is this thread's only"
+    );
+}
