@@ -3,9 +3,12 @@
 //! and per (node, callee, method) of the calls each made, measured on the calling side.
 //!
 //! Off by default: a call then costs one relaxed atomic load here. A launcher that serves a
-//! dashboard turns them on ([`enable`]) in its own process (`local_mt`) or, through the
-//! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
-//! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
+//! dashboard turns them on ([`enable`]) in its own process (`local_mt`), through the
+//! environment variable [`ENV`] in its children (`local_mp`), or with `--lp_dashboard` in its
+//! units (`k8s`, `slurm`). Every [`PUBLISH_EVERY`], a child's host writes them to
+//! `<launch dir>/<node id>.metrics.json` for the launcher to read ([`publish_to_dir`]); a
+//! unit's reports them to the coordinator over its control link ([`publish_to_link`]; the
+//! coordinator keeps what [`NodeStats::fits`]).
 //!
 //! The courier server counts each call it ran on its node's [`Methods`] ([`served`]), and keeps its node's slowest
 //! recent ones ([`Slowest`]); a client
@@ -141,6 +144,35 @@ pub(crate) struct NodeStats {
     pub(crate) made: Vec<CallStats>,
     /// Its slowest recent traced calls, slowest first.
     pub(crate) slowest: Vec<SlowCall>,
+}
+
+/// How much a node's counters reported by a cluster unit may hold, roughly in bytes: the
+/// coordinator keeps no report past it. A node's own counters stay far below (16 methods served
+/// and 16 per callee made: about 300 bytes each).
+pub(crate) const MAX_REPORTED: usize = 256 << 10;
+
+impl NodeStats {
+    /// Whether a unit's report of them may be kept by the coordinator, which trusts no unit:
+    /// about [`MAX_REPORTED`] bytes at most, no more methods or slow calls than a node keeps,
+    /// histograms of [`BUCKETS`], chains no longer than a call's frame carries.
+    pub(crate) fn fits(&self) -> bool {
+        let histogram = |m: &MethodStats| m.buckets.len() == BUCKETS.len() + 1;
+        let size = |m: &MethodStats| m.method.len() + m.buckets.len() * 8 + 32;
+        let calls = |c: &SlowCall| c.chain.len() <= crate::transport::frame::MAX_CHAIN;
+        let bytes = self.served.iter().map(size).sum::<usize>()
+            + (self.made.iter())
+                .map(|c| c.callee.len() + size(&c.stats))
+                .sum::<usize>()
+            + (self.slowest.iter())
+                .map(|c| c.method.len() + c.chain.len() * 4 + 32)
+                .sum::<usize>();
+        bytes <= MAX_REPORTED
+            && self.served.len() <= METHODS + 1
+            && self.slowest.len() <= SLOWEST
+            && self.served.iter().all(histogram)
+            && self.made.iter().all(|c| histogram(&c.stats))
+            && self.slowest.iter().all(calls)
+    }
 }
 
 /// A call a node served, among its slowest recent ones.
@@ -376,7 +408,7 @@ pub(crate) fn read_published(dir: &Path, id: usize) -> NodeStats {
 
 /// In a child process whose launcher asked for counters ([`ENV`]): counts calls and publishes
 /// node `id`'s (labelled `label`) to the launch directory `dir` until `stop`.
-pub(crate) fn publish_from_child(
+pub(crate) fn publish_to_dir(
     dir: &Path,
     id: usize,
     label: &str,
@@ -386,21 +418,50 @@ pub(crate) fn publish_from_child(
         return;
     }
     enable();
-    let (path, label) = (file(dir, id), label.to_string());
+    let path = file(dir, id);
     let temporary = path.with_extension("tmp");
+    publish(label, stop, move |stats| {
+        // Whole files only: written aside, then renamed over the last one.
+        let written = serde_json::to_vec(stats).map(|json| {
+            std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, &path))
+        });
+        matches!(written, Ok(Ok(())))
+    });
+}
+
+/// In a cluster unit that counts calls (its launch serves a dashboard: [`enable`]): sends
+/// node `id`'s counters (labelled `label`) over the unit's control link until `stop`.
+pub(crate) fn publish_to_link(
+    id: usize,
+    label: &str,
+    stop: tokio_util::sync::CancellationToken,
+    link: crate::launch::control::Reporter,
+) {
+    if !enabled() {
+        return;
+    }
+    publish(label, stop, move |stats| {
+        link.send(crate::launch::control::Report::Stats {
+            node: id,
+            stats: stats.clone(),
+        })
+    });
+}
+
+/// Gives node `label`'s counters to `put` every [`PUBLISH_EVERY`] when they changed since
+/// they were last put (`put` says whether they were), until `stop`.
+fn publish(
+    label: &str,
+    stop: tokio_util::sync::CancellationToken,
+    mut put: impl FnMut(&NodeStats) -> bool + Send + 'static,
+) {
+    let label = label.to_string();
     tokio::spawn(async move {
         let mut last = NodeStats::default();
         loop {
             let stats = snapshot(&label);
-            if stats != last {
-                // Whole files only: written aside, then renamed over the last one.
-                let written = serde_json::to_vec(&stats).map(|json| {
-                    std::fs::write(&temporary, json)
-                        .and_then(|()| std::fs::rename(&temporary, &path))
-                });
-                if matches!(written, Ok(Ok(()))) {
-                    last = stats;
-                }
+            if stats != last && put(&stats) {
+                last = stats;
             }
             tokio::select! {
                 _ = stop.cancelled() => return,

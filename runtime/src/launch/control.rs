@@ -67,6 +67,15 @@ pub(crate) enum Report {
         /// How it ended.
         outcome: crate::supervise::NodeOutcome,
     },
+    /// What a node of this unit served and called so far, sent every
+    /// [`PUBLISH_EVERY`](crate::metrics::PUBLISH_EVERY) while it changes, when the coordinator
+    /// serves a dashboard: what a `local_mp` child writes to its file.
+    Stats {
+        /// The node's id.
+        node: usize,
+        /// Its counters and slowest recent calls.
+        stats: crate::metrics::NodeStats,
+    },
 }
 
 /// What a supervisor tells its hosts.

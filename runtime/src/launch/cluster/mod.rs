@@ -17,6 +17,7 @@
 pub(crate) mod book;
 pub(crate) mod coord;
 pub(crate) mod k8s;
+pub(crate) mod show;
 pub(crate) mod slurm;
 pub(crate) mod unit;
 pub(crate) mod yaml;
@@ -565,8 +566,13 @@ pub(crate) mod flags {
 }
 
 /// What the launcher passes to every cluster process: the param flags as given (after
-/// defaults) and the grace period.
-pub(crate) fn child_args(values: &FlagValues, notice: Duration) -> Vec<String> {
+/// defaults), the grace period, and where the coordinator serves the dashboard, if it does
+/// (the units then count their calls and report them).
+pub(crate) fn child_args(
+    values: &FlagValues,
+    notice: Duration,
+    dashboard: Option<std::net::SocketAddr>,
+) -> Vec<String> {
     let mut args: Vec<String> = values
         .raw()
         .map(|(name, value)| format!("--{name}={value}"))
@@ -575,6 +581,7 @@ pub(crate) fn child_args(values: &FlagValues, notice: Duration) -> Vec<String> {
         "--lp_termination_notice_secs={}",
         notice.as_secs_f64()
     ));
+    args.extend(dashboard.map(|addr| format!("--{}={addr}", crate::flags::launcher::DASHBOARD)));
     args
 }
 
@@ -615,7 +622,7 @@ pub(crate) fn launch_main<G: crate::program::Program>(
             return ExitCode::FAILURE;
         }
     };
-    let args = child_args(values, notice);
+    let args = child_args(values, notice, crate::flags::dashboard_asked(matches));
     let get = |name: &'static str| matches.get_one::<String>(flags::long(name)).cloned();
     let flag = |name: &'static str| matches.get_flag(flags::long(name));
     let outcome = match engine {
