@@ -8,7 +8,7 @@
 //! units (`k8s`, `slurm`). Every [`PUBLISH_EVERY`], a child's host writes them to
 //! `<launch dir>/<node id>.metrics.json` for the launcher to read ([`publish_to_dir`]); a
 //! unit's reports them to the coordinator over its control link ([`publish_to_link`]; the
-//! coordinator keeps what [`NodeStats::fits`]).
+//! coordinator keeps what [`NodeStats::from_report`] accepts).
 //!
 //! The courier server counts each call it ran on its node's [`Methods`] ([`served`]), and keeps its node's slowest
 //! recent ones ([`Slowest`]); a client
@@ -146,32 +146,34 @@ pub(crate) struct NodeStats {
     pub(crate) slowest: Vec<SlowCall>,
 }
 
-/// How much a node's counters reported by a cluster unit may hold, roughly in bytes: the
+/// The most a cluster unit's report of a node's counters may weigh, in bytes of JSON: the
 /// coordinator keeps no report past it. A node's own counters stay far below (16 methods served
-/// and 16 per callee made: about 300 bytes each).
+/// and 16 per callee made: about 250 bytes each).
 pub(crate) const MAX_REPORTED: usize = 256 << 10;
 
 impl NodeStats {
-    /// Whether a unit's report of them may be kept by the coordinator, which trusts no unit:
-    /// about [`MAX_REPORTED`] bytes at most, no more methods or slow calls than a node keeps,
-    /// histograms of [`BUCKETS`], chains no longer than a call's frame carries.
-    pub(crate) fn fits(&self) -> bool {
+    /// The counters in the encoding of a `local_mp` child's file, JSON, for a cluster unit's
+    /// report (the frames' encoding cannot carry the flattened fields of [`CallStats`]).
+    pub(crate) fn to_report(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(self).ok()
+    }
+
+    /// The counters a cluster unit reported as `json`, if the coordinator, which trusts no
+    /// unit, may keep them: at most [`MAX_REPORTED`] bytes, no more methods or slow calls than
+    /// a node keeps, histograms of [`BUCKETS`], chains no longer than a call's frame carries.
+    pub(crate) fn from_report(json: &[u8]) -> Option<NodeStats> {
+        if json.len() > MAX_REPORTED {
+            return None;
+        }
+        let stats: NodeStats = serde_json::from_slice(json).ok()?;
         let histogram = |m: &MethodStats| m.buckets.len() == BUCKETS.len() + 1;
-        let size = |m: &MethodStats| m.method.len() + m.buckets.len() * 8 + 32;
-        let calls = |c: &SlowCall| c.chain.len() <= crate::transport::frame::MAX_CHAIN;
-        let bytes = self.served.iter().map(size).sum::<usize>()
-            + (self.made.iter())
-                .map(|c| c.callee.len() + size(&c.stats))
-                .sum::<usize>()
-            + (self.slowest.iter())
-                .map(|c| c.method.len() + c.chain.len() * 4 + 32)
-                .sum::<usize>();
-        bytes <= MAX_REPORTED
-            && self.served.len() <= METHODS + 1
-            && self.slowest.len() <= SLOWEST
-            && self.served.iter().all(histogram)
-            && self.made.iter().all(|c| histogram(&c.stats))
-            && self.slowest.iter().all(calls)
+        let chain = |c: &SlowCall| c.chain.len() <= crate::transport::frame::MAX_CHAIN;
+        let fits = stats.served.len() <= METHODS + 1
+            && stats.slowest.len() <= SLOWEST
+            && stats.served.iter().all(histogram)
+            && stats.made.iter().all(|c| histogram(&c.stats))
+            && stats.slowest.iter().all(chain);
+        fits.then_some(stats)
     }
 }
 
@@ -441,10 +443,8 @@ pub(crate) fn publish_to_link(
         return;
     }
     publish(label, stop, move |stats| {
-        link.send(crate::launch::control::Report::Stats {
-            node: id,
-            stats: stats.clone(),
-        })
+        let json = stats.to_report();
+        json.is_some_and(|json| link.send(crate::launch::control::Report::Stats { node: id, json }))
     });
 }
 

@@ -73,8 +73,9 @@ pub(crate) enum Report {
     Stats {
         /// The node's id.
         node: usize,
-        /// Its counters and slowest recent calls.
-        stats: crate::metrics::NodeStats,
+        /// Its counters and slowest recent calls, as the file has them
+        /// ([`NodeStats::to_report`](crate::metrics::NodeStats::to_report)).
+        json: Vec<u8>,
     },
 }
 

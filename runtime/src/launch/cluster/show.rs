@@ -4,7 +4,8 @@
 //! failure).
 //!
 //! A unit is trusted with nothing: it speaks only of its own nodes, and the board keeps one
-//! report of counters per node, the last that [fits](crate::metrics::NodeStats::fits).
+//! report of counters per node, the last that it
+//! [accepts](crate::metrics::NodeStats::from_report).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use super::coord::{Action, Event};
 use super::Plan;
 use crate::dashboard::board::Board;
 use crate::launch::control::{Order, Report};
+use crate::metrics::NodeStats;
 
 /// A coordinator's board, with the plan that says which unit runs which node.
 pub(crate) struct Show<'p> {
@@ -49,16 +51,15 @@ impl<'p> Show<'p> {
             Report::Ended { node, outcome } if self.runs(unit, *node) => {
                 self.board.supervisor.ended(*node, outcome.clone());
             }
-            Report::Stats { node, stats } if self.runs(unit, *node) => {
-                if stats.fits() {
-                    self.board.reported(*node, stats.clone());
-                } else {
-                    tracing::debug!(
+            Report::Stats { node, json } if self.runs(unit, *node) => {
+                match NodeStats::from_report(json) {
+                    Some(stats) => self.board.reported(*node, stats),
+                    None => tracing::debug!(
                         target: "lp",
-                        "coordinator: dropped the counters of node `{}` reported by `{}`: too large",
+                        "coordinator: dropped the counters of node `{}` reported by `{}`: malformed or too large",
                         self.plan.labels[*node],
                         self.plan.units[unit].label
-                    );
+                    ),
                 }
             }
             _ => {}
@@ -112,8 +113,9 @@ mod tests {
     use super::*;
     use crate::dashboard::view;
     use crate::launch::cluster::coord::Coordinator;
-    use crate::metrics::{MethodStats, NodeStats, BUCKETS};
+    use crate::metrics::{CallStats, MethodStats, NodeStats, BUCKETS};
     use crate::supervise::{NodeOutcome, Supervisor};
+    use crate::transport::frame;
     use crate::LaunchType;
 
     /// The plan and a coordinator's board of `producer[3]`, `consumer` and `process pair { a;
@@ -142,20 +144,32 @@ mod tests {
         Event::Said { unit, report }
     }
 
-    /// Node counters of `calls` calls of `ping`.
-    fn served(calls: u64) -> NodeStats {
-        let mut buckets = vec![0; BUCKETS.len() + 1];
-        buckets.iter_mut().for_each(|b| *b = calls);
+    /// A node's counters: `calls` calls of `ping` served, as many made to `victim`.
+    fn counted(calls: u64) -> NodeStats {
+        let method = MethodStats {
+            method: "ping".into(),
+            calls,
+            errors: 0,
+            seconds: 0.001,
+            buckets: vec![calls; BUCKETS.len() + 1],
+        };
         NodeStats {
-            served: vec![MethodStats {
-                method: "ping".into(),
-                calls,
-                errors: 0,
-                seconds: 0.001,
-                buckets,
+            made: vec![CallStats {
+                callee: "victim".into(),
+                stats: method.clone(),
             }],
+            served: vec![method],
             ..NodeStats::default()
         }
+    }
+
+    /// Unit `unit`'s report of node `node`'s `stats`, as its control link carries it.
+    fn reported(unit: usize, node: usize, stats: &NodeStats) -> Event {
+        let json = stats.to_report().expect("JSON");
+        let report = Report::Stats { node, json };
+        let bytes = frame::encode(&report).expect("a frame");
+        let report = frame::decode::<Report>(&bytes).expect("the same report");
+        said(unit, report)
     }
 
     fn states(board: &Board) -> Vec<&'static str> {
@@ -195,20 +209,16 @@ mod tests {
         let kinds: Vec<_> = view::nodes(&board).iter().map(|n| n.kind).collect();
         use crate::dashboard::board::Kind::{Courier, Worker};
         assert_eq!(kinds[3..], [Some(Courier), Some(Worker), Some(Worker)]);
-        let stats = Report::Stats {
-            node: 3,
-            stats: served(7),
-        };
-        let actions = feed(&mut c, &show, said(3, stats));
+        let actions = feed(&mut c, &show, reported(3, 3, &counted(7)));
         assert!(actions.is_empty(), "counters decide nothing: {actions:?}");
         let consumer = &view::nodes(&board)[3];
         assert_eq!((consumer.calls, consumer.methods.len()), (7, 1));
+        assert_eq!(
+            (consumer.calls_made, consumer.made[0].callee.as_str()),
+            (7, "victim")
+        );
         // A later report replaces the earlier one.
-        let stats = Report::Stats {
-            node: 3,
-            stats: served(9),
-        };
-        feed(&mut c, &show, said(3, stats));
+        feed(&mut c, &show, reported(3, 3, &counted(9)));
         assert_eq!(view::nodes(&board)[3].calls, 9);
     }
 
@@ -217,13 +227,7 @@ mod tests {
         let (plan, board) = setup();
         let show = Show::new(board.clone(), &plan);
         // Unit 0 runs node 0 only.
-        show.event(&said(
-            0,
-            Report::Stats {
-                node: 3,
-                stats: served(5),
-            },
-        ));
+        show.event(&reported(0, 3, &counted(5)));
         show.event(&said(
             0,
             Report::Ended {
@@ -231,33 +235,26 @@ mod tests {
                 outcome: NodeOutcome::Finished,
             },
         ));
-        show.event(&said(
-            0,
-            Report::Stats {
-                node: 99,
-                stats: served(5),
-            },
-        ));
+        show.event(&reported(0, 99, &counted(5)));
         assert_eq!(view::nodes(&board)[3].calls, 0);
         assert_eq!(view::nodes(&board)[3].state, "starting");
-        let mut huge = served(5);
-        huge.served[0].method = "m".repeat(crate::metrics::MAX_REPORTED + 1);
-        let mut long_histogram = served(5);
-        long_histogram.served[0].buckets.push(5);
-        let mut many = served(5);
+        let mut huge = counted(5);
+        huge.made[0].callee = "m".repeat(crate::metrics::MAX_REPORTED);
+        let mut long_histogram = counted(5);
+        long_histogram.made[0].stats.buckets.push(5);
+        let mut many = counted(5);
         many.served = vec![many.served[0].clone(); 100];
         for stats in [huge, long_histogram, many] {
-            assert!(!stats.fits());
-            show.event(&said(0, Report::Stats { node: 0, stats }));
+            show.event(&reported(0, 0, &stats));
             assert_eq!(view::nodes(&board)[0].calls, 0);
         }
-        show.event(&said(
-            0,
-            Report::Stats {
-                node: 0,
-                stats: served(5),
-            },
-        ));
+        let garbage = Report::Stats {
+            node: 0,
+            json: b"{\"served\": 5}".to_vec(),
+        };
+        show.event(&said(0, garbage));
+        assert_eq!(view::nodes(&board)[0].calls, 0);
+        show.event(&reported(0, 0, &counted(5)));
         assert_eq!(view::nodes(&board)[0].calls, 5);
     }
 
