@@ -14,6 +14,7 @@ use super::Plan;
 use crate::dashboard::board::Board;
 use crate::launch::control::{Order, Report};
 use crate::metrics::NodeStats;
+use crate::supervise::NodeOutcome;
 
 /// A coordinator's board, with the plan that says which unit runs which node.
 pub(crate) struct Show<'p> {
@@ -50,6 +51,10 @@ impl<'p> Show<'p> {
             }
             Report::Ended { node, outcome } if self.runs(unit, *node) => {
                 self.board.supervisor.ended(*node, outcome.clone());
+            }
+            // Its process kills it: the coordinator decides what the program's outcome is.
+            Report::Overran { node, .. } if self.runs(unit, *node) => {
+                self.board.supervisor.ended(*node, NodeOutcome::Killed);
             }
             Report::Stats { node, json } if self.runs(unit, *node) => {
                 match NodeStats::from_report(json) {
@@ -114,7 +119,7 @@ mod tests {
     use crate::dashboard::view;
     use crate::launch::cluster::coord::Coordinator;
     use crate::metrics::{CallStats, MethodStats, NodeStats, BUCKETS};
-    use crate::supervise::{NodeOutcome, Supervisor};
+    use crate::supervise::Supervisor;
     use crate::transport::frame;
     use crate::LaunchType;
 
@@ -324,5 +329,49 @@ mod tests {
         );
         assert_eq!(view::nodes(&board)[0].state, "failed");
         assert_eq!(view::nodes(&board)[1].state, "stopping");
+    }
+
+    #[test]
+    fn a_node_that_overstays_a_clean_stop_is_killed_and_fails_the_program() {
+        let (plan, board) = setup();
+        let show = Show::new(board.clone(), &plan);
+        let mut c = Coordinator::new(
+            &plan,
+            false,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            Instant::now(),
+        );
+        for unit in 0..plan.units.len() {
+            feed(
+                &mut c,
+                &show,
+                Event::Joined {
+                    unit,
+                    conn: 0,
+                    peer: None,
+                },
+            );
+            feed(&mut c, &show, said(unit, Report::Ready { ports: vec![] }));
+        }
+        feed(&mut c, &show, Event::Signal("terminated"));
+        assert_eq!(view::program(&board).state, "stopping");
+        assert_eq!(view::nodes(&board)[0].state, "stopping");
+        let overran = Report::Overran {
+            node: 0,
+            error: "did not stop within the grace period; killed".into(),
+        };
+        feed(&mut c, &show, said(0, overran));
+        let producer = &view::nodes(&board)[0];
+        assert_eq!(
+            (producer.state, producer.outcome.as_deref()),
+            ("failed", Some("killed"))
+        );
+        let program = view::program(&board);
+        assert_eq!(program.state, "failed");
+        assert_eq!(
+            program.failure.map(|f| f.node).as_deref(),
+            Some("producer/0")
+        );
     }
 }
