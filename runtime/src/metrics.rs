@@ -4,8 +4,8 @@
 //!
 //! Off by default: a call then costs one relaxed atomic load here. A launcher that serves a
 //! dashboard turns them on ([`enable`]) in its own process (`local_mt`), through the
-//! environment variable [`ENV`] in its children (`local_mp`), or with `--lp_dashboard` in its
-//! units (`k8s`, `slurm`). Every [`PUBLISH_EVERY`], a child's host writes them to
+//! environment variable [`ENV`] in its children (`local_mp`) or its units (`k8s`, `slurm`,
+//! whose coordinator serves the dashboard). Every [`PUBLISH_EVERY`], a child's host writes them to
 //! `<launch dir>/<node id>.metrics.json` for the launcher to read ([`publish_to_dir`]); a
 //! unit's reports them to the coordinator over its control link ([`publish_to_link`]; the
 //! coordinator keeps what [`NodeStats::from_report`] accepts).
@@ -408,6 +408,16 @@ pub(crate) fn read_published(dir: &Path, id: usize) -> NodeStats {
         .unwrap_or_default()
 }
 
+/// Starts counting calls in this process if its launcher asked for them ([`ENV`]); whether it
+/// did.
+pub(crate) fn enable_if_asked() -> bool {
+    let asked = std::env::var_os(ENV).is_some_and(|v| v == "1");
+    if asked {
+        enable();
+    }
+    asked
+}
+
 /// In a child process whose launcher asked for counters ([`ENV`]): counts calls and publishes
 /// node `id`'s (labelled `label`) to the launch directory `dir` until `stop`.
 pub(crate) fn publish_to_dir(
@@ -416,10 +426,9 @@ pub(crate) fn publish_to_dir(
     label: &str,
     stop: tokio_util::sync::CancellationToken,
 ) {
-    if std::env::var_os(ENV).is_none_or(|v| v != "1") {
+    if !enable_if_asked() {
         return;
     }
-    enable();
     let path = file(dir, id);
     let temporary = path.with_extension("tmp");
     publish(label, stop, move |stats| {
@@ -431,7 +440,7 @@ pub(crate) fn publish_to_dir(
     });
 }
 
-/// In a cluster unit that counts calls (its launch serves a dashboard: [`enable`]): sends
+/// In a cluster unit that counts calls (its coordinator serves a dashboard: [`ENV`]): sends
 /// node `id`'s counters (labelled `label`) over the unit's control link until `stop`.
 pub(crate) fn publish_to_link(
     id: usize,

@@ -120,7 +120,6 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
         }
     };
     let notice = flags::termination_notice(&matches);
-    let dashboard = flags::dashboard_asked(&matches);
     crate::log::init(true);
     let runtime = match crate::launch::async_runtime() {
         Ok(runtime) => runtime,
@@ -136,7 +135,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
                 return ExitCode::FAILURE;
             }
         };
-        match run(identity, &layout, plan, nodes, notice, dashboard).await {
+        match run(identity, &layout, plan, nodes, notice).await {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {}", chain(&e));
@@ -148,15 +147,14 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     code
 }
 
-/// Runs this process's part: the coordinator (serving the dashboard on `dashboard`, if
-/// given), or a unit (counting its calls for that dashboard).
+/// Runs this process's part: the coordinator (serving the dashboard, when its environment
+/// says where), or a unit (counting its calls for the dashboard, when its environment says so).
 async fn run(
     identity: Identity,
     layout: &Layout,
     plan: Plan,
     nodes: Vec<ErasedNode>,
     notice: Duration,
-    dashboard: Option<std::net::SocketAddr>,
 ) -> Result<ExitCode, ClusterError> {
     if let Some(theirs) = &identity.fingerprint {
         if *theirs != plan.fingerprint {
@@ -193,6 +191,12 @@ async fn run(
         // Kubernetes restarts a failed container in its pod (restartPolicy OnFailure), which
         // then rejoins; `srun` restarts nothing.
         let restarts = identity.engine == Engine::K8s;
+        let dashboard = match std::env::var_os(vars::DASHBOARD) {
+            Some(_) => {
+                Some(VARS.parse(vars::DASHBOARD, "an address and port like `127.0.0.1:8080`")?)
+            }
+            None => None,
+        };
         let dashboard = dashboard.map(|addr| {
             let supervisor = Arc::new(crate::supervise::Supervisor::new(CancellationToken::new()));
             let board = Board::new(layout, &nodes, launch_type, supervisor);
@@ -210,9 +214,7 @@ async fn run(
         .await);
     }
     let unit = unit_of(&plan, &identity)?;
-    if dashboard.is_some() {
-        crate::metrics::enable();
-    }
+    crate::metrics::enable_if_asked();
     Ok(run_unit(plan, unit, nodes, book, identity.keys, notice, launch_type).await)
 }
 
