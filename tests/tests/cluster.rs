@@ -1317,6 +1317,17 @@ fn the_coordinator_serves_the_dashboard_of_every_pod_to_the_token_only() {
         count(&after, "victim", "calls"),
         count(&after, "caller", "calls_made")
     );
+    // The terminal view of the same dashboard.
+    let top = Command::new(binary("lpc"))
+        .args(["top", "--once", &format!("http://{addr}/?token={token}")])
+        .output()
+        .expect("lpc runs");
+    let frame = String::from_utf8_lossy(&top.stdout);
+    assert!(top.status.success(), "{top:?}");
+    assert!(frame.starts_with("faults (k8s"), "{frame}");
+    for label in LABELS {
+        assert!(frame.contains(label), "no `{label}` in:\n{frame}");
+    }
     pods.signal(coordinator, rustix::process::Signal::TERM);
     let all = pods.wait_all(Duration::from_secs(60));
     assert_eq!(pods::ended(&all, coordinator).code, Some(0), "{all:#?}");
