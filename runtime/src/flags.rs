@@ -271,6 +271,16 @@ pub(crate) fn dashboard(matches: &clap::ArgMatches) -> Option<std::net::SocketAd
         .map_or(Some(DEFAULT_DASHBOARD), |d| d.0)
 }
 
+/// Where `--lp_dashboard` serves the dashboard if it was given: a cluster launch serves none
+/// unless asked.
+pub(crate) fn dashboard_asked(matches: &clap::ArgMatches) -> Option<std::net::SocketAddr> {
+    let given = matches.value_source(launcher::DASHBOARD);
+    match given {
+        Some(clap::parser::ValueSource::CommandLine) => dashboard(matches),
+        _ => None,
+    }
+}
+
 /// Where the dashboard is served by default: loopback, a free port.
 const DEFAULT_DASHBOARD: std::net::SocketAddr = std::net::SocketAddr::V4(
     std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
@@ -339,7 +349,7 @@ pub(crate) fn command(program: &'static str, about: &'static str, flags: &[Flag]
                 .value_parser(parse_dashboard)
                 .default_value("127.0.0.1:0")
                 .action(ArgAction::Set)
-                .help("Where local_mt and local_mp serve the live dashboard (a web page, a JSON API, /metrics): HOST:PORT (port 0: a free port), or off"),
+                .help("Where local_mt and local_mp serve the live dashboard (a web page, a JSON API, /metrics): HOST:PORT (port 0: a free port), or off; k8s and slurm: where the coordinator serves it, only when given"),
         );
     cmd = crate::launch::cluster::args(cmd, flags);
     for flag in flags {
@@ -496,6 +506,19 @@ mod tests {
         let e = flags(&["p", "--timeout", "1s", "--lp_dashboard", "8080"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("--lp_dashboard"), "{e}");
+    }
+
+    #[test]
+    fn a_cluster_dashboard_is_served_only_when_asked() {
+        let asked = |args: &[&str]| {
+            let matches = command("p", "about", FLAGS).try_get_matches_from(args);
+            dashboard_asked(&matches.unwrap())
+        };
+        assert_eq!(asked(&["p", "--timeout", "1s"]), None);
+        let at = asked(&["p", "--timeout", "1s", "--lp_dashboard=127.0.0.1:8080"]);
+        assert_eq!(at, Some("127.0.0.1:8080".parse().unwrap()));
+        let off = asked(&["p", "--timeout", "1s", "--lp_dashboard", "off"]);
+        assert_eq!(off, None);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! and per (node, callee, method) of the calls each made, measured on the calling side.
 //!
 //! Off by default: a call then costs one relaxed atomic load here. A launcher that serves a
-//! dashboard turns them on ([`enable`]) in its own process (`local_mt`) or, through the
-//! environment variable [`ENV`], in its children (`local_mp`), whose host writes them to
-//! `<launch dir>/<node id>.metrics.json` every [`PUBLISH_EVERY`] for the launcher to read.
+//! dashboard turns them on ([`enable`]) in its own process (`local_mt`), through the
+//! environment variable [`ENV`] in its children (`local_mp`) or its units (`k8s`, `slurm`,
+//! whose coordinator serves the dashboard). Every [`PUBLISH_EVERY`], a child's host writes them to
+//! `<launch dir>/<node id>.metrics.json` for the launcher to read ([`publish_to_dir`]); a
+//! unit's reports them to the coordinator over its control link ([`publish_to_link`]; the
+//! coordinator keeps what [`NodeStats::from_report`] accepts).
 //!
 //! The courier server counts each call it ran on its node's [`Methods`] ([`served`]), and keeps its node's slowest
 //! recent ones ([`Slowest`]); a client
@@ -141,6 +144,37 @@ pub(crate) struct NodeStats {
     pub(crate) made: Vec<CallStats>,
     /// Its slowest recent traced calls, slowest first.
     pub(crate) slowest: Vec<SlowCall>,
+}
+
+/// The most a cluster unit's report of a node's counters may weigh, in bytes of JSON: the
+/// coordinator keeps no report past it. A node's own counters stay far below (16 methods served
+/// and 16 per callee made: about 250 bytes each).
+pub(crate) const MAX_REPORTED: usize = 256 << 10;
+
+impl NodeStats {
+    /// The counters in the encoding of a `local_mp` child's file, JSON, for a cluster unit's
+    /// report (the frames' encoding cannot carry the flattened fields of [`CallStats`]).
+    pub(crate) fn to_report(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(self).ok()
+    }
+
+    /// The counters a cluster unit reported as `json`, if the coordinator, which trusts no
+    /// unit, may keep them: at most [`MAX_REPORTED`] bytes, no more methods or slow calls than
+    /// a node keeps, histograms of [`BUCKETS`], chains no longer than a call's frame carries.
+    pub(crate) fn from_report(json: &[u8]) -> Option<NodeStats> {
+        if json.len() > MAX_REPORTED {
+            return None;
+        }
+        let stats: NodeStats = serde_json::from_slice(json).ok()?;
+        let histogram = |m: &MethodStats| m.buckets.len() == BUCKETS.len() + 1;
+        let chain = |c: &SlowCall| c.chain.len() <= crate::transport::frame::MAX_CHAIN;
+        let fits = stats.served.len() <= METHODS + 1
+            && stats.slowest.len() <= SLOWEST
+            && stats.served.iter().all(histogram)
+            && stats.made.iter().all(|c| histogram(&c.stats))
+            && stats.slowest.iter().all(chain);
+        fits.then_some(stats)
+    }
 }
 
 /// A call a node served, among its slowest recent ones.
@@ -374,33 +408,69 @@ pub(crate) fn read_published(dir: &Path, id: usize) -> NodeStats {
         .unwrap_or_default()
 }
 
+/// Starts counting calls in this process if its launcher asked for them ([`ENV`]); whether it
+/// did.
+pub(crate) fn enable_if_asked() -> bool {
+    let asked = std::env::var_os(ENV).is_some_and(|v| v == "1");
+    if asked {
+        enable();
+    }
+    asked
+}
+
 /// In a child process whose launcher asked for counters ([`ENV`]): counts calls and publishes
 /// node `id`'s (labelled `label`) to the launch directory `dir` until `stop`.
-pub(crate) fn publish_from_child(
+pub(crate) fn publish_to_dir(
     dir: &Path,
     id: usize,
     label: &str,
     stop: tokio_util::sync::CancellationToken,
 ) {
-    if std::env::var_os(ENV).is_none_or(|v| v != "1") {
+    if !enable_if_asked() {
         return;
     }
-    enable();
-    let (path, label) = (file(dir, id), label.to_string());
+    let path = file(dir, id);
     let temporary = path.with_extension("tmp");
+    publish(label, stop, move |stats| {
+        // Whole files only: written aside, then renamed over the last one.
+        let written = serde_json::to_vec(stats).map(|json| {
+            std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, &path))
+        });
+        matches!(written, Ok(Ok(())))
+    });
+}
+
+/// In a cluster unit that counts calls (its coordinator serves a dashboard: [`ENV`]): sends
+/// node `id`'s counters (labelled `label`) over the unit's control link until `stop`.
+pub(crate) fn publish_to_link(
+    id: usize,
+    label: &str,
+    stop: tokio_util::sync::CancellationToken,
+    link: crate::launch::control::Reporter,
+) {
+    if !enabled() {
+        return;
+    }
+    publish(label, stop, move |stats| {
+        let json = stats.to_report();
+        json.is_some_and(|json| link.send(crate::launch::control::Report::Stats { node: id, json }))
+    });
+}
+
+/// Gives node `label`'s counters to `put` every [`PUBLISH_EVERY`] when they changed since
+/// they were last put (`put` says whether they were), until `stop`.
+fn publish(
+    label: &str,
+    stop: tokio_util::sync::CancellationToken,
+    mut put: impl FnMut(&NodeStats) -> bool + Send + 'static,
+) {
+    let label = label.to_string();
     tokio::spawn(async move {
         let mut last = NodeStats::default();
         loop {
             let stats = snapshot(&label);
-            if stats != last {
-                // Whole files only: written aside, then renamed over the last one.
-                let written = serde_json::to_vec(&stats).map(|json| {
-                    std::fs::write(&temporary, json)
-                        .and_then(|()| std::fs::rename(&temporary, &path))
-                });
-                if matches!(written, Ok(Ok(()))) {
-                    last = stats;
-                }
+            if stats != last && put(&stats) {
+                last = stats;
             }
             tokio::select! {
                 _ = stop.cancelled() => return,

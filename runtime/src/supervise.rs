@@ -120,24 +120,38 @@ impl Supervisor {
 
     /// Records that `label` failed even during a clean stop (it outstayed the grace period).
     pub(crate) fn fail_always(&self, label: &str, error: String) {
-        {
+        let said = format!("node `{label}` failed: {error}");
+        if self.record_failure(label, error) {
+            tracing::error!(target: "lp", "{said}");
+        }
+    }
+
+    /// Records that `label` failed, without a word (a cluster's coordinator, which decided it,
+    /// says it itself), and stops the program; whether it is the first failure.
+    pub(crate) fn record_failure(&self, label: &str, error: String) -> bool {
+        let first = {
             let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-            if failures.is_empty() {
-                tracing::error!(target: "lp", "node `{label}` failed: {error}");
-            }
+            let first = failures.is_empty();
             // A node that failed is not listed again (e.g. killed after the grace period
             // because its constructor never returned).
-            if failures.iter().any(|f| f.node == label) {
-                drop(failures);
-                self.stop.cancel();
-                return;
+            if !failures.iter().any(|f| f.node == label) {
+                failures.push(NodeFailure {
+                    node: label.to_string(),
+                    error,
+                });
             }
-            failures.push(NodeFailure {
-                node: label.to_string(),
-                error,
-            });
-        }
+            first
+        };
         self.stop.cancel();
+        first
+    }
+
+    /// Node `id` is restarted: how it ended is forgotten.
+    pub(crate) fn restarting(&self, id: usize) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
     }
 
     /// Whether the program is stopping, and not because a node failed.

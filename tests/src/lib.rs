@@ -5,12 +5,13 @@
 //! `cluster_long_names` (a program whose names are too long for
 //! Kubernetes objects, in `cluster.lp`) for the cluster launch tests, whose pods [`pods`] runs.
 //! [`support`] locates the workspace's binaries and runs them with a time limit; [`packages`]
-//! builds packages made by `lpc new`.
+//! builds packages made by `lpc new`; [`http`] asks a dashboard.
 
 pub mod cluster_nodes;
 pub mod fault_nodes;
 pub mod flaky;
 pub mod generator;
+pub mod http;
 pub mod launched;
 pub mod load;
 pub mod nodes;

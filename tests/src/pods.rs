@@ -749,6 +749,13 @@ impl Pods {
             .unwrap_or_else(|| panic!("no pod `{name}` among {names:?}"))
     }
 
+    /// What pod `name` printed so far.
+    pub fn output(&mut self, name: &str) -> String {
+        let pod = self.find(name);
+        let output = pod.output.lock().unwrap_or_else(|e| e.into_inner());
+        output.clone()
+    }
+
     /// What every pod printed so far, for failure messages.
     pub fn dump(&self) -> String {
         self.pods

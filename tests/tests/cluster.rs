@@ -5,7 +5,8 @@
 //!   Checkov's checks of pod hardening, the secret as a file and the NetworkPolicy; then "the
 //!   pods, run as the manifests say" (`lp_tests::pods`): the seed program runs to completion, a
 //!   failing node fails its pod and stops the others, a killed pod (or a killed coordinator)
-//!   stops every other pod.
+//!   stops every other pod; asked for one, the coordinator serves the dashboard of every node,
+//!   its counters rising, to the token only.
 //! - `slurm`: against the real daemons of `scripts/slurm-up`: the seed program under
 //!   `sbatch --wait` prints every node's output; a failing node fails the job.
 //!
@@ -16,6 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
+use lp_tests::fault_nodes::LABELS;
+use lp_tests::http::get;
 use lp_tests::pods::{self, service_available, str_at, Pods};
 use lp_tests::support::{binary, run, workspace};
 
@@ -1232,6 +1237,100 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
         !pods::ended(&all, "greeter-0").output.contains("Hello"),
         "the impostor ran nothing: {dump}"
     );
+}
+
+/// The `/api/nodes` of the dashboard at `addr` (with `token`), once `ready` says so.
+fn nodes_when(addr: &str, token: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let nodes = get(addr, &format!("/api/nodes?token={token}"), "").json();
+        let nodes = nodes.as_array().cloned().expect("a list of nodes");
+        if ready(&nodes) {
+            return nodes;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not ready within 60 s: {nodes:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A number field of node `label` among `nodes`.
+fn count(nodes: &[Value], label: &str, field: &str) -> u64 {
+    let node = nodes.iter().find(|n| n["label"] == label);
+    let node = node.unwrap_or_else(|| panic!("no node `{label}` in {nodes:#?}"));
+    node[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {field}: {node:#?}"))
+}
+
+#[test]
+fn the_coordinator_serves_the_dashboard_of_every_pod_to_the_token_only() {
+    // Bound to every address of the coordinator's pod, so the test reaches it from outside
+    // the pod's network namespace (where one is made); on a cluster, 127.0.0.1 and
+    // `kubectl port-forward`.
+    let flags = ["--mode", "calls", "--lp_dashboard", "0.0.0.0:0"];
+    let (_dir, mut pods) = pods::start_program("faults", &flags, &[]);
+    let coordinator = "lp-coordinator-0";
+    pods.wait_for_output(coordinator, "lp: dashboard at ", Duration::from_secs(60));
+    let output = pods.output(coordinator);
+    let url = output
+        .lines()
+        .find_map(|l| l.strip_prefix("lp: dashboard at http://0.0.0.0:"))
+        .unwrap_or_else(|| panic!("no dashboard line:\n{output}"));
+    let (port, token) = url
+        .trim()
+        .split_once("/?token=")
+        .expect("a port and a token");
+    let ip = pods.address(coordinator, 0).ip();
+    let addr = format!("{ip}:{port}");
+    for target in ["/api/nodes", "/api/nodes?token=wrong"] {
+        let refused = get(&addr, target, "");
+        assert!(
+            matches!(refused.status, 401 | 403) && !refused.body.contains("victim"),
+            "{target}: {refused:?}"
+        );
+    }
+    let up = |nodes: &[Value]| {
+        nodes.len() == LABELS.len()
+            && nodes
+                .iter()
+                .all(|n| n["state"] == "running" || n["state"] == "serving")
+            && count(nodes, "victim", "calls") > 0
+            && count(nodes, "caller", "calls_made") > 0
+    };
+    let before = nodes_when(&addr, token, up);
+    let labels: Vec<&str> = before.iter().filter_map(|n| n["label"].as_str()).collect();
+    assert_eq!(labels, LABELS, "{before:#?}");
+    let (served, made) = (
+        count(&before, "victim", "calls"),
+        count(&before, "caller", "calls_made"),
+    );
+    // Each unit reports every 500 ms: the counters rise between two reads a second apart.
+    std::thread::sleep(Duration::from_secs(1));
+    let after = nodes_when(&addr, token, |nodes| {
+        count(nodes, "victim", "calls") > served && count(nodes, "caller", "calls_made") > made
+    });
+    eprintln!(
+        "the coordinator's dashboard: victim served {served} then {}, caller made {made} then {}",
+        count(&after, "victim", "calls"),
+        count(&after, "caller", "calls_made")
+    );
+    // The terminal view of the same dashboard.
+    let top = Command::new(binary("lpc"))
+        .args(["top", "--once", &format!("http://{addr}/?token={token}")])
+        .output()
+        .expect("lpc runs");
+    let frame = String::from_utf8_lossy(&top.stdout);
+    assert!(top.status.success(), "{top:?}");
+    assert!(frame.starts_with("faults (k8s"), "{frame}");
+    for label in LABELS {
+        assert!(frame.contains(label), "no `{label}` in:\n{frame}");
+    }
+    pods.signal(coordinator, rustix::process::Signal::TERM);
+    let all = pods.wait_all(Duration::from_secs(60));
+    assert_eq!(pods::ended(&all, coordinator).code, Some(0), "{all:#?}");
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! What a launcher knows of its nodes, as it learns it: each node's kind, process, phase and
-//! restarts. The launchers write it ([`Board::spawned`], [`Board::phase`], …); the views read
-//! it together with the supervisor's outcomes, the counters and the logs.
+//! restarts, and where their counters come from. The launchers (and a cluster's coordinator)
+//! write it ([`Board::spawned`], [`Board::phase`], …); the views read it together with the
+//! supervisor's outcomes, the counters and the logs.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use crate::launch::LaunchType;
+use crate::metrics::NodeStats;
 use crate::program::{ErasedNode, Layout};
 use crate::supervise::Supervisor;
 
@@ -62,15 +64,27 @@ pub(crate) struct Board {
     pub(crate) started: Instant,
     /// The outcomes and failures.
     pub(crate) supervisor: Arc<Supervisor>,
-    /// Under `local_mp`: the launch directory its children publish their counters in (and
-    /// serve their sockets from). `None`: counters are this process's own.
-    pub(crate) published: Mutex<Option<PathBuf>>,
+    /// Where the nodes' counters are.
+    counters: Mutex<Counters>,
     entries: Mutex<Vec<Entry>>,
+}
+
+/// Where a board's counters come from.
+#[derive(Debug)]
+pub(crate) enum Counters {
+    /// This process's own (in process).
+    Own,
+    /// Files the children write in this launch directory (`local_mp`), where they also serve
+    /// their sockets.
+    Files(PathBuf),
+    /// The last of each node's (by id) that its cluster unit reported to this coordinator.
+    Reported(Vec<NodeStats>),
 }
 
 impl Board {
     /// A board of every node of `layout` (`nodes` say which have a run), every one
-    /// starting, in `launch_type` (in process: in this process).
+    /// starting, in `launch_type` (in process: in this process; on a cluster: counted by the
+    /// units, reported to this coordinator).
     pub(crate) fn new(
         layout: &Layout,
         nodes: &[ErasedNode],
@@ -79,6 +93,12 @@ impl Board {
     ) -> Self {
         let started = Instant::now();
         let in_process = matches!(launch_type, LaunchType::LocalMt | LaunchType::TestMt);
+        let counters = match launch_type {
+            LaunchType::K8s | LaunchType::Slurm => {
+                Counters::Reported(vec![NodeStats::default(); layout.labels.len()])
+            }
+            _ => Counters::Own,
+        };
         let mut has_run = vec![false; layout.labels.len()];
         for node in nodes {
             if let Some(slot) = has_run.get_mut(node.id) {
@@ -106,7 +126,7 @@ impl Board {
             started_at: SystemTime::now(),
             started,
             supervisor,
-            published: Mutex::new(None),
+            counters: Mutex::new(counters),
             entries: Mutex::new(entries),
         }
     }
@@ -165,31 +185,53 @@ impl Board {
     /// The nodes `ids` (a process's) are up: each serves if its socket is in the launch
     /// directory; each with a run is running.
     pub(crate) fn up(&self, ids: &[usize]) {
-        let dir = self
-            .published
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let dir = match &*self.lock_counters() {
+            Counters::Files(dir) => Some(dir.clone()),
+            _ => None,
+        };
         for &id in ids {
             let serves = dir
                 .as_ref()
                 .is_some_and(|dir| crate::transport::unix::node_socket(dir, id).exists());
-            self.with(id, |e| {
-                e.kind = Some(if serves { Kind::Courier } else { Kind::Worker });
-                e.phase = if e.has_run {
-                    Phase::Running
-                } else {
-                    Phase::Serving
-                };
-            });
+            self.built(id, serves);
+            self.running(id);
         }
+    }
+
+    /// Node `id`'s run is going, if it has one.
+    pub(crate) fn running(&self, id: usize) {
+        self.with(id, |e| {
+            if e.has_run {
+                e.phase = Phase::Running;
+            }
+        });
+    }
+
+    /// The process of node `id` (on another machine) joined, perhaps again: the node starts.
+    pub(crate) fn joined(&self, id: usize) {
+        self.with(id, |e| {
+            e.since = Instant::now();
+            e.phase = Phase::Starting;
+        });
+    }
+
+    /// Where the nodes' counters are.
+    pub(crate) fn lock_counters(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Counters are published by children in the launch directory `dir`.
     pub(crate) fn publish_in(&self, dir: PathBuf) {
-        *self
-            .published
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(dir);
+        *self.lock_counters() = Counters::Files(dir);
+    }
+
+    /// Node `id`'s counters, as its cluster unit reported them (kept only on a board of
+    /// [`Counters::Reported`]: one report per node, the last).
+    pub(crate) fn reported(&self, id: usize, stats: NodeStats) {
+        if let Counters::Reported(all) = &mut *self.lock_counters() {
+            if let Some(slot) = all.get_mut(id) {
+                *slot = stats;
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::Serialize;
 
-use super::board::{Board, Entry, Kind, Phase};
+use super::board::{Board, Counters, Entry, Kind, Phase};
 use super::{logs, procfs};
 use crate::error::LaunchError;
 use crate::metrics::{self, MethodStats, NodeStats, SlowCall};
@@ -259,14 +259,15 @@ fn node(
     }
 }
 
-/// The counters of node `id`: this process's, or what its child published.
+/// The counters of node `id`: this process's, what its child published, or what its unit
+/// reported.
 fn counters(board: &Board, id: usize, label: &str) -> NodeStats {
-    let published = board
-        .published
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    match published {
+    let dir = match &*board.lock_counters() {
+        Counters::Own => None,
+        Counters::Files(dir) => Some(dir.clone()),
+        Counters::Reported(all) => return all.get(id).cloned().unwrap_or_default(),
+    };
+    match dir {
         Some(dir) => metrics::read_published(&dir, id),
         None => metrics::snapshot(label),
     }

@@ -67,6 +67,16 @@ pub(crate) enum Report {
         /// How it ended.
         outcome: crate::supervise::NodeOutcome,
     },
+    /// What a node of this unit served and called so far, sent every
+    /// [`PUBLISH_EVERY`](crate::metrics::PUBLISH_EVERY) while it changes, when the coordinator
+    /// serves a dashboard: what a `local_mp` child writes to its file.
+    Stats {
+        /// The node's id.
+        node: usize,
+        /// Its counters and slowest recent calls, as the file has them
+        /// ([`NodeStats::to_report`](crate::metrics::NodeStats::to_report)).
+        json: Vec<u8>,
+    },
 }
 
 /// What a supervisor tells its hosts.

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::control::{Link, Order, Report};
+use super::control::{Link, Order, Report, Reporter};
 use crate::context::{Context, Stopper};
 use crate::courier::client::Net;
 use crate::courier::server;
@@ -40,8 +40,9 @@ pub(crate) trait Network: Send + Sync {
     /// The supervisor's table of where every serving node is, at the start.
     fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
 
-    /// Publishes node `id`'s call counters for the supervisor until `stop`, if it wants them.
-    fn publish(&self, _id: usize, _label: &str, _stop: &CancellationToken) {}
+    /// Publishes node `id`'s call counters for the supervisor until `stop`, if it wants them
+    /// (over `link`, or otherwise).
+    fn publish(&self, _id: usize, _label: &str, _stop: &CancellationToken, _link: Reporter) {}
 }
 
 /// Unix sockets in the launch directory (`local_mp`, `test_mp`).
@@ -61,8 +62,8 @@ impl Network for UnixNetwork {
         Ok((listener, None))
     }
 
-    fn publish(&self, id: usize, label: &str, stop: &CancellationToken) {
-        crate::metrics::publish_from_child(&self.0, id, label, stop.clone());
+    fn publish(&self, id: usize, label: &str, stop: &CancellationToken, _link: Reporter) {
+        crate::metrics::publish_to_dir(&self.0, id, label, stop.clone());
     }
 }
 
@@ -223,7 +224,8 @@ impl<S: Network> Host<S> {
                 let Reported = self.report_failure(link, node.id, error);
                 ExitCode::FAILURE
             })?;
-            self.network.publish(node.id, &node.label, &self.stop);
+            self.network
+                .publish(node.id, &node.label, &self.stop, link.reporter());
             if let Some(service) = built.service {
                 serving = true;
                 let keys = self.keys.node(node.id).map(|hello| Keys {

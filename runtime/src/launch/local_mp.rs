@@ -732,7 +732,8 @@ async fn control_loop(
 fn handle_report(unit: usize, report: Report, shared: &Shared, supervisor: &Supervisor) {
     let label = |id: usize| shared.labels.get(id).cloned().unwrap_or_default();
     match report {
-        Report::Join { .. } | Report::Done => {}
+        // Its children write their counters to files in the launch directory.
+        Report::Join { .. } | Report::Done | Report::Stats { .. } => {}
         Report::Ready { .. } => {
             shared.lock_up().insert(unit);
             shared

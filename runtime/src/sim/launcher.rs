@@ -178,7 +178,8 @@ impl Launcher {
     /// Handles a unit's report.
     fn said(&self, unit: usize, report: Report, state: &mut UnitState) {
         match report {
-            Report::Join { .. } => {}
+            // A simulated launch serves no dashboard.
+            Report::Join { .. } | Report::Stats { .. } => {}
             Report::Ready { .. } => {
                 self.note(&self.units[unit].label, "serving");
                 if let Some((_, orders)) = &state.link {

@@ -24,6 +24,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -31,7 +32,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::show::Show;
 use super::Plan;
+use crate::dashboard::board::Board;
+use crate::dashboard::Dashboard;
 use crate::launch::control::{self, LinkEvent, Order, Report};
 use crate::transport::frame::Secret;
 
@@ -67,6 +71,11 @@ pub(crate) enum Action {
     Send(usize, Order),
     /// Says something on the coordinator's output (`lp: …`).
     Say(String),
+    /// A unit's process restarts (its nodes too).
+    Restarting(usize),
+    /// The program stops: because of this failure (label, error), or cleanly (`None`); said
+    /// again when a failure comes during a clean stop.
+    Stopping(Option<(String, String)>),
     /// Ends: the program's outcome, a failure's label and error if any.
     Exit(Option<(String, String)>),
 }
@@ -233,7 +242,10 @@ impl<'p> Coordinator<'p> {
         if unit >= self.units.len() {
             return None;
         }
-        if !matches!(report, Report::Join { .. } | Report::Ready { .. }) {
+        if !matches!(
+            report,
+            Report::Join { .. } | Report::Ready { .. } | Report::Stats { .. }
+        ) {
             self.units[unit].said_bye = true;
         }
         let stopping_cleanly = matches!(&self.stopping, Some(s) if s.failure.is_none());
@@ -271,7 +283,7 @@ impl<'p> Coordinator<'p> {
                 let label = self.node_label(node);
                 match self.may_restart(unit) {
                     Some(max) => {
-                        self.restart(unit);
+                        self.restart(unit, actions);
                         actions.push(Action::Say(format!(
                             "node `{label}` failed: {error}; its process restarts (restart {} of {max})",
                             self.units[unit].restarts
@@ -281,8 +293,8 @@ impl<'p> Coordinator<'p> {
                     None => Some(Some((label, error))),
                 }
             }
-            // How each node ended matters to a local launch's tests only.
-            Report::Ended { .. } => None,
+            // How each node ended, and its counters, are for the dashboard only.
+            Report::Ended { .. } | Report::Stats { .. } => None,
             Report::Done => {
                 self.units[unit].done = true;
                 self.units.iter().all(|u| u.done).then_some(None)
@@ -290,10 +302,11 @@ impl<'p> Coordinator<'p> {
         }
     }
 
-    fn restart(&mut self, unit: usize) {
+    fn restart(&mut self, unit: usize, actions: &mut Vec<Action>) {
         let state = &mut self.units[unit];
         state.restarts += 1;
         state.ready = false;
+        actions.push(Action::Restarting(unit));
     }
 
     fn ready(&mut self, unit: usize, ports: Vec<(usize, u16)>, actions: &mut Vec<Action>) {
@@ -347,7 +360,7 @@ impl<'p> Coordinator<'p> {
         let error = "its process ended without a word (killed, or lost its connection)";
         match self.may_restart(unit) {
             Some(max) => {
-                self.restart(unit);
+                self.restart(unit, actions);
                 actions.push(Action::Say(format!(
                     "`{}`: {error}; its process restarts (restart {} of {max})",
                     self.label(unit),
@@ -397,6 +410,7 @@ impl<'p> Coordinator<'p> {
                         actions.push(Action::Send(u, Order::Stop { failure }));
                     }
                 }
+                actions.push(Action::Stopping(failure.clone()));
                 self.stopping = Some(Stopping {
                     failure,
                     since: now,
@@ -406,6 +420,7 @@ impl<'p> Coordinator<'p> {
                 if let Some((node, error)) = failure {
                     actions.push(Action::Say(format!("node `{node}` failed: {error}")));
                     stopping.failure = Some((node, error));
+                    actions.push(Action::Stopping(stopping.failure.clone()));
                 }
             }
             Some(_) => {}
@@ -424,7 +439,8 @@ impl<'p> Coordinator<'p> {
     }
 }
 
-/// Runs the coordinator on `listener` until the program ends; returns the program's status.
+/// Runs the coordinator on `listener` until the program ends, serving the dashboard of
+/// `board` on the address given with it, if any; returns the program's status.
 pub(crate) async fn run(
     listener: TcpListener,
     plan: &Plan,
@@ -432,6 +448,7 @@ pub(crate) async fn run(
     join_timeout: Duration,
     grace: Duration,
     restarts: bool,
+    dashboard: Option<(SocketAddr, Arc<Board>)>,
 ) -> ExitCode {
     let (events_tx, mut events) = mpsc::unbounded_channel::<LinkEvent>();
     let accepting = CancellationToken::new();
@@ -451,7 +468,12 @@ pub(crate) async fn run(
         plan.program,
         plan.units.len()
     );
-    let outcome = follow(&mut coordinator, &mut events, &mut orders).await;
+    let served = match dashboard {
+        Some((addr, board)) => serve(addr, board, plan).await,
+        None => None,
+    };
+    let show = served.as_ref().map(|(_, show)| show);
+    let outcome = follow(&mut coordinator, &mut events, &mut orders, show).await;
     accepting.cancel();
     // Let the last Stop orders reach the units.
     drop(orders);
@@ -468,12 +490,34 @@ pub(crate) async fn run(
     }
 }
 
-/// Feeds the coordinator its events and carries out its actions until it exits; the outcome
-/// (a failure, if any).
+/// Serves the dashboard of `board` (`plan`'s nodes) on `addr` until the returned
+/// [`Dashboard`] is dropped, saying where; `None` (said) when it cannot: the program runs
+/// without.
+async fn serve<'p>(
+    addr: SocketAddr,
+    board: Arc<Board>,
+    plan: &'p Plan,
+) -> Option<(Dashboard, Show<'p>)> {
+    match crate::dashboard::serve(addr, board.clone()).await {
+        Ok(served) => {
+            tracing::info!(target: "lp", "dashboard at {}", served.url);
+            Some((served, Show::new(board, plan)))
+        }
+        Err(e) => {
+            let e = crate::error::chain(&e);
+            tracing::error!(target: "lp", "coordinator: {e}; the program runs without a dashboard");
+            None
+        }
+    }
+}
+
+/// Feeds the coordinator its events and carries out its actions until it exits, showing both
+/// on the dashboard if one is served; the outcome (a failure, if any).
 async fn follow(
     coordinator: &mut Coordinator<'_>,
     events: &mut mpsc::UnboundedReceiver<LinkEvent>,
     orders: &mut [Option<mpsc::UnboundedSender<Order>>],
+    show: Option<&Show<'_>>,
 ) -> Option<(String, String)> {
     let term = crate::launch::shutdown_signal();
     tokio::pin!(term);
@@ -505,7 +549,13 @@ async fn follow(
                 }
             },
         };
+        if let Some(show) = show {
+            show.event(&event);
+        }
         for action in coordinator.on_event(event, Instant::now()) {
+            if let Some(show) = show {
+                show.action(&action);
+            }
             match action {
                 Action::Send(unit, order) => {
                     if let Some(Some(to_unit)) = orders.get(unit) {
@@ -513,6 +563,7 @@ async fn follow(
                     }
                 }
                 Action::Say(text) => tracing::info!(target: "lp", "{text}"),
+                Action::Restarting(_) | Action::Stopping(_) => {}
                 Action::Exit(outcome) => return outcome,
             }
         }
@@ -659,7 +710,7 @@ mod tests {
                 now,
             );
             assert!(
-                matches!(&actions[..], [Action::Say(s)] if s.contains("restarts")),
+                matches!(&actions[..], [Action::Restarting(0), Action::Say(s)] if s.contains("restarts")),
                 "{actions:?}"
             );
             let again = c.on_event(

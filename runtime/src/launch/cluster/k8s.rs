@@ -176,11 +176,12 @@ pub(crate) struct Manifests {
     pub(crate) coordinator: String,
 }
 
-/// Renders the manifests of `plan` for `image`, passing `args` (the param flags) to every
-/// container; the binary is the current executable's file name, found on the image's `PATH`.
+/// Renders the manifests of `plan` for `image`, passing `passed` on (the param flags to every
+/// container, the dashboard's address to the coordinator's); the binary is the current
+/// executable's file name, found on the image's `PATH`.
 pub(crate) fn manifests(
     plan: &Plan,
-    args: &[String],
+    passed: &super::Passed,
     image: &str,
     namespace: &str,
     binary: &str,
@@ -196,7 +197,7 @@ pub(crate) fn manifests(
         .ok_or_else(|| format!("`{namespace}` is not a Kubernetes namespace name (lower-case letters, digits and `-`)"))?;
     let render = Render {
         plan,
-        args,
+        args: &passed.args,
         image,
         binary,
         launch,
@@ -225,7 +226,7 @@ pub(crate) fn manifests(
                 1,
                 None,
                 json!({ "requests": { "cpu": "50m", "memory": "32Mi" } }),
-                render.env(COORDINATOR, &[]),
+                render.env(COORDINATOR, &passed.coordinator_env()),
             ),
         ),
     ]);
@@ -238,7 +239,7 @@ pub(crate) fn manifests(
                 job.units.len(),
                 job.restart,
                 resources(job)?,
-                render.env(&job.name, &job.env),
+                render.env(&job.name, &[job.env.clone(), passed.unit_env()].concat()),
             ),
         ));
     }
@@ -568,7 +569,7 @@ pub(crate) fn launch_id() -> Result<String, ClusterError> {
 /// `--lp_launch_type k8s`.
 pub(crate) fn main(
     plan: &Plan,
-    args: &[String],
+    passed: &super::Passed,
     options: &Options,
 ) -> Result<ExitCode, ClusterError> {
     let image = options.image.as_deref().ok_or(
@@ -581,7 +582,7 @@ pub(crate) fn main(
     let secret = Secret::random().map_err(io("cannot read /dev/urandom"))?;
     let launch = launch_id()?;
     let namespace = options.namespace.as_deref().unwrap_or("default");
-    let manifests = manifests(plan, args, image, namespace, &binary, &secret, &launch)?;
+    let manifests = manifests(plan, passed, image, namespace, &binary, &secret, &launch)?;
     let all = yaml::documents(manifests.objects.iter().map(|(_, v)| v));
     if let Some(dir) = &options.out {
         write_dir(dir, &manifests)?;
@@ -689,10 +690,51 @@ mod tests {
 
     /// The manifests of the `mod.rs` tests' program (a group of 3, a node, a block of 2).
     fn rendered() -> Manifests {
+        rendered_with(&super::super::Passed::default())
+    }
+
+    /// [`rendered`], passing `passed` on.
+    fn rendered_with(passed: &super::super::Passed) -> Manifests {
         let (layout, nodes) = super::super::tests::program();
         let plan = Plan::new(&layout, &nodes).unwrap();
         let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
-        manifests(&plan, &[], "img:1", "ns", "bin", &secret, "0123456789").unwrap()
+        manifests(&plan, passed, "img:1", "ns", "bin", &secret, "0123456789").unwrap()
+    }
+
+    #[test]
+    fn the_dashboard_s_address_goes_to_the_coordinator_only_and_the_units_count() {
+        let passed = super::super::Passed {
+            args: vec!["--n=4".into()],
+            dashboard: Some("127.0.0.1:8080".parse().unwrap()),
+        };
+        let manifests = rendered_with(&passed);
+        let jobs = manifests.objects.iter().filter(|(_, o)| o["kind"] == "Job");
+        let mut seen = 0;
+        for (file, job) in jobs {
+            let container = &job["spec"]["template"]["spec"]["containers"][0];
+            assert_eq!(container["args"], json!(["--n=4"]), "{file}");
+            let env = container["env"].as_array().unwrap();
+            let var = |name: &str| env.iter().find(|e| e["name"] == name).map(|e| &e["value"]);
+            let coordinator = file.starts_with(COORDINATOR);
+            let (dashboard, counting) = match coordinator {
+                true => (Some(&json!("127.0.0.1:8080")), None),
+                false => (None, Some(&json!("1"))),
+            };
+            assert_eq!(var(vars::DASHBOARD), dashboard, "{file}");
+            assert_eq!(var(crate::metrics::ENV), counting, "{file}");
+            seen += 1;
+        }
+        assert_eq!(seen, 4, "three jobs and the coordinator");
+        let quiet = rendered();
+        let env = |m: &Manifests| {
+            m.objects
+                .iter()
+                .map(|(_, o)| o.to_string())
+                .collect::<String>()
+        };
+        assert!(
+            !env(&quiet).contains(vars::DASHBOARD) && !env(&quiet).contains(crate::metrics::ENV)
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@
 pub(crate) mod book;
 pub(crate) mod coord;
 pub(crate) mod k8s;
+pub(crate) mod show;
 pub(crate) mod slurm;
 pub(crate) mod unit;
 pub(crate) mod yaml;
@@ -59,6 +60,9 @@ pub(crate) mod vars {
     pub(crate) const HOSTS: &str = "LP_HOSTS";
     /// How long the coordinator waits for every unit to join, in seconds.
     pub(crate) const JOIN_TIMEOUT: &str = "LP_JOIN_TIMEOUT_SECS";
+    /// The coordinator only: where it serves the dashboard (`--lp_dashboard`, when given to
+    /// the launcher). The units then get [`metrics::ENV`](crate::metrics::ENV).
+    pub(crate) const DASHBOARD: &str = "LP_DASHBOARD";
     /// Kubernetes: the pod's index in its Indexed Job (set by Kubernetes).
     pub(crate) const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
     /// Slurm: the task's rank in its step (set by Slurm).
@@ -564,21 +568,51 @@ pub(crate) mod flags {
     }
 }
 
-/// What the launcher passes to every cluster process: the param flags as given (after
-/// defaults) and the grace period.
-pub(crate) fn child_args(values: &FlagValues, notice: Duration) -> Vec<String> {
-    let mut args: Vec<String> = values
-        .raw()
-        .map(|(name, value)| format!("--{name}={value}"))
-        .collect();
-    args.push(format!(
-        "--lp_termination_notice_secs={}",
-        notice.as_secs_f64()
-    ));
-    args
+/// What the launcher passes on to a cluster's processes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Passed {
+    /// Every process's flags: the params as given (after defaults) and the grace period.
+    pub(crate) args: Vec<String>,
+    /// `--lp_dashboard`, when given: where the coordinator serves the dashboard.
+    pub(crate) dashboard: Option<std::net::SocketAddr>,
 }
 
-/// The grace period [`child_args`] passes on to the processes.
+impl Passed {
+    /// What the launcher passes on: the params `values`, the grace period `notice`, and where
+    /// the coordinator serves the dashboard, if anywhere.
+    pub(crate) fn new(
+        values: &FlagValues,
+        notice: Duration,
+        dashboard: Option<std::net::SocketAddr>,
+    ) -> Self {
+        let mut args: Vec<String> = values
+            .raw()
+            .map(|(name, value)| format!("--{name}={value}"))
+            .collect();
+        args.push(format!(
+            "--lp_termination_notice_secs={}",
+            notice.as_secs_f64()
+        ));
+        Passed { args, dashboard }
+    }
+
+    /// The coordinator's own environment: where it serves the dashboard, if it does.
+    pub(crate) fn coordinator_env(&self) -> Vec<(String, String)> {
+        let addr = self.dashboard.iter();
+        addr.map(|addr| (vars::DASHBOARD.to_string(), addr.to_string()))
+            .collect()
+    }
+
+    /// Every unit's own environment: it counts its calls for the dashboard, if one is served.
+    pub(crate) fn unit_env(&self) -> Vec<(String, String)> {
+        let served = self.dashboard.iter();
+        served
+            .map(|_| (crate::metrics::ENV.to_string(), "1".to_string()))
+            .collect()
+    }
+}
+
+/// The grace period [`Passed::new`] passes on to the processes.
 pub(crate) fn grace_of(args: &[String]) -> Duration {
     args.iter()
         .find_map(|a| a.strip_prefix("--lp_termination_notice_secs="))
@@ -615,13 +649,13 @@ pub(crate) fn launch_main<G: crate::program::Program>(
             return ExitCode::FAILURE;
         }
     };
-    let args = child_args(values, notice);
+    let passed = Passed::new(values, notice, crate::flags::dashboard_asked(matches));
     let get = |name: &'static str| matches.get_one::<String>(flags::long(name)).cloned();
     let flag = |name: &'static str| matches.get_flag(flags::long(name));
     let outcome = match engine {
         Engine::K8s => k8s::main(
             &plan,
-            &args,
+            &passed,
             &k8s::Options {
                 image: get(flags::IMAGE),
                 namespace: get(flags::NAMESPACE),
@@ -631,7 +665,7 @@ pub(crate) fn launch_main<G: crate::program::Program>(
         ),
         Engine::Slurm => slurm::main(
             &plan,
-            &args,
+            &passed,
             &slurm::Options {
                 out: get(flags::OUT).map(Into::into),
                 submit: flag(flags::SUBMIT),

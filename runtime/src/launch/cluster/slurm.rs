@@ -81,7 +81,7 @@ fn step_resources(plan: &Plan, job: usize) -> Result<StepResources, ClusterError
 /// (sbatch `--output`, `%j` allowed).
 pub(crate) fn script(
     plan: &Plan,
-    args: &[String],
+    passed: &super::Passed,
     binary: &Path,
     output: &str,
     grace: Duration,
@@ -90,12 +90,17 @@ pub(crate) fn script(
         .map(|j| step_resources(plan, j))
         .collect::<Result<_, _>>()?;
     let bin = quote(&binary.to_string_lossy());
-    let argv: String = args.iter().map(|a| format!(" {}", quote(a))).collect();
+    let argv: String = passed
+        .args
+        .iter()
+        .map(|a| format!(" {}", quote(a)))
+        .collect();
     let command = format!("{bin}{argv}");
     let mut s = header(plan, output, &steps);
-    s.push_str(&coordinator(plan, &command));
+    s.push_str(&coordinator(plan, &command, &passed.coordinator_env()));
+    let counting = passed.unit_env();
     for (job, step) in plan.jobs.iter().zip(&steps) {
-        s.push_str(&step_line(job, step, &command));
+        s.push_str(&step_line(job, step, &command, &counting));
     }
     s.push_str(&footer(grace));
     Ok(s)
@@ -130,7 +135,8 @@ fn header(plan: &Plan, output: &str, steps: &[StepResources]) -> String {
 }
 
 /// The launch secret, the rendezvous address, and the coordinator in the background.
-fn coordinator(plan: &Plan, command: &str) -> String {
+fn coordinator(plan: &Plan, command: &str, env: &[(String, String)]) -> String {
+    let env = assignments(env);
     format!(
         r#"set -u
 # The launch secret: made here, inherited by the tasks through their environment only.
@@ -140,7 +146,7 @@ export {cluster}=slurm {layout}={fingerprint}
 lp_addr="$(scontrol show node "${{SLURMD_NODENAME:-$(hostname -s)}}" -o 2>/dev/null | sed -n 's/.*NodeAddr=\([^ ]*\).*/\1/p')"
 export {rendezvous}="${{lp_addr:-$(hostname)}}:$((20000 + SLURM_JOB_ID % 20000))"
 echo "lp: job $SLURM_JOB_ID: program {program}, coordinator at ${rendezvous}"
-{job}={coordinator} {command} &
+{env}{job}={coordinator} {command} &
 lp_coordinator=$!
 lp_steps=()
 "#,
@@ -155,8 +161,15 @@ lp_steps=()
     )
 }
 
+/// `K=V ` for each variable, to put before a command.
+fn assignments(env: &[(String, String)]) -> String {
+    env.iter()
+        .map(|(k, v)| format!("{}={} ", k, quote(v)))
+        .collect()
+}
+
 /// One `srun` step in the background: a job's units as its tasks.
-fn step_line(job: &Job, step: &StepResources, command: &str) -> String {
+fn step_line(job: &Job, step: &StepResources, command: &str, env: &[(String, String)]) -> String {
     let mut opts = format!(
         "--exact --kill-on-bad-exit=0 --ntasks={} --cpus-per-task={}",
         job.units.len(),
@@ -168,11 +181,7 @@ fn step_line(job: &Job, step: &StepResources, command: &str) -> String {
     if step.gpus > 0 {
         opts.push_str(&format!(" --gpus-per-task={}", step.gpus));
     }
-    let env: String = job
-        .env
-        .iter()
-        .map(|(k, v)| format!("{}={} ", k, quote(v)))
-        .collect();
+    let env = assignments(&[&job.env[..], env].concat());
     format!(
         "# {} ({} task{})\n{env}{}={} srun {opts} {command} &\nlp_steps+=($!)\n",
         job.source,
@@ -206,7 +215,7 @@ exit "$lp_status"
 /// `--lp_launch_type slurm`.
 pub(crate) fn main(
     plan: &Plan,
-    args: &[String],
+    passed: &super::Passed,
     options: &Options,
 ) -> Result<ExitCode, ClusterError> {
     if options.wait && !options.submit {
@@ -223,7 +232,7 @@ pub(crate) fn main(
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let output = dir.join(format!("{}-%j.out", plan.program));
-    let grace = super::grace_of(args);
+    let grace = super::grace_of(&passed.args);
     for job in plan.jobs.iter().filter(|j| j.restart.is_some()) {
         tracing::warn!(
             target: "lp",
@@ -231,7 +240,7 @@ pub(crate) fn main(
             job.source
         );
     }
-    let text = script(plan, args, &binary, &output.to_string_lossy(), grace)?;
+    let text = script(plan, passed, &binary, &output.to_string_lossy(), grace)?;
     std::fs::write(&path, text).map_err(io(format!("cannot write {}", path.display())))?;
     tracing::info!(target: "lp", "wrote {}", path.display());
     if !options.submit {
@@ -322,6 +331,39 @@ fn follow(path: &Path, done: &std::sync::atomic::AtomicBool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dashboard_s_address_goes_to_the_coordinator_only_and_the_units_count() {
+        let (layout, nodes) = super::super::tests::program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let passed = super::super::Passed {
+            args: vec!["--n=4".into()],
+            dashboard: Some("127.0.0.1:8080".parse().unwrap()),
+        };
+        let text = script(&plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        let launches: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("/bin/p --n=4"))
+            .collect();
+        assert_eq!(
+            launches.len(),
+            4,
+            "the coordinator and three steps:\n{text}"
+        );
+        for line in launches {
+            let coordinator = line.contains(&format!("{}={COORDINATOR} ", vars::JOB));
+            let dashboard = format!("{}=127.0.0.1:8080 ", vars::DASHBOARD);
+            let counting = format!("{}=1 ", crate::metrics::ENV);
+            assert_eq!(line.contains(&dashboard), coordinator, "{line}");
+            assert_eq!(line.contains(&counting), !coordinator, "{line}");
+        }
+        let quiet = super::super::Passed {
+            args: passed.args.clone(),
+            dashboard: None,
+        };
+        let text = script(&plan, &quiet, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        assert!(!text.contains(vars::DASHBOARD) && !text.contains(crate::metrics::ENV));
+    }
 
     #[test]
     fn quoting() {

@@ -15,12 +15,13 @@ use super::book::{self, Book, CoordinatorOf, Overrides};
 use super::coord;
 use super::{vars, ClusterError, Engine, Plan, Unit, COORDINATOR};
 use crate::courier::client::Net;
+use crate::dashboard::board::Board;
 use crate::error::chain;
 use crate::flags::{self, FlagValues};
-use crate::launch::control::{Link, Report};
+use crate::launch::control::{Link, Report, Reporter};
 use crate::launch::env::{EnvError, Vars};
 use crate::launch::host::{Host, Network, Supervisor};
-use crate::program::{ErasedNode, Program};
+use crate::program::{ErasedNode, Layout, Program};
 use crate::supervise::NodeError;
 use crate::transport::keys::Keyring;
 use crate::transport::tcp::TcpDialer;
@@ -134,7 +135,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
                 return ExitCode::FAILURE;
             }
         };
-        match run(identity, plan, nodes, notice).await {
+        match run(identity, &layout, plan, nodes, notice).await {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {}", chain(&e));
@@ -146,8 +147,11 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     code
 }
 
+/// Runs this process's part: the coordinator (serving the dashboard, when its environment
+/// says where), or a unit (counting its calls for the dashboard, when its environment says so).
 async fn run(
     identity: Identity,
+    layout: &Layout,
     plan: Plan,
     nodes: Vec<ErasedNode>,
     notice: Duration,
@@ -175,6 +179,10 @@ async fn run(
             .get(vars::RENDEZVOUS)?,
         ),
     });
+    let launch_type = match identity.engine {
+        Engine::K8s => LaunchType::K8s,
+        Engine::Slurm => LaunchType::Slurm,
+    };
     if identity.job == COORDINATOR {
         let addr = book.coordinator_listen_addr().await?;
         let listener = TcpListener::bind(addr).await.map_err(super::io(format!(
@@ -183,6 +191,17 @@ async fn run(
         // Kubernetes restarts a failed container in its pod (restartPolicy OnFailure), which
         // then rejoins; `srun` restarts nothing.
         let restarts = identity.engine == Engine::K8s;
+        let dashboard = match std::env::var_os(vars::DASHBOARD) {
+            Some(_) => {
+                Some(VARS.parse(vars::DASHBOARD, "an address and port like `127.0.0.1:8080`")?)
+            }
+            None => None,
+        };
+        let dashboard = dashboard.map(|addr| {
+            let supervisor = Arc::new(crate::supervise::Supervisor::new(CancellationToken::new()));
+            let board = Board::new(layout, &nodes, launch_type, supervisor);
+            (addr, Arc::new(board))
+        });
         return Ok(coord::run(
             listener,
             &plan,
@@ -190,14 +209,12 @@ async fn run(
             super::join_timeout(),
             notice,
             restarts,
+            dashboard,
         )
         .await);
     }
     let unit = unit_of(&plan, &identity)?;
-    let launch_type = match identity.engine {
-        Engine::K8s => LaunchType::K8s,
-        Engine::Slurm => LaunchType::Slurm,
-    };
+    crate::metrics::enable_if_asked();
     Ok(run_unit(plan, unit, nodes, book, identity.keys, notice, launch_type).await)
 }
 
@@ -246,6 +263,10 @@ impl Network for TcpNetwork {
 
     fn addresses(&self, book: Vec<Option<std::net::SocketAddr>>) {
         self.0.set_table(book);
+    }
+
+    fn publish(&self, id: usize, label: &str, stop: &CancellationToken, link: Reporter) {
+        crate::metrics::publish_to_link(id, label, stop.clone(), link);
     }
 }
 
