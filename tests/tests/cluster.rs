@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use lp_tests::fault_nodes::LABELS;
-use lp_tests::http::get;
+use lp_tests::http::{get, nodes_when};
 use lp_tests::pods::{self, service_available, str_at, Pods};
 use lp_tests::support::{binary, run, workspace};
 
@@ -1237,23 +1237,6 @@ fn a_process_without_the_launch_secret_is_refused_by_the_coordinator() {
         !pods::ended(&all, "greeter-0").output.contains("Hello"),
         "the impostor ran nothing: {dump}"
     );
-}
-
-/// The `/api/nodes` of the dashboard at `addr` (with `token`), once `ready` says so.
-fn nodes_when(addr: &str, token: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
-        let nodes = get(addr, &format!("/api/nodes?token={token}"), "").json();
-        let nodes = nodes.as_array().cloned().expect("a list of nodes");
-        if ready(&nodes) {
-            return nodes;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not ready within 60 s: {nodes:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// A number field of node `label` among `nodes`.

@@ -82,19 +82,7 @@ impl Dashboard {
 
     /// Waits until `/api/nodes` satisfies `ready`; the nodes then.
     fn nodes_when(&self, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let nodes = self.get("/api/nodes").json();
-            let nodes = nodes.as_array().cloned().expect("a list of nodes");
-            if ready(&nodes) {
-                return nodes;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "not ready within 30 s: {nodes:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        lp_tests::http::nodes_when(&self.addr, &self.token, ready)
     }
 }
 

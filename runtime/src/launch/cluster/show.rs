@@ -145,6 +145,33 @@ mod tests {
         actions
     }
 
+    /// The show and the coordinator (`restarts`: whether units restart) of `plan`, every unit
+    /// joined and ready.
+    fn started<'a>(
+        plan: &'a Plan,
+        board: &Arc<Board>,
+        restarts: bool,
+    ) -> (Show<'a>, Coordinator<'a>) {
+        let show = Show::new(board.clone(), plan);
+        let mut c = Coordinator::new(
+            plan,
+            restarts,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            Instant::now(),
+        );
+        for unit in 0..plan.units.len() {
+            let joined = Event::Joined {
+                unit,
+                conn: 0,
+                peer: None,
+            };
+            feed(&mut c, &show, joined);
+            feed(&mut c, &show, said(unit, Report::Ready { ports: vec![] }));
+        }
+        (show, c)
+    }
+
     fn said(unit: usize, report: Report) -> Event {
         Event::Said { unit, report }
     }
@@ -266,26 +293,7 @@ mod tests {
     #[test]
     fn restarts_are_counted_and_the_failure_that_stops_the_program_is_named() {
         let (plan, board) = setup();
-        let show = Show::new(board.clone(), &plan);
-        let mut c = Coordinator::new(
-            &plan,
-            true,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            Instant::now(),
-        );
-        for unit in 0..plan.units.len() {
-            feed(
-                &mut c,
-                &show,
-                Event::Joined {
-                    unit,
-                    conn: 0,
-                    peer: None,
-                },
-            );
-            feed(&mut c, &show, said(unit, Report::Ready { ports: vec![] }));
-        }
+        let (show, mut c) = started(&plan, &board, true);
         let failed = |error: &str| {
             [
                 Report::Ended {
@@ -334,26 +342,7 @@ mod tests {
     #[test]
     fn a_node_that_overstays_a_clean_stop_is_killed_and_fails_the_program() {
         let (plan, board) = setup();
-        let show = Show::new(board.clone(), &plan);
-        let mut c = Coordinator::new(
-            &plan,
-            false,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            Instant::now(),
-        );
-        for unit in 0..plan.units.len() {
-            feed(
-                &mut c,
-                &show,
-                Event::Joined {
-                    unit,
-                    conn: 0,
-                    peer: None,
-                },
-            );
-            feed(&mut c, &show, said(unit, Report::Ready { ports: vec![] }));
-        }
+        let (show, mut c) = started(&plan, &board, false);
         feed(&mut c, &show, Event::Signal("terminated"));
         assert_eq!(view::program(&board).state, "stopping");
         assert_eq!(view::nodes(&board)[0].state, "stopping");
