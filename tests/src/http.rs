@@ -61,17 +61,14 @@ pub fn get(addr: &str, target: &str, headers: &str) -> Response {
 /// The `/api/nodes` of the dashboard at `addr` (with `token`), polled until `ready` says so
 /// (at most 60 s); the nodes then.
 pub fn nodes_when(addr: &str, token: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let started = std::time::Instant::now();
-    loop {
+    let nodes = || {
         let nodes = get(addr, &format!("/api/nodes?token={token}"), "").json();
-        let nodes = nodes.as_array().cloned().expect("a list of nodes");
-        if ready(&nodes) {
-            return nodes;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not ready within 60 s: {nodes:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        nodes.as_array().cloned().expect("a list of nodes")
+    };
+    crate::support::poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        nodes,
+        |nodes| ready(nodes),
+    )
 }

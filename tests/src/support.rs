@@ -112,3 +112,25 @@ pub fn tool_available(name: &str) -> bool {
     }
     found
 }
+
+/// Calls `produce` every `every` until `ready` holds for what it returned (then returns that),
+/// panicking with the last value when `limit` passes first.
+pub fn poll_until<T: std::fmt::Debug>(
+    limit: Duration,
+    every: Duration,
+    mut produce: impl FnMut() -> T,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let started = Instant::now();
+    loop {
+        let value = produce();
+        if ready(&value) {
+            return value;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "not ready within {limit:?}: {value:#?}"
+        );
+        std::thread::sleep(every);
+    }
+}

@@ -652,20 +652,12 @@ impl Browser {
 
     /// Evaluates `expression` (a JSON string) until `ready` holds (within 30 s); its value.
     fn until(&mut self, expression: &str, ready: impl Fn(&Value) -> bool) -> Value {
-        let started = Instant::now();
-        loop {
+        let value = || {
             let text = self.evaluate(expression);
-            let value: Value =
-                serde_json::from_str(text.as_str().unwrap_or("null")).unwrap_or(Value::Null);
-            if ready(&value) {
-                return value;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "never ready: {value:#}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+            serde_json::from_str(text.as_str().unwrap_or("null")).unwrap_or(Value::Null)
+        };
+        let (limit, every) = (Duration::from_secs(30), Duration::from_millis(200));
+        lp_tests::support::poll_until(limit, every, value, ready)
     }
 
     /// Saves a PNG of the page to `path`.
