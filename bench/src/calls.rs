@@ -66,7 +66,7 @@ pub fn node_binary() -> std::path::PathBuf {
     std::env::current_exe().expect("own binary")
 }
 
-async fn launch(launch_type: LaunchType) -> (Running, Handle<Work>) {
+pub(crate) async fn launch(launch_type: LaunchType) -> (Running, Handle<Work>) {
     launch_with(launch_type, None).await
 }
 
@@ -111,7 +111,7 @@ async fn call_async(work: &Handle<Work>, x: u64) {
 }
 
 /// One call of the synchronous `work`.
-async fn call_sync(work: &Handle<Work>, x: u64) {
+pub(crate) async fn call_sync(work: &Handle<Work>, x: u64) {
     work.work(x).await.expect("call");
 }
 

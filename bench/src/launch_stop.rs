@@ -13,7 +13,7 @@ use crate::baseline::Server;
 use crate::report::{Pair, Report, Row};
 
 /// (launch until all answered, stop until all gone, mean RSS per node process in KiB).
-async fn once(nodes: u32) -> (Duration, Duration, f64) {
+pub(crate) async fn once(nodes: u32) -> (Duration, Duration, f64) {
     let program = make_program(Params { nodes: nodes - 1 });
     let idle = program.idle.refs();
     let server = program.server.id();

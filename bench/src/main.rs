@@ -13,6 +13,7 @@ mod launch_stop;
 mod lsp;
 mod measure;
 mod pin;
+mod ray;
 mod report;
 mod scale;
 mod tcp;
@@ -25,7 +26,7 @@ use report::Report;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp]\n       \
+        "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp|ray]\n       \
          lp-bench profile same|split|mt IN_FLIGHT SECONDS   (only lp's local_mp or local_mt calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
          lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)\n       \
@@ -35,7 +36,7 @@ fn usage() -> ! {
 }
 
 /// The groups of rows `--only` picks from.
-const GROUPS: [&str; 6] = ["calls", "tcp", "launch", "scale", "check", "lsp"];
+const GROUPS: [&str; 7] = ["calls", "tcp", "launch", "scale", "check", "lsp", "ray"];
 
 /// A current-thread runtime: the caller side is one thread.
 fn runtime() -> tokio::runtime::Runtime {
@@ -179,6 +180,9 @@ fn main() -> ExitCode {
         if run("launch") {
             launch_stop::rows(&mut report, quick).await;
         }
+        if run("ray") {
+            ray::rows(&mut report, effort).await;
+        }
     });
     if run("scale") {
         scale::rows(&mut report);
@@ -189,9 +193,6 @@ fn main() -> ExitCode {
     if run("lsp") {
         lsp::rows(&mut report, quick);
     }
-    report
-        .skipped
-        .push("Ray: not measured (not installable here without its binary wheels)".into());
     println!("{}", report.markdown());
     match serde_json::to_string_pretty(&report) {
         Ok(text) => match std::fs::write(&json, text) {
