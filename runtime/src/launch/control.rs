@@ -7,6 +7,11 @@
 //!
 //! A host's connection closing without a [`Report::Done`], [`Report::Failed`] or
 //! [`Report::Stop`] means its process died.
+//!
+//! A host costs its supervisor bounded memory, whatever it sends: a report's frame is at most
+//! [`MAX_REPORT`] bytes (a larger one closes the link), and at most [`QUOTA`] bytes of one
+//! host's reports wait to be handled; past that the supervisor stops reading from it until
+//! they are.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,13 +19,23 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::transport::conn::{
     self, Authenticated, ConnectError, Dial, FrameReader, FrameWriter, Listener, Refused,
 };
 use crate::transport::frame::{self, Secret};
+
+/// The largest frame a supervisor reads from a host: reports are small but for a unit's
+/// [`Report::Ready`] (a few bytes per node) and error texts (cut at [`MAX_ERROR`]).
+pub(crate) const MAX_REPORT: usize = 4 << 20;
+
+/// The longest error text a report carries; a longer one is cut, saying so.
+const MAX_ERROR: usize = 64 << 10;
+
+/// Bytes of one host's reports the supervisor holds before it has handled them.
+const QUOTA: usize = 8 << 20;
 
 /// What a host tells its supervisor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +94,52 @@ pub(crate) enum Report {
     },
 }
 
+impl Report {
+    /// The report with its error texts cut to [`MAX_ERROR`] bytes.
+    fn bounded(self) -> Report {
+        use crate::supervise::NodeOutcome;
+        match self {
+            Report::Failed { node, error } => Report::Failed {
+                node,
+                error: cut(error),
+            },
+            Report::Overran { node, error } => Report::Overran {
+                node,
+                error: cut(error),
+            },
+            Report::Ended {
+                node,
+                outcome: NodeOutcome::Failed(error),
+            } => Report::Ended {
+                node,
+                outcome: NodeOutcome::Failed(cut(error)),
+            },
+            Report::Ended {
+                node,
+                outcome: NodeOutcome::Panicked(message),
+            } => Report::Ended {
+                node,
+                outcome: NodeOutcome::Panicked(cut(message)),
+            },
+            report => report,
+        }
+    }
+}
+
+/// `text` cut to at most [`MAX_ERROR`] bytes (at a character's boundary), saying so.
+fn cut(mut text: String) -> String {
+    const MARK: &str = " … (cut)";
+    if text.len() > MAX_ERROR {
+        let mut end = MAX_ERROR - MARK.len();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(MARK);
+    }
+    text
+}
+
 /// What a supervisor tells its hosts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Order {
@@ -112,7 +173,7 @@ pub(crate) struct Reporter(mpsc::UnboundedSender<Report>);
 impl Reporter {
     /// Queues a report; false when the link is gone.
     pub(crate) fn send(&self, report: Report) -> bool {
-        self.0.send(report).is_ok()
+        self.0.send(report.bounded()).is_ok()
     }
 }
 
@@ -146,7 +207,7 @@ impl Link {
 
     /// Queues a report.
     pub(crate) fn send(&self, report: Report) {
-        let _ = self.outbox.send(report);
+        let _ = self.outbox.send(report.bounded());
     }
 
     /// A sender of reports that outlives borrows of the link.
@@ -212,12 +273,23 @@ pub(crate) enum LinkEvent {
         /// Orders to this host.
         orders: mpsc::UnboundedSender<Order>,
     },
-    /// A host reported.
-    Said { unit: usize, report: Report },
+    /// A host reported. Until the event is dropped it holds its share of the host's
+    /// [`QUOTA`].
+    Said {
+        unit: usize,
+        report: Report,
+        _held: Held,
+    },
     /// A host's connection ended.
     Closed { unit: usize, conn: u64 },
     /// A connection was refused, and why.
     Refused(String),
+}
+
+/// A share of a host's [`QUOTA`], given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Held {
+    _permit: OwnedSemaphorePermit,
 }
 
 /// Accepts hosts' links on `listener`: each must prove the launch's member key, then join as a unit below
@@ -303,6 +375,7 @@ impl Refusals {
 
 impl Host {
     async fn serve(self, mut reader: FrameReader, writer: FrameWriter) {
+        reader.decoder_mut().cap(MAX_REPORT);
         let who = self
             .peer
             .map_or_else(|| "a process".to_string(), |p| p.to_string());
@@ -316,18 +389,35 @@ impl Host {
             peer: self.peer,
             orders,
         });
-        let (reports_tx, mut reports) = mpsc::unbounded_channel::<Report>();
-        let read = read_all(reader, reports_tx);
-        let relay = async {
-            while let Some(report) = reports.recv().await {
-                let _ = self.events.send(LinkEvent::Said { unit, report });
+        let quota = Arc::new(Semaphore::new(QUOTA));
+        let read = async {
+            while let Some(Ok(bytes)) = reader.next().await {
+                let Ok(report) = frame::decode::<Report>(&bytes) else {
+                    return;
+                };
+                // A report costs its frame's bytes: while the supervisor has not handled
+                // enough of this host's, the host waits, unread.
+                let cost = bytes.len().clamp(1, QUOTA) as u32;
+                drop(bytes);
+                let Ok(permit) = quota.clone().acquire_many_owned(cost).await else {
+                    return;
+                };
+                let _held = Held { _permit: permit };
+                let said = LinkEvent::Said {
+                    unit,
+                    report,
+                    _held,
+                };
+                if self.events.send(said).is_err() {
+                    return;
+                }
             }
         };
         // The connection is over when the host closes it; what was still to be said to it was
         // either sent or no longer matters.
         tokio::select! {
             biased;
-            _ = async { tokio::join!(read, relay) } => {}
+            _ = read => {}
             _ = async { write_all(inbox, writer).await; std::future::pending::<()>().await } => {}
         }
         let _ = self.events.send(LinkEvent::Closed {
@@ -358,5 +448,127 @@ impl Host {
             }
             _ => refuse("expected a join".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::unix::UnixPath;
+
+    /// A supervisor accepting one unit's link in a fresh directory, its events left unread;
+    /// and a host's raw connection to it, joined.
+    async fn supervisor_and_host() -> (
+        mpsc::UnboundedReceiver<LinkEvent>,
+        FrameWriter,
+        FrameReader,
+        tempfile::TempDir,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("control");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let member = Secret::random().unwrap();
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let stop = CancellationToken::new();
+        tokio::spawn(accept(
+            listener,
+            member.clone(),
+            1,
+            "f".into(),
+            events_tx,
+            stop.clone(),
+        ));
+        let keys = conn::Keys::member(&member);
+        let (reader, mut writer) =
+            conn::connect(&UnixPath(path), 0, &keys, Duration::from_secs(5), &stop)
+                .await
+                .unwrap();
+        let join = Report::Join {
+            unit: 0,
+            fingerprint: "f".into(),
+        };
+        writer.send(frame::encode(&join).unwrap()).await.unwrap();
+        assert!(matches!(
+            events.recv().await,
+            Some(LinkEvent::Joined { unit: 0, .. })
+        ));
+        (events, writer, reader, dir)
+    }
+
+    /// A report of about `bytes` bytes.
+    fn stats(bytes: usize) -> bytes::Bytes {
+        frame::encode(&Report::Stats {
+            node: 0,
+            json: vec![b'x'; bytes],
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_host_that_floods_reports_waits_for_its_supervisor_and_loses_none() {
+        let (mut events, mut writer, _reader, _dir) = supervisor_and_host().await;
+        let (size, count) = (200 << 10, 100);
+        let flood = tokio::spawn(async move {
+            for _ in 0..count {
+                writer.send(stats(size)).await.unwrap();
+            }
+            writer
+        });
+        // Unhandled, the reports held stay within the quota (20 MB were sent).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!flood.is_finished(), "the host waits for the supervisor");
+        let mut held = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            held.push(event);
+        }
+        assert!(
+            held.len() * size <= QUOTA && held.len() >= QUOTA / size / 2,
+            "{} reports of {size} bytes held, for a quota of {QUOTA}",
+            held.len()
+        );
+        // Handled, the rest arrive: all of them, once.
+        let mut said = held.len();
+        drop(held);
+        while said < count {
+            match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+                Ok(Some(LinkEvent::Said { .. })) => said += 1,
+                other => panic!("expected a report, got {other:?}"),
+            }
+        }
+        let _writer = flood.await.unwrap();
+        assert!(events.try_recv().is_err(), "no report twice");
+    }
+
+    #[tokio::test]
+    async fn a_report_over_the_limit_closes_the_link_unread() {
+        let (mut events, mut writer, _reader, _dir) = supervisor_and_host().await;
+        let _ = writer.send(stats(MAX_REPORT)).await;
+        match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+            Ok(Some(LinkEvent::Closed { unit: 0, .. })) => {}
+            other => panic!("expected the link closed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_error_texts_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_ERROR);
+        let report = Report::Failed {
+            node: 3,
+            error: long,
+        }
+        .bounded();
+        let Report::Failed { node: 3, error } = report else {
+            panic!("{report:?}")
+        };
+        assert!(
+            error.len() <= MAX_ERROR && error.ends_with("(cut)"),
+            "{}",
+            error.len()
+        );
+        let short = Report::Overran {
+            node: 1,
+            error: "late".into(),
+        };
+        assert_eq!(short.clone().bounded(), short);
     }
 }

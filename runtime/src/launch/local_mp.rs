@@ -710,7 +710,9 @@ async fn control_loop(
                 }
                 shared.lock_links().insert(unit, (conn, orders));
             }
-            LinkEvent::Said { unit, report } => handle_report(unit, report, &shared, &supervisor),
+            LinkEvent::Said { unit, report, .. } => {
+                handle_report(unit, report, &shared, &supervisor)
+            }
             // The child's exit is what counts (see `watch`).
             LinkEvent::Closed { unit, conn } => {
                 let mut links = shared.lock_links();

@@ -134,7 +134,7 @@ impl Launcher {
                         }
                         states[unit].link = Some((conn, orders));
                     }
-                    LinkEvent::Said { unit, report } => self.said(unit, report, &mut states[unit]),
+                    LinkEvent::Said { unit, report, .. } => self.said(unit, report, &mut states[unit]),
                     LinkEvent::Closed { unit, conn } => {
                         let state = &mut states[unit];
                         if state.link.as_ref().is_some_and(|(current, _)| *current == conn) {

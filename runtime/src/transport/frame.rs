@@ -49,6 +49,11 @@ impl FrameCodec {
     pub(crate) fn authenticated(&mut self) {
         self.max = MAX_FRAME;
     }
+
+    /// Lowers the limit to `max` (for a connection whose messages are all small).
+    pub(crate) fn cap(&mut self, max: usize) {
+        self.max = self.max.min(max);
+    }
 }
 
 /// A frame over its connection's limit.

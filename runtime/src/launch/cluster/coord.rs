@@ -539,7 +539,7 @@ async fn follow(
                         }
                         Event::Joined { unit, conn, peer }
                     }
-                    Some(LinkEvent::Said { unit, report }) => Event::Said { unit, report },
+                    Some(LinkEvent::Said { unit, report, .. }) => Event::Said { unit, report },
                     Some(LinkEvent::Closed { unit, conn }) => Event::Closed { unit, conn },
                 },
                 _ = sleep_until(coordinator.wake_at(Instant::now())) => Event::Tick,
