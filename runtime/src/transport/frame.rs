@@ -13,7 +13,6 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use hmac::{Hmac, Mac};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokio_util::codec::{Decoder, Encoder};
@@ -158,9 +157,10 @@ pub(crate) fn fits(len: usize) -> Result<(), WireError> {
     }
 }
 
-/// Decodes a message; any malformed input is an error, never a panic. (A length inside a
-/// message cannot make serde reserve more than about a megabyte ahead of the data.)
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+/// Decodes a message (one that borrows from `bytes`, too); any malformed input is an error,
+/// never a panic. (A length inside a message cannot make serde reserve more than about a
+/// megabyte ahead of the data.)
+pub(crate) fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, WireError> {
     postcard::from_bytes(bytes).map_err(WireError::Decode)
 }
 
@@ -208,6 +208,25 @@ pub(crate) enum ToServer {
         /// The id of the call.
         id: u64,
     },
+}
+
+/// [`ToServer`] as a server reads it: the proof, method and body borrowed from the frame, not
+/// copied. It decodes as [`ToServer`] does (see the test `borrowed_messages_decode_as_owned_ones`).
+#[derive(Debug, Deserialize)]
+pub(crate) enum ToServerRef<'a> {
+    /// [`ToServer::Hello`].
+    Hello { protocol: u32, proof: &'a [u8] },
+    /// [`ToServer::Call`].
+    Call {
+        id: u64,
+        interface: u64,
+        method: &'a str,
+        body: &'a [u8],
+        deadline: Option<std::time::Duration>,
+        trace: Option<Trace>,
+    },
+    /// [`ToServer::Cancel`].
+    Cancel { id: u64 },
 }
 
 /// A [`ToServer::Call`] that borrows its method and body, to encode one without building the
@@ -342,6 +361,23 @@ pub(crate) enum ToClient {
     },
     /// The server's program is stopping: calls still running may answer, then the connection
     /// closes; calls it will not answer are cut short by the stop, not failed.
+    Stopping,
+}
+
+/// [`ToClient`] as a client reads it: the nonce and a reply's body borrowed from the frame, not
+/// copied. It decodes as [`ToClient`] does (see the test `borrowed_messages_decode_as_owned_ones`).
+#[derive(Debug, Deserialize)]
+pub(crate) enum ToClientRef<'a> {
+    /// [`ToClient::Challenge`].
+    Challenge { protocol: u32, nonce: &'a [u8] },
+    /// [`ToClient::Welcome`].
+    Welcome,
+    /// [`ToClient::Reply`].
+    Reply {
+        id: u64,
+        result: Result<&'a [u8], CallError>,
+    },
+    /// [`ToClient::Stopping`].
     Stopping,
 }
 
@@ -507,6 +543,53 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_messages_decode_as_owned_ones() {
+        let trace = Trace {
+            trace: 1,
+            span: 2,
+            parent: 0,
+            chain: Chain::default().then(3),
+        };
+        let to_server = [
+            ToServer::Hello {
+                protocol: PROTOCOL,
+                proof: Bytes::from_static(b"proof"),
+            },
+            ToServer::Call {
+                id: 7,
+                interface: 3,
+                method: "wörk".into(),
+                body: Bytes::from(vec![1; 1 << 17]),
+                deadline: Some(std::time::Duration::from_secs(2)),
+                trace: Some(trace),
+            },
+            ToServer::Cancel { id: u64::MAX },
+        ];
+        for message in &to_server {
+            super::fuzz::assert_agree(&encode(message).unwrap());
+        }
+        let to_client = [
+            ToClient::Challenge {
+                protocol: PROTOCOL,
+                nonce: Bytes::from_static(b"nonce"),
+            },
+            ToClient::Welcome,
+            ToClient::Reply {
+                id: 9,
+                result: Ok(Bytes::from(vec![2; 1 << 16])),
+            },
+            ToClient::Reply {
+                id: 9,
+                result: Err(CallError::Cancelled),
+            },
+            ToClient::Stopping,
+        ];
+        for message in &to_client {
+            super::fuzz::assert_agree(&encode(message).unwrap());
+        }
+    }
+
+    #[test]
     fn messages_round_trip() {
         let m = ToServer::Call {
             id: 7,
@@ -541,11 +624,9 @@ mod fuzz {
             codec.authenticated();
             let mut buf = bytes::BytesMut::from(&data[..]);
             while let Ok(Some(frame)) = codec.decode(&mut buf) {
-                let _ = decode::<ToServer>(&frame);
-                let _ = decode::<ToClient>(&frame);
+                assert_agree(&frame);
             }
-            let _ = decode::<ToServer>(&data);
-            let _ = decode::<ToClient>(&data);
+            assert_agree(&data);
         }
 
         /// A valid frame with random mutations decodes or errors, never panics.
@@ -558,8 +639,61 @@ mod fuzz {
                     *slot = b;
                 }
             }
-            let _ = decode::<ToServer>(&bytes);
+            assert_agree(&bytes);
         }
+    }
+
+    /// A message as its borrowed mirror decodes it, owned again.
+    fn owned_server(message: ToServerRef<'_>) -> ToServer {
+        match message {
+            ToServerRef::Hello { protocol, proof } => ToServer::Hello {
+                protocol,
+                proof: Bytes::copy_from_slice(proof),
+            },
+            ToServerRef::Call {
+                id,
+                interface,
+                method,
+                body,
+                deadline,
+                trace,
+            } => ToServer::Call {
+                id,
+                interface,
+                method: method.into(),
+                body: Bytes::copy_from_slice(body),
+                deadline,
+                trace,
+            },
+            ToServerRef::Cancel { id } => ToServer::Cancel { id },
+        }
+    }
+
+    /// A message as its borrowed mirror decodes it, owned again.
+    fn owned_client(message: ToClientRef<'_>) -> ToClient {
+        match message {
+            ToClientRef::Challenge { protocol, nonce } => ToClient::Challenge {
+                protocol,
+                nonce: Bytes::copy_from_slice(nonce),
+            },
+            ToClientRef::Welcome => ToClient::Welcome,
+            ToClientRef::Reply { id, result } => ToClient::Reply {
+                id,
+                result: result.map(Bytes::copy_from_slice),
+            },
+            ToClientRef::Stopping => ToClient::Stopping,
+        }
+    }
+
+    /// `bytes` decode as the same message (or fail) whether decoded owned or borrowed, as a
+    /// server's message and as a client's.
+    pub(super) fn assert_agree(bytes: &[u8]) {
+        let owned = decode::<ToServer>(bytes).map(|m| format!("{m:?}"));
+        let borrowed = decode::<ToServerRef>(bytes).map(|m| format!("{:?}", owned_server(m)));
+        assert_eq!(owned.ok(), borrowed.ok());
+        let owned = decode::<ToClient>(bytes).map(|m| format!("{m:?}"));
+        let borrowed = decode::<ToClientRef>(bytes).map(|m| format!("{:?}", owned_client(m)));
+        assert_eq!(owned.ok(), borrowed.ok());
     }
 
     #[test]

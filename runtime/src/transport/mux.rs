@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::conn::{FrameReader, FrameWriter};
-use super::frame::{self, CallRef, ToClient, ToServer};
+use super::frame::{self, CallRef, ToClientRef, ToServer};
 use crate::error::{chain, CallError};
 
 /// Frames queued for the writer beyond which new calls wait (backpressure).
@@ -347,14 +347,22 @@ async fn write(shared: Arc<Shared>, writer: FrameWriter) {
 async fn read(shared: Arc<Shared>, mut reader: FrameReader) {
     let reason = loop {
         match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
-                Ok(ToClient::Reply { id, result }) => shared.answer(id, result),
-                Ok(ToClient::Stopping) => shared.peer_stopping.store(true, Ordering::Relaxed),
-                Ok(ToClient::Welcome | ToClient::Challenge { .. }) => {
-                    break "the peer repeated its handshake"
+            Some(Ok(bytes)) => {
+                let frame = bytes.freeze();
+                match frame::decode::<ToClientRef>(&frame) {
+                    // The body is shared with the frame, not copied.
+                    Ok(ToClientRef::Reply { id, result }) => {
+                        shared.answer(id, result.map(|body| frame.slice_ref(body)))
+                    }
+                    Ok(ToClientRef::Stopping) => {
+                        shared.peer_stopping.store(true, Ordering::Relaxed)
+                    }
+                    Ok(ToClientRef::Welcome | ToClientRef::Challenge { .. }) => {
+                        break "the peer repeated its handshake"
+                    }
+                    Err(_) => break "the peer sent a malformed frame",
                 }
-                Err(_) => break "the peer sent a malformed frame",
-            },
+            }
             Some(Err(_)) => break "the connection failed",
             None => break "the connection closed (the node stopped or died)",
         }
