@@ -59,7 +59,9 @@ pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
     halves(r, w)
 }
 
-fn halves(r: ReadHalf, w: WriteHalf) -> (FrameReader, FrameWriter) {
+/// Frames the halves of a connection (sealed or not), limited to handshake frames until
+/// [`authenticated`].
+pub(crate) fn halves(r: ReadHalf, w: WriteHalf) -> (FrameReader, FrameWriter) {
     (
         FramedRead::new(r, FrameCodec::hello()),
         FramedWrite::new(w, FrameCodec::hello()),
