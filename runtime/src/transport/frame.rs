@@ -781,6 +781,7 @@ mod fuzz {
         let mut bytes = vec![1u8, 7, 1];
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode::<ToServer>(&bytes).is_err());
+        assert!(decode::<ToServerRef>(&bytes).is_err());
     }
 
     #[test]
