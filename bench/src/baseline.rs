@@ -10,7 +10,7 @@ use std::future::Future;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -21,7 +21,7 @@ use tokio_util::codec::{Framed, LengthDelimitedCodec};
 #[derive(Serialize, Deserialize)]
 pub enum Request {
     Work(u64),
-    Size(Vec<u8>),
+    Size(Bytes),
 }
 
 fn answer(request: Request) -> u64 {

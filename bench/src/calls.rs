@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use std::process::Child;
 
+use bytes::Bytes;
 use lp::{Handle, LaunchOptions, LaunchType, Running};
 use lp_bench::bench::{make_program, Params};
 use lp_bench::nodes::Work;
@@ -23,7 +24,7 @@ pub struct Effort {
     pub calls: usize,
     /// How long each throughput figure runs.
     pub window: Duration,
-    /// Calls with a 1 MiB argument.
+    /// Calls with a 1 MiB argument (a tenth as many, at least 3, with a 64 MiB one).
     pub large_calls: usize,
 }
 
@@ -40,6 +41,12 @@ const LIMIT: usize = 0;
 
 /// Which of [`RATE_BASELINES`] is tarpc's best configuration.
 const TARPC_BEST: usize = 2;
+
+/// The size of a large argument.
+const MIB: usize = 1 << 20;
+
+/// The size of a huge argument: 64 MiB, half the largest frame.
+const HUGE: usize = 64 << 20;
 
 /// Everything measured under one placement.
 struct Figures {
@@ -265,19 +272,20 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
     }
 }
 
-/// (bytes, lp local_mp, raw) bytes/s of sequential calls with a 1 KiB and a 1 MiB argument.
+/// (bytes, lp local_mp, raw) bytes/s of sequential calls with a 1 KiB, a 1 MiB and a 64 MiB
+/// argument (a `Bytes`: cloning it for each call copies nothing).
 async fn large_arguments(
     work: &Handle<Work>,
     peers: &Peers,
     effort: Effort,
 ) -> Vec<(usize, f64, f64)> {
     let mut large = Vec::new();
-    for size in [1usize << 10, 1 << 20] {
-        let data = vec![7u8; size];
-        let calls = if size > 4096 {
-            effort.large_calls
-        } else {
-            effort.calls / 4
+    for size in [1 << 10, MIB, HUGE] {
+        let data = Bytes::from(vec![7u8; size]);
+        let calls = match size {
+            HUGE.. => (effort.large_calls / 10).max(3),
+            MIB.. => effort.large_calls,
+            _ => effort.calls / 4,
         };
         let ours = latency(calls, 2, |_| async {
             let got = work.size(data.clone()).await.expect("call");
@@ -457,7 +465,8 @@ fn rate_rows(rows: &mut Rows) {
     );
     for i in 0..rows.same.large.len() {
         let what = match rows.same.large[i].0 {
-            size if size >= 1 << 20 => "1 MiB argument, local_mp",
+            HUGE.. => "64 MiB argument, local_mp",
+            MIB.. => "1 MiB argument, local_mp",
             _ => "1 KiB argument, local_mp",
         };
         rows.add(what, "MB/s", "raw limit, Unix socket", None, &|f| {

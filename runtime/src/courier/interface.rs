@@ -221,6 +221,8 @@ fn socket<T: Serve<I>, I: ?Sized + Courier>(
         let request: I::Request = net.decode(&body, Some(host.id)).map_err(|e| {
             CallError::Protocol(format!("request for `{method}` on `{node}`: {}", chain(&e)))
         })?;
+        // Decoded: the frame the body shares is not kept while the method runs.
+        drop(body);
         let reply = in_proc::<T, I>(object, request)?;
         let run = execute(reply, &host, &method, trace.as_ref());
         let response = match deadline {

@@ -21,7 +21,7 @@ use super::interface::{Call, Table};
 use super::Host;
 use crate::error::{chain, CallError};
 use crate::transport::conn::{self, Authenticated, FrameWriter, Listener};
-use crate::transport::frame::{self, ToClient, ToServer, Trace};
+use crate::transport::frame::{self, ToClient, ToServerRef, Trace};
 
 /// Calls one connection may have running at once; further frames wait (backpressure).
 const MAX_IN_FLIGHT: usize = 1024;
@@ -173,9 +173,10 @@ impl Connection {
         let Some(Ok(bytes)) = next else {
             return Flow::Gone;
         };
+        let frame = bytes.freeze();
         // Anything but a well-formed call or cancel closes this connection (and only it).
-        match frame::decode::<ToServer>(&bytes) {
-            Ok(ToServer::Call {
+        match frame::decode::<ToServerRef>(&frame) {
+            Ok(ToServerRef::Call {
                 id,
                 interface,
                 method,
@@ -183,11 +184,15 @@ impl Connection {
                 deadline,
                 trace,
             }) => {
-                let call = self.service.call(interface, method, body, deadline, trace);
+                // The body is shared with the frame, not copied.
+                let body = frame.slice_ref(body);
+                let call = self
+                    .service
+                    .call(interface, method.into(), body, deadline, trace);
                 self.run(id, call, out).await;
                 Flow::Go
             }
-            Ok(ToServer::Cancel { id }) => {
+            Ok(ToServerRef::Cancel { id }) => {
                 if let Some(call) = lock(&self.running).remove(&id) {
                     call.abort();
                 }

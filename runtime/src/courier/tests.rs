@@ -81,6 +81,7 @@ enum CalcRequest {
     Slow { ms: u64 },
     Refuse {},
     Double { x: u64 },
+    Echo { data: Bytes },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,6 +92,7 @@ enum CalcResponse {
     Slow(()),
     Refuse(()),
     Double(u64),
+    Echo(Bytes),
 }
 
 #[derive(Clone)]
@@ -137,6 +139,16 @@ impl CalcClient {
             _ => Err(CallError::Protocol(
                 "unexpected response to `double`".into(),
             )),
+        }
+    }
+    async fn echo(&self, data: Bytes) -> Result<Bytes, CallError> {
+        match self
+            .core
+            .call::<Calc>("echo", CalcRequest::Echo { data })
+            .await?
+        {
+            CalcResponse::Echo(data) => Ok(data),
+            _ => Err(CallError::Protocol("unexpected response to `echo`".into())),
         }
     }
     async fn slow(&self, ms: u64) -> Result<(), CallError> {
@@ -194,6 +206,7 @@ impl Serve<Calc> for Calc {
                     .map(CalcResponse::Refuse)
                     .map_err(|e| crate::__remote_error!(e))
             }),
+            CalcRequest::Echo { data } => Reply::blocking(move || Ok(CalcResponse::Echo(data))),
             CalcRequest::Double { x } => Reply::batch(
                 self,
                 "double",
@@ -607,6 +620,20 @@ async fn error_values_reach_the_caller_when_serializable() {
             matches!(err, CallError::Remote { value: None, .. }),
             "{err}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_64_mib_argument_round_trips_among_small_calls() {
+    let (_served, over_socket, in_proc, _) = both_transports().await;
+    let data: Bytes = (0..64u32 << 20).map(|i| (i % 251) as u8).collect();
+    for client in [over_socket, in_proc] {
+        let small = (0..8).map(|x| client.add(x, 1));
+        let (echoed, sums) =
+            tokio::join!(client.echo(data.clone()), futures::future::join_all(small));
+        assert!(echoed.unwrap() == data, "the echo differs");
+        let sums: Vec<u64> = sums.into_iter().map(Result::unwrap).collect();
+        assert_eq!(sums, (1..9).collect::<Vec<u64>>());
     }
 }
 

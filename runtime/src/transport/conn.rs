@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::frame::{self, FrameCodec, Secret, ToClient, ToServer};
+use super::frame::{self, FrameCodec, Secret, ToClient, ToClientRef, ToServer, ToServerRef};
 use super::noise;
 use crate::error::chain;
 
@@ -59,7 +59,9 @@ pub(crate) fn framed<S: Socket>(stream: S) -> (FrameReader, FrameWriter) {
     halves(r, w)
 }
 
-fn halves(r: ReadHalf, w: WriteHalf) -> (FrameReader, FrameWriter) {
+/// Frames the halves of a connection (sealed or not), limited to handshake frames until
+/// [`authenticated`].
+pub(crate) fn halves(r: ReadHalf, w: WriteHalf) -> (FrameReader, FrameWriter) {
     (
         FramedRead::new(r, FrameCodec::hello()),
         FramedWrite::new(w, FrameCodec::hello()),
@@ -123,12 +125,12 @@ pub(crate) async fn client_hello(
 ) -> Result<(), HandshakeError> {
     use HandshakeError::{Lost, Rejected};
     let welcome = async {
-        let nonce = match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
-                Ok(ToClient::Challenge {
+        let proof = match reader.next().await {
+            Some(Ok(bytes)) => match frame::decode::<ToClientRef>(&bytes) {
+                Ok(ToClientRef::Challenge {
                     protocol: frame::PROTOCOL,
                     nonce,
-                }) => nonce,
+                }) => secret.proof(nonce),
                 _ => return Err(Rejected(version_mismatch(&bytes))),
             },
             Some(Err(e)) => return Err(Lost(e.to_string())),
@@ -136,15 +138,15 @@ pub(crate) async fn client_hello(
         };
         let hello = frame::encode(&ToServer::Hello {
             protocol: frame::PROTOCOL,
-            proof: secret.proof(&nonce),
+            proof,
         })
         .map_err(|e| Rejected(chain(&e)))?;
         let failed = |e: std::io::Error| Rejected(format!("handshake failed: {e}"));
         writer.send(hello).await.map_err(failed)?;
         match reader.next().await {
             Some(Ok(bytes)) => {
-                match frame::decode::<ToClient>(&bytes).map_err(|e| Rejected(chain(&e)))? {
-                    ToClient::Welcome => Ok(()),
+                match frame::decode::<ToClientRef>(&bytes).map_err(|e| Rejected(chain(&e)))? {
+                    ToClientRef::Welcome => Ok(()),
                     _ => Err(Rejected("handshake failed: unexpected reply".to_string())),
                 }
             }
@@ -202,11 +204,11 @@ pub(crate) async fn accept_hello(
         .ok()?;
         writer.send(challenge).await.ok()?;
         let first = reader.next().await?.ok()?;
-        match frame::decode::<ToServer>(&first) {
-            Ok(ToServer::Hello {
+        match frame::decode::<ToServerRef>(&first) {
+            Ok(ToServerRef::Hello {
                 protocol: frame::PROTOCOL,
                 proof,
-            }) if secret.verify(&nonce, &proof) => {}
+            }) if secret.verify(&nonce, proof) => {}
             _ => return None,
         }
         writer

@@ -13,7 +13,6 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use hmac::{Hmac, Mac};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokio_util::codec::{Decoder, Encoder};
@@ -140,19 +139,57 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Bytes, WireError> {
 /// Appends `value` to `dst` as one whole frame (the length, then the postcard encoding),
 /// written in place: no buffer of its own, no copy. On an error nothing is appended.
 pub(crate) fn encode_into<T: Serialize>(dst: &mut BytesMut, value: &T) -> Result<(), WireError> {
+    put_frame(dst, 0, |dst| postcard::to_io(value, dst.writer()).map(drop))
+}
+
+/// Bodies of at least this many bytes are not copied into a connection's outgoing buffer:
+/// they are written from their own (see [`encode_call_into`]).
+pub(crate) const LARGE: usize = 64 << 10;
+
+/// Appends `call` to `dst` as one whole frame, as [`encode_into`] would, except for a body of
+/// [`LARGE`] bytes or more: that is left out, and where it belongs in `dst` is returned (the
+/// frame is `dst` up to there, the body, then the rest of `dst`). On an error nothing is
+/// appended.
+pub(crate) fn encode_call_into(
+    dst: &mut BytesMut,
+    call: &CallRef<'_>,
+) -> Result<Option<usize>, WireError> {
+    let large = call.body.len() >= LARGE;
+    let outside = if large { call.body.len() } else { 0 };
+    put_frame(dst, outside, |dst| {
+        postcard::to_io(&CallHead(call), dst.writer())?;
+        let at = dst.len();
+        if !large {
+            dst.extend_from_slice(call.body);
+        }
+        postcard::to_io(&(call.deadline, call.trace), dst.writer())?;
+        Ok(large.then_some(at))
+    })
+}
+
+/// Appends one frame to `dst`: its length (that of what `write` appends, plus `outside` bytes
+/// written after `dst`), then what `write` appends. On an error nothing is appended.
+fn put_frame<T>(
+    dst: &mut BytesMut,
+    outside: usize,
+    write: impl FnOnce(&mut BytesMut) -> postcard::Result<T>,
+) -> Result<T, WireError> {
     let start = dst.len();
     dst.put_u32(0);
-    let written = match postcard::to_io(value, (&mut *dst).writer()) {
-        Ok(_) => fits(dst.len() - start - 4),
-        Err(e) => Err(WireError::Encode(e)),
-    };
-    if let Err(e) = written {
-        dst.truncate(start);
-        return Err(e);
+    let written = write(dst)
+        .map_err(WireError::Encode)
+        .and_then(|value| fits(dst.len() - start - 4 + outside).map(|()| value));
+    match written {
+        Ok(value) => {
+            let len = (dst.len() - start - 4 + outside) as u32;
+            dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
+            Ok(value)
+        }
+        Err(e) => {
+            dst.truncate(start);
+            Err(e)
+        }
     }
-    let len = (dst.len() - start - 4) as u32;
-    dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
-    Ok(())
 }
 
 /// Whether `len` bytes fit in a frame.
@@ -163,9 +200,10 @@ pub(crate) fn fits(len: usize) -> Result<(), WireError> {
     }
 }
 
-/// Decodes a message; any malformed input is an error, never a panic. (A length inside a
-/// message cannot make serde reserve more than about a megabyte ahead of the data.)
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+/// Decodes a message (one that borrows from `bytes`, too); any malformed input is an error,
+/// never a panic. (A length inside a message cannot make serde reserve more than about a
+/// megabyte ahead of the data.)
+pub(crate) fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, WireError> {
     postcard::from_bytes(bytes).map_err(WireError::Decode)
 }
 
@@ -215,37 +253,54 @@ pub(crate) enum ToServer {
     },
 }
 
+/// [`ToServer`] as a server reads it: the proof, method and body borrowed from the frame, not
+/// copied. It decodes as [`ToServer`] does (see the test `borrowed_messages_decode_as_owned_ones`).
+#[derive(Debug, Deserialize)]
+pub(crate) enum ToServerRef<'a> {
+    /// [`ToServer::Hello`].
+    Hello { protocol: u32, proof: &'a [u8] },
+    /// [`ToServer::Call`].
+    Call {
+        id: u64,
+        interface: u64,
+        method: &'a str,
+        body: &'a [u8],
+        deadline: Option<std::time::Duration>,
+        trace: Option<Trace>,
+    },
+    /// [`ToServer::Cancel`].
+    Cancel { id: u64 },
+}
+
 /// A [`ToServer::Call`] that borrows its method and body, to encode one without building the
-/// owned message: it encodes exactly as that does (see the test `borrowed_calls_encode_as_owned_ones`).
+/// owned message ([`encode_call_into`]): it encodes exactly as that does (see the test
+/// `borrowed_calls_encode_as_owned_ones`).
 #[derive(Clone, Copy)]
 pub(crate) struct CallRef<'a> {
     pub(crate) id: u64,
     pub(crate) interface: u64,
     pub(crate) method: &'a str,
-    pub(crate) body: &'a [u8],
+    pub(crate) body: &'a Bytes,
     pub(crate) deadline: Option<std::time::Duration>,
     pub(crate) trace: Option<Trace>,
 }
 
-impl Serialize for CallRef<'_> {
+/// A [`CallRef`] up to its body's length: what postcard writes of `ToServer::Call` before the
+/// body's bytes (a struct variant is its index then its fields; bytes are their length, a
+/// varint as a `u64`'s, then themselves). The fields after the body follow as a tuple.
+struct CallHead<'a>(&'a CallRef<'a>);
+
+impl Serialize for CallHead<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStructVariant;
-        /// Bytes, as `Bytes` serializes them.
-        struct Raw<'a>(&'a [u8]);
-        impl Serialize for Raw<'_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_bytes(self.0)
-            }
-        }
+        let CallHead(call) = self;
         // `ToServer::Call`: the second variant, six fields.
-        let mut call = serializer.serialize_struct_variant("ToServer", 1, "Call", 6)?;
-        call.serialize_field("id", &self.id)?;
-        call.serialize_field("interface", &self.interface)?;
-        call.serialize_field("method", self.method)?;
-        call.serialize_field("body", &Raw(self.body))?;
-        call.serialize_field("deadline", &self.deadline)?;
-        call.serialize_field("trace", &self.trace)?;
-        call.end()
+        let mut head = serializer.serialize_struct_variant("ToServer", 1, "Call", 6)?;
+        head.serialize_field("id", &call.id)?;
+        head.serialize_field("interface", &call.interface)?;
+        head.serialize_field("method", call.method)?;
+        head.serialize_field("body", &(call.body.len() as u64))?;
+        head.end()
     }
 }
 
@@ -347,6 +402,23 @@ pub(crate) enum ToClient {
     },
     /// The server's program is stopping: calls still running may answer, then the connection
     /// closes; calls it will not answer are cut short by the stop, not failed.
+    Stopping,
+}
+
+/// [`ToClient`] as a client reads it: the nonce and a reply's body borrowed from the frame, not
+/// copied. It decodes as [`ToClient`] does (see the test `borrowed_messages_decode_as_owned_ones`).
+#[derive(Debug, Deserialize)]
+pub(crate) enum ToClientRef<'a> {
+    /// [`ToClient::Challenge`].
+    Challenge { protocol: u32, nonce: &'a [u8] },
+    /// [`ToClient::Welcome`].
+    Welcome,
+    /// [`ToClient::Reply`].
+    Reply {
+        id: u64,
+        result: Result<&'a [u8], CallError>,
+    },
+    /// [`ToClient::Stopping`].
     Stopping,
 }
 
@@ -476,6 +548,20 @@ mod tests {
         assert!(Secret::from_hex("zz").is_none());
     }
 
+    /// `call` as [`encode_call_into`] appends it to a buffer of `before` bytes, its body put
+    /// where it belongs: the frame's bytes after its length.
+    pub(super) fn encode_call(call: &CallRef<'_>, before: usize) -> Vec<u8> {
+        let mut dst = BytesMut::from(&vec![9; before][..]);
+        let at = encode_call_into(&mut dst, call).unwrap();
+        let mut frame = dst.split_off(before).to_vec();
+        if let Some(at) = at {
+            frame.splice(at - before..at - before, call.body.iter().copied());
+        }
+        let len = u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, frame.len() - 4, "the frame's length counts its body");
+        frame.split_off(4)
+    }
+
     #[test]
     fn borrowed_calls_encode_as_owned_ones() {
         let trace = Trace {
@@ -485,29 +571,88 @@ mod tests {
             chain: Chain::default().then(4).then(70_000),
         };
         let deadlines = [None, Some(std::time::Duration::from_millis(1500))];
-        for (deadline, trace) in deadlines.into_iter().zip([None, Some(trace)]) {
-            let owned = ToServer::Call {
-                id: 1 << 40 | 9,
-                interface: u64::MAX,
-                method: "work".into(),
-                body: Bytes::from_static(b"\x00\x01body"),
-                deadline,
-                trace,
-            };
-            let borrowed = CallRef {
-                id: 1 << 40 | 9,
-                interface: u64::MAX,
-                method: "work",
-                body: b"\x00\x01body",
-                deadline,
-                trace,
-            };
-            let bytes = encode(&borrowed).unwrap();
-            assert_eq!(encode(&owned).unwrap(), bytes);
-            match decode::<ToServer>(&bytes).unwrap() {
-                ToServer::Call { trace: decoded, .. } => assert_eq!(decoded, trace),
-                other => panic!("unexpected {other:?}"),
+        let bodies = [
+            &b"\x00\x01body"[..],
+            &[5; LARGE - 1],
+            &[6; LARGE],
+            &[7; 3 << 20],
+        ];
+        for body in bodies.map(Bytes::copy_from_slice) {
+            for (deadline, trace) in deadlines.into_iter().zip([None, Some(trace)]) {
+                let owned = ToServer::Call {
+                    id: 1 << 40 | 9,
+                    interface: u64::MAX,
+                    method: "work".into(),
+                    body: body.clone(),
+                    deadline,
+                    trace,
+                };
+                let borrowed = CallRef {
+                    id: 1 << 40 | 9,
+                    interface: u64::MAX,
+                    method: "work",
+                    body: &body,
+                    deadline,
+                    trace,
+                };
+                let bytes = encode_call(&borrowed, 3);
+                assert_eq!(encode(&owned).unwrap(), bytes);
+                match decode::<ToServerRef>(&bytes).unwrap() {
+                    ToServerRef::Call {
+                        trace: decoded,
+                        body: decoded_body,
+                        ..
+                    } => assert_eq!((decoded, decoded_body), (trace, &body[..])),
+                    other => panic!("unexpected {other:?}"),
+                }
             }
+        }
+    }
+
+    #[test]
+    fn borrowed_messages_decode_as_owned_ones() {
+        let trace = Trace {
+            trace: 1,
+            span: 2,
+            parent: 0,
+            chain: Chain::default().then(3),
+        };
+        let to_server = [
+            ToServer::Hello {
+                protocol: PROTOCOL,
+                proof: Bytes::from_static(b"proof"),
+            },
+            ToServer::Call {
+                id: 7,
+                interface: 3,
+                method: "wörk".into(),
+                body: Bytes::from(vec![1; 1 << 17]),
+                deadline: Some(std::time::Duration::from_secs(2)),
+                trace: Some(trace),
+            },
+            ToServer::Cancel { id: u64::MAX },
+        ];
+        for message in &to_server {
+            super::fuzz::assert_agree(&encode(message).unwrap());
+        }
+        let to_client = [
+            ToClient::Challenge {
+                protocol: PROTOCOL,
+                nonce: Bytes::from_static(b"nonce"),
+            },
+            ToClient::Welcome,
+            ToClient::Reply {
+                id: 9,
+                result: Ok(Bytes::from(vec![2; 1 << 16])),
+            },
+            ToClient::Reply {
+                id: 9,
+                result: Err(CallError::Cancelled),
+            },
+            ToClient::Stopping,
+        ];
+        for message in &to_client {
+            super::fuzz::assert_agree(&encode(message).unwrap());
         }
     }
 
@@ -546,11 +691,9 @@ mod fuzz {
             codec.authenticated();
             let mut buf = bytes::BytesMut::from(&data[..]);
             while let Ok(Some(frame)) = codec.decode(&mut buf) {
-                let _ = decode::<ToServer>(&frame);
-                let _ = decode::<ToClient>(&frame);
+                assert_agree(&frame);
             }
-            let _ = decode::<ToServer>(&data);
-            let _ = decode::<ToClient>(&data);
+            assert_agree(&data);
         }
 
         /// A valid frame with random mutations decodes or errors, never panics.
@@ -563,8 +706,77 @@ mod fuzz {
                     *slot = b;
                 }
             }
-            let _ = decode::<ToServer>(&bytes);
+            assert_agree(&bytes);
         }
+
+        /// Calls of any fields and body size encode in place as the owned message does.
+        #[test]
+        fn calls_encode_in_place_as_owned_ones(
+            id in any::<u64>(),
+            method in ".{0,12}",
+            len in prop_oneof![0..64usize, LARGE - 2..LARGE + 2, 1usize << 17..1 << 18],
+            deadline in proptest::option::of(any::<u64>()),
+            before in 0..32usize,
+        ) {
+            let body = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+            let deadline = deadline.map(std::time::Duration::from_nanos);
+            let call = CallRef { id, interface: !id, method: &method, body: &body, deadline, trace: None };
+            let owned = ToServer::Call { id, interface: !id, method: method.clone(), body: body.clone(), deadline, trace: None };
+            prop_assert_eq!(super::tests::encode_call(&call, before), encode(&owned).unwrap().to_vec());
+        }
+    }
+
+    /// A message as its borrowed mirror decodes it, owned again.
+    fn owned_server(message: ToServerRef<'_>) -> ToServer {
+        match message {
+            ToServerRef::Hello { protocol, proof } => ToServer::Hello {
+                protocol,
+                proof: Bytes::copy_from_slice(proof),
+            },
+            ToServerRef::Call {
+                id,
+                interface,
+                method,
+                body,
+                deadline,
+                trace,
+            } => ToServer::Call {
+                id,
+                interface,
+                method: method.into(),
+                body: Bytes::copy_from_slice(body),
+                deadline,
+                trace,
+            },
+            ToServerRef::Cancel { id } => ToServer::Cancel { id },
+        }
+    }
+
+    /// A message as its borrowed mirror decodes it, owned again.
+    fn owned_client(message: ToClientRef<'_>) -> ToClient {
+        match message {
+            ToClientRef::Challenge { protocol, nonce } => ToClient::Challenge {
+                protocol,
+                nonce: Bytes::copy_from_slice(nonce),
+            },
+            ToClientRef::Welcome => ToClient::Welcome,
+            ToClientRef::Reply { id, result } => ToClient::Reply {
+                id,
+                result: result.map(Bytes::copy_from_slice),
+            },
+            ToClientRef::Stopping => ToClient::Stopping,
+        }
+    }
+
+    /// `bytes` decode as the same message (or fail) whether decoded owned or borrowed, as a
+    /// server's message and as a client's.
+    pub(super) fn assert_agree(bytes: &[u8]) {
+        let owned = decode::<ToServer>(bytes).map(|m| format!("{m:?}"));
+        let borrowed = decode::<ToServerRef>(bytes).map(|m| format!("{:?}", owned_server(m)));
+        assert_eq!(owned.ok(), borrowed.ok());
+        let owned = decode::<ToClient>(bytes).map(|m| format!("{m:?}"));
+        let borrowed = decode::<ToClientRef>(bytes).map(|m| format!("{:?}", owned_client(m)));
+        assert_eq!(owned.ok(), borrowed.ok());
     }
 
     #[test]
@@ -574,6 +786,7 @@ mod fuzz {
         let mut bytes = vec![1u8, 7, 1];
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(decode::<ToServer>(&bytes).is_err());
+        assert!(decode::<ToServerRef>(&bytes).is_err());
     }
 
     #[test]

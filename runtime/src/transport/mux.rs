@@ -3,20 +3,24 @@
 //! A call appends its frame to the connection's outgoing buffer and takes a slot in its call
 //! table; one writer task writes whatever has queued in one write, one reader task puts each
 //! reply in its call's slot and wakes the caller. No channel, no task and no allocation is
-//! made per call besides the frame bytes: under load, many calls share each system call.
+//! made per call besides the frame bytes: under load, many calls share each system call. A
+//! large body is not copied into the buffer: the writer writes it from its own, in its place
+//! among the frames around it (one vectored write, where the transport has them).
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::conn::{FrameReader, FrameWriter};
-use super::frame::{self, CallRef, ToClient, ToServer};
+use super::frame::{self, CallRef, ToClientRef, ToServer};
 use crate::error::{chain, CallError};
 
 /// Frames queued for the writer beyond which new calls wait (backpressure).
@@ -67,6 +71,8 @@ struct State {
     free: Vec<u32>,
     /// Frames not yet written.
     out: BytesMut,
+    /// The large bodies of frames in `out`, each with the offset in `out` where it belongs.
+    bodies: Vec<(usize, Bytes)>,
     /// How many frames `out` holds.
     queued: usize,
     /// The writer, waiting for frames.
@@ -250,10 +256,14 @@ impl Conn {
             return Ok(None);
         }
         let id = state.take_slot();
-        if let Err(e) = frame::encode_into(&mut state.out, &CallRef { id, ..*call }) {
-            state.free_slot(id);
-            let why = format!("the arguments of `{}` are {}", call.method, chain(&e));
-            return Err(CallError::Protocol(why));
+        match frame::encode_call_into(&mut state.out, &CallRef { id, ..*call }) {
+            Ok(None) => {}
+            Ok(Some(at)) => state.bodies.push((at, call.body.clone())),
+            Err(e) => {
+                state.free_slot(id);
+                let why = format!("the arguments of `{}` are {}", call.method, chain(&e));
+                return Err(CallError::Protocol(why));
+            }
         }
         state.queued += 1;
         let writer = state.writer.take();
@@ -314,8 +324,8 @@ impl Drop for Pending<'_> {
 /// [`Conn`] is gone or the connection closed.
 async fn write(shared: Arc<Shared>, writer: FrameWriter) {
     let mut io = writer.into_inner();
-    let mut buffer = BytesMut::new();
-    let more = |buffer: &mut BytesMut, cx: &mut Context<'_>| {
+    let (mut buffer, mut bodies) = (BytesMut::new(), Vec::new());
+    let more = |buffer: &mut BytesMut, bodies: &mut Vec<_>, cx: &mut Context<'_>| {
         let mut state = shared.lock();
         if state.closed.is_some() || (state.released && state.out.is_empty()) {
             return Poll::Ready(false);
@@ -325,14 +335,22 @@ async fn write(shared: Arc<Shared>, writer: FrameWriter) {
             return Poll::Pending;
         }
         std::mem::swap(&mut state.out, buffer);
+        std::mem::swap(&mut state.bodies, bodies);
         state.queued = 0;
         Poll::Ready(true)
     };
-    while std::future::poll_fn(|cx| more(&mut buffer, cx)).await {
+    while std::future::poll_fn(|cx| more(&mut buffer, &mut bodies, cx)).await {
         shared.room.notify_waiters();
+        let written = match bodies.is_empty() {
+            true => io.write_all_buf(&mut buffer).await,
+            false => {
+                let mut chunks = Chunks::splice(&mut buffer, bodies.drain(..));
+                io.write_all_buf(&mut chunks).await
+            }
+        };
         // The flush seals what was written on an encrypted connection (a no-op on a plain
         // socket).
-        if io.write_all_buf(&mut buffer).await.is_err() || io.flush().await.is_err() {
+        if written.is_err() || io.flush().await.is_err() {
             // The peer is gone: the reader, which reads what it said last (that it stops,
             // say), fails the calls still waiting.
             return;
@@ -342,22 +360,173 @@ async fn write(shared: Arc<Shared>, writer: FrameWriter) {
     shared.close("the connection closed");
 }
 
+/// Queued frames with their large bodies spliced in, as a [`Buf`] of many chunks: written
+/// with vectored writes, none copied.
+struct Chunks(VecDeque<Bytes>);
+
+impl Chunks {
+    /// Takes the frames of `out`, with each body put where it belongs (at its offset in `out`,
+    /// in order).
+    fn splice(out: &mut BytesMut, bodies: impl Iterator<Item = (usize, Bytes)>) -> Chunks {
+        let mut chunks = VecDeque::new();
+        let mut taken = 0;
+        for (at, body) in bodies {
+            chunks.push_back(out.split_to(at - taken).freeze());
+            chunks.push_back(body);
+            taken = at;
+        }
+        chunks.push_back(out.split().freeze());
+        chunks.retain(|chunk| !chunk.is_empty());
+        Chunks(chunks)
+    }
+}
+
+impl Buf for Chunks {
+    fn remaining(&self) -> usize {
+        self.0.iter().map(Bytes::len).sum()
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.0.front().map_or(&[], |chunk| chunk)
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let filled = dst.iter_mut().zip(&self.0);
+        filled
+            .map(|(slot, chunk)| *slot = IoSlice::new(chunk))
+            .count()
+    }
+
+    fn advance(&mut self, mut n: usize) {
+        while let Some(front) = self.0.front_mut() {
+            let step = n.min(front.len());
+            front.advance(step);
+            n -= step;
+            if !front.is_empty() {
+                return;
+            }
+            self.0.pop_front();
+        }
+    }
+}
+
 /// The reader task: hands each reply to its call until the connection ends, then fails the
 /// calls still waiting with the reason.
 async fn read(shared: Arc<Shared>, mut reader: FrameReader) {
     let reason = loop {
         match reader.next().await {
-            Some(Ok(bytes)) => match frame::decode::<ToClient>(&bytes) {
-                Ok(ToClient::Reply { id, result }) => shared.answer(id, result),
-                Ok(ToClient::Stopping) => shared.peer_stopping.store(true, Ordering::Relaxed),
-                Ok(ToClient::Welcome | ToClient::Challenge { .. }) => {
-                    break "the peer repeated its handshake"
+            Some(Ok(bytes)) => {
+                let frame = bytes.freeze();
+                match frame::decode::<ToClientRef>(&frame) {
+                    // The body is shared with the frame, not copied.
+                    Ok(ToClientRef::Reply { id, result }) => {
+                        shared.answer(id, result.map(|body| frame.slice_ref(body)))
+                    }
+                    Ok(ToClientRef::Stopping) => {
+                        shared.peer_stopping.store(true, Ordering::Relaxed)
+                    }
+                    Ok(ToClientRef::Welcome | ToClientRef::Challenge { .. }) => {
+                        break "the peer repeated its handshake"
+                    }
+                    Err(_) => break "the peer sent a malformed frame",
                 }
-                Err(_) => break "the peer sent a malformed frame",
-            },
+            }
             Some(Err(_)) => break "the connection failed",
             None => break "the connection closed (the node stopped or died)",
         }
     };
     shared.close(reason);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    use super::*;
+    use crate::transport::conn::{self, Socket};
+    use crate::transport::frame::{Secret, ToServerRef, LARGE};
+    use crate::transport::noise;
+
+    /// Calls with small and large bodies, queued together (one batch for the writer), reach
+    /// `peer` whole and in order; twice, so that the writer reuses its buffer after a splice.
+    async fn calls_arrive_whole_and_in_order(
+        (reader, writer): (FrameReader, FrameWriter),
+        mut peer: FrameReader,
+    ) {
+        peer.decoder_mut().authenticated();
+        let stop = CancellationToken::new();
+        let conn = Conn::start(reader, writer, Arc::from("peer"), Arc::default(), stop);
+        let sizes = [10, LARGE, 3, 3 * LARGE + 1, 0, LARGE - 1, 1 << 20, 7];
+        let bodies: Vec<Bytes> = sizes
+            .iter()
+            .map(|&n| (0..n).map(|i| (i % 251) as u8 ^ n as u8).collect())
+            .collect();
+        for round in 0..2 {
+            let call = |(i, body)| CallRef {
+                id: 0,
+                interface: i as u64,
+                method: "m",
+                body,
+                deadline: None,
+                trace: None,
+            };
+            let mut calls: Vec<_> = (bodies.iter().enumerate().map(call))
+                .map(|call| Box::pin(conn.call(call)))
+                .collect();
+            // Each call queues its frame at its first poll; the writer has not run yet.
+            std::future::poll_fn(|cx| {
+                for call in &mut calls {
+                    assert!(call.as_mut().poll(cx).is_pending());
+                }
+                Poll::Ready(())
+            })
+            .await;
+            for (i, body) in bodies.iter().enumerate() {
+                let frame = peer.next().await.unwrap().unwrap();
+                match frame::decode::<ToServerRef>(&frame).unwrap() {
+                    ToServerRef::Call {
+                        interface,
+                        body: got,
+                        ..
+                    } => assert!(
+                        interface == i as u64 && got == &body[..],
+                        "round {round}: call {i} arrived as call {interface} of {} bytes",
+                        got.len()
+                    ),
+                    other => panic!("round {round}: {other:?}"),
+                }
+            }
+            // Dropped unanswered, each call cancels itself.
+            drop(calls);
+            for _ in &bodies {
+                let frame = peer.next().await.unwrap().unwrap();
+                let cancel = frame::decode::<ToServerRef>(&frame).unwrap();
+                assert!(matches!(cancel, ToServerRef::Cancel { .. }), "{cancel:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn large_bodies_arrive_in_place_over_a_unix_socket() {
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        // The peer's writer is kept: dropped, it would end the connection.
+        let (peer, _peer_writer) = conn::framed(b);
+        calls_arrive_whole_and_in_order(conn::framed(a), peer).await;
+    }
+
+    #[tokio::test]
+    async fn large_bodies_arrive_in_place_over_sealed_tcp() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (a, b) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let ((ra, wa), (rb, wb)) = (a.unwrap().halves(), b.unwrap().0.halves());
+        let secret = Secret::random().unwrap();
+        let (client, server) = tokio::join!(
+            noise::initiate(ra, wa, &secret),
+            noise::respond(rb, wb, &secret)
+        );
+        let ((ra, wa), (rb, wb)) = (client.unwrap(), server.unwrap());
+        let (peer, _peer_writer) = conn::halves(rb, wb);
+        calls_arrive_whole_and_in_order(conn::halves(ra, wa), peer).await;
+    }
 }
