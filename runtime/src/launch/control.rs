@@ -95,39 +95,26 @@ pub(crate) enum Report {
 }
 
 impl Report {
-    /// The report with its error texts cut to [`MAX_ERROR`] bytes.
-    fn bounded(self) -> Report {
+    /// The report with its error text cut to [`MAX_ERROR`] bytes.
+    fn bounded(mut self) -> Report {
         use crate::supervise::NodeOutcome;
-        match self {
-            Report::Failed { node, error } => Report::Failed {
-                node,
-                error: cut(error),
-            },
-            Report::Overran { node, error } => Report::Overran {
-                node,
-                error: cut(error),
-            },
+        let text = match &mut self {
+            Report::Failed { error, .. } | Report::Overran { error, .. } => Some(error),
             Report::Ended {
-                node,
-                outcome: NodeOutcome::Failed(error),
-            } => Report::Ended {
-                node,
-                outcome: NodeOutcome::Failed(cut(error)),
-            },
-            Report::Ended {
-                node,
-                outcome: NodeOutcome::Panicked(message),
-            } => Report::Ended {
-                node,
-                outcome: NodeOutcome::Panicked(cut(message)),
-            },
-            report => report,
+                outcome: NodeOutcome::Failed(text) | NodeOutcome::Panicked(text),
+                ..
+            } => Some(text),
+            _ => None,
+        };
+        if let Some(text) = text {
+            cut(text);
         }
+        self
     }
 }
 
-/// `text` cut to at most [`MAX_ERROR`] bytes (at a character's boundary), saying so.
-fn cut(mut text: String) -> String {
+/// Cuts `text` to at most [`MAX_ERROR`] bytes (at a character's boundary), saying so.
+fn cut(text: &mut String) {
     const MARK: &str = " … (cut)";
     if text.len() > MAX_ERROR {
         let mut end = MAX_ERROR - MARK.len();
@@ -137,7 +124,6 @@ fn cut(mut text: String) -> String {
         text.truncate(end);
         text.push_str(MARK);
     }
-    text
 }
 
 /// What a supervisor tells its hosts.
