@@ -16,6 +16,7 @@ use crate::baseline::{self, LimitClient, Request, Server, WorkServiceClient};
 use crate::measure::{blocking_latency, latency, throughput, Latency};
 use crate::pin::{pin_process, Placement};
 use crate::report::{Pair, Report, Row};
+use crate::watchdog;
 
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
@@ -236,7 +237,9 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
     let cpu = placement.callee_cpu();
     let n = effort.calls;
     let warmup = n / 10;
+    watchdog::phase("calls: local_mt");
     let ([channel, mt_async, mt_sync, mt_sync_blocking], mt_rate) = measure_mt(cpu, effort).await;
+    watchdog::phase("calls: local_mp and the socket baselines, latency");
     let mut peers = Peers::start(cpu).await;
     let (mp, work) = launch(LaunchType::TestMp).await;
     pin_process(work.pid().await.expect("pid"), cpu);
@@ -248,12 +251,14 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
         tarpc.push(latency(n, warmup, |x| baseline::tarpc_call(client, x)).await);
     }
 
+    watchdog::phase("calls: local_mp and the socket baselines, calls/s");
     let mut rates = Vec::new();
     for (in_flight, callers) in [(1, 1), (16, 1), (256, 1), (64, 4)] {
         let ours = throughput(callers, in_flight, effort.window, |x| call_async(&work, x)).await;
         let [a, b, c] = peers.rates(in_flight, callers, effort.window).await;
         rates.push(((in_flight, callers), [ours, a, b, c]));
     }
+    watchdog::phase("calls: large arguments");
     let large = large_arguments(&work, &peers, effort).await;
     mp.stop().await.expect("stop");
     peers.stop();
@@ -325,6 +330,7 @@ pub async fn rows(report: &mut Report, effort: Effort) {
 /// without, measured right before it. Last of all: the counters, once on in this process, stay
 /// on for its in-process nodes.
 async fn counter_row(report: &mut Report, effort: Effort) {
+    watchdog::phase("calls: the dashboard's counters");
     let dashboard = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let mut pairs = Vec::new();
     for placement in [Placement::Same, Placement::Split] {

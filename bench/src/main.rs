@@ -17,6 +17,7 @@ mod ray;
 mod report;
 mod scale;
 mod tcp;
+mod watchdog;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -147,7 +148,15 @@ fn main() -> ExitCode {
             _ => usage(),
         }
     }
-    let run = |group: &str| only.is_none_or(|only| only == group);
+    // A stall ends the run, saying where, instead of hanging it.
+    watchdog::start(watchdog::limit());
+    let run = |group: &'static str| {
+        let chosen = only.is_none_or(|only| only == group);
+        if chosen {
+            watchdog::phase(group);
+        }
+        chosen
+    };
     quiet();
     // The caller side runs on vCPU 0, on one thread.
     pin::pin_this_process(0);

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
+use crate::watchdog::progress;
+
 /// p50 and p99 of sequential calls, in microseconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Latency {
@@ -20,12 +22,14 @@ where
 {
     for x in 0..warmup as u64 {
         call(x).await;
+        progress();
     }
     let mut times: Vec<u64> = Vec::with_capacity(n);
     for x in 0..n as u64 {
         let start = Instant::now();
         call(x).await;
         times.push(start.elapsed().as_nanos() as u64);
+        progress();
     }
     percentiles(times)
 }
@@ -34,12 +38,14 @@ where
 pub fn blocking_latency(n: usize, warmup: usize, mut call: impl FnMut(u64)) -> Latency {
     for x in 0..warmup as u64 {
         call(x);
+        progress();
     }
     let mut times: Vec<u64> = Vec::with_capacity(n);
     for x in 0..n as u64 {
         let start = Instant::now();
         call(x);
         times.push(start.elapsed().as_nanos() as u64);
+        progress();
     }
     percentiles(times)
 }
@@ -65,7 +71,7 @@ where
     futures::stream::iter(0..in_flight as u64 * 2)
         .map(call.clone())
         .buffer_unordered(in_flight)
-        .for_each(|()| async {})
+        .for_each(|()| async { progress() })
         .await;
     let start = Instant::now();
     let end = start + window;
@@ -76,7 +82,10 @@ where
                 .take_while(|_| std::future::ready(Instant::now() < end))
                 .map(call)
                 .buffer_unordered(in_flight)
-                .fold(0u64, |n, ()| async move { n + 1 })
+                .fold(0u64, |n, ()| async move {
+                    progress();
+                    n + 1
+                })
                 .await
         }
     }))

@@ -90,6 +90,8 @@ fn run_ray(python: &Path, placements: &[Placement], effort: Effort) -> Result<Fi
                 script.display()
             ));
         }
+        // Waiting for Ray is progress: its own deadline bounds it.
+        crate::watchdog::progress();
         std::thread::sleep(Duration::from_millis(100));
     }
     let output = child.wait_with_output().map_err(|e| e.to_string())?;
