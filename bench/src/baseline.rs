@@ -159,8 +159,14 @@ impl LimitClient {
     pub async fn pipelined(&mut self, in_flight: usize, window: Duration) -> f64 {
         let start = std::time::Instant::now();
         let (mut sent, mut answered, mut open) = (0u64, 0u64, 0u64);
-        while start.elapsed() < window || open > 0 {
-            if start.elapsed() < window {
+        loop {
+            // One look at the clock per round: with two, the window could close between them
+            // with nothing open, and the round would wait for a reply to nothing.
+            let refill = start.elapsed() < window;
+            if !refill && open == 0 {
+                break;
+            }
+            if refill {
                 for x in sent..sent + in_flight as u64 - open {
                     put_frame(&mut self.output, &Request::Work(x));
                 }

@@ -178,9 +178,11 @@ impl Peers {
 
     /// Each of [`RATE_BASELINES`]' calls/s with `in_flight` × `callers` calls open.
     async fn rates(&mut self, in_flight: usize, callers: usize, window: Duration) -> [f64; 3] {
+        watchdog::phase("calls: the raw limit, calls/s");
         let mut limit = self.limit.lock().await;
         let limit = limit.pipelined(in_flight * callers, window).await;
         let tarpc = |client: &WorkServiceClient| {
+            watchdog::phase("calls: tarpc, calls/s");
             let client = client.clone();
             throughput(callers, in_flight, window, move |x| {
                 let client = client.clone();
@@ -251,9 +253,9 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
         tarpc.push(latency(n, warmup, |x| baseline::tarpc_call(client, x)).await);
     }
 
-    watchdog::phase("calls: local_mp and the socket baselines, calls/s");
     let mut rates = Vec::new();
     for (in_flight, callers) in [(1, 1), (16, 1), (256, 1), (64, 4)] {
+        watchdog::phase("calls: local_mp, calls/s");
         let ours = throughput(callers, in_flight, effort.window, |x| call_async(&work, x)).await;
         let [a, b, c] = peers.rates(in_flight, callers, effort.window).await;
         rates.push(((in_flight, callers), [ours, a, b, c]));
