@@ -296,8 +296,10 @@ impl Server {
     }
 }
 
-/// The `serve` subcommand: runs a baseline server until killed.
+/// The `serve` subcommand: runs a baseline server until killed, or until the run that spawned
+/// it ends (however it ends: the watchdog's exit runs no destructor).
 pub fn serve(kind: &str, addr: &str, cpu: usize) {
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     crate::pin::pin_this_thread(cpu);
     let Some(server) = Server::ALL.into_iter().find(|s| s.arg() == kind) else {
         eprintln!("lp-bench: no baseline server `{kind}`");
