@@ -1,7 +1,6 @@
 //! Rows 1–3: call latency, throughput and large arguments, lp against its baselines, under
 //! both placements.
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use std::process::Child;
@@ -127,7 +126,7 @@ pub(crate) async fn call_sync(work: &Handle<Work>, x: u64) {
 struct Peers {
     servers: Vec<Child>,
     /// The raw limit, shared by sequential calls.
-    limit: Rc<Mutex<LimitClient>>,
+    limit: Mutex<LimitClient>,
     /// tarpc over a Unix socket: multi-thread server, current-thread server; then over TCP.
     tarpc: [WorkServiceClient; 3],
     /// Holds the sockets.
@@ -161,7 +160,7 @@ impl Peers {
         tcp.set_nodelay(true).expect("nodelay");
         Peers {
             servers,
-            limit: Rc::new(Mutex::new(LimitClient::connect(&path("limit.sock")).await)),
+            limit: Mutex::new(LimitClient::connect(&path("limit.sock")).await),
             tarpc: [
                 tarpc_unix(unix[0]).await,
                 tarpc_unix(unix[1]).await,
