@@ -55,9 +55,12 @@ struct Figures {
     mt_sync: Latency,
     /// The synchronous method from a thread blocked in `work_blocking`.
     mt_sync_blocking: Latency,
+    /// The synchronous method marked `#[lp::nonblocking]`.
+    mt_nonblocking: Latency,
     raw: Latency,
     mp_async: Latency,
     mp_sync: Latency,
+    mp_nonblocking: Latency,
     /// tarpc over a Unix socket (multi-thread server, current-thread server), then TCP.
     tarpc: [Latency; 3],
     /// (in flight, callers) → lp local_mp calls/s, then each of [`RATE_BASELINES`]'.
@@ -115,6 +118,11 @@ pub async fn profile(placement: Option<Placement>, in_flight: usize, window: Dur
 /// One call of the async `work_async`.
 async fn call_async(work: &Handle<Work>, x: u64) {
     work.work_async(x).await.expect("call");
+}
+
+/// One call of the synchronous `work_nonblocking`, marked `#[lp::nonblocking]`.
+async fn call_nonblocking(work: &Handle<Work>, x: u64) {
+    work.work_nonblocking(x).await.expect("call");
 }
 
 /// One call of the synchronous `work`.
@@ -204,9 +212,10 @@ impl Peers {
     }
 }
 
-/// `local_mt` latencies (async, sync, sync from a `*_blocking` caller) and calls/s beside the
-/// channel's: the figures of [`Figures`] that start with `channel` and `mt_`.
-async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 4], [f64; 2]) {
+/// `local_mt` latencies (async, sync, sync from a `*_blocking` caller, sync marked
+/// `#[lp::nonblocking]`) and calls/s beside the channel's: the figures of [`Figures`] that
+/// start with `channel` and `mt_`.
+async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 5], [f64; 2]) {
     let (n, warmup) = (effort.calls, effort.calls / 10);
     let channel = baseline::channel_server(cpu);
     let channel_lat = latency(n, warmup, |x| baseline::channel_call(&channel, x)).await;
@@ -223,6 +232,7 @@ async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 4], [f64; 2]) {
     })
     .join()
     .expect("the blocking caller");
+    let mt_nonblocking = latency(n, warmup, |x| call_nonblocking(&mt_work, x)).await;
     let mt_rate = [
         throughput(1, 256, effort.window, |x| call_async(&mt_work, x)).await,
         throughput(1, 256, effort.window, |x| {
@@ -231,7 +241,14 @@ async fn measure_mt(cpu: usize, effort: Effort) -> ([Latency; 4], [f64; 2]) {
         .await,
     ];
     mt.stop().await.expect("stop");
-    ([channel_lat, mt_async, mt_sync, mt_sync_blocking], mt_rate)
+    let latencies = [
+        channel_lat,
+        mt_async,
+        mt_sync,
+        mt_sync_blocking,
+        mt_nonblocking,
+    ];
+    (latencies, mt_rate)
 }
 
 async fn measure(placement: Placement, effort: Effort) -> Figures {
@@ -239,13 +256,15 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
     let n = effort.calls;
     let warmup = n / 10;
     watchdog::phase("calls: local_mt");
-    let ([channel, mt_async, mt_sync, mt_sync_blocking], mt_rate) = measure_mt(cpu, effort).await;
+    let ([channel, mt_async, mt_sync, mt_sync_blocking, mt_nonblocking], mt_rate) =
+        measure_mt(cpu, effort).await;
     watchdog::phase("calls: local_mp and the socket baselines, latency");
     let mut peers = Peers::start(cpu).await;
     let (mp, work) = launch(LaunchType::TestMp).await;
     pin_process(work.pid().await.expect("pid"), cpu);
     let mp_async = latency(n, warmup, |x| call_async(&work, x)).await;
     let mp_sync = latency(n, warmup, |x| call_sync(&work, x)).await;
+    let mp_nonblocking = latency(n, warmup, |x| call_nonblocking(&work, x)).await;
     let raw_lat = latency(n, warmup, |x| peers.limit_call(Request::Work(x))).await;
     let mut tarpc = Vec::new();
     for client in &peers.tarpc {
@@ -268,9 +287,11 @@ async fn measure(placement: Placement, effort: Effort) -> Figures {
         mt_async,
         mt_sync,
         mt_sync_blocking,
+        mt_nonblocking,
         raw: raw_lat,
         mp_async,
         mp_sync,
+        mp_nonblocking,
         tarpc: [tarpc[0], tarpc[1], tarpc[2]],
         rates,
         mt_rate,
@@ -417,6 +438,13 @@ fn latency_rows(rows: &mut Rows) {
         &|f| (f.mt_sync_blocking.p50, f.channel.p50),
     );
     rows.add(
+        "call p50, local_mt, sync method, `#[lp::nonblocking]`",
+        us,
+        mt,
+        None,
+        &|f| (f.mt_nonblocking.p50, f.channel.p50),
+    );
+    rows.add(
         "call p50, local_mp, async method",
         us,
         mp,
@@ -429,6 +457,13 @@ fn latency_rows(rows: &mut Rows) {
     rows.add("call p50, local_mp, sync method", us, mp, None, &|f| {
         (f.mp_sync.p50, f.raw.p50)
     });
+    rows.add(
+        "call p50, local_mp, sync method, `#[lp::nonblocking]`",
+        us,
+        mp,
+        None,
+        &|f| (f.mp_nonblocking.p50, f.raw.p50),
+    );
     let tarpc = [
         "tarpc, Unix socket, multi-thread server",
         "tarpc, Unix socket, current-thread server",

@@ -13,6 +13,12 @@ impl Work {
         x.wrapping_add(1)
     }
 
+    /// `x + 1`, as a synchronous method that never blocks (runs where its call is served).
+    #[lp::nonblocking]
+    pub fn work_nonblocking(&self, x: u64) -> u64 {
+        x.wrapping_add(1)
+    }
+
     /// `x + 1`, as an async method (runs on the connection's task, like tarpc's handlers).
     pub async fn work_async(&self, x: u64) -> u64 {
         x.wrapping_add(1)

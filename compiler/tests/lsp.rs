@@ -619,6 +619,27 @@ fn hover_describes_nodes_and_groups() {
     client.shutdown();
 }
 
+/// A method's `#[lp::nonblocking]` mark shows in the hover of a node serving it.
+#[test]
+fn hover_shows_a_nonblocking_mark() {
+    const LEARNER: &str = "use crate::nodes::Learner;\nprogram learning {\n    node learner = courier Learner::new(steps: 3);\n}\n";
+    let package = seed_package();
+    let file = package.path().join("learning.lp");
+    std::fs::write(&file, LEARNER).expect("write");
+    let (mut client, _) = Client::start(package.path());
+    client.open(&uri(&file), LEARNER);
+    let result = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri(&file) }, "position": position_of(LEARNER, "learner =", 0) }),
+    );
+    let shown = result["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        shown.contains("`#[lp::nonblocking] fn steps(&self) -> u32`"),
+        "{shown}"
+    );
+    client.shutdown();
+}
+
 #[test]
 fn formatting_is_lpc_fmt() {
     let package = seed_package();

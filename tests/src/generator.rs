@@ -1003,9 +1003,12 @@ fn rust_type(ty: &NodeType, types: &[NodeType], module: &str, rng: &mut Rng) -> 
     );
     if ty.courier {
         let reports: Vec<String> = ty.params.iter().map(|(p, t)| t.report(&raw(p))).collect();
+        // `ping`, which other nodes call, runs on a blocking thread or (marked, in either
+        // spelling) where its call is served.
+        let mark = *rng.pick(&["", "#[lp::nonblocking] ", "#[::lp::nonblocking] "]);
         let _ = write!(
             out,
-            "        pub async fn received(&self) -> Vec<String> {{\n            vec![{}]\n        }}\n        pub fn ping(&self) -> u8 {{ 1 }}\n",
+            "        pub async fn received(&self) -> Vec<String> {{\n            vec![{}]\n        }}\n        {mark}pub fn ping(&self) -> u8 {{ 1 }}\n",
             reports.join(", ")
         );
         // Methods that once broke generated code: keyword names, names that mangled alike,
@@ -1055,5 +1058,24 @@ mod tests {
         let lp = |p: &super::Package| p.programs.iter().map(|p| p.lp.clone()).collect::<Vec<_>>();
         assert_eq!(lp(&a), lp(&b));
         assert_ne!(lp(&a), lp(&super::package(8, 5)));
+    }
+
+    /// The package CI builds (its fixed seed) marks some courier's `ping` `#[lp::nonblocking]`,
+    /// in each spelling, and leaves another's unmarked.
+    #[test]
+    fn the_default_package_explores_the_nonblocking_mark() {
+        let package = super::package(1, 16);
+        let text: String = package
+            .files
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .collect();
+        for ping in [
+            "        pub fn ping(",
+            "#[lp::nonblocking] pub fn ping(",
+            "#[::lp::nonblocking] pub fn ping(",
+        ] {
+            assert!(text.contains(ping), "no `{ping}` in the package");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The `kinds` program (`tests/kinds.lp`) in `test_mt` and `test_mp`: every argument kind the
 //! generator supports reaches the Rust constructors with the right value, and calls of every
-//! shape (sync, async, `Result`, nested, through a handle cycle, blocking) work.
+//! shape (sync, async, `#[lp::nonblocking]`, `Result`, nested, through a handle cycle, blocking)
+//! work.
 
 use lp::{CallError, LaunchOptions, LaunchType};
 use lp_tests::kinds::{make_program, Params};
@@ -43,6 +44,21 @@ async fn exercise(launch_type: LaunchType) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(seeds, vec![1, 100, 110, 120]);
+    // A `#[lp::nonblocking]` method answers in place; its panic is the caller's error, and the
+    // node serves on.
+    assert_eq!(learner.tally(false).await.expect("tally"), 4);
+    match learner.tally(true).await {
+        Err(CallError::Panicked {
+            method, message, ..
+        }) => {
+            assert_eq!(
+                (method.as_str(), message.as_str()),
+                ("tally", "told to panic")
+            )
+        }
+        other => panic!("expected the panic as an error, got {other:?}"),
+    }
+    assert_eq!(learner.tally_blocking(false).expect("tally_blocking"), 4);
 
     match learner.refuse("no".into()).await {
         Err(CallError::Remote { message, .. }) => {

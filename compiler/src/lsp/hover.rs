@@ -234,7 +234,12 @@ pub(super) fn signature(method: &lpc_build::rust::Method, name: &str) -> String 
         other => format!(" -> {}", tidy(&other.display())),
     };
     format!(
-        "{}fn {name}({}){output}",
+        "{}{}fn {name}({}){output}",
+        if method.nonblocking.is_some() {
+            "#[lp::nonblocking] "
+        } else {
+            ""
+        },
         if method.is_async { "async " } else { "" },
         params.join(", ")
     )

@@ -30,7 +30,9 @@ impl Producer {
         context
     }
 
-    /// The id of the process this producer runs in.
+    /// The id of the process this producer runs in. It never waits, so it runs on the thread
+    /// that serves the call, not on a blocking one.
+    #[lp::nonblocking]
     pub fn pid(&self) -> u32 {
         std::process::id()
     }

@@ -31,8 +31,12 @@ pub use interface::{Courier, Interfaces, Serve, Served};
 pub struct Reply<R>(ReplyKind<R>);
 
 enum ReplyKind<R> {
-    /// A synchronous method: run on a blocking thread so it never stalls other nodes.
-    Blocking(Box<dyn FnOnce() -> Result<R, RemoteError> + Send>),
+    /// A synchronous method: run on a blocking thread so it never stalls other nodes — or,
+    /// when its method is marked `#[lp::nonblocking]` (`in_place`), where the call is served.
+    Blocking {
+        work: Box<dyn FnOnce() -> Result<R, RemoteError> + Send>,
+        in_place: bool,
+    },
     /// An `async` method: polled by the call's task, so dropping the call cancels it.
     Spawn(BoxFuture<'static, Result<R, RemoteError>>),
     /// A batched method: the call joins the node's batch queue (see [`batch`]).
@@ -102,7 +106,19 @@ impl<R: Send + 'static> Reply<R> {
     /// A synchronous method's work, run on a blocking thread (inline on a simulated host, and on
     /// the thread of a `*_blocking` caller in this process: see [`crate::blocking`]).
     pub fn blocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
-        Reply(ReplyKind::Blocking(Box::new(work)))
+        Reply(ReplyKind::Blocking {
+            work: Box::new(work),
+            in_place: false,
+        })
+    }
+
+    /// A synchronous method's work that never blocks (`#[lp::nonblocking]`), run where the
+    /// call is served: in the task serving its connection, or in its caller's in this process.
+    pub fn nonblocking(work: impl FnOnce() -> Result<R, RemoteError> + Send + 'static) -> Self {
+        Reply(ReplyKind::Blocking {
+            work: Box::new(work),
+            in_place: true,
+        })
     }
 
     /// An `async` method's work, polled by the call's task.
@@ -144,7 +160,7 @@ async fn execute_unobserved<R: Send + 'static>(
 ) -> Result<R, CallError> {
     let own_span = trace::span(&host.span, method, trace);
     let joined = match reply.0 {
-        ReplyKind::Blocking(work) => {
+        ReplyKind::Blocking { work, in_place } => {
             let (span, node) = (own_span.unwrap_or_else(|| host.span.clone()), host.id);
             let trace = trace.copied();
             let run = move || {
@@ -153,9 +169,9 @@ async fn execute_unobserved<R: Send + 'static>(
                     std::panic::catch_unwind(AssertUnwindSafe(work))
                 })
             };
-            // A caller blocked in a `*_blocking` call waits for this either way: its thread
-            // runs it, saving the hop to another.
-            if crate::blocking::may_block() {
+            // A method that never blocks runs here; and a caller blocked in a `*_blocking`
+            // call waits for this either way: its thread runs it, saving the hop to another.
+            if in_place || crate::blocking::may_block() {
                 run()
             } else {
                 match crate::blocking::off_runtime(run).await {

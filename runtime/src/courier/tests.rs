@@ -797,3 +797,21 @@ async fn a_sync_method_runs_on_the_thread_of_a_blocking_caller() {
         "the mark is this thread's only"
     );
 }
+
+/// A method marked `#[lp::nonblocking]` runs where its call is served, with no hop; its panic is
+/// caught there as any method's is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonblocking_method_runs_in_place_and_its_panic_is_caught() {
+    let host = calc_host();
+    let here = std::thread::current().id();
+    let where_ran = Reply::nonblocking(|| Ok(std::thread::current().id()));
+    let ran = super::execute(where_ran, &host, "get", None).await;
+    assert_eq!(ran.unwrap(), here, "run on the serving thread");
+    let boom = Reply::<()>::nonblocking(|| panic!("kaboom"));
+    match super::execute(boom, &host, "boom", None).await {
+        Err(CallError::Panicked {
+            method, message, ..
+        }) => assert_eq!((method.as_str(), message.as_str()), ("boom", "kaboom")),
+        other => panic!("expected the panic as an error, got {other:?}"),
+    }
+}

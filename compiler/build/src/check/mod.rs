@@ -6,6 +6,7 @@ mod batch;
 mod fold;
 pub mod model;
 mod names;
+mod nonblocking;
 mod param_type;
 mod process;
 mod program;
@@ -103,6 +104,7 @@ pub fn check(
     }
     handle_targets(model, &mut package, diags);
     batch::check_consistency(&package, diags);
+    nonblocking::check(model, diags);
     idle_nodes(&package, diags);
     package
 }

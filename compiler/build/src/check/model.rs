@@ -47,6 +47,8 @@ pub struct Courier {
 pub struct CourierMethod {
     pub name: String,
     pub is_async: bool,
+    /// A synchronous method marked `#[lp::nonblocking]`: it runs where its call is served.
+    pub nonblocking: bool,
     /// Parameter names (valid, distinct identifiers: a pattern parameter gets a fresh name)
     /// and their types (resolved from the crate root).
     pub params: Vec<(String, TokenStream)>,

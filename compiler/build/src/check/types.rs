@@ -437,6 +437,7 @@ fn servable(method: &Method, served: &Served, diags: &mut Diagnostics) -> Option
     ok.then(|| CourierMethod {
         name: method.name.clone(),
         is_async: method.is_async,
+        nonblocking: method.nonblocking.is_some() && !method.is_async,
         params: param_names(&method.params),
         output: match &method.result_ok {
             Some(ok) => Output::Result(ok.clone()),

@@ -355,12 +355,13 @@ fn method_result(
     }
 }
 
-/// The work of a call: on a blocking thread for a sync method, a future for an async one.
+/// The work of a call: a future for an async method; for a sync one, work for a blocking
+/// thread, or (`#[lp::nonblocking]`) for the thread serving the call.
 fn reply(m: &CourierMethod, result: TokenStream, lp: &Runtime) -> TokenStream {
-    if m.is_async {
-        quote!(#lp::codegen::Reply::spawn(async move { #result }))
-    } else {
-        quote!(#lp::codegen::Reply::blocking(move || #result))
+    match (m.is_async, m.nonblocking) {
+        (true, _) => quote!(#lp::codegen::Reply::spawn(async move { #result })),
+        (false, true) => quote!(#lp::codegen::Reply::nonblocking(move || #result)),
+        (false, false) => quote!(#lp::codegen::Reply::blocking(move || #result)),
     }
 }
 

@@ -88,6 +88,7 @@ codes! {
     BatchMismatch = "E0315", Error, "nodes of one courier type batch different methods";
     GeneratedNameClash = "E0316", Error, "courier method clashes with a generated method";
     DeadlineOnWorker = "E0317", Error, "call deadline on a node that is not called";
+    BadNonblocking = "E0318", Error, "`#[lp::nonblocking]` where it cannot apply";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
 }

@@ -7,7 +7,8 @@ use super::resolve::rooted;
 use super::span::SynSpans as _;
 use super::types::{classify, result_ok, wire};
 use super::{
-    CrateModel, FunctionDef, Method, Param, Receiver, RustType, TraitDef, TypeDef, Visibility,
+    CrateModel, FunctionDef, Method, NonblockingMark, Param, Receiver, RustType, TraitDef, TypeDef,
+    Visibility,
 };
 use crate::diag::{LineIndex, SourceMap, Span};
 use quote::ToTokens;
@@ -52,7 +53,7 @@ pub(super) fn collect(modules: &[Module], sources: &SourceMap) -> CrateModel {
                 }
                 syn::Item::Trait(t) => model.traits.push(trait_def(t, &at, &is_item)),
                 syn::Item::Fn(f) => {
-                    let method = lower_method(&f.sig, &f.vis, &at, None, &is_item);
+                    let method = lower_method(&f.sig, &f.vis, &f.attrs, &at, None, &is_item);
                     model.functions.push(FunctionDef {
                         module: module.path.clone(),
                         method,
@@ -202,7 +203,7 @@ fn trait_def(
         .iter()
         .filter_map(|i| match i {
             syn::TraitItem::Fn(f) if !varies(&f.attrs) => {
-                Some(lower_method(&f.sig, &item.vis, at, None, is_item))
+                Some(lower_method(&f.sig, &item.vis, &f.attrs, at, None, is_item))
             }
             _ => None,
         })
@@ -279,9 +280,33 @@ fn add_impl(
         if varies(&function.attrs) {
             continue;
         }
-        let method = lower_method(&function.sig, &function.vis, at, Some(&self_path), is_item);
+        let method = lower_method(
+            &function.sig,
+            &function.vis,
+            &function.attrs,
+            at,
+            Some(&self_path),
+            is_item,
+        );
         model.types[type_index].methods.push(method);
     }
+}
+
+/// The `#[lp::nonblocking]` (or `#[nonblocking]`, imported) among `attrs`, if there is one.
+fn nonblocking(attrs: &[syn::Attribute], at: &At) -> Option<NonblockingMark> {
+    attrs.iter().find_map(|attr| {
+        let path = attr.path();
+        let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let marks = matches!(
+            names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+            ["lp", "nonblocking"] | ["nonblocking"]
+        );
+        let last = path.segments.last()?;
+        marks.then(|| NonblockingMark {
+            span: at.span(last.ident.span()),
+            with_arguments: !matches!(attr.meta, syn::Meta::Path(_)),
+        })
+    })
 }
 
 fn spanned(param: &syn::GenericParam) -> proc_macro2::Span {
@@ -315,6 +340,7 @@ fn visibility(vis: &syn::Visibility) -> Visibility {
 fn lower_method(
     sig: &syn::Signature,
     vis: &syn::Visibility,
+    attrs: &[syn::Attribute],
     at: &At,
     self_path: Option<&syn::Type>,
     is_item: &dyn Fn(&[String], &str) -> bool,
@@ -336,6 +362,7 @@ fn lower_method(
         visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
         is_unsafe: matches!(sig.safety, syn::Safety::Unsafe(_)),
+        nonblocking: nonblocking(attrs, at),
         receiver,
         receiver_span,
         params,

@@ -21,6 +21,15 @@ use crate::diag::Span;
 use proc_macro2::TokenStream;
 use std::collections::BTreeSet;
 
+/// A function's `#[lp::nonblocking]` (or `#[nonblocking]`, imported) attribute.
+#[derive(Debug, Clone)]
+pub struct NonblockingMark {
+    /// The attribute's name.
+    pub span: Span,
+    /// Whether it was given arguments (it takes none).
+    pub with_arguments: bool,
+}
+
 /// What the checker knows about the user's crate.
 #[derive(Debug, Default)]
 pub struct CrateModel {
@@ -208,6 +217,9 @@ pub struct Method {
     pub is_async: bool,
     /// `unsafe fn`: generated code cannot call it.
     pub is_unsafe: bool,
+    /// Its `#[lp::nonblocking]` mark, if it has one: a synchronous courier method then runs
+    /// where its call is served.
+    pub nonblocking: Option<NonblockingMark>,
     pub receiver: Receiver,
     /// The receiver's span, or the name's when there is none.
     pub receiver_span: Span,

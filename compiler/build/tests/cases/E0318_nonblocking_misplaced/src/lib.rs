@@ -1,0 +1,25 @@
+use lp::nonblocking;
+
+pub struct Counter;
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter
+    }
+    #[lp::nonblocking]
+    pub fn get(&self) -> u64 {
+        1
+    }
+    #[lp::nonblocking]
+    pub async fn wait(&self) -> u64 {
+        2
+    }
+    #[nonblocking(fast)]
+    pub fn peek(&self) -> u64 {
+        3
+    }
+}
+
+/// Not a node: checked all the same, since rustc expands the attribute here too.
+#[lp::nonblocking]
+pub async fn helper() {}
