@@ -66,6 +66,32 @@ pub use launch::{
 ///     }
 /// }
 /// ```
+///
+/// An `async` method already runs where its call is served; marking one does not compile:
+///
+/// ```compile_fail
+/// pub struct Counter;
+///
+/// impl Counter {
+///     #[lp::nonblocking]
+///     pub async fn get(&self) -> u64 {
+///         1
+///     }
+/// }
+/// ```
+///
+/// Nor does a mark with arguments:
+///
+/// ```compile_fail
+/// pub struct Counter;
+///
+/// impl Counter {
+///     #[lp::nonblocking(fast)]
+///     pub fn get(&self) -> u64 {
+///         1
+///     }
+/// }
+/// ```
 #[doc(inline)]
 pub use lp_macros::nonblocking;
 pub use program::{Group, GroupRef, Node, NodeRef, Nodes, Program, Resources, Restart, Settings};

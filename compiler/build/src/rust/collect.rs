@@ -292,17 +292,30 @@ fn add_impl(
     }
 }
 
-/// The `#[lp::nonblocking]` (or `#[nonblocking]`, imported) among `attrs`, if there is one.
-fn nonblocking(attrs: &[syn::Attribute], at: &At) -> Option<NonblockingMark> {
+/// The `#[lp::nonblocking]` among `attrs`, if there is one, however the module names it
+/// (`#[nonblocking]` after `use lp::nonblocking`, `use lp::*`, a rename): its path resolves to
+/// `lp::nonblocking`, as rustc resolves it. An attribute of another crate by that name is not it.
+fn nonblocking(
+    attrs: &[syn::Attribute],
+    at: &At,
+    is_item: &dyn Fn(&[String], &str) -> bool,
+) -> Option<NonblockingMark> {
     attrs.iter().find_map(|attr| {
         let path = attr.path();
-        let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let marks = matches!(
-            names.iter().map(String::as_str).collect::<Vec<_>>()[..],
-            ["lp", "nonblocking"] | ["nonblocking"]
-        );
+        let written: Vec<String> = path.segments.iter().map(|s| name(&s.ident)).collect();
+        let scope = &at.module.scope;
+        let resolved = match path.leading_colon {
+            Some(_) => written.clone(),
+            None => scope
+                .resolve(&written, is_item)
+                .or_else(|| match &written[..] {
+                    [one] if scope.globs_crate("lp") => Some(vec!["lp".into(), one.clone()]),
+                    _ => None,
+                })
+                .unwrap_or_else(|| written.clone()),
+        };
         let last = path.segments.last()?;
-        marks.then(|| NonblockingMark {
+        (resolved == ["lp", "nonblocking"]).then(|| NonblockingMark {
             span: at.span(last.ident.span()),
             with_arguments: !matches!(attr.meta, syn::Meta::Path(_)),
         })
@@ -362,7 +375,7 @@ fn lower_method(
         visibility: visibility(vis),
         is_async: sig.asyncness.is_some(),
         is_unsafe: matches!(sig.safety, syn::Safety::Unsafe(_)),
-        nonblocking: nonblocking(attrs, at),
+        nonblocking: nonblocking(attrs, at, is_item),
         receiver,
         receiver_span,
         params,

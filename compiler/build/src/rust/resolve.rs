@@ -106,6 +106,12 @@ impl Scope {
         out
     }
 
+    /// Whether the module imports every public name of the external crate `krate`
+    /// (`use krate::*;`).
+    pub fn globs_crate(&self, krate: &str) -> bool {
+        self.globs.iter().any(|glob| glob[..] == [krate])
+    }
+
     /// The names the module imports by name (not through a glob).
     pub fn imported(&self) -> BTreeSet<String> {
         self.uses

@@ -23,3 +23,19 @@ impl Counter {
 /// Not a node: checked all the same, since rustc expands the attribute here too.
 #[lp::nonblocking]
 pub async fn helper() {}
+
+/// Names lp's attribute through a glob: checked.
+pub mod globbed {
+    use lp::*;
+
+    #[nonblocking]
+    pub async fn marked() {}
+}
+
+/// Has an attribute of its own by that name: not lp's, so not checked.
+pub mod elsewhere {
+    use other_crate::nonblocking;
+
+    #[nonblocking]
+    pub async fn not_lps() {}
+}
