@@ -91,4 +91,5 @@ codes! {
     BadNonblocking = "E0318", Error, "`#[lp::nonblocking]` where it cannot apply";
     UnusedParam = "W0001", Warning, "unused param";
     IdleNode = "W0002", Warning, "node does nothing";
+    IdleNonblocking = "W0003", Warning, "`#[lp::nonblocking]` that changes nothing";
 }

@@ -7,8 +7,8 @@ use super::resolve::rooted;
 use super::span::SynSpans as _;
 use super::types::{classify, result_ok, wire};
 use super::{
-    CrateModel, FunctionDef, Method, NonblockingMark, Param, Receiver, RustType, TraitDef, TypeDef,
-    Visibility,
+    CrateModel, FunctionDef, ImplMark, Method, NonblockingMark, Param, Receiver, RustType,
+    TraitDef, TypeDef, Visibility,
 };
 use crate::diag::{LineIndex, SourceMap, Span};
 use quote::ToTokens;
@@ -246,6 +246,20 @@ fn add_impl(
                 .last()
                 .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()),
         );
+        for function in block.items.iter().filter_map(|i| match i {
+            syn::ImplItem::Fn(function) => Some(function),
+            _ => None,
+        }) {
+            if let Some(mark) = nonblocking(&function.attrs, at, is_item) {
+                model.impl_marks.push(ImplMark {
+                    method: name(&function.sig.ident),
+                    method_span: at.span(function.sig.ident.span()),
+                    is_async: function.sig.asyncness.is_some(),
+                    trait_name: resolved.last().cloned().unwrap_or_default(),
+                    mark,
+                });
+            }
+        }
         let ty = &mut model.types[type_index];
         if resolved
             .last()

@@ -30,6 +30,21 @@ pub struct NonblockingMark {
     pub with_arguments: bool,
 }
 
+/// A method of `impl Trait for Type` marked `#[lp::nonblocking]`.
+#[derive(Debug, Clone)]
+pub struct ImplMark {
+    /// The method's name.
+    pub method: String,
+    /// The span of its name.
+    pub method_span: Span,
+    /// Whether it is an `async fn`.
+    pub is_async: bool,
+    /// The trait's name.
+    pub trait_name: String,
+    /// The mark.
+    pub mark: NonblockingMark,
+}
+
 /// What the checker knows about the user's crate.
 #[derive(Debug, Default)]
 pub struct CrateModel {
@@ -45,6 +60,9 @@ pub struct CrateModel {
     /// Every `lp::Handle<T>` written in the crate (fields, signatures, bodies): `T` must be a
     /// courier type (or a courier trait), whether or not a program uses it.
     pub handles: Vec<HandleUse>,
+    /// The methods of trait impls marked `#[lp::nonblocking]` (which says nothing there: calls
+    /// through `dyn Trait` run as the trait's declaration says).
+    pub impl_marks: Vec<ImplMark>,
     /// The names the package's `[dependencies]` are known by in its code (`-` as `_`).
     pub dependencies: BTreeSet<String>,
 }

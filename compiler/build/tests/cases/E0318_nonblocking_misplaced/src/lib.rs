@@ -39,3 +39,13 @@ pub mod elsewhere {
     #[nonblocking]
     pub async fn not_lps() {}
 }
+
+/// In a trait impl, as anywhere: an `async fn` cannot be marked.
+pub struct Runner;
+
+impl lp::Run for Runner {
+    #[lp::nonblocking]
+    async fn run(&self, _ctx: lp::Context) -> lp::Result<()> {
+        Ok(())
+    }
+}
