@@ -957,8 +957,12 @@ fn rust_module(types: &[NodeType], module: &str, has_source: bool, rng: &mut Rng
     let mut out =
         String::from("#![allow(clippy::all, non_snake_case, non_camel_case_types, unused)]\n");
     if has_source {
-        out.push_str(
-            "/// A courier trait of this program.\npub trait Source {\n    fn source_name(&self) -> String;\n}\n\n",
+        // Its method runs where its call is served when the declaration says so (`::lp`: a
+        // module of this file may be named `lp`).
+        let mark = *rng.pick(&["", "#[::lp::nonblocking] "]);
+        let _ = write!(
+            out,
+            "/// A courier trait of this program.\npub trait Source {{\n    {mark}fn source_name(&self) -> String;\n}}\n\n",
         );
     }
     let mut modules: Vec<&str> = types.iter().map(|t| t.module.as_str()).collect();
@@ -1061,7 +1065,7 @@ mod tests {
     }
 
     /// The package CI builds (its fixed seed) marks some courier's `ping` `#[lp::nonblocking]`,
-    /// in each spelling, and leaves another's unmarked.
+    /// in each spelling, and some courier trait's method, and leaves others unmarked.
     #[test]
     fn the_default_package_explores_the_nonblocking_mark() {
         let package = super::package(1, 16);
@@ -1074,6 +1078,8 @@ mod tests {
             "        pub fn ping(",
             "#[lp::nonblocking] pub fn ping(",
             "#[::lp::nonblocking] pub fn ping(",
+            "    fn source_name(",
+            "#[::lp::nonblocking] fn source_name(",
         ] {
             assert!(text.contains(ping), "no `{ping}` in the package");
         }
