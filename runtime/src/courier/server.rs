@@ -82,8 +82,10 @@ pub(crate) async fn serve<L: Listener>(
 }
 
 /// Frames a connection takes off its socket, at most, before it writes the replies they
-/// produced (it writes sooner when nothing more has arrived).
-const BATCH: usize = 256;
+/// produced (it writes sooner when nothing more has arrived). Small enough that a caller on
+/// another CPU starts on the first replies while the rest are answered: with 256 calls in
+/// flight over two vCPUs, 64 made 1.6× the calls/s of 256, and on one vCPU the same.
+const BATCH: usize = 64;
 
 /// The reply to a call that ran as a task of its own: its id and its result.
 type Answered = (u64, Result<Bytes, CallError>);
