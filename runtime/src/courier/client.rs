@@ -83,16 +83,16 @@ impl ClientCore {
         method: &'static str,
         request: I::Request,
     ) -> Result<I::Response, CallError> {
-        // Kept here, once: the futures below borrow it (a copy in each would make the
-        // future of every call, traced or not, larger to move).
-        let trace = trace::wanted().then(|| trace::next(self.to.caller));
+        // Kept here, once, and boxed: the futures below borrow it (a copy in each, or one in
+        // place, would make the future of every call, traced or not, larger to move).
+        let trace = trace::wanted().then(|| Box::new(trace::next(self.to.caller)));
         // One future either way (not a counted one beside an uncounted one): a call in
         // process costs a few hundred nanoseconds, moving futures included.
         let counted = self
             .made()
             .map(|made| (made.counter(method), std::time::Instant::now()));
         let result = self
-            .call_with_deadline::<I>(method, request, trace.as_ref())
+            .call_with_deadline::<I>(method, request, trace.as_deref())
             .await;
         if let Some((counter, started)) = counted {
             counter.add(started.elapsed(), result.is_ok());
@@ -120,15 +120,17 @@ impl ClientCore {
         trace: Option<&Trace>,
     ) -> Result<I::Response, CallError> {
         let call = self.call_now::<I>(method, request, trace);
-        match self.deadline {
-            None => call.await,
-            Some(deadline) => match tokio::time::timeout(deadline, call).await {
-                Ok(result) => result,
-                Err(_) => Err(CallError::DeadlineExceeded {
-                    node: self.to.node.to_string(),
-                    method: method.to_string(),
-                }),
-            },
+        let Some(deadline) = self.deadline else {
+            return call.await;
+        };
+        // Boxed: its timer, inline, would make the future of every call (with a deadline or
+        // not) larger to move.
+        match Box::pin(tokio::time::timeout(deadline, call)).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::DeadlineExceeded {
+                node: self.to.node.to_string(),
+                method: method.to_string(),
+            }),
         }
     }
 
