@@ -182,9 +182,7 @@ fn constructors(def: &TypeDef) -> Vec<CompletionItem> {
 
 /// The public methods a handle to a courier of type `def` can call.
 fn callable(def: &TypeDef) -> impl Iterator<Item = &lpc_build::rust::Method> {
-    def.methods
-        .iter()
-        .filter(|m| m.visibility == Visibility::Public && m.receiver == Receiver::Ref)
+    def.methods.iter().filter(|m| m.is_callable())
 }
 
 /// What the module at `full` (`crate::nodes`) holds: its submodules, types and functions.

@@ -4,7 +4,7 @@
 use super::analysis::{names, Analysis};
 use super::lookup::{self, Declaration, Hit};
 use lpc_build::diag::Span;
-use lpc_build::rust::{Receiver, RustType, TypeDef, Visibility};
+use lpc_build::rust::{Receiver, RustType, TypeDef};
 use lpc_build::syntax::ast::{self, ExprKind, NodeKind};
 
 /// Markdown about what is at `offset`, and the span it is about.
@@ -200,7 +200,7 @@ fn methods(def: &TypeDef, out: &mut String) {
     let callable: Vec<String> = def
         .methods
         .iter()
-        .filter(|m| m.visibility == Visibility::Public && m.receiver == Receiver::Ref)
+        .filter(|m| m.is_callable())
         .map(|m| format!("- `{}`", signature(m, &m.name)))
         .collect();
     if callable.is_empty() {

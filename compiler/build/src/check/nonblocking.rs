@@ -2,8 +2,8 @@
 //! when rustc expands it (so that a package `lpc check` accepts builds), said first and with
 //! its place; and the marks that change nothing, where no courier method can be.
 
-use crate::diag::{Code, Diagnostic, Diagnostics, Span};
-use crate::rust::{CrateModel, NonblockingMark, Receiver, Visibility};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::rust::{CrateModel, Method, Receiver};
 
 /// Reports each mark given arguments or on an `async` function (errors), and each on what can
 /// never be a courier method (warnings).
@@ -12,113 +12,86 @@ pub(super) fn check(model: &CrateModel, diags: &mut Diagnostics) {
     let in_traits = model.traits.iter().flat_map(|t| &t.methods);
     let functions = model.functions.iter().map(|f| &f.method);
     for (method, servable) in methods
-        .map(|m| {
-            (
-                m,
-                m.visibility == Visibility::Public && m.receiver == Receiver::Ref,
-            )
-        })
+        .map(|m| (m, m.is_callable()))
         .chain(in_traits.map(|m| (m, m.receiver == Receiver::Ref)))
         .chain(functions.map(|m| (m, false)))
     {
-        let Some(mark) = &method.nonblocking else {
-            continue;
-        };
-        let marked = Marked {
-            name: &method.name,
-            span: &method.span,
-            is_async: method.is_async,
-            mark,
-        };
-        let problem = match marked.misplaced() {
+        let problem = match misplaced(method) {
             Some(problem) => Some(problem),
             None if servable => None,
-            None => Some(marked.idle()),
+            None => idle(method),
         };
         if let Some(problem) = problem {
             diags.push(problem);
         }
     }
-    for in_impl in &model.impl_marks {
-        let marked = Marked {
-            name: &in_impl.method,
-            span: &in_impl.method_span,
-            is_async: in_impl.is_async,
-            mark: &in_impl.mark,
-        };
-        diags.push(
-            marked
-                .misplaced()
-                .unwrap_or_else(|| marked.in_impl(&in_impl.trait_name)),
+    for marked in &model.impl_marks {
+        let problem = misplaced(&marked.method);
+        if let Some(problem) = problem.or_else(|| in_impl(&marked.method, &marked.trait_name)) {
+            diags.push(problem);
+        }
+    }
+}
+
+/// The error, if `method` is marked with arguments or is an `async` function.
+fn misplaced(method: &Method) -> Option<Diagnostic> {
+    let mark = method.nonblocking.as_ref()?;
+    let bad = |message: String| Diagnostic::new(Code::BadNonblocking, message);
+    if mark.with_arguments {
+        return Some(
+            bad(format!(
+                "`#[lp::nonblocking]` on `{}` is given arguments",
+                method.name
+            ))
+            .primary(mark.span.clone(), "it takes none")
+            .help("write `#[lp::nonblocking]`"),
         );
     }
-}
-
-/// A function marked `#[lp::nonblocking]`.
-struct Marked<'a> {
-    name: &'a str,
-    /// Its name's.
-    span: &'a Span,
-    is_async: bool,
-    mark: &'a NonblockingMark,
-}
-
-impl Marked<'_> {
-    /// The error, if the mark is given arguments or marks an `async` function.
-    fn misplaced(&self) -> Option<Diagnostic> {
-        let bad = |message: String| Diagnostic::new(Code::BadNonblocking, message);
-        if self.mark.with_arguments {
-            return Some(
-                bad(format!(
-                    "`#[lp::nonblocking]` on `{}` is given arguments",
-                    self.name
-                ))
-                .primary(self.mark.span.clone(), "it takes none")
-                .help("write `#[lp::nonblocking]`"),
-            );
-        }
-        self.is_async.then(|| {
-            bad(format!(
-                "`{}` is `async`: `#[lp::nonblocking]` marks synchronous methods",
-                self.name
-            ))
-            .primary(self.mark.span.clone(), "marked here")
-            .secondary(self.span.clone(), "an `async fn`")
-            .note("an `async` method already runs on the thread that serves its call")
-            .help("remove the attribute")
-        })
-    }
-
-    /// The warning for a mark on what can never be a courier method (not a `pub fn` taking
-    /// `&self`).
-    fn idle(&self) -> Diagnostic {
-        Diagnostic::new(
-            Code::IdleNonblocking,
-            format!("`#[lp::nonblocking]` on `{}` changes nothing", self.name),
-        )
-        .primary(self.mark.span.clone(), "marked here")
-        .secondary(self.span.clone(), "not a courier method")
-        .note("the mark runs a synchronous courier method (a `pub fn` taking `&self`) where its call is served; constructors, `run` and `fn` nodes run where they always do")
+    method.is_async.then(|| {
+        bad(format!(
+            "`{}` is `async`: `#[lp::nonblocking]` marks synchronous methods",
+            method.name
+        ))
+        .primary(mark.span.clone(), "marked here")
+        .secondary(method.span.clone(), "an `async fn`")
+        .note("an `async` method already runs on the thread that serves its call")
         .help("remove the attribute")
-    }
+    })
+}
 
-    /// The warning for a mark on a method of `impl Trait for Type`.
-    fn in_impl(&self, trait_name: &str) -> Diagnostic {
-        Diagnostic::new(
-            Code::IdleNonblocking,
-            format!(
-                "`#[lp::nonblocking]` on `{}` of an `impl {trait_name}` changes nothing",
-                self.name
-            ),
-        )
-        .primary(self.mark.span.clone(), "marked here")
-        .note(format!(
-            "calls through `dyn {trait_name}` run as the trait's declaration of `{}` says",
-            self.name
-        ))
-        .help(format!(
-            "mark `{}` in `trait {trait_name}` instead (every implementation then runs it in place)",
-            self.name
-        ))
-    }
+/// The warning, if `method` is marked and can never be a courier method (not a `pub fn`
+/// taking `&self`).
+fn idle(method: &Method) -> Option<Diagnostic> {
+    let mark = method.nonblocking.as_ref()?;
+    let warning = Diagnostic::new(
+        Code::IdleNonblocking,
+        format!("`#[lp::nonblocking]` on `{}` changes nothing", method.name),
+    )
+    .primary(mark.span.clone(), "marked here")
+    .secondary(method.span.clone(), "not a courier method")
+    .note("the mark runs a synchronous courier method (a `pub fn` taking `&self`) where its call is served; constructors, `run` and `fn` nodes run where they always do")
+    .help("remove the attribute");
+    Some(warning)
+}
+
+/// The warning for a marked method of `impl Trait for Type`.
+fn in_impl(method: &Method, trait_name: &str) -> Option<Diagnostic> {
+    let mark = method.nonblocking.as_ref()?;
+    let warning = Diagnostic::new(
+        Code::IdleNonblocking,
+        format!(
+            "`#[lp::nonblocking]` on `{}` of an `impl {trait_name}` changes nothing",
+            method.name
+        ),
+    )
+    .primary(mark.span.clone(), "marked here")
+    .note(format!(
+        "calls through `dyn {trait_name}` run as the trait's declaration of `{}` says",
+        method.name
+    ))
+    .help(format!(
+        "mark `{}` in `trait {trait_name}` instead (every implementation then runs it in place)",
+        method.name
+    ));
+    Some(warning)
 }

@@ -250,13 +250,17 @@ fn add_impl(
             syn::ImplItem::Fn(function) => Some(function),
             _ => None,
         }) {
-            if let Some(mark) = nonblocking(&function.attrs, at, is_item) {
+            if nonblocking(&function.attrs, at, is_item).is_some() {
                 model.impl_marks.push(ImplMark {
-                    method: name(&function.sig.ident),
-                    method_span: at.span(function.sig.ident.span()),
-                    is_async: function.sig.asyncness.is_some(),
                     trait_name: resolved.last().cloned().unwrap_or_default(),
-                    mark,
+                    method: lower_method(
+                        &function.sig,
+                        &function.vis,
+                        &function.attrs,
+                        at,
+                        None,
+                        is_item,
+                    ),
                 });
             }
         }

@@ -31,18 +31,12 @@ pub struct NonblockingMark {
 }
 
 /// A method of `impl Trait for Type` marked `#[lp::nonblocking]`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ImplMark {
-    /// The method's name.
-    pub method: String,
-    /// The span of its name.
-    pub method_span: Span,
-    /// Whether it is an `async fn`.
-    pub is_async: bool,
     /// The trait's name.
     pub trait_name: String,
-    /// The mark.
-    pub mark: NonblockingMark,
+    /// The method.
+    pub method: Method,
 }
 
 /// What the checker knows about the user's crate.
@@ -253,6 +247,13 @@ pub struct Method {
     pub output_wire: Wire,
     /// The span of generic parameters, if any.
     pub generics: Option<Span>,
+}
+
+impl Method {
+    /// Whether a handle can call it, on a courier of its type: a `pub` method taking `&self`.
+    pub fn is_callable(&self) -> bool {
+        self.visibility == Visibility::Public && self.receiver == Receiver::Ref
+    }
 }
 
 /// What a type needs to travel in a call: the crate's own types it mentions (which must be
