@@ -400,7 +400,7 @@ async fn launch_types() {
         assert_eq!(running.outcome(calc0), Some(lp::NodeOutcome::Finished));
 
         println!("{launch_type}: dropping a Running stops the program");
-        let before = children_of(std::process::id());
+        let before = descendants_of(std::process::id());
         let mut program = make_program(params("wait"));
         let calcs = program.calc.refs();
         let running = lp::launch_with(program, launch_type, options())
@@ -408,7 +408,7 @@ async fn launch_types() {
             .unwrap();
         let handles = running.handles(&calcs);
         assert_eq!(handles[0].add(1, 2).await.unwrap(), 3);
-        let spawned: Vec<u32> = children_of(std::process::id())
+        let spawned: Vec<u32> = descendants_of(std::process::id())
             .into_iter()
             .filter(|pid| !before.contains(pid))
             .collect();
@@ -462,6 +462,39 @@ async fn launch_types() {
     }
 }
 
+/// `test_mp` forks the node processes from one fork server, the launcher's only child; and a
+/// fork server gone (its nodes die with it) fails the program, saying so, instead of hanging it.
+async fn fork_server() {
+    println!("test_mp: one fork server forks the nodes; killed, it fails the program");
+    let before = children_of(std::process::id());
+    let program = make_program(params("wait"));
+    let calcs = program.calc.refs();
+    let running = lp::launch_with(program, LaunchType::TestMp, options())
+        .await
+        .unwrap();
+    assert_eq!(running.handles(&calcs)[1].add(40, 2).await.unwrap(), 42);
+    let ours: Vec<u32> = children_of(std::process::id())
+        .into_iter()
+        .filter(|pid| !before.contains(pid))
+        .collect();
+    let [server] = ours[..] else {
+        panic!("the launch has one child process, its fork server: {ours:?}")
+    };
+    let nodes = children_of(server);
+    assert_eq!(nodes.len(), 3, "driver and two calcs: {nodes:?}");
+    // SAFETY: signalling a child of this process.
+    unsafe { libc_kill(server as i32, 9) };
+    match tokio::time::timeout(Duration::from_secs(20), running.wait()).await {
+        Ok(Err(LaunchError::NodeFailed { error, .. })) => {
+            assert!(error.contains("the fork server is gone"), "{error}")
+        }
+        other => panic!("expected a failure naming the fork server, got {other:?}"),
+    }
+    wait_until("the nodes to die", Duration::from_secs(5), || {
+        nodes.iter().all(|&n| !alive(n))
+    });
+}
+
 /// Runs this binary as a program launcher (`local_mp`), returning the child process.
 fn launcher(args: &[&str]) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
@@ -471,6 +504,26 @@ fn launcher(args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Every live process under `pid`: its children, theirs, and so on.
+fn descendants_of(pid: u32) -> Vec<u32> {
+    let mut all = children_of(pid);
+    let mut i = 0;
+    while i < all.len() {
+        let more = children_of(all[i]);
+        all.extend(more);
+        i += 1;
+    }
+    all
+}
+
+/// A `local_mp` launcher's node processes: the children of its fork server, its one child.
+fn node_processes(launcher: u32) -> Vec<u32> {
+    children_of(launcher)
+        .into_iter()
+        .flat_map(children_of)
+        .collect()
 }
 
 fn children_of(pid: u32) -> Vec<u32> {
@@ -560,9 +613,9 @@ fn processes() {
     let child = launcher(&["--lp_launch_type", "local_mp", "--scenario", "wait"]);
     let pid = child.id();
     wait_until("3 node processes", Duration::from_secs(20), || {
-        children_of(pid).len() == 3
+        node_processes(pid).len() == 3
     });
-    let nodes = children_of(pid);
+    let nodes = node_processes(pid);
     // SAFETY: signalling a child we spawned.
     unsafe { libc_kill(pid as i32, 15) };
     let out = child.wait_with_output().unwrap();
@@ -579,9 +632,9 @@ fn processes() {
     let mut child = launcher(&["--lp_launch_type", "local_mp", "--scenario", "wait"]);
     let pid = child.id();
     wait_until("3 node processes", Duration::from_secs(20), || {
-        children_of(pid).len() == 3
+        node_processes(pid).len() == 3
     });
-    let nodes = children_of(pid);
+    let nodes = node_processes(pid);
     child.kill().unwrap();
     child.wait().unwrap();
     wait_until("the orphans to die", Duration::from_secs(5), || {
@@ -620,6 +673,7 @@ fn main() -> ExitCode {
         .build()
         .unwrap();
     runtime.block_on(launch_types());
+    runtime.block_on(fork_server());
     // The `hang` scenario's abandoned blocking run never returns: don't wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
     processes();

@@ -7,21 +7,12 @@ use std::time::Duration;
 use lp::{LaunchOptions, LaunchType};
 use lp_tests::load::Usage;
 
-/// The resident memory of every direct child of this process (the node processes), KiB.
+/// The resident memory of every process under this one (the node processes and their fork
+/// server), KiB.
 fn children_rss_kib() -> u64 {
-    let me = std::process::id().to_string();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    procs
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().into_string().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // `pid (comm) state ppid …`; comm may hold spaces, so split after the last `)`.
-            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
-            (ppid == me).then(|| Usage::of(&pid).rss_kib)
-        })
+    lp_tests::launched::descendants(std::process::id())
+        .into_iter()
+        .map(|pid| Usage::of(&pid.to_string()).rss_kib)
         .sum()
 }
 

@@ -165,6 +165,10 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     program_name: &'static str,
     make_program: fn(P) -> G,
 ) -> ExitCode {
+    // The fork server returns here in each child it forks.
+    if let super::fork_server::Role::Done(code) = super::fork_server::serve_if_asked() {
+        return code;
+    }
     let env = match follow_launcher().and_then(|()| ChildEnv::read()) {
         Ok(env) => env,
         Err(e) => {

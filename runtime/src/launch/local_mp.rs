@@ -1,13 +1,16 @@
-//! `local_mp` / `test_mp`: every node its own process, spawned from the program binary.
+//! `local_mp` / `test_mp`: every node its own process, forked from the program binary.
 //!
 //! The launcher makes a private directory and a secret (each child gets only the keys it
 //! needs: see [`Keyring`]), listens on a control socket for its children's reports (ready,
-//! stop, failed), spawns each child in its own process group with `PR_SET_PDEATHSIG` (children
-//! die with the launcher), forwards each output line with a `[label] ` prefix, and on stop
-//! sends SIGTERM, waits the grace period, then SIGKILLs.
+//! stop, failed), has its fork server ([`fork_server`]) start each child in its own process
+//! group with `PR_SET_PDEATHSIG` (children die with the fork server, which dies with the
+//! launcher), forwards each output line with a `[label] ` prefix, and on stop orders every
+//! child to stop over its link, waits the grace period, then SIGKILLs.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,6 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use super::child::vars;
 use super::control::{self, LinkEvent, Order, Report};
+use super::fork_server::{self, ForkServer};
 use super::{tmux, LaunchOptions, LaunchType, Terminal};
 use crate::courier::client::Net;
 use crate::dashboard::board::Board;
@@ -52,6 +56,8 @@ pub(crate) struct MpState {
     tmux: Mutex<Option<tmux::Session>>,
     /// Set once [`shutdown`](MpState::shutdown) is over.
     shut_down: std::sync::atomic::AtomicBool,
+    /// What forks the children, closed once they are gone.
+    fork_server: Option<Arc<ForkServer>>,
 }
 
 struct Shared {
@@ -156,6 +162,14 @@ pub(crate) async fn start(
     (launch_type, board): (LaunchType, Arc<Board>),
 ) -> Result<(Net, MpState), LaunchError> {
     let binary = program_binary(options)?;
+    let fork_server = match options.fork_server.then(|| ForkServer::start(&binary)) {
+        None => None,
+        Some(Ok(server)) => Some(Arc::new(server)),
+        Some(Err(e)) => {
+            tracing::warn!(target: "lp", "cannot start the fork server ({e}): each node's process is spawned from the binary");
+            None
+        }
+    };
     let dir = unix::make_private_dir()
         .map_err(|e| LaunchError::launcher("cannot create the launch directory", e))?;
     board.publish_in(dir.clone());
@@ -196,6 +210,7 @@ pub(crate) async fn start(
         grace: options.termination_notice,
         tmux: Mutex::new(None),
         shut_down: std::sync::atomic::AtomicBool::new(false),
+        fork_server: fork_server.clone(),
     };
     let spawner = Arc::new(Spawner {
         binary,
@@ -211,6 +226,7 @@ pub(crate) async fn start(
         forwarders: state.forwarders.clone(),
         launch_type,
         metrics: options.dashboard.is_some(),
+        fork_server,
     });
     let tmux = match &options.terminal {
         Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
@@ -299,7 +315,7 @@ pub(crate) fn restartable(layout: &Layout, nodes: &[ErasedNode]) -> Vec<bool> {
 /// Waits for a unit's process to exit; a failure stops the program, unless the unit's restart
 /// policy spawns it again.
 async fn watch(
-    mut child: tokio::process::Child,
+    mut child: Process,
     unit: Unit,
     spawner: Arc<Spawner>,
     shared: Arc<Shared>,
@@ -310,7 +326,7 @@ async fn watch(
     loop {
         tokio::spawn(ready_or_fail(
             &unit,
-            child.id(),
+            child.pid,
             spawner.ready_timeout,
             shared.clone(),
             supervisor.clone(),
@@ -398,7 +414,7 @@ fn settle(unit: &Unit, shared: &Shared, supervisor: &Supervisor, otherwise: Node
 /// `timeout`: a constructor that never returns must not leave the program running silently.
 fn ready_or_fail(
     unit: &Unit,
-    pid: Option<u32>,
+    pid: u32,
     timeout: Duration,
     shared: Arc<Shared>,
     supervisor: Arc<Supervisor>,
@@ -409,7 +425,7 @@ fn ready_or_fail(
         let same_process = shared
             .lock_children()
             .get(&key)
-            .is_some_and(|c| !c.exited && Some(c.pid as u32) == pid);
+            .is_some_and(|c| !c.exited && c.pid as u32 == pid);
         if same_process && !shared.lock_up().contains(&index) && !supervisor.stop.is_cancelled() {
             supervisor.fail(
                 &label,
@@ -443,6 +459,8 @@ struct Spawner {
     launch_type: LaunchType,
     /// Whether children count calls and publish their counters (for the dashboard).
     metrics: bool,
+    /// What forks the children, when it started.
+    fork_server: Option<Arc<ForkServer>>,
 }
 
 impl Spawner {
@@ -471,37 +489,36 @@ impl Spawner {
         Ok(file)
     }
 
-    /// Spawns `unit`'s process, records it, and forwards its output.
-    fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<tokio::process::Child, LaunchError> {
-        let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.envs(unit.env.iter().map(|(k, v)| (k, v)))
-            .env(vars::NODE_ID, &unit.ids)
-            .env(vars::RUN_ENABLED, &unit.runs)
-            .env(vars::PARAMS, &self.params_json)
-            .env(vars::PROGRAM, self.program)
-            .env(vars::DIR, &self.dir)
-            .env(vars::LAUNCHER, &self.control_path)
-            .env(vars::LAUNCH_TYPE, self.launch_type.to_string())
-            .env(
+    /// The environment of `unit`'s process.
+    fn env(&self, unit: &Unit) -> Vec<(OsString, OsString)> {
+        let mut env: Vec<(OsString, OsString)> =
+            unit.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let ours: [(&str, String); 11] = [
+            (vars::NODE_ID, unit.ids.clone()),
+            (vars::RUN_ENABLED, unit.runs.clone()),
+            (vars::PARAMS, self.params_json.clone()),
+            (vars::PROGRAM, self.program.to_string()),
+            (vars::DIR, self.dir.display().to_string()),
+            (vars::LAUNCHER, self.control_path.display().to_string()),
+            (vars::LAUNCH_TYPE, self.launch_type.to_string()),
+            (
                 vars::READY_TIMEOUT_MS,
                 self.ready_timeout.as_millis().to_string(),
-            )
-            .env(vars::UNIT, unit.index.to_string())
-            .env(vars::GRACE_MS, self.grace.as_millis().to_string())
-            .env(vars::LAUNCHER_PID, self.launcher_pid.to_string())
-            // The keys go through a file only the child inherits, never the environment.
-            .stdin(Stdio::from(self.keys_file(unit)?))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+            ),
+            (vars::UNIT, unit.index.to_string()),
+            (vars::GRACE_MS, self.grace.as_millis().to_string()),
+            (vars::LAUNCHER_PID, self.launcher_pid.to_string()),
+        ];
+        env.extend(ours.into_iter().map(|(k, v)| (k.into(), v.into())));
         if self.metrics {
-            cmd.env(crate::metrics::ENV, "1");
+            env.push((crate::metrics::ENV.into(), "1".into()));
         }
-        // No hook runs between fork and exec (the child follows the launcher itself, see
-        // `child::follow_launcher`): so the standard library spawns with `posix_spawn`, which
-        // does not copy the launcher's page tables for every child as `fork` does.
-        let spawned = cmd.spawn();
-        let mut child = spawned.map_err(|e| {
+        env
+    }
+
+    /// Starts `unit`'s process: forked by the fork server, or else spawned from the binary.
+    fn start(&self, unit: &Unit) -> Result<(Process, [OwnedFd; 2]), LaunchError> {
+        let failed = |e: std::io::Error| {
             LaunchError::launcher(
                 format!(
                     "cannot spawn `{}` for `{}`",
@@ -510,8 +527,52 @@ impl Spawner {
                 ),
                 e,
             )
-        })?;
-        let pid = child.id().map_or(0, |p| p as i32);
+        };
+        let env = self.env(unit);
+        let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
+        let ((out, out_end), (err, err_end)) = (
+            pipe().map_err(|e| failed(e.into()))?,
+            pipe().map_err(|e| failed(e.into()))?,
+        );
+        // The keys go through a file only the child inherits, never the environment.
+        let stdio = [self.keys_file(unit)?, out_end, err_end];
+        let forked = self
+            .fork_server
+            .as_ref()
+            .zip(fork_server::Request::new(&env));
+        let process = match forked {
+            Some((server, request)) => {
+                let (pid, exit) = server.fork(&request, stdio).map_err(failed)?;
+                Process {
+                    pid,
+                    exit: Exit::Forked(exit),
+                }
+            }
+            None => {
+                let [input, output, error] = stdio;
+                let mut cmd = tokio::process::Command::new(&self.binary);
+                cmd.envs(env)
+                    .stdin(Stdio::from(input))
+                    .stdout(Stdio::from(output))
+                    .stderr(Stdio::from(error))
+                    .process_group(0);
+                // No hook runs between fork and exec (the child follows the launcher itself,
+                // see `child::follow_launcher`): so the standard library spawns with
+                // `posix_spawn`, which does not copy the launcher's page tables as `fork` does.
+                let child = cmd.spawn().map_err(failed)?;
+                Process {
+                    pid: child.id().unwrap_or(0),
+                    exit: Exit::Spawned(child),
+                }
+            }
+        };
+        Ok((process, [out, err]))
+    }
+
+    /// Starts `unit`'s process, records it, and forwards its output.
+    fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<Process, LaunchError> {
+        let (process, [out, err]) = self.start(unit)?;
+        let pid = process.pid as i32;
         shared.lock_children().insert(
             unit.key(),
             ChildInfo {
@@ -527,14 +588,45 @@ impl Spawner {
             LaunchError::launcher(format!("cannot open the log file of `{}`", unit.label), e)
         })?;
         let label: Arc<str> = unit.label.as_str().into();
-        if let Some(out) = child.stdout.take() {
-            self.forwarders
-                .spawn(forward(out, sink.clone(), false, label.clone()));
+        let receiver = |fd: OwnedFd| tokio::net::unix::pipe::Receiver::from_owned_fd(fd);
+        let (out, err) = match (receiver(out), receiver(err)) {
+            (Ok(out), Ok(err)) => (out, err),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(LaunchError::launcher(
+                    format!("cannot read the output of `{}`", unit.label),
+                    e,
+                ))
+            }
+        };
+        self.forwarders
+            .spawn(forward(out, sink.clone(), false, label.clone()));
+        self.forwarders.spawn(forward(err, sink, true, label));
+        Ok(process)
+    }
+}
+
+/// A child process, and how to learn its exit.
+struct Process {
+    pid: u32,
+    exit: Exit,
+}
+
+enum Exit {
+    /// The launcher's own child.
+    Spawned(tokio::process::Child),
+    /// The fork server's: it reports the exit.
+    Forked(tokio::sync::oneshot::Receiver<std::process::ExitStatus>),
+}
+
+impl Process {
+    /// Waits for the process to exit.
+    async fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        match &mut self.exit {
+            Exit::Spawned(child) => child.wait().await,
+            Exit::Forked(exit) => exit
+                .await
+                .map_err(|_| std::io::Error::other("the fork server is gone")),
         }
-        if let Some(err) = child.stderr.take() {
-            self.forwarders.spawn(forward(err, sink, true, label));
-        }
-        Ok(child)
     }
 }
 
@@ -877,6 +969,9 @@ impl MpState {
             }
             let _ = tokio::time::timeout(Duration::from_secs(5), self.exited.wait()).await;
         }
+        if let Some(server) = &self.fork_server {
+            server.close().await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(2), self.forwarders.wait()).await;
         self.lock_tmux().take();
         self.control.abort();
@@ -897,6 +992,9 @@ impl Drop for MpState {
         self.shared.order_stop(None);
         let (shared, dir, grace) = (self.shared.clone(), self.dir.clone(), self.grace);
         let control = self.control.clone();
+        // Kept until the children are gone: dropped, it kills the fork server, and with it
+        // the children it forked, before their grace period.
+        let fork_server = self.fork_server.take();
         let _ = std::thread::Builder::new()
             .name("lp-stop".into())
             .spawn(move || {
@@ -907,6 +1005,7 @@ impl Drop for MpState {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 shared.kill_live();
+                drop(fork_server);
                 control.abort();
                 let _ = std::fs::remove_dir_all(&dir);
             });

@@ -5,6 +5,7 @@ pub(crate) mod child;
 pub(crate) mod cluster;
 pub(crate) mod control;
 pub(crate) mod env;
+mod fork_server;
 pub(crate) mod host;
 mod limits;
 mod local_mp;
@@ -114,6 +115,8 @@ pub struct LaunchOptions {
     terminal: Terminal,
     /// Where the dashboard is served, if anywhere.
     dashboard: Option<std::net::SocketAddr>,
+    /// Whether `local_mp`/`test_mp` fork node processes from a fork server.
+    fork_server: bool,
 }
 
 /// Where node output goes under `local_mp`/`test_mp` (`--lp_terminal`).
@@ -148,6 +151,7 @@ impl LaunchOptions {
             ready_timeout,
             terminal: Terminal::CurrentTerminal,
             dashboard: None,
+            fork_server: true,
         }
     }
 
@@ -185,6 +189,14 @@ impl LaunchOptions {
     /// `LP_READY_TIMEOUT_SECS` environment variable).
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = timeout;
+        self
+    }
+
+    /// Whether `local_mp`/`test_mp` fork node processes from a fork server, the binary started
+    /// once (default), or spawn each from the binary (for comparing the two). A binary that
+    /// starts threads before `main` is never forked.
+    pub fn fork_server(mut self, fork: bool) -> Self {
+        self.fork_server = fork;
         self
     }
 }
