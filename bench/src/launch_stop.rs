@@ -1,7 +1,8 @@
 //! Rows 4 and 6: launching a `local_mp` program of N nodes until every node answered a call,
 //! stopping it until every process is gone, and the memory of an idle node process. Baselines:
 //! spawning N processes of a trivial binary and waiting for them; killing N sleeping processes;
-//! the memory of an idle tokio server (the raw limit's server: one thread).
+//! the memory of an idle tokio server (the raw limit's server: one thread). Launches and their
+//! baselines run on every vCPU, as a launch's processes do (the caller is pinned otherwise).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,12 +13,15 @@ use lp_bench::bench::{make_program, Params};
 use crate::baseline::Server;
 use crate::report::{Pair, Report, Row};
 
-/// (launch until all answered, stop until all gone, mean RSS per node process in KiB).
-pub(crate) async fn once(nodes: u32) -> (Duration, Duration, f64) {
+/// (launch until all answered, stop until all gone, mean RSS per node process in KiB); the
+/// node processes forked by the fork server, or each spawned from the binary.
+pub(crate) async fn once(nodes: u32, fork: bool) -> (Duration, Duration, f64) {
     let program = make_program(Params { nodes: nodes - 1 });
     let idle = program.idle.refs();
     let server = program.server.id();
-    let options = LaunchOptions::new().binary(crate::calls::node_binary());
+    let options = LaunchOptions::new()
+        .binary(crate::calls::node_binary())
+        .fork_server(fork);
     let start = Instant::now();
     let running = lp::launch_with(program, LaunchType::TestMp, options)
         .await
@@ -81,23 +85,26 @@ fn median<T: PartialOrd + Copy>(mut xs: Vec<T>) -> T {
     xs[xs.len() / 2]
 }
 
-/// The `launch` subcommand: launches and stops `nodes` nodes `runs` times, each beside its
-/// baselines (spawning and reaping, killing and reaping as many trivial processes), and prints
-/// the figures, for profiling one size alone.
+/// The `launch` subcommand: launches and stops `nodes` nodes `runs` times, forked and then
+/// spawned, each beside its baselines (spawning and reaping, killing and reaping as many
+/// trivial processes), and prints the figures, for profiling one size alone.
 pub async fn profile(nodes: u32, runs: u32) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    crate::pin::unpin_this_thread();
     for _ in 0..runs {
-        let (launch, stop, _) = once(nodes).await;
-        let (spawn, kill) = (spawn_baseline(nodes), kill_baseline(nodes));
-        println!(
-            "{nodes} nodes: launch {:.0} ms ({:.2}× spawn {:.0} ms), stop {:.0} ms ({:.2}× kill {:.0} ms)",
-            ms(launch),
-            ms(launch) / ms(spawn),
-            ms(spawn),
-            ms(stop),
-            ms(stop) / ms(kill),
-            ms(kill),
-        );
+        for (fork, how) in [(true, "forked"), (false, "spawned")] {
+            let (launch, stop, _) = once(nodes, fork).await;
+            let (spawn, kill) = (spawn_baseline(nodes), kill_baseline(nodes));
+            println!(
+                "{nodes} nodes, {how}: launch {:.0} ms ({:.2}× spawn {:.0} ms), stop {:.0} ms ({:.2}× kill {:.0} ms)",
+                ms(launch),
+                ms(launch) / ms(spawn),
+                ms(spawn),
+                ms(stop),
+                ms(stop) / ms(kill),
+                ms(kill),
+            );
+        }
     }
 }
 
@@ -111,20 +118,39 @@ pub async fn rows(report: &mut Report, quick: bool) {
     };
     let runs = if quick { 1 } else { 3 };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    crate::pin::unpin_this_thread();
     let mut node_rss = Vec::new();
     for &n in sizes {
         let mut launches = Vec::new();
         let mut stops = Vec::new();
+        let mut spawned = Vec::new();
         for _ in 0..runs {
-            let (launch, stop, rss) = once(n).await;
+            let (launch, stop, rss) = once(n, true).await;
             launches.push(ms(launch));
             stops.push(ms(stop));
             node_rss.push(rss);
+            // Each node spawned from the binary, as before the fork server, for comparison.
+            if n >= 256 {
+                spawned.push(ms(once(n, false).await.0));
+            }
         }
         // The baselines as many times as lp, right after it, their median too.
         let spawns: Vec<f64> = (0..runs).map(|_| ms(spawn_baseline(n))).collect();
         let kills: Vec<f64> = (0..runs).map(|_| ms(kill_baseline(n))).collect();
         let target = (n >= 256).then(|| "≤ 2".to_string());
+        if !spawned.is_empty() {
+            report.rows.push(Row {
+                name: format!("launch {n} nodes, local_mp, each spawned from the binary"),
+                unit: "ms",
+                baseline: format!("spawn and reap {n} × `true`"),
+                same: Pair {
+                    ours: median(spawned),
+                    baseline: median(spawns.clone()),
+                },
+                split: None,
+                target: None,
+            });
+        }
         report.rows.push(Row {
             name: format!("launch {n} nodes, local_mp, until all answered"),
             unit: "ms",
@@ -148,6 +174,7 @@ pub async fn rows(report: &mut Report, quick: bool) {
             target,
         });
     }
+    crate::pin::pin_this_thread(0);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("idle.sock").display().to_string();
     let mut idle = Server::Limit.spawn(&path, 0);

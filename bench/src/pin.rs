@@ -39,17 +39,25 @@ fn online_cpus(ranges: &str) -> Option<usize> {
     })
 }
 
-fn set_affinity(tid: i32, cpu: usize) -> std::io::Result<()> {
+fn set_affinity(tid: i32, cpus: impl IntoIterator<Item = usize>) -> std::io::Result<()> {
     let mut set = rustix::thread::CpuSet::new();
-    set.set(cpu);
+    cpus.into_iter().for_each(|cpu| set.set(cpu));
     let pid = rustix::process::Pid::from_raw(tid);
     Ok(rustix::thread::sched_setaffinity(pid, &set)?)
 }
 
 /// Pins the calling thread (and the threads it creates later) to `cpu`.
 pub fn pin_this_thread(cpu: usize) {
-    if let Err(e) = set_affinity(0, cpu) {
+    if let Err(e) = set_affinity(0, [cpu]) {
         eprintln!("lp-bench: cannot pin to vCPU {cpu}: {e}");
+    }
+}
+
+/// Lets the calling thread, and the processes it spawns, run on every vCPU, as a launch's
+/// processes do.
+pub fn unpin_this_thread() {
+    if let Err(e) = set_affinity(0, 0..cpus()) {
+        eprintln!("lp-bench: cannot unpin: {e}");
     }
 }
 
@@ -60,7 +68,7 @@ pub fn pin_process(pid: u32, cpu: usize) {
     };
     for task in tasks.flatten() {
         if let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) {
-            let _ = set_affinity(tid, cpu);
+            let _ = set_affinity(tid, [cpu]);
         }
     }
 }

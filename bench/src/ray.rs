@@ -147,7 +147,7 @@ pub async fn rows(report: &mut Report, effort: Effort) {
     for &placement in &placements {
         lp.push(lp_figures(placement, effort).await);
     }
-    let (launched, _, _) = crate::launch_stop::once(ACTORS).await;
+    let (launched, _, _) = crate::launch_stop::once(ACTORS, true).await;
     let baseline = |what: &str| format!("Ray {} actor, {what}", ray.version);
     let pairs = |get: &dyn Fn(usize) -> (f64, f64)| {
         let mut pairs = (0..lp.len()).map(|i| {
