@@ -493,7 +493,32 @@ async fn fork_server() {
     wait_until("the nodes to die", Duration::from_secs(5), || {
         nodes.iter().all(|&n| !alive(n))
     });
+
+    println!("test_mp: a binary running threads before main is spawned, never forked");
+    // The fork server inherits this process's environment; no node runs in this process.
+    std::env::set_var(THREAD_BEFORE_MAIN, "1");
+    let before = children_of(std::process::id());
+    let program = make_program(params("wait"));
+    let calcs = program.calc.refs();
+    let running = lp::launch_with(program, LaunchType::TestMp, options())
+        .await
+        .unwrap();
+    std::env::remove_var(THREAD_BEFORE_MAIN);
+    assert_eq!(running.handles(&calcs)[0].add(1, 2).await.unwrap(), 3);
+    let ours: Vec<u32> = children_of(std::process::id())
+        .into_iter()
+        .filter(|pid| !before.contains(pid))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        3,
+        "the three nodes, spawned by the launcher: {ours:?}"
+    );
+    running.stop().await.unwrap();
 }
+
+/// Set in a test binary's environment: it starts a thread before the program's `main`.
+const THREAD_BEFORE_MAIN: &str = "LP_TEST_THREAD_BEFORE_MAIN";
 
 /// Runs this binary as a program launcher (`local_mp`), returning the child process.
 fn launcher(args: &[&str]) -> std::process::Child {
@@ -665,6 +690,12 @@ extern "C" {
 fn main() -> ExitCode {
     if std::env::var_os("LP_NODE_ID").is_some() || std::env::var_os("LP_TEST_AS_PROGRAM").is_some()
     {
+        if std::env::var_os(THREAD_BEFORE_MAIN).is_some() {
+            // As a library's constructor might: a thread running before the program's `main`.
+            std::thread::spawn(|| loop {
+                std::thread::park();
+            });
+        }
         return scenarios::main();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
