@@ -30,7 +30,7 @@ fn usage() -> ! {
         "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp|ray]\n       \
          lp-bench profile same|split|mt IN_FLIGHT SECONDS   (only lp's local_mp or local_mt calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
-         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes)\n       \
+         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes, forked, then spawned)\n       \
          lp-bench scale NODES   (local_mt: launch NODES idle nodes, call each once; prints ms)"
     );
     std::process::exit(2);
