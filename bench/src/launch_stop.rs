@@ -108,6 +108,27 @@ pub async fn profile(nodes: u32, runs: u32) {
     }
 }
 
+/// A launch row: the median of `launches` beside that of `spawns` of `n` × `true`.
+fn beside_true(
+    name: String,
+    n: u32,
+    launches: Vec<f64>,
+    spawns: Vec<f64>,
+    target: Option<String>,
+) -> Row {
+    Row {
+        name,
+        unit: "ms",
+        baseline: format!("spawn and reap {n} × `true`"),
+        same: Pair {
+            ours: median(launches),
+            baseline: median(spawns),
+        },
+        split: None,
+        target,
+    }
+}
+
 /// Adds rows 4 and 6.
 pub async fn rows(report: &mut Report, quick: bool) {
     // 256 and 1,024 nodes: launching N processes must cost N × one process, not N².
@@ -139,29 +160,15 @@ pub async fn rows(report: &mut Report, quick: bool) {
         let kills: Vec<f64> = (0..runs).map(|_| ms(kill_baseline(n))).collect();
         let target = (n >= 256).then(|| "≤ 2".to_string());
         if !spawned.is_empty() {
-            report.rows.push(Row {
-                name: format!("launch {n} nodes, local_mp, each spawned from the binary"),
-                unit: "ms",
-                baseline: format!("spawn and reap {n} × `true`"),
-                same: Pair {
-                    ours: median(spawned),
-                    baseline: median(spawns.clone()),
-                },
-                split: None,
-                target: None,
-            });
+            let name = format!("launch {n} nodes, local_mp, each spawned from the binary");
+            report
+                .rows
+                .push(beside_true(name, n, spawned, spawns.clone(), None));
         }
-        report.rows.push(Row {
-            name: format!("launch {n} nodes, local_mp, until all answered"),
-            unit: "ms",
-            baseline: format!("spawn and reap {n} × `true`"),
-            same: Pair {
-                ours: median(launches),
-                baseline: median(spawns),
-            },
-            split: None,
-            target: target.clone(),
-        });
+        let name = format!("launch {n} nodes, local_mp, until all answered");
+        report
+            .rows
+            .push(beside_true(name, n, launches, spawns, target.clone()));
         report.rows.push(Row {
             name: format!("stop {n} nodes, local_mp, until all gone"),
             unit: "ms",

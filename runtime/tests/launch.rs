@@ -466,17 +466,7 @@ async fn launch_types() {
 /// fork server gone (its nodes die with it) fails the program, saying so, instead of hanging it.
 async fn fork_server() {
     println!("test_mp: one fork server forks the nodes; killed, it fails the program");
-    let before = children_of(std::process::id());
-    let program = make_program(params("wait"));
-    let calcs = program.calc.refs();
-    let running = lp::launch_with(program, LaunchType::TestMp, options())
-        .await
-        .unwrap();
-    assert_eq!(running.handles(&calcs)[1].add(40, 2).await.unwrap(), 42);
-    let ours: Vec<u32> = children_of(std::process::id())
-        .into_iter()
-        .filter(|pid| !before.contains(pid))
-        .collect();
+    let (running, ours) = launched_wait().await;
     let [server] = ours[..] else {
         panic!("the launch has one child process, its fork server: {ours:?}")
     };
@@ -497,24 +487,31 @@ async fn fork_server() {
     println!("test_mp: a binary running threads before main is spawned, never forked");
     // The fork server inherits this process's environment; no node runs in this process.
     std::env::set_var(THREAD_BEFORE_MAIN, "1");
-    let before = children_of(std::process::id());
-    let program = make_program(params("wait"));
-    let calcs = program.calc.refs();
-    let running = lp::launch_with(program, LaunchType::TestMp, options())
-        .await
-        .unwrap();
+    let (running, ours) = launched_wait().await;
     std::env::remove_var(THREAD_BEFORE_MAIN);
-    assert_eq!(running.handles(&calcs)[0].add(1, 2).await.unwrap(), 3);
-    let ours: Vec<u32> = children_of(std::process::id())
-        .into_iter()
-        .filter(|pid| !before.contains(pid))
-        .collect();
     assert_eq!(
         ours.len(),
         3,
         "the three nodes, spawned by the launcher: {ours:?}"
     );
     running.stop().await.unwrap();
+}
+
+/// The `wait` scenario launched under `test_mp` and answering, with the processes the launch
+/// added as this process's children.
+async fn launched_wait() -> (lp::Running, Vec<u32>) {
+    let before = children_of(std::process::id());
+    let program = make_program(params("wait"));
+    let calcs = program.calc.refs();
+    let running = lp::launch_with(program, LaunchType::TestMp, options())
+        .await
+        .unwrap();
+    assert_eq!(running.handles(&calcs)[1].add(40, 2).await.unwrap(), 42);
+    let ours = children_of(std::process::id())
+        .into_iter()
+        .filter(|pid| !before.contains(pid))
+        .collect();
+    (running, ours)
 }
 
 /// Set in a test binary's environment: it starts a thread before the program's `main`.
