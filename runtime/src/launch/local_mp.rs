@@ -493,23 +493,24 @@ impl Spawner {
     fn env(&self, unit: &Unit) -> Vec<(OsString, OsString)> {
         let mut env: Vec<(OsString, OsString)> =
             unit.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let ours: [(&str, String); 11] = [
-            (vars::NODE_ID, unit.ids.clone()),
-            (vars::RUN_ENABLED, unit.runs.clone()),
-            (vars::PARAMS, self.params_json.clone()),
-            (vars::PROGRAM, self.program.to_string()),
-            (vars::DIR, self.dir.display().to_string()),
-            (vars::LAUNCHER, self.control_path.display().to_string()),
-            (vars::LAUNCH_TYPE, self.launch_type.to_string()),
+        // Paths as they are (not necessarily UTF-8).
+        let ours: [(&str, OsString); 11] = [
+            (vars::NODE_ID, unit.ids.clone().into()),
+            (vars::RUN_ENABLED, unit.runs.clone().into()),
+            (vars::PARAMS, self.params_json.clone().into()),
+            (vars::PROGRAM, self.program.into()),
+            (vars::DIR, self.dir.clone().into()),
+            (vars::LAUNCHER, self.control_path.clone().into()),
+            (vars::LAUNCH_TYPE, self.launch_type.to_string().into()),
             (
                 vars::READY_TIMEOUT_MS,
-                self.ready_timeout.as_millis().to_string(),
+                self.ready_timeout.as_millis().to_string().into(),
             ),
-            (vars::UNIT, unit.index.to_string()),
-            (vars::GRACE_MS, self.grace.as_millis().to_string()),
-            (vars::LAUNCHER_PID, self.launcher_pid.to_string()),
+            (vars::UNIT, unit.index.to_string().into()),
+            (vars::GRACE_MS, self.grace.as_millis().to_string().into()),
+            (vars::LAUNCHER_PID, self.launcher_pid.to_string().into()),
         ];
-        env.extend(ours.into_iter().map(|(k, v)| (k.into(), v.into())));
+        env.extend(ours.into_iter().map(|(k, v)| (k.into(), v)));
         if self.metrics {
             env.push((crate::metrics::ENV.into(), "1".into()));
         }
