@@ -124,7 +124,7 @@ impl ChildEnv {
 /// Dies with the launcher, which set `LP_LAUNCHER_PID`: the kernel kills this process when its
 /// parent exits (`PR_SET_PDEATHSIG`); and a launcher gone before that was set (this process
 /// then has another parent) is an error.
-fn follow_launcher() -> Result<(), EnvError> {
+pub(super) fn follow_launcher() -> Result<(), EnvError> {
     let launcher: u32 = VARS.parse(vars::LAUNCHER_PID, "a process id")?;
     let gone = || EnvError::Mismatch(format!("the launcher (pid {launcher}) is gone"));
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))

@@ -308,7 +308,7 @@ pub(crate) fn serve_if_asked() -> Role {
 /// Makes this process the fork server: it dies with the launcher, has one thread, and reads
 /// SIGCHLD from a descriptor; with the signal mask to restore in children.
 fn ready() -> std::io::Result<(OwnedFd, libc::sigset_t)> {
-    follow_launcher()?;
+    super::child::follow_launcher().map_err(std::io::Error::other)?;
     // A forked child has the forking thread alone: one started before `main` (a library's
     // constructor) would be missing in every node, holding whatever lock it held.
     let threads = std::fs::read_dir("/proc/self/task")?.count();
@@ -376,22 +376,6 @@ fn serve(
         }
     }
     Ok(Role::Done(ExitCode::SUCCESS))
-}
-
-/// Dies with the launcher, and refuses to start when it is gone already.
-fn follow_launcher() -> std::io::Result<()> {
-    let launcher: i32 = std::env::var(vars::LAUNCHER_PID)
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
-    let parent = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
-    match parent == launcher {
-        true => Ok(()),
-        false => Err(std::io::Error::other(format!(
-            "the launcher (pid {launcher}) is gone"
-        ))),
-    }
 }
 
 /// Blocks SIGCHLD and reads it from a descriptor instead; with the mask to restore in children.
