@@ -147,7 +147,10 @@ pub async fn rows(report: &mut Report, effort: Effort) {
     for &placement in &placements {
         lp.push(lp_figures(placement, effort).await);
     }
+    // On every vCPU, as Ray's script unpins itself and as the launch rows run.
+    pin::unpin_this_thread();
     let (launched, _, _) = crate::launch_stop::once(ACTORS, true).await;
+    pin::pin_this_thread(0);
     let baseline = |what: &str| format!("Ray {} actor, {what}", ray.version);
     let pairs = |get: &dyn Fn(usize) -> (f64, f64)| {
         let mut pairs = (0..lp.len()).map(|i| {
