@@ -85,14 +85,16 @@ fn median<T: PartialOrd + Copy>(mut xs: Vec<T>) -> T {
     xs[xs.len() / 2]
 }
 
-/// The `launch` subcommand: launches and stops `nodes` nodes `runs` times, forked and then
-/// spawned, each beside its baselines (spawning and reaping, killing and reaping as many
-/// trivial processes), and prints the figures, for profiling one size alone.
-pub async fn profile(nodes: u32, runs: u32) {
+/// The `launch` subcommand: launches and stops `nodes` nodes `runs` times, forked and/or
+/// spawned (`forks`: whether each way forks), each beside its baselines (spawning and reaping,
+/// killing and reaping as many trivial processes), and prints the figures, for profiling one
+/// size alone.
+pub async fn profile(nodes: u32, runs: u32, forks: &[bool]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     crate::pin::unpin_this_thread();
     for _ in 0..runs {
-        for (fork, how) in [(true, "forked"), (false, "spawned")] {
+        for &fork in forks {
+            let how = if fork { "forked" } else { "spawned" };
             let (launch, stop, _) = once(nodes, fork).await;
             let (spawn, kill) = (spawn_baseline(nodes), kill_baseline(nodes));
             println!(

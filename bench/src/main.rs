@@ -30,7 +30,7 @@ fn usage() -> ! {
         "usage: lp-bench [--quick] [--json FILE] [--only calls|tcp|launch|scale|check|lsp|ray]\n       \
          lp-bench profile same|split|mt IN_FLIGHT SECONDS   (only lp's local_mp or local_mt calls/s, for perf)\n       \
          lp-bench lsp   (the language server, `lpc lsp`, that the LSP rows drive)\n       \
-         lp-bench launch NODES RUNS   (only launching and stopping NODES local_mp nodes, forked, then spawned)\n       \
+         lp-bench launch NODES RUNS [forked|spawned]   (only launching and stopping NODES local_mp nodes: forked, then spawned, or one of them)\n       \
          lp-bench scale NODES   (local_mt: launch NODES idle nodes, call each once; prints ms)"
     );
     std::process::exit(2);
@@ -135,9 +135,15 @@ fn main() -> ExitCode {
         ) else {
             usage()
         };
+        let ways: &[bool] = match args.get(3).map(String::as_str) {
+            None => &[true, false],
+            Some("forked") => &[true],
+            Some("spawned") => &[false],
+            Some(_) => usage(),
+        };
         quiet();
         pin::pin_this_process(0);
-        on_caller_thread(launch_stop::profile(nodes, runs));
+        on_caller_thread(launch_stop::profile(nodes, runs, ways));
         return ExitCode::SUCCESS;
     }
     let mut quick = false;
