@@ -6,6 +6,13 @@ use std::time::Duration;
 use crate::courier::Courier;
 use crate::handle::Handle;
 
+/// Where `local_mp` launches on this machine make their private directories,
+/// `lp-<launcher pid>-<random>`: their nodes' sockets and dashboard address. The first usable
+/// of `$XDG_RUNTIME_DIR`, `$TMPDIR`, `/dev/shm` and the temp directory.
+pub fn launch_base() -> std::path::PathBuf {
+    crate::transport::unix::launch_base()
+}
+
 /// How a program binary run by [`run_binary`] ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryOutput {

@@ -665,7 +665,7 @@ fn processes() {
     // A SIGKILLed launcher cannot remove its private directory: the next launch does.
     let prefix = format!("lp-{pid}-");
     let left = || {
-        std::fs::read_dir(std::env::temp_dir())
+        std::fs::read_dir(lp::testing::launch_base())
             .unwrap()
             .flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with(&prefix))

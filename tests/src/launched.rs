@@ -146,7 +146,7 @@ impl Launched {
     /// The launch's private directory (`local_mp`): its node sockets and control socket.
     pub fn launch_dir(&self) -> PathBuf {
         let prefix = format!("lp-{}-", self.pid());
-        let base = std::env::temp_dir();
+        let base = lp::testing::launch_base();
         std::fs::read_dir(&base)
             .ok()
             .into_iter()

@@ -152,13 +152,27 @@ fn read_url_file(dir: &Path) -> Option<Dashboard> {
     Dashboard::from_url(&url).ok()
 }
 
+/// Where `local_mp` launches may have made their directories: every place lp's launcher picks
+/// from (`$XDG_RUNTIME_DIR`, `$TMPDIR`, `/dev/shm`, the temp directory; see
+/// `lp::testing::launch_base`), since the launch may have run with another environment.
+fn launch_bases() -> Vec<PathBuf> {
+    let mut bases: Vec<PathBuf> = ["XDG_RUNTIME_DIR", "TMPDIR"]
+        .into_iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .chain([PathBuf::from("/dev/shm"), std::env::temp_dir()])
+        .collect();
+    bases.sort();
+    bases.dedup();
+    bases
+}
+
 /// The running launches of this user that serve a dashboard: their directories.
 fn launches() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .flatten()
+    let mut found: Vec<PathBuf> = launch_bases()
+        .iter()
+        .filter_map(|base| std::fs::read_dir(base).ok())
+        .flat_map(|entries| entries.flatten())
         .map(|e| e.path())
         .filter(|path| {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
