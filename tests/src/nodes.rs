@@ -115,6 +115,11 @@ impl Echo {
         std::process::id()
     }
 
+    /// The worker threads of the async runtime it runs on.
+    pub async fn workers(&self) -> usize {
+        tokio::runtime::Handle::current().metrics().num_workers()
+    }
+
     /// The learner's description, through the handle this replica holds.
     pub async fn ask_learner(&self) -> Result<String, lp::CallError> {
         self.learner.describe().await

@@ -47,6 +47,8 @@ pub(crate) mod vars {
     pub(crate) const UNIT: &str = "LP_UNIT";
     /// How long runs get to return after the stop, in milliseconds.
     pub(crate) const GRACE_MS: &str = "LP_GRACE_MS";
+    /// The worker threads of this process's runtime: its share of the machine's vCPUs.
+    pub(crate) const WORKERS: &str = "LP_WORKERS";
 }
 
 /// Whether this process was spawned by a launcher to run one node.
@@ -71,6 +73,8 @@ struct ChildEnv {
     /// How long runs get to return after the stop.
     grace: Duration,
     launch_type: LaunchType,
+    /// The worker threads of its runtime (`None`: one per vCPU).
+    workers: Option<usize>,
 }
 
 /// The child's environment, as the launcher sets it.
@@ -117,6 +121,8 @@ impl ChildEnv {
             launch_type: VARS.parse(vars::LAUNCH_TYPE, "a launch type")?,
             launcher: PathBuf::from(VARS.get(vars::LAUNCHER)?),
             ready_timeout: Duration::from_millis(ready_ms),
+            workers: Some(VARS.parse_or(vars::WORKERS, "a number of threads", 0)?)
+                .filter(|&n| n > 0),
         })
     }
 }
@@ -178,7 +184,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     };
     // One node: the launcher prefixes its lines. Several: each line names its node.
     crate::log::init(env.ids.len() > 1);
-    let runtime = match super::async_runtime() {
+    let runtime = match super::async_runtime(env.workers) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

@@ -227,6 +227,7 @@ pub(crate) async fn start(
         launch_type,
         metrics: options.dashboard.is_some(),
         fork_server,
+        workers: worker_share(units.len()),
     });
     let tmux = match &options.terminal {
         Terminal::Tmux(dir) => open_tmux(dir, layout.program, &units).map(|session| {
@@ -435,6 +436,14 @@ fn ready_or_fail(
     }
 }
 
+/// Each of `processes` node processes' share of this machine's vCPUs, as the worker threads of
+/// its runtime; at least one. They share the vCPUs: with a worker per vCPU each, 256 nodes on 2
+/// vCPUs would start 512 workers, and each costs the node's start, stop and memory.
+fn worker_share(processes: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    cpus.div_ceil(processes.max(1))
+}
+
 /// How the launcher starts (and restarts) its children.
 struct Spawner {
     binary: PathBuf,
@@ -461,6 +470,8 @@ struct Spawner {
     metrics: bool,
     /// What forks the children, when it started.
     fork_server: Option<Arc<ForkServer>>,
+    /// The worker threads of each child's runtime (see [`worker_share`]).
+    workers: usize,
 }
 
 impl Spawner {
@@ -494,7 +505,7 @@ impl Spawner {
         let mut env: Vec<(OsString, OsString)> =
             unit.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
         // Paths as they are (not necessarily UTF-8).
-        let ours: [(&str, OsString); 11] = [
+        let ours: [(&str, OsString); 12] = [
             (vars::NODE_ID, unit.ids.clone().into()),
             (vars::RUN_ENABLED, unit.runs.clone().into()),
             (vars::PARAMS, self.params_json.clone().into()),
@@ -509,6 +520,7 @@ impl Spawner {
             (vars::UNIT, unit.index.to_string().into()),
             (vars::GRACE_MS, self.grace.as_millis().to_string().into()),
             (vars::LAUNCHER_PID, self.launcher_pid.to_string().into()),
+            (vars::WORKERS, self.workers.to_string().into()),
         ];
         env.extend(ours.into_iter().map(|(k, v)| (k.into(), v)));
         if self.metrics {

@@ -493,7 +493,7 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         .terminal(terminal(&matches))
         .dashboard(flags::dashboard(&matches));
     crate::log::init(true);
-    let runtime = match async_runtime() {
+    let runtime = match async_runtime(None) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
@@ -628,16 +628,19 @@ pub(crate) async fn shutdown_signal() -> &'static str {
     }
 }
 
-/// The multi-threaded tokio runtime a program's process runs on; on failure, the message is
-/// printed and the exit code returned.
-pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        })
+/// The multi-threaded tokio runtime a program's process runs on, with `workers` worker threads
+/// (`None`: tokio's default, one per vCPU); `TOKIO_WORKER_THREADS`, when set, wins either way.
+/// On failure, the message is printed and the exit code returned.
+pub(crate) fn async_runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let user_set = std::env::var_os("TOKIO_WORKER_THREADS").is_some();
+    if let Some(workers) = workers.filter(|_| !user_set) {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })
 }
 
 /// The nodes whose keys a process hosting `nodes` gets: its own (to serve them) and those they

@@ -121,7 +121,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     };
     let notice = flags::termination_notice(&matches);
     crate::log::init(true);
-    let runtime = match crate::launch::async_runtime() {
+    let runtime = match crate::launch::async_runtime(None) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
