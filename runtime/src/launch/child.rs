@@ -188,7 +188,11 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    let code = runtime.block_on(run(env, program_name, make_program));
+    // On a worker, not on this thread: each step of the launch (a reply read, a socket bound)
+    // then goes on where the runtime's I/O driver woke it, without waking this thread.
+    let code = runtime
+        .block_on(runtime.spawn(run(env, program_name, make_program)))
+        .unwrap_or(ExitCode::FAILURE);
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
