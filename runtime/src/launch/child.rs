@@ -188,13 +188,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    // On a worker, not on this thread: each step of the launch (a reply read, a socket bound)
-    // then goes on where the runtime's I/O driver woke it, without waking this thread.
-    let code = runtime
-        .block_on(runtime.spawn(run(env, program_name, make_program)))
-        .unwrap_or(ExitCode::FAILURE);
-    runtime.shutdown_timeout(Duration::from_millis(200));
-    code
+    super::run_process(runtime, run(env, program_name, make_program))
 }
 
 async fn run<P: crate::codegen::Params, G: Program>(

@@ -497,7 +497,19 @@ pub fn main<P: crate::codegen::Params, G: Program>(
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    let code = runtime.block_on(run_to_the_end(program, launch_type, options));
+    run_process(runtime, run_to_the_end(program, launch_type, options))
+}
+
+/// Runs `life`, the whole of a process's work, to its exit code as a task on `runtime`'s
+/// workers (each step goes on where the I/O driver woke it, never waking this thread), then
+/// shuts the runtime down. A panic that escapes `life` is a failure.
+pub(crate) fn run_process(
+    runtime: tokio::runtime::Runtime,
+    life: impl std::future::Future<Output = ExitCode> + Send + 'static,
+) -> ExitCode {
+    let code = runtime
+        .block_on(runtime.spawn(life))
+        .unwrap_or(ExitCode::FAILURE);
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }

@@ -125,7 +125,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    let code = runtime.block_on(async move {
+    crate::launch::run_process(runtime, async move {
         let _ = crate::launch::RUNTIME.set(tokio::runtime::Handle::current());
         let (layout, nodes) = make_program(params).into_parts();
         let plan = match Plan::new(&layout, &nodes) {
@@ -142,9 +142,7 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
                 ExitCode::FAILURE
             }
         }
-    });
-    runtime.shutdown_timeout(Duration::from_millis(200));
-    code
+    })
 }
 
 /// Runs this process's part: the coordinator (serving the dashboard, when its environment
