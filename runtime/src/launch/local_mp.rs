@@ -162,7 +162,11 @@ pub(crate) async fn start(
     (launch_type, board): (LaunchType, Arc<Board>),
 ) -> Result<(Net, MpState), LaunchError> {
     let binary = program_binary(options)?;
-    let fork_server = match options.fork_server.then(|| ForkServer::start(&binary)) {
+    let fork_server = match options.fork_server {
+        false => None,
+        true => Some(ForkServer::start(&binary).await),
+    };
+    let fork_server = match fork_server {
         None => None,
         Some(Ok(server)) => Some(Arc::new(server)),
         Some(Err(e)) => {
@@ -1005,8 +1009,8 @@ impl Drop for MpState {
         self.shared.order_stop(None);
         let (shared, dir, grace) = (self.shared.clone(), self.dir.clone(), self.grace);
         let control = self.control.clone();
-        // Kept until the children are gone: dropped, it kills the fork server, and with it
-        // the children it forked, before their grace period.
+        // Kept until the children are gone, then dropped: the fork server exits once its
+        // last child is gone (or is killed 10 s later).
         let fork_server = self.fork_server.take();
         let _ = std::thread::Builder::new()
             .name("lp-stop".into())
