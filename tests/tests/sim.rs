@@ -1,7 +1,8 @@
 //! `sim` runs the faults program (`tests/faults.lp`) on simulated hosts: a crash applies the
 //! restart policy, and a node without one fails the program, naming it; partitions and pauses
 //! hold calls until they end; deadlines and `Duration` params follow the simulated clock; a
-//! `process` block ends with its first finished node; faults drawn from a seed replay exactly.
+//! `process` block ends with its first finished node; faults drawn from a seed replay exactly;
+//! `#[lp::nonblocking]` methods answer in place.
 
 use std::time::Duration;
 
@@ -93,6 +94,33 @@ fn a_partition_holds_calls_until_it_heals_and_deadlines_follow_the_simulated_clo
         });
     outcome.result.as_ref().expect("the test passes");
     assert!(outcome.elapsed >= Duration::from_secs(61), "{outcome}");
+    assert_eq!(count(&outcome, "resumed"), 1, "{outcome}");
+}
+
+/// A `#[lp::nonblocking]` method answers under `sim` where its call is served, as it does over
+/// a socket: concurrent calls each count once, and a paused host holds its calls like any other.
+#[test]
+fn nonblocking_methods_answer_under_sim_and_a_pause_holds_them() {
+    let program = make_program(params("idle", "victim"));
+    let victim = program.victim.id();
+    let outcome = Sim::new(7)
+        .at(
+            Duration::from_secs(1),
+            Fault::pause(victim, Duration::from_secs(30)),
+        )
+        .run_with(program, move |nodes| async move {
+            let v = nodes.handle(victim);
+            let mut counts = lp::try_join_all((0..10).map(|_| v.tick())).await?;
+            counts.sort_unstable();
+            lp::ensure!(counts == (1..=10).collect::<Vec<u64>>(), "{counts:?}");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let started = tokio::time::Instant::now();
+            lp::ensure!(v.tick().await? == 11);
+            let held = started.elapsed();
+            lp::ensure!(held >= Duration::from_secs(25), "held for {held:?} only");
+            Ok(())
+        });
+    outcome.result.as_ref().expect("the test passes");
     assert_eq!(count(&outcome, "resumed"), 1, "{outcome}");
 }
 
