@@ -72,6 +72,11 @@ impl Learner {
         std::env::var(name).ok()
     }
 
+    /// The worker threads of the async runtime it runs on.
+    pub async fn workers(&self) -> usize {
+        tokio::runtime::Handle::current().metrics().num_workers()
+    }
+
     /// Always fails: the caller gets `CallError::Remote` with this message.
     pub fn refuse(&self, why: String) -> Result<u32, String> {
         Err(format!("refused: {why}"))

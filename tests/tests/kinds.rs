@@ -92,13 +92,14 @@ async fn exercise(launch_type: LaunchType) {
         assert_eq!(pids.0, own);
     }
     // Under test_mp each of the 7 processes (learner, echoes, 3 actors, announcer, quiet) has its
-    // share of the vCPUs as workers, not one per vCPU each.
+    // share of the vCPUs as workers, not one per vCPU each; the learner's `env` sets its own.
     if is_mp {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(
             echoes[0].workers().await.expect("workers"),
             cpus.div_ceil(7)
         );
+        assert_eq!(learner.workers().await.expect("workers"), 3);
     }
     // `env { … }` reaches the node's own process under test_mp (under test_mt every node shares
     // the test's environment).
