@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use lp::sim::{Chaos, Fault, Sim, SimError, SimOutcome};
+use lp_tests::fault_nodes::Victim;
 use lp_tests::faults::{make_program, Params};
 
 fn params(mode: &str, target: &str) -> Params {
@@ -64,34 +65,40 @@ fn crashed_nodes_with_a_restart_policy_come_back_and_calls_go_on() {
     );
 }
 
-#[test]
-fn a_partition_holds_calls_until_it_heals_and_deadlines_follow_the_simulated_clock() {
+/// The idle program on simulated hosts from `seed`, its victim paused from 1 s for `pause`,
+/// with `test` calling the victim.
+fn with_victim_paused<F, Fut>(seed: u64, pause: Duration, test: F) -> SimOutcome
+where
+    F: FnOnce(lp::Handle<Victim>) -> Fut + 'static,
+    Fut: std::future::Future<Output = lp::Result<()>> + 'static,
+{
     let program = make_program(params("idle", "victim"));
     let victim = program.victim.id();
-    let outcome = Sim::new(3)
-        .at(
-            Duration::from_secs(1),
-            Fault::pause(victim, Duration::from_secs(60)),
-        )
-        .run_with(program, move |nodes| async move {
-            let v = nodes.handle(victim);
-            v.ping().await?;
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            // Paused: a call with a deadline fails at its deadline, in simulated time.
-            let started = tokio::time::Instant::now();
-            let late = lp::Handle::with_deadline(&v, Duration::from_secs(5))
-                .ping()
-                .await;
-            lp::ensure!(
-                matches!(late, Err(lp::CallError::DeadlineExceeded { .. })),
-                "{late:?}"
-            );
-            lp::ensure!(started.elapsed() == Duration::from_secs(5));
-            // One without waits for the pause to end (60 s after it began), then is answered.
-            v.ping().await?;
-            lp::ensure!(tokio::time::Instant::now() - started >= Duration::from_secs(50));
-            Ok(())
-        });
+    Sim::new(seed)
+        .at(Duration::from_secs(1), Fault::pause(victim, pause))
+        .run_with(program, move |nodes| test(nodes.handle(victim)))
+}
+
+#[test]
+fn a_partition_holds_calls_until_it_heals_and_deadlines_follow_the_simulated_clock() {
+    let outcome = with_victim_paused(3, Duration::from_secs(60), |v| async move {
+        v.ping().await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Paused: a call with a deadline fails at its deadline, in simulated time.
+        let started = tokio::time::Instant::now();
+        let late = lp::Handle::with_deadline(&v, Duration::from_secs(5))
+            .ping()
+            .await;
+        lp::ensure!(
+            matches!(late, Err(lp::CallError::DeadlineExceeded { .. })),
+            "{late:?}"
+        );
+        lp::ensure!(started.elapsed() == Duration::from_secs(5));
+        // One without waits for the pause to end (60 s after it began), then is answered.
+        v.ping().await?;
+        lp::ensure!(tokio::time::Instant::now() - started >= Duration::from_secs(50));
+        Ok(())
+    });
     outcome.result.as_ref().expect("the test passes");
     assert!(outcome.elapsed >= Duration::from_secs(61), "{outcome}");
     assert_eq!(count(&outcome, "resumed"), 1, "{outcome}");
@@ -101,25 +108,17 @@ fn a_partition_holds_calls_until_it_heals_and_deadlines_follow_the_simulated_clo
 /// a socket: concurrent calls each count once, and a paused host holds its calls like any other.
 #[test]
 fn nonblocking_methods_answer_under_sim_and_a_pause_holds_them() {
-    let program = make_program(params("idle", "victim"));
-    let victim = program.victim.id();
-    let outcome = Sim::new(7)
-        .at(
-            Duration::from_secs(1),
-            Fault::pause(victim, Duration::from_secs(30)),
-        )
-        .run_with(program, move |nodes| async move {
-            let v = nodes.handle(victim);
-            let mut counts = lp::try_join_all((0..10).map(|_| v.tick())).await?;
-            counts.sort_unstable();
-            lp::ensure!(counts == (1..=10).collect::<Vec<u64>>(), "{counts:?}");
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let started = tokio::time::Instant::now();
-            lp::ensure!(v.tick().await? == 11);
-            let held = started.elapsed();
-            lp::ensure!(held >= Duration::from_secs(25), "held for {held:?} only");
-            Ok(())
-        });
+    let outcome = with_victim_paused(7, Duration::from_secs(30), |v| async move {
+        let mut counts = lp::try_join_all((0..10).map(|_| v.tick())).await?;
+        counts.sort_unstable();
+        lp::ensure!(counts == (1..=10).collect::<Vec<u64>>(), "{counts:?}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let started = tokio::time::Instant::now();
+        lp::ensure!(v.tick().await? == 11);
+        let held = started.elapsed();
+        lp::ensure!(held >= Duration::from_secs(25), "held for {held:?} only");
+        Ok(())
+    });
     outcome.result.as_ref().expect("the test passes");
     assert_eq!(count(&outcome, "resumed"), 1, "{outcome}");
 }
