@@ -497,40 +497,43 @@ async fn fork_server() {
     running.stop().await.unwrap();
 }
 
-/// The fork server lives as long as the launch, not as long as the thread that launched: a
-/// launch made on a blocking-pool thread, which then exits, goes on serving.
+/// A launch's processes live as long as the launch, not as long as the thread that launched
+/// it: a launch made on a blocking-pool thread, which then exits, goes on serving, its nodes
+/// forked by the fork server or each spawned from the binary.
 fn launched_from_a_passing_thread() {
-    println!("test_mp: a launch outlives the thread that launched it");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_keep_alive(Duration::from_millis(20))
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        let program = make_program(params("wait"));
-        let calcs = program.calc.refs();
-        let (running, launcher) = tokio::task::spawn_blocking(move || {
-            let launched = tokio::runtime::Handle::current().block_on(lp::launch_with(
-                program,
-                LaunchType::TestMp,
-                options(),
-            ));
-            (
-                launched.unwrap(),
-                rustix::thread::gettid().as_raw_nonzero().get(),
-            )
-        })
-        .await
-        .unwrap();
-        wait_until(
-            "the launching thread to exit",
-            Duration::from_secs(5),
-            || !std::path::Path::new(&format!("/proc/self/task/{launcher}")).exists(),
-        );
-        assert_eq!(running.handles(&calcs)[1].add(40, 2).await.unwrap(), 42);
-        running.stop().await.unwrap();
-    });
+    for fork in [true, false] {
+        println!("test_mp: a launch outlives the thread that launched it (forked: {fork})");
+        runtime.block_on(async {
+            let program = make_program(params("wait"));
+            let calcs = program.calc.refs();
+            let (running, launcher) = tokio::task::spawn_blocking(move || {
+                let launched = tokio::runtime::Handle::current().block_on(lp::launch_with(
+                    program,
+                    LaunchType::TestMp,
+                    options().fork_server(fork),
+                ));
+                (
+                    launched.unwrap(),
+                    rustix::thread::gettid().as_raw_nonzero().get(),
+                )
+            })
+            .await
+            .unwrap();
+            wait_until(
+                "the launching thread to exit",
+                Duration::from_secs(5),
+                || !std::path::Path::new(&format!("/proc/self/task/{launcher}")).exists(),
+            );
+            assert_eq!(running.handles(&calcs)[1].add(40, 2).await.unwrap(), 42);
+            running.stop().await.unwrap();
+        });
+    }
 }
 
 /// The `wait` scenario launched under `test_mp` and answering, with the processes the launch

@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use super::child::vars;
 use super::control::{self, LinkEvent, Order, Report};
 use super::fork_server::{self, ForkServer};
+use super::parent::Parent;
 use super::{tmux, LaunchOptions, LaunchType, Terminal};
 use crate::courier::client::Net;
 use crate::dashboard::board::Board;
@@ -58,6 +59,8 @@ pub(crate) struct MpState {
     shut_down: std::sync::atomic::AtomicBool,
     /// What forks the children, closed once they are gone.
     fork_server: Option<Arc<ForkServer>>,
+    /// The thread the children are started from, kept until they are gone.
+    parent: Arc<Parent>,
 }
 
 struct Shared {
@@ -162,9 +165,13 @@ pub(crate) async fn start(
     (launch_type, board): (LaunchType, Arc<Board>),
 ) -> Result<(Net, MpState), LaunchError> {
     let binary = program_binary(options)?;
+    let parent = Arc::new(
+        Parent::start()
+            .map_err(|e| LaunchError::launcher("cannot start the launch's thread", e))?,
+    );
     let fork_server = match options.fork_server {
         false => None,
-        true => Some(ForkServer::start(&binary).await),
+        true => Some(ForkServer::start(&binary, parent.clone()).await),
     };
     let fork_server = match fork_server {
         None => None,
@@ -215,6 +222,7 @@ pub(crate) async fn start(
         tmux: Mutex::new(None),
         shut_down: std::sync::atomic::AtomicBool::new(false),
         fork_server: fork_server.clone(),
+        parent: parent.clone(),
     };
     let spawner = Arc::new(Spawner {
         binary,
@@ -231,6 +239,7 @@ pub(crate) async fn start(
         launch_type,
         metrics: options.dashboard.is_some(),
         fork_server,
+        parent,
         workers: worker_share(units.len()),
     });
     let tmux = match &options.terminal {
@@ -292,7 +301,7 @@ async fn spawn_all(
     supervisor: &Arc<Supervisor>,
 ) -> Result<(), LaunchError> {
     for unit in units {
-        let child = spawner.spawn(&unit, shared)?;
+        let child = spawner.spawn(&unit, shared).await?;
         state.exited.spawn(watch(
             child,
             unit,
@@ -378,7 +387,7 @@ async fn watch(
             return;
         }
         renew(&unit, &shared);
-        child = match spawner.spawn(&unit, &shared) {
+        child = match spawner.spawn(&unit, &shared).await {
             Ok(child) => child,
             Err(e) => {
                 supervisor.fail(&node, format!("cannot restart it: {e}"));
@@ -474,6 +483,8 @@ struct Spawner {
     metrics: bool,
     /// What forks the children, when it started.
     fork_server: Option<Arc<ForkServer>>,
+    /// The thread children are spawned from (without the fork server).
+    parent: Arc<Parent>,
     /// The worker threads of each child's runtime (see [`worker_share`]).
     workers: usize,
 }
@@ -534,7 +545,7 @@ impl Spawner {
     }
 
     /// Starts `unit`'s process: forked by the fork server, or else spawned from the binary.
-    fn start(&self, unit: &Unit) -> Result<(Process, [OwnedFd; 2]), LaunchError> {
+    async fn start(&self, unit: &Unit) -> Result<(Process, [OwnedFd; 2]), LaunchError> {
         let failed = |e: std::io::Error| {
             LaunchError::launcher(
                 format!(
@@ -576,7 +587,13 @@ impl Spawner {
                 // No hook runs between fork and exec (the child follows the launcher itself,
                 // see `child::follow_launcher`): so the standard library spawns with
                 // `posix_spawn`, which does not copy the launcher's page tables as `fork` does.
-                let child = cmd.spawn().map_err(failed)?;
+                // From the launch's thread, which the child dies with.
+                let child = self
+                    .parent
+                    .run(move || cmd.spawn())
+                    .await
+                    .and_then(|spawned| spawned)
+                    .map_err(failed)?;
                 Process {
                     pid: child.id().unwrap_or(0),
                     exit: Exit::Spawned(child),
@@ -587,8 +604,8 @@ impl Spawner {
     }
 
     /// Starts `unit`'s process, records it, and forwards its output.
-    fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<Process, LaunchError> {
-        let (process, [out, err]) = self.start(unit)?;
+    async fn spawn(&self, unit: &Unit, shared: &Shared) -> Result<Process, LaunchError> {
+        let (process, [out, err]) = self.start(unit).await?;
         let pid = process.pid as i32;
         shared.lock_children().insert(
             unit.key(),
@@ -1001,7 +1018,7 @@ impl MpState {
 impl Drop for MpState {
     /// A launch dropped without a stop (a test that ends early, a panic): the program stops as
     /// with [`shutdown`](MpState::shutdown) — the order, the grace period, then SIGKILL — in
-    /// the background; nothing outlives it (a child also dies with its launcher's thread).
+    /// the background; nothing outlives it (a child also dies with the launch's parent thread).
     fn drop(&mut self) {
         if self.shut_down.load(std::sync::atomic::Ordering::Relaxed) {
             return;
@@ -1010,8 +1027,10 @@ impl Drop for MpState {
         let (shared, dir, grace) = (self.shared.clone(), self.dir.clone(), self.grace);
         let control = self.control.clone();
         // Kept until the children are gone, then dropped: the fork server exits once its
-        // last child is gone (or is killed 10 s later).
+        // last child is gone (or is killed 10 s later); the children die with the parent
+        // thread.
         let fork_server = self.fork_server.take();
+        let parent = self.parent.clone();
         let _ = std::thread::Builder::new()
             .name("lp-stop".into())
             .spawn(move || {
@@ -1023,6 +1042,7 @@ impl Drop for MpState {
                 }
                 shared.kill_live();
                 drop(fork_server);
+                drop(parent);
                 control.abort();
                 let _ = std::fs::remove_dir_all(&dir);
             });

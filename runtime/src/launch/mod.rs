@@ -10,6 +10,7 @@ pub(crate) mod host;
 mod limits;
 mod local_mp;
 mod local_mt;
+mod parent;
 mod tmux;
 pub(crate) mod tool;
 

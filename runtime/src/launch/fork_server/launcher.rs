@@ -1,4 +1,5 @@
-//! The launcher's end of its fork server: the thread that owns it, and the exits it reports.
+//! The launcher's end of its fork server: the process, its request socket, and the exits it
+//! reports.
 
 use std::collections::HashMap;
 use std::io::IoSlice;
@@ -7,7 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::net::{RecvFlags, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
@@ -16,15 +17,17 @@ use tokio::sync::oneshot;
 
 use super::{Request, ANSWER_WITHIN, READY, RECORD, VAR};
 use crate::launch::child::vars;
+use crate::launch::parent::Parent;
 
 /// The launcher's end of its fork server.
 pub(crate) struct ForkServer {
     /// The request socket, one request and its answer at a time; closed at the end.
     requests: Mutex<Option<OwnedFd>>,
-    /// Dropped to tell the owning thread that the launch is over.
-    over: Mutex<Option<mpsc::Sender<()>>>,
-    /// Resolves when the owning thread is done: the fork server has exited, or was killed.
-    done: Mutex<Option<oneshot::Receiver<()>>>,
+    /// The fork server's process, reaped on the launch's parent thread (which started it)
+    /// when the launch ends.
+    process: Mutex<Option<std::process::Child>>,
+    /// The launch's parent thread.
+    parent: Arc<Parent>,
     /// What the launcher knows of each child's exit.
     exits: Arc<Mutex<Exits>>,
 }
@@ -45,28 +48,29 @@ enum ExitSlot {
 }
 
 impl ForkServer {
-    /// Starts the fork server from `binary` on a thread of its own, which waits until it is
-    /// ready, then until the launch is over and it is gone: the fork server dies with the
-    /// thread that started it (`PR_SET_PDEATHSIG`), so it lives as long as the launch, not as
-    /// long as whichever thread launched.
-    pub(crate) async fn start(binary: &Path) -> std::io::Result<Self> {
-        let (ready_tx, ready) = oneshot::channel();
-        let (over, launch_over) = mpsc::channel();
-        let (done_tx, done) = oneshot::channel();
+    /// Starts the fork server from `binary` on the launch's `parent` thread (the fork server
+    /// dies with it), and waits until it is ready.
+    pub(crate) async fn start(binary: &Path, parent: Arc<Parent>) -> std::io::Result<Self> {
         let binary = binary.to_owned();
-        std::thread::Builder::new()
-            .name("lp-fork-server".into())
-            .spawn(move || own(&binary, ready_tx, launch_over, done_tx))?;
-        let (requests, exits_in) = ready
-            .await
-            .unwrap_or_else(|_| Err(std::io::Error::other("its thread ended")))?;
+        let (process, requests, exits_in) = parent
+            .run(move || {
+                let (mut process, requests, exits_in) = spawn(&binary)?;
+                match wait_ready(&requests) {
+                    Ok(()) => Ok((process, requests, exits_in)),
+                    Err(e) => {
+                        end(&mut process);
+                        Err(e)
+                    }
+                }
+            })
+            .await??;
         let exits = Arc::new(Mutex::new(Exits::default()));
         let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(exits_in)?;
         tokio::spawn(read_exits(pipe, exits.clone()));
         Ok(ForkServer {
             requests: Mutex::new(Some(requests)),
-            over: Mutex::new(Some(over)),
-            done: Mutex::new(Some(done)),
+            process: Mutex::new(Some(process)),
+            parent,
             exits,
         })
     }
@@ -103,55 +107,31 @@ impl ForkServer {
     /// Closes the request socket and waits for the fork server to exit (it does once its last
     /// child is gone), killed (and what it forked) after [`ANSWER_WITHIN`].
     pub(crate) async fn close(&self) {
+        if let Some(mut process) = self.take() {
+            let _ = self.parent.run(move || end(&mut process)).await;
+        }
+    }
+
+    /// Closes the request socket; the process, unless already taken.
+    fn take(&self) -> Option<std::process::Child> {
         self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        self.over
+        self.process
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let done = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(done) = done {
-            let _ = done.await;
-        }
+            .take()
     }
 }
 
-/// The owning thread: starts the fork server and waits until it is ready (`ready` gets the
-/// request socket and the read end of its exit records, or why not); then until the launch is
-/// over (`over` closed) and the fork server exits, killing it after [`ANSWER_WITHIN`]; then
-/// says it is `done`.
-fn own(
-    binary: &Path,
-    ready: oneshot::Sender<std::io::Result<(OwnedFd, OwnedFd)>>,
-    over: mpsc::Receiver<()>,
-    done: oneshot::Sender<()>,
-) {
-    let (mut process, requests, exits_in) = match spawn(binary) {
-        Ok(started) => started,
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
+impl Drop for ForkServer {
+    /// Not closed: the fork server is still reaped, on the parent thread, without waiting here.
+    fn drop(&mut self) {
+        if let Some(mut process) = self.take() {
+            self.parent.post(move || end(&mut process));
         }
-    };
-    let launched = match wait_ready(&requests) {
-        Ok(()) => ready.send(Ok((requests, exits_in))).is_ok(),
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            false
-        }
-    };
-    if launched {
-        // Nothing is sent: it returns once the sender is dropped.
-        let _ = over.recv();
     }
-    end(&mut process);
-    let _ = done.send(());
 }
 
 /// Spawns the fork server from `binary`: the process, the request socket, and the read end of

@@ -16,9 +16,9 @@
 //! (`PR_SET_PDEATHSIG`), its children with it; it exits once the launcher closed its end and
 //! its last child is gone.
 //!
-//! [`launcher`] is the launcher's end: a thread of its own starts the fork server (which dies
-//! with that thread) and outlives it, however long the thread that launched lives; the
-//! launcher sends each request and reads its answer. [`server`] is the fork server's process.
+//! [`launcher`] is the launcher's end: the launch's parent thread (`super::parent`) starts the
+//! fork server (which dies with that thread) and reaps it; the launcher sends each request and
+//! reads its answer. [`server`] is the fork server's process.
 
 mod launcher;
 mod server;
