@@ -17,6 +17,18 @@ impl Probe {
     }
 }
 
+/// The names of the `LP_` variables this process was started with: its first environment,
+/// which `/proc/self/environ` keeps for the process's life even after lp removes a variable.
+fn started_with() -> Vec<String> {
+    let environ = std::fs::read("/proc/self/environ").unwrap_or_default();
+    environ
+        .split(|&b| b == 0)
+        .filter_map(|var| std::str::from_utf8(var).ok()?.split_once('='))
+        .map(|(name, _)| name.to_string())
+        .filter(|name| name.starts_with("LP_"))
+        .collect()
+}
+
 impl lp::Run for Probe {
     async fn run(&self, ctx: lp::Context) -> lp::Result<()> {
         let mode = std::env::var("FLAKY_MODE").unwrap_or_default();
@@ -24,6 +36,11 @@ impl lp::Run for Probe {
             "worker {} up in process {} (mode: {mode})",
             self.index,
             std::process::id()
+        );
+        lp::tracing::info!(
+            "worker {} was started with {}",
+            self.index,
+            started_with().join(" ")
         );
         if ctx.wait_for_stop_timeout(self.after).await {
             lp::tracing::info!("worker {} stopped", self.index);

@@ -976,6 +976,16 @@ fn slurm_a_failing_node_fails_the_job() {
         all.contains("(mode: cluster test)"),
         "the block's env reaches the tasks:\n{all}"
     );
+    // A task's first environment, which `/proc/<pid>/environ` shows for its life, holds its
+    // job's keys, never the launch secret.
+    for i in 0..3 {
+        let started = all
+            .lines()
+            .find(|l| l.contains(&format!("worker {i} was started with ")))
+            .unwrap_or_else(|| panic!("worker {i}'s environment:\n{all}"));
+        assert!(started.contains(" LP_KEYS"), "{started}");
+        assert!(!started.contains("LP_SECRET"), "{started}");
+    }
 }
 
 #[test]
@@ -1193,6 +1203,55 @@ fn a_cluster_process_with_a_bad_environment_fails_clearly() {
         );
         assert!(!out.stderr.contains("panicked"), "{out:#?}");
     }
+}
+
+#[test]
+fn the_batch_script_s_key_step_prints_the_keys_of_the_nodes_listed_and_no_others() {
+    let secret = "ab".repeat(32);
+    let keys_of = |listed: &str| {
+        let mut cmd = Command::new(binary("consumer_producers"));
+        cmd.env_clear().envs([
+            ("LP_CLUSTER", "slurm"),
+            ("LP_SECRET", secret.as_str()),
+            ("LP_KEYS_OF", listed),
+        ]);
+        run(cmd, Duration::from_secs(30))
+    };
+    let out = keys_of("0,2");
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{out:#?}");
+    assert_eq!(lines[0], "lp keys v1");
+    assert!(lines[1].starts_with("member "), "{out:#?}");
+    assert!(lines[2].starts_with("node 0 ") && lines[3].starts_with("node 2 "));
+    assert!(!out.stdout.contains(&secret), "the launch secret itself");
+    // The same secret gives the same keys; another list, others.
+    assert_eq!(keys_of("0,2").stdout, out.stdout);
+    assert!(!keys_of("1").stdout.contains(lines[2]));
+    let bad = keys_of("0,two");
+    assert_eq!(bad.status, Some(2), "{bad:#?}");
+    assert!(
+        bad.stderr
+            .contains("`LP_KEYS_OF` is not node ids, comma separated: `0,two`"),
+        "{bad:#?}"
+    );
+    // A task whose keys are not keys says so, and never shows them.
+    let mut cmd = Command::new(binary("consumer_producers"));
+    cmd.env_clear().envs([
+        ("LP_CLUSTER", "slurm"),
+        ("LP_JOB", "consumer"),
+        ("SLURM_PROCID", "0"),
+        ("LP_RENDEZVOUS", "127.0.0.1:1"),
+        ("LP_KEYS", "hunter2"),
+    ]);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(2), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("`LP_KEYS` is not a launch secret or the keys the batch script gives")
+            && !out.stderr.contains("hunter2"),
+        "{out:#?}"
+    );
 }
 
 #[test]

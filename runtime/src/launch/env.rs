@@ -115,14 +115,27 @@ impl Vars {
         }
     }
 
-    /// The launch secret in `var` (hex): every key; its value is never shown.
-    pub(crate) fn secret(&self, var: &'static str) -> Result<Keyring, EnvError> {
-        let secret = Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
+    /// The launch secret in `var` (hex); its value is never shown.
+    pub(crate) fn launch_secret(&self, var: &'static str) -> Result<Secret, EnvError> {
+        Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {
             var,
             value: None,
             expected: "a launch secret",
-        })?;
-        Ok(Keyring::launch(&secret))
+        })
+    }
+
+    /// The launch secret in `var` (hex): every key; its value is never shown.
+    pub(crate) fn secret(&self, var: &'static str) -> Result<Keyring, EnvError> {
+        Ok(Keyring::launch(&self.launch_secret(var)?))
+    }
+
+    /// The keys in `var`: a keyring's text, or a launch secret (hex); never shown.
+    pub(crate) fn keys(&self, var: &'static str) -> Result<Keyring, EnvError> {
+        Keyring::parse(&self.get(var)?).ok_or(EnvError::Invalid {
+            var,
+            value: None,
+            expected: "a launch secret or the keys the batch script gives",
+        })
     }
 
     /// The keys in the file `var` names (a launch secret, or a keyring's text; surrounding

@@ -110,6 +110,17 @@ impl Keyring {
         text
     }
 
+    /// The length of [`to_text`](Self::to_text)'s output for a keyring of the nodes `ids`
+    /// (distinct), known before any key is: what a launcher weighs against where the text goes.
+    pub(crate) fn text_len(ids: &[usize]) -> usize {
+        const HEX: usize = 64;
+        let node_lines: usize = ids
+            .iter()
+            .map(|id| "node ".len() + id.to_string().len() + 1 + HEX + 1)
+            .sum();
+        HEADER.len() + 1 + "member ".len() + HEX + 1 + node_lines
+    }
+
     /// Parses [`to_text`](Self::to_text)'s output, or a launch secret alone (hex: a process
     /// trusted with every key, as Slurm's tasks are).
     pub(crate) fn parse(text: &str) -> Option<Keyring> {
@@ -160,6 +171,10 @@ mod tests {
         assert_eq!(some.node(4), None);
         assert_ne!(all.node(3), all.node(7));
         assert_ne!(all.node(3).as_ref(), Some(all.member()));
+        for ids in [&[][..], &[3, 7], &[0, 9, 10, 12345]] {
+            let text = all.narrowed(ids.iter().copied()).to_text();
+            assert_eq!(Keyring::text_len(ids), text.len(), "{ids:?}");
+        }
         // A secret alone is every key.
         let again = Keyring::parse(&secret.to_hex()).unwrap();
         assert_eq!(again.node(1000), all.node(1000));

@@ -39,9 +39,16 @@ pub(crate) mod vars {
     /// The job this process belongs to (a sanitized group, node or `process` block name), or
     /// [`COORDINATOR`](super::COORDINATOR).
     pub(crate) const JOB: &str = "LP_JOB";
-    /// Slurm: the launch secret, hex (removed from the environment once read). Kubernetes
-    /// passes it as a file instead ([`SECRET_FILE`]).
+    /// Slurm: the launch secret, hex, which the batch script gives the coordinator and
+    /// [`KEYS_OF`] only (removed from the environment once read). Kubernetes passes it as a
+    /// file instead ([`SECRET_FILE`]).
     pub(crate) const SECRET: &str = "LP_SECRET";
+    /// Slurm: a task's keys, those its job's nodes need (a keyring's text, or the launch
+    /// secret when they are too many for one environment variable); removed once read.
+    pub(crate) const KEYS: &str = "LP_KEYS";
+    /// Slurm: set by the batch script, with [`SECRET`], to have the binary print the keys of
+    /// the nodes it lists (ids, comma separated) for a step's [`KEYS`], and exit.
+    pub(crate) const KEYS_OF: &str = "LP_KEYS_OF";
     /// The path of a file holding the launch secret, hex: on Kubernetes, the launch's Secret
     /// mounted read-only as a volume. When set it wins over [`SECRET`]; Kubernetes requires it.
     pub(crate) const SECRET_FILE: &str = "LP_SECRET_FILE";

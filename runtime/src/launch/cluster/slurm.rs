@@ -1,14 +1,15 @@
 //! `--lp_launch_type slurm`: an sbatch script for a program.
 //!
 //! The script (running on the first node of the allocation):
-//! 1. makes the launch secret from `/dev/urandom` (it never sits in a file or in argv; tasks
-//!    inherit it through their environment);
-//! 2. starts the coordinator in the background on this node, at
-//!    `LP_RENDEZVOUS = <this node's NodeAddr>:<20000 + job id % 20000>`;
+//! 1. makes the launch secret from `/dev/urandom` and keeps it in a shell variable (it never
+//!    sits in a file, in argv or in a step's environment), then has the binary derive from it
+//!    each job's keys ([`print_keys_of`]);
+//! 2. starts the coordinator, the one process given the secret, in the background on this
+//!    node, at `LP_RENDEZVOUS = <this node's NodeAddr>:<20000 + job id % 20000>`;
 //! 3. starts one `srun --exact` step per job of the [`Plan`] (a group, a node, a `process`
 //!    block), each with that job's resources (`cpus` → `--cpus-per-task`, `memory` →
-//!    `--mem-per-cpu`, `gpus` → `--gpus-per-task`), so every node (or block) is one Slurm task
-//!    whose rank in its step is `SLURM_PROCID`;
+//!    `--mem-per-cpu`, `gpus` → `--gpus-per-task`) and its keys (`LP_KEYS`), so every node (or
+//!    block) is one Slurm task whose rank in its step is `SLURM_PROCID`;
 //! 4. exits with the coordinator's status — the program's: 0 after a clean stop, 1 when a node
 //!    failed — after the steps have ended (they are signalled if they outlive the grace period).
 //!
@@ -22,7 +23,10 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use super::{io, parse_memory, vars, ClusterError, Job, Plan, COORDINATOR};
+use crate::error::chain;
+use crate::launch::env::{EnvError, Vars};
 use crate::launch::tool::{self, ToolError};
+use crate::transport::keys::Keyring;
 
 /// The `slurm` flags.
 #[derive(Debug, Clone, Default)]
@@ -97,10 +101,14 @@ pub(crate) fn script(
         .collect();
     let command = format!("{bin}{argv}");
     let mut s = header(plan, output, &steps);
+    s.push_str(&secret(plan));
+    for (j, job) in plan.jobs.iter().enumerate() {
+        s.push_str(&keys_line(j, job, &bin));
+    }
     s.push_str(&coordinator(plan, &command, &passed.coordinator_env()));
     let counting = passed.unit_env();
-    for (job, step) in plan.jobs.iter().zip(&steps) {
-        s.push_str(&step_line(job, step, &command, &counting));
+    for (j, (job, step)) in plan.jobs.iter().zip(&steps).enumerate() {
+        s.push_str(&step_line(j, job, step, &command, &counting));
     }
     s.push_str(&footer(grace));
     Ok(s)
@@ -134,31 +142,97 @@ fn header(plan: &Plan, output: &str, steps: &[StepResources]) -> String {
     s
 }
 
-/// The launch secret, the rendezvous address, and the coordinator in the background.
+/// The launch secret, in this shell only, and what every process of the job shares.
+fn secret(plan: &Plan) -> String {
+    format!(
+        r#"set -u
+# The launch secret: made here and kept in this shell. Only the coordinator gets it; each step
+# gets the keys its job's nodes need, which the binary derives from it here.
+lp_secret="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+export {cluster}=slurm {layout}={fingerprint}
+"#,
+        cluster = vars::CLUSTER,
+        layout = vars::LAYOUT,
+        fingerprint = plan.fingerprint,
+    )
+}
+
+/// The most text of keys one step gets in `LP_KEYS`: Linux limits one environment string to
+/// 128 KiB (`MAX_ARG_STRLEN`), name included.
+const MAX_KEYS_VAR: usize = (128 << 10) - 1024;
+
+/// The keys of job number `j` into `$lp_keys_<j>`, derived by `bin` ([`print_keys_of`]); or,
+/// when they are more than one variable holds (a job holding handles to some 1,500 nodes),
+/// every key, the launch secret (said on stderr).
+fn keys_line(j: usize, job: &Job, bin: &str) -> String {
+    if Keyring::text_len(&job.keys) > MAX_KEYS_VAR {
+        tracing::warn!(target: "lp",
+            "job `{}` holds handles to {} nodes: their keys exceed one environment variable, so its tasks get every key of the launch",
+            job.source, job.keys.len()
+        );
+        return format!("lp_keys_{j}=\"$lp_secret\"\n");
+    }
+    let ids: Vec<String> = job.keys.iter().map(usize::to_string).collect();
+    format!(
+        "lp_keys_{j}=\"$({secret}=\"$lp_secret\" {keys_of}={} {bin})\" || exit 2\n",
+        quote(&ids.join(",")),
+        secret = vars::SECRET,
+        keys_of = vars::KEYS_OF,
+    )
+}
+
+/// The rendezvous address, and the coordinator, with the launch secret, in the background.
 fn coordinator(plan: &Plan, command: &str, env: &[(String, String)]) -> String {
     let env = assignments(env);
     format!(
-        r#"set -u
-# The launch secret: made here, inherited by the tasks through their environment only.
-export {secret}="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-export {cluster}=slurm {layout}={fingerprint}
-# The rendezvous: the coordinator runs on this (the first) node of the allocation.
+        r#"# The rendezvous: the coordinator runs on this (the first) node of the allocation.
 lp_addr="$(scontrol show node "${{SLURMD_NODENAME:-$(hostname -s)}}" -o 2>/dev/null | sed -n 's/.*NodeAddr=\([^ ]*\).*/\1/p')"
 export {rendezvous}="${{lp_addr:-$(hostname)}}:$((20000 + SLURM_JOB_ID % 20000))"
 echo "lp: job $SLURM_JOB_ID: program {program}, coordinator at ${rendezvous}"
-{env}{job}={coordinator} {command} &
+{secret}="$lp_secret" {env}{job}={coordinator} {command} &
 lp_coordinator=$!
 lp_steps=()
 "#,
         secret = vars::SECRET,
-        cluster = vars::CLUSTER,
-        layout = vars::LAYOUT,
-        fingerprint = plan.fingerprint,
         rendezvous = vars::RENDEZVOUS,
         program = quote(&plan.program),
         job = vars::JOB,
         coordinator = COORDINATOR,
     )
+}
+
+/// What the binary does when the batch script sets `LP_KEYS_OF` (node ids, comma separated)
+/// and `LP_SECRET`: prints the keyring of those nodes for a step's `LP_KEYS`, and exits (2,
+/// with the reason on stderr, when the variables do not make sense).
+pub(crate) fn print_keys_of() -> ExitCode {
+    let by_script = Vars {
+        by: "the batch script",
+    };
+    let keys = || -> Result<String, EnvError> {
+        let secret = by_script.launch_secret(vars::SECRET)?;
+        let listed = by_script.get(vars::KEYS_OF)?;
+        let ids = listed
+            .split(',')
+            .filter(|id| !id.trim().is_empty())
+            .map(|id| id.trim().parse::<usize>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| EnvError::Invalid {
+                var: vars::KEYS_OF,
+                value: Some(listed.clone()),
+                expected: "node ids, comma separated",
+            })?;
+        Ok(Keyring::launch(&secret).narrowed(ids).to_text())
+    };
+    match keys() {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `K=V ` for each variable, to put before a command.
@@ -168,8 +242,14 @@ fn assignments(env: &[(String, String)]) -> String {
         .collect()
 }
 
-/// One `srun` step in the background: a job's units as its tasks.
-fn step_line(job: &Job, step: &StepResources, command: &str, env: &[(String, String)]) -> String {
+/// One `srun` step in the background: job number `j`'s units as its tasks, with its keys.
+fn step_line(
+    j: usize,
+    job: &Job,
+    step: &StepResources,
+    command: &str,
+    env: &[(String, String)],
+) -> String {
     let mut opts = format!(
         "--exact --kill-on-bad-exit=0 --ntasks={} --cpus-per-task={}",
         job.units.len(),
@@ -183,10 +263,11 @@ fn step_line(job: &Job, step: &StepResources, command: &str, env: &[(String, Str
     }
     let env = assignments(&[&job.env[..], env].concat());
     format!(
-        "# {} ({} task{})\n{env}{}={} srun {opts} {command} &\nlp_steps+=($!)\n",
+        "# {} ({} task{})\n{}=\"$lp_keys_{j}\" {env}{}={} srun {opts} {command} &\nlp_steps+=($!)\n",
         job.source,
         job.units.len(),
         if job.units.len() == 1 { "" } else { "s" },
+        vars::KEYS,
         vars::JOB,
         quote(&job.name),
     )
@@ -363,6 +444,38 @@ mod tests {
         };
         let text = script(&plan, &quiet, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
         assert!(!text.contains(vars::DASHBOARD) && !text.contains(crate::metrics::ENV));
+    }
+
+    #[test]
+    fn the_secret_goes_to_the_coordinator_only_and_each_step_gets_its_job_s_keys() {
+        let (layout, nodes) = super::super::tests::program();
+        let plan = Plan::new(&layout, &nodes).unwrap();
+        let passed = super::super::Passed {
+            args: vec!["--n=4".into()],
+            dashboard: None,
+        };
+        let text = script(&plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        let secret = format!("{}=\"$lp_secret\" ", vars::SECRET);
+        assert!(!text.contains("export LP_SECRET"), "{text}");
+        for line in text.lines().filter(|l| l.contains("/bin/p --n=4")) {
+            let coordinator = line.contains(&format!("{}={COORDINATOR} ", vars::JOB));
+            assert_eq!(line.starts_with(&secret), coordinator, "{line}");
+            assert_eq!(line.starts_with("LP_KEYS="), !coordinator, "{line}");
+        }
+        for (j, job) in plan.jobs.iter().enumerate() {
+            let ids: Vec<String> = job.keys.iter().map(usize::to_string).collect();
+            let derive = format!(
+                "lp_keys_{j}=\"$({secret}{}={} /bin/p)\" || exit 2",
+                vars::KEYS_OF,
+                quote(&ids.join(","))
+            );
+            assert!(text.contains(&derive), "{derive}\n{text}");
+            let step = format!("LP_KEYS=\"$lp_keys_{j}\" ");
+            let line = text.lines().find(|l| l.starts_with(&step)).unwrap();
+            assert!(line.contains(&format!("{}={} srun", vars::JOB, quote(&job.name))));
+        }
+        // The keys are derived before the coordinator starts, so that a failure starts nothing.
+        assert!(text.find("lp_keys_0=") < text.find(&format!("{}={COORDINATOR}", vars::JOB)));
     }
 
     #[test]

@@ -35,8 +35,9 @@ struct Identity {
     /// The index within the job (`JOB_COMPLETION_INDEX` / `SLURM_PROCID`); 0 for the
     /// coordinator.
     rank: usize,
-    /// The keys it was given: every key (the coordinator's; Slurm's tasks, which narrow them
-    /// at once), or its job's (a Kubernetes pod's).
+    /// The keys it was given: every key (the coordinator's), or its job's (a unit's; a Slurm
+    /// task whose job holds too many keys for one variable gets every key, and narrows them at
+    /// once).
     keys: Keyring,
     fingerprint: Option<String>,
 }
@@ -60,11 +61,12 @@ impl Identity {
             (false, Engine::K8s) => VARS.parse(vars::K8S_INDEX, "an index")?,
             (false, Engine::Slurm) => VARS.parse(vars::SLURM_INDEX, "an index")?,
         };
+        let keys = read_keys(engine, &job)?;
         Ok(Identity {
             engine,
             job,
             rank,
-            keys: read_keys(engine)?,
+            keys,
             fingerprint: std::env::var(vars::LAYOUT).ok(),
         })
     }
@@ -72,8 +74,9 @@ impl Identity {
 
 /// The process's keys: from the file `LP_SECRET_FILE` names when it is set (on Kubernetes, the
 /// job's Secret mounted as a volume: Kubernetes requires it); otherwise, on Slurm only, the
-/// launch secret in `LP_SECRET`, which the batch script exports to its tasks.
-fn read_keys(engine: Engine) -> Result<Keyring, EnvError> {
+/// launch secret in `LP_SECRET` for the coordinator, and a task's job's keys in `LP_KEYS`
+/// (the batch script gives each step only these).
+fn read_keys(engine: Engine, job: &str) -> Result<Keyring, EnvError> {
     if std::env::var_os(vars::SECRET_FILE).is_some() {
         return VARS.keys_file(vars::SECRET_FILE);
     }
@@ -82,7 +85,8 @@ fn read_keys(engine: Engine) -> Result<Keyring, EnvError> {
             var: vars::SECRET_FILE,
             by: VARS.by,
         }),
-        Engine::Slurm => VARS.secret(vars::SECRET),
+        Engine::Slurm if job == COORDINATOR => VARS.secret(vars::SECRET),
+        Engine::Slurm => VARS.keys(vars::KEYS),
     }
 }
 
@@ -92,6 +96,9 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
     about: &'static str,
     make_program: fn(P) -> G,
 ) -> ExitCode {
+    if std::env::var_os(vars::KEYS_OF).is_some() {
+        return super::slurm::print_keys_of();
+    }
     let identity = match Identity::read() {
         Ok(identity) => identity,
         Err(e) => {
@@ -99,9 +106,10 @@ pub(crate) fn main<P: crate::codegen::Params, G: Program>(
             return ExitCode::from(2);
         }
     };
-    // Keep the secret (on Slurm) and where it is (on Kubernetes) out of whatever the nodes
-    // spawn. Still single-threaded here.
+    // Keep the secret and the keys (on Slurm) and where they are (on Kubernetes) out of
+    // whatever the nodes spawn. Still single-threaded here.
     std::env::remove_var(vars::SECRET);
+    std::env::remove_var(vars::KEYS);
     std::env::remove_var(vars::SECRET_FILE);
     let param_flags = P::flags();
     let matches = match flags::command(program_name, about, &param_flags).try_get_matches() {
