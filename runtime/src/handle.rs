@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::courier::client::Net;
 use crate::courier::{ClientCore, Courier};
 use crate::transport::frame::Secret;
+use crate::transport::keys::Held;
 
 /// A typed reference to a courier node of type `T`, or to any courier node whose type
 /// implements the courier trait `Tr` (`Handle<dyn Tr>`).
@@ -110,12 +112,13 @@ impl<T: ?Sized + Courier> std::fmt::Debug for Handle<T> {
     }
 }
 
-/// A handle travels as its node's id and, over sockets, its node's key: the receiver may call
-/// the node too (delegation by the holder; see `transport::keys`). The receiving process makes
-/// a handle to that node of its own launch.
+/// A handle travels as its node's id and, over sockets, its node's key with the key's path in
+/// the launch's key tree: the receiver may call the node too (delegation by the holder; see
+/// `transport::keys`), and keeps the key only when the path proves it. The receiving process
+/// makes a handle to that node of its own launch.
 impl<T: ?Sized + Courier> Serialize for Handle<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let key = self.core.key().map(|key| key.bytes());
+        let key = self.core.key().map(|held| (held.key.bytes(), held.path));
         (self.core.id() as u64, key).serialize(serializer)
     }
 }
@@ -123,7 +126,7 @@ impl<T: ?Sized + Courier> Serialize for Handle<T> {
 impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let (id, key) = <(u64, Option<[u8; 32]>)>::deserialize(deserializer)?;
+        let (id, key) = <(u64, Option<([u8; 32], Vec<[u8; 32]>)>)>::deserialize(deserializer)?;
         let (net, caller) = Net::decoding().ok_or_else(|| {
             D::Error::custom("an `lp::Handle` can only be received in a call of a launched program")
         })?;
@@ -135,8 +138,19 @@ impl<'de, T: ?Sized + Courier> Deserialize<'de> for Handle<T> {
                     "a handle to node {id}, which is not in this program"
                 ))
             })?;
-        if let Some(key) = key {
-            net.grant(id, Secret::from_bytes(key));
+        if let Some((key, path)) = key {
+            let held = Held {
+                key: Secret::from_bytes(key),
+                path: path.into(),
+            };
+            // Said once per process: a hostile peer could send many.
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !net.grant(id, held) && !SAID.swap(true, Ordering::Relaxed) {
+                tracing::warn!(target: "lp",
+                    "a handle to `{}` came with a key that is not its own: the key is ignored (no peer of a launch sends one; a hostile one may)",
+                    net.label(id)
+                );
+            }
         }
         Ok(Handle::new(net.core_for(id, caller)))
     }

@@ -79,7 +79,7 @@ pub async fn authenticated_tcp(
     secret_hex: &str,
     node: usize,
 ) -> std::io::Result<Connection> {
-    let keys = crate::transport::keys::Keyring::launch(&secret(secret_hex)?);
+    let keys = crate::transport::keys::Keyring::secret(&secret(secret_hex)?);
     let hello = keys
         .node(node)
         .ok_or_else(|| std::io::Error::other("no key"))?;

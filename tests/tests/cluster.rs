@@ -322,7 +322,7 @@ fn check_manifest_contents(program: &str, docs: &[(String, serde_yaml::Value)]) 
         let keys = spec.file_of("LP_SECRET_FILE").unwrap_or_default();
         if !spec.name.starts_with("lp-coordinator") {
             assert!(
-                keys.starts_with("lp keys v1\n") && !keys.contains(&launch_secret),
+                keys.starts_with("lp keys v2\n") && !keys.contains(&launch_secret),
                 "{program}/{}: LP_SECRET_FILE names the file of its job's keys",
                 spec.name
             );
@@ -1214,20 +1214,25 @@ fn the_batch_script_s_key_step_prints_the_keys_of_the_nodes_listed_and_no_others
             ("LP_CLUSTER", "slurm"),
             ("LP_SECRET", secret.as_str()),
             ("LP_KEYS_OF", listed),
+            ("LP_NODES", "6"),
         ]);
         run(cmd, Duration::from_secs(30))
     };
     let out = keys_of("0,2");
     assert_eq!(out.status, Some(0), "{out:#?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{out:#?}");
-    assert_eq!(lines[0], "lp keys v1");
+    assert_eq!(lines.len(), 5, "{out:#?}");
+    assert_eq!(lines[0], "lp keys v2");
     assert!(lines[1].starts_with("member "), "{out:#?}");
-    assert!(lines[2].starts_with("node 0 ") && lines[3].starts_with("node 2 "));
+    assert!(
+        lines[2].starts_with("root ") && lines[2].ends_with(" 3"),
+        "{out:#?}"
+    );
+    assert!(lines[3].starts_with("node 0 ") && lines[4].starts_with("node 2 "));
     assert!(!out.stdout.contains(&secret), "the launch secret itself");
     // The same secret gives the same keys; another list, others.
     assert_eq!(keys_of("0,2").stdout, out.stdout);
-    assert!(!keys_of("1").stdout.contains(lines[2]));
+    assert!(!keys_of("1").stdout.contains(lines[3]));
     let bad = keys_of("0,two");
     assert_eq!(bad.status, Some(2), "{bad:#?}");
     assert!(

@@ -184,13 +184,14 @@ async fn handles_by_trait_and_in_calls() {
 
 /// Per-edge keys, with every node a process of its own (`test_mp`): a node that calls a node it
 /// holds no handle to, with a handle it made itself (presenting the key of a node it does hold),
-/// is refused and nothing runs; a handle received in a call works. (Under `test_mt` every node
-/// shares one address space, and calls carry no keys.)
+/// is refused and nothing runs; a handle received in a call works, even after a hostile node
+/// passed a forged one first (its key is not kept). (Under `test_mt` every node shares one
+/// address space, and calls carry no keys.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_calls_only_the_nodes_it_holds_handles_to() {
     use lp_tests::privilege::{make_program, Params};
     let program = make_program(Params::default());
-    let (vault, spies) = (program.vault.id(), program.spy.refs());
+    let (vault, spies, mole) = (program.vault.id(), program.spy.refs(), program.mole.id());
     let running = lp::launch_with(program, LaunchType::TestMp, options("soundness_privilege"))
         .await
         .expect("launch");
@@ -201,6 +202,16 @@ async fn a_node_calls_only_the_nodes_it_holds_handles_to() {
         "{refused}"
     );
     let vault = running.handle(vault);
+    assert_eq!(vault.opened().await.expect("opened"), 0, "nothing ran");
+    let planted = running
+        .handle(mole)
+        .plant()
+        .await
+        .expect_err("a forged key");
+    assert!(
+        planted.to_string().contains("holds no key to it"),
+        "{planted}"
+    );
     assert_eq!(vault.opened().await.expect("opened"), 0, "nothing ran");
     assert_eq!(spies[1].borrow().await.expect("a lent handle"), 1);
     assert_eq!(vault.opened().await.expect("opened"), 1);

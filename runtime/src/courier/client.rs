@@ -19,9 +19,9 @@ use crate::error::chain;
 use crate::error::CallError;
 use crate::transport::conn::Dial;
 use crate::transport::conn::Keys;
-use crate::transport::frame::{self, CallRef, Secret, Trace};
+use crate::transport::frame::{self, CallRef, Trace};
 use crate::transport::inproc::{InProcNet, Slot, SlotState};
-use crate::transport::keys::Keyring;
+use crate::transport::keys::{Held, Keyring};
 use crate::transport::mux::Conn;
 
 /// How long a call waits for a node that is not up yet, unless configured otherwise
@@ -281,17 +281,21 @@ impl ClientCore {
             inner: self.to.net.upgrade()?,
         };
         let id = net.inner.labels.iter().position(|l| l == label)?;
-        if let Some(key) = self.key() {
-            net.grant(id, key);
+        if let (Link::Socket(peer), NetKind::Sockets { keys, .. }) =
+            (&self.to.link, &net.inner.kind)
+        {
+            if let Some(key) = peer.keys.node(peer.id) {
+                keys.forge(id, key);
+            }
         }
         Some(net.core_for(id, self.to.caller))
     }
 
-    /// The node's key, when calls to it prove one (over sockets) and this process holds it:
-    /// what a handle passed in a call carries.
-    pub(crate) fn key(&self) -> Option<Secret> {
+    /// The node's key and its proof, when calls to it prove one (over sockets) and this
+    /// process holds it: what a handle passed in a call carries.
+    pub(crate) fn key(&self) -> Option<Held> {
         match &self.to.link {
-            Link::Socket(peer) => peer.keys.node(peer.id),
+            Link::Socket(peer) => peer.keys.proven(peer.id),
             Link::InProc { .. } => None,
         }
     }
@@ -456,10 +460,12 @@ impl Net {
         id < self.inner.labels.len()
     }
 
-    /// Keeps node `id`'s key, received with a handle to it (see [`Keyring::grant`]).
-    pub(crate) fn grant(&self, id: usize, key: Secret) {
-        if let NetKind::Sockets { keys, .. } = &self.inner.kind {
-            keys.grant(id, key);
+    /// Keeps node `id`'s key, received with a handle to it, when it proves itself (see
+    /// [`Keyring::grant`]); whether it did (in process, no key is needed, and none is kept).
+    pub(crate) fn grant(&self, id: usize, held: Held) -> bool {
+        match &self.inner.kind {
+            NetKind::Sockets { keys, .. } => keys.grant(id, held),
+            _ => true,
         }
     }
 

@@ -237,7 +237,7 @@ impl Serving {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
-        let keys = Keyring::launch(&Secret::random().unwrap());
+        let keys = Keyring::launch(&Secret::random().unwrap(), 2);
         let calc = Arc::new(Calc::default());
         let stop = CancellationToken::new();
         let listener = UnixListener::bind(unix::node_socket(&path, 0)).unwrap();
@@ -420,7 +420,7 @@ async fn a_process_without_the_nodes_key_cannot_call_it() {
     assert_eq!(served.calc.calls.load(Ordering::SeqCst), 0, "nothing ran");
     // Its key received (with a handle), a process may.
     let net = served.net_of_other();
-    net.grant(0, served.key());
+    net.grant(0, served.keys.proven(0).unwrap());
     assert_eq!(Calc::client(net.core(0)).add(1, 2).await.unwrap(), 3);
 }
 
@@ -477,7 +477,7 @@ async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
     let net = unix_net(
         vec!["ghost".into()],
         dir.path().to_path_buf(),
-        Keyring::launch(&Secret::random().unwrap()),
+        Keyring::launch(&Secret::random().unwrap(), 1),
         Duration::from_secs(30),
     );
     let started = tokio::time::Instant::now();
@@ -496,7 +496,7 @@ async fn a_node_that_never_comes_up_is_unavailable_after_the_ready_deadline() {
 #[tokio::test]
 async fn a_peer_that_dies_mid_call_fails_the_call() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = Keyring::launch(&Secret::random().unwrap());
+    let keys = Keyring::launch(&Secret::random().unwrap(), 1);
     let listener = UnixListener::bind(unix::node_socket(dir.path(), 0)).unwrap();
     let server_secret = keys.node(0).unwrap();
     // A server that accepts the call and dies without answering.

@@ -126,7 +126,7 @@ impl Vars {
 
     /// The launch secret in `var` (hex): every key; its value is never shown.
     pub(crate) fn secret(&self, var: &'static str) -> Result<Keyring, EnvError> {
-        Ok(Keyring::launch(&self.launch_secret(var)?))
+        Ok(Keyring::secret(&self.launch_secret(var)?))
     }
 
     /// The keys in `var`: a keyring's text, or a launch secret (hex); never shown.
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn a_keys_file_holds_a_secret_or_a_keyring() {
         let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
-        let all = Keyring::launch(&secret);
+        let all = Keyring::launch(&secret, 8);
         let read = problem(Some(format!("{}\n", secret.to_hex()).as_bytes())).expect("a secret");
         assert_eq!(read.node(7), all.node(7));
         let some = all.narrowed([2]);

@@ -186,7 +186,7 @@ pub(crate) async fn start(
     board.publish_in(dir.clone());
     let secret =
         Secret::random().map_err(|e| LaunchError::launcher("cannot read /dev/urandom", e))?;
-    let keys = Keyring::launch(&secret);
+    let keys = Keyring::launch(&secret, layout.labels.len());
     let control_path = unix::control_socket(&dir);
     let listener = UnixListener::bind(&control_path)
         .map_err(|e| LaunchError::launcher("cannot bind the control socket", e))?;

@@ -200,7 +200,7 @@ fn prepare<P: Program>(
         restartable,
         deadlines,
         hosts: hosts.into(),
-        keys: Keyring::launch(&secret),
+        keys: Keyring::launch(&secret, layout.labels.len()),
         grace: sim.grace,
         seed: sim.seed,
     });

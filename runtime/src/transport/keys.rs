@@ -10,13 +10,16 @@
 //! A node process gets the member key, its own nodes' keys, and the keys of the nodes they hold
 //! handles to (the arguments of their `.lp` declarations). It can call nothing else: a
 //! connection to another node is refused before anything runs. A handle passed in a call
-//! carries its node's key (delegation by the holder), and the receiving process keeps it.
+//! carries its node's key (delegation by the holder) and the key's path in the launch's key
+//! tree ([`key_tree`](super::key_tree)); the receiving process keeps the key when the path
+//! proves it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::frame::Secret;
+use super::key_tree::{Hash, KeyTree, Root, MAX_DEPTH};
 
 /// The keys of one launch that a process holds. Cheap to clone: clones share what they hold
 /// (a key received with a handle is every clone's).
@@ -31,23 +34,59 @@ struct Inner {
 }
 
 enum Nodes {
-    /// All of them: derived on demand from the launch secret.
-    All(Secret),
-    /// These, by node id; more arrive with handles.
-    Granted(RwLock<BTreeMap<usize, Secret>>),
+    /// All of them: derived on demand from the launch secret; with the tree of the launch's
+    /// keys when the number of nodes is known (not to a coordinator given the secret alone).
+    All(Secret, Option<KeyTree>),
+    /// These, by node id, each with its path in the tree of `root`; more arrive with handles,
+    /// and are kept only when their path leads to `root`.
+    Granted {
+        root: Root,
+        keys: RwLock<BTreeMap<usize, Held>>,
+    },
+}
+
+/// A node's key and its path to the root of the launch's key tree (what proves it to a process
+/// it is passed to).
+#[derive(Clone)]
+pub(crate) struct Held {
+    pub(crate) key: Secret,
+    pub(crate) path: Box<[Hash]>,
 }
 
 /// The first line of a keyring's text form.
-const HEADER: &str = "lp keys v1";
+const HEADER: &str = "lp keys v2";
+
+/// Hex digits of a key or a hash.
+const HEX: usize = 64;
 
 impl Keyring {
-    /// Every key of the launch whose secret is `secret`: the launcher's, the coordinator's, a
+    /// Every key of the launch of `nodes` nodes whose secret is `secret`: the launcher's, a
     /// test's.
-    pub(crate) fn launch(secret: &Secret) -> Self {
+    pub(crate) fn launch(secret: &Secret, nodes: usize) -> Self {
+        let tree = KeyTree::new((0..nodes).map(|id| node_key(secret, id)));
+        Self::all(secret, Some(tree))
+    }
+
+    /// Every key of the launch whose secret is `secret`, unproven (the number of its nodes
+    /// unknown): a coordinator's, a test client's.
+    pub(crate) fn secret(secret: &Secret) -> Self {
+        Self::all(secret, None)
+    }
+
+    fn all(secret: &Secret, tree: Option<KeyTree>) -> Self {
         Keyring(Arc::new(Inner {
             member: Secret::from_bytes(secret.derive(b"member")),
-            nodes: Nodes::All(secret.clone()),
+            nodes: Nodes::All(secret.clone(), tree),
         }))
+    }
+
+    /// This keyring, able to prove its keys to other processes once it knows that the launch
+    /// has `nodes` nodes: a process given the launch secret alone learns it from its program.
+    pub(crate) fn of_nodes(self, nodes: usize) -> Self {
+        match &self.0.nodes {
+            Nodes::All(secret, None) => Self::launch(secret, nodes),
+            _ => self,
+        }
     }
 
     /// The key proving membership of the launch.
@@ -58,8 +97,24 @@ impl Keyring {
     /// Node `id`'s key, when this process holds it.
     pub(crate) fn node(&self, id: usize) -> Option<Secret> {
         match &self.0.nodes {
-            Nodes::All(secret) => Some(node_key(secret, id)),
-            Nodes::Granted(keys) => keys
+            Nodes::All(secret, _) => Some(node_key(secret, id)),
+            Nodes::Granted { keys, .. } => keys
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .map(|held| held.key.clone()),
+        }
+    }
+
+    /// Node `id`'s key and its proof, to pass on with a handle: when this process holds it,
+    /// and can prove it.
+    pub(crate) fn proven(&self, id: usize) -> Option<Held> {
+        match &self.0.nodes {
+            Nodes::All(secret, tree) => Some(Held {
+                key: node_key(secret, id),
+                path: tree.as_ref()?.path(id)?,
+            }),
+            Nodes::Granted { keys, .. } => keys
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&id)
@@ -67,82 +122,172 @@ impl Keyring {
         }
     }
 
-    /// Keeps node `id`'s key, received with a handle to it, unless one is held already (a peer
-    /// cannot replace a good key with a bad one).
-    pub(crate) fn grant(&self, id: usize, key: Secret) {
-        if let Nodes::Granted(keys) = &self.0.nodes {
-            keys.write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(id)
-                .or_insert(key);
+    /// Keeps node `id`'s key, received with a handle to it, when its path proves it and no key
+    /// is held for `id` already; whether it was proven (a peer cannot make this process hold a
+    /// bogus key, nor replace a good one). A keyring of every key has nothing to keep, and
+    /// takes any.
+    pub(crate) fn grant(&self, id: usize, held: Held) -> bool {
+        match &self.0.nodes {
+            Nodes::All(..) => true,
+            Nodes::Granted { root, keys } => {
+                if !root.holds(id, &held.key, &held.path) {
+                    return false;
+                }
+                keys.write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(id)
+                    .or_insert(held);
+                true
+            }
+        }
+    }
+
+    /// Makes this process hold `key` for node `id`, unproven and in place of any: what a hostile
+    /// process can do to its own keyring, for tests of what its peers then refuse.
+    pub(crate) fn forge(&self, id: usize, key: Secret) {
+        if let Nodes::Granted { keys, .. } = &self.0.nodes {
+            keys.write().unwrap_or_else(PoisonError::into_inner).insert(
+                id,
+                Held {
+                    key,
+                    path: Box::default(),
+                },
+            );
         }
     }
 
     /// The keyring of a process that runs or calls only the nodes `ids`: the member key and
-    /// those nodes' keys (those this keyring holds).
+    /// those nodes' keys (those this keyring holds and can prove).
     pub(crate) fn narrowed(&self, ids: impl IntoIterator<Item = usize>) -> Keyring {
         let keys = ids
             .into_iter()
-            .filter_map(|id| Some((id, self.node(id)?)))
+            .filter_map(|id| Some((id, self.proven(id)?)))
             .collect();
         Keyring(Arc::new(Inner {
             member: self.0.member.clone(),
-            nodes: Nodes::Granted(RwLock::new(keys)),
+            nodes: Nodes::Granted {
+                root: self.root(),
+                keys: RwLock::new(keys),
+            },
         }))
     }
 
-    /// The text form a launcher hands a process: a header, the member key, then one line per
-    /// node key (`node ID HEX`).
+    /// The root of the launch's key tree, as this keyring knows it (a zero root, which proves
+    /// nothing, when it does not).
+    fn root(&self) -> Root {
+        match &self.0.nodes {
+            Nodes::All(_, tree) => tree.as_ref().map_or(
+                Root {
+                    hash: [0; 32],
+                    depth: 0,
+                },
+                KeyTree::root,
+            ),
+            Nodes::Granted { root, .. } => *root,
+        }
+    }
+
+    /// The text form a launcher hands a process: a header, the member key, the key tree's root
+    /// and depth, then one line per node key (`node ID KEY PATH`, the path's hashes as one
+    /// hex string, `-` when empty).
     pub(crate) fn to_text(&self) -> String {
-        let mut text = format!("{HEADER}\nmember {}\n", self.0.member.to_hex());
-        let nodes: Vec<(usize, Secret)> = match &self.0.nodes {
-            Nodes::All(_) => Vec::new(),
-            Nodes::Granted(keys) => keys
+        let root = self.root();
+        let mut text = format!(
+            "{HEADER}\nmember {}\nroot {} {}\n",
+            self.0.member.to_hex(),
+            hex(&root.hash),
+            root.depth
+        );
+        let nodes: Vec<(usize, Held)> = match &self.0.nodes {
+            Nodes::All(..) => Vec::new(),
+            Nodes::Granted { keys, .. } => keys
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
-                .map(|(&id, key)| (id, key.clone()))
+                .map(|(&id, held)| (id, held.clone()))
                 .collect(),
         };
-        for (id, key) in nodes {
-            let _ = writeln!(text, "node {id} {}", key.to_hex());
+        for (id, held) in nodes {
+            let path: String = held.path.iter().map(|hash| hex(hash)).collect();
+            let path = if path.is_empty() { "-".into() } else { path };
+            let _ = writeln!(text, "node {id} {} {path}", held.key.to_hex());
         }
         text
     }
 
     /// The length of [`to_text`](Self::to_text)'s output for a keyring of the nodes `ids`
-    /// (distinct), known before any key is: what a launcher weighs against where the text goes.
-    pub(crate) fn text_len(ids: &[usize]) -> usize {
-        const HEX: usize = 64;
+    /// (distinct) of a launch of `nodes` nodes, known before any key is: what a launcher weighs
+    /// against where the text goes.
+    pub(crate) fn text_len(ids: &[usize], nodes: usize) -> usize {
+        let depth = nodes.next_power_of_two().trailing_zeros() as usize;
+        let depth_digits = depth.to_string().len();
+        let path = (HEX * depth).max(1);
         let node_lines: usize = ids
             .iter()
-            .map(|id| "node ".len() + id.to_string().len() + 1 + HEX + 1)
+            .map(|id| "node ".len() + id.to_string().len() + 1 + HEX + 1 + path + 1)
             .sum();
-        HEADER.len() + 1 + "member ".len() + HEX + 1 + node_lines
+        HEADER.len()
+            + 1
+            + "member ".len()
+            + HEX
+            + 1
+            + "root ".len()
+            + HEX
+            + 1
+            + depth_digits
+            + 1
+            + node_lines
     }
 
-    /// Parses [`to_text`](Self::to_text)'s output, or a launch secret alone (hex: a process
-    /// trusted with every key, as Slurm's tasks are).
+    /// Parses [`to_text`](Self::to_text)'s output (every key must prove itself), or a launch
+    /// secret alone (hex: a process trusted with every key, as a coordinator is).
     pub(crate) fn parse(text: &str) -> Option<Keyring> {
         let text = text.trim();
         if let Some(secret) = Secret::from_hex(text) {
-            return Some(Keyring::launch(&secret));
+            return Some(Self::all(&secret, None));
         }
         let mut lines = text.lines();
         if lines.next()? != HEADER {
             return None;
         }
         let member = Secret::from_hex(lines.next()?.strip_prefix("member ")?)?;
+        let (hash, depth) = lines.next()?.strip_prefix("root ")?.split_once(' ')?;
+        let root = Root {
+            hash: Secret::from_hex(hash)?.bytes(),
+            depth: depth.parse().ok().filter(|&d| d <= MAX_DEPTH)?,
+        };
         let mut keys = BTreeMap::new();
         for line in lines {
-            let (id, hex) = line.strip_prefix("node ")?.split_once(' ')?;
-            keys.insert(id.parse().ok()?, Secret::from_hex(hex)?);
+            let mut fields = line.strip_prefix("node ")?.split(' ');
+            let (id, key, path) = (fields.next()?, fields.next()?, fields.next()?);
+            let id = id.parse().ok()?;
+            let key = Secret::from_hex(key)?;
+            let path = match path {
+                "-" => Box::default(),
+                path => path
+                    .as_bytes()
+                    .chunks(HEX)
+                    .map(|hash| Some(Secret::from_hex(std::str::from_utf8(hash).ok()?)?.bytes()))
+                    .collect::<Option<Box<[Hash]>>>()?,
+            };
+            if fields.next().is_some() || !root.holds(id, &key, &path) {
+                return None;
+            }
+            keys.insert(id, Held { key, path });
         }
         Some(Keyring(Arc::new(Inner {
             member,
-            nodes: Nodes::Granted(RwLock::new(keys)),
+            nodes: Nodes::Granted {
+                root,
+                keys: RwLock::new(keys),
+            },
         })))
     }
+}
+
+/// `bytes` as lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Node `id`'s key in the launch of `secret`.
@@ -163,7 +308,7 @@ mod tests {
     #[test]
     fn a_narrowed_keyring_holds_only_its_nodes_keys_and_round_trips() {
         let secret = Secret::random().unwrap();
-        let all = Keyring::launch(&secret);
+        let all = Keyring::launch(&secret, 20);
         let some = Keyring::parse(&all.narrowed([3, 7]).to_text()).unwrap();
         assert_eq!(some.member(), all.member());
         assert_eq!(some.node(3), all.node(3));
@@ -171,34 +316,66 @@ mod tests {
         assert_eq!(some.node(4), None);
         assert_ne!(all.node(3), all.node(7));
         assert_ne!(all.node(3).as_ref(), Some(all.member()));
-        for ids in [&[][..], &[3, 7], &[0, 9, 10, 12345]] {
-            let text = all.narrowed(ids.iter().copied()).to_text();
-            assert_eq!(Keyring::text_len(ids), text.len(), "{ids:?}");
+        for (nodes, ids) in [
+            (20, &[][..]),
+            (20, &[3, 7]),
+            (12346, &[0, 9, 10, 12345]),
+            (1, &[0]),
+        ] {
+            let text = Keyring::launch(&secret, nodes)
+                .narrowed(ids.iter().copied())
+                .to_text();
+            assert_eq!(Keyring::text_len(ids, nodes), text.len(), "{ids:?}");
+            assert!(Keyring::parse(&text).is_some(), "{text}");
         }
-        // A secret alone is every key.
+        // A secret alone is every key; it proves them once it knows how many nodes there are.
         let again = Keyring::parse(&secret.to_hex()).unwrap();
         assert_eq!(again.node(1000), all.node(1000));
+        assert!(again.proven(3).is_none());
+        let sized = again.of_nodes(20);
+        assert_eq!(
+            sized.proven(3).map(|h| h.path),
+            all.proven(3).map(|h| h.path)
+        );
+        let text = all.narrowed([3]).to_text();
+        let line = text.lines().last().unwrap();
         for bad in [
-            "",
-            "lp keys v1",
-            "lp keys v1\nmember zz",
-            "lp keys v1\nnode 1 00",
+            "".to_string(),
+            "lp keys v2".into(),
+            "lp keys v2\nmember zz".into(),
+            "lp keys v2\nnode 1 00".into(),
+            text.replace("root ", "root 0"),
+            text.replace(line, &line.replace("node 3 ", "node 4 ")),
+            text.replace(line, &format!("{line} more")),
+            text.replace(" 5\n", " 99\n"),
         ] {
-            assert!(Keyring::parse(bad).is_none(), "{bad:?}");
+            assert!(Keyring::parse(&bad).is_none(), "{bad:?}");
         }
     }
 
     #[test]
-    fn a_granted_key_never_replaces_one_held() {
-        let all = Keyring::launch(&Secret::random().unwrap());
+    fn a_granted_key_is_kept_when_it_proves_itself_and_never_replaces_one_held() {
+        let all = Keyring::launch(&Secret::random().unwrap(), 6);
         let some = all.narrowed([1]);
-        let bogus = Secret::random().unwrap();
-        some.grant(1, bogus.clone());
-        some.grant(2, bogus.clone());
+        let bogus = Held {
+            key: Secret::random().unwrap(),
+            path: all.proven(2).unwrap().path,
+        };
+        assert!(!some.grant(2, bogus.clone()), "a bogus key is refused");
+        assert_eq!(some.node(2), None);
+        assert!(!some.grant(2, all.proven(3).unwrap()), "another node's key");
+        assert!(some.grant(2, all.proven(2).unwrap()), "the real key, after");
+        assert_eq!(some.node(2), all.node(2));
+        assert!(!some.grant(1, bogus), "a held key stays");
         assert_eq!(some.node(1), all.node(1));
-        assert_eq!(some.node(2), Some(bogus));
-        // The launcher's keyring holds every key already.
-        all.grant(2, Secret::random().unwrap());
-        assert_ne!(all.node(2), some.node(2));
+        // Another launch's key proves nothing here.
+        let other = Keyring::launch(&Secret::random().unwrap(), 6);
+        assert!(!some.grant(4, other.proven(4).unwrap()));
+        // What a received key proves, it proves again when passed on.
+        let third = all.narrowed([]);
+        assert!(third.grant(2, some.proven(2).unwrap()));
+        // The launcher's keyring holds every key already: what it receives changes nothing.
+        assert!(all.grant(2, other.proven(2).unwrap()));
+        assert_ne!(all.node(2), other.node(2));
     }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod conn;
 pub(crate) mod frame;
 pub(crate) mod inproc;
+pub(crate) mod key_tree;
 pub(crate) mod keys;
 pub(crate) mod mux;
 pub(crate) mod noise;

@@ -65,4 +65,30 @@ impl Spy {
     pub async fn borrow(&self) -> Result<u64, CallError> {
         self.keeper.lend().await?.open().await
     }
+
+    /// Opens the vault through a handle passed to it.
+    pub async fn open_with(&self, vault: Handle<Vault>) -> Result<u64, CallError> {
+        vault.open().await
+    }
+}
+
+/// Holds a handle to a spy, and passes it a handle to the vault it forged: one that carries
+/// another node's key as the vault's, as a hostile node would, so that the spy keeps a bogus
+/// key in place of the real one it is lent later.
+pub struct Mole {
+    spy: Handle<Spy>,
+}
+
+impl Mole {
+    pub fn new(spy: Handle<Spy>) -> Self {
+        Mole { spy }
+    }
+
+    /// Has the spy open the vault with the forged handle.
+    pub async fn plant(&self) -> Result<u64, CallError> {
+        let forged = lp::testing::forged::<Vault, Spy>(&self.spy, "vault");
+        self.spy
+            .open_with(forged.expect("the program has a vault"))
+            .await
+    }
 }

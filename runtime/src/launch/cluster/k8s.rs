@@ -204,7 +204,7 @@ pub(crate) fn manifests(
         namespace: &namespace,
         names: Names::new(&plan.program, launch)?,
     };
-    let keys = Keyring::launch(secret);
+    let keys = Keyring::launch(secret, plan.labels.len());
     let mut objects = vec![(
         format!("{COORDINATOR}{KEYS_FILE}"),
         render.keys(COORDINATOR, &secret.to_hex()),
@@ -760,7 +760,7 @@ mod tests {
         let (layout, nodes) = super::super::tests::program();
         let plan = Plan::new(&layout, &nodes).unwrap();
         let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
-        let all = Keyring::launch(&secret);
+        let all = Keyring::launch(&secret, plan.labels.len());
         for job in &plan.jobs {
             let held = Keyring::parse(&job_keys(&all, &secret, job)).unwrap();
             for id in 0..plan.labels.len() {

@@ -46,9 +46,11 @@ pub(crate) mod vars {
     /// Slurm: a task's keys, those its job's nodes need (a keyring's text, or the launch
     /// secret when they are too many for one environment variable); removed once read.
     pub(crate) const KEYS: &str = "LP_KEYS";
-    /// Slurm: set by the batch script, with [`SECRET`], to have the binary print the keys of
-    /// the nodes it lists (ids, comma separated) for a step's [`KEYS`], and exit.
+    /// Slurm: set by the batch script, with [`SECRET`] and [`NODES`], to have the binary print
+    /// the keys of the nodes it lists (ids, comma separated) for a step's [`KEYS`], and exit.
     pub(crate) const KEYS_OF: &str = "LP_KEYS_OF";
+    /// Slurm: with [`KEYS_OF`], how many nodes the program has (the keys' proofs depend on it).
+    pub(crate) const NODES: &str = "LP_NODES";
     /// The path of a file holding the launch secret, hex: on Kubernetes, the launch's Secret
     /// mounted read-only as a volume. When set it wins over [`SECRET`]; Kubernetes requires it.
     pub(crate) const SECRET_FILE: &str = "LP_SECRET_FILE";

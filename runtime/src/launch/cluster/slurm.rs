@@ -103,7 +103,7 @@ pub(crate) fn script(
     let mut s = header(plan, output, &steps);
     s.push_str(&secret(plan));
     for (j, job) in plan.jobs.iter().enumerate() {
-        s.push_str(&keys_line(j, job, &bin));
+        s.push_str(&keys_line(j, job, plan.labels.len(), &bin));
     }
     s.push_str(&coordinator(plan, &command, &passed.coordinator_env()));
     let counting = passed.unit_env();
@@ -164,8 +164,8 @@ const MAX_KEYS_VAR: usize = (128 << 10) - 1024;
 /// The keys of job number `j` into `$lp_keys_<j>`, derived by `bin` ([`print_keys_of`]); or,
 /// when they are more than one variable holds (a job holding handles to some 1,500 nodes),
 /// every key, the launch secret (said on stderr).
-fn keys_line(j: usize, job: &Job, bin: &str) -> String {
-    if Keyring::text_len(&job.keys) > MAX_KEYS_VAR {
+fn keys_line(j: usize, job: &Job, nodes: usize, bin: &str) -> String {
+    if Keyring::text_len(&job.keys, nodes) > MAX_KEYS_VAR {
         tracing::warn!(target: "lp",
             "job `{}` holds handles to {} nodes: their keys exceed one environment variable, so its tasks get every key of the launch",
             job.source, job.keys.len()
@@ -174,10 +174,11 @@ fn keys_line(j: usize, job: &Job, bin: &str) -> String {
     }
     let ids: Vec<String> = job.keys.iter().map(usize::to_string).collect();
     format!(
-        "lp_keys_{j}=\"$({secret}=\"$lp_secret\" {keys_of}={} {bin})\" || exit 2\n",
+        "lp_keys_{j}=\"$({secret}=\"$lp_secret\" {keys_of}={} {count}={nodes} {bin})\" || exit 2\n",
         quote(&ids.join(",")),
         secret = vars::SECRET,
         keys_of = vars::KEYS_OF,
+        count = vars::NODES,
     )
 }
 
@@ -201,9 +202,9 @@ lp_steps=()
     )
 }
 
-/// What the binary does when the batch script sets `LP_KEYS_OF` (node ids, comma separated)
-/// and `LP_SECRET`: prints the keyring of those nodes for a step's `LP_KEYS`, and exits (2,
-/// with the reason on stderr, when the variables do not make sense).
+/// What the binary does when the batch script sets `LP_KEYS_OF` (node ids, comma separated),
+/// `LP_NODES` and `LP_SECRET`: prints the keyring of those nodes for a step's `LP_KEYS`, and
+/// exits (2, with the reason on stderr, when the variables do not make sense).
 pub(crate) fn print_keys_of() -> ExitCode {
     let by_script = Vars {
         by: "the batch script",
@@ -221,7 +222,8 @@ pub(crate) fn print_keys_of() -> ExitCode {
                 value: Some(listed.clone()),
                 expected: "node ids, comma separated",
             })?;
-        Ok(Keyring::launch(&secret).narrowed(ids).to_text())
+        let nodes = by_script.parse(vars::NODES, "a number of nodes")?;
+        Ok(Keyring::launch(&secret, nodes).narrowed(ids).to_text())
     };
     match keys() {
         Ok(text) => {
@@ -465,9 +467,11 @@ mod tests {
         for (j, job) in plan.jobs.iter().enumerate() {
             let ids: Vec<String> = job.keys.iter().map(usize::to_string).collect();
             let derive = format!(
-                "lp_keys_{j}=\"$({secret}{}={} /bin/p)\" || exit 2",
+                "lp_keys_{j}=\"$({secret}{}={} {}={} /bin/p)\" || exit 2",
                 vars::KEYS_OF,
-                quote(&ids.join(","))
+                quote(&ids.join(",")),
+                vars::NODES,
+                plan.labels.len()
             );
             assert!(text.contains(&derive), "{derive}\n{text}");
             let step = format!("LP_KEYS=\"$lp_keys_{j}\" ");

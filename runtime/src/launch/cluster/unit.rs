@@ -320,8 +320,11 @@ async fn run_unit(
             }
         }
     }
-    // Only the keys its nodes need, whatever it was given (a Slurm task gets every key).
-    let keys = keys.narrowed(crate::launch::key_ids(mine.iter().map(|(node, _)| node)));
+    // Only the keys its nodes need, whatever it was given (every key, when its job's are too
+    // many for the engine to pass).
+    let keys = keys
+        .of_nodes(plan.labels.len())
+        .narrowed(crate::launch::key_ids(mine.iter().map(|(node, _)| node)));
     let stop = CancellationToken::new();
     let net = Net::sockets(
         plan.labels.clone(),
