@@ -1237,7 +1237,7 @@ fn the_batch_script_s_key_step_prints_the_keys_of_the_nodes_listed_and_no_others
     assert_eq!(bad.status, Some(2), "{bad:#?}");
     assert!(
         bad.stderr
-            .contains("`LP_KEYS_OF` is not node ids, comma separated: `0,two`"),
+            .contains("`LP_KEYS_OF` is not a list of node ids, comma separated: `0,two`"),
         "{bad:#?}"
     );
     // A task whose keys are not keys says so, and never shows them.

@@ -82,16 +82,7 @@ const VARS: Vars = Vars { by: "the launcher" };
 
 impl ChildEnv {
     fn read() -> Result<Self, EnvError> {
-        let raw_ids = VARS.get(vars::NODE_ID)?;
-        let ids = raw_ids
-            .split(',')
-            .map(str::parse)
-            .collect::<Result<Vec<usize>, _>>()
-            .map_err(|_| EnvError::Invalid {
-                var: vars::NODE_ID,
-                value: Some(raw_ids.clone()),
-                expected: "a list of node ids",
-            })?;
+        let ids = VARS.ids(vars::NODE_ID)?;
         let run_enabled: Vec<bool> = VARS
             .get(vars::RUN_ENABLED)?
             .split(',')

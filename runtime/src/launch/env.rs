@@ -115,6 +115,19 @@ impl Vars {
         }
     }
 
+    /// The node ids in `var`, comma separated.
+    pub(crate) fn ids(&self, var: &'static str) -> Result<Vec<usize>, EnvError> {
+        let raw = self.get(var)?;
+        raw.split(',')
+            .map(|id| id.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| EnvError::Invalid {
+                var,
+                value: Some(raw.clone()),
+                expected: "a list of node ids, comma separated",
+            })
+    }
+
     /// The launch secret in `var` (hex); its value is never shown.
     pub(crate) fn launch_secret(&self, var: &'static str) -> Result<Secret, EnvError> {
         Secret::from_hex(self.get(var)?.trim()).ok_or(EnvError::Invalid {

@@ -211,17 +211,7 @@ pub(crate) fn print_keys_of() -> ExitCode {
     };
     let keys = || -> Result<String, EnvError> {
         let secret = by_script.launch_secret(vars::SECRET)?;
-        let listed = by_script.get(vars::KEYS_OF)?;
-        let ids = listed
-            .split(',')
-            .filter(|id| !id.trim().is_empty())
-            .map(|id| id.trim().parse::<usize>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| EnvError::Invalid {
-                var: vars::KEYS_OF,
-                value: Some(listed.clone()),
-                expected: "node ids, comma separated",
-            })?;
+        let ids = by_script.ids(vars::KEYS_OF)?;
         let nodes = by_script.parse(vars::NODES, "a number of nodes")?;
         Ok(Keyring::launch(&secret, nodes).narrowed(ids).to_text())
     };
@@ -415,15 +405,22 @@ fn follow(path: &Path, done: &std::sync::atomic::AtomicBool) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_dashboard_s_address_goes_to_the_coordinator_only_and_the_units_count() {
+    /// The plan of the test program, and its script for `/bin/p --n=4`, with the dashboard at
+    /// `dashboard`.
+    fn test_script(dashboard: Option<&str>) -> (Plan, String) {
         let (layout, nodes) = super::super::tests::program();
         let plan = Plan::new(&layout, &nodes).unwrap();
         let passed = super::super::Passed {
             args: vec!["--n=4".into()],
-            dashboard: Some("127.0.0.1:8080".parse().unwrap()),
+            dashboard: dashboard.map(|addr| addr.parse().unwrap()),
         };
         let text = script(&plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        (plan, text)
+    }
+
+    #[test]
+    fn the_dashboard_s_address_goes_to_the_coordinator_only_and_the_units_count() {
+        let (_, text) = test_script(Some("127.0.0.1:8080"));
         let launches: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("/bin/p --n=4"))
@@ -440,23 +437,13 @@ mod tests {
             assert_eq!(line.contains(&dashboard), coordinator, "{line}");
             assert_eq!(line.contains(&counting), !coordinator, "{line}");
         }
-        let quiet = super::super::Passed {
-            args: passed.args.clone(),
-            dashboard: None,
-        };
-        let text = script(&plan, &quiet, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        let (_, text) = test_script(None);
         assert!(!text.contains(vars::DASHBOARD) && !text.contains(crate::metrics::ENV));
     }
 
     #[test]
     fn the_secret_goes_to_the_coordinator_only_and_each_step_gets_its_job_s_keys() {
-        let (layout, nodes) = super::super::tests::program();
-        let plan = Plan::new(&layout, &nodes).unwrap();
-        let passed = super::super::Passed {
-            args: vec!["--n=4".into()],
-            dashboard: None,
-        };
-        let text = script(&plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
+        let (plan, text) = test_script(None);
         let secret = format!("{}=\"$lp_secret\" ", vars::SECRET);
         assert!(!text.contains("export LP_SECRET"), "{text}");
         for line in text.lines().filter(|l| l.contains("/bin/p --n=4")) {
