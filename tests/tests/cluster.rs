@@ -8,7 +8,9 @@
 //!   stops every other pod; asked for one, the coordinator serves the dashboard of every node,
 //!   its counters rising, to the token only.
 //! - `slurm`: against the real daemons of `scripts/slurm-up`: the seed program under
-//!   `sbatch --wait` prints every node's output; a failing node fails the job.
+//!   `sbatch --wait` prints every node's output; a failing node fails the job, and no task was
+//!   started with the launch secret; the coordinator serves the dashboard of every task, its
+//!   counters rising, to the token only.
 //!
 //! A missing service (kubernetes-validate, Checkov, Slurm) skips its test with a message, except under
 //! `CI=true`, where it fails the test.
@@ -986,6 +988,86 @@ fn slurm_a_failing_node_fails_the_job() {
         assert!(started.contains(" LP_KEYS"), "{started}");
         assert!(!started.contains("LP_SECRET"), "{started}");
     }
+}
+
+/// A submitted Slurm job, cancelled when dropped (a failed test leaves nothing running).
+struct SlurmJob(String);
+
+impl Drop for SlurmJob {
+    fn drop(&mut self) {
+        let _ = Command::new("scancel").arg(&self.0).status();
+        // Until it has left the queue, for at most a minute (never a panic: this may run while
+        // a failed test unwinds).
+        let gone = || {
+            Command::new("squeue")
+                .args(["--noheader", "--jobs", &self.0])
+                .output()
+                .map_or(true, |out| out.stdout.trim_ascii().is_empty())
+        };
+        let started = Instant::now();
+        while !gone() && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() {
+    if !service_available("a Slurm cluster", slurm()) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("faults.sbatch");
+    let mut cmd = Command::new(binary("faults"));
+    cmd.args(["--lp_launch_type", "slurm", "--mode", "calls"])
+        .args(["--lp_dashboard", "127.0.0.1:0", "--out"])
+        .arg(&script);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    let mut cmd = Command::new("sbatch");
+    cmd.arg("--parsable").arg(&script);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    let job = SlurmJob(out.stdout.trim().to_string());
+    let log = dir.path().join(format!("faults-{}.out", job.0));
+    let output = lp_tests::support::poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+        |text| text.contains("lp: dashboard at "),
+    );
+    let url = output
+        .lines()
+        .find_map(|l| l.split("lp: dashboard at http://").nth(1))
+        .unwrap_or_else(|| panic!("no dashboard line:\n{output}"));
+    let (addr, token) = url
+        .trim()
+        .split_once("/?token=")
+        .expect("an address and a token");
+    let refused = get(addr, "/api/nodes", "");
+    assert!(
+        matches!(refused.status, 401 | 403) && !refused.body.contains("victim"),
+        "{refused:?}"
+    );
+    let up = |nodes: &[Value]| {
+        nodes.len() == LABELS.len()
+            && nodes
+                .iter()
+                .all(|n| n["state"] == "running" || n["state"] == "serving")
+            && count(nodes, "victim", "calls") > 0
+            && count(nodes, "caller", "calls_made") > 0
+    };
+    let before = nodes_when(addr, token, up);
+    let labels: Vec<&str> = before.iter().filter_map(|n| n["label"].as_str()).collect();
+    assert_eq!(labels, LABELS, "{before:#?}");
+    let served = count(&before, "victim", "calls");
+    // The tasks report every 500 ms: what the victim served rises.
+    nodes_when(addr, token, |nodes| {
+        count(nodes, "victim", "calls") > served
+    });
+    let metrics = get(addr, &format!("/metrics?token={token}"), "");
+    assert_eq!(metrics.status, 200, "{metrics:?}");
+    assert!(metrics.body.contains("node=\"victim\""), "{}", metrics.body);
 }
 
 #[test]

@@ -242,9 +242,16 @@ fn step_line(
     command: &str,
     env: &[(String, String)],
 ) -> String {
+    // Any number of the allocation's nodes, up to one per task: without `--nodes`, srun
+    // spreads a step over every node of the allocation, and waits forever ("Requested nodes
+    // are busy") when the other steps, which never end, hold one of them whole.
+    let tasks = job.units.len();
+    let nodes = match tasks {
+        1 => "1".to_string(),
+        n => format!("1-{n}"),
+    };
     let mut opts = format!(
-        "--exact --kill-on-bad-exit=0 --ntasks={} --cpus-per-task={}",
-        job.units.len(),
+        "--exact --kill-on-bad-exit=0 --nodes={nodes} --ntasks={tasks} --cpus-per-task={}",
         step.cpus
     );
     if let Some(mem) = step.mem_per_cpu_mib {
@@ -464,6 +471,12 @@ mod tests {
             let step = format!("LP_KEYS=\"$lp_keys_{j}\" ");
             let line = text.lines().find(|l| l.starts_with(&step)).unwrap();
             assert!(line.contains(&format!("{}={} srun", vars::JOB, quote(&job.name))));
+            // On as few of the allocation's nodes as have room, never on all of them.
+            let nodes = match job.units.len() {
+                1 => " --nodes=1 --ntasks=1 ".to_string(),
+                n => format!(" --nodes=1-{n} --ntasks={n} "),
+            };
+            assert!(line.contains(&nodes), "{nodes}: {line}");
         }
         // The keys are derived before the coordinator starts, so that a failure starts nothing.
         assert!(text.find("lp_keys_0=") < text.find(&format!("{}={COORDINATOR}", vars::JOB)));
