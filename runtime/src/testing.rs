@@ -8,9 +8,9 @@ use crate::handle::Handle;
 
 /// Where `local_mp` launches on this machine make their private directories,
 /// `lp-<launcher pid>-<random>`: their nodes' sockets and dashboard address. The first usable
-/// of `$XDG_RUNTIME_DIR`, `$TMPDIR`, `/dev/shm` and the temp directory.
+/// of `$XDG_RUNTIME_DIR`, `$TMPDIR`, `/dev/shm` and the temp directory ([`lp_dirs::base`]).
 pub fn launch_base() -> std::path::PathBuf {
-    crate::transport::unix::launch_base()
+    lp_dirs::base()
 }
 
 /// How a program binary run by [`run_binary`] ended.

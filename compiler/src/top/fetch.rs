@@ -5,9 +5,6 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The file in a `local_mp` launch's private directory that says where its dashboard is.
-const URL_FILE: &str = "dashboard.url";
-
 /// How long a request may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -15,7 +12,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The argument is neither a dashboard URL nor a launch directory with one.
-    #[error("`{0}` is not a dashboard URL (http://HOST:PORT/?token=…) nor a launch directory holding `{URL_FILE}`")]
+    #[error("`{0}` is not a dashboard URL (http://HOST:PORT/?token=…) nor a launch directory holding `{file}`", file = lp_dirs::DASHBOARD_URL_FILE)]
     NotALaunch(String),
     /// No running launch was found, or several were.
     #[error("{0}")]
@@ -148,40 +145,26 @@ impl Dashboard {
 
 /// The dashboard a launch directory names, if it holds one.
 fn read_url_file(dir: &Path) -> Option<Dashboard> {
-    let url = std::fs::read_to_string(dir.join(URL_FILE)).ok()?;
+    let url = std::fs::read_to_string(dir.join(lp_dirs::DASHBOARD_URL_FILE)).ok()?;
     Dashboard::from_url(&url).ok()
-}
-
-/// Where `local_mp` launches may have made their directories: every place lp's launcher picks
-/// from (`$XDG_RUNTIME_DIR`, `$TMPDIR`, `/dev/shm`, the temp directory; see
-/// `lp::testing::launch_base`), since the launch may have run with another environment.
-fn launch_bases() -> Vec<PathBuf> {
-    let mut bases: Vec<PathBuf> = ["XDG_RUNTIME_DIR", "TMPDIR"]
-        .into_iter()
-        .filter_map(std::env::var_os)
-        .map(PathBuf::from)
-        .chain([PathBuf::from("/dev/shm"), std::env::temp_dir()])
-        .collect();
-    bases.sort();
-    bases.dedup();
-    bases
 }
 
 /// The running launches of this user that serve a dashboard: their directories.
 fn launches() -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = launch_bases()
+    // Every place a launch may have made its directory, since it may have run with another
+    // environment.
+    let mut found: Vec<PathBuf> = lp_dirs::bases()
         .iter()
         .filter_map(|base| std::fs::read_dir(base).ok())
         .flat_map(|entries| entries.flatten())
         .map(|e| e.path())
         .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let pid = name
-                .strip_prefix("lp-")
-                .and_then(|rest| rest.split('-').next())
-                .and_then(|pid| pid.parse::<u32>().ok());
+            let pid = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(lp_dirs::launcher_pid);
             pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
-                && path.join(URL_FILE).is_file()
+                && path.join(lp_dirs::DASHBOARD_URL_FILE).is_file()
         })
         .collect();
     found.sort();

@@ -944,7 +944,7 @@ impl MpState {
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(self.dir.join("dashboard.url"))
+            .open(self.dir.join(lp_dirs::DASHBOARD_URL_FILE))
             .and_then(|mut file| file.write_all(url.as_bytes()));
         if let Err(e) = written {
             tracing::debug!(target: "lp", "cannot write the dashboard's address: {e}");

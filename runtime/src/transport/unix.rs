@@ -11,43 +11,16 @@ use super::conn::{Dial, DialError, ReadHalf, Socket, WriteHalf};
 use super::frame::Secret;
 
 /// Creates a fresh directory only this user can enter (mode 0700) for a launch's sockets,
-/// `lp-<launcher pid>-<random>` in [`launch_base`]. Directories that launchers killed with
+/// `lp-<launcher pid>-<random>` in [`lp_dirs::base`]. Directories that launchers killed with
 /// SIGKILL left behind (their pid is gone) are removed first.
 pub(crate) fn make_private_dir() -> io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let base = launch_base();
+    let base = lp_dirs::base();
     remove_stale_dirs(&base);
     let tag = Secret::random()?.to_hex();
-    let dir = base.join(format!("lp-{}-{}", std::process::id(), &tag[..12]));
+    let dir = base.join(lp_dirs::dir_name(std::process::id(), &tag));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     Ok(dir)
-}
-
-/// Where launches make their private directories: `$XDG_RUNTIME_DIR` (the user's own
-/// directory for sockets, in memory), else `$TMPDIR` (the user's choice), else `/dev/shm` (in
-/// memory), else the temp directory. In memory, binding a node's socket creates no inode on
-/// disk: on ext4, each costs a scan past recently deleted inodes, which grows with every launch
-/// (a 256-node launch took a third longer in `/tmp` than in `/dev/shm`). `lpc top` looks in the
-/// same places.
-pub(crate) fn launch_base() -> PathBuf {
-    let set = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|dir| dir.is_absolute())
-    };
-    let usable = |dir: &PathBuf| {
-        dir.is_dir()
-            && rustix::fs::access(
-                dir,
-                rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
-            )
-            .is_ok()
-    };
-    set("XDG_RUNTIME_DIR")
-        .filter(usable)
-        .or_else(|| set("TMPDIR"))
-        .or_else(|| Some(PathBuf::from("/dev/shm")).filter(usable))
-        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// Removes this user's launch directories in `base` whose launcher process no longer exists.
@@ -59,13 +32,11 @@ fn remove_stale_dirs(base: &Path) {
     };
     let me = rustix::process::geteuid().as_raw();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
+        let Some(pid) = entry
+            .file_name()
             .to_str()
-            .and_then(|n| n.strip_prefix("lp-"))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, tag)| (tag.len() == 12).then_some(pid))
-            .and_then(|pid| pid.parse::<i32>().ok())
+            .and_then(lp_dirs::launcher_pid)
+            .and_then(|pid| i32::try_from(pid).ok())
         else {
             continue;
         };
