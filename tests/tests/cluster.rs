@@ -901,18 +901,26 @@ fn slurm() -> Result<(), String> {
     }
 }
 
+/// Writes the batch script of `program` run with `flags` into `dir`; its path.
+fn slurm_script(dir: &Path, program: &str, flags: &[&str]) -> PathBuf {
+    let script = dir.join(format!("{program}.sbatch"));
+    let mut cmd = Command::new(binary(program));
+    cmd.args(["--lp_launch_type", "slurm"])
+        .args(flags)
+        .arg("--out")
+        .arg(&script);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    script
+}
+
 #[test]
 fn slurm_runs_the_seed_program_under_sbatch_wait() {
     if !service_available("a Slurm cluster", slurm()) {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = dir.path().join("consumer_producers.sbatch");
-    let mut cmd = Command::new(binary("consumer_producers"));
-    cmd.args(["--lp_launch_type", "slurm", "--num_producers", "3", "--out"])
-        .arg(&script);
-    let out = run(cmd, Duration::from_secs(30));
-    assert_eq!(out.status, Some(0), "{out:#?}");
+    let script = slurm_script(dir.path(), "consumer_producers", &["--num_producers", "3"]);
     let mut cmd = Command::new("sbatch");
     cmd.args(["--wait", "--parsable"]).arg(&script);
     let out = run(cmd, Duration::from_secs(180));
@@ -1017,13 +1025,8 @@ fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() 
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = dir.path().join("faults.sbatch");
-    let mut cmd = Command::new(binary("faults"));
-    cmd.args(["--lp_launch_type", "slurm", "--mode", "calls"])
-        .args(["--lp_dashboard", "127.0.0.1:0", "--out"])
-        .arg(&script);
-    let out = run(cmd, Duration::from_secs(30));
-    assert_eq!(out.status, Some(0), "{out:#?}");
+    let flags = ["--mode", "calls", "--lp_dashboard", "127.0.0.1:0"];
+    let script = slurm_script(dir.path(), "faults", &flags);
     let mut cmd = Command::new("sbatch");
     cmd.arg("--parsable").arg(&script);
     let out = run(cmd, Duration::from_secs(30));
@@ -1044,27 +1047,7 @@ fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() 
         .trim()
         .split_once("/?token=")
         .expect("an address and a token");
-    let refused = get(addr, "/api/nodes", "");
-    assert!(
-        matches!(refused.status, 401 | 403) && !refused.body.contains("victim"),
-        "{refused:?}"
-    );
-    let up = |nodes: &[Value]| {
-        nodes.len() == LABELS.len()
-            && nodes
-                .iter()
-                .all(|n| n["state"] == "running" || n["state"] == "serving")
-            && count(nodes, "victim", "calls") > 0
-            && count(nodes, "caller", "calls_made") > 0
-    };
-    let before = nodes_when(addr, token, up);
-    let labels: Vec<&str> = before.iter().filter_map(|n| n["label"].as_str()).collect();
-    assert_eq!(labels, LABELS, "{before:#?}");
-    let served = count(&before, "victim", "calls");
-    // The tasks report every 500 ms: what the victim served rises.
-    nodes_when(addr, token, |nodes| {
-        count(nodes, "victim", "calls") > served
-    });
+    serves_every_node_to_the_token_only(addr, token);
     let metrics = get(addr, &format!("/metrics?token={token}"), "");
     assert_eq!(metrics.status, 200, "{metrics:?}");
     assert!(metrics.body.contains("node=\"victim\""), "{}", metrics.body);
@@ -1394,6 +1377,42 @@ fn count(nodes: &[Value], label: &str, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {field}: {node:#?}"))
 }
 
+/// That the dashboard at `addr` (a coordinator's, of the `faults` program in mode `calls`)
+/// refuses what does not bring `token`, and serves every node, all up, their counters rising
+/// (each unit reports every 500 ms).
+fn serves_every_node_to_the_token_only(addr: &str, token: &str) {
+    for target in ["/api/nodes", "/api/nodes?token=wrong"] {
+        let refused = get(addr, target, "");
+        assert!(
+            matches!(refused.status, 401 | 403) && !refused.body.contains("victim"),
+            "{target}: {refused:?}"
+        );
+    }
+    let up = |nodes: &[Value]| {
+        nodes.len() == LABELS.len()
+            && nodes
+                .iter()
+                .all(|n| n["state"] == "running" || n["state"] == "serving")
+            && count(nodes, "victim", "calls") > 0
+            && count(nodes, "caller", "calls_made") > 0
+    };
+    let before = nodes_when(addr, token, up);
+    let labels: Vec<&str> = before.iter().filter_map(|n| n["label"].as_str()).collect();
+    assert_eq!(labels, LABELS, "{before:#?}");
+    let (served, made) = (
+        count(&before, "victim", "calls"),
+        count(&before, "caller", "calls_made"),
+    );
+    let after = nodes_when(addr, token, |nodes| {
+        count(nodes, "victim", "calls") > served && count(nodes, "caller", "calls_made") > made
+    });
+    eprintln!(
+        "the coordinator's dashboard: victim served {served} then {}, caller made {made} then {}",
+        count(&after, "victim", "calls"),
+        count(&after, "caller", "calls_made")
+    );
+}
+
 #[test]
 fn the_coordinator_serves_the_dashboard_of_every_pod_to_the_token_only() {
     // Bound to every address of the coordinator's pod, so the test reaches it from outside
@@ -1414,38 +1433,7 @@ fn the_coordinator_serves_the_dashboard_of_every_pod_to_the_token_only() {
         .expect("a port and a token");
     let ip = pods.address(coordinator, 0).ip();
     let addr = format!("{ip}:{port}");
-    for target in ["/api/nodes", "/api/nodes?token=wrong"] {
-        let refused = get(&addr, target, "");
-        assert!(
-            matches!(refused.status, 401 | 403) && !refused.body.contains("victim"),
-            "{target}: {refused:?}"
-        );
-    }
-    let up = |nodes: &[Value]| {
-        nodes.len() == LABELS.len()
-            && nodes
-                .iter()
-                .all(|n| n["state"] == "running" || n["state"] == "serving")
-            && count(nodes, "victim", "calls") > 0
-            && count(nodes, "caller", "calls_made") > 0
-    };
-    let before = nodes_when(&addr, token, up);
-    let labels: Vec<&str> = before.iter().filter_map(|n| n["label"].as_str()).collect();
-    assert_eq!(labels, LABELS, "{before:#?}");
-    let (served, made) = (
-        count(&before, "victim", "calls"),
-        count(&before, "caller", "calls_made"),
-    );
-    // Each unit reports every 500 ms: the counters rise between two reads a second apart.
-    std::thread::sleep(Duration::from_secs(1));
-    let after = nodes_when(&addr, token, |nodes| {
-        count(nodes, "victim", "calls") > served && count(nodes, "caller", "calls_made") > made
-    });
-    eprintln!(
-        "the coordinator's dashboard: victim served {served} then {}, caller made {made} then {}",
-        count(&after, "victim", "calls"),
-        count(&after, "caller", "calls_made")
-    );
+    serves_every_node_to_the_token_only(&addr, token);
     // The terminal view of the same dashboard.
     let top = Command::new(binary("lpc"))
         .args(["top", "--once", &format!("http://{addr}/?token={token}")])
