@@ -10,7 +10,8 @@
 //! - `slurm`: against the real daemons of `scripts/slurm-up`: the seed program under
 //!   `sbatch --wait` prints every node's output; a failing node fails the job, and no task was
 //!   started with the launch secret; the coordinator serves the dashboard of every task, its
-//!   counters rising, to the token only.
+//!   counters rising, to the token only; a restart policy starts a failed or killed task again,
+//!   which rejoins, and its callers reach it at its new address.
 //!
 //! A missing service (kubernetes-validate, Checkov, Slurm) skips its test with a message, except under
 //! `CI=true`, where it fails the test.
@@ -1026,19 +1027,8 @@ fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() 
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let flags = ["--mode", "calls", "--lp_dashboard", "127.0.0.1:0"];
-    let script = slurm_script(dir.path(), "faults", &flags);
-    let mut cmd = Command::new("sbatch");
-    cmd.arg("--parsable").arg(&script);
-    let out = run(cmd, Duration::from_secs(30));
-    assert_eq!(out.status, Some(0), "{out:#?}");
-    let job = SlurmJob(out.stdout.trim().to_string());
-    let log = dir.path().join(format!("faults-{}.out", job.0));
-    let output = lp_tests::support::poll_until(
-        Duration::from_secs(60),
-        Duration::from_millis(200),
-        || std::fs::read_to_string(&log).unwrap_or_default(),
-        |text| text.contains("lp: dashboard at "),
-    );
+    let job = slurm_submit(&slurm_script(dir.path(), "faults", &flags));
+    let output = slurm_output_with(dir.path(), "faults", &job, "lp: dashboard at ");
     let url = output
         .lines()
         .find_map(|l| l.split("lp: dashboard at http://").nth(1))
@@ -1051,6 +1041,131 @@ fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() 
     let metrics = get(addr, &format!("/metrics?token={token}"), "");
     assert_eq!(metrics.status, 200, "{metrics:?}");
     assert!(metrics.body.contains("node=\"victim\""), "{}", metrics.body);
+}
+
+/// The pid of the process of unit `rank` of job `job` of `slurm_job`, a Slurm launch of
+/// `binary`: the task itself, not `srun` (which has its environment too).
+fn slurm_task(slurm_job: &SlurmJob, binary: &str, job: &str, rank: usize) -> Option<i32> {
+    let wanted = [
+        format!("SLURM_JOB_ID={}", slurm_job.0),
+        format!("LP_JOB={job}"),
+        format!("LP_RANK={rank}"),
+    ];
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let vars: Vec<&[u8]> = environ.split(|&b| b == 0).collect();
+            (comm.trim() == binary && wanted.iter().all(|w| vars.contains(&w.as_bytes())))
+                .then_some(pid)
+        })
+}
+
+/// Polls the output of Slurm job `job` in `dir` (of `program`) until `ready` says so; the
+/// output then.
+fn slurm_output_when(
+    dir: &Path,
+    program: &str,
+    job: &SlurmJob,
+    ready: impl Fn(&str) -> bool,
+) -> String {
+    let log = dir.join(format!("{program}-{}.out", job.0));
+    lp_tests::support::poll_until(
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+        |output| ready(output),
+    )
+}
+
+/// Polls the output of Slurm job `job` in `dir` (of `program`) until it holds `text`; the
+/// output then.
+fn slurm_output_with(dir: &Path, program: &str, job: &SlurmJob, text: &str) -> String {
+    slurm_output_when(dir, program, job, |output| output.contains(text))
+}
+
+/// SIGKILLs the process of unit `rank` of job `unit_job` of `job` (a launch of `binary`), then
+/// waits until the batch script has started another.
+fn slurm_kill_and_see_it_back(job: &SlurmJob, binary: &str, unit_job: &str, rank: usize) {
+    let task = || slurm_task(job, binary, unit_job, rank);
+    let poll = |ready: &dyn Fn(&Option<i32>) -> bool| {
+        lp_tests::support::poll_until(
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            task,
+            ready,
+        )
+    };
+    let killed = poll(&Option::is_some).unwrap_or_default();
+    let pid = rustix::process::Pid::from_raw(killed).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("killed");
+    poll(&|pid| pid.is_some_and(|pid| pid != killed));
+}
+
+/// Submits the script at `script`; the job.
+fn slurm_submit(script: &Path) -> SlurmJob {
+    let mut cmd = Command::new("sbatch");
+    cmd.arg("--parsable").arg(script);
+    let out = run(cmd, Duration::from_secs(30));
+    assert_eq!(out.status, Some(0), "{out:#?}");
+    SlurmJob(out.stdout.trim().to_string())
+}
+
+#[test]
+fn slurm_a_restart_policy_starts_a_failed_task_again_which_rejoins() {
+    if !service_available("a Slurm cluster", slurm()) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let attempts = dir.path().join("attempts");
+    let attempts_arg = attempts.to_string_lossy().into_owned();
+    let flags = ["--attempts_file", &attempts_arg, "--failures", "2"];
+    let job = slurm_submit(&slurm_script(dir.path(), "restarts", &flags));
+    // The crasher fails twice (each time its step starts again and rejoins), then succeeds.
+    slurm_output_with(dir.path(), "restarts", &job, "restart 2 of 2");
+    lp_tests::support::poll_until(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || std::fs::read_to_string(&attempts).unwrap_or_default(),
+        |text| text.lines().count() == 3,
+    );
+    // A killed courier comes back too.
+    slurm_kill_and_see_it_back(&job, "restarts", "flaky", 1);
+    slurm_output_with(
+        dir.path(),
+        "restarts",
+        &job,
+        "`flaky/1`: its process ended without a word (killed, or lost its connection); its process restarts (restart 1 of 2)",
+    );
+}
+
+#[test]
+fn slurm_a_restarted_task_serving_elsewhere_is_found_by_its_callers() {
+    if !service_available("a Slurm cluster", slurm()) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The caller pings phoenix/0 and phoenix/1 in turn, counting failed calls; each phoenix
+    // process says when it ran its first ping.
+    let flags = ["--mode", "chaos", "--target", "phoenix"];
+    let job = slurm_submit(&slurm_script(dir.path(), "faults", &flags));
+    let first_pings = |output: &str| output.matches("phoenix: ping #1 ran").count();
+    let output = slurm_output_with(dir.path(), "faults", &job, "phoenix: ping #1000 ran");
+    assert_eq!(first_pings(&output), 2, "{output}");
+    slurm_kill_and_see_it_back(&job, "faults", "phoenix", 1);
+    // The new process serves on another port (Slurm gives no fixed one): the caller reaches it
+    // there once the coordinator has handed every process the new address table.
+    let output = slurm_output_when(dir.path(), "faults", &job, |output| {
+        first_pings(output) == 3
+    });
+    assert!(
+        output.contains("`phoenix/1`: its process ended without a word (killed, or lost its connection); its process restarts (restart 1 of 1000)"),
+        "{output}"
+    );
+    assert!(!output.contains("node `caller` failed"), "{output}");
 }
 
 #[test]

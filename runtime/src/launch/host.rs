@@ -37,7 +37,8 @@ pub(crate) trait Network: Send + Sync {
         id: usize,
     ) -> impl std::future::Future<Output = Result<(Self::Listener, Option<u16>), NodeError>> + Send;
 
-    /// The supervisor's table of where every serving node is, at the start.
+    /// The supervisor's table of where every serving node is, at the start, and again when a
+    /// restarted process serves elsewhere.
     fn addresses(&self, _book: Vec<Option<std::net::SocketAddr>>) {}
 
     /// Publishes node `id`'s call counters for the supervisor until `stop`, if it wants them
@@ -424,7 +425,8 @@ impl<S: Network> Host<S> {
                         self.announce(failure);
                         break Ending::Clean;
                     }
-                    Some(Order::Start { .. }) => {}
+                    // Again: a restarted process serves elsewhere now (Slurm).
+                    Some(Order::Start { book }) => self.network.addresses(book),
                     None => {
                         tracing::error!(
                             target: "lp",

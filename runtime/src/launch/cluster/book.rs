@@ -7,11 +7,12 @@
 //!   `LP_PORT`. Names resolve by DNS, or through the `LP_HOSTS` override (tests: every pod a
 //!   local process, in its own network namespace or on loopback with its own ports).
 //! - Slurm ([`Book::table`]): every process listens on ports the kernel picks and tells the
-//!   coordinator, which hands the full table to everyone when the last process has joined.
+//!   coordinator, which hands the full table to everyone when the last process has joined, and
+//!   again whenever a restarted process (perhaps on another node) is ready.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use futures::future::BoxFuture;
 
@@ -24,10 +25,11 @@ use crate::transport::tcp::{Resolve, ResolveError};
 pub(crate) enum Book {
     /// Kubernetes: DNS names of the pods.
     Dns(Dns),
-    /// Slurm: the table from the coordinator, set once the rendezvous completes.
+    /// Slurm: the table from the coordinator, set when the rendezvous completes and again
+    /// after a restart.
     Table {
-        /// Addresses by node id (`None` for a node that serves nothing).
-        table: OnceLock<Vec<Option<SocketAddr>>>,
+        /// Addresses by node id (`None` for a node that serves nothing); `None` until set.
+        table: RwLock<Option<Vec<Option<SocketAddr>>>>,
         /// The coordinator's `host:port` (`LP_RENDEZVOUS`).
         coordinator: String,
     },
@@ -124,15 +126,16 @@ impl Book {
     /// Slurm addressing: filled by [`set_table`](Self::set_table) at the rendezvous.
     pub(crate) fn table(coordinator: String) -> Book {
         Book::Table {
-            table: OnceLock::new(),
+            table: RwLock::new(None),
             coordinator,
         }
     }
 
-    /// Fills the table handed out by the coordinator (Slurm); ignored for DNS addressing.
+    /// Sets the table handed out by the coordinator (Slurm), in place of any earlier one;
+    /// ignored for DNS addressing.
     pub(crate) fn set_table(&self, addrs: Vec<Option<SocketAddr>>) {
         if let Book::Table { table, .. } = self {
-            let _ = table.set(addrs);
+            *table.write().unwrap_or_else(PoisonError::into_inner) = Some(addrs);
         }
     }
 
@@ -219,14 +222,16 @@ impl Resolve for Book {
                     let offset = dns.offsets.get(node).copied().unwrap_or(0);
                     dns.resolve(host, offset).await
                 }
-                Book::Table { table, .. } => match table.get() {
-                    None => Err(ResolveError::NotYet),
-                    Some(table) => table
-                        .get(node)
-                        .copied()
-                        .flatten()
-                        .ok_or(ResolveError::NoServer(node)),
-                },
+                Book::Table { table, .. } => {
+                    match &*table.read().unwrap_or_else(PoisonError::into_inner) {
+                        None => Err(ResolveError::NotYet),
+                        Some(table) => table
+                            .get(node)
+                            .copied()
+                            .flatten()
+                            .ok_or(ResolveError::NoServer(node)),
+                    }
+                }
             }
         })
     }

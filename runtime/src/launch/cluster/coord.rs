@@ -14,10 +14,12 @@
 //!    to stop, waits (bounded by the grace period) for every unit to disconnect, and exits: 0
 //!    for a clean stop, 1 for a failure — the program's status.
 //!
-//! Restarts (Kubernetes only, where `restartPolicy: OnFailure` restarts a failed container in
-//! its pod): a unit whose job has a restart policy may fail (report or vanish) up to `max`
-//! times without stopping the program; its new process joins again and is ordered to start as
-//! soon as it is ready. Callers' handles wait for it (the nodes are marked restartable).
+//! Restarts (on Kubernetes, `restartPolicy: OnFailure` restarts a failed container in its pod;
+//! on Slurm, the batch script starts the unit's step again): a unit whose job has a restart
+//! policy may fail (report or vanish) up to `max` times without stopping the program; its new
+//! process joins again and, as soon as it is ready, it is ordered to start and every running
+//! process gets the address table again (on Slurm the new process may serve on another node
+//! and port). Callers' handles wait for it (the nodes are marked restartable).
 //!
 //! The decisions are a state machine, [`Coordinator`]: events in, actions out, no sockets and
 //! no clock of its own, tested as such; [`run`] is the thin loop around it.
@@ -108,8 +110,6 @@ struct Stopping {
 /// The coordinator's decisions.
 pub(crate) struct Coordinator<'p> {
     plan: &'p Plan,
-    /// Whether failed units restart (Kubernetes).
-    restarts: bool,
     grace: Duration,
     join_timeout: Duration,
     /// When every unit must be ready.
@@ -124,7 +124,6 @@ pub(crate) struct Coordinator<'p> {
 impl<'p> Coordinator<'p> {
     pub(crate) fn new(
         plan: &'p Plan,
-        restarts: bool,
         grace: Duration,
         join_timeout: Duration,
         now: Instant,
@@ -135,7 +134,6 @@ impl<'p> Coordinator<'p> {
         });
         Coordinator {
             plan,
-            restarts,
             grace,
             join_timeout,
             join_deadline: now + join_timeout,
@@ -181,7 +179,7 @@ impl<'p> Coordinator<'p> {
             .get(unit)
             .and_then(|u| self.plan.jobs.get(u.job))
             .and_then(|j| j.restart)
-            .filter(|p| self.restarts && used < p.max && self.stopping.is_none())
+            .filter(|p| used < p.max && self.stopping.is_none())
             .map(|p| p.max)
     }
 
@@ -322,12 +320,13 @@ impl<'p> Coordinator<'p> {
             }
         }
         if self.started {
-            actions.push(Action::Send(
-                unit,
-                Order::Start {
-                    book: self.book.clone(),
-                },
-            ));
+            // The restarted unit starts; every running one learns where it serves now.
+            for (u, state) in self.units.iter().enumerate() {
+                if state.conn.is_some() && state.ready {
+                    let book = self.book.clone();
+                    actions.push(Action::Send(u, Order::Start { book }));
+                }
+            }
         } else if self.stopping.is_none() && self.units.iter().all(|u| u.ready) {
             self.started = true;
             actions.push(Action::Say(format!(
@@ -447,7 +446,6 @@ pub(crate) async fn run(
     member: Secret,
     join_timeout: Duration,
     grace: Duration,
-    restarts: bool,
     dashboard: Option<(SocketAddr, Arc<Board>)>,
 ) -> ExitCode {
     let (events_tx, mut events) = mpsc::unbounded_channel::<LinkEvent>();
@@ -460,7 +458,7 @@ pub(crate) async fn run(
         events_tx,
         accepting.clone(),
     ));
-    let mut coordinator = Coordinator::new(plan, restarts, grace, join_timeout, Instant::now());
+    let mut coordinator = Coordinator::new(plan, grace, join_timeout, Instant::now());
     let mut orders: Vec<Option<mpsc::UnboundedSender<Order>>> = vec![None; plan.units.len()];
     tracing::info!(
         target: "lp",
@@ -634,13 +632,7 @@ mod tests {
     fn the_barrier_starts_everyone_with_the_address_book() {
         let plan = plan();
         let now = Instant::now();
-        let mut c = Coordinator::new(
-            &plan,
-            true,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            now,
-        );
+        let mut c = Coordinator::new(&plan, Duration::from_secs(1), Duration::from_secs(60), now);
         let actions = join_all(&mut c, now);
         assert_eq!(starts(&actions), plan.units.len(), "{actions:?}");
         let Some(Action::Send(_, Order::Start { book })) = actions.last() else {
@@ -656,13 +648,7 @@ mod tests {
     fn a_stop_orders_everyone_and_ends_when_every_link_closed() {
         let plan = plan();
         let now = Instant::now();
-        let mut c = Coordinator::new(
-            &plan,
-            true,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            now,
-        );
+        let mut c = Coordinator::new(&plan, Duration::from_secs(1), Duration::from_secs(60), now);
         join_all(&mut c, now);
         let actions = c.on_event(
             Event::Said {
@@ -693,13 +679,7 @@ mod tests {
     fn a_death_restarts_within_the_policy_then_fails_the_program() {
         let plan = plan();
         let now = Instant::now();
-        let mut c = Coordinator::new(
-            &plan,
-            true,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            now,
-        );
+        let mut c = Coordinator::new(&plan, Duration::from_secs(1), Duration::from_secs(60), now);
         join_all(&mut c, now);
         for round in 1..=2u64 {
             let actions = c.on_event(
@@ -713,26 +693,37 @@ mod tests {
                 matches!(&actions[..], [Action::Restarting(0), Action::Say(s)] if s.contains("restarts")),
                 "{actions:?}"
             );
+            // The new process serves elsewhere (on Slurm, another node and port).
             let again = c.on_event(
                 Event::Joined {
                     unit: 0,
                     conn: 100 + round,
-                    peer: None,
+                    peer: Some(IpAddr::from([10, 0, 1, round as u8])),
                 },
                 now,
             );
             assert!(again.is_empty());
+            let port = 9000 + round as u16;
             let ready = c.on_event(
                 Event::Said {
                     unit: 0,
-                    report: Report::Ready { ports: vec![] },
+                    report: Report::Ready {
+                        ports: vec![(0, port)],
+                    },
                 },
                 now,
             );
             assert_eq!(
                 starts(&ready),
-                1,
-                "a restarted process starts at once: {ready:?}"
+                plan.units.len(),
+                "a restarted process starts at once, and every process learns where: {ready:?}"
+            );
+            let moved = Some(SocketAddr::new(IpAddr::from([10, 0, 1, round as u8]), port));
+            assert!(
+                ready.iter().all(
+                    |a| matches!(a, Action::Send(_, Order::Start { book }) if book[0] == moved)
+                ),
+                "{ready:?}"
             );
         }
         let actions = c.on_event(Event::Closed { unit: 0, conn: 102 }, now);
@@ -748,13 +739,7 @@ mod tests {
     fn units_not_ready_in_time_fail_the_program_naming_them() {
         let plan = plan();
         let now = Instant::now();
-        let mut c = Coordinator::new(
-            &plan,
-            false,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            now,
-        );
+        let mut c = Coordinator::new(&plan, Duration::from_secs(1), Duration::from_secs(60), now);
         assert_eq!(c.wake_at(now), Some(now + Duration::from_secs(60)));
         let actions = c.on_event(Event::Tick, now + Duration::from_secs(61));
         assert!(
@@ -772,13 +757,7 @@ mod tests {
     fn an_error_during_a_clean_stop_is_noted_but_overstaying_fails() {
         let plan = plan();
         let now = Instant::now();
-        let mut c = Coordinator::new(
-            &plan,
-            false,
-            Duration::from_secs(1),
-            Duration::from_secs(60),
-            now,
-        );
+        let mut c = Coordinator::new(&plan, Duration::from_secs(1), Duration::from_secs(60), now);
         join_all(&mut c, now);
         c.on_event(Event::Signal("terminated"), now);
         let noted = c.on_event(

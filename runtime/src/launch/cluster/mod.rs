@@ -76,6 +76,10 @@ pub(crate) mod vars {
     pub(crate) const K8S_INDEX: &str = "JOB_COMPLETION_INDEX";
     /// Slurm: the task's rank in its step (set by Slurm).
     pub(crate) const SLURM_INDEX: &str = "SLURM_PROCID";
+    /// Slurm: the unit's index in its job when the batch script runs it in a step of its own
+    /// (a job with a restart policy, whose units restart one by one); it wins over
+    /// [`SLURM_INDEX`].
+    pub(crate) const RANK: &str = "LP_RANK";
 }
 
 /// Why a cluster launch cannot be written, submitted or run.

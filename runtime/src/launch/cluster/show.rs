@@ -145,17 +145,11 @@ mod tests {
         actions
     }
 
-    /// The show and the coordinator (`restarts`: whether units restart) of `plan`, every unit
-    /// joined and ready.
-    fn started<'a>(
-        plan: &'a Plan,
-        board: &Arc<Board>,
-        restarts: bool,
-    ) -> (Show<'a>, Coordinator<'a>) {
+    /// The show and the coordinator of `plan`, every unit joined and ready.
+    fn started<'a>(plan: &'a Plan, board: &Arc<Board>) -> (Show<'a>, Coordinator<'a>) {
         let show = Show::new(board.clone(), plan);
         let mut c = Coordinator::new(
             plan,
-            restarts,
             Duration::from_secs(1),
             Duration::from_secs(60),
             Instant::now(),
@@ -214,7 +208,6 @@ mod tests {
         let show = Show::new(board.clone(), &plan);
         let mut c = Coordinator::new(
             &plan,
-            true,
             Duration::from_secs(1),
             Duration::from_secs(60),
             Instant::now(),
@@ -293,7 +286,7 @@ mod tests {
     #[test]
     fn restarts_are_counted_and_the_failure_that_stops_the_program_is_named() {
         let (plan, board) = setup();
-        let (show, mut c) = started(&plan, &board, true);
+        let (show, mut c) = started(&plan, &board);
         let failed = |error: &str| {
             [
                 Report::Ended {
@@ -342,7 +335,7 @@ mod tests {
     #[test]
     fn a_node_that_overstays_a_clean_stop_is_killed_and_fails_the_program() {
         let (plan, board) = setup();
-        let (show, mut c) = started(&plan, &board, false);
+        let (show, mut c) = started(&plan, &board);
         feed(&mut c, &show, Event::Signal("terminated"));
         assert_eq!(view::program(&board).state, "stopping");
         assert_eq!(view::nodes(&board)[0].state, "stopping");

@@ -9,7 +9,9 @@
 //! 3. starts one `srun --exact` step per job of the [`Plan`] (a group, a node, a `process`
 //!    block), each with that job's resources (`cpus` → `--cpus-per-task`, `memory` →
 //!    `--mem-per-cpu`, `gpus` → `--gpus-per-task`) and its keys (`LP_KEYS`), so every node (or
-//!    block) is one Slurm task whose rank in its step is `SLURM_PROCID`;
+//!    block) is one Slurm task whose rank in its step is `SLURM_PROCID`; a job with a restart
+//!    policy gets a step per unit instead (its rank in `LP_RANK`), started again when it fails
+//!    ([`step_line`]);
 //! 4. exits with the coordinator's status — the program's: 0 after a clean stop, 1 when a node
 //!    failed — after the steps have ended (they are signalled if they outlive the grace period).
 //!
@@ -234,7 +236,11 @@ fn assignments(env: &[(String, String)]) -> String {
         .collect()
 }
 
-/// One `srun` step in the background: job number `j`'s units as its tasks, with its keys.
+/// The `srun` steps of job number `j`, in the background, with its keys: one step whose tasks
+/// are the job's units; or, when the job has a restart policy, a step per unit, started again
+/// after it fails (as `srun` restarts no task), up to the policy's `max` times, `backoff`
+/// apart, while the coordinator runs (which counts the restarts too, and fails the program
+/// past `max`).
 fn step_line(
     j: usize,
     job: &Job,
@@ -242,10 +248,55 @@ fn step_line(
     command: &str,
     env: &[(String, String)],
 ) -> String {
+    let units = job.units.len();
+    let env = format!(
+        "{}=\"$lp_keys_{j}\" {}",
+        vars::KEYS,
+        assignments(&[&job.env[..], env].concat())
+    );
+    let plural = if units == 1 { "" } else { "s" };
+    let Some(policy) = job.restart else {
+        let srun = srun(step, units, command);
+        return format!(
+            "# {} ({units} task{plural})\n{env}{}={} {srun} &\nlp_steps+=($!)\n",
+            job.source,
+            vars::JOB,
+            quote(&job.name),
+        );
+    };
+    let srun = srun(step, 1, command);
+    let ranks: Vec<String> = (0..units).map(|rank| rank.to_string()).collect();
+    format!(
+        r#"# {source} ({units} task{plural}, each a step of its own, started again after a failure: at most {max} times, {backoff:?} apart)
+for lp_rank in {ranks}; do
+  (
+    lp_restarts=0
+    until {env}{rank_var}="$lp_rank" {job_var}={job} {srun}; do
+      lp_status=$?
+      lp_restarts=$((lp_restarts + 1))
+      if [ "$lp_restarts" -gt {max} ] || ! kill -0 "$lp_coordinator" 2>/dev/null; then exit "$lp_status"; fi
+      sleep {sleep:.3}
+    done
+  ) &
+  lp_steps+=($!)
+done
+"#,
+        source = job.source,
+        max = policy.max,
+        backoff = policy.backoff,
+        ranks = ranks.join(" "),
+        rank_var = vars::RANK,
+        job_var = vars::JOB,
+        job = quote(&job.name),
+        sleep = policy.backoff.as_secs_f64(),
+    )
+}
+
+/// `srun` of `tasks` tasks of `command`, each with `step`'s resources.
+fn srun(step: &StepResources, tasks: usize, command: &str) -> String {
     // Any number of the allocation's nodes, up to one per task: without `--nodes`, srun
     // spreads a step over every node of the allocation, and waits forever ("Requested nodes
     // are busy") when the other steps, which never end, hold one of them whole.
-    let tasks = job.units.len();
     let nodes = match tasks {
         1 => "1".to_string(),
         n => format!("1-{n}"),
@@ -260,16 +311,7 @@ fn step_line(
     if step.gpus > 0 {
         opts.push_str(&format!(" --gpus-per-task={}", step.gpus));
     }
-    let env = assignments(&[&job.env[..], env].concat());
-    format!(
-        "# {} ({} task{})\n{}=\"$lp_keys_{j}\" {env}{}={} srun {opts} {command} &\nlp_steps+=($!)\n",
-        job.source,
-        job.units.len(),
-        if job.units.len() == 1 { "" } else { "s" },
-        vars::KEYS,
-        vars::JOB,
-        quote(&job.name),
-    )
+    format!("srun {opts} {command}")
 }
 
 /// The end: the coordinator's status is the job's, unless a step failed after a clean stop;
@@ -313,13 +355,6 @@ pub(crate) fn main(
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let output = dir.join(format!("{}-%j.out", plan.program));
     let grace = super::grace_of(&passed.args);
-    for job in plan.jobs.iter().filter(|j| j.restart.is_some()) {
-        tracing::warn!(
-            target: "lp",
-            "`{}` has a restart policy, which Slurm cannot apply (srun does not restart tasks): its failure stops the program",
-            job.source
-        );
-    }
     let text = script(plan, passed, &binary, &output.to_string_lossy(), grace)?;
     std::fs::write(&path, text).map_err(io(format!("cannot write {}", path.display())))?;
     tracing::info!(target: "lp", "wrote {}", path.display());
@@ -477,6 +512,32 @@ mod tests {
                 n => format!(" --nodes=1-{n} --ntasks={n} "),
             };
             assert!(line.contains(&nodes), "{nodes}: {line}");
+        }
+        // A job with a restart policy: a step per unit, each in a loop.
+        let mut plan = plan;
+        plan.jobs[0].restart = Some(crate::program::Restart {
+            max: 2,
+            backoff: Duration::from_millis(50),
+        });
+        let restarting = script(
+            &plan,
+            &super::super::Passed {
+                args: vec![],
+                dashboard: None,
+            },
+            Path::new("/bin/p"),
+            "out",
+            Duration::ZERO,
+        )
+        .unwrap();
+        for expected in [
+            "for lp_rank in 0 1 2; do",
+            "until LP_KEYS=\"$lp_keys_0\" ",
+            " LP_RANK=\"$lp_rank\" LP_JOB=producer srun --exact --kill-on-bad-exit=0 --nodes=1 --ntasks=1 ",
+            "if [ \"$lp_restarts\" -gt 2 ] || ! kill -0 \"$lp_coordinator\" 2>/dev/null; then exit \"$lp_status\"; fi",
+            "sleep 0.050",
+        ] {
+            assert!(restarting.contains(expected), "{expected}\n{restarting}");
         }
         // The keys are derived before the coordinator starts, so that a failure starts nothing.
         assert!(text.find("lp_keys_0=") < text.find(&format!("{}={COORDINATOR}", vars::JOB)));

@@ -59,6 +59,9 @@ impl Identity {
         let rank = match (job == COORDINATOR, engine) {
             (true, _) => 0,
             (false, Engine::K8s) => VARS.parse(vars::K8S_INDEX, "an index")?,
+            (false, Engine::Slurm) if std::env::var_os(vars::RANK).is_some() => {
+                VARS.parse(vars::RANK, "an index")?
+            }
             (false, Engine::Slurm) => VARS.parse(vars::SLURM_INDEX, "an index")?,
         };
         let keys = read_keys(engine, &job)?;
@@ -194,9 +197,6 @@ async fn run(
         let listener = TcpListener::bind(addr).await.map_err(super::io(format!(
             "the coordinator cannot listen on {addr}"
         )))?;
-        // Kubernetes restarts a failed container in its pod (restartPolicy OnFailure), which
-        // then rejoins; `srun` restarts nothing.
-        let restarts = identity.engine == Engine::K8s;
         let dashboard = match std::env::var_os(vars::DASHBOARD) {
             Some(_) => {
                 Some(VARS.parse(vars::DASHBOARD, "an address and port like `127.0.0.1:8080`")?)
@@ -214,7 +214,6 @@ async fn run(
             identity.keys.member().clone(),
             super::join_timeout(),
             notice,
-            restarts,
             dashboard,
         )
         .await);
