@@ -7,6 +7,8 @@
 //! and an inner hash are told apart by their first byte (no leaf can pass for a subtree), and a
 //! leaf's hash includes its node's id (no key can pass for another node's).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use sha2::{Digest, Sha256};
 
 use super::frame::Secret;
@@ -112,6 +114,72 @@ impl KeyTree {
     }
 }
 
+/// Where, in a tree of `depth` levels, the hashes are that prove the leaves `ids` together:
+/// the siblings of their paths that are on none of them (each once, none computable from the
+/// others), as `(level, index)`, in order. For a block of neighbouring ids, a few hashes more
+/// than its size's logarithm, where their paths would be each `depth` hashes.
+pub(crate) fn siblings_of(
+    ids: impl IntoIterator<Item = usize>,
+    depth: usize,
+) -> Vec<(usize, usize)> {
+    let mut on_paths: BTreeSet<usize> = ids.into_iter().collect();
+    let mut siblings = Vec::new();
+    for level in 0..depth {
+        siblings.extend(
+            on_paths
+                .iter()
+                .map(|i| i ^ 1)
+                .filter(|sibling| !on_paths.contains(sibling))
+                .map(|sibling| (level, sibling)),
+        );
+        on_paths = on_paths.iter().map(|i| i >> 1).collect();
+    }
+    siblings
+}
+
+/// The path of each key of `keys` (by node id), rebuilt from the keys and the hashes `given` at
+/// [`siblings_of`]'s positions, when together they lead to `root`; `None` when they do not (a
+/// key, a hash or the root is not the launch's) or a hash is missing.
+pub(crate) fn paths_from(
+    root: &Root,
+    keys: &BTreeMap<usize, Secret>,
+    given: &HashMap<(usize, usize), Hash>,
+) -> Option<BTreeMap<usize, Box<[Hash]>>> {
+    if keys.is_empty() {
+        return Some(BTreeMap::new());
+    }
+    if root.depth > MAX_DEPTH {
+        return None;
+    }
+    let mut known = given.clone();
+    for (&id, key) in keys {
+        known.insert((0, id), leaf(id, key));
+    }
+    let mut on_paths: BTreeSet<usize> = keys.keys().copied().collect();
+    for level in 0..root.depth {
+        let mut above = BTreeSet::new();
+        for &i in &on_paths {
+            let left = known.get(&(level, i & !1))?;
+            let right = known.get(&(level, i | 1))?;
+            let hash = parent(left, right);
+            known.insert((level + 1, i >> 1), hash);
+            above.insert(i >> 1);
+        }
+        on_paths = above;
+    }
+    if on_paths.into_iter().ne([0]) || known.get(&(root.depth, 0)) != Some(&root.hash) {
+        return None;
+    }
+    keys.keys()
+        .map(|&id| {
+            let path = (0..root.depth)
+                .map(|level| known.get(&(level, (id >> level) ^ 1)).copied())
+                .collect::<Option<Box<[Hash]>>>()?;
+            Some((id, path))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +220,41 @@ mod tests {
                 prop_assert!(!root.holds(n, &Secret::from_bytes([0; 32]), &padded));
             }
             prop_assert!(tree.path(past).is_none());
+        }
+    }
+
+    proptest! {
+        /// The hashes at `siblings_of`'s positions, with the keys, give back every key's path;
+        /// a wrong key, or a hash left out, gives none.
+        #[test]
+        fn a_set_of_keys_proves_itself_with_its_siblings_only(
+            n in 1usize..70,
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 1..12),
+        ) {
+            let keys = keys(n);
+            let tree = KeyTree::new(keys.iter().cloned());
+            let root = tree.root();
+            let held: BTreeMap<usize, Secret> =
+                picks.iter().map(|p| p.index(n)).map(|id| (id, keys[id].clone())).collect();
+            let positions = siblings_of(held.keys().copied(), root.depth);
+            prop_assert!(positions.len() <= held.len() * root.depth);
+            let given: HashMap<(usize, usize), Hash> = positions
+                .iter()
+                .map(|&(level, index)| ((level, index), tree.levels[level][index]))
+                .collect();
+            let paths = paths_from(&root, &held, &given).expect("proven");
+            for (id, path) in &paths {
+                prop_assert_eq!(Some(path.clone()), tree.path(*id));
+            }
+            let first = *held.keys().next().unwrap();
+            let mut wrong = held.clone();
+            wrong.insert(first, Secret::from_bytes([0xee; 32]));
+            prop_assert!(paths_from(&root, &wrong, &given).is_none());
+            if let Some(&missing) = positions.first() {
+                let mut fewer = given.clone();
+                fewer.remove(&missing);
+                prop_assert!(paths_from(&root, &held, &fewer).is_none());
+            }
         }
     }
 

@@ -14,12 +14,12 @@
 //! tree ([`key_tree`](super::key_tree)); the receiving process keeps the key when the path
 //! proves it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::frame::Secret;
-use super::key_tree::{Hash, KeyTree, Root, MAX_DEPTH};
+use super::key_tree::{paths_from, siblings_of, Hash, KeyTree, Root, MAX_DEPTH};
 
 /// The keys of one launch that a process holds. Cheap to clone: clones share what they hold
 /// (a key received with a handle is every clone's).
@@ -188,8 +188,9 @@ impl Keyring {
     }
 
     /// The text form a launcher hands a process: a header, the member key, the key tree's root
-    /// and depth, then one line per node key (`node ID KEY PATH`, the path's hashes as one
-    /// hex string, `-` when empty).
+    /// and depth, one line per node key (`node ID KEY`), then the hashes that prove the keys
+    /// together (`hash LEVEL INDEX HASH`, at [`siblings_of`]'s positions: for neighbouring
+    /// nodes far fewer than a path per key).
     pub(crate) fn to_text(&self) -> String {
         let root = self.root();
         let mut text = format!(
@@ -198,19 +199,24 @@ impl Keyring {
             hex(&root.hash),
             root.depth
         );
-        let nodes: Vec<(usize, Held)> = match &self.0.nodes {
-            Nodes::All(..) => Vec::new(),
-            Nodes::Granted { keys, .. } => keys
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .iter()
-                .map(|(&id, held)| (id, held.clone()))
-                .collect(),
+        let held: BTreeMap<usize, Held> = match &self.0.nodes {
+            Nodes::All(..) => BTreeMap::new(),
+            Nodes::Granted { keys, .. } => {
+                keys.read().unwrap_or_else(PoisonError::into_inner).clone()
+            }
         };
-        for (id, held) in nodes {
-            let path: String = held.path.iter().map(|hash| hex(hash)).collect();
-            let path = if path.is_empty() { "-".into() } else { path };
-            let _ = writeln!(text, "node {id} {} {path}", held.key.to_hex());
+        // Every hash on the keys' paths, by position.
+        let mut hashes = HashMap::new();
+        for (&id, held) in &held {
+            let _ = writeln!(text, "node {id} {}", held.key.to_hex());
+            for (level, hash) in held.path.iter().enumerate() {
+                hashes.insert((level, (id >> level) ^ 1), *hash);
+            }
+        }
+        for (level, index) in siblings_of(held.keys().copied(), root.depth) {
+            if let Some(hash) = hashes.get(&(level, index)) {
+                let _ = writeln!(text, "hash {level} {index} {}", hex(hash));
+            }
         }
         text
     }
@@ -220,27 +226,22 @@ impl Keyring {
     /// against where the text goes.
     pub(crate) fn text_len(ids: &[usize], nodes: usize) -> usize {
         let depth = nodes.next_power_of_two().trailing_zeros() as usize;
-        let depth_digits = depth.to_string().len();
-        let path = (HEX * depth).max(1);
+        let digits = |n: usize| n.to_string().len();
+        let header = HEADER.len() + 1 + "member ".len() + HEX + 1;
+        let root = "root ".len() + HEX + 1 + digits(depth) + 1;
         let node_lines: usize = ids
             .iter()
-            .map(|id| "node ".len() + id.to_string().len() + 1 + HEX + 1 + path + 1)
+            .map(|&id| "node ".len() + digits(id) + 1 + HEX + 1)
             .sum();
-        HEADER.len()
-            + 1
-            + "member ".len()
-            + HEX
-            + 1
-            + "root ".len()
-            + HEX
-            + 1
-            + depth_digits
-            + 1
-            + node_lines
+        let hash_lines: usize = siblings_of(ids.iter().copied(), depth)
+            .into_iter()
+            .map(|(level, index)| "hash ".len() + digits(level) + 1 + digits(index) + 1 + HEX + 1)
+            .sum();
+        header + root + node_lines + hash_lines
     }
 
-    /// Parses [`to_text`](Self::to_text)'s output (every key must prove itself), or a launch
-    /// secret alone (hex: a process trusted with every key, as a coordinator is).
+    /// Parses [`to_text`](Self::to_text)'s output (the keys must prove themselves together),
+    /// or a launch secret alone (hex: a process trusted with every key, as a coordinator is).
     pub(crate) fn parse(text: &str) -> Option<Keyring> {
         let text = text.trim();
         if let Some(secret) = Secret::from_hex(text) {
@@ -257,24 +258,26 @@ impl Keyring {
             depth: depth.parse().ok().filter(|&d| d <= MAX_DEPTH)?,
         };
         let mut keys = BTreeMap::new();
+        let mut given = HashMap::new();
         for line in lines {
-            let mut fields = line.strip_prefix("node ")?.split(' ');
-            let (id, key, path) = (fields.next()?, fields.next()?, fields.next()?);
-            let id = id.parse().ok()?;
-            let key = Secret::from_hex(key)?;
-            let path = match path {
-                "-" => Box::default(),
-                path => path
-                    .as_bytes()
-                    .chunks(HEX)
-                    .map(|hash| Some(Secret::from_hex(std::str::from_utf8(hash).ok()?)?.bytes()))
-                    .collect::<Option<Box<[Hash]>>>()?,
-            };
-            if fields.next().is_some() || !root.holds(id, &key, &path) {
-                return None;
+            let fields: Vec<&str> = line.split(' ').collect();
+            match fields[..] {
+                ["node", id, key] => {
+                    keys.insert(id.parse().ok()?, Secret::from_hex(key)?);
+                }
+                ["hash", level, index, hash] => {
+                    let position = (level.parse().ok()?, index.parse().ok()?);
+                    given.insert(position, Secret::from_hex(hash)?.bytes());
+                }
+                _ => return None,
             }
-            keys.insert(id, Held { key, path });
         }
+        let paths = paths_from(&root, &keys, &given)?;
+        let keys = keys
+            .into_iter()
+            .zip(paths.into_values())
+            .map(|((id, key), path)| (id, Held { key, path }))
+            .collect();
         Some(Keyring(Arc::new(Inner {
             member,
             nodes: Nodes::Granted {
@@ -328,6 +331,10 @@ mod tests {
             assert_eq!(Keyring::text_len(ids, nodes), text.len(), "{ids:?}");
             assert!(Keyring::parse(&text).is_some(), "{text}");
         }
+        // Neighbouring nodes' keys prove themselves with a few hashes, not a path each: a
+        // consumer holding 1,024 producers' handles takes 80 bytes a key.
+        let producers: Vec<usize> = (0..1025).collect();
+        assert!(Keyring::text_len(&producers, 1025) < 1025 * 80);
         // A secret alone is every key; it proves them once it knows how many nodes there are.
         let again = Keyring::parse(&secret.to_hex()).unwrap();
         assert_eq!(again.node(1000), all.node(1000));
@@ -338,15 +345,19 @@ mod tests {
             all.proven(3).map(|h| h.path)
         );
         let text = all.narrowed([3]).to_text();
-        let line = text.lines().last().unwrap();
+        // Node 3's sibling (node 2's leaf), then one hash per level above.
+        let hash = text.lines().find(|l| l.starts_with("hash 0 ")).unwrap();
+        assert!(hash.starts_with("hash 0 2 "), "{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("hash ")).count(), 5);
         for bad in [
             "".to_string(),
             "lp keys v2".into(),
             "lp keys v2\nmember zz".into(),
             "lp keys v2\nnode 1 00".into(),
             text.replace("root ", "root 0"),
-            text.replace(line, &line.replace("node 3 ", "node 4 ")),
-            text.replace(line, &format!("{line} more")),
+            text.replace("node 3 ", "node 4 "),
+            text.replace(hash, &format!("{hash} more")),
+            text.replace(hash, ""),
             text.replace(" 5\n", " 99\n"),
         ] {
             assert!(Keyring::parse(&bad).is_none(), "{bad:?}");
