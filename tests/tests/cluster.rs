@@ -1402,7 +1402,10 @@ fn the_batch_script_s_key_step_prints_the_keys_of_the_nodes_listed_and_no_others
     assert_eq!(out.status, Some(0), "{out:#?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(lines.len() > 5, "{out:#?}");
-    assert!(lines[5..].iter().all(|l| l.starts_with("hash ")), "{out:#?}");
+    assert!(
+        lines[5..].iter().all(|l| l.starts_with("hash ")),
+        "{out:#?}"
+    );
     assert_eq!(lines[0], "lp keys v2");
     assert!(lines[1].starts_with("member "), "{out:#?}");
     assert!(
