@@ -1027,7 +1027,7 @@ fn slurm_the_coordinator_serves_the_dashboard_of_every_task_to_the_token_only() 
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let flags = ["--mode", "calls", "--lp_dashboard", "127.0.0.1:0"];
-    let job = slurm_submit(&slurm_script(dir.path(), "faults", &flags));
+    let job = slurm_submit(dir.path(), "faults", &flags);
     let output = slurm_output_with(dir.path(), "faults", &job, "lp: dashboard at ");
     let url = output
         .lines()
@@ -1105,10 +1105,10 @@ fn slurm_kill_and_see_it_back(job: &SlurmJob, binary: &str, unit_job: &str, rank
     poll(&|pid| pid.is_some_and(|pid| pid != killed));
 }
 
-/// Submits the script at `script`; the job.
-fn slurm_submit(script: &Path) -> SlurmJob {
+/// Writes the batch script of `program` run with `flags` into `dir`, and submits it; the job.
+fn slurm_submit(dir: &Path, program: &str, flags: &[&str]) -> SlurmJob {
     let mut cmd = Command::new("sbatch");
-    cmd.arg("--parsable").arg(script);
+    cmd.arg("--parsable").arg(slurm_script(dir, program, flags));
     let out = run(cmd, Duration::from_secs(30));
     assert_eq!(out.status, Some(0), "{out:#?}");
     SlurmJob(out.stdout.trim().to_string())
@@ -1123,7 +1123,7 @@ fn slurm_a_restart_policy_starts_a_failed_task_again_which_rejoins() {
     let attempts = dir.path().join("attempts");
     let attempts_arg = attempts.to_string_lossy().into_owned();
     let flags = ["--attempts_file", &attempts_arg, "--failures", "2"];
-    let job = slurm_submit(&slurm_script(dir.path(), "restarts", &flags));
+    let job = slurm_submit(dir.path(), "restarts", &flags);
     // The crasher fails twice (each time its step starts again and rejoins), then succeeds.
     slurm_output_with(dir.path(), "restarts", &job, "restart 2 of 2");
     lp_tests::support::poll_until(
@@ -1151,7 +1151,7 @@ fn slurm_a_restarted_task_serving_elsewhere_is_found_by_its_callers() {
     // The caller pings phoenix/0 and phoenix/1 in turn, counting failed calls; each phoenix
     // process says when it ran its first ping.
     let flags = ["--mode", "chaos", "--target", "phoenix"];
-    let job = slurm_submit(&slurm_script(dir.path(), "faults", &flags));
+    let job = slurm_submit(dir.path(), "faults", &flags);
     let first_pings = |output: &str| output.matches("phoenix: ping #1 ran").count();
     let output = slurm_output_with(dir.path(), "faults", &job, "phoenix: ping #1000 ran");
     assert_eq!(first_pings(&output), 2, "{output}");

@@ -452,12 +452,17 @@ mod tests {
     fn test_script(dashboard: Option<&str>) -> (Plan, String) {
         let (layout, nodes) = super::super::tests::program();
         let plan = Plan::new(&layout, &nodes).unwrap();
+        let text = script_of(&plan, dashboard);
+        (plan, text)
+    }
+
+    /// The script of `plan` for `/bin/p --n=4`, with the dashboard at `dashboard`.
+    fn script_of(plan: &Plan, dashboard: Option<&str>) -> String {
         let passed = super::super::Passed {
             args: vec!["--n=4".into()],
             dashboard: dashboard.map(|addr| addr.parse().unwrap()),
         };
-        let text = script(&plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap();
-        (plan, text)
+        script(plan, &passed, Path::new("/bin/p"), "out", Duration::ZERO).unwrap()
     }
 
     #[test]
@@ -513,23 +518,18 @@ mod tests {
             };
             assert!(line.contains(&nodes), "{nodes}: {line}");
         }
-        // A job with a restart policy: a step per unit, each in a loop.
-        let mut plan = plan;
+        // The keys are derived before the coordinator starts, so that a failure starts nothing.
+        assert!(text.find("lp_keys_0=") < text.find(&format!("{}={COORDINATOR}", vars::JOB)));
+    }
+
+    #[test]
+    fn a_job_with_a_restart_policy_runs_each_unit_in_a_loop_of_its_own() {
+        let (mut plan, _) = test_script(None);
         plan.jobs[0].restart = Some(crate::program::Restart {
             max: 2,
             backoff: Duration::from_millis(50),
         });
-        let restarting = script(
-            &plan,
-            &super::super::Passed {
-                args: vec![],
-                dashboard: None,
-            },
-            Path::new("/bin/p"),
-            "out",
-            Duration::ZERO,
-        )
-        .unwrap();
+        let text = script_of(&plan, None);
         for expected in [
             "for lp_rank in 0 1 2; do",
             "until LP_KEYS=\"$lp_keys_0\" ",
@@ -537,10 +537,8 @@ mod tests {
             "if [ \"$lp_restarts\" -gt 2 ] || ! kill -0 \"$lp_coordinator\" 2>/dev/null; then exit \"$lp_status\"; fi",
             "sleep 0.050",
         ] {
-            assert!(restarting.contains(expected), "{expected}\n{restarting}");
+            assert!(text.contains(expected), "{expected}\n{text}");
         }
-        // The keys are derived before the coordinator starts, so that a failure starts nothing.
-        assert!(text.find("lp_keys_0=") < text.find(&format!("{}={COORDINATOR}", vars::JOB)));
     }
 
     #[test]
