@@ -880,18 +880,21 @@ fn a_killed_coordinator_stops_every_pod() {
     );
 }
 
-/// Whether this script's Slurm cluster answers.
+/// Whether this script's Slurm cluster answers: a node is up, idle or busy (running jobs, or
+/// ending one, as after another test's `scancel`), and responding (no `*`).
 fn slurm() -> Result<(), String> {
     let out = Command::new("sinfo")
         .args(["-h", "-o", "%T"])
         .output()
         .map_err(|e| format!("cannot run sinfo: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
-    if out.status.success()
-        && text
-            .lines()
-            .any(|l| matches!(l.trim(), "idle" | "mixed" | "allocated"))
-    {
+    let up = |state: &str| {
+        !state.ends_with('*')
+            && ["idle", "mixed", "allocated", "completing"]
+                .iter()
+                .any(|up| state.starts_with(up))
+    };
+    if out.status.success() && text.lines().any(|l| up(l.trim())) {
         Ok(())
     } else {
         Err(format!(
